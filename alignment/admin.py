@@ -1,0 +1,203 @@
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from import_export import fields, resources, widgets
+from import_export.admin import ImportMixin
+from simple_history.admin import SimpleHistoryAdmin
+
+from alignment import services
+from alignment.models import (
+    Commitment,
+    Competitor,
+    CustomerPriority,
+    Measure,
+    Membership,
+    Objective,
+    PositioningTheme,
+    StrategicPosition,
+    Unit,
+)
+
+User = get_user_model()
+
+
+class ClearForeignKeyWidget(widgets.ForeignKeyWidget):
+    """A foreign key by a natural key, with an error that names the missing value."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        try:
+            return super().clean(str(value).strip(), row=row, **kwargs)
+        except self.model.DoesNotExist as exc:
+            raise ValueError(
+                f"no {self.model._meta.verbose_name} with {self.field} “{value}”"
+            ) from exc
+
+
+class ChoiceWidget(widgets.CharWidget):
+    """Accepts a choice by value or label, case-insensitively, and names the valid ones."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(**kwargs)
+        self.choices = choices
+
+    def clean(self, value, row=None, **kwargs):
+        text = (value or "").strip().casefold()
+        for key, label in self.choices:
+            if text in (key.casefold(), str(label).casefold()):
+                return key
+        allowed = ", ".join(key for key, _ in self.choices)
+        raise ValueError(f"“{value}” is not one of: {allowed}")
+
+
+class UnitResource(resources.ModelResource):
+    """Units by code; a parent must appear earlier in the file or already exist."""
+
+    level = fields.Field("level", "level", widget=ChoiceWidget(Unit.Level.choices))
+    kind = fields.Field("kind", "kind", widget=ChoiceWidget(Unit.Kind.choices))
+    parent = fields.Field("parent", "parent", widget=ClearForeignKeyWidget(Unit, field="code"))
+    is_active = fields.Field("is_active", "is_active", widget=widgets.BooleanWidget(), default=True)
+
+    class Meta:
+        model = Unit
+        import_id_fields = ["code"]
+        fields = ["code", "name", "level", "kind", "parent", "is_active"]
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+
+
+class MembershipResource(resources.ModelResource):
+    """People and their place in the organisation: one row per (person, unit).
+
+    Users are created or updated from the username, email and name columns.
+    """
+
+    username = fields.Field("user", "username", widget=ClearForeignKeyWidget(User, "username"))
+    unit = fields.Field("unit", "unit", widget=ClearForeignKeyWidget(Unit, field="code"))
+    role = fields.Field("role", "role", widget=ChoiceWidget(Membership.Role.choices))
+
+    class Meta:
+        model = Membership
+        import_id_fields = ["username", "unit"]
+        fields = ["username", "unit", "role"]
+        clean_model_instances = True
+
+    def before_import_row(self, row, **kwargs):
+        username = (row.get("username") or "").strip()
+        if not username:
+            raise ValueError("username is empty")
+        email = (row.get("email") or "").strip()
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "email": email,
+                "first_name": (row.get("first_name") or "").strip(),
+                "last_name": (row.get("last_name") or "").strip(),
+            },
+        )
+        if created:
+            user.set_unusable_password()  # they set one through the password reset email
+            user.save(update_fields=["password"])
+
+    def after_save_instance(self, instance, row, **kwargs):
+        services.user_sync_role_groups(user=instance.user)
+
+
+class ThemeInline(admin.TabularInline):
+    model = PositioningTheme
+    extra = 0
+
+
+class PriorityInline(admin.TabularInline):
+    model = CustomerPriority
+    extra = 0
+
+
+class CompetitorInline(admin.StackedInline):
+    model = Competitor
+    extra = 0
+
+
+@admin.register(StrategicPosition)
+class StrategicPositionAdmin(SimpleHistoryAdmin):
+    list_display = ["fiscal_year", "status", "is_current", "published_at"]
+    list_filter = ["status"]
+    readonly_fields = ["is_current", "published_at", "published_by"]
+    inlines = [ThemeInline, PriorityInline, CompetitorInline]
+
+
+class MeasureInline(admin.TabularInline):
+    model = Measure
+    extra = 0
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "position", "owner", "priority_weight", "theme", "retired_at"]
+    list_filter = ["position", "theme"]
+    search_fields = ["title", "description"]
+    inlines = [MeasureInline]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Unit)
+class UnitAdmin(ImportMixin, SimpleHistoryAdmin):
+    resource_classes = [UnitResource]
+    list_display = ["name", "code", "level", "kind", "parent", "is_active"]
+    list_filter = ["level", "kind", "is_active"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {"code": ["name"]}
+    autocomplete_fields = ["parent"]
+    inlines = [MembershipInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for user in User.objects.filter(memberships__unit=form.instance).union(
+            User.objects.filter(pk__in=self._touched_user_ids(formsets))
+        ):
+            services.user_sync_role_groups(user=user)
+
+    @staticmethod
+    def _touched_user_ids(formsets) -> list[int]:
+        ids = []
+        for formset in formsets:
+            for form in formset.forms:
+                user = form.cleaned_data.get("user") if hasattr(form, "cleaned_data") else None
+                if user is not None:
+                    ids.append(user.pk)
+        return ids
+
+
+@admin.register(Membership)
+class MembershipAdmin(ImportMixin, SimpleHistoryAdmin):
+    resource_classes = [MembershipResource]
+    list_display = ["user", "unit", "role"]
+    list_filter = ["role", "unit"]
+    search_fields = ["user__username", "user__last_name", "unit__name"]
+    autocomplete_fields = ["user", "unit"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.user_sync_role_groups(user=obj.user)
+
+    def delete_model(self, request, obj):
+        user = obj.user
+        super().delete_model(request, obj)
+        services.user_sync_role_groups(user=user)
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(SimpleHistoryAdmin):
+    list_display = ["unit", "objective", "lever", "status", "due_on", "amount", "currency"]
+    list_filter = ["lever", "status", "unit"]
+    search_fields = ["statement", "target"]
+
+
+admin.site.site_header = "Alignment Reviews administration"
+admin.site.site_title = "Alignment Reviews"

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from alignment import roles
+
+
+def user_roles(request: HttpRequest) -> dict:
+    user = request.user
+
+    def build() -> dict:
+        return {
+            "is_executive": roles.is_executive(user),
+            "is_admin": roles.is_admin(user),
+            "is_head": roles.is_head(user),
+        }
+
+    return {"role": SimpleLazyObject(build), "company_name": settings.COMPANY_NAME}

@@ -1,0 +1,277 @@
+from __future__ import annotations
+
+import re
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from alignment.models import (
+    EXECUTIVE,
+    Commitment,
+    Competitor,
+    CustomerPriority,
+    Lever,
+    Measure,
+    Objective,
+    PositioningTheme,
+    StrategicPosition,
+    fiscal_year_end,
+    fiscal_year_start,
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _table_helper() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.template = "bootstrap5/table_inline_formset.html"
+    return helper
+
+
+class PositionForm(forms.ModelForm):
+    class Meta:
+        model = StrategicPosition
+        fields = ["fiscal_year", "statement"]
+        widgets = {"statement": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        if self.instance.pk:
+            # The year names the position in URLs and history; it is set once.
+            self.fields["fiscal_year"].disabled = True
+
+
+class _ChildFormSet(forms.BaseInlineFormSet):
+    """Inline formset that knows which of its forms will survive the save."""
+
+    def kept_forms(self) -> list[forms.Form]:
+        return [
+            f
+            for f in self.forms
+            if getattr(f, "cleaned_data", None) and not self._should_delete_form(f)
+        ]
+
+    def _duplicates(self, field: str, message: str) -> None:
+        seen: dict = {}
+        for form in self.kept_forms():
+            value = form.cleaned_data.get(field)
+            key = value.strip().casefold() if isinstance(value, str) else value
+            if value in (None, ""):
+                continue
+            if key in seen:
+                form.add_error(field, message)
+            seen[key] = form
+
+
+class ThemeFormSetBase(_ChildFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        self._duplicates("theme", "This theme is listed twice.")
+        kept = self.kept_forms()
+        if not kept:
+            raise ValidationError("Choose at least one positioning theme.")
+        total = sum(f.cleaned_data["weight"] for f in kept)
+        if total != 100:
+            raise ValidationError(f"The theme weights must add up to 100; they add up to {total}.")
+
+
+class PriorityFormSetBase(_ChildFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        self._duplicates("rank", "Another priority already has this rank.")
+        if not self.kept_forms():
+            raise ValidationError("List at least one customer priority.")
+
+
+class CompetitorFormSetBase(_ChildFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        self._duplicates("name", "This competitor is listed twice.")
+
+
+ThemeFormSet = forms.inlineformset_factory(
+    StrategicPosition,
+    PositioningTheme,
+    formset=ThemeFormSetBase,
+    fields=["theme", "weight"],
+    extra=3,
+    max_num=3,
+    validate_max=True,
+)
+PriorityFormSet = forms.inlineformset_factory(
+    StrategicPosition,
+    CustomerPriority,
+    formset=PriorityFormSetBase,
+    fields=["rank", "title", "description"],
+    widgets={"description": forms.Textarea(attrs={"rows": 2})},
+    extra=2,
+)
+CompetitorFormSet = forms.inlineformset_factory(
+    StrategicPosition,
+    Competitor,
+    formset=CompetitorFormSetBase,
+    fields=["name", "positioning", "our_difference"],
+    widgets={
+        "positioning": forms.Textarea(attrs={"rows": 2}),
+        "our_difference": forms.Textarea(attrs={"rows": 2}),
+    },
+    extra=2,
+)
+
+
+def position_formsets(data=None, *, instance: StrategicPosition) -> dict:
+    formsets = {
+        "themes": ThemeFormSet(data, instance=instance, prefix="themes"),
+        "priorities": PriorityFormSet(data, instance=instance, prefix="priorities"),
+        "competitors": CompetitorFormSet(data, instance=instance, prefix="competitors"),
+    }
+    for formset in formsets.values():
+        if instance.pk:
+            formset.extra = 1  # editing: one blank row per list, not the creation defaults
+        formset.helper = _table_helper()
+    return formsets
+
+
+class ObjectiveForm(forms.ModelForm):
+    class Meta:
+        model = Objective
+        fields = [
+            "title",
+            "description",
+            "owner",
+            "priority_weight",
+            "customer_priority",
+            "theme",
+            "internal_message",
+            "external_promise",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "internal_message": forms.Textarea(attrs={"rows": 2}),
+            "external_promise": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, position: StrategicPosition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.position = position
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        users = get_user_model().objects.filter(is_active=True)
+        self.fields["owner"].queryset = users.filter(groups__name=EXECUTIVE).order_by(
+            "first_name", "last_name", "username"
+        )
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["customer_priority"].queryset = position.priorities.all()
+        themes = {t.theme for t in position.themes.all()}
+        if themes:
+            self.fields["theme"].choices = [
+                (value, label) for value, label in self.fields["theme"].choices if value in themes
+            ]
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data["title"].strip()
+        clash = self.position.objectives.filter(title__iexact=title).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise ValidationError("This position already has an objective with this title.")
+        return title
+
+
+class MeasureFormSetBase(_ChildFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if not any(self.errors):
+            self._duplicates("name", "This measure is listed twice.")
+
+
+MeasureFormSet = forms.inlineformset_factory(
+    Objective,
+    Measure,
+    formset=MeasureFormSetBase,
+    fields=["name", "unit", "baseline", "target"],
+    extra=2,
+)
+
+
+def measure_formset(data=None, *, instance: Objective) -> MeasureFormSet:
+    formset = MeasureFormSet(data, instance=instance, prefix="measures")
+    formset.helper = _table_helper()
+    return formset
+
+
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+class CommitmentForm(forms.ModelForm):
+    class Meta:
+        model = Commitment
+        fields = [
+            "objective",
+            "lever",
+            "statement",
+            "target",
+            "due_on",
+            "status",
+            "amount",
+            "currency",
+        ]
+        widgets = {
+            "statement": forms.Textarea(attrs={"rows": 2}),
+            "due_on": DateInput(),
+        }
+        help_texts = {"currency": "Three-letter code, for example EUR or USD."}
+
+    def __init__(self, *args, objectives, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.fields["objective"].queryset = objectives
+        if not self.instance.pk:
+            self.initial.setdefault("currency", settings.DEFAULT_CURRENCY)
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"].strip().upper()
+        if currency and not CURRENCY_RE.match(currency):
+            raise ValidationError("Enter a three-letter currency code, such as EUR.")
+        return currency
+
+    def clean(self) -> dict:
+        data = super().clean()
+        lever, amount = data.get("lever"), data.get("amount")
+        if lever == Lever.FUNDING:
+            if amount is None:
+                self.add_error("amount", "A funding commitment needs an amount.")
+            if not data.get("currency"):
+                self.add_error("currency", "A funding commitment needs a currency.")
+        elif amount is not None:
+            self.add_error("amount", "Only funding commitments carry an amount.")
+        if lever != Lever.FUNDING:
+            data["currency"] = ""
+        objective, due_on = data.get("objective"), data.get("due_on")
+        if objective and due_on:
+            year = objective.position.fiscal_year
+            if due_on < fiscal_year_start(year):
+                self.add_error(
+                    "due_on",
+                    f"The due date is before fiscal year {year}, which starts on "
+                    f"{fiscal_year_start(year):%d %B %Y}.",
+                )
+            elif due_on > fiscal_year_end(year + 1):
+                self.add_error("due_on", "The due date is more than a year after this fiscal year.")
+        return data

@@ -1,0 +1,87 @@
+"""Who may do what. The four roles are Django groups; "head of this team" comes from the data.
+
+Predicates are `rules` predicates, so views call `user.has_perm("alignment.…", obj)` and
+templates use `{% has_perm %}`; the per-user group names are cached on the user object so a
+page asks the database once.
+"""
+
+from __future__ import annotations
+
+import rules
+
+from alignment.models import ADMIN, EXECUTIVE, Membership
+
+
+def _group_names(user) -> frozenset[str]:
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_role_group_names", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._role_group_names = cached
+    return cached
+
+
+def _headed_unit_ids(user) -> frozenset[int]:
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_headed_unit_ids", None)
+    if cached is None:
+        cached = frozenset(
+            Membership.objects.filter(user=user, role=Membership.Role.HEAD).values_list(
+                "unit_id", flat=True
+            )
+        )
+        user._headed_unit_ids = cached
+    return cached
+
+
+@rules.predicate
+def is_executive(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or EXECUTIVE in _group_names(user))
+
+
+@rules.predicate
+def is_admin(user) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or user.is_staff or ADMIN in _group_names(user)
+    )
+
+
+@rules.predicate
+def is_head(user) -> bool:
+    return bool(_headed_unit_ids(user))
+
+
+@rules.predicate
+def is_head_of_unit(user, unit) -> bool:
+    return unit is not None and unit.pk in _headed_unit_ids(user)
+
+
+@rules.predicate
+def is_member_of_unit(user, unit) -> bool:
+    return (
+        unit is not None
+        and user.is_authenticated
+        and Membership.objects.filter(user=user, unit=unit).exists()
+    )
+
+
+can_see_drafts = is_executive | is_admin
+sees_all_teams = is_executive | is_admin | is_head
+
+rules.add_perm("alignment.edit_strategy", is_executive)
+rules.add_perm("alignment.view_drafts", can_see_drafts)
+rules.add_perm("alignment.view_unit", sees_all_teams | is_member_of_unit)
+rules.add_perm("alignment.edit_commitments", is_head_of_unit)
+
+
+def headed_unit_ids(user) -> frozenset[int]:
+    return _headed_unit_ids(user)
+
+
+def forget(user) -> None:
+    """Drop the cached roles, after memberships or groups of this user object changed."""
+    for attr in ("_role_group_names", "_headed_unit_ids"):
+        if hasattr(user, attr):
+            delattr(user, attr)

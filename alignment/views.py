@@ -1,0 +1,554 @@
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from alignment import history, roles, services
+from alignment.forms import (
+    CommitmentForm,
+    ObjectiveForm,
+    PositionForm,
+    measure_formset,
+    position_formsets,
+)
+from alignment.models import (
+    Commitment,
+    Membership,
+    Objective,
+    StrategicPosition,
+    Unit,
+)
+
+try:  # Django 5.1+
+    from django.contrib.auth.decorators import login_not_required
+except ImportError:  # pragma: no cover
+
+    def login_not_required(view):
+        return view
+
+
+log = logging.getLogger(__name__)
+
+
+# --- Lookups with their permission checks -------------------------------------------------
+
+
+def _require(request: HttpRequest, perm: str, obj=None) -> None:
+    if not request.user.has_perm(perm, obj):
+        log.warning("refused %s to %s on %s", perm, request.user, request.path)
+        raise PermissionDenied
+
+
+def _get_position_for_user(request: HttpRequest, fiscal_year: int) -> StrategicPosition:
+    positions = StrategicPosition.objects.visible_to(request.user)
+    return get_object_or_404(positions, fiscal_year=fiscal_year)
+
+
+def _get_draft_for_executive(request: HttpRequest, fiscal_year: int) -> StrategicPosition:
+    _require(request, "alignment.edit_strategy")
+    position = _get_position_for_user(request, fiscal_year)
+    if position.is_published:
+        messages.error(request, "A published position is read-only.")
+        raise _Redirect(position.get_absolute_url())
+    return position
+
+
+def _get_objective_for_user(request: HttpRequest, pk: int) -> Objective:
+    positions = StrategicPosition.objects.visible_to(request.user)
+    objectives = Objective.objects.filter(position__in=positions).select_related("position")
+    return get_object_or_404(objectives, pk=pk)
+
+
+def _get_unit_for_user(request: HttpRequest, code: str) -> Unit:
+    return get_object_or_404(Unit.objects.visible_to(request.user), code=code)
+
+
+class _Redirect(Exception):
+    def __init__(self, url: str):
+        self.url = url
+
+
+def _redirecting(view):
+    """Let lookup helpers end a request with a redirect (e.g. editing a published position)."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _Redirect as exc:
+            return redirect(exc.url)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _current_position() -> StrategicPosition | None:
+    return StrategicPosition.objects.filter(is_current=True).first()
+
+
+# --- Home and health ------------------------------------------------------------------------
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    position = _current_position()
+    my_units = list(
+        Unit.objects.filter(memberships__user=user)
+        .annotate(role=Count("memberships", filter=Q(memberships__role=Membership.Role.HEAD)))
+        .order_by("name")
+    )
+    today = timezone.localdate()
+    due_soon = (
+        Commitment.objects.open()
+        .filter(unit__in=my_units, due_on__lte=today + timedelta(days=45))
+        .select_related("unit", "objective")
+        .order_by("due_on")[:20]
+    )
+    gaps = None
+    if position and roles.is_executive(user):
+        gaps = _coverage(position)
+    return render(
+        request,
+        "alignment/home.html",
+        {
+            "position": position,
+            "my_units": my_units,
+            "due_soon": due_soon,
+            "today": today,
+            "gaps": gaps,
+            "drafts": StrategicPosition.objects.visible_to(user).filter(
+                status=StrategicPosition.Status.DRAFT
+            )
+            if roles.can_see_drafts(user)
+            else [],
+        },
+    )
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    from alignment.celery import app
+
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001  (any failure means "down")
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"error: {exc.__class__.__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )
+
+
+# --- Strategy -------------------------------------------------------------------------------
+
+
+def strategy(request: HttpRequest) -> HttpResponse:
+    position = _current_position()
+    if position is not None:
+        return redirect(position.get_absolute_url())
+    return render(request, "alignment/no_strategy.html")
+
+
+def position_list(request: HttpRequest) -> HttpResponse:
+    positions = StrategicPosition.objects.visible_to(request.user).annotate(
+        objective_count=Count("objectives", filter=Q(objectives__retired_at__isnull=True))
+    )
+    return render(request, "alignment/position_list.html", {"positions": positions})
+
+
+def _coverage(position: StrategicPosition) -> dict:
+    """Which objectives no team supports, and which active teams commit to nothing this year."""
+    objectives = list(
+        position.objectives.active().annotate(team_count=Count("commitments__unit", distinct=True))
+    )
+    teams = list(
+        Unit.objects.active()
+        .functional()
+        .annotate(
+            commitment_count=Count(
+                "commitments", filter=Q(commitments__objective__position=position)
+            )
+        )
+    )
+    return {
+        "unsupported": [o for o in objectives if o.team_count == 0],
+        "idle_teams": [t for t in teams if t.commitment_count == 0],
+    }
+
+
+def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    position = _get_position_for_user(request, fiscal_year)
+    objectives = (
+        position.objectives.select_related("owner", "customer_priority")
+        .prefetch_related("measures")
+        .order_by("order", "pk")
+    )
+    teams_by_objective = defaultdict(list)
+    pairs = (
+        Commitment.objects.filter(objective__position=position)
+        .values_list("objective_id", "unit__name", "unit__code")
+        .distinct()
+        .order_by("unit__name")
+    )
+    for objective_id, name, code in pairs:
+        teams_by_objective[objective_id].append((name, code))
+    for objective in objectives:
+        objective.teams = teams_by_objective.get(objective.pk, [])
+    log_entries = history.entries(
+        StrategicPosition.history.filter(id=position.pk),
+        position.themes.model.history.filter(position_id=position.pk),
+        position.priorities.model.history.filter(position_id=position.pk),
+        position.competitors.model.history.filter(position_id=position.pk),
+        Objective.history.filter(position_id=position.pk),
+    )
+    return render(
+        request,
+        "alignment/position_detail.html",
+        {
+            "position": position,
+            "themes": position.themes.all(),
+            "priorities": position.priorities.all(),
+            "competitors": position.competitors.all(),
+            "objectives": objectives,
+            "coverage": _coverage(position),
+            "problems": services.position_problems(position) if not position.is_published else [],
+            "history": log_entries,
+        },
+    )
+
+
+def _position_form_page(request, *, position: StrategicPosition | None) -> HttpResponse:
+    instance = position or StrategicPosition()
+    if request.method == "POST":
+        form = PositionForm(request.POST, instance=instance)
+        formsets = position_formsets(request.POST, instance=instance)
+        if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+            saved = services.position_save(form=form, formsets=formsets)
+            messages.success(request, f"Strategic position FY{saved.fiscal_year} saved.")
+            return redirect(saved.get_absolute_url())
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    else:
+        initial = {}
+        if position is None:
+            latest = StrategicPosition.objects.order_by("-fiscal_year").first()
+            initial["fiscal_year"] = latest.fiscal_year + 1 if latest else timezone.localdate().year
+        form = PositionForm(instance=instance, initial=initial)
+        formsets = position_formsets(instance=instance)
+    return render(
+        request,
+        "alignment/position_form.html",
+        {"form": form, "formsets": formsets, "position": position},
+    )
+
+
+def position_create(request: HttpRequest) -> HttpResponse:
+    _require(request, "alignment.edit_strategy")
+    return _position_form_page(request, position=None)
+
+
+@_redirecting
+def position_edit(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    position = _get_draft_for_executive(request, fiscal_year)
+    return _position_form_page(request, position=position)
+
+
+@require_POST
+def position_publish(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    _require(request, "alignment.edit_strategy")
+    position = _get_position_for_user(request, fiscal_year)
+    try:
+        position = services.position_publish(position=position, by=request.user)
+    except ValidationError as exc:
+        for problem in exc.messages:
+            messages.error(request, problem)
+    else:
+        note = "" if position.is_current else " It is not current: a later year is."
+        messages.success(request, f"Strategic position FY{position.fiscal_year} published.{note}")
+    return redirect(position.get_absolute_url())
+
+
+# --- Objectives -----------------------------------------------------------------------------
+
+
+def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    objective = _get_objective_for_user(request, pk)
+    commitments = objective.commitments.select_related("unit").order_by("unit__name", "lever")
+    visible_units = set(Unit.objects.visible_to(request.user).values_list("pk", flat=True))
+    return render(
+        request,
+        "alignment/objective_detail.html",
+        {
+            "objective": objective,
+            "position": objective.position,
+            "measures": objective.measures.all(),
+            "commitments": [c for c in commitments if c.unit_id in visible_units],
+            "team_names": sorted({c.unit.name for c in commitments}),
+            "history": history.entries(
+                Objective.history.filter(id=objective.pk),
+                objective.measures.model.history.filter(objective_id=objective.pk),
+            ),
+        },
+    )
+
+
+@_redirecting
+def objective_create(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    position = _get_draft_for_executive(request, fiscal_year)
+    if request.method == "POST":
+        form = ObjectiveForm(request.POST, position=position)
+        measures = measure_formset(request.POST, instance=Objective())
+        if form.is_valid() and measures.is_valid():
+            objective = services.objective_create(form=form, measures=measures, position=position)
+            messages.success(request, f"Objective “{objective}” added.")
+            return redirect(position.get_absolute_url())
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    else:
+        form = ObjectiveForm(position=position, initial={"owner": request.user.pk})
+        measures = measure_formset(instance=Objective())
+    return render(
+        request,
+        "alignment/objective_form.html",
+        {"form": form, "measures": measures, "position": position, "objective": None},
+    )
+
+
+@_redirecting
+def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    objective = _get_objective_for_user(request, pk)
+    position = _get_draft_for_executive(request, objective.position.fiscal_year)
+    if request.method == "POST":
+        form = ObjectiveForm(request.POST, instance=objective, position=position)
+        measures = measure_formset(request.POST, instance=objective)
+        if form.is_valid() and measures.is_valid():
+            services.objective_update(form=form, measures=measures)
+            messages.success(request, f"Objective “{objective}” saved.")
+            return redirect(objective.get_absolute_url())
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    else:
+        form = ObjectiveForm(instance=objective, position=position)
+        measures = measure_formset(instance=objective)
+    return render(
+        request,
+        "alignment/objective_form.html",
+        {"form": form, "measures": measures, "position": position, "objective": objective},
+    )
+
+
+@require_POST
+def objective_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "alignment.edit_strategy")
+    objective = _get_objective_for_user(request, pk)
+    position = objective.position
+    if objective.is_retired:
+        return redirect(position.get_absolute_url())
+    outcome = services.objective_remove(objective=objective)
+    if outcome == "retired":
+        messages.success(
+            request,
+            f"Objective “{objective}” retired; it stays in the history with its commitments.",
+        )
+    else:
+        messages.success(request, f"Objective “{objective}” deleted.")
+    return redirect(position.get_absolute_url())
+
+
+@_redirecting
+@require_POST
+def objective_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
+    if direction not in ("up", "down"):
+        raise Http404
+    objective = _get_objective_for_user(request, pk)
+    _get_draft_for_executive(request, objective.position.fiscal_year)
+    services.objective_move(objective=objective, up=direction == "up")
+    return redirect(objective.position.get_absolute_url() + "#objectives")
+
+
+# --- Organisation and commitments -----------------------------------------------------------
+
+
+def unit_list(request: HttpRequest) -> HttpResponse:
+    units = list(
+        Unit.objects.annotate(
+            head_count=Count("memberships", filter=Q(memberships__role=Membership.Role.HEAD)),
+            member_count=Count("memberships", filter=Q(memberships__role=Membership.Role.MEMBER)),
+        ).order_by("name")
+    )
+    visible = set(Unit.objects.visible_to(request.user).values_list("pk", flat=True))
+    children = defaultdict(list)
+    for unit in units:
+        unit.is_visible = unit.pk in visible
+        children[unit.parent_id].append(unit)
+
+    def walk(parent_id, depth, seen):
+        for unit in children.get(parent_id, []):
+            if unit.pk in seen:
+                continue
+            seen.add(unit.pk)
+            unit.depth = depth
+            yield unit
+            yield from walk(unit.pk, depth + 1, seen)
+
+    tree = {
+        level: [u for u in walk(None, 0, set()) if u.level == level]
+        for level in (Unit.Level.BUSINESS, Unit.Level.FUNCTIONAL)
+    }
+    levels = [
+        ("Business level", tree[Unit.Level.BUSINESS]),
+        ("Functional level", tree[Unit.Level.FUNCTIONAL]),
+    ]
+    return render(request, "alignment/unit_list.html", {"levels": levels})
+
+
+def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
+    unit = _get_unit_for_user(request, code)
+    position = _current_position()
+    commitments = unit.commitments.select_related("objective", "objective__position").order_by(
+        "-objective__position__fiscal_year", "objective__order", "lever", "due_on"
+    )
+    by_objective = defaultdict(list)
+    for commitment in commitments:
+        by_objective[commitment.objective].append(commitment)
+    uncommitted = []
+    if position is not None:
+        uncommitted = [o for o in position.objectives.active() if o not in by_objective]
+    memberships = unit.memberships.select_related("user").order_by("role", "user__last_name")
+    return render(
+        request,
+        "alignment/unit_detail.html",
+        {
+            "unit": unit,
+            "position": position,
+            "by_objective": dict(by_objective),
+            "uncommitted": uncommitted,
+            "heads": [m.user for m in memberships if m.role == Membership.Role.HEAD],
+            "members": [m.user for m in memberships if m.role == Membership.Role.MEMBER],
+            "can_edit": request.user.has_perm("alignment.edit_commitments", unit),
+            "today": timezone.localdate(),
+            "history": history.entries(
+                Unit.history.filter(id=unit.pk),
+                Membership.history.filter(unit_id=unit.pk),
+                Commitment.history.filter(unit_id=unit.pk),
+            ),
+        },
+    )
+
+
+def _commitable_objectives():
+    position = _current_position()
+    if position is None:
+        return Objective.objects.none()
+    return position.objectives.active().select_related("position")
+
+
+def commitment_create(request: HttpRequest, code: str) -> HttpResponse:
+    unit = _get_unit_for_user(request, code)
+    _require(request, "alignment.edit_commitments", unit)
+    objectives = _commitable_objectives()
+    initial = {}
+    if request.GET.get("objective", "").isdigit():
+        initial["objective"] = int(request.GET["objective"])
+    if request.method == "POST":
+        form = CommitmentForm(request.POST, objectives=objectives, instance=Commitment(unit=unit))
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Commitment added.")
+            return redirect(unit.get_absolute_url())
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    else:
+        form = CommitmentForm(objectives=objectives, initial=initial)
+    return render(
+        request,
+        "alignment/commitment_form.html",
+        {"form": form, "unit": unit, "commitment": None, "no_objectives": not objectives.exists()},
+    )
+
+
+def commitment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    commitment = get_object_or_404(
+        Commitment.objects.filter(unit__in=Unit.objects.visible_to(request.user)).select_related(
+            "unit", "objective"
+        ),
+        pk=pk,
+    )
+    unit = commitment.unit
+    _require(request, "alignment.edit_commitments", unit)
+    # A commitment keeps its objective even after that objective is retired or a new year starts.
+    objectives = _commitable_objectives() | Objective.objects.filter(pk=commitment.objective_id)
+    if request.method == "POST":
+        form = CommitmentForm(request.POST, objectives=objectives, instance=commitment)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Commitment saved.")
+            return redirect(unit.get_absolute_url())
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    else:
+        form = CommitmentForm(objectives=objectives, instance=commitment)
+    return render(
+        request,
+        "alignment/commitment_form.html",
+        {
+            "form": form,
+            "unit": unit,
+            "commitment": commitment,
+            "history": history.entries(Commitment.history.filter(id=commitment.pk)),
+        },
+    )
+
+
+def matrix(request: HttpRequest) -> HttpResponse:
+    """Objectives by teams: where objectives have no commitment and teams commit to nothing."""
+    position = _current_position()
+    if position is None:
+        return render(request, "alignment/no_strategy.html")
+    objectives = list(position.objectives.active().order_by("order", "pk"))
+    teams = list(Unit.objects.active().functional().order_by("name"))
+    counts = defaultdict(int)
+    rows = (
+        Commitment.objects.filter(objective__in=objectives)
+        .exclude(status=Commitment.Status.DROPPED)
+        .values_list("objective_id", "unit_id")
+        .annotate(n=Count("pk"))
+    )
+    for objective_id, unit_id, n in rows:
+        counts[(objective_id, unit_id)] = n
+    team_totals = {t.pk: sum(counts[(o.pk, t.pk)] for o in objectives) for t in teams}
+    table = [
+        {
+            "objective": o,
+            "cells": [counts[(o.pk, t.pk)] for t in teams],
+            "total": sum(counts[(o.pk, t.pk)] for t in teams),
+        }
+        for o in objectives
+    ]
+    return render(
+        request,
+        "alignment/matrix.html",
+        {
+            "position": position,
+            "teams": teams,
+            "table": table,
+            "team_totals": [team_totals[t.pk] for t in teams],
+        },
+    )

@@ -1,0 +1,1 @@
+# Review cycles and alignment checks arrive with the quarterly reviews.

@@ -1,0 +1,95 @@
+"""The people of every permission test, and switches for tests that need real servers."""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+from alignment.models import ADMIN
+from tests.factories import (
+    UnitFactory,
+    UserFactory,
+    make_executive,
+    make_head,
+    make_member,
+)
+
+REQUIRE_SERVICES = os.environ.get("ALIGNMENT_REQUIRE_SERVICES") == "true"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config, items):
+    uses_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    reasons = {
+        "needs_postgres": None if uses_postgres else "needs PostgreSQL: set DATABASE_URL",
+        "needs_redis": None if settings.REDIS_URL else "needs Redis: set REDIS_URL",
+        "browser": None if shutil.which(CHROMIUM) else f"needs Chromium at {CHROMIUM}",
+    }
+    for item in items:
+        for marker, reason in reasons.items():
+            # Where the servers are required (CI), such a test runs, and fails if one is missing.
+            if reason and item.get_closest_marker(marker) and not REQUIRE_SERVICES:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def _fast_test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def logistics(db):
+    return UnitFactory(name="Logistics", code="logistics")
+
+
+@pytest.fixture
+def finance(db):
+    return UnitFactory(name="Finance", code="finance")
+
+
+@pytest.fixture
+def executive(db):
+    return make_executive(username="erin-exec")
+
+
+@pytest.fixture
+def head(logistics):
+    """Head of Logistics."""
+    return make_head(logistics, username="hugo-head")
+
+
+@pytest.fixture
+def other_head(finance):
+    """Head of Finance."""
+    return make_head(finance, username="fay-finance")
+
+
+@pytest.fixture
+def member(logistics):
+    """Member of Logistics."""
+    return make_member(logistics, username="mia-member")
+
+
+@pytest.fixture
+def admin_user(db):
+    """Staff in the Admin group: runs the Django admin, does not edit the strategy."""
+    return UserFactory(username="ada-admin", is_staff=True, groups=[ADMIN])
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but in no team and no role."""
+    return UserFactory(username="otto-outsider")
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in on the test client: `login(head)`."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
