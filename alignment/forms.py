@@ -179,8 +179,10 @@ class ObjectiveForm(forms.ModelForm):
         )
         self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
         self.fields["customer_priority"].queryset = position.priorities.all()
-        themes = {t.theme for t in position.themes.all()}
+        themes = {t.theme: t.weight for t in position.themes.all()}
         if themes:
+            if not self.instance.pk:
+                self.initial.setdefault("theme", max(themes, key=themes.get))
             self.fields["theme"].choices = [
                 (value, label) for value, label in self.fields["theme"].choices if value in themes
             ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from itertools import chain
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+from django.utils import formats, timezone
 
 SKIPPED_FIELDS = {"id", "created_at", "updated_at"}
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -37,10 +39,22 @@ def _display(record, model_field: models.Field) -> str:
     value = getattr(record, model_field.attname)
     if value is None or value == "":
         return "—"
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    if isinstance(value, date):
+        return formats.date_format(value, "DATE_FORMAT")
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, models.ForeignKey):
-        return str(getattr(record, model_field.name, value))
+        try:
+            related = getattr(record, model_field.name)
+        except ObjectDoesNotExist:
+            related = None
+        if related is None:
+            return f"#{value} (deleted)"
+        if hasattr(related, "get_full_name"):
+            return related.get_full_name() or related.get_username()
+        return str(related)
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
