@@ -506,7 +506,7 @@ class Command(BaseCommand):
                     email=f"{first_name}.{last_name}@example.com".lower(),
                     password=password,
                     is_staff=is_admin,
-                    is_superuser=is_admin,
+                    is_superuser=False,  # the Admin group grants what the role needs
                 )
                 if group:
                     user.groups.add(groups[group])
