@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from alignment import roles
@@ -16,6 +16,7 @@ from alignment.models import (
     Membership,
     Objective,
     StrategicPosition,
+    Unit,
 )
 
 RANK_PARKING = 10_000
@@ -41,6 +42,26 @@ def position_save(*, form, formsets: dict) -> StrategicPosition:
         for obj in changed + formset.new_objects:
             obj.save()
     return position
+
+
+def position_coverage(position: StrategicPosition) -> dict:
+    """Which objectives no team supports, and which active teams commit to nothing this year."""
+    objectives = list(
+        position.objectives.active().annotate(team_count=Count("commitments__unit", distinct=True))
+    )
+    teams = list(
+        Unit.objects.active()
+        .functional()
+        .annotate(
+            commitment_count=Count(
+                "commitments", filter=Q(commitments__objective__position=position)
+            )
+        )
+    )
+    return {
+        "unsupported": [o for o in objectives if o.team_count == 0],
+        "idle_teams": [t for t in teams if t.commitment_count == 0],
+    }
 
 
 def position_problems(position: StrategicPosition) -> list[str]:

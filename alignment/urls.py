@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from alignment import views
+from reviews import views as review_views
 
 strategy_patterns = [
     path("", views.strategy, name="strategy"),
@@ -31,9 +32,10 @@ strategy_patterns = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", review_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("strategy/", include((strategy_patterns, "alignment"))),
+    path("reviews/", include("reviews.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

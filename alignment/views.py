@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from alignment import history, roles, services
+from alignment import history, services
 from alignment.forms import (
     CommitmentForm,
     ObjectiveForm,
@@ -100,42 +99,6 @@ def _current_position() -> StrategicPosition | None:
 # --- Home and health ------------------------------------------------------------------------
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    position = _current_position()
-    my_units = list(
-        Unit.objects.filter(memberships__user=user)
-        .annotate(role=Count("memberships", filter=Q(memberships__role=Membership.Role.HEAD)))
-        .order_by("name")
-    )
-    today = timezone.localdate()
-    due_soon = (
-        Commitment.objects.open()
-        .filter(unit__in=my_units, due_on__lte=today + timedelta(days=45))
-        .select_related("unit", "objective")
-        .order_by("due_on")[:20]
-    )
-    gaps = None
-    if position and roles.is_executive(user):
-        gaps = _coverage(position)
-    return render(
-        request,
-        "alignment/home.html",
-        {
-            "position": position,
-            "my_units": my_units,
-            "due_soon": due_soon,
-            "today": today,
-            "gaps": gaps,
-            "drafts": StrategicPosition.objects.visible_to(user).filter(
-                status=StrategicPosition.Status.DRAFT
-            )
-            if roles.can_see_drafts(user)
-            else [],
-        },
-    )
-
-
 @login_not_required
 @never_cache
 @require_GET
@@ -178,26 +141,6 @@ def position_list(request: HttpRequest) -> HttpResponse:
     return render(request, "alignment/position_list.html", {"positions": positions})
 
 
-def _coverage(position: StrategicPosition) -> dict:
-    """Which objectives no team supports, and which active teams commit to nothing this year."""
-    objectives = list(
-        position.objectives.active().annotate(team_count=Count("commitments__unit", distinct=True))
-    )
-    teams = list(
-        Unit.objects.active()
-        .functional()
-        .annotate(
-            commitment_count=Count(
-                "commitments", filter=Q(commitments__objective__position=position)
-            )
-        )
-    )
-    return {
-        "unsupported": [o for o in objectives if o.team_count == 0],
-        "idle_teams": [t for t in teams if t.commitment_count == 0],
-    }
-
-
 def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     position = _get_position_for_user(request, fiscal_year)
     objectives = (
@@ -232,7 +175,7 @@ def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
             "priorities": position.priorities.all(),
             "competitors": position.competitors.all(),
             "objectives": objectives,
-            "coverage": _coverage(position),
+            "coverage": services.position_coverage(position),
             "problems": services.position_problems(position) if not position.is_published else [],
             "history": log_entries,
         },

@@ -1,1 +1,408 @@
-# Review cycles and alignment checks arrive with the quarterly reviews.
+"""Review cycles, the alignment checks department heads fill in, and what executives decide."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from alignment.models import Lever, Theme, fiscal_year_start
+
+NOT_APPLICABLE = 0  # stored in a lever score column; "not scored" is NULL
+SCORE_LEVELS = {
+    1: "Works against the objective",
+    2: "Barely supports it",
+    3: "Partly supports it",
+    4: "Mostly supports it",
+    5: "Fully supports it, and sustained",
+}
+LEVERS = [lever for lever, _ in Lever.choices]
+
+
+def quarter_start(fiscal_year: int, quarter: int) -> date:
+    start = fiscal_year_start(fiscal_year)
+    month_index = start.month - 1 + 3 * (quarter - 1)
+    return date(start.year + month_index // 12, month_index % 12 + 1, 1)
+
+
+def quarter_end(fiscal_year: int, quarter: int) -> date:
+    following = (
+        quarter_start(fiscal_year, quarter + 1)
+        if quarter < 4
+        else fiscal_year_start(fiscal_year + 1)
+    )
+    return date.fromordinal(following.toordinal() - 1)
+
+
+class ReviewCycleQuerySet(models.QuerySet):
+    def quarterly(self):
+        return self.filter(kind=ReviewCycle.Kind.QUARTERLY)
+
+    def closed(self):
+        return self.filter(state=ReviewCycle.State.CLOSED)
+
+    def chronological(self):
+        return self.order_by("fiscal_year", "quarter", "opens_on")
+
+
+class ReviewCycle(models.Model):
+    class Kind(models.TextChoices):
+        QUARTERLY = "quarterly", "Quarterly review"
+        ANNUAL = "annual", "Annual refresh"
+
+    class State(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        OPEN = "open", "Open"
+        IN_REVIEW = "in_review", "In review"
+        CLOSED = "closed", "Closed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUARTERLY)
+    fiscal_year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    quarter = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text="1 to 4 for a quarterly review; empty for the annual refresh.",
+    )
+    position = models.ForeignKey(
+        "alignment.StrategicPosition",
+        models.PROTECT,
+        related_name="review_cycles",
+        help_text="The strategy this cycle reviews against.",
+    )
+    opens_on = models.DateField()
+    due_on = models.DateField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PLANNED)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    review_started_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Written once when the cycle closes: what the review saw, whatever changes later.
+    snapshot = models.JSONField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["snapshot"])
+    objects = ReviewCycleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-fiscal_year", "-quarter", "-opens_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fiscal_year", "quarter"],
+                condition=Q(kind="quarterly"),
+                name="one_quarterly_cycle_per_quarter",
+            ),
+            models.UniqueConstraint(
+                fields=["fiscal_year"], condition=Q(kind="annual"), name="one_annual_refresh"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="annual", quarter__isnull=True)
+                | Q(kind="quarterly", quarter__gte=1, quarter__lte=4),
+                name="quarter_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=models.F("opens_on")), name="due_after_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:cycle-detail", args=[self.pk])
+
+    @property
+    def label(self) -> str:
+        if self.kind == self.Kind.ANNUAL:
+            return f"Annual refresh FY{self.fiscal_year}"
+        return f"Q{self.quarter} FY{self.fiscal_year}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == self.State.CLOSED
+
+    @property
+    def accepts_checks(self) -> bool:
+        """Heads can still fill in and submit checks (also while executives review)."""
+        return self.state in (self.State.OPEN, self.State.IN_REVIEW)
+
+    @property
+    def period_start(self) -> date:
+        return quarter_start(self.fiscal_year, self.quarter or 1)
+
+    @property
+    def period_end(self) -> date:
+        return quarter_end(self.fiscal_year, self.quarter or 4)
+
+
+class AlignmentCheckQuerySet(models.QuerySet):
+    def submitted(self):
+        return self.filter(state=AlignmentCheck.State.SUBMITTED)
+
+    def editable_by(self, user):
+        from alignment.roles import headed_unit_ids
+
+        return self.filter(unit_id__in=headed_unit_ids(user))
+
+
+class AlignmentCheck(models.Model):
+    class State(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        DRAFT = "draft", "In draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="checks")
+    unit = models.ForeignKey("alignment.Unit", models.PROTECT, related_name="checks")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.NOT_STARTED)
+    # Bumped by every save; a save based on an older version is refused (optimistic locking).
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+    objects = AlignmentCheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["unit__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "unit"], name="one_check_per_team_and_cycle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} — {self.cycle}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:check-edit", args=[self.pk])
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.state == self.State.SUBMITTED
+
+    @property
+    def is_late(self) -> bool:
+        if self.submitted_at is None:
+            return timezone.localdate() > self.cycle.due_on
+        return timezone.localdate(self.submitted_at) > self.cycle.due_on
+
+
+class CheckItem(models.Model):
+    """One objective in a check: a score per lever (NULL not scored, 0 not applicable)."""
+
+    alignment_check = models.ForeignKey(AlignmentCheck, models.CASCADE, related_name="items")
+    objective = models.ForeignKey("alignment.Objective", models.PROTECT, related_name="check_items")
+    is_extra = models.BooleanField(
+        default=False, help_text="Added on demand: the team does not commit to this objective."
+    )
+    score_people = models.PositiveSmallIntegerField(null=True, blank=True)
+    score_incentives = models.PositiveSmallIntegerField(null=True, blank=True)
+    score_inventory = models.PositiveSmallIntegerField(null=True, blank=True)
+    score_processes = models.PositiveSmallIntegerField(null=True, blank=True)
+    score_funding = models.PositiveSmallIntegerField(null=True, blank=True)
+    score_communication = models.PositiveSmallIntegerField(null=True, blank=True)
+    evidence = models.TextField(blank=True)
+    blockers = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["objective__order", "objective_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alignment_check", "objective"], name="one_item_per_objective"
+            ),
+        ]
+        constraints += [
+            models.CheckConstraint(
+                condition=Q(**{f"score_{lever}__lte": 5}), name=f"score_{lever}_in_range"
+            )
+            for lever in LEVERS
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alignment_check.unit} on {self.objective}"
+
+    def lever_scores(self) -> dict[str, int | None]:
+        return {lever: getattr(self, f"score_{lever}") for lever in LEVERS}
+
+    @property
+    def is_complete(self) -> bool:
+        return all(value is not None for value in self.lever_scores().values())
+
+
+class CheckReopening(models.Model):
+    alignment_check = models.ForeignKey(AlignmentCheck, models.CASCADE, related_name="reopenings")
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"Reopened {self.alignment_check} on {self.at:%Y-%m-%d}"
+
+
+class ExecutiveScore(models.Model):
+    """An executive's own view of a team's fit on one objective (1 to 5)."""
+
+    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="executive_scores")
+    unit = models.ForeignKey("alignment.Unit", models.PROTECT, related_name="+")
+    objective = models.ForeignKey("alignment.Objective", models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "unit", "objective"], name="one_executive_score_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5), name="executive_score_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} on {self.objective}: {self.score}"
+
+
+class RubricQuestionQuerySet(models.QuerySet):
+    def for_themes(self, themes: list[str]):
+        return self.filter(is_active=True).filter(Q(theme="") | Q(theme__in=themes))
+
+
+class RubricQuestion(models.Model):
+    """A question that helps a head score one lever; the strategy's themes pick which show."""
+
+    lever = models.CharField(max_length=15, choices=Lever.choices)
+    theme = models.CharField(
+        max_length=10,
+        choices=Theme.choices,
+        blank=True,
+        help_text="Shown when the strategy competes on this theme; empty for every strategy.",
+    )
+    text = models.CharField(max_length=300)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+    objects = RubricQuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["lever", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ActionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(completed_at__isnull=True)
+
+
+class Action(models.Model):
+    """A decision or corrective action from a review; open ones carry over to later agendas."""
+
+    class Kind(models.TextChoices):
+        DECISION = "decision", "Decision"
+        CORRECTIVE = "corrective", "Corrective action"
+
+    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="actions")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CORRECTIVE)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    objective = models.ForeignKey(
+        "alignment.Objective", models.PROTECT, related_name="actions", null=True, blank=True
+    )
+    owner = models.ForeignKey(
+        "alignment.Unit", models.PROTECT, related_name="actions", verbose_name="owner team"
+    )
+    due_on = models.DateField("due date")
+    agenda_item = models.CharField(
+        max_length=300, blank=True, help_text="The agenda item this action answers."
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = ActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["completed_at", "due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_at is not None
+
+    def complete(self) -> None:
+        # Completing twice keeps the first completion time.
+        if self.completed_at is None:
+            self.completed_at = timezone.now()
+            self.save(update_fields=["completed_at"])
+
+
+class FrozenScoreQuerySet(models.QuerySet):
+    def company(self):
+        return self.filter(objective__isnull=True, unit__isnull=True)
+
+    def for_objective(self, objective_id: int):
+        return self.filter(objective_id=objective_id, unit__isnull=True)
+
+    def for_team(self, unit_id: int):
+        return self.filter(unit_id=unit_id, objective__isnull=True)
+
+    def cells(self):
+        return self.filter(objective__isnull=False, unit__isnull=False)
+
+
+class FrozenScore(models.Model):
+    """A score as it stood when its cycle closed, for trends and signals.
+
+    No objective and no team: the alignment index. Objective only: the objective's score.
+    Team only: the team's fit. Both: the team's fit on that objective.
+    """
+
+    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="frozen_scores")
+    objective = models.ForeignKey(
+        "alignment.Objective", models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "alignment.Unit", models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    score = models.FloatField()
+
+    objects = FrozenScoreQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["unit", "objective"]),
+            models.Index(fields=["objective", "unit"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle}: {self.score:.0f}"

@@ -22,7 +22,9 @@ def grant(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     admin = Group.objects.get(name="Admin")
     for app_label, model in MANAGED + READ_ONLY:
-        actions = ("add", "change", "delete", "view") if (app_label, model) in MANAGED else ("view",)
+        actions = (
+            ("add", "change", "delete", "view") if (app_label, model) in MANAGED else ("view",)
+        )
         admin.permissions.add(
             *Permission.objects.filter(
                 content_type__app_label=app_label,

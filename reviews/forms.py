@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.core.exceptions import ValidationError
+
+from alignment.forms import DateInput
+from alignment.models import Commitment, Lever, Objective, Unit
+from reviews.models import (
+    NOT_APPLICABLE,
+    SCORE_LEVELS,
+    Action,
+    ExecutiveScore,
+    ReviewCycle,
+    RubricQuestion,
+)
+
+SCORE_CHOICES = (
+    [("", "—")]
+    + [(str(k), f"{k} · {v}") for k, v in SCORE_LEVELS.items()]
+    + [(str(NOT_APPLICABLE), "N/A · not applicable")]
+)
+
+
+class CycleForm(forms.ModelForm):
+    class Meta:
+        model = ReviewCycle
+        fields = ["fiscal_year", "quarter", "opens_on", "due_on"]
+        widgets = {"opens_on": DateInput(), "due_on": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["quarter"].required = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        data = super().clean()
+        opens_on, due_on = data.get("opens_on"), data.get("due_on")
+        if opens_on and due_on and due_on < opens_on:
+            self.add_error("due_on", "The due date is before the opening date.")
+        year, quarter = data.get("fiscal_year"), data.get("quarter")
+        if year and quarter:
+            clash = ReviewCycle.objects.quarterly().filter(fiscal_year=year, quarter=quarter)
+            if clash.exclude(pk=self.instance.pk).exists():
+                self.add_error("quarter", f"There is already a review for Q{quarter} FY{year}.")
+        return data
+
+
+class CheckItemForm(forms.Form):
+    """One row of the check: a score per lever, evidence and blockers."""
+
+    evidence = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    blockers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, item, **kwargs):
+        initial = {f"score_{lever}": getattr(item, f"score_{lever}") for lever, _ in Lever.choices}
+        initial |= {"evidence": item.evidence, "blockers": item.blockers}
+        super().__init__(*args, prefix=f"item-{item.pk}", initial=initial, **kwargs)
+        self.item = item
+        for lever, label in Lever.choices:
+            self.fields[f"score_{lever}"] = forms.TypedChoiceField(
+                label=label,
+                choices=SCORE_CHOICES,
+                coerce=int,
+                empty_value=None,
+                required=False,
+            )
+
+    def score_fields(self):
+        return [self[f"score_{lever}"] for lever, _ in Lever.choices]
+
+    def scores(self) -> dict[str, int | None]:
+        return {lever: self.cleaned_data.get(f"score_{lever}") for lever, _ in Lever.choices}
+
+
+class CommitmentStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=Commitment.Status.choices,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+    def __init__(self, *args, commitment: Commitment, **kwargs):
+        super().__init__(
+            *args,
+            prefix=f"commitment-{commitment.pk}",
+            initial={"status": commitment.status},
+            **kwargs,
+        )
+        self.commitment = commitment
+        self.fields["status"].label = f"Status of “{commitment.statement[:60]}”"
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept with the check's history."
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Say why the check is reopened.")
+        return reason
+
+
+class ExecutiveScoreForm(forms.ModelForm):
+    class Meta:
+        model = ExecutiveScore
+        fields = ["unit", "objective", "score", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+        labels = {"unit": "Team", "score": "Your score (1 to 5)"}
+
+    def __init__(self, *args, cycle: ReviewCycle, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = Unit.objects.filter(checks__cycle=cycle).order_by("name")
+        self.fields["objective"].queryset = Objective.objects.filter(position=cycle.position)
+        self.fields["score"].widget = forms.Select(
+            choices=[("", "—")] + [(k, f"{k} · {v}") for k, v in SCORE_LEVELS.items()]
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class ActionForm(forms.ModelForm):
+    class Meta:
+        model = Action
+        fields = ["kind", "title", "description", "objective", "owner", "due_on", "agenda_item"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "due_on": DateInput(),
+            "agenda_item": forms.TextInput(),
+        }
+
+    def __init__(self, *args, cycle: ReviewCycle, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["objective"].queryset = Objective.objects.filter(position=cycle.position)
+        self.fields["objective"].required = True
+        self.fields["owner"].queryset = Unit.objects.active().order_by("name")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+RubricFormSet = forms.modelformset_factory(
+    RubricQuestion,
+    fields=["lever", "theme", "text", "order", "is_active"],
+    extra=2,
+    can_delete=True,
+)

@@ -1,0 +1,399 @@
+"""Opening, filling in, reviewing and closing review cycles."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from alignment.models import Commitment, Objective, Unit
+from reviews import scoring
+from reviews.models import (
+    LEVERS,
+    Action,
+    AlignmentCheck,
+    CheckItem,
+    CheckReopening,
+    ExecutiveScore,
+    FrozenScore,
+    ReviewCycle,
+)
+
+SNAPSHOT_VERSION = 1
+
+
+class StaleCheck(Exception):
+    """Someone saved the check since this page was loaded."""
+
+    def __init__(self, check: AlignmentCheck):
+        self.check = check
+        who = (
+            check.updated_by.get_full_name() or check.updated_by.username
+            if check.updated_by
+            else "someone"
+        )
+        when = timezone.localtime(check.updated_at).strftime("%H:%M") if check.updated_at else ""
+        super().__init__(
+            f"{who} saved this check at {when} while you were editing. Your changes were not "
+            "saved; they are still on this page. Copy what you need, then reload to see theirs."
+        )
+
+
+# --- Opening ---------------------------------------------------------------------------------
+
+
+def _teams():
+    return Unit.objects.active().functional()
+
+
+@transaction.atomic
+def cycle_open(*, cycle: ReviewCycle, now=None) -> int:
+    """Open a planned cycle: one check per active team, one item per committed objective.
+
+    Returns how many checks were created; opening twice creates nothing twice.
+    """
+    cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.state != ReviewCycle.State.PLANNED:
+        return 0
+    now = now or timezone.now()
+    teams = list(_teams().values_list("pk", flat=True))
+    existing = set(cycle.checks.values_list("unit_id", flat=True))
+    AlignmentCheck.objects.bulk_create(
+        [AlignmentCheck(cycle=cycle, unit_id=t) for t in teams if t not in existing],
+        ignore_conflicts=True,
+    )
+    checks = dict(cycle.checks.values_list("unit_id", "pk"))
+    objectives = set(cycle.position.objectives.active().values_list("pk", flat=True))
+    pairs = (
+        Commitment.objects.filter(unit_id__in=checks, objective_id__in=objectives)
+        .exclude(status=Commitment.Status.DROPPED)
+        .values_list("unit_id", "objective_id")
+        .distinct()
+    )
+    CheckItem.objects.bulk_create(
+        [CheckItem(alignment_check_id=checks[u], objective_id=o) for u, o in pairs],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+    cycle.state = ReviewCycle.State.OPEN
+    cycle.opened_at = now
+    cycle.save(update_fields=["state", "opened_at"])
+    return len(teams) - len(existing)
+
+
+@transaction.atomic
+def check_add_objective(*, check: AlignmentCheck, objective: Objective) -> CheckItem:
+    if objective.position_id != check.cycle.position_id:
+        raise ValidationError("This objective is not part of the strategy under review.")
+    item, _ = CheckItem.objects.get_or_create(
+        alignment_check=check, objective=objective, defaults={"is_extra": True}
+    )
+    return item
+
+
+# --- Filling in ------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemInput:
+    scores: dict[str, int | None]
+    evidence: str
+    blockers: str
+
+
+@transaction.atomic
+def check_save(
+    *,
+    check: AlignmentCheck,
+    version: int,
+    items: dict[int, ItemInput],
+    statuses: dict[int, str],
+    by,
+    submit: bool = False,
+) -> AlignmentCheck:
+    """Save a head's check as a whole, or nothing.
+
+    Refused with StaleCheck when the check changed since `version` was read; refused with
+    ValidationError when submitting with scores missing or when the check is read-only.
+    """
+    now = timezone.now()
+    locked = (
+        AlignmentCheck.objects.select_for_update()
+        .select_related("cycle", "updated_by")
+        .get(pk=check.pk)
+    )
+    # Another head saved since this page was read. The same person saving again (an autosave
+    # still in flight when they press Submit) is not a conflict.
+    if locked.version != version and locked.updated_by_id != by.pk:
+        raise StaleCheck(locked)
+    if locked.is_submitted:
+        raise ValidationError("This check is submitted and read-only.")
+    if not locked.cycle.accepts_checks:
+        raise ValidationError("This review cycle does not accept checks any more.")
+    rows = {item.pk: item for item in locked.items.select_related("objective")}
+    changed = []
+    for pk, data in items.items():
+        item = rows.get(pk)
+        if item is None:
+            continue
+        for lever in LEVERS:
+            setattr(item, f"score_{lever}", data.scores.get(lever))
+        item.evidence, item.blockers = data.evidence, data.blockers
+        changed.append(item)
+    for item in changed:
+        item.save()
+    if statuses:
+        commitments = Commitment.objects.filter(unit_id=locked.unit_id, pk__in=statuses)
+        for commitment in commitments:
+            if commitment.status != statuses[commitment.pk]:
+                commitment.status = statuses[commitment.pk]
+                commitment.save(update_fields=["status", "updated_at"])
+    if submit:
+        missing = [str(i.objective) for i in rows.values() if not i.is_complete]
+        if missing:
+            raise ValidationError(
+                "Give every lever a score, or mark it not applicable, before submitting. "
+                f"Missing: {', '.join(missing)}."
+            )
+        locked.state = AlignmentCheck.State.SUBMITTED
+        locked.submitted_at = now
+        locked.submitted_by = by
+    elif locked.state == AlignmentCheck.State.NOT_STARTED:
+        locked.state = AlignmentCheck.State.DRAFT
+    locked.version += 1
+    locked.updated_at = now
+    locked.updated_by = by
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def check_reopen(*, check: AlignmentCheck, by, reason: str) -> AlignmentCheck:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Say why the check is reopened.")
+    locked = AlignmentCheck.objects.select_for_update().select_related("cycle").get(pk=check.pk)
+    if not locked.is_submitted:
+        return locked  # reopening an open check is a no-op
+    if locked.cycle.is_closed:
+        raise ValidationError("The cycle is closed; its checks are frozen.")
+    CheckReopening.objects.create(alignment_check=locked, by=by, reason=reason)
+    locked.state = AlignmentCheck.State.DRAFT
+    locked.submitted_at = None
+    locked.submitted_by = None
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    locked.updated_by = by
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def executive_score_set(*, cycle: ReviewCycle, unit, objective, score: int, note: str, by):
+    if cycle.is_closed:
+        raise ValidationError("The cycle is closed; its scores are frozen.")
+    obj, _ = ExecutiveScore.objects.update_or_create(
+        cycle=cycle,
+        unit=unit,
+        objective=objective,
+        defaults={"score": score, "note": note, "by": by},
+    )
+    return obj
+
+
+# --- Reviewing -------------------------------------------------------------------------------
+
+
+def cycle_start_review(*, cycle: ReviewCycle, now=None) -> bool:
+    won = ReviewCycle.objects.filter(pk=cycle.pk, state=ReviewCycle.State.OPEN).update(
+        state=ReviewCycle.State.IN_REVIEW, review_started_at=now or timezone.now()
+    )
+    return won == 1
+
+
+@transaction.atomic
+def cycle_close(*, cycle: ReviewCycle, by, now=None) -> bool:
+    """Close the cycle and freeze what it shows. Closing twice is a no-op (returns False)."""
+    locked = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
+    if locked.is_closed or locked.state == ReviewCycle.State.PLANNED:
+        return False
+    locked.snapshot = build_snapshot(locked)
+    _freeze_scores(locked, locked.snapshot)
+    locked.state = ReviewCycle.State.CLOSED
+    locked.closed_at = now or timezone.now()
+    locked.closed_by = by
+    locked.save()
+    return True
+
+
+def _freeze_scores(cycle: ReviewCycle, snapshot: dict) -> None:
+    rows = (
+        [FrozenScore(cycle=cycle, score=snapshot["index"])] if snapshot["index"] is not None else []
+    )
+    rows += [
+        FrozenScore(cycle=cycle, objective_id=o["id"], score=o["score"])
+        for o in snapshot["objectives"]
+        if o["score"] is not None
+    ]
+    rows += [
+        FrozenScore(cycle=cycle, unit_id=t["id"], score=t["score"])
+        for t in snapshot["teams"]
+        if t["score"] is not None
+    ]
+    rows += [
+        FrozenScore(cycle=cycle, objective_id=o, unit_id=t, score=s)
+        for o, t, s in snapshot["cells"]
+    ]
+    FrozenScore.objects.filter(cycle=cycle).delete()
+    FrozenScore.objects.bulk_create(rows, batch_size=2000)
+
+
+def results(cycle: ReviewCycle) -> dict:
+    """What the cycle shows: frozen when closed, computed from the checks otherwise."""
+    if cycle.is_closed and cycle.snapshot:
+        return cycle.snapshot
+    return build_snapshot(cycle)
+
+
+def build_snapshot(cycle: ReviewCycle) -> dict:
+    """Everything the review page, trends and reports need, as plain JSON values.
+
+    A fixed number of queries whatever the number of teams and objectives.
+    """
+    objectives = list(
+        Objective.objects.filter(
+            Q(position_id=cycle.position_id, retired_at__isnull=True)
+            | Q(check_items__alignment_check__cycle=cycle)
+        )
+        .distinct()
+        .order_by("order", "pk")
+        .values("pk", "title", "priority_weight", "external_promise")
+    )
+    checks = list(
+        cycle.checks.select_related("unit").values(
+            "pk", "unit_id", "unit__name", "unit__code", "state", "submitted_at", "version"
+        )
+    )
+    score_fields = [f"score_{lever}" for lever in LEVERS]
+    items = list(
+        CheckItem.objects.filter(alignment_check__cycle=cycle).values(
+            "alignment_check__unit_id",
+            "alignment_check__state",
+            "objective_id",
+            "is_extra",
+            "evidence",
+            "blockers",
+            *score_fields,
+        )
+    )
+    submitted = [i for i in items if i["alignment_check__state"] == AlignmentCheck.State.SUBMITTED]
+    computed = scoring.compute(
+        (
+            (i["alignment_check__unit_id"], i["objective_id"], tuple(i[f] for f in score_fields))
+            for i in submitted
+        ),
+        {o["pk"]: o["priority_weight"] for o in objectives},
+    )
+    head_values = {
+        (i["alignment_check__unit_id"], i["objective_id"]): [i[f] for f in score_fields]
+        for i in submitted
+    }
+    disagreements = []
+    executive_scores = cycle.executive_scores.values_list(
+        "unit_id", "objective_id", "score", "note"
+    )
+    for unit_id, objective_id, score, note in executive_scores:
+        values = head_values.get((unit_id, objective_id))
+        if values is not None and scoring.disagrees(score, values):
+            disagreements.append(
+                {
+                    "team": unit_id,
+                    "objective": objective_id,
+                    "executive": score,
+                    "head": round(scoring.head_mean(values), 2),
+                    "note": note,
+                }
+            )
+    teams_with_items = defaultdict(int)
+    for i in items:
+        teams_with_items[i["objective_id"]] += 1
+    return {
+        "version": SNAPSHOT_VERSION,
+        "label": cycle.label,
+        "index": computed.index,
+        "objectives": [
+            {
+                "id": o["pk"],
+                "title": o["title"],
+                "weight": o["priority_weight"],
+                "score": computed.objectives.get(o["pk"]),
+                "teams": teams_with_items.get(o["pk"], 0),
+            }
+            for o in objectives
+        ],
+        "teams": [
+            {
+                "id": c["unit_id"],
+                "name": c["unit__name"],
+                "code": c["unit__code"],
+                "state": c["state"],
+                "submitted_at": c["submitted_at"].isoformat() if c["submitted_at"] else None,
+                "score": computed.teams.get(c["unit_id"]),
+            }
+            for c in sorted(checks, key=lambda c: c["unit__name"])
+        ],
+        "cells": [[o, t, s] for (o, t), s in computed.cells.items()],
+        "items": [
+            {
+                "team": i["alignment_check__unit_id"],
+                "objective": i["objective_id"],
+                "submitted": i["alignment_check__state"] == AlignmentCheck.State.SUBMITTED,
+                "scores": {lever: i[f"score_{lever}"] for lever in LEVERS},
+                "evidence": i["evidence"],
+                "blockers": i["blockers"],
+            }
+            for i in items
+        ],
+        "disagreements": disagreements,
+    }
+
+
+def previous_cycle(cycle: ReviewCycle) -> ReviewCycle | None:
+    if cycle.kind != ReviewCycle.Kind.QUARTERLY:
+        return None
+    return (
+        ReviewCycle.objects.quarterly()
+        .exclude(state=ReviewCycle.State.PLANNED)
+        .filter(
+            Q(fiscal_year__lt=cycle.fiscal_year)
+            | Q(fiscal_year=cycle.fiscal_year, quarter__lt=cycle.quarter)
+        )
+        .order_by("-fiscal_year", "-quarter")
+        .first()
+    )
+
+
+# --- Actions ---------------------------------------------------------------------------------
+
+
+def action_create(*, cycle: ReviewCycle, by, form) -> Action:
+    action = form.save(commit=False)
+    action.cycle = cycle
+    action.created_by = by
+    action.save()
+    return action
+
+
+def open_actions_for(cycle: ReviewCycle):
+    """Open actions from this cycle and every earlier one: they carry over until done."""
+    earlier = ReviewCycle.objects.filter(opens_on__lte=cycle.opens_on)
+    return (
+        Action.objects.open()
+        .filter(cycle__in=earlier)
+        .select_related("owner", "objective", "cycle")
+        .order_by("due_on", "pk")
+    )

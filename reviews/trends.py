@@ -1,0 +1,176 @@
+"""Score trends over the quarters, drawn as server-side SVG (works in pages and PDF reports)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from alignment.models import Objective, StrategicPosition, Unit
+from reviews import services
+from reviews.models import FrozenScore, ReviewCycle
+
+WIDTH, HEIGHT = 640, 220
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 40, 16, 16, 36
+
+
+@dataclass
+class Point:
+    label: str
+    value: float | None
+    x: float = 0
+    y: float | None = None
+    is_open: bool = False
+
+
+@dataclass
+class Chart:
+    title: str
+    points: list[Point]
+    segments: list[str] = field(default_factory=list)  # polyline "x,y x,y" runs between gaps
+    width: int = WIDTH
+    height: int = HEIGHT
+
+    @property
+    def has_data(self) -> bool:
+        return any(p.value is not None for p in self.points)
+
+    @property
+    def gridlines(self) -> list[dict]:
+        return [{"value": v, "y": _y(v)} for v in (0, 25, 50, 75, 100)]
+
+    @property
+    def plot_left(self) -> int:
+        return PAD_LEFT
+
+    @property
+    def plot_right(self) -> int:
+        return WIDTH - PAD_RIGHT
+
+    @property
+    def label_y(self) -> int:
+        return HEIGHT - PAD_BOTTOM + 20
+
+    @property
+    def description(self) -> str:
+        shown = [f"{p.label}: {p.value:.0f}" for p in self.points if p.value is not None]
+        if not shown:
+            return "No scores yet."
+        return "Score out of 100 by quarter. " + "; ".join(shown) + "."
+
+
+def _y(value: float) -> float:
+    return round(PAD_TOP + (100 - value) / 100 * (HEIGHT - PAD_TOP - PAD_BOTTOM), 1)
+
+
+def build_chart(title: str, points: list[Point]) -> Chart:
+    span = WIDTH - PAD_LEFT - PAD_RIGHT
+    step = span / max(len(points) - 1, 1)
+    segments, run = [], []
+    for i, point in enumerate(points):
+        point.x = round(PAD_LEFT + (i * step if len(points) > 1 else span / 2), 1)
+        if point.value is None:
+            if run:
+                segments.append(" ".join(run))
+            run = []
+            continue
+        point.y = _y(max(0.0, min(100.0, point.value)))
+        run.append(f"{point.x},{point.y}")
+    if run:
+        segments.append(" ".join(run))
+    return Chart(title=title, points=points, segments=segments)
+
+
+def _cycles() -> tuple[list[ReviewCycle], ReviewCycle | None]:
+    """Closed quarterly cycles in order, and the newest one still running (if any)."""
+    cycles = list(
+        ReviewCycle.objects.quarterly()
+        .exclude(state=ReviewCycle.State.PLANNED)
+        .order_by("fiscal_year", "quarter")
+    )
+    closed = [c for c in cycles if c.is_closed]
+    running = [c for c in cycles if not c.is_closed]
+    return closed, (running[-1] if running else None)
+
+
+def _series(frozen: dict[int, float], closed, running, live_value) -> list[Point]:
+    points = [Point(c.label, frozen.get(c.pk)) for c in closed]
+    if running is not None:
+        points.append(Point(f"{running.label} (open)", live_value, is_open=True))
+    return points
+
+
+def company_chart() -> Chart:
+    closed, running = _cycles()
+    frozen = dict(FrozenScore.objects.company().values_list("cycle_id", "score"))
+    live = services.results(running)["index"] if running else None
+    return build_chart("Alignment index", _series(frozen, closed, running, live))
+
+
+def objective_chart(objective: Objective) -> Chart:
+    closed, running = _cycles()
+    frozen = dict(FrozenScore.objects.for_objective(objective.pk).values_list("cycle_id", "score"))
+    live = None
+    if running:
+        live = next(
+            (
+                o["score"]
+                for o in services.results(running)["objectives"]
+                if o["id"] == objective.pk
+            ),
+            None,
+        )
+    return build_chart(objective.title, _series(frozen, closed, running, live))
+
+
+def team_chart(unit: Unit) -> Chart:
+    closed, running = _cycles()
+    frozen = dict(FrozenScore.objects.for_team(unit.pk).values_list("cycle_id", "score"))
+    live = None
+    if running:
+        live = next(
+            (t["score"] for t in services.results(running)["teams"] if t["id"] == unit.pk), None
+        )
+    return build_chart(unit.name, _series(frozen, closed, running, live))
+
+
+def overview() -> dict:
+    """The company's trend, one per objective of the current strategy, and every team's."""
+    closed, running = _cycles()
+    live = services.results(running) if running else None
+    position = StrategicPosition.objects.filter(is_current=True).first()
+    objectives = list(position.objectives.active()) if position else []
+    by_objective: dict[int, dict[int, float]] = defaultdict(dict)
+    for cycle_id, objective_id, score in FrozenScore.objects.filter(
+        objective__in=objectives, unit__isnull=True
+    ).values_list("cycle_id", "objective_id", "score"):
+        by_objective[objective_id][cycle_id] = score
+    live_objectives = {o["id"]: o["score"] for o in live["objectives"]} if live else {}
+    by_team: dict[int, dict[int, float]] = defaultdict(dict)
+    for cycle_id, unit_id, score in FrozenScore.objects.filter(
+        objective__isnull=True, unit__isnull=False
+    ).values_list("cycle_id", "unit_id", "score"):
+        by_team[unit_id][cycle_id] = score
+    live_teams = {t["id"]: t["score"] for t in live["teams"]} if live else {}
+    teams = list(Unit.objects.active().functional().order_by("name"))
+    company = dict(FrozenScore.objects.company().values_list("cycle_id", "score"))
+    return {
+        "company": build_chart(
+            "Alignment index", _series(company, closed, running, live["index"] if live else None)
+        ),
+        "objectives": [
+            build_chart(
+                o.title, _series(by_objective[o.pk], closed, running, live_objectives.get(o.pk))
+            )
+            for o in objectives
+        ],
+        "labels": [p.label for p in _series({}, closed, running, None)],
+        "teams": [
+            {
+                "unit": t,
+                "values": [
+                    p.value for p in _series(by_team[t.pk], closed, running, live_teams.get(t.pk))
+                ],
+            }
+            for t in teams
+        ],
+    }

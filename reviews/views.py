@@ -1,0 +1,508 @@
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from alignment import roles
+from alignment.models import Commitment, Lever, Objective, StrategicPosition, Unit
+from reviews import agenda, services, trends
+from reviews.forms import (
+    ActionForm,
+    CheckItemForm,
+    CommitmentStatusForm,
+    CycleForm,
+    ExecutiveScoreForm,
+    ReopenForm,
+    RubricFormSet,
+)
+from reviews.models import (
+    SCORE_LEVELS,
+    Action,
+    AlignmentCheck,
+    ReviewCycle,
+    RubricQuestion,
+    quarter_end,
+)
+
+log = logging.getLogger(__name__)
+
+THEME_SHARE_FOR_QUESTIONS = 20  # a theme with at least this weight picks rubric questions
+
+
+def _require(request: HttpRequest, perm: str, obj=None) -> None:
+    if not request.user.has_perm(perm, obj):
+        log.warning("refused %s to %s on %s", perm, request.user, request.path)
+        raise PermissionDenied
+
+
+def _get_cycle_for_user(request: HttpRequest, pk: int) -> ReviewCycle:
+    _require(request, "reviews.view_cycles")
+    return get_object_or_404(ReviewCycle.objects.select_related("position"), pk=pk)
+
+
+def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
+    checks = AlignmentCheck.objects.select_related("cycle", "cycle__position", "unit", "updated_by")
+    check = get_object_or_404(checks, pk=pk)
+    if not request.user.has_perm("reviews.view_check", check):
+        raise Http404
+    return check
+
+
+# --- Home ----------------------------------------------------------------------------------
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on what it needs."""
+    user = request.user
+    today = timezone.localdate()
+    position = StrategicPosition.objects.filter(is_current=True).first()
+    my_units = list(Unit.objects.filter(memberships__user=user).order_by("name"))
+    headed = roles.headed_unit_ids(user)
+    context = {
+        "position": position,
+        "my_units": my_units,
+        "headed": headed,
+        "today": today,
+        "open_checks": AlignmentCheck.objects.filter(
+            unit_id__in=headed,
+            cycle__state__in=[ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW],
+        )
+        .select_related("cycle", "unit")
+        .order_by("cycle__due_on"),
+        "due_soon": Commitment.objects.open()
+        .filter(unit__in=my_units, due_on__lte=today + timedelta(days=45))
+        .select_related("unit", "objective")
+        .order_by("due_on")[:20],
+        "drafts": StrategicPosition.objects.filter(status=StrategicPosition.Status.DRAFT)
+        if roles.can_see_drafts(user)
+        else [],
+    }
+    if user.has_perm("reviews.view_cycles"):
+        cycle = (
+            ReviewCycle.objects.exclude(state=ReviewCycle.State.PLANNED)
+            .select_related("position")
+            .order_by("-opens_on")
+            .first()
+        )
+        if cycle is not None:
+            current = services.results(cycle)
+            previous_cycle = services.previous_cycle(cycle)
+            context |= {
+                "cycle": cycle,
+                "results": current,
+                "completion": _completion(current),
+                "change": _change(current, previous_cycle),
+                "index_trend": trends.company_chart(),
+            }
+    return render(request, "reviews/home.html", context)
+
+
+def _completion(results: dict) -> dict:
+    counts = {"submitted": 0, "draft": 0, "not_started": 0}
+    for team in results["teams"]:
+        counts[team["state"]] += 1
+    total = sum(counts.values())
+    return counts | {
+        "total": total,
+        "percent": round(100 * counts["submitted"] / total) if total else 0,
+    }
+
+
+def _change(current: dict, previous_cycle: ReviewCycle | None) -> float | None:
+    if previous_cycle is None or current["index"] is None:
+        return None
+    before = services.results(previous_cycle)["index"]
+    return None if before is None else current["index"] - before
+
+
+# --- Cycles ----------------------------------------------------------------------------------
+
+
+def cycle_list(request: HttpRequest) -> HttpResponse:
+    _require(request, "reviews.view_cycles")
+    cycles = ReviewCycle.objects.select_related("position").order_by("-fiscal_year", "-quarter")
+    return render(request, "reviews/cycle_list.html", {"cycles": cycles})
+
+
+def cycle_create(request: HttpRequest) -> HttpResponse:
+    _require(request, "reviews.run_reviews")
+    position = StrategicPosition.objects.filter(is_current=True).first()
+    if position is None:
+        messages.error(request, "Publish a strategic position before planning a review.")
+        return redirect("reviews:cycle-list")
+    if request.method == "POST":
+        form = CycleForm(request.POST, instance=ReviewCycle(position=position))
+        if form.is_valid():
+            cycle = form.save()
+            messages.success(request, f"{cycle.label} planned.")
+            return redirect(cycle.get_absolute_url())
+    else:
+        year, quarter = _next_quarter(position)
+        opens_on = quarter_end(year, quarter) + timedelta(days=1)
+        form = CycleForm(
+            initial={
+                "fiscal_year": year,
+                "quarter": quarter,
+                "opens_on": opens_on,
+                "due_on": opens_on + timedelta(days=14),
+            }
+        )
+    return render(request, "reviews/cycle_form.html", {"form": form, "position": position})
+
+
+def _next_quarter(position: StrategicPosition) -> tuple[int, int]:
+    last = ReviewCycle.objects.quarterly().order_by("-fiscal_year", "-quarter").first()
+    if last is None:
+        return position.fiscal_year, 1
+    return (last.fiscal_year, last.quarter + 1) if last.quarter < 4 else (last.fiscal_year + 1, 1)
+
+
+def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = _get_cycle_for_user(request, pk)
+    current = services.results(cycle)
+    previous_cycle = services.previous_cycle(cycle)
+    previous = services.results(previous_cycle) if previous_cycle else None
+    objectives = current["objectives"]
+    cells = {(o, t): s for o, t, s in current["cells"]}
+    heatmap = [
+        {
+            "team": team,
+            "cells": [
+                {"objective": o, "score": cells.get((o["id"], team["id"]))} for o in objectives
+            ],
+        }
+        for team in current["teams"]
+    ]
+    checks = dict(cycle.checks.values_list("unit_id", "pk"))
+    for team in current["teams"]:
+        team["check_id"] = checks.get(team["id"])
+    can_run = request.user.has_perm("reviews.run_reviews")
+    return render(
+        request,
+        "reviews/cycle_detail.html",
+        {
+            "cycle": cycle,
+            "results": current,
+            "previous_cycle": previous_cycle,
+            "change": None
+            if previous is None or current["index"] is None or previous["index"] is None
+            else current["index"] - previous["index"],
+            "completion": _completion(current),
+            "heatmap": heatmap,
+            "agenda": agenda.build(current, previous),
+            "actions": services.open_actions_for(cycle),
+            "done_actions": cycle.actions.filter(completed_at__isnull=False).select_related(
+                "owner"
+            ),
+            "can_run": can_run,
+            "score_form": ExecutiveScoreForm(cycle=cycle)
+            if can_run and not cycle.is_closed
+            else None,
+        },
+    )
+
+
+@require_POST
+def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "reviews.run_reviews")
+    cycle = _get_cycle_for_user(request, pk)
+    created = services.cycle_open(cycle=cycle)
+    if created:
+        messages.success(request, f"{cycle.label} opened: {created} teams have a check to fill in.")
+    return redirect(cycle.get_absolute_url())
+
+
+@require_POST
+def cycle_start_review(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "reviews.run_reviews")
+    cycle = _get_cycle_for_user(request, pk)
+    if services.cycle_start_review(cycle=cycle):
+        messages.success(request, f"{cycle.label} is in review.")
+    return redirect(cycle.get_absolute_url())
+
+
+@require_POST
+def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "reviews.run_reviews")
+    cycle = _get_cycle_for_user(request, pk)
+    if services.cycle_close(cycle=cycle, by=request.user):
+        messages.success(request, f"{cycle.label} closed; its results are frozen.")
+    return redirect(cycle.get_absolute_url())
+
+
+@require_POST
+def executive_score(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "reviews.run_reviews")
+    cycle = _get_cycle_for_user(request, pk)
+    form = ExecutiveScoreForm(request.POST, cycle=cycle)
+    if form.is_valid():
+        try:
+            services.executive_score_set(
+                cycle=cycle,
+                unit=form.cleaned_data["unit"],
+                objective=form.cleaned_data["objective"],
+                score=form.cleaned_data["score"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Your score is recorded.")
+    else:
+        messages.error(request, "Your score was not recorded: " + _form_errors(form))
+    return redirect(cycle.get_absolute_url() + "#executive-score")
+
+
+def _form_errors(form) -> str:
+    return "; ".join(
+        f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".lstrip(": ")
+        for f, e in form.errors.items()
+    )
+
+
+# --- Actions ---------------------------------------------------------------------------------
+
+
+def action_create(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "reviews.run_reviews")
+    cycle = _get_cycle_for_user(request, pk)
+    if request.method == "POST":
+        form = ActionForm(request.POST, cycle=cycle)
+        if form.is_valid():
+            services.action_create(cycle=cycle, by=request.user, form=form)
+            messages.success(request, "Action recorded.")
+            return redirect(cycle.get_absolute_url() + "#actions")
+    else:
+        initial = {
+            "agenda_item": request.GET.get("item", "")[:300],
+            "due_on": cycle.due_on + timedelta(days=60),
+        }
+        for field in ("objective", "owner"):
+            if request.GET.get(field, "").isdigit():
+                initial[field] = int(request.GET[field])
+        form = ActionForm(cycle=cycle, initial=initial)
+    return render(request, "reviews/action_form.html", {"form": form, "cycle": cycle})
+
+
+@require_POST
+def action_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "reviews.run_reviews")
+    action = get_object_or_404(Action.objects.select_related("cycle"), pk=pk)
+    action.complete()
+    messages.success(request, f"“{action}” is done.")
+    return redirect(request.POST.get("next") or action.cycle.get_absolute_url())
+
+
+# --- Checks ----------------------------------------------------------------------------------
+
+
+def _check_page(request, check: AlignmentCheck, *, data=None, conflict: str = "", status=200):
+    items = list(
+        check.items.select_related("objective").order_by("objective__order", "objective_id")
+    )
+    commitments = list(
+        Commitment.objects.filter(unit=check.unit, objective__in=[i.objective_id for i in items])
+        .exclude(status=Commitment.Status.DROPPED)
+        .order_by("lever", "pk")
+    )
+    rows = []
+    for item in items:
+        rows.append(
+            {
+                "item": item,
+                "form": CheckItemForm(data, item=item),
+                "commitments": [
+                    CommitmentStatusForm(data, commitment=c)
+                    for c in commitments
+                    if c.objective_id == item.objective_id
+                ],
+            }
+        )
+    themes = [
+        t.theme for t in check.cycle.position.themes.all() if t.weight >= THEME_SHARE_FOR_QUESTIONS
+    ]
+    questions = {}
+    for q in RubricQuestion.objects.for_themes(themes):
+        questions.setdefault(q.get_lever_display(), []).append(q)
+    can_edit = request.user.has_perm("reviews.edit_check", check)
+    other_objectives = (
+        Objective.objects.filter(position=check.cycle.position)
+        .active()
+        .exclude(pk__in=[i.objective_id for i in items])
+    )
+    return render(
+        request,
+        "reviews/check_edit.html",
+        {
+            "check": check,
+            "cycle": check.cycle,
+            "rows": rows,
+            "levers": Lever.choices,
+            "levels": SCORE_LEVELS,
+            "questions": questions,
+            "can_edit": can_edit and not check.is_submitted and check.cycle.accepts_checks,
+            "can_reopen": request.user.has_perm("reviews.run_reviews")
+            and check.is_submitted
+            and not check.cycle.is_closed,
+            "reopen_form": ReopenForm(),
+            "reopenings": check.reopenings.select_related("by"),
+            "other_objectives": other_objectives if can_edit else [],
+            "conflict": conflict,
+        },
+        status=status,
+    )
+
+
+def check_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    check = _get_check_for_user(request, pk)
+    return _check_page(request, check)
+
+
+@require_POST
+def check_save(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save as draft or submit; htmx autosaves post here too and get a status line back."""
+    check = _get_check_for_user(request, pk)
+    _require(request, "reviews.edit_check", check)
+    is_htmx = request.headers.get("HX-Request") == "true"
+    items = list(check.items.select_related("objective"))
+    forms = [CheckItemForm(request.POST, item=i) for i in items]
+    commitments = Commitment.objects.filter(
+        unit=check.unit, objective__in=[i.objective_id for i in items]
+    )
+    status_forms = [CommitmentStatusForm(request.POST, commitment=c) for c in commitments]
+    # A commitment status that was not posted (e.g. added meanwhile) is simply left alone.
+    status_forms = [f for f in status_forms if f.add_prefix("status") in request.POST]
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    if not all(f.is_valid() for f in forms + status_forms):
+        return _save_failed(
+            request, check, "Some values are not valid; see the marked fields.", is_htmx
+        )
+    try:
+        check = services.check_save(
+            check=check,
+            version=version,
+            items={
+                f.item.pk: services.ItemInput(
+                    scores=f.scores(),
+                    evidence=f.cleaned_data["evidence"],
+                    blockers=f.cleaned_data["blockers"],
+                )
+                for f in forms
+            },
+            statuses={f.commitment.pk: f.cleaned_data["status"] for f in status_forms},
+            by=request.user,
+            submit="submit" in request.POST,
+        )
+    except services.StaleCheck as exc:
+        return _save_failed(request, check, str(exc), is_htmx, conflict=True)
+    except ValidationError as exc:
+        return _save_failed(request, check, " ".join(exc.messages), is_htmx)
+    if is_htmx:
+        return render(request, "reviews/_save_status.html", {"check": check, "saved": True})
+    if check.is_submitted:
+        messages.success(request, "Check submitted. Thank you.")
+    else:
+        messages.success(request, "Draft saved.")
+    return redirect(check.get_absolute_url())
+
+
+def _save_failed(request, check, message: str, is_htmx: bool, conflict: bool = False):
+    if is_htmx:
+        return render(request, "reviews/_save_status.html", {"check": check, "error": message})
+    messages.error(request, message)
+    # Re-render with what was posted, so nothing typed is lost.
+    return _check_page(
+        request,
+        check,
+        data=request.POST,
+        conflict=message if conflict else "",
+        status=409 if conflict else 400,
+    )
+
+
+@require_POST
+def check_add_objective(request: HttpRequest, pk: int) -> HttpResponse:
+    check = _get_check_for_user(request, pk)
+    _require(request, "reviews.edit_check", check)
+    objective = get_object_or_404(Objective.objects.active(), pk=request.POST.get("objective") or 0)
+    try:
+        with transaction.atomic():
+            services.check_add_objective(check=check, objective=objective)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"“{objective}” added to the check.")
+    return redirect(check.get_absolute_url())
+
+
+@require_POST
+def check_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    check = _get_check_for_user(request, pk)
+    _require(request, "reviews.run_reviews")
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the check is reopened.")
+        return redirect(check.get_absolute_url())
+    try:
+        services.check_reopen(check=check, by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Check reopened; the head can edit it again.")
+    return redirect(check.get_absolute_url())
+
+
+# --- Rubric ----------------------------------------------------------------------------------
+
+
+def rubric_edit(request: HttpRequest) -> HttpResponse:
+    _require(request, "reviews.run_reviews")
+    formset = RubricFormSet(request.POST or None, queryset=RubricQuestion.objects.all())
+    if request.method == "POST":
+        if formset.is_valid():
+            with transaction.atomic():
+                formset.save()
+            messages.success(request, "Rubric saved.")
+            return redirect("reviews:rubric-edit")
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    return render(request, "reviews/rubric_edit.html", {"formset": formset})
+
+
+# --- Trends ----------------------------------------------------------------------------------
+
+
+def trend_company(request: HttpRequest) -> HttpResponse:
+    _require(request, "reviews.view_cycles")
+    return render(request, "reviews/trends.html", trends.overview())
+
+
+def trend_objective(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "reviews.view_cycles")
+    objective = get_object_or_404(Objective, pk=pk)
+    return render(
+        request,
+        "reviews/trend_detail.html",
+        {"subject": objective.title, "chart": trends.objective_chart(objective)},
+    )
+
+
+def trend_team(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_object_or_404(Unit, code=code)
+    _require(request, "reviews.view_team_trend", unit)
+    return render(
+        request,
+        "reviews/trend_detail.html",
+        {"subject": unit.name, "chart": trends.team_chart(unit)},
+    )
