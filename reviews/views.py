@@ -165,25 +165,38 @@ def _next_quarter(position: StrategicPosition) -> tuple[int, int]:
     return (last.fiscal_year, last.quarter + 1) if last.quarter < 4 else (last.fiscal_year + 1, 1)
 
 
-def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    cycle = _get_cycle_for_user(request, pk)
-    current = services.results(cycle)
-    previous_cycle = services.previous_cycle(cycle)
-    previous = services.results(previous_cycle) if previous_cycle else None
+def _heatmap(cycle: ReviewCycle, current: dict) -> list[dict]:
+    """Rows of teams, columns of objectives, each cell the team's fit on the objective."""
     objectives = current["objectives"]
     cells = {(o, t): s for o, t, s in current["cells"]}
-    heatmap = [
+    checks = dict(cycle.checks.values_list("unit_id", "pk"))
+    return [
         {
             "team": team,
+            "check_id": checks.get(team["id"]),
             "cells": [
                 {"objective": o, "score": cells.get((o["id"], team["id"]))} for o in objectives
             ],
         }
         for team in current["teams"]
     ]
-    checks = dict(cycle.checks.values_list("unit_id", "pk"))
-    for team in current["teams"]:
-        team["check_id"] = checks.get(team["id"])
+
+
+def cycle_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = _get_cycle_for_user(request, pk)
+    current = services.results(cycle)
+    return render(
+        request,
+        "reviews/cycle_heatmap.html",
+        {"cycle": cycle, "results": current, "heatmap": _heatmap(cycle, current)},
+    )
+
+
+def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = _get_cycle_for_user(request, pk)
+    current = services.results(cycle)
+    previous_cycle = services.previous_cycle(cycle)
+    previous = services.results(previous_cycle) if previous_cycle else None
     can_run = request.user.has_perm("reviews.run_reviews")
     return render(
         request,
@@ -196,7 +209,7 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if previous is None or current["index"] is None or previous["index"] is None
             else current["index"] - previous["index"],
             "completion": _completion(current),
-            "heatmap": heatmap,
+            "heatmap": _heatmap(cycle, current),
             "agenda": agenda.build(current, previous),
             "actions": services.open_actions_for(cycle),
             "done_actions": cycle.actions.filter(completed_at__isnull=False).select_related(
