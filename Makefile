@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: export DJANGO_DEBUG := true
 run: export PATH := $(CURDIR)/$(BIN):$(PATH)
 run: $(VENV)/.installed
-	mkdir -p var/broker/queue var/broker/processed
+	mkdir -p var/broker/queue var/broker/processed var/broker/control
 	python manage.py migrate --no-input
 	python manage.py seed_demo
 	@echo
