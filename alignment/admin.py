@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from import_export import fields, resources, widgets
 from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
@@ -50,6 +52,30 @@ class ChoiceWidget(widgets.CharWidget):
         raise ValueError(f"“{value}” is not one of: {allowed}")
 
 
+class AllOrNothingImportMixin(ImportMixin):
+    """The confirm step imports all rows or none, and says so when the file stopped validating
+    after its preview (a parent unit deleted meanwhile, say)."""
+
+    def get_import_data_kwargs(self, **kwargs):
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            problems = []
+            for line, error in result.row_errors():
+                problems.append(f"row {line}: {'; '.join(str(e.error) for e in error)}")
+            for row in result.invalid_rows:
+                problems.append(f"row {row.number}: {row.error_dict}")
+            messages.error(
+                request,
+                "Nothing was imported: the file no longer validates. " + " · ".join(problems[:10]),
+            )
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_import")
+            )
+        return super().process_result(result, request)
+
+
 class UnitResource(resources.ModelResource):
     """Units by code; a parent must appear earlier in the file or already exist."""
 
@@ -87,18 +113,20 @@ class MembershipResource(resources.ModelResource):
         username = (row.get("username") or "").strip()
         if not username:
             raise ValueError("username is empty")
-        email = (row.get("email") or "").strip()
-        user, created = User.objects.get_or_create(
-            username=username,
-            defaults={
-                "email": email,
-                "first_name": (row.get("first_name") or "").strip(),
-                "last_name": (row.get("last_name") or "").strip(),
-            },
-        )
+        given = {
+            field: (row.get(field) or "").strip() for field in ("email", "first_name", "last_name")
+        }
+        user, created = User.objects.get_or_create(username=username, defaults=given)
         if created:
             user.set_unusable_password()  # they set one through the password reset email
             user.save(update_fields=["password"])
+            return
+        # A known person: the file's non-empty values update them; empty cells change nothing.
+        changed = [f for f, value in given.items() if value and getattr(user, f) != value]
+        for f in changed:
+            setattr(user, f, given[f])
+        if changed:
+            user.save(update_fields=changed)
 
     def after_save_instance(self, instance, row, **kwargs):
         services.user_sync_role_groups(user=instance.user)
@@ -147,7 +175,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(ImportMixin, SimpleHistoryAdmin):
+class UnitAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
     resource_classes = [UnitResource]
     list_display = ["name", "code", "level", "kind", "parent", "is_active"]
     list_filter = ["level", "kind", "is_active"]
@@ -175,7 +203,7 @@ class UnitAdmin(ImportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ImportMixin, SimpleHistoryAdmin):
+class MembershipAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
     resource_classes = [MembershipResource]
     list_display = ["user", "unit", "role"]
     list_filter = ["role", "unit"]

@@ -55,6 +55,11 @@ class PositionForm(forms.ModelForm):
 class _ChildFormSet(forms.BaseInlineFormSet):
     """Inline formset that knows which of its forms will survive the save."""
 
+    def validate_unique(self) -> None:
+        # The clean() methods below report duplicates next to the field, in plain words, and
+        # case-insensitively; Django's generic check would pre-empt them.
+        pass
+
     def kept_forms(self) -> list[forms.Form]:
         return [
             f
@@ -257,9 +262,9 @@ class CommitmentForm(forms.ModelForm):
         data = super().clean()
         lever, amount = data.get("lever"), data.get("amount")
         if lever == Lever.FUNDING:
-            if amount is None:
+            if amount is None and "amount" not in self.errors:
                 self.add_error("amount", "A funding commitment needs an amount.")
-            if not data.get("currency"):
+            if not data.get("currency") and "currency" not in self.errors:
                 self.add_error("currency", "A funding commitment needs a currency.")
         elif amount is not None:
             self.add_error("amount", "Only funding commitments carry an amount.")

@@ -10,9 +10,11 @@ from alignment.models import ADMIN
 from tests.factories import (
     UnitFactory,
     UserFactory,
+    make_draft_position,
     make_executive,
     make_head,
     make_member,
+    make_published_position,
 )
 
 REQUIRE_SERVICES = os.environ.get("ALIGNMENT_REQUIRE_SERVICES") == "true"
@@ -82,6 +84,18 @@ def admin_user(db):
 def outsider(db):
     """Logged in, but in no team and no role."""
     return UserFactory(username="otto-outsider")
+
+
+@pytest.fixture
+def current_position(executive):
+    """FY2026: published and current, with two objectives owned by the executive."""
+    return make_published_position(fiscal_year=2026, by=executive)
+
+
+@pytest.fixture
+def draft_position(executive):
+    """FY2027: a draft that could be published as it stands, with one objective."""
+    return make_draft_position(fiscal_year=2027, owner=executive)
 
 
 @pytest.fixture

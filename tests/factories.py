@@ -157,3 +157,130 @@ def make_published_position(*, fiscal_year: int = 2026, by=None, objectives: int
     for _ in range(objectives):
         ObjectiveFactory(position=position, owner=owner, customer_priority=priority)
     return services.position_publish(position=position, by=owner)
+
+
+def make_draft_position(*, fiscal_year: int = 2027, owner=None, objectives: int = 1):
+    """A draft that could be published as it stands: one theme at 100%, a priority, objectives."""
+    position = PositionFactory(fiscal_year=fiscal_year)
+    ThemeFactory(position=position, theme=Theme.SERVICE, weight=100)
+    priority = PriorityFactory(position=position, rank=1, title="Advice at the counter")
+    owner = owner or make_executive()
+    for _ in range(objectives):
+        ObjectiveFactory(position=position, owner=owner, customer_priority=priority)
+    return position
+
+
+# --- POST payloads, as the browser sends them -----------------------------------------------
+
+
+def formset_data(prefix: str, rows: list[dict], *, initial: int = 0) -> dict:
+    """An inline formset's management form and rows; the first `initial` rows are existing."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        for name, value in row.items():
+            data[f"{prefix}-{index}-{name}"] = "" if value is None else str(value)
+    return data
+
+
+def position_data(
+    *,
+    fiscal_year: int = 2027,
+    statement: str = "We win on advice: experts at every counter.",
+    themes=(("service", 70), ("price", 30)),
+    priorities=((1, "On-time delivery"), (2, "Expert advice")),
+    competitors=(("BudgetCo", "Lowest price, slow delivery", "We deliver on time"),),
+) -> dict:
+    """The new-position form with its three formsets."""
+    return {
+        "fiscal_year": str(fiscal_year),
+        "statement": statement,
+        **formset_data("themes", [{"theme": t, "weight": w} for t, w in themes]),
+        **formset_data("priorities", [{"rank": r, "title": t} for r, t in priorities]),
+        **formset_data(
+            "competitors",
+            [{"name": n, "positioning": p, "our_difference": d} for n, p, d in competitors],
+        ),
+    }
+
+
+def position_edit_data(position: StrategicPosition) -> dict:
+    """The edit form of a position posted back unchanged; tests change the keys they need."""
+    themes = [{"id": t.pk, "theme": t.theme, "weight": t.weight} for t in position.themes.all()]
+    priorities = [
+        {"id": p.pk, "rank": p.rank, "title": p.title, "description": p.description}
+        for p in position.priorities.all()
+    ]
+    competitors = [
+        {
+            "id": c.pk,
+            "name": c.name,
+            "positioning": c.positioning,
+            "our_difference": c.our_difference,
+        }
+        for c in position.competitors.all()
+    ]
+    return {
+        "fiscal_year": str(position.fiscal_year),
+        "statement": position.statement,
+        **formset_data("themes", themes, initial=len(themes)),
+        **formset_data("priorities", priorities, initial=len(priorities)),
+        **formset_data("competitors", competitors, initial=len(competitors)),
+    }
+
+
+def objective_data(*, owner, title: str = "Advise every customer", measures=(), **fields) -> dict:
+    """The objective form with its measures formset; `measures` are (name, unit, base, target)."""
+    data = {
+        "title": title,
+        "description": "",
+        "owner": str(owner.pk),
+        "priority_weight": "30",
+        "customer_priority": "",
+        "theme": Theme.SERVICE,
+        "internal_message": "Ask before you sell.",
+        "external_promise": "We help you choose.",
+        **{name: "" if value is None else str(value) for name, value in fields.items()},
+    }
+    rows = [{"name": n, "unit": u, "baseline": b, "target": t} for n, u, b, t in measures]
+    return data | formset_data("measures", rows)
+
+
+def objective_edit_data(objective: Objective, **fields) -> dict:
+    """The edit form of an objective posted back unchanged, apart from `fields`."""
+    data = objective_data(
+        owner=objective.owner,
+        title=objective.title,
+        description=objective.description,
+        priority_weight=objective.priority_weight,
+        customer_priority=objective.customer_priority_id,
+        theme=objective.theme,
+        internal_message=objective.internal_message,
+        external_promise=objective.external_promise,
+    )
+    measures = [
+        {"id": m.pk, "name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target}
+        for m in objective.measures.all()
+    ]
+    data |= formset_data("measures", measures, initial=len(measures))
+    data |= {name: "" if value is None else str(value) for name, value in fields.items()}
+    return data
+
+
+def commitment_data(objective: Objective, **fields) -> dict:
+    """A valid commitment form: a people commitment due mid-year; `fields` override."""
+    data = {
+        "objective": str(objective.pk),
+        "lever": Lever.PEOPLE,
+        "statement": "Train every picker on the new scanners.",
+        "target": "100% trained",
+        "due_on": date(objective.position.fiscal_year, 6, 30).isoformat(),
+        "status": Commitment.Status.PLANNED,
+        "amount": "",
+        "currency": "",
+    }
+    return data | {name: "" if value is None else str(value) for name, value in fields.items()}

@@ -33,7 +33,9 @@ def test_head_submits_check_and_executive_records_an_action(
 
     log_in(page, live_server, head.username, "correct-horse-battery")
     page.get_by_role("link", name=f"Logistics · {cycle.label}").click()
-    expect(page.get_by_role("heading", name=f"Logistics: alignment check, {cycle.label}")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=f"Logistics: alignment check, {cycle.label}")
+    ).to_be_visible()
     scores = {
         "People and skills": "4",
         "Incentives": "3",
@@ -67,8 +69,12 @@ def test_head_submits_check_and_executive_records_an_action(
     page.get_by_label("Due date").fill("2026-12-31")
     page.get_by_role("button", name="Record action").click()
     expect(page.get_by_text("Action recorded.")).to_be_visible()
-    actions = page.get_by_role("table", name="Open actions, including those carried over from earlier reviews")
-    expect(actions.get_by_role("button", name="Done: Review safety stock for the top 200 items")).to_be_visible()
+    actions = page.get_by_role(
+        "table", name="Open actions, including those carried over from earlier reviews"
+    )
+    expect(
+        actions.get_by_role("button", name="Done: Review safety stock for the top 200 items")
+    ).to_be_visible()
     assert Action.objects.get().owner == logistics
     page.screenshot(path="test-results/cycle-page.png", full_page=True)
     assert page.problems == []

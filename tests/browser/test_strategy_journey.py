@@ -66,7 +66,9 @@ def test_executive_publishes_head_commits_member_reads(
     page.get_by_role("button", name="Save commitment").click()
     expect(page.get_by_text("Commitment added.")).to_be_visible()
     commitments = page.get_by_role("table", name="Commitments to Deliver on the promised date")
-    expect(commitments.get_by_text("Hold two weeks of stock for the top 200 items.")).to_be_visible()
+    expect(
+        commitments.get_by_text("Hold two weeks of stock for the top 200 items.")
+    ).to_be_visible()
     page.screenshot(path="test-results/unit-page.png", full_page=True)
     assert Commitment.objects.filter(unit=logistics, lever="inventory").count() == 1
     log_out(page)
