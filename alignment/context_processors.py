@@ -15,4 +15,13 @@ def user_roles(request: HttpRequest) -> dict:
             "is_head": roles.is_head(user),
         }
 
-    return {"role": SimpleLazyObject(build), "company_name": settings.COMPANY_NAME}
+    def unread() -> int:
+        if not user.is_authenticated:
+            return 0
+        return user.notifications.filter(read_at__isnull=True).count()
+
+    return {
+        "role": SimpleLazyObject(build),
+        "unread_count": SimpleLazyObject(unread),
+        "company_name": settings.COMPANY_NAME,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date
 from decimal import Decimal
 
@@ -20,9 +21,15 @@ ADMIN = "Admin"
 ROLE_GROUPS = (EXECUTIVE, DEPARTMENT_HEAD, MEMBER, ADMIN)
 
 
+def fiscal_start_month() -> int:
+    """The month fiscal years start in: the cadence settings', else FISCAL_YEAR_START_MONTH."""
+    month = CadenceSettings.objects.values_list("fiscal_year_start_month", flat=True).first()
+    return month or settings.FISCAL_YEAR_START_MONTH
+
+
 def fiscal_year_start(fiscal_year: int) -> date:
     """First day of a fiscal year, which is named after the calendar year it starts in."""
-    return date(fiscal_year, settings.FISCAL_YEAR_START_MONTH, 1)
+    return date(fiscal_year, fiscal_start_month(), 1)
 
 
 def fiscal_year_end(fiscal_year: int) -> date:
@@ -30,7 +37,7 @@ def fiscal_year_end(fiscal_year: int) -> date:
 
 
 def fiscal_year_of(day: date) -> int:
-    return day.year if day.month >= settings.FISCAL_YEAR_START_MONTH else day.year - 1
+    return day.year if day.month >= fiscal_start_month() else day.year - 1
 
 
 class Theme(models.TextChoices):
@@ -46,6 +53,107 @@ class Lever(models.TextChoices):
     PROCESSES = "processes", "Processes and policies"
     FUNDING = "funding", "Funding"
     COMMUNICATION = "communication", "Communication"
+
+
+# --- Settings ------------------------------------------------------------------------------
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class CadenceSettings(models.Model):
+    """The organisation's review cadence; one row, edited by executives and admins.
+
+    Changing it affects review cycles not opened yet.
+    """
+
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=[(m, date(2000, m, 1).strftime("%B")) for m in range(1, 13)],
+        help_text="Fiscal years are named after the calendar year they start in.",
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", choices=_time_zone_choices)
+    open_days_after_quarter_end = models.PositiveSmallIntegerField(
+        "open the quarterly review this many days after the quarter ends",
+        default=5,
+        validators=[MaxValueValidator(60)],
+    )
+    due_days_after_opening = models.PositiveSmallIntegerField(
+        "checks are due this many days after opening",
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    reminder_days_before_due = models.CharField(
+        "remind this many days before the due date",
+        max_length=40,
+        default="7,1",
+        help_text="Comma-separated numbers of days, for example 7,1.",
+    )
+    overdue_reminder_every_days = models.PositiveSmallIntegerField(
+        "while overdue, remind every",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="Days.",
+    )
+    escalate_after_days_overdue = models.PositiveSmallIntegerField(
+        "tell the executives when a check is this many days overdue",
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    reminder_hour = models.PositiveSmallIntegerField(
+        "send reminders from this hour (local time)",
+        default=8,
+        validators=[MaxValueValidator(23)],
+    )
+    refresh_month = models.PositiveSmallIntegerField(
+        "annual refresh: month",
+        default=11,
+        choices=[(m, date(2000, m, 1).strftime("%B")) for m in range(1, 13)],
+    )
+    refresh_day = models.PositiveSmallIntegerField(
+        "annual refresh: day",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="The refresh for a fiscal year starts on this date before the year begins.",
+    )
+    refresh_reminder_every_days = models.PositiveSmallIntegerField(
+        "remind executives of an unfinished refresh every",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Days.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "cadence settings"
+        verbose_name_plural = "cadence settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_cadence_settings_row")]
+
+    def __str__(self) -> str:
+        return "Cadence settings"
+
+    @classmethod
+    def load(cls) -> CadenceSettings:
+        obj, _ = cls.objects.get_or_create(
+            pk=1,
+            defaults={
+                "fiscal_year_start_month": settings.FISCAL_YEAR_START_MONTH,
+                "time_zone": settings.TIME_ZONE,
+            },
+        )
+        return obj
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def reminder_days(self) -> list[int]:
+        return sorted(
+            {int(d) for d in self.reminder_days_before_due.split(",") if d.strip()}, reverse=True
+        )
 
 
 # --- Strategy ------------------------------------------------------------------------------
@@ -184,6 +292,12 @@ class Competitor(models.Model):
         return self.name
 
 
+class RefreshDecision(models.TextChoices):
+    KEPT = "kept", "Kept"
+    REVISED = "revised", "Revised"
+    RETIRED = "retired", "Retired"
+
+
 class ObjectiveQuerySet(models.QuerySet):
     def active(self):
         return self.filter(retired_at__isnull=True)
@@ -221,6 +335,14 @@ class Objective(models.Model):
     external_promise = models.TextField(help_text="What customers are told.")
     order = models.PositiveIntegerField(default=0)
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the annual refresh: the objective of last year's position this one continues, and
+    # the executives' decision about it (kept as it was, revised, or retired).
+    previous = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, editable=False, related_name="successors"
+    )
+    refresh_decision = models.CharField(
+        max_length=10, choices=RefreshDecision.choices, blank=True, editable=False
+    )
 
     history = HistoricalRecords()
     objects = ObjectiveQuerySet.as_manager()
@@ -387,6 +509,10 @@ class Commitment(models.Model):
         help_text="For funding commitments: the amount committed.",
     )
     currency = models.CharField(max_length=3, blank=True)
+    # Set when a head carries last year's commitment over to the refreshed objective.
+    carried_from = models.OneToOneField(
+        "self", models.SET_NULL, null=True, blank=True, editable=False, related_name="carried_to"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

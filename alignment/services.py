@@ -5,21 +5,30 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import CharField, Count, F, Max, Q, Sum, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from alignment import roles
 from alignment.models import (
     DEPARTMENT_HEAD,
     MEMBER,
+    Commitment,
+    Competitor,
     CustomerPriority,
     Membership,
     Objective,
+    PositioningTheme,
+    RefreshDecision,
     StrategicPosition,
     Unit,
 )
 
-RANK_PARKING = 10_000
+PARKING = {
+    CustomerPriority: {"rank": F("rank") + 10_000},
+    PositioningTheme: {"theme": Concat(Value("~"), Cast("id", CharField()))},
+    Competitor: {"name": Concat(Value("~"), Cast("id", CharField()))},
+}
 
 
 @transaction.atomic
@@ -33,11 +42,12 @@ def position_save(*, form, formsets: dict) -> StrategicPosition:
         for obj in formset.deleted_objects:
             obj.delete()
         changed = [obj for obj, _ in formset.changed_objects]
-        if formset.model is CustomerPriority and changed:
-            # Ranks are unique per position: park the re-ranked rows out of the way first so
-            # that swapping two ranks does not collide half-way (history sees only the result).
-            CustomerPriority.objects.filter(pk__in=[o.pk for o in changed]).update(
-                rank=F("rank") + RANK_PARKING
+        if changed:
+            # Rank, theme and competitor name are unique per position: park the changed rows
+            # on values no form can enter, so that swapping two of them does not collide half
+            # way (QuerySet.update leaves no history: it records only the result).
+            formset.model.objects.filter(pk__in=[o.pk for o in changed]).update(
+                **PARKING[formset.model]
             )
         for obj in changed + formset.new_objects:
             obj.save()
@@ -47,14 +57,22 @@ def position_save(*, form, formsets: dict) -> StrategicPosition:
 def position_coverage(position: StrategicPosition) -> dict:
     """Which objectives no team supports, and which active teams commit to nothing this year."""
     objectives = list(
-        position.objectives.active().annotate(team_count=Count("commitments__unit", distinct=True))
+        position.objectives.active().annotate(
+            team_count=Count(
+                "commitments__unit",
+                distinct=True,
+                filter=~Q(commitments__status=Commitment.Status.DROPPED),
+            )
+        )
     )
     teams = list(
         Unit.objects.active()
         .functional()
         .annotate(
             commitment_count=Count(
-                "commitments", filter=Q(commitments__objective__position=position)
+                "commitments",
+                filter=Q(commitments__objective__position=position)
+                & ~Q(commitments__status=Commitment.Status.DROPPED),
             )
         )
     )
@@ -74,6 +92,12 @@ def position_problems(position: StrategicPosition) -> list[str]:
         problems.append("There is no customer priority.")
     if not position.objectives.active().exists():
         problems.append("There is no corporate objective.")
+    undecided = undecided_objectives(position).count()
+    if undecided:
+        problems.append(
+            f"{undecided} objective{'s' if undecided > 1 else ''} carried over from last year "
+            "still need a decision: kept, revised or retired."
+        )
     return problems
 
 
@@ -114,7 +138,11 @@ def objective_create(*, form, measures, position: StrategicPosition) -> Objectiv
 
 @transaction.atomic
 def objective_update(*, form, measures) -> Objective:
-    objective = form.save()
+    objective = form.save(commit=False)
+    if objective.previous_id and (form.has_changed() or measures.has_changed()):
+        # Editing an objective carried over by the annual refresh is revising it.
+        objective.refresh_decision = RefreshDecision.REVISED
+    objective.save()
     measures.instance = objective
     measures.save()
     return objective
@@ -169,3 +197,118 @@ def membership_set(*, unit, user, role: str) -> Membership:
     )
     user_sync_role_groups(user=user)
     return membership
+
+
+# --- The annual refresh ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def position_copy_for_refresh(*, source: StrategicPosition, fiscal_year: int) -> StrategicPosition:
+    """A draft for `fiscal_year` copied from `source`, its objectives awaiting a decision.
+
+    Returns the existing position for that year if there is one: the refresh starts once.
+    """
+    existing = StrategicPosition.objects.filter(fiscal_year=fiscal_year).first()
+    if existing is not None:
+        return existing
+    draft = StrategicPosition.objects.create(fiscal_year=fiscal_year, statement=source.statement)
+    for theme in source.themes.all():
+        draft.themes.create(theme=theme.theme, weight=theme.weight)
+    priorities = {}
+    for priority in source.priorities.all():
+        priorities[priority.pk] = draft.priorities.create(
+            rank=priority.rank, title=priority.title, description=priority.description
+        )
+    for competitor in source.competitors.all():
+        draft.competitors.create(
+            name=competitor.name,
+            positioning=competitor.positioning,
+            our_difference=competitor.our_difference,
+        )
+    for objective in source.objectives.active().prefetch_related("measures"):
+        copy = draft.objectives.create(
+            title=objective.title,
+            description=objective.description,
+            owner=objective.owner,
+            priority_weight=objective.priority_weight,
+            customer_priority=priorities.get(objective.customer_priority_id),
+            theme=objective.theme,
+            internal_message=objective.internal_message,
+            external_promise=objective.external_promise,
+            order=objective.order,
+            previous=objective,
+        )
+        for measure in objective.measures.all():
+            copy.measures.create(
+                name=measure.name,
+                unit=measure.unit,
+                baseline=measure.baseline,
+                target=measure.target,
+            )
+    return draft
+
+
+OBJECTIVE_CONTENT_FIELDS = [
+    "title",
+    "description",
+    "owner_id",
+    "priority_weight",
+    "customer_priority_id",
+    "theme",
+    "internal_message",
+    "external_promise",
+]
+
+
+def objective_decide(*, objective: Objective, decision: str) -> None:
+    """Record the refresh decision on an objective carried over from last year."""
+    if objective.previous_id is None:
+        raise ValidationError("Only objectives carried over from last year take a decision.")
+    if decision == RefreshDecision.RETIRED:
+        objective.retire()
+    elif objective.retired_at is not None:
+        objective.retired_at = None  # un-retiring: kept or revised after all
+    objective.refresh_decision = decision
+    objective.save(update_fields=["refresh_decision", "retired_at"])
+
+
+def undecided_objectives(position: StrategicPosition):
+    return position.objectives.filter(previous__isnull=False, refresh_decision="")
+
+
+@transaction.atomic
+def commitment_carry_over(*, commitment: Commitment, objective: Objective) -> Commitment:
+    """Copy last year's commitment onto its objective's successor, due a year later."""
+    existing = Commitment.objects.filter(carried_from=commitment).first()
+    if existing is not None:
+        return existing
+    due_on = commitment.due_on
+    try:
+        due_on = due_on.replace(year=due_on.year + 1)
+    except ValueError:  # 29 February
+        due_on = due_on.replace(year=due_on.year + 1, day=28)
+    return Commitment.objects.create(
+        unit=commitment.unit,
+        objective=objective,
+        lever=commitment.lever,
+        statement=commitment.statement,
+        target=commitment.target,
+        due_on=due_on,
+        amount=commitment.amount,
+        currency=commitment.currency,
+        carried_from=commitment,
+    )
+
+
+def commitments_to_confirm(*, unit: Unit, position: StrategicPosition) -> list[tuple]:
+    """Last year's live commitments of a team whose objective continues in `position`:
+    (commitment, successor objective) pairs not yet carried over or dropped."""
+    successors = {
+        o.previous_id: o for o in position.objectives.active().filter(previous__isnull=False)
+    }
+    pending = (
+        Commitment.objects.filter(unit=unit, objective_id__in=successors, carried_to__isnull=True)
+        .exclude(status__in=[Commitment.Status.DROPPED, Commitment.Status.DONE])
+        .select_related("objective")
+    )
+    return [(c, successors[c.objective_id]) for c in pending]

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab  # noqa: F401  (the beat schedule grows in reviews)
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -229,7 +229,30 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Each entry only triggers an idempotent task that decides from the database what is due.
+CELERY_BEAT_SCHEDULE = {
+    "open-due-cycles": {
+        "task": "reviews.tasks.open_due_cycles",
+        "schedule": crontab(minute="*/15"),  # https://crontab.guru/#*/15_*_*_*_*
+    },
+    "send-due-reminders": {
+        "task": "reviews.tasks.send_due_reminders",
+        "schedule": crontab(minute="5-59/15"),  # https://crontab.guru/#5-59/15_*_*_*_*
+    },
+    "escalate-overdue": {
+        "task": "reviews.tasks.escalate_overdue",
+        "schedule": crontab(minute="10-59/15"),  # https://crontab.guru/#10-59/15_*_*_*_*
+    },
+    "start-annual-refresh": {
+        "task": "reviews.tasks.start_annual_refresh",
+        "schedule": crontab(minute=20),  # https://crontab.guru/#20_*_*_*_*
+    },
+}
+if REDIS_URL:
+    # Longer than any task runs; no task is scheduled ahead with an ETA (see README).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
 
 # --- Imports in the admin --------------------------------------------------
 IMPORT_EXPORT_USE_TRANSACTIONS = True  # all-or-nothing
@@ -244,3 +267,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Deliveries ------------------------------------------------------------
+# A failed send is retried after base × 2^(attempt − 1) seconds, plus jitter.
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=60)
+# A pending delivery whose task has not run for this long is enqueued again by the dispatcher.
+DELIVERY_STALL_SECONDS = env.int("DELIVERY_STALL_SECONDS", default=600)

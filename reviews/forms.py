@@ -5,11 +5,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from alignment.forms import DateInput
-from alignment.models import Commitment, Lever, Objective, Unit
+from alignment.models import CadenceSettings, Commitment, Lever, Objective, Unit
 from reviews.models import (
     NOT_APPLICABLE,
     SCORE_LEVELS,
     Action,
+    Delivery,
     ExecutiveScore,
     ReviewCycle,
     RubricQuestion,
@@ -146,3 +147,49 @@ RubricFormSet = forms.modelformset_factory(
     extra=2,
     can_delete=True,
 )
+
+
+class CadenceSettingsForm(forms.ModelForm):
+    class Meta:
+        model = CadenceSettings
+        fields = [
+            "fiscal_year_start_month",
+            "time_zone",
+            "open_days_after_quarter_end",
+            "due_days_after_opening",
+            "reminder_days_before_due",
+            "overdue_reminder_every_days",
+            "escalate_after_days_overdue",
+            "reminder_hour",
+            "refresh_month",
+            "refresh_day",
+            "refresh_reminder_every_days",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fiscal_year_start_month"].required = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_reminder_days_before_due(self) -> str:
+        raw = self.cleaned_data["reminder_days_before_due"]
+        parts = [p.strip() for p in raw.split(",") if p.strip()]
+        if not parts or not all(p.isdigit() for p in parts):
+            raise ValidationError("Enter whole numbers of days separated by commas, such as 7,1.")
+        days = sorted({int(p) for p in parts}, reverse=True)
+        if any(d > 60 for d in days):
+            raise ValidationError("Reminders can start at most 60 days before the due date.")
+        return ",".join(str(d) for d in days)
+
+
+class DeliveryFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        choices=[("", "Any state")] + list(Delivery.State.choices), required=False
+    )
+    kind = forms.ChoiceField(
+        choices=[("", "Any kind")] + list(Delivery.Kind.choices), required=False
+    )
+    cycle = forms.ModelChoiceField(
+        queryset=ReviewCycle.objects.all(), required=False, empty_label="Any cycle"
+    )

@@ -5,20 +5,33 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from alignment import roles
-from alignment.models import Commitment, Lever, Objective, StrategicPosition, Unit
-from reviews import agenda, services, trends
+from alignment.models import (
+    CadenceSettings,
+    Commitment,
+    Lever,
+    Objective,
+    StrategicPosition,
+    Unit,
+)
+from reviews import agenda, dispatch, notify, services, trends
 from reviews.forms import (
     ActionForm,
+    CadenceSettingsForm,
     CheckItemForm,
     CommitmentStatusForm,
     CycleForm,
+    DeliveryFilterForm,
     ExecutiveScoreForm,
     ReopenForm,
     RubricFormSet,
@@ -27,10 +40,12 @@ from reviews.models import (
     SCORE_LEVELS,
     Action,
     AlignmentCheck,
+    Delivery,
     ReviewCycle,
     RubricQuestion,
     quarter_end,
 )
+from reviews.operations import schedule_overview, upcoming_reminders
 
 log = logging.getLogger(__name__)
 
@@ -227,9 +242,10 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, "reviews.run_reviews")
     cycle = _get_cycle_for_user(request, pk)
-    created = services.cycle_open(cycle=cycle)
-    if created:
-        messages.success(request, f"{cycle.label} opened: {created} teams have a check to fill in.")
+    if cycle.state == ReviewCycle.State.PLANNED:
+        dispatch.cycle_open_and_notify(cycle=cycle, now=timezone.now())
+        count = cycle.checks.count()
+        messages.success(request, f"{cycle.label} opened: {count} teams have a check to fill in.")
     return redirect(cycle.get_absolute_url())
 
 
@@ -246,7 +262,11 @@ def cycle_start_review(request: HttpRequest, pk: int) -> HttpResponse:
 def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, "reviews.run_reviews")
     cycle = _get_cycle_for_user(request, pk)
-    if services.cycle_close(cycle=cycle, by=request.user):
+    with transaction.atomic():
+        closed = services.cycle_close(cycle=cycle, by=request.user)
+        if closed:
+            dispatch.notify_cycle_closed(cycle=cycle, now=timezone.now())
+    if closed:
         messages.success(request, f"{cycle.label} closed; its results are frozen.")
     return redirect(cycle.get_absolute_url())
 
@@ -519,3 +539,87 @@ def trend_team(request: HttpRequest, code: str) -> HttpResponse:
         "reviews/trend_detail.html",
         {"subject": unit.name, "chart": trends.team_chart(unit)},
     )
+
+
+# --- Cadence, operations, notifications ------------------------------------------------------
+
+
+def cadence_edit(request: HttpRequest) -> HttpResponse:
+    _require(request, "reviews.edit_cadence")
+    config = CadenceSettings.load()
+    form = CadenceSettingsForm(request.POST or None, instance=config)
+    if request.method == "POST":
+        if form.is_valid():
+            with transaction.atomic():
+                config = form.save()
+                moved = dispatch.replan_cycles(config=config)
+            note = f" {moved} planned review{'s' if moved != 1 else ''} moved." if moved else ""
+            messages.success(request, "Cadence settings saved." + note)
+            return redirect("reviews:cadence-edit")
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    return render(request, "reviews/cadence_form.html", {"form": form})
+
+
+def operations(request: HttpRequest) -> HttpResponse:
+    _require(request, "reviews.view_operations")
+    now = timezone.now()
+    config = CadenceSettings.load()
+    filters = DeliveryFilterForm(request.GET or None)
+    deliveries = Delivery.objects.select_related("recipient", "cycle").order_by(
+        "-created_at", "-pk"
+    )
+    if filters.is_valid():
+        for field in ("state", "kind", "cycle"):
+            if filters.cleaned_data.get(field):
+                deliveries = deliveries.filter(**{field: filters.cleaned_data[field]})
+    page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
+    counts = dict(
+        Delivery.objects.values_list("state").annotate(n=Count("pk")).values_list("state", "n")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reviews/operations.html",
+        {
+            "schedule": schedule_overview(now=now),
+            "upcoming": upcoming_reminders(now=now, config=config),
+            "config": config,
+            "filters": filters,
+            "page": page,
+            "counts": counts,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@require_POST
+def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, "reviews.view_operations")
+    delivery = get_object_or_404(Delivery, pk=pk)
+    if notify.retry_failed(delivery=delivery, now=timezone.now()):
+        messages.success(request, f"Delivery to {delivery.recipient} queued again.")
+    return redirect(reverse("reviews:operations") + "?state=failed")
+
+
+def notification_list(request: HttpRequest) -> HttpResponse:
+    notifications = request.user.notifications.all()[:100]
+    return render(request, "reviews/notification_list.html", {"notifications": notifications})
+
+
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = get_object_or_404(request.user.notifications, pk=pk)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return redirect(
+        notification.link if url_has_allowed_host_and_scheme(notification.link, None) else "home"
+    )
+
+
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    request.user.notifications.unread().update(read_at=timezone.now())
+    messages.success(request, "All notifications marked as read.")
+    return redirect("reviews:notification-list")

@@ -1,0 +1,310 @@
+"""What the cadence tasks do: each run decides from the database what is due, and does it.
+
+Every function takes `now`, is safe to run twice or concurrently (unique rows and conditional
+updates decide who does what), and returns a small count for the task's log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.urls import reverse
+
+from alignment import services as strategy
+from alignment.models import (
+    CadenceSettings,
+    StrategicPosition,
+    fiscal_year_of,
+    fiscal_year_start,
+)
+from reviews import cadence, notify, services
+from reviews.models import AlignmentCheck, Delivery, ReviewCycle
+
+RUNNING = [ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW]
+PLAN_AHEAD = timedelta(days=31)
+
+
+def _today(now: datetime, config: CadenceSettings, *, at_reminder_hour: bool = False):
+    hour = config.reminder_hour if at_reminder_hour else 0
+    return cadence.local_day(now, config.tzinfo, from_hour=hour)
+
+
+# --- Opening ---------------------------------------------------------------------------------
+
+
+def plan_cycles(*, now: datetime, config: CadenceSettings | None = None) -> int:
+    """Plan the quarterly reviews opening within a month that are not past due."""
+    config = config or CadenceSettings.load()
+    today = _today(now, config)
+    planned = 0
+    this_year = fiscal_year_of(today)
+    for year in (this_year - 1, this_year):
+        for quarter in (1, 2, 3, 4):
+            opens_on, due_on = cadence.quarter_opening(
+                year,
+                quarter,
+                open_days=config.open_days_after_quarter_end,
+                due_days=config.due_days_after_opening,
+            )
+            if due_on < today or opens_on > today + PLAN_AHEAD:
+                continue
+            position = (
+                StrategicPosition.objects.published()
+                .filter(fiscal_year__lte=year)
+                .order_by("-fiscal_year")
+                .first()
+            )
+            if position is None:
+                continue
+            _, created = ReviewCycle.objects.get_or_create(
+                kind=ReviewCycle.Kind.QUARTERLY,
+                fiscal_year=year,
+                quarter=quarter,
+                defaults={"position": position, "opens_on": opens_on, "due_on": due_on},
+            )
+            planned += created
+    return planned
+
+
+def replan_cycles(*, config: CadenceSettings) -> int:
+    """After the settings change, move the dates of the quarterly reviews not opened yet."""
+    moved = 0
+    for cycle in ReviewCycle.objects.quarterly().filter(state=ReviewCycle.State.PLANNED):
+        opens_on, due_on = cadence.quarter_opening(
+            cycle.fiscal_year,
+            cycle.quarter,
+            open_days=config.open_days_after_quarter_end,
+            due_days=config.due_days_after_opening,
+        )
+        if (cycle.opens_on, cycle.due_on) != (opens_on, due_on):
+            cycle.opens_on, cycle.due_on = opens_on, due_on
+            cycle.save(update_fields=["opens_on", "due_on"])
+            moved += 1
+    return moved
+
+
+def open_due_cycles(*, now: datetime) -> int:
+    """Plan upcoming quarterly reviews and open those whose opening date has come."""
+    config = CadenceSettings.load()
+    plan_cycles(now=now, config=config)
+    today = _today(now, config)
+    opened = 0
+    due = ReviewCycle.objects.quarterly().filter(
+        state=ReviewCycle.State.PLANNED, opens_on__lte=today
+    )
+    for cycle in due:
+        opened += cycle_open_and_notify(cycle=cycle, now=now)
+    return opened
+
+
+@transaction.atomic
+def cycle_open_and_notify(*, cycle: ReviewCycle, now: datetime) -> int:
+    """Open a cycle and tell each team's heads that their check is open. 1 if it opened."""
+    if not services.cycle_open(cycle=cycle, now=now) and not cycle.checks.exists():
+        return 0
+    cycle.refresh_from_db()
+    checks = dict(cycle.checks.values_list("unit_id", "pk"))
+    notes = {}
+    for user_id, unit_ids in notify.heads_of(checks).items():
+        link = (
+            reverse("reviews:check-edit", args=[checks[unit_ids[0]]])
+            if len(unit_ids) == 1
+            else reverse("home")
+        )
+        notes[user_id] = notify.Note(
+            f"Your alignment check for {cycle.label} is open, due {cycle.due_on:%d %b %Y}", link
+        )
+    created = notify.deliveries_create(
+        cycle=cycle, kind=Delivery.Kind.CHECK_OPENED, step="", notes=notes, now=now
+    )
+    return 1 if created or notes else 0
+
+
+# --- Reminders and escalation ----------------------------------------------------------------
+
+
+def send_due_reminders(*, now: datetime) -> int:
+    """Remind heads of unsubmitted checks at each step, and executives of an open refresh."""
+    config = CadenceSettings.load()
+    today = _today(now, config, at_reminder_hour=True)
+    created = 0
+    for cycle in ReviewCycle.objects.quarterly().filter(state__in=RUNNING):
+        step = cadence.reminder_step(
+            today,
+            cycle.due_on,
+            days_before=config.reminder_days(),
+            overdue_every=config.overdue_reminder_every_days,
+        )
+        if step is None:
+            continue
+        late = dict(
+            cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).values_list("unit_id", "pk")
+        )
+        overdue = step.startswith("overdue")
+        notes = {}
+        for user_id, unit_ids in notify.heads_of(late).items():
+            link = (
+                reverse("reviews:check-edit", args=[late[unit_ids[0]]])
+                if len(unit_ids) == 1
+                else reverse("home")
+            )
+            due = f"{cycle.due_on:%d %b %Y}"
+            title = (
+                f"Overdue: your alignment check for {cycle.label} was due {due}"
+                if overdue
+                else f"Reminder: your alignment check for {cycle.label} is due {due}"
+            )
+            notes[user_id] = notify.Note(title, link)
+        created += len(
+            notify.deliveries_create(
+                cycle=cycle, kind=Delivery.Kind.CHECK_REMINDER, step=step, notes=notes, now=now
+            )
+        )
+    created += _refresh_reminders(now=now, today=today, config=config)
+    notify.redrive_stalled(now=now)
+    return created
+
+
+def escalate_overdue(*, now: datetime) -> int:
+    """One digest to the executives per cycle whose checks are late past the threshold."""
+    config = CadenceSettings.load()
+    today = _today(now, config, at_reminder_hour=True)
+    created = 0
+    for cycle in ReviewCycle.objects.quarterly().filter(state__in=RUNNING):
+        if not cadence.escalation_due(
+            today, cycle.due_on, after_days=config.escalate_after_days_overdue
+        ):
+            continue
+        late = cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).count()
+        if not late:
+            continue
+        title = f"{late} team{'s are' if late > 1 else ' is'} late with the {cycle.label} check"
+        notes = {
+            user_id: notify.Note(title, cycle.get_absolute_url()) for user_id in notify.executives()
+        }
+        created += len(
+            notify.deliveries_create(
+                cycle=cycle, kind=Delivery.Kind.ESCALATION, step="", notes=notes, now=now
+            )
+        )
+    return created
+
+
+def notify_cycle_closed(*, cycle: ReviewCycle, now: datetime) -> int:
+    notes = {
+        user_id: notify.Note(f"The {cycle.label} review is closed", cycle.get_absolute_url())
+        for user_id in notify.admins_and_executives()
+    }
+    return len(
+        notify.deliveries_create(
+            cycle=cycle, kind=Delivery.Kind.CYCLE_CLOSED, step="", notes=notes, now=now
+        )
+    )
+
+
+# --- The annual refresh ----------------------------------------------------------------------
+
+
+def start_annual_refresh(*, now: datetime) -> int:
+    """On the refresh date, copy the current position into a draft for next year."""
+    config = CadenceSettings.load()
+    today = _today(now, config)
+    next_year = fiscal_year_of(today) + 1
+    starts_on = cadence.refresh_date(
+        fiscal_year_start(next_year), month=config.refresh_month, day=config.refresh_day
+    )
+    if today < starts_on:
+        return 0
+    if ReviewCycle.objects.filter(kind=ReviewCycle.Kind.ANNUAL, fiscal_year=next_year).exists():
+        return 0
+    current = StrategicPosition.objects.filter(is_current=True).first()
+    if current is None or current.fiscal_year >= next_year:
+        return 0
+    return refresh_start(source=current, fiscal_year=next_year, today=today, now=now)
+
+
+@transaction.atomic
+def refresh_start(*, source: StrategicPosition, fiscal_year: int, today, now: datetime) -> int:
+    draft = strategy.position_copy_for_refresh(source=source, fiscal_year=fiscal_year)
+    cycle, created = ReviewCycle.objects.get_or_create(
+        kind=ReviewCycle.Kind.ANNUAL,
+        fiscal_year=fiscal_year,
+        defaults={
+            "position": draft,
+            "opens_on": today,
+            "due_on": max(today, fiscal_year_start(fiscal_year) - timedelta(days=1)),
+            "state": ReviewCycle.State.OPEN,
+            "opened_at": now,
+        },
+    )
+    if not created:
+        return 0
+    notes = {
+        user_id: notify.Note(
+            f"The annual refresh for FY{fiscal_year} has started", draft.get_absolute_url()
+        )
+        for user_id in notify.executives()
+    }
+    notify.deliveries_create(
+        cycle=cycle, kind=Delivery.Kind.REFRESH_STARTED, step="", notes=notes, now=now
+    )
+    return 1
+
+
+def _refresh_reminders(*, now: datetime, today, config: CadenceSettings) -> int:
+    created = 0
+    refreshes = ReviewCycle.objects.filter(
+        kind=ReviewCycle.Kind.ANNUAL, state__in=RUNNING
+    ).select_related("position")
+    for cycle in refreshes:
+        if cycle.position.is_published:
+            continue
+        step = cadence.refresh_reminder_step(
+            today, cycle.opens_on, every=config.refresh_reminder_every_days
+        )
+        if step is None:
+            continue
+        undecided = strategy.undecided_objectives(cycle.position).count()
+        title = (
+            f"Annual refresh FY{cycle.fiscal_year}: {undecided} objectives still to decide"
+            if undecided
+            else f"Annual refresh FY{cycle.fiscal_year}: the new position is ready to publish"
+        )
+        notes = {
+            user_id: notify.Note(title, cycle.position.get_absolute_url())
+            for user_id in notify.executives()
+        }
+        created += len(
+            notify.deliveries_create(
+                cycle=cycle, kind=Delivery.Kind.REFRESH_REMINDER, step=step, notes=notes, now=now
+            )
+        )
+    return created
+
+
+@transaction.atomic
+def refresh_finish(*, position: StrategicPosition, now: datetime) -> int:
+    """After the refreshed position is published: close its refresh and ask every team's heads
+    to confirm or revise their commitments for the new year."""
+    cycle = ReviewCycle.objects.filter(
+        kind=ReviewCycle.Kind.ANNUAL, position=position, state__in=RUNNING
+    ).first()
+    if cycle is None:
+        return 0
+    ReviewCycle.objects.filter(pk=cycle.pk).update(state=ReviewCycle.State.CLOSED, closed_at=now)
+    from alignment.models import Unit
+
+    teams = Unit.objects.active().functional().values_list("pk", "code")
+    codes = dict(teams)
+    notes = {}
+    for user_id, unit_ids in notify.heads_of(codes).items():
+        notes[user_id] = notify.Note(
+            f"Confirm or revise your team's commitments for FY{position.fiscal_year}",
+            reverse("alignment:unit-detail", args=[codes[unit_ids[0]]]),
+        )
+    return len(
+        notify.deliveries_create(
+            cycle=cycle, kind=Delivery.Kind.COMMITMENTS_CONFIRM, step="", notes=notes, now=now
+        )
+    )

@@ -1,0 +1,324 @@
+"""Deliveries: created once per (cycle, recipient, kind, step), then sent by one task each.
+
+The database, not the broker, decides what is sent: a delivery row exists before its email
+does, a send claims its row with a row lock, and a row left pending (its task lost with the
+broker, say) is sent again by the next dispatch run.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import smtplib
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from alignment.models import EXECUTIVE, Membership
+from reviews.models import AlignmentCheck, Delivery, Notification, ReviewCycle
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+User = get_user_model()
+
+
+# --- Creating --------------------------------------------------------------------------------
+
+
+@dataclass
+class Note:
+    title: str
+    link: str
+
+
+def deliveries_create(
+    *, cycle: ReviewCycle, kind: str, step: str, notes: dict[int, Note], now: datetime
+) -> list[int]:
+    """Create the deliveries not created yet (with their in-app notifications) and enqueue
+    them after commit. Returns the ids created; running twice creates nothing twice."""
+    if not notes:
+        return []
+    existing = set(
+        Delivery.objects.filter(
+            cycle=cycle, kind=kind, step=step, recipient_id__in=notes
+        ).values_list("recipient_id", flat=True)
+    )
+    missing = [r for r in notes if r not in existing]
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                cycle=cycle,
+                kind=kind,
+                step=step,
+                recipient_id=r,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            for r in missing
+        ],
+        ignore_conflicts=True,  # another dispatcher may have won the race for some rows
+        batch_size=1000,
+    )
+    created = list(
+        Delivery.objects.filter(
+            cycle=cycle, kind=kind, step=step, recipient_id__in=missing, notification__isnull=True
+        ).values_list("pk", "recipient_id")
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user_id=r, delivery_id=pk, title=notes[r].title, link=notes[r].link, created_at=now
+            )
+            for pk, r in created
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    ids = [pk for pk, _ in created]
+    enqueue(ids)
+    return ids
+
+
+def enqueue(ids: list[int]) -> None:
+    from reviews import tasks
+
+    def send() -> None:
+        for pk in ids:
+            tasks.send_delivery.delay(pk)
+
+    if ids:
+        transaction.on_commit(send)
+
+
+def redrive_stalled(*, now: datetime) -> int:
+    """Enqueue again the pending deliveries whose task should have run long ago."""
+    grace = timedelta(seconds=settings.DELIVERY_STALL_SECONDS)
+    stalled = list(
+        Delivery.objects.pending()
+        .filter(next_attempt_at__lte=now - grace)
+        .values_list("pk", "next_attempt_at")[:5000]
+    )
+    ids = []
+    for pk, seen in stalled:
+        # Claim: only one dispatcher re-enqueues a given row.
+        if Delivery.objects.filter(pk=pk, next_attempt_at=seen).update(next_attempt_at=now):
+            ids.append(pk)
+    enqueue(ids)
+    return len(ids)
+
+
+def retry_failed(*, delivery: Delivery, now: datetime) -> bool:
+    """An admin's retry: a failed delivery goes back to pending with fresh attempts."""
+    won = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.FAILED).update(
+        state=Delivery.State.PENDING, attempts=0, next_attempt_at=now, last_error=""
+    )
+    if won:
+        enqueue([delivery.pk])
+    return bool(won)
+
+
+# --- Who hears about what --------------------------------------------------------------------
+
+
+def heads_of(unit_ids) -> dict[int, list[int]]:
+    """user id → unit ids they head, among `unit_ids`."""
+    heads: dict[int, list[int]] = {}
+    for user_id, unit_id in Membership.objects.filter(
+        unit_id__in=unit_ids, role=Membership.Role.HEAD, user__is_active=True
+    ).values_list("user_id", "unit_id"):
+        heads.setdefault(user_id, []).append(unit_id)
+    return heads
+
+
+def executives() -> list[int]:
+    return list(
+        User.objects.filter(is_active=True, groups__name=EXECUTIVE).values_list("pk", flat=True)
+    )
+
+
+def admins_and_executives() -> list[int]:
+    from django.db.models import Q
+
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(Q(groups__name=EXECUTIVE) | Q(groups__name="Admin") | Q(is_staff=True))
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+
+
+# --- Sending ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    state: str
+    retry_in: float | None = None
+
+
+TEMPORARY_ERRORS = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    socket.timeout,
+    OSError,
+)
+
+
+def _backoff(attempts: int) -> float:
+    base = settings.DELIVERY_RETRY_BASE_SECONDS
+    delay = base * 2 ** (attempts - 1)
+    return delay + random.uniform(0, delay / 2)  # noqa: S311  (jitter, not security)
+
+
+def delivery_send(*, delivery_id: int, now: datetime) -> Outcome:
+    """Send one delivery, at most once while it is pending.
+
+    The attempt is counted in its own transaction first, so that a worker killed mid-send
+    still used one; after MAX_ATTEMPTS the delivery fails instead of looping.
+    """
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery_id, state=Delivery.State.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return Outcome("skipped")
+        if delivery.attempts >= MAX_ATTEMPTS:
+            delivery.state = Delivery.State.FAILED
+            delivery.last_error = (
+                delivery.last_error + f"\nGave up after {MAX_ATTEMPTS} attempts."
+            ).strip()
+            delivery.save(update_fields=["state", "last_error"])
+            return Outcome("failed")
+        delivery.attempts += 1
+        delivery.next_attempt_at = now
+        delivery.save(update_fields=["attempts", "next_attempt_at"])
+
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .select_related("cycle", "recipient")
+            .filter(pk=delivery_id, state=Delivery.State.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return Outcome("skipped")
+        if not delivery.recipient.email:
+            delivery.state = Delivery.State.FAILED
+            delivery.last_error = "The recipient has no email address."
+            delivery.save(update_fields=["state", "last_error"])
+            return Outcome("failed")
+        message = build_message(delivery)
+        if message is None:
+            delivery.state = Delivery.State.CANCELLED
+            delivery.save(update_fields=["state"])
+            return Outcome("cancelled")
+        try:
+            message.send()
+        except smtplib.SMTPResponseException as exc:
+            if 400 <= exc.smtp_code < 500:
+                return _temporary(delivery, f"{exc.smtp_code} {exc.smtp_error!r}", now)
+            delivery.state = Delivery.State.FAILED
+            delivery.last_error = f"{exc.smtp_code} {exc.smtp_error!r}"
+            delivery.save(update_fields=["state", "last_error"])
+            log.error("delivery %s failed for good: %s", delivery.pk, delivery.last_error)
+            return Outcome("failed")
+        except TEMPORARY_ERRORS as exc:
+            return _temporary(delivery, f"{exc.__class__.__name__}: {exc}", now)
+        delivery.state = Delivery.State.SENT
+        delivery.sent_at = now
+        delivery.save(update_fields=["state", "sent_at"])
+        return Outcome("sent")
+
+
+def _temporary(delivery: Delivery, error: str, now: datetime) -> Outcome:
+    delay = _backoff(delivery.attempts)
+    delivery.last_error = error
+    if delivery.attempts >= MAX_ATTEMPTS:
+        delivery.state = Delivery.State.FAILED
+        delivery.save(update_fields=["state", "last_error"])
+        log.error("delivery %s failed after %s attempts: %s", delivery.pk, delivery.attempts, error)
+        return Outcome("failed")
+    delivery.next_attempt_at = now + timedelta(seconds=delay)
+    delivery.save(update_fields=["last_error", "next_attempt_at"])
+    log.warning("delivery %s: temporary failure (%s), retrying in %.0fs", delivery.pk, error, delay)
+    return Outcome("retry", retry_in=delay)
+
+
+# --- Messages --------------------------------------------------------------------------------
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def build_message(delivery: Delivery) -> EmailMultiAlternatives | None:
+    """The email for a delivery, from the data as it is now; None if it is not needed any more."""
+    details = _details(delivery)
+    if details is None:
+        return None
+    notification = Notification.objects.filter(delivery=delivery).first()
+    title = notification.title if notification else delivery.get_kind_display()
+    link = _absolute(notification.link if notification else reverse("home"))
+    context = {
+        "delivery": delivery,
+        "recipient": delivery.recipient,
+        "title": title,
+        "link": link,
+        "lines": details,
+        "cycle": delivery.cycle,
+        "company_name": settings.COMPANY_NAME,
+        "notifications_url": _absolute(reverse("reviews:notification-list")),
+    }
+    message = EmailMultiAlternatives(
+        subject=render_to_string("emails/delivery_subject.txt", context).strip(),
+        body=render_to_string("emails/delivery_body.txt", context),
+        to=[delivery.recipient.email],
+        headers={"X-Alignment-Delivery": f"{delivery.pk}:{delivery.kind}:{delivery.step}"},
+    )
+    message.attach_alternative(render_to_string("emails/delivery_body.html", context), "text/html")
+    return message
+
+
+def _details(delivery: Delivery) -> list[str] | None:
+    cycle = delivery.cycle
+    kind = Delivery.Kind
+    if delivery.kind in (kind.CHECK_OPENED, kind.CHECK_REMINDER):
+        checks = list(
+            AlignmentCheck.objects.filter(
+                cycle=cycle,
+                unit__memberships__user=delivery.recipient,
+                unit__memberships__role=Membership.Role.HEAD,
+            ).select_related("unit")
+        )
+        open_checks = [c for c in checks if not c.is_submitted]
+        if delivery.kind == kind.CHECK_REMINDER and not open_checks:
+            return None  # submitted meanwhile: nobody who has submitted is reminded
+        return [f"{c.unit.name}: {c.get_state_display().lower()}" for c in open_checks or checks]
+    if delivery.kind == kind.ESCALATION:
+        late = list(
+            cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED)
+            .select_related("unit")
+            .order_by("unit__name")
+        )
+        if not late:
+            return None
+        return [f"{c.unit.name}: {c.get_state_display().lower()}" for c in late]
+    if delivery.kind == kind.REFRESH_REMINDER:
+        from alignment import services as strategy
+
+        position = cycle.position
+        if position.is_published:
+            return None
+        undecided = list(strategy.undecided_objectives(position).values_list("title", flat=True))
+        return [f"Still to decide: {t}" for t in undecided] or ["Publish the new position."]
+    return []

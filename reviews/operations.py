@@ -1,0 +1,76 @@
+"""What the operations page shows: the beat schedule's next runs and the reminders to come."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from alignment.models import CadenceSettings
+from reviews import cadence, notify
+from reviews.models import AlignmentCheck, ReviewCycle
+
+LOOK_AHEAD_DAYS = 14
+
+
+def schedule_overview(*, now: datetime) -> list[dict]:
+    rows = []
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        schedule = entry["schedule"]
+        # remaining_estimate counts from a last run; "now" gives the next run after now.
+        next_run = now + schedule.remaining_estimate(now)
+        rows.append(
+            {"name": name, "task": entry["task"], "schedule": schedule, "next_run": next_run}
+        )
+    return sorted(rows, key=lambda r: r["next_run"])
+
+
+def upcoming_reminders(*, now: datetime, config: CadenceSettings) -> list[dict]:
+    """Reminder steps falling due in the next two weeks, per running quarterly review."""
+    rows = []
+    tz = config.tzinfo
+    today = cadence.local_day(now, tz, from_hour=config.reminder_hour)
+    cycles = ReviewCycle.objects.quarterly().filter(
+        state__in=[ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW, ReviewCycle.State.PLANNED]
+    )
+    for cycle in cycles:
+        late = list(
+            cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).values_list(
+                "unit_id", flat=True
+            )
+        )
+        recipients = (
+            len(notify.heads_of(late)) if cycle.state != ReviewCycle.State.PLANNED else None
+        )
+        seen = set(cycle.deliveries.values_list("step", flat=True).distinct())
+        last = None
+        for offset in range(LOOK_AHEAD_DAYS + 1):
+            day = today + timedelta(days=offset)
+            if cycle.state == ReviewCycle.State.PLANNED:
+                if day == cycle.opens_on:
+                    rows.append(
+                        {
+                            "cycle": cycle,
+                            "day": day,
+                            "what": "opens; heads are told",
+                            "recipients": None,
+                        }
+                    )
+                continue
+            step = cadence.reminder_step(
+                day,
+                cycle.due_on,
+                days_before=config.reminder_days(),
+                overdue_every=config.overdue_reminder_every_days,
+            )
+            if step and step != last and step not in seen:
+                rows.append(
+                    {
+                        "cycle": cycle,
+                        "day": day,
+                        "what": f"reminder ({step})",
+                        "recipients": recipients,
+                    }
+                )
+            last = step
+    return sorted(rows, key=lambda r: r["day"])
