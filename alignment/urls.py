@@ -24,11 +24,21 @@ strategy_patterns = [
         views.objective_move,
         name="objective-move",
     ),
+    path(
+        "objectives/<int:pk>/decide/<decision>/",
+        views.objective_decide,
+        name="objective-decide",
+    ),
     path("matrix/", views.matrix, name="matrix"),
     path("units/", views.unit_list, name="unit-list"),
     path("units/<slug:code>/", views.unit_detail, name="unit-detail"),
     path("units/<slug:code>/commitments/new/", views.commitment_create, name="commitment-create"),
     path("commitments/<int:pk>/edit/", views.commitment_edit, name="commitment-edit"),
+    path(
+        "commitments/<int:pk>/confirm/<decision>/",
+        views.commitment_confirm,
+        name="commitment-confirm",
+    ),
 ]
 
 urlpatterns = [

@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,9 +25,11 @@ from alignment.models import (
     Commitment,
     Membership,
     Objective,
+    RefreshDecision,
     StrategicPosition,
     Unit,
 )
+from reviews import dispatch
 
 try:  # Django 5.1+
     from django.contrib.auth.decorators import login_not_required
@@ -222,12 +224,18 @@ def position_publish(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     _require(request, "alignment.edit_strategy")
     position = _get_position_for_user(request, fiscal_year)
     try:
-        position = services.position_publish(position=position, by=request.user)
+        with transaction.atomic():
+            position = services.position_publish(position=position, by=request.user)
+            # Publishing the annual refresh's draft ends the refresh and asks heads to
+            # confirm their commitments for the new year.
+            asked = dispatch.refresh_finish(position=position, now=timezone.now())
     except ValidationError as exc:
         for problem in exc.messages:
             messages.error(request, problem)
     else:
         note = "" if position.is_current else " It is not current: a later year is."
+        if asked:
+            note += f" {asked} heads are asked to confirm their teams' commitments."
         messages.success(request, f"Strategic position FY{position.fiscal_year} published.{note}")
     return redirect(position.get_absolute_url())
 
@@ -319,6 +327,26 @@ def objective_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @_redirecting
 @require_POST
+def objective_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """The annual refresh's decision on an objective carried over: kept or retired (editing it
+    marks it revised)."""
+    if decision not in (RefreshDecision.KEPT, RefreshDecision.RETIRED):
+        raise Http404
+    objective = _get_objective_for_user(request, pk)
+    position = _get_draft_for_executive(request, objective.position.fiscal_year)
+    try:
+        services.objective_decide(objective=objective, decision=decision)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"“{objective}” marked {RefreshDecision(decision).label.lower()}."
+        )
+    return redirect(position.get_absolute_url() + "#objectives")
+
+
+@_redirecting
+@require_POST
 def objective_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
     if direction not in ("up", "down"):
         raise Http404
@@ -376,6 +404,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     uncommitted = []
     if position is not None:
         uncommitted = [o for o in position.objectives.active() if o not in by_objective]
+    to_confirm = services.commitments_to_confirm(unit=unit, position=position) if position else []
     memberships = unit.memberships.select_related("user").order_by("role", "user__last_name")
     return render(
         request,
@@ -385,6 +414,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
             "position": position,
             "by_objective": dict(by_objective),
             "uncommitted": uncommitted,
+            "to_confirm": to_confirm,
             "heads": [m.user for m in memberships if m.role == Membership.Role.HEAD],
             "members": [m.user for m in memberships if m.role == Membership.Role.MEMBER],
             "can_edit": request.user.has_perm("alignment.edit_commitments", unit),
@@ -396,6 +426,38 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
             ),
         },
     )
+
+
+@require_POST
+def commitment_confirm(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """Carry last year's commitment over to the refreshed objective, or drop it."""
+    if decision not in ("carry", "drop"):
+        raise Http404
+    commitment = get_object_or_404(
+        Commitment.objects.filter(unit__in=Unit.objects.visible_to(request.user)).select_related(
+            "unit"
+        ),
+        pk=pk,
+    )
+    _require(request, "alignment.edit_commitments", commitment.unit)
+    position = _current_position()
+    pairs = (
+        dict(services.commitments_to_confirm(unit=commitment.unit, position=position))
+        if position
+        else {}
+    )
+    if commitment not in pairs:
+        messages.info(request, "This commitment was already confirmed or dropped.")
+    elif decision == "carry":
+        services.commitment_carry_over(commitment=commitment, objective=pairs[commitment])
+        messages.success(
+            request, f"Carried over to FY{position.fiscal_year}; check its target and date."
+        )
+    else:
+        commitment.status = Commitment.Status.DROPPED
+        commitment.save(update_fields=["status", "updated_at"])
+        messages.success(request, "Commitment dropped.")
+    return redirect(commitment.unit.get_absolute_url())
 
 
 def _commitable_objectives():

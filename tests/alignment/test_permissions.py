@@ -8,6 +8,7 @@ from django.urls import resolve, reverse
 
 from alignment.models import (
     Commitment,
+    RefreshDecision,
     Competitor,
     CustomerPriority,
     Measure,
@@ -48,10 +49,22 @@ MODELS = [
 @pytest.fixture
 def world(executive, admin_user, head, other_head, member, outsider, logistics, finance):
     """The published FY2026 strategy, a FY2027 draft and a commitment from each team."""
+    last_year = make_published_position(fiscal_year=2025, by=executive, objectives=1)
     current = make_published_position(fiscal_year=2026, by=executive)
     draft = make_draft_position(fiscal_year=2027, owner=executive, objectives=2)
-    objective = current.objectives.order_by("order").first()
+    objective, continued = current.objectives.order_by("order")
+    # The annual refresh carried last year's objective over to this year's second one.
+    old_objective = last_year.objectives.get()
+    continued.previous = old_objective
+    continued.save()
+    # And the draft's second objective continues this year's first, already kept.
+    carried = draft.objectives.order_by("order").last()
+    carried.previous, carried.refresh_decision = objective, RefreshDecision.KEPT
+    carried.save()
     return {
+        "carried objective": carried,
+        "logistics old commitment": CommitmentFactory(unit=logistics, objective=old_objective),
+        "finance old commitment": CommitmentFactory(unit=finance, objective=old_objective),
         "current": current,
         "draft": draft,
         "objective": objective,
@@ -111,6 +124,10 @@ TARGETS = {
         lambda w: reverse("alignment:objective-move", args=[w["draft objective"].pk, "down"]),
         lambda w: {},
     ),
+    "draft objective retire": (
+        lambda w: reverse("alignment:objective-decide", args=[w["carried objective"].pk, "retired"]),
+        lambda w: {},
+    ),
     "matrix": (lambda w: reverse("alignment:matrix"), None),
     "unit list": (lambda w: reverse("alignment:unit-list"), None),
     "logistics unit": (lambda w: reverse("alignment:unit-detail", args=["logistics"]), None),
@@ -130,6 +147,18 @@ TARGETS = {
     "finance commitment edit": (
         lambda w: w["finance commitment"].get_absolute_url(),
         lambda w: commitment_data(w["objective"], statement="Changed."),
+    ),
+    "logistics commitment carry": (
+        lambda w: reverse(
+            "alignment:commitment-confirm", args=[w["logistics old commitment"].pk, "carry"]
+        ),
+        lambda w: {},
+    ),
+    "finance commitment drop": (
+        lambda w: reverse(
+            "alignment:commitment-confirm", args=[w["finance old commitment"].pk, "drop"]
+        ),
+        lambda w: {},
     ),
 }
 
@@ -153,6 +182,7 @@ GET = {
     "published objective remove":  (405, 405, 405, 405, 405, 405),
     "draft objective remove":      (405, 405, 405, 405, 405, 405),
     "draft objective move":        (405, 405, 405, 405, 405, 405),
+    "draft objective retire":      (405, 405, 405, 405, 405, 405),
     "matrix":                      (200, 200, 200, 200, 200, 200),
     "unit list":                   (200, 200, 200, 200, 200, 200),
     "logistics unit":              (200, 200, 200, 200, 200, 404),
@@ -161,6 +191,8 @@ GET = {
     "finance commitment create":   (403, 403, 403, 200, 404, 404),
     "logistics commitment edit":   (403, 403, 200, 403, 403, 404),
     "finance commitment edit":     (403, 403, 403, 200, 404, 404),
+    "logistics commitment carry":  (405, 405, 405, 405, 405, 405),
+    "finance commitment drop":     (405, 405, 405, 405, 405, 405),
 }  # fmt: skip
 POST = {
     "position create":             (302, 403, 403, 403, 403, 403),
@@ -173,10 +205,13 @@ POST = {
     "published objective remove":  (302, 403, 403, 403, 403, 403),
     "draft objective remove":      (302, 403, 403, 403, 403, 403),
     "draft objective move":        (302, 403, 404, 404, 404, 404),
+    "draft objective retire":      (302, 403, 404, 404, 404, 404),
     "logistics commitment create": (403, 403, 302, 403, 403, 404),
     "finance commitment create":   (403, 403, 403, 302, 404, 404),
     "logistics commitment edit":   (403, 403, 302, 403, 403, 404),
     "finance commitment edit":     (403, 403, 403, 302, 404, 404),
+    "logistics commitment carry":  (403, 403, 302, 403, 403, 404),
+    "finance commitment drop":     (403, 403, 403, 302, 404, 404),
 }  # fmt: skip
 # A published position or objective is read-only: its edit page redirects and changes nothing.
 REDIRECTS_WITHOUT_CHANGE = {"published position edit", "published objective edit"}
