@@ -225,6 +225,7 @@ def test_a_row_without_a_username_is_reported(staff, logistics):
 
 # --- The confirm step re-reads the file: it may no longer be valid -----------------------------
 
+
 def test_a_unit_file_whose_parent_went_away_after_the_preview_writes_nothing(staff, finance):
     csv = (
         "code,name,level,kind,parent\n"

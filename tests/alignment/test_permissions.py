@@ -8,13 +8,13 @@ from django.urls import resolve, reverse
 
 from alignment.models import (
     Commitment,
-    RefreshDecision,
     Competitor,
     CustomerPriority,
     Measure,
     Membership,
     Objective,
     PositioningTheme,
+    RefreshDecision,
     StrategicPosition,
     Unit,
 )
@@ -125,7 +125,9 @@ TARGETS = {
         lambda w: {},
     ),
     "draft objective retire": (
-        lambda w: reverse("alignment:objective-decide", args=[w["carried objective"].pk, "retired"]),
+        lambda w: reverse(
+            "alignment:objective-decide", args=[w["carried objective"].pk, "retired"]
+        ),
         lambda w: {},
     ),
     "matrix": (lambda w: reverse("alignment:matrix"), None),
