@@ -1,6 +1,6 @@
 """Test data builders, in one place."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
@@ -284,3 +284,44 @@ def commitment_data(objective: Objective, **fields) -> dict:
         "currency": "",
     }
     return data | {name: "" if value is None else str(value) for name, value in fields.items()}
+
+
+# --- Reviews ---------------------------------------------------------------------------------
+
+
+class ReviewCycleFactory(factory.django.DjangoModelFactory):
+    """A planned quarterly review of the position's fiscal year."""
+
+    class Meta:
+        model = "reviews.ReviewCycle"
+
+    position = factory.SubFactory(PositionFactory)
+    fiscal_year = factory.LazyAttribute(lambda c: c.position.fiscal_year)
+    quarter = 1
+    opens_on = factory.LazyAttribute(lambda c: date(c.fiscal_year, 3 * c.quarter, 28))
+    due_on = factory.LazyAttribute(lambda c: c.opens_on.replace(day=28) + timedelta(days=14))
+
+
+def make_open_cycle(position: StrategicPosition, **fields):
+    """An opened quarterly review: one check per active functional team."""
+    from reviews import services as review_services
+
+    cycle = ReviewCycleFactory(position=position, **fields)
+    review_services.cycle_open(cycle=cycle)
+    cycle.refresh_from_db()
+    return cycle
+
+
+def fill_check(check, *, by, scores: dict | int = 4, submit: bool = True, evidence: str = ""):
+    """Score every item of a check (an int for every lever, or a lever → score dict)."""
+    from reviews import services as review_services
+    from reviews.models import LEVERS
+
+    per_lever = scores if isinstance(scores, dict) else dict.fromkeys(LEVERS, scores)
+    items = {
+        item.pk: review_services.ItemInput(scores=per_lever, evidence=evidence, blockers="")
+        for item in check.items.all()
+    }
+    return review_services.check_save(
+        check=check, version=check.version, items=items, statuses={}, by=by, submit=submit
+    )
