@@ -1,17 +1,24 @@
-"""Readable change logs from django-simple-history records: who, when, before and after."""
+"""Readable change logs from django-simple-history records: who, when, before and after.
+
+Diffs are computed on raw values; related rows (owners, units...) are then looked up in one
+query per related model for the entries shown, so a page's query count does not grow with
+its history.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import chain
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils import formats, timezone
 
 SKIPPED_FIELDS = {"id", "created_at", "updated_at"}
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+# The field that names a row in the log, by preference.
+SUBJECT_FIELDS = ("title", "name", "statement", "text", "user", "theme", "fiscal_year")
 
 
 @dataclass
@@ -27,34 +34,41 @@ class Entry:
     who: str
     action: str
     kind: str
-    record: object
+    subject: str = ""
     changes: list[Change] = field(default_factory=list)
 
-    @property
-    def subject(self) -> str:
-        return str(self.record.instance)
+
+@dataclass
+class _Pending:
+    record: object
+    fields: list[tuple[models.Field, object, object, bool]]  # field, before, after, had_before
 
 
-def _display(record, model_field: models.Field) -> str:
-    value = getattr(record, model_field.attname)
+def _fields(model) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if f.name not in SKIPPED_FIELDS]
+
+
+def _subject_field(model) -> models.Field | None:
+    names = {f.name: f for f in model._meta.concrete_fields}
+    return next((names[n] for n in SUBJECT_FIELDS if n in names), None)
+
+
+def _display(value, model_field: models.Field, related: dict) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(model_field, models.ForeignKey):
+        obj = related.get((model_field.related_model, value))
+        if obj is None:
+            return f"#{value} (deleted)"
+        if hasattr(obj, "get_full_name"):
+            return obj.get_full_name() or obj.get_username()
+        return str(obj)
     if isinstance(value, datetime):
         return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
     if isinstance(value, date):
         return formats.date_format(value, "DATE_FORMAT")
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
-    if isinstance(model_field, models.ForeignKey):
-        try:
-            related = getattr(record, model_field.name)
-        except ObjectDoesNotExist:
-            related = None
-        if related is None:
-            return f"#{value} (deleted)"
-        if hasattr(related, "get_full_name"):
-            return related.get_full_name() or related.get_username()
-        return str(related)
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
@@ -65,40 +79,67 @@ def entries(*querysets, limit: int = 50) -> list[Entry]:
     records = chain.from_iterable(
         qs.select_related("history_user").order_by("history_date", "history_id") for qs in querysets
     )
-    result, previous = [], {}
+    kept: list[_Pending] = []
+    previous = {}
     for record in sorted(records, key=lambda r: r.history_date):
         model = record.instance_type
-        key = (model, record.id)
-        before = previous.get(key)
-        fields = [f for f in model._meta.concrete_fields if f.name not in SKIPPED_FIELDS]
-        changes = []
+        before = previous.get((model, record.id))
+        previous[(model, record.id)] = record
+        diffs = []
         if record.history_type != "-":
-            for f in fields:
-                after_value = getattr(record, f.attname)
-                before_value = getattr(before, f.attname) if before is not None else None
-                if before is None and after_value in (None, ""):
+            for f in _fields(model):
+                after = getattr(record, f.attname)
+                had_before = before is not None
+                old = getattr(before, f.attname) if had_before else None
+                if not had_before and after in (None, ""):
                     continue
-                if before is None or before_value != after_value:
-                    changes.append(
-                        Change(
-                            f.verbose_name,
-                            _display(before, f) if before is not None else "—",
-                            _display(record, f),
-                        )
-                    )
-        previous[key] = record
-        if record.history_type == "~" and not changes:
+                if not had_before or old != after:
+                    diffs.append((f, old, after, had_before))
+        if record.history_type == "~" and not diffs:
             continue
+        kept.append(_Pending(record, diffs))
+    kept = kept[::-1][:limit]
+
+    # One query per related model for every foreign key shown, subjects included.
+    wanted = defaultdict(set)
+    for pending in kept:
+        subject = _subject_field(pending.record.instance_type)
+        if isinstance(subject, models.ForeignKey):
+            wanted[subject.related_model].add(getattr(pending.record, subject.attname))
+        for f, old, new, _ in pending.fields:
+            if isinstance(f, models.ForeignKey):
+                wanted[f.related_model].update(v for v in (old, new) if v is not None)
+    related = {}
+    for model, pks in wanted.items():
+        for pk, obj in model._default_manager.in_bulk(pks).items():
+            related[(model, pk)] = obj
+
+    result = []
+    for pending in kept:
+        record = pending.record
+        model = record.instance_type
+        subject_field = _subject_field(model)
+        subject = (
+            _display(getattr(record, subject_field.attname), subject_field, related)
+            if subject_field
+            else f"#{record.id}"
+        )
         user = record.history_user
         result.append(
             Entry(
                 when=record.history_date,
                 who=(user.get_full_name() or user.username) if user else "system",
                 action=ACTIONS[record.history_type],
-                record=record,
                 kind=str(model._meta.verbose_name),
-                changes=changes,
+                subject=subject,
+                changes=[
+                    Change(
+                        str(f.verbose_name),
+                        _display(old, f, related) if had_before else "—",
+                        _display(new, f, related),
+                    )
+                    for f, old, new, had_before in pending.fields
+                ],
             )
         )
-    result.reverse()
-    return result[:limit]
+    return result

@@ -114,13 +114,14 @@ def check_save(
     statuses: dict[int, str],
     by,
     submit: bool = False,
+    now=None,
 ) -> AlignmentCheck:
     """Save a head's check as a whole, or nothing.
 
     Refused with StaleCheck when the check changed since `version` was read; refused with
     ValidationError when submitting with scores missing or when the check is read-only.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     locked = (
         AlignmentCheck.objects.select_for_update()
         .select_related("cycle", "updated_by")
@@ -196,6 +197,10 @@ def check_reopen(*, check: AlignmentCheck, by, reason: str) -> AlignmentCheck:
 def executive_score_set(*, cycle: ReviewCycle, unit, objective, score: int, note: str, by):
     if cycle.is_closed:
         raise ValidationError("The cycle is closed; its scores are frozen.")
+    if not 1 <= score <= 5:
+        raise ValidationError("A score is a whole number from 1 to 5.")
+    if objective.position_id != cycle.position_id:
+        raise ValidationError("This objective is not part of the strategy under review.")
     obj, _ = ExecutiveScore.objects.update_or_create(
         cycle=cycle,
         unit=unit,
@@ -390,7 +395,14 @@ def action_create(*, cycle: ReviewCycle, by, form) -> Action:
 
 def open_actions_for(cycle: ReviewCycle):
     """Open actions from this cycle and every earlier one: they carry over until done."""
-    earlier = ReviewCycle.objects.filter(opens_on__lte=cycle.opens_on)
+    if cycle.kind == ReviewCycle.Kind.QUARTERLY:
+        earlier = ReviewCycle.objects.filter(
+            Q(fiscal_year__lt=cycle.fiscal_year)
+            | Q(fiscal_year=cycle.fiscal_year, quarter__lte=cycle.quarter)
+            | Q(pk=cycle.pk)
+        )
+    else:
+        earlier = ReviewCycle.objects.filter(opens_on__lte=cycle.opens_on)
     return (
         Action.objects.open()
         .filter(cycle__in=earlier)

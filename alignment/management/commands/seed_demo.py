@@ -1,14 +1,19 @@
 """Load a demo company: a distributor that competes on service, its people and this year's plan.
 
 `make run` calls this on every start, so running it again must change nothing. Rows are found
-by their natural keys (unit code, username, unit and user of a membership, fiscal year) and only
-created when missing; rows that exist are left as they are, so edits made in the demo survive.
+by their natural keys (unit code, username, unit and user of a membership, fiscal year, fiscal
+year and quarter of a review cycle) and only created when missing; rows that exist are left as
+they are, so edits made in the demo survive.
+
+The review history is four closed quarters and today's open one, filled in through the review
+services as heads and executives would, so that every chart and agenda item has something to
+show. A quarter that already has a cycle is skipped whole.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -16,6 +21,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from alignment import services
@@ -25,6 +31,7 @@ from alignment.models import (
     EXECUTIVE,
     MEMBER,
     ROLE_GROUPS,
+    CadenceSettings,
     Commitment,
     Competitor,
     CustomerPriority,
@@ -37,7 +44,16 @@ from alignment.models import (
     Theme,
     Unit,
     fiscal_year_of,
-    fiscal_year_start,
+)
+from reviews import agenda, cadence
+from reviews import services as review_services
+from reviews.models import (
+    LEVERS,
+    NOT_APPLICABLE,
+    Action,
+    AlignmentCheck,
+    ReviewCycle,
+    quarter_end,
 )
 
 DEMO_PASSWORD = "demo-pass-2026"  # printed on every start: demo data only
@@ -145,6 +161,7 @@ STOCK = "Keep the right inventory in stock"
 SKILLS = "Skilled people where customers meet us"
 REWARD = "Reward the behaviours that serve customers"
 FUND = "Fund the service promise"
+ONLINE = "Make ordering online as easy as calling us"  # no team commits to it: on the agenda
 
 # title, owner, weight, customer priority rank, theme, description, internal message,
 # external promise, measures as (name, unit, baseline, target)
@@ -183,7 +200,7 @@ OBJECTIVES = [
     (
         SKILLS,
         "exec",
-        20,
+        15,
         3,
         Theme.QUALITY,
         "Enough skilled people at the counter, on the phone and on the road to give advice "
@@ -199,7 +216,7 @@ OBJECTIVES = [
     (
         REWARD,
         "exec",
-        15,
+        10,
         1,
         Theme.SERVICE,
         "Incentives reward kept promises and satisfied customers, not volume alone.",
@@ -221,6 +238,22 @@ OBJECTIVES = [
         [
             ("Service investment committed", "EUR", "0", "650000"),
             ("Cost to serve as a share of sales", "%", "9.8", "8.5"),
+        ],
+    ),
+    (
+        ONLINE,
+        "exec2",
+        10,
+        2,
+        Theme.SERVICE,
+        "Customers see live stock and a confirmed delivery date in the web shop, and reorder "
+        "their usual items in a few clicks.",
+        "The web shop is a sales channel like the phone: its stock and dates must be as reliable "
+        "as what inside sales says.",
+        "See what is in stock and when it arrives before you order, online at any hour.",
+        [
+            ("Orders placed through the web shop", "%", "12", "30"),
+            ("Web orders with a confirmed delivery date", "%", "0", "95"),
         ],
     ),
 ]
@@ -443,10 +476,127 @@ COMMITMENTS = {
 }
 
 
-def _quarter_end(fiscal_year: int, quarter: int) -> date:
-    start = fiscal_year_start(fiscal_year)
-    months = start.month - 1 + 3 * quarter
-    return date(start.year + months // 12, months % 12 + 1, 1) - timedelta(days=1)
+# --- Review history ------------------------------------------------------------------------
+
+# Each team's fit (0 to 100) in the four closed quarters, oldest first. The head's lever scores
+# are whole numbers whose mean comes as close to it as they can. Every team plays a part in the
+# agenda or in the trend signals:
+CLOSED_FITS = {
+    "logistics": [82, 41, 79, 38],  # a roller-coaster
+    "finance": [81, 84, 87, 86],  # steady and high: a sustained streak
+    "hr": [63, 63, 63, 63],  # the same scores and the same words every quarter
+    "outside-sales": [100, 100, 100, 100],  # a 5 on every lever, and nothing ever changes
+    "purchasing": [68, 71, 74, 48],  # drops sharply in the latest closed quarter
+    "operations": [66, 70, 67, 72],  # falls in the open quarter
+    "inside-sales": [58, 63, 60, 64],
+}
+MODERATE_FIT = 60  # a team the story does not know
+# The open quarter: submitted or in draft, with this fit. Teams not listed have not started.
+OPEN_FITS = {
+    "finance": ("submitted", 88),
+    "hr": ("submitted", 63),
+    "outside-sales": ("submitted", 100),
+    "operations": ("submitted", 42),
+    "logistics": ("draft", 80),
+    "purchasing": ("draft", 62),
+}
+ITEM_OFFSETS = [0, -6, 6]  # a team's objectives differ a little from its overall fit
+SAME_EVERY_QUARTER = {"hr", "outside-sales"}
+NO_STOCK = {"hr", "finance", "inside-sales", "outside-sales"}  # inventory is not applicable
+ALL_FIVES = {"outside-sales"}  # a 5 on every lever of every objective, applicable or not
+BLOCKERS = {
+    "logistics": "One driver short: the afternoon route ran only every other week.",
+    "purchasing": "Two of the three suppliers left the consignment talks.",
+    "operations": "Two pickers on long-term sick leave; same-day shipping fell to 71%.",
+}
+EVIDENCE = {
+    "hr": "Onboarding week and bonus redesign are progressing as planned.",
+    "outside-sales": "All on track.",
+}
+
+# quarter (0 to 3 the closed ones, 4 the open one), executive, team, objective, score, note
+EXECUTIVE_SCORES = [
+    (3, "exec2", "purchasing", STOCK, 2, "Agreed: stock-outs on A items are back to 30 a month."),
+    (
+        3,
+        "exec",
+        "hr",
+        REWARD,
+        1,
+        "The new bonus plan has slipped two quarters; no salesperson has seen it.",
+    ),
+    (
+        4,
+        "exec2",
+        "outside-sales",
+        DELIVER,
+        2,
+        "A 5 on every lever, yet two key accounts complained about late deliveries this month.",
+    ),
+    (4, "exec", "finance", FUND, 4, "Budget released on time; the cost-to-serve report is due."),
+    (4, "exec", "operations", SKILLS, 2, "Cross-training has not started."),
+]
+
+# quarter (0 to 3, closed), kind, owner team, objective, title, due days after the review, done
+ACTIONS = [
+    (
+        1,
+        Action.Kind.CORRECTIVE,
+        "logistics",
+        DELIVER,
+        "Cover the afternoon route with a temporary driver until the new hire starts",
+        45,
+        True,
+    ),
+    (
+        3,
+        Action.Kind.CORRECTIVE,
+        "logistics",
+        DELIVER,
+        "Staff the afternoon route for the peak season so that it runs every day",
+        60,
+        False,
+    ),
+    (
+        3,
+        Action.Kind.DECISION,
+        "purchasing",
+        STOCK,
+        "Take the consignment talks to the suppliers' managing directors",
+        30,
+        False,
+    ),
+]
+
+
+def _recent_quarters(today: date) -> list[tuple[int, int]]:
+    """(fiscal year, quarter) of the four quarters before today's and of today's, oldest first."""
+    fiscal_year = fiscal_year_of(today)
+    quarter = next(q for q in range(1, 5) if today <= quarter_end(fiscal_year, q))
+    quarters = [(fiscal_year, quarter)]
+    for _ in range(4):
+        fiscal_year, quarter = (fiscal_year, quarter - 1) if quarter > 1 else (fiscal_year - 1, 4)
+        quarters.insert(0, (fiscal_year, quarter))
+    return quarters
+
+
+def _at(day: date, hour: int) -> datetime:
+    """That hour of that day, or now if it is still to come (early in a quarter)."""
+    return min(timezone.make_aware(datetime.combine(day, time(hour))), timezone.now())
+
+
+def _lever_scores(fit: float, not_applicable: set[str], turn: int) -> dict[str, int]:
+    """Whole scores from 1 to 5 whose mean is as close to `fit` as whole numbers allow.
+
+    `turn` picks which levers get the higher scores, so that teams and quarters differ.
+    """
+    counted = [lever for lever in LEVERS if lever not in not_applicable]
+    total = round((fit / 25 + 1) * len(counted))
+    base, extra = divmod(max(len(counted), min(5 * len(counted), total)), len(counted))
+    scores = dict.fromkeys(not_applicable, NOT_APPLICABLE)
+    for i, lever in enumerate(counted):
+        scores[lever] = base + (1 if (i + turn) % len(counted) < extra else 0)
+    return scores
 
 
 class Command(BaseCommand):
@@ -458,6 +608,7 @@ class Command(BaseCommand):
             units = self.load_units()
             users = self.load_users(units)
             self.load_strategy(units, users)
+            self.load_reviews(units, users, today=timezone.localdate())
 
         if self.created:
             summary = ", ".join(f"{count} {label}" for label, count in self.created.items())
@@ -592,10 +743,193 @@ class Command(BaseCommand):
                     lever=lever,
                     statement=statement,
                     target=target,
-                    due_on=_quarter_end(fiscal_year, quarter),
+                    due_on=quarter_end(fiscal_year, quarter),
                     status=status,
                     amount=amount,
                     currency="EUR" if amount is not None else "",
                 )
 
         services.position_publish(position=position, by=author)
+
+    def load_reviews(self, units: dict[str, Unit], users: dict, *, today: date) -> None:
+        """Four closed quarterly reviews and today's open one; a quarter with a cycle is skipped.
+
+        Everything goes through the review services, as a head or an executive would.
+        """
+        position = StrategicPosition.objects.filter(is_current=True).first()
+        if position is None:
+            return  # nothing published to review against
+        existing = set(ReviewCycle.objects.quarterly().values_list("fiscal_year", "quarter"))
+        *closed, current = _recent_quarters(today)
+        if all(q in existing for q in [*closed, current]):
+            return
+
+        self.units, self.users = units, users
+        # The organisation's cadence, or its defaults; reading it must not create the row.
+        self.cadence = CadenceSettings.objects.first() or CadenceSettings()
+        self.objectives = {o.title: o for o in position.objectives.active()}
+        self.heads = {
+            m.unit_id: m.user
+            for m in Membership.objects.filter(role=HEAD_ROLE).select_related("user")
+        }
+        commitments = Commitment.objects.exclude(status=DROPPED)
+        self.funded = set(
+            commitments.filter(lever=Lever.FUNDING).values_list("unit_id", "objective_id")
+        )
+        self.targets: dict[tuple[int, int], list[str]] = {}
+        for unit_id, objective_id, target in commitments.values_list(
+            "unit_id", "objective_id", "target"
+        ):
+            self.targets.setdefault((unit_id, objective_id), []).append(target)
+
+        for index, (fiscal_year, quarter) in enumerate(closed):
+            if (fiscal_year, quarter) not in existing:
+                self.load_closed_cycle(position, fiscal_year, quarter, index)
+        if current not in existing:
+            self.load_open_cycle(position, *current, today=today)
+
+    def load_closed_cycle(self, position, fiscal_year: int, quarter: int, index: int) -> None:
+        opens_on, due_on = cadence.quarter_opening(
+            fiscal_year,
+            quarter,
+            open_days=self.cadence.open_days_after_quarter_end,
+            due_days=self.cadence.due_days_after_opening,
+        )
+        cycle = self.open_cycle(position, fiscal_year, quarter, opens_on, due_on)
+        for n, check in enumerate(self.checks(cycle)):
+            fit = CLOSED_FITS.get(check.unit.code, [MODERATE_FIT] * 4)[index]
+            self.save_check(check, self.item_inputs(check, fit, index), submit=True)
+            # Submitted while the cycle was open, not today: no check of the past shows as late.
+            submitted_at = _at(min(opens_on + timedelta(days=2 + n), due_on), 10)
+            AlignmentCheck.objects.filter(pk=check.pk).update(
+                submitted_at=submitted_at, updated_at=submitted_at
+            )
+        self.set_executive_scores(cycle, index)
+        review_services.cycle_close(
+            cycle=cycle, by=self.users["exec"], now=_at(due_on + timedelta(days=3), 16)
+        )
+        cycle.refresh_from_db()
+        self.load_actions(cycle, index)
+
+    def load_open_cycle(self, position, fiscal_year: int, quarter: int, *, today: date) -> None:
+        # Opened a few days ago and due in a little over a week, although its quarter has not
+        # ended: the demo needs a review under way. Not before the last review opened, so that
+        # that review's open actions carry over to this one.
+        started = ReviewCycle.objects.quarterly().exclude(state=ReviewCycle.State.PLANNED)
+        latest = started.aggregate(latest=Max("opens_on"))["latest"]
+        opens_on = max(today - timedelta(days=5), latest or today)
+        due_on = max(today + timedelta(days=9), opens_on)
+        cycle = self.open_cycle(position, fiscal_year, quarter, opens_on, due_on)
+        for check in self.checks(cycle):
+            state, fit = OPEN_FITS.get(check.unit.code, (None, None))
+            if state is None:
+                continue  # not started
+            items = self.item_inputs(check, fit, 4)
+            if state == "draft" and items:
+                # Half of the first objective scored; the rest still to do.
+                pk, first = next(iter(items.items()))
+                half = {lever: first.scores[lever] for lever in LEVERS[: len(LEVERS) // 2]}
+                items = {pk: review_services.ItemInput(half, first.evidence, first.blockers)}
+            self.save_check(check, items, submit=state == "submitted")
+        self.set_executive_scores(cycle, 4)
+
+    def open_cycle(self, position, fiscal_year, quarter, opens_on, due_on) -> ReviewCycle:
+        cycle = self.create(
+            ReviewCycle,
+            by=self.users["exec"],
+            kind=ReviewCycle.Kind.QUARTERLY,
+            fiscal_year=fiscal_year,
+            quarter=quarter,
+            position=position,
+            opens_on=opens_on,
+            due_on=due_on,
+        )
+        opened = review_services.cycle_open(cycle=cycle, now=_at(opens_on, 8))
+        self.created["alignment checks"] += opened
+        return cycle
+
+    def checks(self, cycle: ReviewCycle) -> list[AlignmentCheck]:
+        checks = cycle.checks.select_related("unit").prefetch_related("items")
+        return list(checks.order_by("unit__name"))
+
+    def item_inputs(self, check: AlignmentCheck, fit: float, index: int) -> dict:
+        """The head's scores and words for each objective of the check."""
+        code = check.unit.code
+        inputs = {}
+        for n, item in enumerate(check.items.all()):
+            item_fit, not_applicable = fit, set()
+            if code not in ALL_FIVES:
+                item_fit += ITEM_OFFSETS[n % len(ITEM_OFFSETS)]
+                if code in NO_STOCK:
+                    not_applicable.add(Lever.INVENTORY.value)
+                if (check.unit_id, item.objective_id) not in self.funded:
+                    not_applicable.add(Lever.FUNDING.value)
+            turn = n if code in SAME_EVERY_QUARTER else 2 * index + n
+            inputs[item.pk] = review_services.ItemInput(
+                scores=_lever_scores(item_fit, not_applicable, turn),
+                evidence=self.evidence(check, item.objective_id, item_fit),
+                blockers=BLOCKERS.get(code, "") if item_fit < 50 else "",
+            )
+        return inputs
+
+    def evidence(self, check: AlignmentCheck, objective_id: int, fit: float) -> str:
+        if check.unit.code in EVIDENCE:
+            return EVIDENCE[check.unit.code]
+        progress = "On track" if fit >= 70 else "Behind" if fit < 50 else "Progressing"
+        targets = self.targets.get((check.unit_id, objective_id))
+        return f"{progress}: {'; '.join(targets)}." if targets else f"{progress}."
+
+    def save_check(self, check: AlignmentCheck, items: dict, *, submit: bool) -> None:
+        review_services.check_save(
+            check=check,
+            version=check.version,
+            items=items,
+            statuses={},  # no commitment changes
+            by=self.heads.get(check.unit_id, self.users["exec"]),
+            submit=submit,
+        )
+
+    def set_executive_scores(self, cycle: ReviewCycle, index: int) -> None:
+        for quarter, username, code, title, score, note in EXECUTIVE_SCORES:
+            unit, objective = self.units.get(code), self.objectives.get(title)
+            if quarter != index or unit is None or objective is None:
+                continue
+            review_services.executive_score_set(
+                cycle=cycle,
+                unit=unit,
+                objective=objective,
+                score=score,
+                note=note,
+                by=self.users[username],
+            )
+            self.created["executive scores"] += 1
+
+    def load_actions(self, cycle: ReviewCycle, index: int) -> None:
+        actions = [action for action in ACTIONS if action[0] == index]
+        if not actions:
+            return
+        previous = review_services.previous_cycle(cycle)
+        items = agenda.build(
+            review_services.results(cycle), review_services.results(previous) if previous else None
+        )
+        author = self.users["exec"]
+        for _, kind, code, objective, title, due_in, is_done in actions:
+            owner = self.units[code]
+            # The agenda item the action answers: the owner's drop, as the review saw it.
+            answers = next(
+                (i.text for i in items if i.kind == "drop" and i.team_id == owner.pk), ""
+            )
+            action = self.create(
+                Action,
+                by=author,
+                cycle=cycle,
+                kind=kind,
+                title=title,
+                objective=self.objectives.get(objective),
+                owner=owner,
+                due_on=cycle.due_on + timedelta(days=due_in),
+                agenda_item=answers,
+                created_by=author,
+            )
+            if is_done:
+                action.complete()
