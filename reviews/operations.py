@@ -25,6 +25,12 @@ def schedule_overview(*, now: datetime) -> list[dict]:
     return sorted(rows, key=lambda r: r["next_run"])
 
 
+def _cron(schedule) -> str:
+    """A crontab schedule in the five-field notation admins know."""
+    fields = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+    return " ".join(str(getattr(schedule, f"_orig_{f}", "?")) for f in fields)
+
+
 def upcoming_reminders(*, now: datetime, config: CadenceSettings) -> list[dict]:
     """Reminder steps falling due in the next two weeks, per running quarterly review."""
     rows = []

@@ -846,6 +846,12 @@ class Command(BaseCommand):
         )
         opened = review_services.cycle_open(cycle=cycle, now=_at(opens_on, 8))
         self.created["alignment checks"] += opened
+        if due_on >= timezone.localdate():
+            # The running review tells its heads, as the cadence would have: the emails go out
+            # when the worker starts, and each head has a notification.
+            from reviews import dispatch
+
+            dispatch.cycle_open_and_notify(cycle=cycle, now=timezone.now())
         return cycle
 
     def checks(self, cycle: ReviewCycle) -> list[AlignmentCheck]:
