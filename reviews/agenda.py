@@ -107,5 +107,7 @@ def build(current: dict, previous: dict | None) -> list[AgendaItem]:
     for t in current["teams"]:
         if t["state"] != "submitted":
             state = "has not started" if t["state"] == "not_started" else "is still in draft"
-            items.append(AgendaItem("missing", f"The check of {t['name']} {state}.", team_id=t["id"]))
+            items.append(
+                AgendaItem("missing", f"The check of {t['name']} {state}.", team_id=t["id"])
+            )
     return items
