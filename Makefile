@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint ci
+.PHONY: run test lint ci bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ ci: $(VENV)/.installed
 	$(MAKE) lint
 	DJANGO_DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	$(MAKE) test
+
+# Page latency at 500 teams beside a trivial view, in a throwaway SQLite database.
+bench: $(VENV)/.installed
+	DJANGO_DEBUG=true $(BIN)/python -m bench

@@ -85,6 +85,7 @@ def _cycles() -> tuple[list[ReviewCycle], ReviewCycle | None]:
     cycles = list(
         ReviewCycle.objects.quarterly()
         .exclude(state=ReviewCycle.State.PLANNED)
+        .defer("snapshot")  # labels only: the frozen scores come from FrozenScore
         .order_by("fiscal_year", "quarter")
     )
     closed = [c for c in cycles if c.is_closed]
@@ -99,10 +100,16 @@ def _series(frozen: dict[int, float], closed, running, live_value) -> list[Point
     return points
 
 
-def company_chart() -> Chart:
+def company_chart(*, live_results: dict | None = None, live_cycle=None) -> Chart:
+    """The index by quarter; pass the running cycle's results when the caller has them."""
     closed, running = _cycles()
     frozen = dict(FrozenScore.objects.company().values_list("cycle_id", "score"))
-    live = services.results(running)["index"] if running else None
+    live = None
+    if running is not None:
+        if live_results is not None and live_cycle is not None and live_cycle.pk == running.pk:
+            live = live_results["index"]
+        else:
+            live = services.results(running)["index"]
     return build_chart("Alignment index", _series(frozen, closed, running, live))
 
 

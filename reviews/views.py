@@ -115,7 +115,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "results": current,
                 "completion": _completion(current),
                 "change": _change(current, previous_cycle),
-                "index_trend": trends.company_chart(),
+                "index_trend": trends.company_chart(live_results=current, live_cycle=cycle),
             }
     return render(request, "reviews/home.html", context)
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the pages that grow with the organisation: `python -m bench` (`make bench`)."""

@@ -1,0 +1,104 @@
+"""Every page runs as many SQL queries for a large organisation as for a small one.
+
+The queries of each page are counted once on a small organisation built by `bench.data`;
+each case then builds a larger one (more teams, objectives and quarters, so more commitments,
+checks, actions and history) and asserts that the page stays within that count. Latency is
+measured by `make bench`, never by a timed test.
+"""
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
+
+from bench import data
+
+pytestmark = pytest.mark.django_db
+
+SMALL = {"teams": 3, "objectives": 3, "quarters": 2}
+LARGE = {"teams": 12, "objectives": 5, "quarters": 3}
+MAX_QUERIES = 30  # no page needs more, whatever the data
+
+# page: (who looks at it, its URL in a dataset)
+PAGES = {
+    "home for an executive": ("executive", lambda d: reverse("home")),
+    "home for a head": ("head", lambda d: reverse("home")),
+    "cycle list": ("executive", lambda d: reverse("reviews:cycle-list")),
+    "open cycle page": ("executive", lambda d: d.open_cycle.get_absolute_url()),
+    "closed cycle page": ("executive", lambda d: d.cycles[-2].get_absolute_url()),
+    "heatmap": ("executive", lambda d: reverse("reviews:cycle-heatmap", args=[d.open_cycle.pk])),
+    "trends": ("executive", lambda d: reverse("reviews:trends")),
+    "team trend": ("executive", lambda d: reverse("reviews:trend-team", args=[d.team.code])),
+    "objective trend": (
+        "executive",
+        lambda d: reverse("reviews:trend-objective", args=[d.objective.pk]),
+    ),
+    "check page for its head": ("head", lambda d: d.check.get_absolute_url()),
+    "check page for an executive": ("executive", lambda d: d.check.get_absolute_url()),
+    "strategy position page": ("executive", lambda d: d.position.get_absolute_url()),
+    "objective page": ("executive", lambda d: d.objective.get_absolute_url()),
+    "unit list": ("executive", lambda d: reverse("alignment:unit-list")),
+    "unit page": ("executive", lambda d: d.team.get_absolute_url()),
+    "matrix page": ("executive", lambda d: reverse("alignment:matrix")),
+}
+
+# Pages whose query count grows with the data, as `page: "N+1: where and on which relation"`:
+# their cases are expected to fail. Fixing one turns its case into an XPASS, which fails
+# (strict): then remove it from here.
+KNOWN_N_PLUS_ONE: dict[str, str] = {}
+
+
+def _get(client, dataset, page: str) -> str:
+    who, url = PAGES[page]
+    client.force_login(getattr(dataset, who))
+    # The first request may fill per-process caches; count a second, as a worker would run it.
+    assert client.get(url(dataset)).status_code == 200
+    return url(dataset)
+
+
+@pytest.fixture(scope="module")
+def small_counts(django_db_setup, django_db_blocker) -> dict[str, int]:
+    """The queries of every page on the small organisation, built once and rolled back."""
+    counts = {}
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        transaction.atomic(),
+    ):
+        dataset = data.build(**SMALL)
+        client = Client()
+        for page in PAGES:
+            url = _get(client, dataset, page)
+            with CaptureQueriesContext(connection) as queries:
+                client.get(url)
+            counts[page] = len(queries)
+        transaction.set_rollback(True)
+    return counts
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(
+            page,
+            # Only the growth check may fail: django_assert_max_num_queries raises Failed.
+            marks=pytest.mark.xfail(
+                strict=True, raises=pytest.fail.Exception, reason=KNOWN_N_PLUS_ONE[page]
+            )
+            if page in KNOWN_N_PLUS_ONE
+            else (),
+        )
+        for page in PAGES
+    ],
+)
+def test_page_runs_no_more_queries_for_a_larger_organisation(
+    page, small_counts, client, django_assert_max_num_queries
+):
+    expected = small_counts[page]
+    large = data.build(**LARGE)
+    url = _get(client, large, page)
+    with django_assert_max_num_queries(expected, info=f"{page}: {expected} queries for {SMALL}"):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert expected <= MAX_QUERIES, f"{page}: {expected} queries for {SMALL}"
