@@ -435,6 +435,7 @@ class Delivery(models.Model):
         REFRESH_STARTED = "refresh_started", "Annual refresh started"
         REFRESH_REMINDER = "refresh_reminder", "Annual refresh reminder"
         COMMITMENTS_CONFIRM = "commitments_confirm", "Confirm commitments"
+        REPORT_READY = "report_ready", "Report ready"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -498,3 +499,58 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Reports ---------------------------------------------------------------------------------
+
+
+class ReportFile(models.Model):
+    """A report built in the background by a task, kept for download."""
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel workbook (XLSX)"
+        PDF = "pdf", "PDF"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Being built"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="report_files")
+    format = models.CharField(max_length=4, choices=Format.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to="reports/", blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    notify_when_done = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} {self.get_format_display()} ({self.get_state_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.PENDING, self.State.RUNNING)
+
+
+class ReportDownload(models.Model):
+    """Who downloaded which report when (the audit trail of exports)."""
+
+    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="report_downloads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    format = models.CharField(max_length=5)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} downloaded {self.format} of {self.cycle}"

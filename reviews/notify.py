@@ -321,4 +321,4 @@ def _details(delivery: Delivery) -> list[str] | None:
             return None
         undecided = list(strategy.undecided_objectives(position).values_list("title", flat=True))
         return [f"Still to decide: {t}" for t in undecided] or ["Publish the new position."]
-    return []
+    return []  # opened, closed, refresh started, commitments to confirm, report ready

@@ -23,7 +23,7 @@ from reviews.models import (
     ReviewCycle,
 )
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: with the teams' commitments as they stood
 
 
 class StaleCheck(Exception):
@@ -323,6 +323,24 @@ def build_snapshot(cycle: ReviewCycle) -> dict:
                     "note": note,
                 }
             )
+    commitments = (
+        Commitment.objects.filter(
+            unit_id__in=[c["unit_id"] for c in checks],
+            objective_id__in=[o["pk"] for o in objectives],
+        )
+        .order_by("unit__name", "objective__order", "lever", "pk")
+        .values(
+            "unit_id",
+            "objective_id",
+            "lever",
+            "statement",
+            "target",
+            "due_on",
+            "status",
+            "amount",
+            "currency",
+        )
+    )
     teams_with_items = defaultdict(int)
     for i in items:
         teams_with_items[i["objective_id"]] += 1
@@ -335,6 +353,7 @@ def build_snapshot(cycle: ReviewCycle) -> dict:
                 "id": o["pk"],
                 "title": o["title"],
                 "weight": o["priority_weight"],
+                "external_promise": o["external_promise"],
                 "score": computed.objectives.get(o["pk"]),
                 "teams": teams_with_items.get(o["pk"], 0),
             }
@@ -364,6 +383,20 @@ def build_snapshot(cycle: ReviewCycle) -> dict:
             for i in items
         ],
         "disagreements": disagreements,
+        "commitments": [
+            {
+                "team": c["unit_id"],
+                "objective": c["objective_id"],
+                "lever": c["lever"],
+                "statement": c["statement"],
+                "target": c["target"],
+                "due_on": c["due_on"].isoformat(),
+                "status": c["status"],
+                "amount": str(c["amount"]) if c["amount"] is not None else None,
+                "currency": c["currency"],
+            }
+            for c in commitments
+        ],
     }
 
 

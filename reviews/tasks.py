@@ -37,3 +37,10 @@ def send_delivery(self, delivery_id: int) -> str:
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.state
+
+
+@shared_task
+def build_report(report_id: int) -> str:
+    from reviews import reports
+
+    return reports.report_build(report_id=report_id)

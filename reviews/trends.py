@@ -10,7 +10,7 @@ from reviews import services
 from reviews.models import FrozenScore, ReviewCycle
 
 WIDTH, HEIGHT = 640, 220
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 40, 16, 16, 36
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 40, 48, 16, 36
 
 
 @dataclass

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from alignment.models import (
     StrategicPosition,
     Unit,
 )
-from reviews import agenda, dispatch, notify, services, trends
+from reviews import agenda, dispatch, exports, notify, reports, services, trends
 from reviews.forms import (
     ActionForm,
     CadenceSettingsForm,
@@ -41,6 +41,7 @@ from reviews.models import (
     Action,
     AlignmentCheck,
     Delivery,
+    ReportFile,
     ReviewCycle,
     RubricQuestion,
     quarter_end,
@@ -234,6 +235,8 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "score_form": ExecutiveScoreForm(cycle=cycle)
             if can_run and not cycle.is_closed
             else None,
+            "can_export": request.user.has_perm("reviews.export_reports"),
+            **_report_files(cycle),
         },
     )
 
@@ -266,6 +269,7 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
         closed = services.cycle_close(cycle=cycle, by=request.user)
         if closed:
             dispatch.notify_cycle_closed(cycle=cycle, now=timezone.now())
+            reports.reports_for_closed_cycle(cycle=cycle)
     if closed:
         messages.success(request, f"{cycle.label} closed; its results are frozen.")
     return redirect(cycle.get_absolute_url())
@@ -623,3 +627,72 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     request.user.notifications.unread().update(read_at=timezone.now())
     messages.success(request, "All notifications marked as read.")
     return redirect("reviews:notification-list")
+
+
+# --- Reports ---------------------------------------------------------------------------------
+
+
+def report_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report as an HTML page to read or print; the PDF is rendered from the same template."""
+    cycle = _get_cycle_for_user(request, pk)
+    _require(request, "reviews.export_reports")
+    return HttpResponse(exports.report_html(cycle))
+
+
+def report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    cycle = _get_cycle_for_user(request, pk)
+    _require(request, "reviews.export_reports")
+    reports.download_record(cycle=cycle, user=request.user, fmt="csv")
+    response = StreamingHttpResponse(
+        exports.csv_stream(cycle), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(cycle, "csv")}"'
+    return response
+
+
+@require_POST
+def report_request(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    cycle = _get_cycle_for_user(request, pk)
+    _require(request, "reviews.export_reports")
+    if fmt not in ReportFile.Format.values:
+        raise Http404
+    report = reports.report_request(cycle=cycle, fmt=fmt, by=request.user)
+    if request.headers.get("HX-Request") == "true":
+        return _reports_fragment(request, cycle)
+    if report.state == ReportFile.State.DONE:
+        messages.success(request, f"The {report.get_format_display()} is ready below.")
+    else:
+        messages.success(request, f"The {report.get_format_display()} is being built.")
+    return redirect(cycle.get_absolute_url() + "#reports")
+
+
+def report_status(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = _get_cycle_for_user(request, pk)
+    _require(request, "reviews.export_reports")
+    return _reports_fragment(request, cycle)
+
+
+def _reports_fragment(request, cycle: ReviewCycle) -> HttpResponse:
+    return render(request, "reviews/_reports.html", {"cycle": cycle, **_report_files(cycle)})
+
+
+def _report_files(cycle: ReviewCycle) -> dict:
+    latest = {}
+    for report in cycle.report_files.all():
+        latest.setdefault(report.format, report)
+    files = [latest[f] for f in ReportFile.Format.values if f in latest]
+    return {"report_files": files, "reports_busy": any(r.is_active for r in files)}
+
+
+def report_download(request: HttpRequest, pk: int) -> FileResponse:
+    report = get_object_or_404(ReportFile.objects.select_related("cycle"), pk=pk)
+    _get_cycle_for_user(request, report.cycle_id)
+    _require(request, "reviews.export_reports")
+    if report.state != ReportFile.State.DONE or not report.file:
+        raise Http404
+    reports.download_record(cycle=report.cycle, user=request.user, fmt=report.format)
+    return FileResponse(
+        report.file.open("rb"),
+        as_attachment=True,
+        filename=exports.filename(report.cycle, report.format),
+    )

@@ -1,5 +1,6 @@
 from django import template
 
+from alignment.models import Commitment, Lever
 from reviews.models import AlignmentCheck
 
 register = template.Library()
@@ -18,3 +19,17 @@ def heat_class(score: float | None) -> str:
 @register.filter
 def state_label(state: str) -> str:
     return STATE_LABELS.get(state, state)
+
+
+LEVER_LABELS = dict(Lever.choices)
+STATUS_LABELS = dict(Commitment.Status.choices)
+
+
+@register.filter
+def lever_label(lever: str) -> str:
+    return LEVER_LABELS.get(lever, lever)
+
+
+@register.filter
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)

@@ -1,0 +1,110 @@
+"""Building reports in the background, keeping them, and telling people they are ready."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from reviews import exports, notify
+from reviews.models import Delivery, ReportDownload, ReportFile, ReviewCycle
+
+log = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def report_request(*, cycle: ReviewCycle, fmt: str, by=None, notify_when_done=False) -> ReportFile:
+    """Queue a report build, or return the one already queued or running for this format.
+
+    A closed cycle's finished report is kept and reused: its contents can no longer change.
+    """
+    existing = (
+        ReportFile.objects.select_for_update()
+        .filter(cycle=cycle, format=fmt)
+        .exclude(state=ReportFile.State.FAILED)
+        .order_by("-created_at")
+        .first()
+    )
+    if existing is not None and (existing.is_active or cycle.is_closed):
+        if notify_when_done and not existing.notify_when_done:
+            existing.notify_when_done = True
+            existing.save(update_fields=["notify_when_done"])
+            if existing.state == ReportFile.State.DONE:
+                _notify_ready(existing)
+        return existing
+    report = ReportFile.objects.create(
+        cycle=cycle, format=fmt, requested_by=by, notify_when_done=notify_when_done
+    )
+    from reviews import tasks
+
+    transaction.on_commit(lambda: tasks.build_report.delay(report.pk))
+    return report
+
+
+def report_build(*, report_id: int) -> str:
+    """Build one report file; claimed by a conditional update so two workers never both do."""
+    won = ReportFile.objects.filter(pk=report_id, state=ReportFile.State.PENDING).update(
+        state=ReportFile.State.RUNNING, progress=0
+    )
+    if not won:
+        return "skipped"
+    report = ReportFile.objects.select_related("cycle").get(pk=report_id)
+
+    def progress(percent: int) -> None:
+        ReportFile.objects.filter(pk=report.pk).update(progress=min(percent, 99))
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / exports.filename(report.cycle, report.format)
+            if report.format == ReportFile.Format.XLSX:
+                exports.xlsx_write(report.cycle, str(path), progress=progress)
+            else:
+                progress(10)
+                path.write_bytes(exports.pdf_bytes(report.cycle))
+            with path.open("rb") as handle:
+                report.file.save(path.name, File(handle), save=False)
+    except Exception as exc:
+        log.exception("report %s failed", report.pk)
+        ReportFile.objects.filter(pk=report.pk).update(
+            state=ReportFile.State.FAILED, error=f"{exc.__class__.__name__}: {exc}"
+        )
+        return "failed"
+    report.state = ReportFile.State.DONE
+    report.progress = 100
+    report.finished_at = timezone.now()
+    report.save(update_fields=["file", "state", "progress", "finished_at"])
+    if report.notify_when_done:
+        with transaction.atomic():
+            _notify_ready(report)
+    return "done"
+
+
+def _notify_ready(report: ReportFile) -> None:
+    cycle = report.cycle
+    link = reverse("reviews:report-download", args=[report.pk])
+    title = f"The {cycle.label} review report ({report.format.upper()}) is ready"
+    notify.deliveries_create(
+        cycle=cycle,
+        kind=Delivery.Kind.REPORT_READY,
+        step=report.format,
+        notes={user_id: notify.Note(title, link) for user_id in notify.admins_and_executives()},
+        now=timezone.now(),
+    )
+
+
+def reports_for_closed_cycle(*, cycle: ReviewCycle) -> list[ReportFile]:
+    """A closed cycle's XLSX and PDF are built at once and their links mailed."""
+    return [
+        report_request(cycle=cycle, fmt=fmt, notify_when_done=True)
+        for fmt in (ReportFile.Format.XLSX, ReportFile.Format.PDF)
+    ]
+
+
+def download_record(*, cycle: ReviewCycle, user, fmt: str) -> None:
+    ReportDownload.objects.create(cycle=cycle, user=user, format=fmt)
+    log.info("report download: %s took the %s of %s", user, fmt, cycle)
