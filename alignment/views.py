@@ -29,7 +29,8 @@ from alignment.models import (
     StrategicPosition,
     Unit,
 )
-from reviews import dispatch
+from reviews import board, dispatch
+from reviews.models import Acknowledgement
 
 try:  # Django 5.1+
     from django.contrib.auth.decorators import login_not_required
@@ -179,6 +180,9 @@ def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
             "objectives": objectives,
             "coverage": services.position_coverage(position),
             "problems": services.position_problems(position) if not position.is_published else [],
+            "has_read": Acknowledgement.objects.filter(
+                user=request.user, position=position
+            ).first(),
             "history": log_entries,
         },
     )
@@ -256,6 +260,9 @@ def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "measures": objective.measures.all(),
             "commitments": [c for c in commitments if c.unit_id in visible_units],
             "team_names": sorted({c.unit.name for c in commitments}),
+            "objective_signals": board.for_objective(board.board(now=timezone.now()), objective.pk)
+            if request.user.has_perm("reviews.view_signals")
+            else None,
             "history": history.entries(
                 Objective.history.filter(id=objective.pk),
                 objective.measures.model.history.filter(objective_id=objective.pk),
@@ -418,6 +425,9 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
             "heads": [m.user for m in memberships if m.role == Membership.Role.HEAD],
             "members": [m.user for m in memberships if m.role == Membership.Role.MEMBER],
             "can_edit": request.user.has_perm("alignment.edit_commitments", unit),
+            "team_signals": board.for_team(board.board(now=timezone.now()), unit.pk)
+            if request.user.has_perm("reviews.view_team_signals", unit)
+            else None,
             "today": timezone.localdate(),
             "history": history.entries(
                 Unit.history.filter(id=unit.pk),

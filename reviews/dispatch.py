@@ -162,8 +162,38 @@ def send_due_reminders(*, now: datetime) -> int:
             )
         )
     created += _refresh_reminders(now=now, today=today, config=config)
+    created += _acknowledgement_reminders(now=now)
     notify.redrive_stalled(now=now)
     return created
+
+
+def _acknowledgement_reminders(*, now: datetime) -> int:
+    """Once per running quarterly review, whoever has not read the current strategy yet is
+    asked to."""
+    from alignment.models import Membership
+    from reviews.models import Acknowledgement
+
+    position = StrategicPosition.objects.filter(is_current=True).first()
+    cycle = ReviewCycle.objects.quarterly().filter(state__in=RUNNING).order_by("-opens_on").first()
+    if position is None or cycle is None:
+        return 0
+    people = set(
+        Membership.objects.filter(unit__is_active=True, user__is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    read = set(Acknowledgement.objects.filter(position=position).values_list("user_id", flat=True))
+    title = f"Please read the FY{position.fiscal_year} strategy and your team's commitments"
+    notes = {user_id: notify.Note(title, position.get_absolute_url()) for user_id in people - read}
+    return len(
+        notify.deliveries_create(
+            cycle=cycle,
+            kind=Delivery.Kind.ACK_REMINDER,
+            step=f"position-{position.pk}",
+            notes=notes,
+            now=now,
+        )
+    )
 
 
 def escalate_overdue(*, now: datetime) -> int:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from alignment.models import Commitment, Lever
-from reviews import agenda, services, trends
+from reviews import agenda, board, services, trends
 from reviews.models import (
     LEVERS,
     NOT_APPLICABLE,
@@ -163,6 +163,9 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None) -> dict:
         "trend_chart": trend["chart"],
         "year": trend["year"],
         "levers": [label for _, label in Lever.choices],
+        "signals": results["signals"]
+        if cycle.is_closed and "signals" in results
+        else board.board(now=now)["signals"],
     }
 
 
@@ -403,6 +406,12 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         row += 1
         book.write(summary, row, 0, item.kind_label)
         book.write(summary, row, 1, item.text)
+    row += 2
+    book.write(summary, row, 0, "Sustained alignment", book.header)
+    for signal in data["signals"]:
+        row += 1
+        book.write(summary, row, 0, signal["label"])
+        book.write(summary, row, 1, signal["reason"])
     step()
 
     heat = _Sheet(

@@ -14,6 +14,7 @@ from reviews.models import (
     ExecutiveScore,
     ReviewCycle,
     RubricQuestion,
+    SignalSettings,
 )
 
 SCORE_CHOICES = (
@@ -193,3 +194,23 @@ class DeliveryFilterForm(forms.Form):
     cycle = forms.ModelChoiceField(
         queryset=ReviewCycle.objects.all(), required=False, empty_label="Any cycle"
     )
+
+
+class SignalSettingsForm(forms.ModelForm):
+    class Meta:
+        model = SignalSettings
+        fields = [
+            "window",
+            "roller_min_change",
+            "roller_min_reversals",
+            "target_score",
+            "funding_min_ratio",
+            "stale_quarters",
+            "late_cycles",
+            "close_grace_days",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

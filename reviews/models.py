@@ -436,6 +436,7 @@ class Delivery(models.Model):
         REFRESH_REMINDER = "refresh_reminder", "Annual refresh reminder"
         COMMITMENTS_CONFIRM = "commitments_confirm", "Confirm commitments"
         REPORT_READY = "report_ready", "Report ready"
+        ACK_REMINDER = "ack_reminder", "Read the strategy"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -554,3 +555,90 @@ class ReportDownload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} downloaded {self.format} of {self.cycle}"
+
+
+# --- Sustained alignment ---------------------------------------------------------------------
+
+
+class SignalSettings(models.Model):
+    """Thresholds of the sustained-alignment signals; one row, edited by executives."""
+
+    window = models.PositiveSmallIntegerField(
+        "quarters looked at",
+        default=4,
+        validators=[MinValueValidator(3), MaxValueValidator(12)],
+        help_text="How many closed quarters the roller-coaster and lateness signals look at.",
+    )
+    roller_min_change = models.FloatField(
+        "roller-coaster: mean change of at least",
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Points out of 100, on average from one quarter to the next.",
+    )
+    roller_min_reversals = models.PositiveSmallIntegerField(
+        "roller-coaster: direction changes at least",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+    target_score = models.FloatField(
+        "target score",
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Out of 100: a quarter at or above it extends a streak; promises need teams "
+        "scoring at least this.",
+    )
+    funding_min_ratio = models.FloatField(
+        "funding: flag below this share of the weight",
+        default=0.5,
+        validators=[MinValueValidator(0.05), MaxValueValidator(1)],
+        help_text="0.5: an objective with 30% of the weight and less than 15% of the funding.",
+    )
+    stale_quarters = models.PositiveSmallIntegerField(
+        "commitments are stale after (quarters)",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
+    )
+    late_cycles = models.PositiveSmallIntegerField(
+        "flag teams late or missing in at least (cycles)",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    close_grace_days = models.PositiveSmallIntegerField(
+        "a review is closed on time up to (days after its due date)",
+        default=14,
+        validators=[MaxValueValidator(90)],
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "signal settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_signal_settings_row")]
+
+    def __str__(self) -> str:
+        return "Signal settings"
+
+    @classmethod
+    def load(cls) -> SignalSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class Acknowledgement(models.Model):
+    """A person has read the strategy and their team's commitments."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="acknowledgements"
+    )
+    position = models.ForeignKey(
+        "alignment.StrategicPosition", models.CASCADE, related_name="acknowledgements"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "position"], name="one_acknowledgement"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.position}"

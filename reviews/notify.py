@@ -313,6 +313,15 @@ def _details(delivery: Delivery) -> list[str] | None:
         if not late:
             return None
         return [f"{c.unit.name}: {c.get_state_display().lower()}" for c in late]
+    if delivery.kind == kind.ACK_REMINDER:
+        from reviews.models import Acknowledgement
+
+        position_id = int(delivery.step.removeprefix("position-"))
+        if Acknowledgement.objects.filter(
+            user=delivery.recipient, position_id=position_id
+        ).exists():
+            return None  # read meanwhile
+        return []
     if delivery.kind == kind.REFRESH_REMINDER:
         from alignment import services as strategy
 

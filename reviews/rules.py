@@ -18,3 +18,6 @@ rules.add_perm("reviews.view_team_trend", is_executive | is_admin | is_head_of_u
 rules.add_perm("reviews.edit_cadence", is_executive | is_admin)
 rules.add_perm("reviews.view_operations", is_admin)
 rules.add_perm("reviews.export_reports", is_executive | is_admin)
+rules.add_perm("reviews.view_signals", is_executive | is_admin)
+rules.add_perm("reviews.edit_signal_settings", is_executive)
+rules.add_perm("reviews.view_team_signals", is_executive | is_admin | is_head_of_unit)

@@ -232,6 +232,12 @@ def cycle_close(*, cycle: ReviewCycle, by, now=None) -> bool:
     locked.closed_at = now or timezone.now()
     locked.closed_by = by
     locked.save()
+    # The sustained-alignment signals as they stand at closing, for this review's reports.
+    from reviews import board
+
+    signals = board.frozen_summary(board.board(now=locked.closed_at, as_of=locked))
+    locked.snapshot = {**locked.snapshot, **signals}
+    locked.save(update_fields=["snapshot"])
     return True
 
 

@@ -32,6 +32,9 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
     path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
     path("trends/", views.trend_company, name="trends"),
+    path("signals/", views.signals, name="signals"),
+    path("signals/settings/", views.signal_settings_edit, name="signal-settings-edit"),
+    path("acknowledge/", views.acknowledge, name="acknowledge"),
     path("trends/objectives/<int:pk>/", views.trend_objective, name="trend-objective"),
     path("trends/teams/<slug:code>/", views.trend_team, name="trend-team"),
 ]

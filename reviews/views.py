@@ -24,7 +24,7 @@ from alignment.models import (
     StrategicPosition,
     Unit,
 )
-from reviews import agenda, dispatch, exports, notify, reports, services, trends
+from reviews import agenda, board, dispatch, exports, notify, reports, services, trends
 from reviews.forms import (
     ActionForm,
     CadenceSettingsForm,
@@ -35,15 +35,18 @@ from reviews.forms import (
     ExecutiveScoreForm,
     ReopenForm,
     RubricFormSet,
+    SignalSettingsForm,
 )
 from reviews.models import (
     SCORE_LEVELS,
+    Acknowledgement,
     Action,
     AlignmentCheck,
     Delivery,
     ReportFile,
     ReviewCycle,
     RubricQuestion,
+    SignalSettings,
     quarter_end,
 )
 from reviews.operations import schedule_overview, upcoming_reminders
@@ -101,6 +104,17 @@ def home(request: HttpRequest) -> HttpResponse:
         if roles.can_see_drafts(user)
         else [],
     }
+    if user.has_perm("reviews.view_signals") or headed:
+        result = board.board(now=timezone.now())
+        if user.has_perm("reviews.view_signals"):
+            context["streaks"] = result["streaks"][:5]
+            context["signal_count"] = len(result["signals"])
+        context["team_signals"] = [s for s in result["signals"] if s["team"] in headed]
+    position_read = (
+        position is not None
+        and Acknowledgement.objects.filter(user=user, position=position).exists()
+    )
+    context["position_read"] = position_read
     if user.has_perm("reviews.view_cycles"):
         cycle = (
             ReviewCycle.objects.exclude(state=ReviewCycle.State.PLANNED)
@@ -198,6 +212,13 @@ def _heatmap(cycle: ReviewCycle, current: dict) -> list[dict]:
     ]
 
 
+def _cycle_signals(cycle: ReviewCycle, results: dict) -> list[dict]:
+    """The signals as they stood when the cycle closed, or as they stand for a running one."""
+    if cycle.is_closed and "signals" in results:
+        return results["signals"]
+    return board.board(now=timezone.now())["signals"]
+
+
 def cycle_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _get_cycle_for_user(request, pk)
     current = services.results(cycle)
@@ -227,6 +248,7 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "completion": _completion(current),
             "heatmap": _heatmap(cycle, current),
             "agenda": agenda.build(current, previous),
+            "cycle_signals": _cycle_signals(cycle, current),
             "actions": services.open_actions_for(cycle),
             "done_actions": cycle.actions.filter(completed_at__isnull=False).select_related(
                 "owner"
@@ -696,3 +718,34 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
         as_attachment=True,
         filename=exports.filename(report.cycle, report.format),
     )
+
+
+# --- Sustained alignment ---------------------------------------------------------------------
+
+
+def signals(request: HttpRequest) -> HttpResponse:
+    _require(request, "reviews.view_signals")
+    return render(request, "reviews/signals.html", {"board": board.board(now=timezone.now())})
+
+
+def signal_settings_edit(request: HttpRequest) -> HttpResponse:
+    _require(request, "reviews.edit_signal_settings")
+    form = SignalSettingsForm(request.POST or None, instance=SignalSettings.load())
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Signal thresholds saved.")
+            return redirect("reviews:signals")
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    return render(request, "reviews/signal_settings_form.html", {"form": form})
+
+
+@require_POST
+def acknowledge(request: HttpRequest) -> HttpResponse:
+    """A person confirms they have read the current strategy and their team's commitments."""
+    position = StrategicPosition.objects.filter(is_current=True).first()
+    if position is None:
+        raise Http404
+    Acknowledgement.objects.get_or_create(user=request.user, position=position)
+    messages.success(request, f"Thank you: you have read the FY{position.fiscal_year} strategy.")
+    return redirect(request.POST.get("next") or position.get_absolute_url())

@@ -1,0 +1,445 @@
+"""The sustained-alignment board: reads the frozen scores and the data the other screens
+collect, and runs the pure functions of reviews.sustain over them.
+
+A fixed number of queries whatever the size of the organisation. `as_of` limits the scores
+to the closed quarters up to a cycle, so a past review's signals never change; the cycle's
+snapshot keeps them when it closes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Max
+from django.urls import reverse
+
+from alignment.models import (
+    Commitment,
+    Lever,
+    Membership,
+    Objective,
+    StrategicPosition,
+    Unit,
+)
+from reviews import sustain
+from reviews.models import (
+    LEVERS,
+    Acknowledgement,
+    AlignmentCheck,
+    CheckItem,
+    FrozenScore,
+    ReviewCycle,
+    SignalSettings,
+)
+
+QUARTER = timedelta(days=91)
+LEVER_LABELS = dict(Lever.choices)
+
+
+def _signal(kind, label, subject, reason, *, link="", team=None, objective=None, flagged=True):
+    return {
+        "kind": kind,
+        "label": label,
+        "subject": subject,
+        "reason": reason,
+        "link": link,
+        "team": team,
+        "objective": objective,
+        "flagged": flagged,
+    }
+
+
+def board(*, now: datetime, as_of: ReviewCycle | None = None) -> dict:
+    config = SignalSettings.load()
+    position = (
+        as_of.position if as_of else StrategicPosition.objects.filter(is_current=True).first()
+    )
+    cycles = list(
+        ReviewCycle.objects.quarterly()
+        .closed()
+        .defer("snapshot")
+        .order_by("fiscal_year", "quarter")
+    )
+    if as_of is not None:
+        here = (as_of.fiscal_year, as_of.quarter or 0)
+        cycles = [c for c in cycles if (c.fiscal_year, c.quarter) <= here]
+    teams = list(Unit.objects.active().functional().order_by("name"))
+    objectives = list(position.objectives.active().order_by("order", "pk")) if position else []
+    signals: list[dict] = []
+    window = cycles[-config.window :]
+
+    # Objectives carried over by annual refreshes continue their predecessors' series.
+    previous_of = dict(
+        Objective.objects.filter(previous__isnull=False).values_list("pk", "previous_id")
+    )
+
+    def lineage(pk: int) -> set[int]:
+        seen = {pk}
+        while (pk := previous_of.get(pk)) is not None and pk not in seen:
+            seen.add(pk)
+        return seen
+
+    frozen = defaultdict(dict)
+    for cycle_id, objective_id, unit_id, score in FrozenScore.objects.filter(
+        cycle__in=window
+    ).values_list("cycle_id", "objective_id", "unit_id", "score"):
+        frozen[cycle_id][(objective_id, unit_id)] = score
+
+    def objective_series(o: Objective) -> list[float | None]:
+        keys = lineage(o.pk)
+        return [
+            next((frozen[c.pk][(k, None)] for k in keys if (k, None) in frozen[c.pk]), None)
+            for c in window
+        ]
+
+    team_series = {t.pk: [frozen[c.pk].get((None, t.pk)) for c in window] for t in teams}
+    obj_series = {o.pk: objective_series(o) for o in objectives}
+
+    # 1 and 2: roller-coasters and streaks.
+    streaks = []
+    for subject, series, link, team, objective in [
+        (t.name, team_series[t.pk], t.get_absolute_url(), t.pk, None) for t in teams
+    ] + [(o.title, obj_series[o.pk], o.get_absolute_url(), None, o.pk) for o in objectives]:
+        result = sustain.roller_coaster(
+            series,
+            window=config.window,
+            min_mean_change=config.roller_min_change,
+            min_reversals=config.roller_min_reversals,
+            name=subject,
+        )
+        if result.flagged:
+            signals.append(
+                _signal(
+                    "roller",
+                    "Roller-coaster",
+                    subject,
+                    result.reason,
+                    link=link,
+                    team=team,
+                    objective=objective,
+                )
+            )
+        run = sustain.streak(series, target=config.target_score)
+        if run:
+            streaks.append(
+                {
+                    "subject": subject,
+                    "quarters": run,
+                    "link": link,
+                    "team": team,
+                    "objective": objective,
+                }
+            )
+    streaks.sort(key=lambda s: (-s["quarters"], s["subject"]))
+
+    # 3: complacency.
+    signals += _complacency(config, cycles, window, teams, now=now, position=position)
+
+    # 4: funding follows priorities.
+    funding, misallocation, unfunded = _funding(config, position, objectives)
+    signals += [
+        _signal(
+            "funding",
+            "Funding",
+            f.title,
+            f.reason,
+            objective=f.key,
+            link=reverse("alignment:objective-detail", args=[f.key]),
+        )
+        for f in funding
+        if f.flagged
+    ]
+    signals += unfunded
+
+    # 5: promises backed inside.
+    promises = _promises(config, objectives, window, frozen)
+    signals += [p for p in promises if p["flagged"]]
+
+    # 6: communicated inside.
+    acknowledgement = _acknowledgement(position, teams)
+
+    # 7: review cadence kept.
+    cadence = _cadence(config, cycles)
+
+    return {
+        "config": config,
+        "position": position,
+        "window": [c.label for c in window],
+        "signals": signals,
+        "streaks": streaks,
+        "funding": funding,
+        "misallocation": misallocation,
+        "promises": promises,
+        "acknowledgement": acknowledgement,
+        "cadence": cadence,
+        "too_short": len(window) < 3,
+    }
+
+
+def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
+    found = []
+    latest = window[-1] if window else None
+    before = window[-2] if len(window) >= 2 else None
+    items = defaultdict(dict)  # cycle → team → objective → (scores, evidence)
+    if latest is not None:
+        rows = CheckItem.objects.filter(
+            alignment_check__cycle__in=[c for c in (latest, before) if c],
+            alignment_check__state=AlignmentCheck.State.SUBMITTED,
+        ).values_list(
+            "alignment_check__cycle_id",
+            "alignment_check__unit_id",
+            "objective_id",
+            "evidence",
+            *[f"score_{lever}" for lever in LEVERS],
+        )
+        for cycle_id, unit_id, objective_id, evidence, *scores in rows:
+            items[cycle_id].setdefault(unit_id, {})[objective_id] = (tuple(scores), evidence)
+    changed_since = {}
+    if latest is not None:
+        since = before.closed_at if before else latest.opened_at
+        changed_since = dict(
+            Commitment.objects.filter(updated_at__gt=since, updated_at__lte=latest.closed_at)
+            .values("unit_id")
+            .annotate(n=Max("pk"))
+            .values_list("unit_id", "n")
+        )
+    stale_before = now - config.stale_quarters * QUARTER
+    stale = dict(
+        Commitment.objects.open()
+        .filter(updated_at__lt=stale_before, unit__in=teams)
+        .values("unit_id")
+        .annotate(n=Count("pk"))
+        .values_list("unit_id", "n")
+    )
+    recent = cycles[-4:]
+    lateness = defaultdict(list)
+    for unit_id, cycle_id, state, submitted_at in AlignmentCheck.objects.filter(
+        cycle__in=recent
+    ).values_list("unit_id", "cycle_id", "state", "submitted_at"):
+        cycle = next(c for c in recent if c.pk == cycle_id)
+        on_time = (
+            state == AlignmentCheck.State.SUBMITTED
+            and submitted_at is not None
+            and (submitted_at.date() <= cycle.due_on)
+        )
+        lateness[unit_id].append(on_time)
+    for team in teams:
+        link = team.get_absolute_url()
+        now_items = items[latest.pk].get(team.pk) if latest else None
+        then_items = items[before.pk].get(team.pk) if before else None
+        if now_items and sustain.identical_check(now_items, then_items):
+            found.append(
+                _signal(
+                    "complacency",
+                    "Complacency",
+                    team.name,
+                    f"{team.name}: the {latest.label} check repeats {before.label}'s scores and "
+                    "evidence word for word.",
+                    link=link,
+                    team=team.pk,
+                )
+            )
+        if now_items and sustain.all_maximum(
+            (s for scores, _ in now_items.values() for s in scores),
+            commitments_changed=team.pk in changed_since,
+        ):
+            found.append(
+                _signal(
+                    "complacency",
+                    "Complacency",
+                    team.name,
+                    f"{team.name}: every lever scored 5 in {latest.label}, and no commitment "
+                    "changed that quarter.",
+                    link=link,
+                    team=team.pk,
+                )
+            )
+        if stale.get(team.pk):
+            n = stale[team.pk]
+            found.append(
+                _signal(
+                    "complacency",
+                    "Complacency",
+                    team.name,
+                    f"{team.name}: {n} open commitment{'s' if n != 1 else ''} not updated for "
+                    f"{config.stale_quarters} quarters or more.",
+                    link=link,
+                    team=team.pk,
+                )
+            )
+        late = sustain.late_count(lateness.get(team.pk, []))
+        if late >= config.late_cycles:
+            found.append(
+                _signal(
+                    "complacency",
+                    "Complacency",
+                    team.name,
+                    f"{team.name}: missed or late in {late} of the last {len(recent)} reviews.",
+                    link=link,
+                    team=team.pk,
+                )
+            )
+    if position is not None:
+        decisions = list(
+            position.objectives.filter(previous__isnull=False).values_list(
+                "refresh_decision", flat=True
+            )
+        )
+        new = position.objectives.filter(previous__isnull=True).count()
+        revised = sum(1 for d in decisions if d in ("revised", "retired"))
+        if sustain.refresh_without_discussion(decisions, revised_or_new=new + revised):
+            found.append(
+                _signal(
+                    "complacency",
+                    "Complacency",
+                    f"Strategy FY{position.fiscal_year}",
+                    f"The annual refresh for FY{position.fiscal_year} kept all {len(decisions)} "
+                    "objectives unchanged and added none.",
+                    link=position.get_absolute_url(),
+                )
+            )
+    return found
+
+
+def _funding(config, position, objectives):
+    if position is None:
+        return [], None, []
+    currency = settings.DEFAULT_CURRENCY
+    amounts = defaultdict(Decimal)
+    people = defaultdict(int)
+    live = Commitment.objects.exclude(status=Commitment.Status.DROPPED)
+    for objective_id, lever, amount, commitment_currency in live.filter(
+        objective__in=objectives
+    ).values_list("objective_id", "lever", "amount", "currency"):
+        if lever == Lever.FUNDING and amount is not None and commitment_currency in (currency, ""):
+            amounts[objective_id] += amount
+        if lever == Lever.PEOPLE:
+            people[objective_id] += 1
+    shares, index = sustain.funding_shares(
+        [
+            (o.pk, o.title, o.priority_weight, float(amounts[o.pk]), people[o.pk])
+            for o in objectives
+        ],
+        min_ratio=config.funding_min_ratio,
+    )
+    stray = (
+        live.filter(lever=Lever.FUNDING)
+        .exclude(objective__in=objectives)
+        .exclude(status=Commitment.Status.DONE)
+        .filter(objective__position__fiscal_year__gte=position.fiscal_year - 1)
+        .select_related("unit", "objective")
+    )
+    unfunded = [
+        _signal(
+            "funding",
+            "Funding",
+            c.unit.name,
+            f"{c.unit.name}: {c.amount} {c.currency} committed to “{c.objective.title}”, which "
+            f"is not an objective of the FY{position.fiscal_year} strategy.",
+            link=c.unit.get_absolute_url(),
+            team=c.unit_id,
+        )
+        for c in stray
+    ]
+    return shares, index, unfunded
+
+
+def _promises(config, objectives, window, frozen) -> list[dict]:
+    latest = window[-1] if window else None
+    levers = defaultdict(set)
+    teams = defaultdict(dict)
+    for objective_id, lever, unit_id, unit_name in (
+        Commitment.objects.exclude(status=Commitment.Status.DROPPED)
+        .filter(objective__in=objectives)
+        .values_list("objective_id", "lever", "unit_id", "unit__name")
+    ):
+        levers[objective_id].add(lever)
+        score = frozen[latest.pk].get((objective_id, unit_id)) if latest else None
+        teams[objective_id][unit_name] = score
+    results = []
+    for o in objectives:
+        check = sustain.promise_backed(
+            o.title,
+            o.external_promise,
+            committed_levers=levers[o.pk],
+            team_scores=teams[o.pk],
+            target=config.target_score,
+            lever_labels=LEVER_LABELS,
+        )
+        results.append(
+            _signal(
+                "promise",
+                "Promise not backed",
+                o.title,
+                check.reason,
+                link=o.get_absolute_url(),
+                objective=o.pk,
+                flagged=check.flagged,
+            )
+        )
+    return results
+
+
+def _acknowledgement(position, teams) -> list[dict]:
+    if position is None:
+        return []
+    members = defaultdict(set)
+    for unit_id, user_id in Membership.objects.filter(unit__in=teams).values_list(
+        "unit_id", "user_id"
+    ):
+        members[unit_id].add(user_id)
+    read = set(Acknowledgement.objects.filter(position=position).values_list("user_id", flat=True))
+    rows = []
+    for t in teams:
+        people = members[t.pk]
+        share = sustain.acknowledged_share(len(people & read), len(people))
+        rows.append({"team": t, "members": len(people), "read": len(people & read), "share": share})
+    return rows
+
+
+def _cadence(config, cycles) -> list[dict]:
+    rows = []
+    counts = defaultdict(lambda: [0, 0])
+    for cycle_id, state, submitted_at, due_on in AlignmentCheck.objects.filter(
+        cycle__in=cycles
+    ).values_list("cycle_id", "state", "submitted_at", "cycle__due_on"):
+        counts[cycle_id][0] += 1
+        if (
+            state == AlignmentCheck.State.SUBMITTED
+            and submitted_at
+            and submitted_at.date() <= due_on
+        ):
+            counts[cycle_id][1] += 1
+    for c in cycles:
+        teams, on_time = counts[c.pk]
+        kept = sustain.cadence_kept(
+            opens_on=c.opens_on,
+            due_on=c.due_on,
+            opened_on=c.opened_at.date() if c.opened_at else None,
+            closed_on=c.closed_at.date() if c.closed_at else None,
+            close_grace_days=config.close_grace_days,
+            teams=teams,
+            on_time=on_time,
+        )
+        rows.append({"cycle": c, "kept": kept})
+    return rows
+
+
+def for_team(result: dict, unit_id: int) -> list[dict]:
+    return [s for s in result["signals"] if s["team"] == unit_id]
+
+
+def for_objective(result: dict, objective_id: int) -> list[dict]:
+    return [s for s in result["signals"] if s["objective"] == objective_id]
+
+
+def frozen_summary(result: dict) -> dict:
+    """What a closing cycle keeps of the board: JSON values only."""
+    return {
+        "signals": result["signals"],
+        "streaks": result["streaks"],
+        "misallocation": result["misallocation"],
+    }
