@@ -224,6 +224,17 @@ def delivery_send(*, delivery_id: int, now: datetime) -> Outcome:
             return Outcome("cancelled")
         try:
             message.send()
+        except smtplib.SMTPRecipientsRefused as exc:
+            # Refused at RCPT TO: permanent when every refusal is a 5xx.
+            codes = [code for code, _ in exc.recipients.values()]
+            error = "; ".join(f"{code} {msg!r}" for code, msg in exc.recipients.values())
+            if codes and all(500 <= code < 600 for code in codes):
+                delivery.state = Delivery.State.FAILED
+                delivery.last_error = error
+                delivery.save(update_fields=["state", "last_error"])
+                log.error("delivery %s refused for good: %s", delivery.pk, error)
+                return Outcome("failed")
+            return _temporary(delivery, error, now)
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:
                 return _temporary(delivery, f"{exc.smtp_code} {exc.smtp_error!r}", now)

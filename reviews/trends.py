@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.template.defaultfilters import floatformat
+
 from alignment.models import Objective, StrategicPosition, Unit
 from reviews import services
 from reviews.models import FrozenScore, ReviewCycle
@@ -52,7 +54,10 @@ class Chart:
 
     @property
     def description(self) -> str:
-        shown = [f"{p.label}: {p.value:.0f}" for p in self.points if p.value is not None]
+        # floatformat rounds half up, as the numbers on the pages do (62.5 → 63).
+        shown = [
+            f"{p.label}: {floatformat(p.value, 0)}" for p in self.points if p.value is not None
+        ]
         if not shown:
             return "No scores yet."
         return "Score out of 100 by quarter. " + "; ".join(shown) + "."

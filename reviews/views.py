@@ -416,6 +416,9 @@ def _check_page(request, check: AlignmentCheck, *, data=None, conflict: str = ""
             "reopenings": check.reopenings.select_related("by"),
             "other_objectives": other_objectives if can_edit else [],
             "conflict": conflict,
+            # After a refused save, the page keeps the version its input was based on, so that
+            # saving again is refused again until the head reloads and sees the other's work.
+            "version": data.get("version", check.version) if data is not None else check.version,
         },
         status=status,
     )
