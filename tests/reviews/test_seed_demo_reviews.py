@@ -59,14 +59,35 @@ def test_demo_has_four_closed_quarters_before_the_open_one():
 def test_every_closed_quarter_is_frozen_with_an_index_and_scores():
     seed_demo()
 
-    for cycle in closed_cycles():
+    for index, cycle in enumerate(closed_cycles()):
         assert cycle.snapshot["index"] is not None, cycle.label
         assert FrozenScore.objects.company().filter(cycle=cycle).exists(), cycle.label
         assert FrozenScore.objects.cells().filter(cycle=cycle).exists(), cycle.label
         assert cycle.closed_by.username == "exec"
-        for check in cycle.checks.all():
+        for check in cycle.checks.select_related("unit"):
             assert check.is_submitted
-            assert not check.is_late, check
+            # Only Inside sales is late, and only twice: the demo's lateness signal.
+            assert check.is_late == (
+                check.unit.code == "inside-sales" and cycle.quarter in (1, 3)
+            ), check
+
+
+def test_the_demo_trips_every_sustained_alignment_signal():
+    from django.utils import timezone
+
+    from reviews import board
+
+    seed_demo()
+
+    result = board.board(now=timezone.now())
+    reasons = " ".join(s["reason"] for s in result["signals"])
+    kinds = {s["kind"] for s in result["signals"]}
+    assert {"roller", "complacency", "funding", "promise"} <= kinds
+    assert "Logistics: " in reasons and "changed direction" in reasons
+    assert "Inside sales: missed or late in 2 of the last 4 reviews." in reasons
+    assert any(s["subject"] == "Finance" for s in result["streaks"])
+    assert any(row["read"] for row in result["acknowledgement"])
+    assert any(row["kept"].closed_on_time is False for row in result["cadence"])
 
 
 def test_open_quarter_has_submitted_draft_and_not_started_checks():

@@ -50,6 +50,7 @@ from reviews import services as review_services
 from reviews.models import (
     LEVERS,
     NOT_APPLICABLE,
+    Acknowledgement,
     Action,
     AlignmentCheck,
     ReviewCycle,
@@ -569,6 +570,12 @@ ACTIONS = [
 ]
 
 
+LATE_TEAM = "inside-sales"
+ACKNOWLEDGED = ["head", "head-finance", "head-hr", "member-operations", "exec"]
+LATE_QUARTERS = {1, 3}  # of the four closed quarters, oldest first
+LATE_CLOSE_QUARTER = 1
+
+
 def _recent_quarters(today: date) -> list[tuple[int, int]]:
     """(fiscal year, quarter) of the four quarters before today's and of today's, oldest first."""
     fiscal_year = fiscal_year_of(today)
@@ -799,14 +806,19 @@ class Command(BaseCommand):
         for n, check in enumerate(self.checks(cycle)):
             fit = CLOSED_FITS.get(check.unit.code, [MODERATE_FIT] * 4)[index]
             self.save_check(check, self.item_inputs(check, fit, index), submit=True)
-            # Submitted while the cycle was open, not today: no check of the past shows as late.
+            # Submitted while the cycle was open, not today. Inside sales is late twice in the
+            # four quarters (a complacency signal); everyone else is on time.
             submitted_at = _at(min(opens_on + timedelta(days=2 + n), due_on), 10)
+            if check.unit.code == LATE_TEAM and index in LATE_QUARTERS:
+                submitted_at = _at(due_on + timedelta(days=4), 10)
             AlignmentCheck.objects.filter(pk=check.pk).update(
                 submitted_at=submitted_at, updated_at=submitted_at
             )
         self.set_executive_scores(cycle, index)
+        # One review closed a month late, for the "review cadence kept" trend.
+        late_close = 30 if index == LATE_CLOSE_QUARTER else 3
         review_services.cycle_close(
-            cycle=cycle, by=self.users["exec"], now=_at(due_on + timedelta(days=3), 16)
+            cycle=cycle, by=self.users["exec"], now=_at(due_on + timedelta(days=late_close), 16)
         )
         cycle.refresh_from_db()
         self.load_actions(cycle, index)
@@ -832,6 +844,11 @@ class Command(BaseCommand):
                 items = {pk: review_services.ItemInput(half, first.evidence, first.blockers)}
             self.save_check(check, items, submit=state == "submitted")
         self.set_executive_scores(cycle, 4)
+        # Some people have confirmed they read the strategy; the demo member has not yet.
+        for username in ACKNOWLEDGED:
+            user = self.users.get(username)
+            if user is not None:
+                Acknowledgement.objects.get_or_create(user=user, position=position)
 
     def open_cycle(self, position, fiscal_year, quarter, opens_on, due_on) -> ReviewCycle:
         cycle = self.create(
