@@ -52,3 +52,5 @@ ci: $(VENV)/.installed
 # Page latency at 500 teams beside a trivial view, in a throwaway SQLite database.
 bench: $(VENV)/.installed
 	DJANGO_DEBUG=true $(BIN)/python -m bench
+	DJANGO_DEBUG=true $(BIN)/python -m bench.exports
+	DJANGO_DEBUG=true $(BIN)/python -m bench.signals

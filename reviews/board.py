@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Max
 from django.urls import reverse
+from django.utils import timezone
 
 from alignment.models import (
     Commitment,
@@ -214,7 +215,7 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
         .annotate(n=Count("pk"))
         .values_list("unit_id", "n")
     )
-    recent = cycles[-4:]
+    recent = window
     lateness = defaultdict(list)
     for unit_id, cycle_id, state, submitted_at in AlignmentCheck.objects.filter(
         cycle__in=recent
@@ -223,7 +224,7 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
         on_time = (
             state == AlignmentCheck.State.SUBMITTED
             and submitted_at is not None
-            and (submitted_at.date() <= cycle.due_on)
+            and (timezone.localdate(submitted_at) <= cycle.due_on)
         )
         lateness[unit_id].append(on_time)
     for team in teams:
@@ -387,9 +388,9 @@ def _acknowledgement(position, teams) -> list[dict]:
     if position is None:
         return []
     members = defaultdict(set)
-    for unit_id, user_id in Membership.objects.filter(unit__in=teams).values_list(
-        "unit_id", "user_id"
-    ):
+    for unit_id, user_id in Membership.objects.filter(
+        unit__in=teams, user__is_active=True
+    ).values_list("unit_id", "user_id"):
         members[unit_id].add(user_id)
     read = set(Acknowledgement.objects.filter(position=position).values_list("user_id", flat=True))
     rows = []
@@ -410,7 +411,7 @@ def _cadence(config, cycles) -> list[dict]:
         if (
             state == AlignmentCheck.State.SUBMITTED
             and submitted_at
-            and submitted_at.date() <= due_on
+            and timezone.localdate(submitted_at) <= due_on
         ):
             counts[cycle_id][1] += 1
     for c in cycles:
@@ -418,8 +419,8 @@ def _cadence(config, cycles) -> list[dict]:
         kept = sustain.cadence_kept(
             opens_on=c.opens_on,
             due_on=c.due_on,
-            opened_on=c.opened_at.date() if c.opened_at else None,
-            closed_on=c.closed_at.date() if c.closed_at else None,
+            opened_on=timezone.localdate(c.opened_at) if c.opened_at else None,
+            closed_on=timezone.localdate(c.closed_at) if c.closed_at else None,
             close_grace_days=config.close_grace_days,
             teams=teams,
             on_time=on_time,

@@ -67,10 +67,30 @@ def plan_cycles(*, now: datetime, config: CadenceSettings | None = None) -> int:
     return planned
 
 
-def replan_cycles(*, config: CadenceSettings) -> int:
-    """After the settings change, move the dates of the quarterly reviews not opened yet."""
+DATE_SETTINGS = {
+    "fiscal_year_start_month",
+    "open_days_after_quarter_end",
+    "due_days_after_opening",
+}
+
+
+def replan_cycles(*, config: CadenceSettings, previous: CadenceSettings | None = None) -> int:
+    """After the settings change, move the dates of the quarterly reviews not opened yet.
+
+    A review whose dates an executive chose by hand (they differ from what the previous
+    settings gave) keeps them.
+    """
     moved = 0
     for cycle in ReviewCycle.objects.quarterly().filter(state=ReviewCycle.State.PLANNED):
+        if previous is not None:
+            planned = cadence.quarter_opening(
+                cycle.fiscal_year,
+                cycle.quarter,
+                open_days=previous.open_days_after_quarter_end,
+                due_days=previous.due_days_after_opening,
+            )
+            if (cycle.opens_on, cycle.due_on) != planned:
+                continue
         opens_on, due_on = cadence.quarter_opening(
             cycle.fiscal_year,
             cycle.quarter,
@@ -162,12 +182,12 @@ def send_due_reminders(*, now: datetime) -> int:
             )
         )
     created += _refresh_reminders(now=now, today=today, config=config)
-    created += _acknowledgement_reminders(now=now)
+    created += _acknowledgement_reminders(now=now, today=today)
     notify.redrive_stalled(now=now)
     return created
 
 
-def _acknowledgement_reminders(*, now: datetime) -> int:
+def _acknowledgement_reminders(*, now: datetime, today) -> int:
     """Once per running quarterly review, whoever has not read the current strategy yet is
     asked to."""
     from alignment.models import Membership
@@ -175,7 +195,7 @@ def _acknowledgement_reminders(*, now: datetime) -> int:
 
     position = StrategicPosition.objects.filter(is_current=True).first()
     cycle = ReviewCycle.objects.quarterly().filter(state__in=RUNNING).order_by("-opens_on").first()
-    if position is None or cycle is None:
+    if position is None or cycle is None or today < cycle.opens_on:
         return 0
     people = set(
         Membership.objects.filter(unit__is_active=True, user__is_active=True).values_list(
@@ -209,7 +229,10 @@ def escalate_overdue(*, now: datetime) -> int:
         late = cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).count()
         if not late:
             continue
-        title = f"{late} team{'s are' if late > 1 else ' is'} late with the {cycle.label} check"
+        title = (
+            f"{late} team{'s are' if late > 1 else ' is'} late with the {cycle.label} check, "
+            f"due {cycle.due_on:%d %b %Y}"
+        )
         notes = {
             user_id: notify.Note(title, cycle.get_absolute_url()) for user_id in notify.executives()
         }
@@ -272,7 +295,9 @@ def refresh_start(*, source: StrategicPosition, fiscal_year: int, today, now: da
         return 0
     notes = {
         user_id: notify.Note(
-            f"The annual refresh for FY{fiscal_year} has started", draft.get_absolute_url()
+            f"The annual refresh for FY{fiscal_year} has started: publish the new position "
+            f"by {cycle.due_on:%d %b %Y}",
+            draft.get_absolute_url(),
         )
         for user_id in notify.executives()
     }
@@ -297,9 +322,11 @@ def _refresh_reminders(*, now: datetime, today, config: CadenceSettings) -> int:
             continue
         undecided = strategy.undecided_objectives(cycle.position).count()
         title = (
-            f"Annual refresh FY{cycle.fiscal_year}: {undecided} objectives still to decide"
+            f"Annual refresh FY{cycle.fiscal_year}: {undecided} objectives still to decide, "
+            f"due {cycle.due_on:%d %b %Y}"
             if undecided
-            else f"Annual refresh FY{cycle.fiscal_year}: the new position is ready to publish"
+            else f"Annual refresh FY{cycle.fiscal_year}: the new position is ready to publish, "
+            f"due {cycle.due_on:%d %b %Y}"
         )
         notes = {
             user_id: notify.Note(title, cycle.position.get_absolute_url())

@@ -98,7 +98,8 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None) -> dict:
     lever_values = defaultdict(lambda: defaultdict(list))
     for item in results["items"]:
         items_by_team[item["team"]].append(item)
-        committed_teams[item["objective"]].append(team_names.get(item["team"], "?"))
+        if not item.get("is_extra"):
+            committed_teams[item["objective"]].append(team_names.get(item["team"], "?"))
         if item["submitted"]:
             for lever, value in item["scores"].items():
                 if value and value != NOT_APPLICABLE:
@@ -142,6 +143,12 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None) -> dict:
     actions = list(services.open_actions_for(cycle)) + list(
         cycle.actions.filter(completed_at__isnull=False).select_related("owner", "objective")
     )
+    for a in actions:
+        # Names as the review knew them (a closed review's snapshot), like the rest of it.
+        a.owner_name = team_names.get(a.owner_id, a.owner.name)
+        a.objective_title = (
+            objective_titles.get(a.objective_id, a.objective.title) if a.objective else ""
+        )
     change = None
     if previous and results["index"] is not None and previous["index"] is not None:
         change = results["index"] - previous["index"]
@@ -297,6 +304,7 @@ class _Sheet:
     """A worksheet written row by row in constant-memory mode, as an Excel table."""
 
     def __init__(self, book: _Book, name: str, headers: list[str], rows: int, widths=None):
+        headers = _unique(headers)
         self.book, self.headers = book, headers
         self.ws = book.wb.add_worksheet(name)
         last_row = max(rows, 1)
@@ -304,7 +312,7 @@ class _Sheet:
         # with no row written yet it is safe to let it, then write the headers again as the
         # inline strings constant-memory mode flushes.
         self.ws.constant_memory = 0
-        self.ws.add_table(
+        error = self.ws.add_table(
             0,
             0,
             last_row,
@@ -315,9 +323,12 @@ class _Sheet:
                 "style": "Table Style Light 9",
             },
         )
+        if error:
+            raise ValueError(f"The {name} sheet's table was refused (XlsxWriter error {error}).")
         self.ws.constant_memory = 1
         for col, header in enumerate(headers):
-            self.ws.write_string(0, col, header, book.header)
+            fmt = book.header_quoted if is_formula_like(header) else book.header
+            self.ws.write_string(0, col, header, fmt)
         self.ws.freeze_panes(1, 0)
         for col, width in enumerate(widths or [18] * len(headers)):
             self.ws.set_column(col, col, width)
@@ -347,6 +358,7 @@ class _Book:
             },
         )
         self.header = self.wb.add_format({"bold": True})
+        self.header_quoted = self.wb.add_format({"bold": True, "quote_prefix": True})
         self.quoted = self.wb.add_format({"quote_prefix": True})
         self.score = self.wb.add_format({"num_format": "0"})
         self.decimal = self.wb.add_format({"num_format": "0.0"})
@@ -541,8 +553,8 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
             [
                 a.get_kind_display(),
                 a.title,
-                a.objective.title if a.objective else "",
-                a.owner.name,
+                a.objective_title,
+                a.owner_name,
                 a.due_on,
                 a.cycle.label,
                 a.agenda_item,
@@ -567,6 +579,21 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         trend.write(["Team", t["name"]] + [_round(v) for v in t["values"]])
     book.wb.close()
     step()
+
+
+def _unique(headers: list[str]) -> list[str]:
+    """Excel table columns must differ, ignoring case: number the repeats."""
+    taken: set[str] = set()
+    result = []
+    for header in headers:
+        base = header or "Column"
+        name, n = base, 1
+        while name.strip().casefold() in taken:
+            n += 1
+            name = f"{base} ({n})"
+        taken.add(name.strip().casefold())
+        result.append(name)
+    return result
 
 
 def _progress(callback, steps: int):

@@ -221,6 +221,8 @@ def delivery_send(*, delivery_id: int, now: datetime) -> Outcome:
         if message is None:
             delivery.state = Delivery.State.CANCELLED
             delivery.save(update_fields=["state"])
+            # Not needed any more (submitted or read meanwhile): nor is its in-app twin.
+            Notification.objects.filter(delivery=delivery, read_at__isnull=True).update(read_at=now)
             return Outcome("cancelled")
         try:
             message.send()

@@ -17,10 +17,12 @@ def schedule_overview(*, now: datetime) -> list[dict]:
     rows = []
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         schedule = entry["schedule"]
-        # remaining_estimate counts from a last run; "now" gives the next run after now.
-        next_run = now + schedule.remaining_estimate(now)
+        # From a "last run" of now, the next run after now (measured from now, not from the
+        # clock Celery would read a moment later).
+        start, delta, _ = schedule.remaining_delta(now)
+        next_run = start + delta
         rows.append(
-            {"name": name, "task": entry["task"], "schedule": schedule, "next_run": next_run}
+            {"name": name, "task": entry["task"], "cron": _cron(schedule), "next_run": next_run}
         )
     return sorted(rows, key=lambda r: r["next_run"])
 

@@ -30,7 +30,9 @@ def report_request(*, cycle: ReviewCycle, fmt: str, by=None, notify_when_done=Fa
         .order_by("-created_at")
         .first()
     )
-    if existing is not None and (existing.is_active or cycle.is_closed):
+    # A closed cycle's file is reused only if it was built after the cycle closed.
+    frozen = cycle.is_closed and existing is not None and existing.created_at >= cycle.closed_at
+    if existing is not None and (existing.is_active or frozen):
         if notify_when_done and not existing.notify_when_done:
             existing.notify_when_done = True
             existing.save(update_fields=["notify_when_done"])

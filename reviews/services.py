@@ -87,6 +87,9 @@ def cycle_open(*, cycle: ReviewCycle, now=None) -> int:
 
 @transaction.atomic
 def check_add_objective(*, check: AlignmentCheck, objective: Objective) -> CheckItem:
+    check = AlignmentCheck.objects.select_for_update().select_related("cycle").get(pk=check.pk)
+    if check.is_submitted or not check.cycle.accepts_checks:
+        raise ValidationError("This check is read-only: it is submitted or its review is over.")
     if objective.position_id != check.cycle.position_id:
         raise ValidationError("This objective is not part of the strategy under review.")
     item, _ = CheckItem.objects.get_or_create(
@@ -349,7 +352,8 @@ def build_snapshot(cycle: ReviewCycle) -> dict:
     )
     teams_with_items = defaultdict(int)
     for i in items:
-        teams_with_items[i["objective_id"]] += 1
+        if not i["is_extra"]:  # an objective added on demand is scored, not committed to
+            teams_with_items[i["objective_id"]] += 1
     return {
         "version": SNAPSHOT_VERSION,
         "label": cycle.label,
@@ -382,6 +386,7 @@ def build_snapshot(cycle: ReviewCycle) -> dict:
                 "team": i["alignment_check__unit_id"],
                 "objective": i["objective_id"],
                 "submitted": i["alignment_check__state"] == AlignmentCheck.State.SUBMITTED,
+                "is_extra": i["is_extra"],
                 "scores": {lever: i[f"score_{lever}"] for lever in LEVERS},
                 "evidence": i["evidence"],
                 "blockers": i["blockers"],

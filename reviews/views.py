@@ -62,6 +62,15 @@ def _require(request: HttpRequest, perm: str, obj=None) -> None:
         raise PermissionDenied
 
 
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    """The posted `next` page when it is on this site, else `fallback`."""
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else fallback
+
+
 def _get_cycle_for_user(request: HttpRequest, pk: int) -> ReviewCycle:
     _require(request, "reviews.view_cycles")
     return get_object_or_404(ReviewCycle.objects.select_related("position"), pk=pk)
@@ -291,6 +300,7 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
         closed = services.cycle_close(cycle=cycle, by=request.user)
         if closed:
             dispatch.notify_cycle_closed(cycle=cycle, now=timezone.now())
+            cycle.refresh_from_db()
             reports.reports_for_closed_cycle(cycle=cycle)
     if closed:
         messages.success(request, f"{cycle.label} closed; its results are frozen.")
@@ -358,7 +368,7 @@ def action_complete(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(Action.objects.select_related("cycle"), pk=pk)
     action.complete()
     messages.success(request, f"“{action}” is done.")
-    return redirect(request.POST.get("next") or action.cycle.get_absolute_url())
+    return redirect(_safe_next(request, action.cycle.get_absolute_url()))
 
 
 # --- Checks ----------------------------------------------------------------------------------
@@ -579,9 +589,12 @@ def cadence_edit(request: HttpRequest) -> HttpResponse:
     form = CadenceSettingsForm(request.POST or None, instance=config)
     if request.method == "POST":
         if form.is_valid():
+            previous = CadenceSettings.load()
             with transaction.atomic():
                 config = form.save()
-                moved = dispatch.replan_cycles(config=config)
+                moved = 0
+                if set(form.changed_data) & dispatch.DATE_SETTINGS:
+                    moved = dispatch.replan_cycles(config=config, previous=previous)
             note = f" {moved} planned review{'s' if moved != 1 else ''} moved." if moved else ""
             messages.success(request, "Cadence settings saved." + note)
             return redirect("reviews:cadence-edit")
@@ -751,4 +764,4 @@ def acknowledge(request: HttpRequest) -> HttpResponse:
         raise Http404
     Acknowledgement.objects.get_or_create(user=request.user, position=position)
     messages.success(request, f"Thank you: you have read the FY{position.fiscal_year} strategy.")
-    return redirect(request.POST.get("next") or position.get_absolute_url())
+    return redirect(_safe_next(request, position.get_absolute_url()))
