@@ -10,7 +10,12 @@ from django.db import connection
 
 from tests.factories import CommitmentFactory, make_published_position
 
-pytestmark = [pytest.mark.needs_postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.needs_postgres,
+    # Transactional tests flush the tables; serialized_rollback restores the rows data
+    # migrations made (the role groups, the default rubric) for the tests that follow.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 TABLES = [
     "alignment_strategicposition",
