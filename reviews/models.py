@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -415,10 +415,6 @@ class DeliveryQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(state=Delivery.State.PENDING)
 
-    def stalled(self, *, now):
-        """Pending deliveries whose send task should have run by now (lost with the broker)."""
-        return self.pending().filter(next_attempt_at__lte=now - STALL_GRACE)
-
 
 class Delivery(models.Model):
     """One email to one person about one thing, created before it is sent.
@@ -471,9 +467,6 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient} ({self.cycle})"
-
-
-STALL_GRACE = timedelta(minutes=10)
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -186,7 +186,7 @@ def delivery_send(*, delivery_id: int, now: datetime) -> Outcome:
     """
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=delivery_id, state=Delivery.State.PENDING)
             .first()
         )
@@ -205,7 +205,7 @@ def delivery_send(*, delivery_id: int, now: datetime) -> Outcome:
 
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("cycle", "recipient")
             .filter(pk=delivery_id, state=Delivery.State.PENDING)
             .first()
@@ -249,7 +249,8 @@ def delivery_send(*, delivery_id: int, now: datetime) -> Outcome:
             return _temporary(delivery, f"{exc.__class__.__name__}: {exc}", now)
         delivery.state = Delivery.State.SENT
         delivery.sent_at = now
-        delivery.save(update_fields=["state", "sent_at"])
+        delivery.last_error = ""
+        delivery.save(update_fields=["state", "sent_at", "last_error"])
         return Outcome("sent")
 
 
