@@ -1,0 +1,426 @@
+"""Heads saving scores and reading pages at once, on gunicorn and PostgreSQL: `make bench`.
+
+    python -m bench.load [--users 200] [--seconds 60]
+
+It builds an organisation (bench.data) in a database of its own, `alignment_load` on the
+PostgreSQL server at 127.0.0.1:5432 (user postgres, trust authentication). The database is
+dropped first if an earlier run left it, and dropped again at the end, even after a failure.
+No other database is touched. Each user is the head of one team. Its session is made
+server-side, so there is no login form and the login lockout does not get in the way. The
+open review's checks are all in draft, so every head can save its own.
+
+gunicorn serves the production settings: DEBUG off, a random SECRET_KEY, 5 sync workers as in
+notes/performance.md, persistent connections, plus bench/urls.py's trivial view. locust
+(bench/loadgen.py, run as a process of its own) drives the heads. They read the home, check,
+strategy and unit pages, make htmx autosaves of their whole check with random scores, and
+request the trivial view.
+
+Afterwards the run checks that no request failed and that the database holds the scores and
+evidence of each head's last confirmed save. It prints p50/p95/p99 latencies per kind of request
+beside the trivial view's, and exits 1 on any failed request or lost score.
+
+On 2 cores, 200 users queue. The trivial view's latency under the same load shows how much
+of each page's latency is time spent waiting for a worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql
+
+from bench.__main__ import cpu_check
+
+DB_NAME = "alignment_load"  # the only database this module creates or drops
+DB_SERVER = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Variables that would change what the server does, or where it writes, if inherited.
+INHERITED_NOT = [
+    "DJANGO_DEBUG",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+    "CLIENT_IP_HEADER",
+    "TRUSTED_PROXY_COUNT",
+    "SECURE_PROXY_SSL_HEADER_NAME",
+    "CSRF_TRUSTED_ORIGINS",
+    "SESSION_IDLE_SECONDS",
+    "SESSION_MAX_SECONDS",
+]
+
+
+def _on_server(*statements: sql.Composable) -> None:
+    """Run statements on the server's maintenance database, outside any transaction."""
+    conn = psycopg2.connect(dbname="postgres", connect_timeout=5, **DB_SERVER)
+    try:
+        # CREATE and DROP DATABASE refuse to run in a transaction; psycopg2's `with conn`
+        # would open one even in autocommit.
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+    finally:
+        conn.close()
+
+
+def _drop(name: str) -> sql.Composable:
+    if name != DB_NAME:
+        raise SystemExit(f"Refusing to drop {name!r}: bench.load only drops {DB_NAME!r}.")
+    # FORCE ends the connections a crashed earlier run may have left.
+    return sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+
+
+def _recreate_database() -> None:
+    _on_server(_drop(DB_NAME), sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+
+
+def _remove_database() -> None:
+    _on_server(_drop(DB_NAME))
+
+
+def _environment(var_dir: str) -> dict[str, str]:
+    """The production-like environment of the server, and of this process's Django."""
+    env = {k: v for k, v in os.environ.items() if k not in INHERITED_NOT}
+    return env | {
+        "DJANGO_SETTINGS_MODULE": "bench.load_settings",  # alignment.settings + trivial view
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        # Plain HTTP on the loopback: no redirect to HTTPS. SESSION_COOKIE_SECURE has no
+        # variable and stays on: the client sends the cookies over HTTP anyway.
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "DATABASE_URL": DATABASE_URL,
+        "CONN_MAX_AGE": "60",
+        "VAR_DIR": var_dir,  # collected static files and the filesystem broker
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1, 5, 15 min)"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _setup(args) -> dict:
+    """Migrate, build the organisation and log the heads in; return the load's plan."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.core.management import call_command
+    from django.db import connections
+    from django.urls import reverse
+    from django.utils.module_loading import import_string
+
+    from alignment.models import Membership
+    from bench import data
+    from reviews.models import AlignmentCheck
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    # Without DEBUG, {% static %} reads the manifest that collectstatic writes.
+    call_command("collectstatic", verbosity=0, interactive=False)
+    dataset = data.build(args.teams, args.objectives, args.quarters)
+    cycle = dataset.open_cycle
+    # Every head saves its own check, so every check of the open review must be editable.
+    cycle.checks.update(state=AlignmentCheck.State.DRAFT, submitted_at=None, submitted_by=None)
+    checks = dict(cycle.checks.values_list("unit_id", "pk"))
+    heads = Membership.objects.filter(role=Membership.Role.HEAD, unit_id__in=checks).select_related(
+        "user", "unit"
+    )
+    store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    plan_heads = []
+    for membership in heads.order_by("unit__code")[: args.users]:
+        user = membership.user
+        session = store()
+        # What django.contrib.auth.login() stores, without a login request.
+        session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        plan_heads.append(
+            {
+                "username": user.username,
+                "session_key": session.session_key,
+                "check_id": checks[membership.unit_id],
+                "unit_code": membership.unit.code,
+            }
+        )
+    connections.close_all()
+    print(
+        f"Built {args.teams} teams × {args.objectives} objectives × {args.quarters} quarters "
+        f"on PostgreSQL {DB_NAME} and logged {len(plan_heads)} heads in, "
+        f"in {time.perf_counter() - started:.0f} s."
+    )
+    return {
+        "heads": plan_heads,
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+        # /strategy/ only redirects to the current position's page.
+        "strategy_path": reverse(
+            "alignment:position-detail", kwargs={"fiscal_year": dataset.position.fiscal_year}
+        ),
+        "seconds": args.seconds,
+        "think": args.think,
+    }
+
+
+def _start_server(env: dict[str, str], port: int, workers: int, log_path: Path):
+    log = open(log_path, "wb")  # noqa: SIM115  (the server's, closed when it stops)
+    command = [
+        *(sys.executable, "-m", "gunicorn", "alignment.wsgi:application"),
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync"),
+        "--no-control-socket",  # the default socket is shared with any other gunicorn here
+    ]
+    server = subprocess.Popen(command, env=env, cwd=BASE_DIR, stdout=log, stderr=log)
+    server.log = log
+    return server
+
+
+def _wait_until_healthy(base_url: str, server, log_path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}:\n{_tail(log_path)}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"/healthz did not answer 200 within {timeout:.0f} s:\n{_tail(log_path)}")
+
+
+def _stop_server(server) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)  # graceful: workers finish their request
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    server.log.close()
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _lost_scores(result: dict, levers: list[str]) -> tuple[list[str], int]:
+    """Compare each head's last confirmed save with the database; return problems and checks."""
+    from reviews.models import CheckItem
+
+    problems = []
+    compared = 0
+    for username, record in sorted(result["saved"].items()):
+        candidates = [c for c in [record["confirmed"], *record["unknown"]] if c is not None]
+        if not candidates:
+            continue
+        rows = CheckItem.objects.filter(alignment_check_id=record["check_id"]).values(
+            "pk", "evidence", *(f"score_{lever}" for lever in levers)
+        )
+        stored = {
+            str(row["pk"]): {"evidence": row["evidence"]}
+            | {lever: row[f"score_{lever}"] for lever in levers}
+            for row in rows
+        }
+        compared += 1
+        # A save with no answer may have been committed too: either state is not a loss.
+        if not any(all(stored.get(pk) == values for pk, values in c.items()) for c in candidates):
+            expected = candidates[0]
+            wrong = [
+                f"item {pk} {key}: saved {value!r}, stored {stored.get(pk, {}).get(key)!r}"
+                for pk, values in expected.items()
+                for key, value in values.items()
+                if stored.get(pk, {}).get(key) != value
+            ]
+            problems.append(f"{username}: " + "; ".join(wrong[:4]))
+    return problems, compared
+
+
+def _percentiles(values: list[float]) -> tuple[float, float, float]:
+    if not values:
+        return (math.nan,) * 3
+    if len(values) == 1:
+        return (values[0],) * 3
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
+
+
+def _report(result: dict) -> int:
+    """Print the latency table; return the number of failed requests."""
+    # Not imported from bench.loadgen: locust patches the standard library for gevent.
+    kinds, trivial_kind = result["kinds"], result["trivial"]
+    trivial = _percentiles(result["latencies"].get(trivial_kind, []))
+    header = (
+        f"{'request':<15}{'count':>7}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'p50 ×triv':>11}{'p99 ×triv':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    failed = 0
+    total = 0
+    by_outcome: dict[str, int] = {}
+    for kind in [trivial_kind, *[k for k in kinds if k != trivial_kind]]:
+        values = result["latencies"].get(kind, [])
+        outcomes = result["outcomes"].get(kind, {})
+        errors = 0
+        for outcome, n in outcomes.items():
+            if outcome != "ok" and n:
+                errors += n
+                by_outcome[outcome] = by_outcome.get(outcome, 0) + n
+        failed += errors
+        total += len(values)
+        p50, p95, p99 = _percentiles(values)
+        print(
+            f"{kind:<15}{len(values):>7}{errors:>8}{p50:>9.0f}{p95:>9.0f}{p99:>9.0f}"
+            f"{p50 / trivial[0]:>11.1f}{p99 / trivial[2]:>11.1f}"
+        )
+    print(
+        f"\nTrivial view under the same load: p50 {trivial[0]:.0f} ms, p95 {trivial[1]:.0f} ms, "
+        f"p99 {trivial[2]:.0f} ms (its own work is well under a millisecond: the rest is "
+        "waiting for a worker)."
+    )
+    summary = ", ".join(f"{outcome}: {n}" for outcome, n in sorted(by_outcome.items()))
+    print(f"Failed requests by outcome (HTTP status, connection, refused…): {summary or 'none'}")
+    print(
+        f"{total} requests in {result['seconds']:.0f} s ({total / result['seconds']:.0f}/s), "
+        f"the last ones answered {result['drain_seconds']:.1f} s after the end."
+    )
+    return failed
+
+
+def main(argv: list[str] | None = None) -> None:
+    description = __doc__.split("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=description)
+    parser.add_argument("--users", type=int, default=200, help="heads, one team each")
+    parser.add_argument("--teams", type=int, help="teams built (default: as many as users)")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--think", type=float, default=1.0, help="mean seconds between a user's requests"
+    )
+    parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers")
+    parser.add_argument("--objectives", type=int, default=12)
+    parser.add_argument("--quarters", type=int, default=2)
+    args = parser.parse_args(argv)
+    args.teams = args.teams or args.users
+    if args.users < 1 or args.seconds <= 0 or args.teams < args.users:
+        parser.error("--users and --seconds must be positive, --teams at least --users")
+    started = time.perf_counter()
+    # A plain `kill` (or make's) still stops gunicorn and drops the database, in `finally`.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    sys.stdout.reconfigure(line_buffering=True)  # in order with the subprocesses' output
+    print(f"CPU check: sum(i*i for i in range(10_000_000)) took {cpu_check():.2f} s")
+    print("           (0.56 s on the 2-core reference machine of notes/performance.md)")
+    print(f"Load average before: {_load_average()} (other processes share the cores)")
+    var_dir = tempfile.mkdtemp(prefix="alignment-load-")
+    server = None
+    created = False
+    try:
+        for folder in ("queue", "processed", "control"):
+            os.makedirs(os.path.join(var_dir, "broker", folder))
+        env = _environment(var_dir)
+        for name in INHERITED_NOT:
+            os.environ.pop(name, None)
+        os.environ.update(env)  # this process's Django reads what the server reads
+        _recreate_database()
+        created = True
+        plan = _setup(args)
+
+        port = _free_port()
+        base_url = plan["base_url"] = f"http://127.0.0.1:{port}"
+        log_path = Path(var_dir, "gunicorn.log")
+        server = _start_server(env, port, args.workers, log_path)
+        _wait_until_healthy(base_url, server, log_path)
+        print(
+            f"gunicorn on {base_url}: {args.workers} sync workers, DEBUG off, "
+            f"cookies {plan['session_cookie']} and {plan['csrf_cookie']}.\n"
+            f"{args.users} users for {args.seconds:.0f} s, {args.think:g} s between a user's "
+            "requests on average…\n"
+        )
+
+        plan_path, result_path = Path(var_dir, "plan.json"), Path(var_dir, "result.json")
+        plan_path.write_text(json.dumps(plan))
+        load = subprocess.run(
+            [sys.executable, "-m", "bench.loadgen", str(plan_path), str(result_path)],
+            cwd=BASE_DIR,
+            timeout=args.seconds + 300,
+        )
+        _stop_server(server)
+        if load.returncode != 0 or not result_path.exists():
+            raise SystemExit(f"The load generator failed ({load.returncode}).")
+        result = json.loads(result_path.read_text())
+
+        failed = _report(result)
+        from django.db import connections
+
+        from reviews.models import LEVERS
+
+        lost, compared = _lost_scores(result, list(LEVERS))
+        connections.close_all()
+        saves = sum(r["saves"] for r in result["saved"].values())
+        print(
+            f"{saves} confirmed saves. What each of {compared} heads last saw saved (or loaded, "
+            f"before any save) compared with the database: {len(lost)} lost."
+        )
+        for line in lost[:20]:
+            print(f"  LOST {line}")
+        problems = failed + len(lost) + len(result["exceptions"])
+        if result["users_started"] != args.users:
+            print(f"Only {result['users_started']} of {args.users} users started.")
+            problems += 1
+        if failed or result["exceptions"]:
+            print("\nFailures:")
+            for key, lines in sorted(result["samples"].items()):
+                print(f"  {key}")
+                for line in lines[:5]:
+                    print(f"    {line}")
+            for line in result["exceptions"]:
+                print(f"  exception in a user: {line}")
+            print(f"\nEnd of gunicorn's log:\n{_tail(log_path)}")
+        print(f"Load average after: {_load_average()}")
+        print(f"\nTotal {time.perf_counter() - started:.0f} s.")
+        if problems:
+            sys.exit(1)
+    finally:
+        if server is not None:
+            _stop_server(server)
+        if "django.db" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        if created:
+            _remove_database()
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
