@@ -1,7 +1,13 @@
+import logging
+
+from diff_match_patch import diff_match_patch
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.encoding import force_str
+from django.utils.html import format_html_join
 from import_export import fields, resources, widgets
 from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
@@ -20,6 +26,7 @@ from alignment.models import (
 )
 
 User = get_user_model()
+log = logging.getLogger(__name__)
 
 
 class ClearForeignKeyWidget(widgets.ForeignKeyWidget):
@@ -50,6 +57,28 @@ class ChoiceWidget(widgets.CharWidget):
                 return key
         allowed = ", ".join(key for key, _ in self.choices)
         raise ValueError(f"“{value}” is not one of: {allowed}")
+
+
+class StylelessDiff(resources.Diff):
+    """The import preview's diff, as import-export draws it but without its inline styles,
+    which the Content Security Policy blocks (ins, del and span keep their default look)."""
+
+    TAGS = {diff_match_patch.DIFF_INSERT: "ins", diff_match_patch.DIFF_DELETE: "del"}
+
+    def as_html(self):
+        cells = []
+        dmp = diff_match_patch()
+        for before, after in zip(self.left, self.right, strict=False):
+            if before != after and self.new:
+                before = ""
+            diff = dmp.diff_main(force_str(before), force_str(after))
+            dmp.diff_cleanupSemantic(diff)
+            cells.append(
+                format_html_join(
+                    "", "<{0}>{1}</{0}>", ((self.TAGS.get(op, "span"), text) for op, text in diff)
+                )
+            )
+        return cells
 
 
 class AllOrNothingImportMixin(ImportMixin):
@@ -92,6 +121,9 @@ class UnitResource(resources.ModelResource):
         report_skipped = True
         clean_model_instances = True
 
+    def get_diff_class(self):
+        return StylelessDiff
+
 
 class MembershipResource(resources.ModelResource):
     """People and their place in the organisation: one row per (person, unit).
@@ -108,6 +140,9 @@ class MembershipResource(resources.ModelResource):
         import_id_fields = ["username", "unit"]
         fields = ["username", "unit", "role"]
         clean_model_instances = True
+
+    def get_diff_class(self):
+        return StylelessDiff
 
     def before_import_row(self, row, **kwargs):
         username = (row.get("username") or "").strip()
@@ -132,6 +167,17 @@ class MembershipResource(resources.ModelResource):
         services.user_sync_role_groups(user=instance.user)
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's revert form saves on POST after checking only the view permission;
+    reverting is changing, so it needs the change permission."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST" and not self.has_change_permission(request):
+            log.warning("refused history revert to %s on %s", request.user, request.path)
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 class ThemeInline(admin.TabularInline):
     model = PositioningTheme
     extra = 0
@@ -148,7 +194,7 @@ class CompetitorInline(admin.StackedInline):
 
 
 @admin.register(StrategicPosition)
-class StrategicPositionAdmin(SimpleHistoryAdmin):
+class StrategicPositionAdmin(HistoryAdmin):
     list_display = ["fiscal_year", "status", "is_current", "published_at"]
     list_filter = ["status"]
     readonly_fields = ["is_current", "published_at", "published_by"]
@@ -161,7 +207,7 @@ class MeasureInline(admin.TabularInline):
 
 
 @admin.register(Objective)
-class ObjectiveAdmin(SimpleHistoryAdmin):
+class ObjectiveAdmin(HistoryAdmin):
     list_display = ["title", "position", "owner", "priority_weight", "theme", "retired_at"]
     list_filter = ["position", "theme"]
     search_fields = ["title", "description"]
@@ -175,7 +221,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
+class UnitAdmin(AllOrNothingImportMixin, HistoryAdmin):
     resource_classes = [UnitResource]
     list_display = ["name", "code", "level", "kind", "parent", "is_active"]
     list_filter = ["level", "kind", "is_active"]
@@ -203,7 +249,7 @@ class UnitAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
+class MembershipAdmin(AllOrNothingImportMixin, HistoryAdmin):
     resource_classes = [MembershipResource]
     list_display = ["user", "unit", "role"]
     list_filter = ["role", "unit"]
@@ -221,7 +267,7 @@ class MembershipAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(SimpleHistoryAdmin):
+class CommitmentAdmin(HistoryAdmin):
     list_display = ["unit", "objective", "lever", "status", "due_on", "amount", "currency"]
     list_filter = ["lever", "status", "unit"]
     search_fields = ["statement", "target"]

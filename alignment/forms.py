@@ -33,7 +33,7 @@ class DateInput(forms.DateInput):
 def _table_helper() -> FormHelper:
     helper = FormHelper()
     helper.form_tag = False
-    helper.template = "bootstrap5/table_inline_formset.html"
+    helper.template = "alignment/_formset_table.html"
     return helper
 
 

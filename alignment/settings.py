@@ -5,6 +5,7 @@ filesystem broker under var/. DATABASE_URL and REDIS_URL switch to PostgreSQL an
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "import_export",
     "rules.apps.AutodiscoverRulesConfig",
     "csp",
+    "axes",
     "alignment",
     "reviews",
 ]
@@ -72,9 +74,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "alignment.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so that the lockout page it renders still passes through the CSP middleware.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "alignment.urls"
@@ -115,6 +120,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication --------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -177,9 +184,19 @@ if os.environ.get("SECURE_PROXY_SSL_HEADER_NAME"):
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# Browsers only accept __Host- cookies that are Secure, for Path=/ and without a Domain, so no
+# subdomain or plain-HTTP page can plant or overwrite them. Development runs on plain HTTP.
+SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
+CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SAMESITE = "Lax"  # "Strict" would log out whoever follows a link in an email
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+# alignment.middleware.SessionTimeoutMiddleware logs out a session unused for
+# SESSION_IDLE_SECONDS, and any session SESSION_MAX_SECONDS after its login.
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_MAX_SECONDS = env.int("SESSION_MAX_SECONDS", default=12 * 3600)
+SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
@@ -203,6 +220,44 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     },
 }
+
+# --- Login attempts (django-axes) -------------------------------------------
+# Five failures for one username from one address lock that pair out; the sixth attempt is
+# refused even with the right password. The same username from another address is not locked,
+# so nobody can lock a colleague out by guessing wrong on purpose.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# Counted from the last failure: an attempt while locked out starts the wait again.
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Every failure gets its own row (AccessFailureLog), every login one too (AccessLog).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Log who tried from where; passwords are always masked.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+# The client's address. Without a proxy it is the peer (REMOTE_ADDR), which a client can't
+# forge. Behind proxies, CLIENT_IP_HEADER names the header they set (as Django names it, e.g.
+# HTTP_X_FORWARDED_FOR) and TRUSTED_PROXY_COUNT says how many of them append to it: the client
+# is that many entries from the right, so anything a client writes into the header is ignored.
+# Left unset behind a proxy, every user shares the proxy's address and its lockouts.
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if CLIENT_IP_HEADER else 0)
+if CLIENT_IP_HEADER:
+    if TRUSTED_PROXY_COUNT < 1:
+        raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be at least 1 with CLIENT_IP_HEADER")
+    AXES_IPWARE_META_PRECEDENCE_ORDER = (CLIENT_IP_HEADER,)
+    # ipware counts the proxies listed in the header: the nearest proxy, the peer, lists none.
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+elif TRUSTED_PROXY_COUNT:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT needs CLIENT_IP_HEADER")
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+AXES_IPWARE_PROXY_ORDER = "left-most"
+# Not strict: a header with more entries than proxies (the client added some) still yields the
+# address the first trusted proxy saw, instead of no address at all.
+IPWARE_STRICT = False
 
 # --- Celery ----------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -228,6 +283,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task still running when the broker connection drops is redelivered anyway (acks_late);
+# cancel it rather than let it finish twice. Celery 6 makes this the default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Each entry only triggers an idempotent task that decides from the database what is due.
 CELERY_BEAT_SCHEDULE = {
@@ -265,7 +323,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Every login, failed login, lockout and session timeout, whatever LOG_LEVEL says.
+        "axes": {"level": "INFO"},
+        "axes.apps": {"level": "WARNING"},  # not its banner on every command
+        "alignment.middleware": {"level": "INFO"},
+    },
 }
 
 # --- Deliveries ------------------------------------------------------------

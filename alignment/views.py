@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -194,7 +194,22 @@ def _position_form_page(request, *, position: StrategicPosition | None) -> HttpR
         form = PositionForm(request.POST, instance=instance)
         formsets = position_formsets(request.POST, instance=instance)
         if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
-            saved = services.position_save(form=form, formsets=formsets)
+            try:
+                saved = services.position_save(form=form, formsets=formsets)
+            except IntegrityError:
+                # Someone saved this position meanwhile (the same theme, rank or competitor
+                # added twice): nothing was written; the input stays on the page.
+                messages.error(
+                    request,
+                    "Nothing was saved: this position was changed by someone else while you "
+                    "were editing it. Reload the page to see their changes, then try again.",
+                )
+                return render(
+                    request,
+                    "alignment/position_form.html",
+                    {"form": form, "formsets": formsets, "position": position},
+                    status=409,
+                )
             messages.success(request, f"Strategic position FY{saved.fiscal_year} saved.")
             return redirect(saved.get_absolute_url())
         messages.error(request, "Nothing was saved: please correct the errors below.")

@@ -22,6 +22,8 @@ _DROPPED = {
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_HSTS_PRELOAD",
     "SECURE_PROXY_SSL_HEADER_NAME",
+    "CLIENT_IP_HEADER",
+    "TRUSTED_PROXY_COUNT",
 }
 
 
@@ -57,3 +59,16 @@ def test_production_without_a_secret_key_refuses_to_start(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_a_proxy_count_without_a_client_ip_header_refuses_to_start(tmp_path):
+    env = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "example.com",
+        "TRUSTED_PROXY_COUNT": "1",
+    }
+
+    result = _manage("check", env=env, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT needs CLIENT_IP_HEADER" in result.stderr

@@ -1,0 +1,110 @@
+"""Session lifetimes: an idle timeout and an absolute cap, on top of Django's session cookie."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
+from django.utils import timezone
+from django.utils.html import format_html
+
+log = logging.getLogger(__name__)
+
+LOGIN_AT = "_auth_login_at"  # seconds since the epoch, like SEEN_AT
+SEEN_AT = "_auth_seen_at"
+# Saving the session on every request would write to the database each time; a minute's
+# precision is plenty for an idle timeout of half an hour.
+SEEN_WRITE_INTERVAL = 60
+
+REASONS = {
+    "idle": "You were logged out after {minutes} minutes without activity. Please log in again.",
+    "max": "You were logged out because a session lasts at most {hours} hours. "
+    "Please log in again.",
+}
+
+
+class SessionTimeoutMiddleware:
+    """Log out a session idle for SESSION_IDLE_SECONDS or older than SESSION_MAX_SECONDS.
+
+    The session keeps when it logged in and when it was last used. A session that has neither
+    (it predates this middleware, or a test's force_login made it) starts counting now.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        now = int(timezone.now().timestamp())
+        was_authenticated = request.user.is_authenticated
+        if was_authenticated:
+            reason = _expiry_reason(request.session, now)
+            if reason:
+                response = _end_session(request, reason)
+                if request.path != resolve_url(settings.LOGIN_URL):
+                    return response
+                was_authenticated = False  # on the login page already: show it
+        response = self.get_response(request)
+        # The view may have logged someone in (a new login starts both clocks) or out.
+        if request.user.is_authenticated:
+            _touch(request.session, now, new_login=not was_authenticated)
+        return response
+
+
+def _expiry_reason(session: SessionBase, now: int) -> str | None:
+    login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
+    if login_at is None or seen_at is None:
+        return None
+    if now - login_at > settings.SESSION_MAX_SECONDS:
+        return "max"
+    if now - seen_at > settings.SESSION_IDLE_SECONDS:
+        return "idle"
+    return None
+
+
+def _touch(session: SessionBase, now: int, *, new_login: bool) -> None:
+    if new_login or LOGIN_AT not in session or SEEN_AT not in session:
+        session[LOGIN_AT] = now
+        session[SEEN_AT] = now
+    elif now - session[SEEN_AT] >= SEEN_WRITE_INTERVAL:
+        session[SEEN_AT] = now
+
+
+def _end_session(request: HttpRequest, reason: str) -> HttpResponse:
+    username = request.user.get_username()
+    logout(request)
+    log.info("session of %s ended: %s timeout", username, reason)
+    messages.info(
+        request,
+        REASONS[reason].format(
+            minutes=settings.SESSION_IDLE_SECONDS // 60,
+            hours=settings.SESSION_MAX_SECONDS // 3600,
+        ),
+    )
+    if request.headers.get("HX-Request") == "true":
+        # An autosave or a poll: say so where its answer goes, and leave the page (and
+        # whatever was typed on it) alone instead of swapping the login page into it.
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        page_path = page._replace(scheme="", netloc="", fragment="").geturl()
+        login_url = (
+            redirect_to_login(page_path)["Location"]
+            if page_path.startswith("/")
+            else resolve_url(settings.LOGIN_URL)
+        )
+        return HttpResponse(
+            format_html(
+                '<p class="text-danger" role="alert">Your session has ended, and this was '
+                'not saved. Copy anything you typed, then <a href="{}">log in again</a>.</p>',
+                login_url,
+            )
+        )
+    if request.method in ("GET", "HEAD"):
+        return redirect_to_login(request.get_full_path())
+    # What was posted is lost; coming back to a POST-only address after logging in would fail.
+    return redirect(settings.LOGIN_URL)
