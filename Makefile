@@ -56,4 +56,5 @@ bench: $(VENV)/.installed
 	DJANGO_DEBUG=true $(BIN)/python -m bench
 	DJANGO_DEBUG=true $(BIN)/python -m bench.exports
 	DJANGO_DEBUG=true $(BIN)/python -m bench.signals
+	DJANGO_DEBUG=true $(BIN)/python -m bench.cadence
 	$(BIN)/python -m bench.load
