@@ -87,7 +87,11 @@ def cycle_open(*, cycle: ReviewCycle, now=None) -> int:
 
 @transaction.atomic
 def check_add_objective(*, check: AlignmentCheck, objective: Objective) -> CheckItem:
-    check = AlignmentCheck.objects.select_for_update(of=("self",)).select_related("cycle").get(pk=check.pk)
+    check = (
+        AlignmentCheck.objects.select_for_update(of=("self",))
+        .select_related("cycle")
+        .get(pk=check.pk)
+    )
     if check.is_submitted or not check.cycle.accepts_checks:
         raise ValidationError("This check is read-only: it is submitted or its review is over.")
     if objective.position_id != check.cycle.position_id:
@@ -182,7 +186,11 @@ def check_reopen(*, check: AlignmentCheck, by, reason: str) -> AlignmentCheck:
     reason = reason.strip()
     if not reason:
         raise ValidationError("Say why the check is reopened.")
-    locked = AlignmentCheck.objects.select_for_update(of=("self",)).select_related("cycle").get(pk=check.pk)
+    locked = (
+        AlignmentCheck.objects.select_for_update(of=("self",))
+        .select_related("cycle")
+        .get(pk=check.pk)
+    )
     if not locked.is_submitted:
         return locked  # reopening an open check is a no-op
     if locked.cycle.is_closed:

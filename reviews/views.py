@@ -279,7 +279,11 @@ def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
     if cycle.state == ReviewCycle.State.PLANNED:
         dispatch.cycle_open_and_notify(cycle=cycle, now=timezone.now())
         count = cycle.checks.count()
-        messages.success(request, f"{cycle.label} opened: {count} teams have a check to fill in.")
+        messages.success(
+            request,
+            f"{cycle.label} opened: {count} team{'s have' if count != 1 else ' has'} a check "
+            "to fill in.",
+        )
     return redirect(cycle.get_absolute_url())
 
 

@@ -1,5 +1,6 @@
 """The people of every permission test, and switches for tests that need real servers."""
 
+import importlib
 import os
 import shutil
 
@@ -33,6 +34,64 @@ def pytest_collection_modifyitems(config, items):
             # Where the servers are required (CI), such a test runs, and fails if one is missing.
             if reason and item.get_closest_marker(marker) and not REQUIRE_SERVICES:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def make_data_from_migrations() -> None:
+    """Make again what the data migrations made, where it is missing: the role groups, the
+    Admin group's permissions and the default rubric."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    migration = importlib.import_module
+    migration("alignment.migrations.0002_role_groups").create_groups(apps, None)
+    migration("reviews.migrations.0002_default_rubric").seed(apps, None)
+    # As alignment/migrations/0003 grants them (its function also patches the app registry).
+    grants = migration("alignment.migrations.0003_admin_group_permissions")
+    admin = Group.objects.get(name="Admin")
+    for app_label, model in grants.MANAGED + grants.READ_ONLY:
+        managed = (app_label, model) in grants.MANAGED
+        actions = ("add", "change", "delete", "view") if managed else ("view",)
+        admin.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label=app_label,
+                codename__in=[f"{action}_{model}" for action in actions],
+            )
+        )
+
+
+@pytest.fixture(autouse=True)
+def _data_from_migrations(request):
+    """A transactional test (browser, integration, ops) empties the tables when it ends, the
+    data migrations' rows included; every database test gets them back first if they are gone.
+
+    Not `serialized_rollback` alone: in the browser tests Playwright's event loop gives the test
+    another database connection object than the one the serialized data was kept on, and
+    Django then skips the restore without a word.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    if marker is None and "db" not in names and "transactional_db" not in names:
+        return
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "transactional_db" in names or "live_server" in names
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.contrib.auth.models import Group
+
+    from reviews.models import RubricQuestion
+
+    if not Group.objects.filter(name="Executive").exists() or not RubricQuestion.objects.exists():
+        make_data_from_migrations()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_from_migrations_left_behind(django_db_setup, django_db_blocker):
+    """After the last test (and before the test database is let go): a database kept for the
+    next run (--reuse-db on PostgreSQL) gets back the data migrations' rows that the last
+    transactional test's flush deleted."""
+    yield
+    with django_db_blocker.unblock():
+        make_data_from_migrations()
 
 
 @pytest.fixture(autouse=True)

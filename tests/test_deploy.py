@@ -24,6 +24,8 @@ _DROPPED = {
     "SECURE_PROXY_SSL_HEADER_NAME",
     "CLIENT_IP_HEADER",
     "TRUSTED_PROXY_COUNT",
+    # Set by the browser tests' conftest for Playwright's event loop; never in production.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 
 

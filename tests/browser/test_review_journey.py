@@ -8,10 +8,10 @@ from playwright.sync_api import expect
 from alignment.models import Lever
 from reviews import services
 from reviews.models import Action, AlignmentCheck, ReviewCycle
-from tests.browser.conftest import log_in, log_out
+from tests.browser.conftest import LIVE_DB, assert_no_problems, autosaved, log_in, log_out
 from tests.factories import CommitmentFactory, make_published_position
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, LIVE_DB]
 
 
 def test_head_submits_check_and_executive_records_an_action(
@@ -45,10 +45,12 @@ def test_head_submits_check_and_executive_records_an_action(
         "Communication": "4",
     }
     for lever, value in scores.items():
-        page.get_by_label(lever, exact=True).select_option(value)
+        with autosaved(page):
+            page.get_by_label(lever, exact=True).select_option(value)
     expect(page.get_by_text("Draft saved at")).to_be_visible()
-    page.get_by_label("Evidence").fill("Fill rate 97% over the quarter.")
-    page.get_by_label("Blockers").click()  # leaving the field autosaves it
+    with autosaved(page):
+        page.get_by_label("Evidence").fill("Fill rate 97% over the quarter.")
+        page.get_by_label("Blockers").click()  # leaving the field autosaves it
     page.get_by_role("button", name="Submit check").click()
     expect(page.get_by_text("Check submitted. Thank you.")).to_be_visible()
     check.refresh_from_db()
@@ -77,4 +79,4 @@ def test_head_submits_check_and_executive_records_an_action(
     ).to_be_visible()
     assert Action.objects.get().owner == logistics
     page.screenshot(path="test-results/cycle-page.png", full_page=True)
-    assert page.problems == []
+    assert_no_problems(page)

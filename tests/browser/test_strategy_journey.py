@@ -6,10 +6,10 @@ import pytest
 from playwright.sync_api import expect
 
 from alignment.models import Commitment, StrategicPosition
-from tests.browser.conftest import log_in, log_out
+from tests.browser.conftest import LIVE_DB, assert_no_problems, log_in, log_out
 from tests.factories import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, LIVE_DB]
 
 
 def test_executive_publishes_head_commits_member_reads(
@@ -85,4 +85,4 @@ def test_executive_publishes_head_commits_member_reads(
     expect(page.get_by_role("link", name="Edit position")).to_have_count(0)
 
     page.screenshot(path="test-results/strategy-page.png", full_page=True)
-    assert page.problems == []
+    assert_no_problems(page)
