@@ -7,6 +7,7 @@ Nothing here reads the database or the clock.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -135,7 +136,8 @@ def funding_shares(
         weight_share = 100 * weight / total_weight
         funding_share = 100 * funding / total_funding if total_funding else 0.0
         people_share = 100 * people / total_people if total_people else 0.0
-        flagged = funding_share < min_ratio * weight_share
+        # With no funding committed at all there is no allocation to judge.
+        flagged = bool(total_funding) and funding_share < min_ratio * weight_share
         reason = (
             f"“{title}” carries {weight_share:.0f}% of the priority weight but gets "
             f"{funding_share:.0f}% of the committed funding and {people_share:.0f}% of the "
@@ -205,7 +207,8 @@ def promise_needs(promise: str) -> tuple[list[str], list[str]]:
     text = promise.lower()
     topics, levers = [], []
     for topic, words, needed in PROMISE_RULES:
-        if any(w in text for w in words):
+        # Whole words (and their plurals): "update" does not talk about a date.
+        if any(re.search(rf"\b{re.escape(w)}s?\b", text) for w in words):
             topics.append(topic)
             levers.extend(lever for lever in needed if lever not in levers)
     return topics, levers

@@ -59,6 +59,9 @@ def make_data_from_migrations() -> None:
         )
 
 
+_FLUSHED: list[str] = []
+
+
 @pytest.fixture(autouse=True)
 def _data_from_migrations(request):
     """A transactional test (browser, integration, ops) empties the tables when it ends, the
@@ -76,6 +79,8 @@ def _data_from_migrations(request):
         "transactional_db" in names or "live_server" in names
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
+    if transactional:
+        _FLUSHED.append(request.node.nodeid)
     from django.contrib.auth.models import Group
 
     from reviews.models import RubricQuestion
@@ -90,8 +95,9 @@ def _data_from_migrations_left_behind(django_db_setup, django_db_blocker):
     next run (--reuse-db on PostgreSQL) gets back the data migrations' rows that the last
     transactional test's flush deleted."""
     yield
-    with django_db_blocker.unblock():
-        make_data_from_migrations()
+    if _FLUSHED:  # only a transactional test's flush removes them
+        with django_db_blocker.unblock():
+            make_data_from_migrations()
 
 
 @pytest.fixture(autouse=True)

@@ -422,3 +422,17 @@ def test_cadence_kept(opened, closed, teams, on_time, expected):
     )
 
     assert (kept.opened_on_time, kept.closed_on_time, kept.submitted_on_time) == expected
+
+
+def test_promise_topics_are_whole_words():
+    # "update" is not about a date, "recall" is not a call; "dates" still is.
+    assert sustain.promise_needs("We update the catalogue and recall faulty parts.") == ([], [])
+    assert sustain.promise_needs("Delivery dates you can plan around.")[0] == ["delivery"]
+
+
+def test_with_no_funding_committed_no_objective_is_flagged_under_funded():
+    shares, index = sustain.funding_shares(
+        [("a", "A", 60, 0.0, 1), ("b", "B", 40, 0.0, 0)], min_ratio=0.5
+    )
+    assert [s.flagged for s in shares] == [False, False]
+    assert index is None
