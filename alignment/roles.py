@@ -7,7 +7,10 @@ page asks the database once.
 
 from __future__ import annotations
 
+import logging
+
 import rules
+from django.core.exceptions import PermissionDenied
 
 from alignment.models import ADMIN, EXECUTIVE, Membership
 
@@ -85,3 +88,13 @@ def forget(user) -> None:
     for attr in ("_role_group_names", "_headed_unit_ids"):
         if hasattr(user, attr):
             delattr(user, attr)
+
+
+log = logging.getLogger(__name__)
+
+
+def require(request, perm: str, obj=None) -> None:
+    """Refuse (403) and log a request whose user lacks the permission."""
+    if not request.user.has_perm(perm, obj):
+        log.warning("refused %s to %s on %s", perm, request.user, request.path)
+        raise PermissionDenied

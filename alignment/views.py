@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -13,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from alignment import history, services
+from alignment import history, roles, services
 from alignment.forms import (
     CommitmentForm,
     ObjectiveForm,
@@ -40,16 +39,7 @@ except ImportError:  # pragma: no cover
         return view
 
 
-log = logging.getLogger(__name__)
-
-
 # --- Lookups with their permission checks -------------------------------------------------
-
-
-def _require(request: HttpRequest, perm: str, obj=None) -> None:
-    if not request.user.has_perm(perm, obj):
-        log.warning("refused %s to %s on %s", perm, request.user, request.path)
-        raise PermissionDenied
 
 
 def _get_position_for_user(request: HttpRequest, fiscal_year: int) -> StrategicPosition:
@@ -58,7 +48,7 @@ def _get_position_for_user(request: HttpRequest, fiscal_year: int) -> StrategicP
 
 
 def _get_draft_for_executive(request: HttpRequest, fiscal_year: int) -> StrategicPosition:
-    _require(request, "alignment.edit_strategy")
+    roles.require(request, "alignment.edit_strategy")
     position = _get_position_for_user(request, fiscal_year)
     if position.is_published:
         messages.error(request, "A published position is read-only.")
@@ -228,7 +218,7 @@ def _position_form_page(request, *, position: StrategicPosition | None) -> HttpR
 
 
 def position_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "alignment.edit_strategy")
+    roles.require(request, "alignment.edit_strategy")
     return _position_form_page(request, position=None)
 
 
@@ -240,7 +230,7 @@ def position_edit(request: HttpRequest, fiscal_year: int) -> HttpResponse:
 
 @require_POST
 def position_publish(request: HttpRequest, fiscal_year: int) -> HttpResponse:
-    _require(request, "alignment.edit_strategy")
+    roles.require(request, "alignment.edit_strategy")
     position = _get_position_for_user(request, fiscal_year)
     try:
         with transaction.atomic():
@@ -331,7 +321,7 @@ def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def objective_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "alignment.edit_strategy")
+    roles.require(request, "alignment.edit_strategy")
     objective = _get_objective_for_user(request, pk)
     position = objective.position
     if objective.is_retired:
@@ -464,7 +454,7 @@ def commitment_confirm(request: HttpRequest, pk: int, decision: str) -> HttpResp
         ),
         pk=pk,
     )
-    _require(request, "alignment.edit_commitments", commitment.unit)
+    roles.require(request, "alignment.edit_commitments", commitment.unit)
     position = _current_position()
     pairs = (
         dict(services.commitments_to_confirm(unit=commitment.unit, position=position))
@@ -494,7 +484,7 @@ def _commitable_objectives():
 
 def commitment_create(request: HttpRequest, code: str) -> HttpResponse:
     unit = _get_unit_for_user(request, code)
-    _require(request, "alignment.edit_commitments", unit)
+    roles.require(request, "alignment.edit_commitments", unit)
     objectives = _commitable_objectives()
     initial = {}
     if request.GET.get("objective", "").isdigit():
@@ -523,7 +513,7 @@ def commitment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     unit = commitment.unit
-    _require(request, "alignment.edit_commitments", unit)
+    roles.require(request, "alignment.edit_commitments", unit)
     # A commitment keeps its objective even after that objective is retired or a new year starts.
     objectives = _commitable_objectives() | Objective.objects.filter(pk=commitment.objective_id)
     if request.method == "POST":

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
@@ -51,15 +50,7 @@ from reviews.models import (
 )
 from reviews.operations import schedule_overview, upcoming_reminders
 
-log = logging.getLogger(__name__)
-
 THEME_SHARE_FOR_QUESTIONS = 20  # a theme with at least this weight picks rubric questions
-
-
-def _require(request: HttpRequest, perm: str, obj=None) -> None:
-    if not request.user.has_perm(perm, obj):
-        log.warning("refused %s to %s on %s", perm, request.user, request.path)
-        raise PermissionDenied
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -72,7 +63,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 
 
 def _get_cycle_for_user(request: HttpRequest, pk: int) -> ReviewCycle:
-    _require(request, "reviews.view_cycles")
+    roles.require(request, "reviews.view_cycles")
     return get_object_or_404(ReviewCycle.objects.select_related("position"), pk=pk)
 
 
@@ -166,13 +157,13 @@ def _change(current: dict, previous_cycle: ReviewCycle | None) -> float | None:
 
 
 def cycle_list(request: HttpRequest) -> HttpResponse:
-    _require(request, "reviews.view_cycles")
+    roles.require(request, "reviews.view_cycles")
     cycles = ReviewCycle.objects.select_related("position").order_by("-fiscal_year", "-quarter")
     return render(request, "reviews/cycle_list.html", {"cycles": cycles})
 
 
 def cycle_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "reviews.run_reviews")
+    roles.require(request, "reviews.run_reviews")
     position = StrategicPosition.objects.filter(is_current=True).first()
     if position is None:
         messages.error(request, "Publish a strategic position before planning a review.")
@@ -274,7 +265,7 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "reviews.run_reviews")
+    roles.require(request, "reviews.run_reviews")
     cycle = _get_cycle_for_user(request, pk)
     if cycle.state == ReviewCycle.State.PLANNED:
         dispatch.cycle_open_and_notify(cycle=cycle, now=timezone.now())
@@ -289,7 +280,7 @@ def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def cycle_start_review(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "reviews.run_reviews")
+    roles.require(request, "reviews.run_reviews")
     cycle = _get_cycle_for_user(request, pk)
     if services.cycle_start_review(cycle=cycle):
         messages.success(request, f"{cycle.label} is in review.")
@@ -298,7 +289,7 @@ def cycle_start_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "reviews.run_reviews")
+    roles.require(request, "reviews.run_reviews")
     cycle = _get_cycle_for_user(request, pk)
     with transaction.atomic():
         closed = services.cycle_close(cycle=cycle, by=request.user)
@@ -313,7 +304,7 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def executive_score(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "reviews.run_reviews")
+    roles.require(request, "reviews.run_reviews")
     cycle = _get_cycle_for_user(request, pk)
     form = ExecutiveScoreForm(request.POST, cycle=cycle)
     if form.is_valid():
@@ -346,7 +337,7 @@ def _form_errors(form) -> str:
 
 
 def action_create(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "reviews.run_reviews")
+    roles.require(request, "reviews.run_reviews")
     cycle = _get_cycle_for_user(request, pk)
     if request.method == "POST":
         form = ActionForm(request.POST, cycle=cycle)
@@ -368,7 +359,7 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def action_complete(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "reviews.run_reviews")
+    roles.require(request, "reviews.run_reviews")
     action = get_object_or_404(Action.objects.select_related("cycle"), pk=pk)
     action.complete()
     messages.success(request, f"“{action}” is done.")
@@ -447,7 +438,7 @@ def check_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def check_save(request: HttpRequest, pk: int) -> HttpResponse:
     """Save as draft or submit; htmx autosaves post here too and get a status line back."""
     check = _get_check_for_user(request, pk)
-    _require(request, "reviews.edit_check", check)
+    roles.require(request, "reviews.edit_check", check)
     is_htmx = request.headers.get("HX-Request") == "true"
     items = list(check.items.select_related("objective"))
     forms = [CheckItemForm(request.POST, item=i) for i in items]
@@ -511,7 +502,7 @@ def _save_failed(request, check, message: str, is_htmx: bool, conflict: bool = F
 @require_POST
 def check_add_objective(request: HttpRequest, pk: int) -> HttpResponse:
     check = _get_check_for_user(request, pk)
-    _require(request, "reviews.edit_check", check)
+    roles.require(request, "reviews.edit_check", check)
     objective = get_object_or_404(Objective.objects.active(), pk=request.POST.get("objective") or 0)
     try:
         with transaction.atomic():
@@ -526,7 +517,7 @@ def check_add_objective(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def check_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     check = _get_check_for_user(request, pk)
-    _require(request, "reviews.run_reviews")
+    roles.require(request, "reviews.run_reviews")
     form = ReopenForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the check is reopened.")
@@ -544,7 +535,7 @@ def check_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def rubric_edit(request: HttpRequest) -> HttpResponse:
-    _require(request, "reviews.run_reviews")
+    roles.require(request, "reviews.run_reviews")
     formset = RubricFormSet(request.POST or None, queryset=RubricQuestion.objects.all())
     if request.method == "POST":
         if formset.is_valid():
@@ -560,12 +551,12 @@ def rubric_edit(request: HttpRequest) -> HttpResponse:
 
 
 def trend_company(request: HttpRequest) -> HttpResponse:
-    _require(request, "reviews.view_cycles")
+    roles.require(request, "reviews.view_cycles")
     return render(request, "reviews/trends.html", trends.overview())
 
 
 def trend_objective(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "reviews.view_cycles")
+    roles.require(request, "reviews.view_cycles")
     objective = get_object_or_404(Objective, pk=pk)
     return render(
         request,
@@ -576,7 +567,7 @@ def trend_objective(request: HttpRequest, pk: int) -> HttpResponse:
 
 def trend_team(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_object_or_404(Unit, code=code)
-    _require(request, "reviews.view_team_trend", unit)
+    roles.require(request, "reviews.view_team_trend", unit)
     return render(
         request,
         "reviews/trend_detail.html",
@@ -588,7 +579,7 @@ def trend_team(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def cadence_edit(request: HttpRequest) -> HttpResponse:
-    _require(request, "reviews.edit_cadence")
+    roles.require(request, "reviews.edit_cadence")
     config = CadenceSettings.load()
     form = CadenceSettingsForm(request.POST or None, instance=config)
     if request.method == "POST":
@@ -607,7 +598,7 @@ def cadence_edit(request: HttpRequest) -> HttpResponse:
 
 
 def operations(request: HttpRequest) -> HttpResponse:
-    _require(request, "reviews.view_operations")
+    roles.require(request, "reviews.view_operations")
     now = timezone.now()
     config = CadenceSettings.load()
     filters = DeliveryFilterForm(request.GET or None)
@@ -641,7 +632,7 @@ def operations(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "reviews.view_operations")
+    roles.require(request, "reviews.view_operations")
     delivery = get_object_or_404(Delivery, pk=pk)
     if notify.retry_failed(delivery=delivery, now=timezone.now()):
         messages.success(request, f"Delivery to {delivery.recipient} queued again.")
@@ -677,13 +668,13 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 def report_print(request: HttpRequest, pk: int) -> HttpResponse:
     """The report as an HTML page to read or print; the PDF is rendered from the same template."""
     cycle = _get_cycle_for_user(request, pk)
-    _require(request, "reviews.export_reports")
+    roles.require(request, "reviews.export_reports")
     return HttpResponse(exports.report_html(cycle))
 
 
 def report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     cycle = _get_cycle_for_user(request, pk)
-    _require(request, "reviews.export_reports")
+    roles.require(request, "reviews.export_reports")
     reports.download_record(cycle=cycle, user=request.user, fmt="csv")
     response = StreamingHttpResponse(
         exports.csv_stream(cycle), content_type="text/csv; charset=utf-8"
@@ -695,7 +686,7 @@ def report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 @require_POST
 def report_request(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     cycle = _get_cycle_for_user(request, pk)
-    _require(request, "reviews.export_reports")
+    roles.require(request, "reviews.export_reports")
     if fmt not in ReportFile.Format.values:
         raise Http404
     report = reports.report_request(cycle=cycle, fmt=fmt, by=request.user)
@@ -710,7 +701,7 @@ def report_request(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 def report_status(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _get_cycle_for_user(request, pk)
-    _require(request, "reviews.export_reports")
+    roles.require(request, "reviews.export_reports")
     return _reports_fragment(request, cycle)
 
 
@@ -729,7 +720,7 @@ def _report_files(cycle: ReviewCycle) -> dict:
 def report_download(request: HttpRequest, pk: int) -> FileResponse:
     report = get_object_or_404(ReportFile.objects.select_related("cycle"), pk=pk)
     _get_cycle_for_user(request, report.cycle_id)
-    _require(request, "reviews.export_reports")
+    roles.require(request, "reviews.export_reports")
     if report.state != ReportFile.State.DONE or not report.file:
         raise Http404
     reports.download_record(cycle=report.cycle, user=request.user, fmt=report.format)
@@ -744,12 +735,12 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
 
 
 def signals(request: HttpRequest) -> HttpResponse:
-    _require(request, "reviews.view_signals")
+    roles.require(request, "reviews.view_signals")
     return render(request, "reviews/signals.html", {"board": board.board(now=timezone.now())})
 
 
 def signal_settings_edit(request: HttpRequest) -> HttpResponse:
-    _require(request, "reviews.edit_signal_settings")
+    roles.require(request, "reviews.edit_signal_settings")
     form = SignalSettingsForm(request.POST or None, instance=SignalSettings.load())
     if request.method == "POST":
         if form.is_valid():
