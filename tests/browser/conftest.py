@@ -106,6 +106,10 @@ def log_out(page) -> None:
 def autosaved(page):
     """Wait for the htmx autosave that the block's change triggers to come back: it returns the
     check's new version, and a later save with the old one would be refused as stale."""
+    # htmx binds the autosave when the page has loaded; a change made before then (the heading
+    # can be visible while the script at the end of the body is still loading) sends nothing.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined")
     version = page.locator("#check-version")
     before = version.input_value()
     yield
