@@ -1,5 +1,5 @@
 # make run   the product on http://127.0.0.1:$(PORT)/ with web, worker and beat (Ctrl-C stops all)
-# make test  the whole test suite
+# make test  the whole test suite (installs Debian's Chromium for the browser tests, as root)
 # make lint  ruff check and ruff format --check
 # make ci    lint, missing migrations, tests
 
@@ -10,16 +10,37 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint ci bench
+.PHONY: run test lint ci bench chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
-# The stamp re-runs the install whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# Each stamp re-runs its install whenever pyproject.toml changes. `make run` needs only the
+# product (honcho included); the tests and lint add the dev extra, the load test the load extra.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
 	touch $@
+
+$(VENV)/.installed-load: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev,load]'
+	touch $@
+
+# The browser tests drive Debian's Chromium: installed here as root, else the one command to run.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+		else \
+			echo "make test: the browser tests need Debian's Chromium. Run:" >&2; \
+			echo "    sudo apt-get install -y chromium" >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 # Development only: DEBUG needs no SECRET_KEY. The venv's bin comes first so that Procfile.dev's
 # plain `python` and `celery` are the project's. The filesystem broker (used when REDIS_URL is
@@ -27,7 +48,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 # PORT, and PORT+100 and PORT+200 to the worker and beat, which do not listen on them.
 run: export DJANGO_DEBUG := true
 run: export PATH := $(CURDIR)/$(BIN):$(PATH)
-run: $(VENV)/.installed
+run: $(VENV)/.installed-run
 	mkdir -p var/broker/queue var/broker/processed var/broker/control
 	python manage.py migrate --no-input
 	python manage.py seed_demo
@@ -37,14 +58,14 @@ run: $(VENV)/.installed
 	@echo
 	exec honcho start --procfile Procfile.dev --port $(PORT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-ci: $(VENV)/.installed
+ci: $(VENV)/.installed-dev
 	$(MAKE) lint
 	DJANGO_DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	$(MAKE) test
@@ -52,7 +73,7 @@ ci: $(VENV)/.installed
 # Page latency at 500 teams beside a trivial view and the export and signal costs, each in a
 # throwaway SQLite database; then 200 users for 60 s against gunicorn on PostgreSQL
 # (127.0.0.1:5432, database alignment_load, created and dropped).
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-load
 	DJANGO_DEBUG=true $(BIN)/python -m bench
 	DJANGO_DEBUG=true $(BIN)/python -m bench.exports
 	DJANGO_DEBUG=true $(BIN)/python -m bench.signals

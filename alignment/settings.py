@@ -4,7 +4,6 @@ The defaults are embedded so that `make run` works on a bare machine: SQLite and
 filesystem broker under var/. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,24 +12,35 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+
+class Env(environ.Env):
+    """Every variable is read through django-environ, with booleans kept strict.
+
+    A boolean is `true` or `false` (empty means the default): anything else stops the site
+    instead of quietly meaning false, as django-environ's own `bool` would for a typo.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # A value starting with `$` is read from the variable it names; `\$` is a literal `$`.
+        self.escape_proxy = True
+
+    def bool(self, var: str, default: bool = False) -> bool:
+        raw = self.str(var, default="")
+        if raw == "":
+            return default
+        if raw not in ("true", "false"):
+            raise ImproperlyConfigured(f"{var} must be 'true' or 'false', not {raw!r}")
+        return raw == "true"
+
+
+env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-env = environ.Env()
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
-
-def env_bool(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw not in ("true", "false"):
-        raise ImproperlyConfigured(f"{name} must be 'true' or 'false', not {raw!r}")
-    return raw == "true"
-
-
-DEBUG = env_bool("DJANGO_DEBUG")
-
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -43,8 +53,8 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-COMPANY_NAME = os.environ.get("COMPANY_NAME", "Alignment Reviews")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+COMPANY_NAME = env.str("COMPANY_NAME", default="Alignment Reviews")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -137,7 +147,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation --------------------------------------------------
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -145,7 +155,7 @@ USE_TZ = True
 FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", default=1)
 if not 1 <= FISCAL_YEAR_START_MONTH <= 12:
     raise ImproperlyConfigured("FISCAL_YEAR_START_MONTH must be between 1 and 12")
-DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "EUR")
+DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
 
 # --- Static files ----------------------------------------------------------
 STATIC_URL = "static/"
@@ -167,21 +177,21 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Email -----------------------------------------------------------------
-if "EMAIL_URL" in os.environ:
+if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = os.environ.get(
-        "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
     )
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "alignment@localhost")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alignment@localhost")
 EMAIL_TIMEOUT = 30
 
 # --- Security --------------------------------------------------------------
 # Production (DEBUG off) is HTTPS-only; behind a TLS-terminating proxy set
 # SECURE_PROXY_SSL_HEADER_NAME=HTTP_X_FORWARDED_PROTO.
-if os.environ.get("SECURE_PROXY_SSL_HEADER_NAME"):
-    SECURE_PROXY_SSL_HEADER = (os.environ["SECURE_PROXY_SSL_HEADER_NAME"], "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+if env.str("SECURE_PROXY_SSL_HEADER_NAME", default=""):
+    SECURE_PROXY_SSL_HEADER = (env.str("SECURE_PROXY_SSL_HEADER_NAME"), "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 # Browsers only accept __Host- cookies that are Secure, for Path=/ and without a Domain, so no
@@ -198,8 +208,8 @@ SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_MAX_SECONDS = env.int("SESSION_MAX_SECONDS", default=12 * 3600)
 SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -241,7 +251,7 @@ AXES_SENSITIVE_PARAMETERS: list[str] = []
 # HTTP_X_FORWARDED_FOR) and TRUSTED_PROXY_COUNT says how many of them append to it: the client
 # is that many entries from the right, so anything a client writes into the header is ignored.
 # Left unset behind a proxy, every user shares the proxy's address and its lockouts.
-CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if CLIENT_IP_HEADER else 0)
 if CLIENT_IP_HEADER:
     if TRUSTED_PROXY_COUNT < 1:
@@ -260,7 +270,7 @@ AXES_IPWARE_PROXY_ORDER = "left-most"
 IPWARE_STRICT = False
 
 # --- Celery ----------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env.str("REDIS_URL", default="")
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -307,7 +317,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 if REDIS_URL:
-    # Longer than any task runs; no task is scheduled ahead with an ETA (see README).
+    # Redis hands a task that a worker took but did not acknowledge to another worker after
+    # this long. Keep it longer than any task runs (CELERY_TASK_TIME_LIMIT) and than the longest
+    # delivery retry: send_delivery retries with a countdown, which the worker holds unacknowledged
+    # until it is due, at most 12 × DELIVERY_RETRY_BASE_SECONDS (720 s by default). A copy handed
+    # out twice does no harm: delivery_send skips a delivery that is locked or no longer pending.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     }
@@ -322,7 +336,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # Every login, failed login, lockout and session timeout, whatever LOG_LEVEL says.

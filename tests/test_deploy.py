@@ -74,3 +74,28 @@ def test_a_proxy_count_without_a_client_ip_header_refuses_to_start(tmp_path):
 
     assert result.returncode != 0
     assert "TRUSTED_PROXY_COUNT needs CLIENT_IP_HEADER" in result.stderr
+
+
+def test_a_boolean_that_is_not_true_or_false_refuses_to_start(tmp_path):
+    result = _manage("check", env={"DJANGO_DEBUG": "yes"}, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be 'true' or 'false', not 'yes'" in result.stderr
+
+
+def test_a_secret_key_may_start_with_an_escaped_dollar(tmp_path):
+    # django-environ reads "$NAME" from the variable NAME; "\$" stands for the character itself.
+    key = secrets.token_urlsafe(50)
+    env = {"SECRET_KEY": "\\$" + key, "ALLOWED_HOSTS": "example.com"}
+
+    result = _manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        env=env,
+        tmp_path=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "$" + key

@@ -57,7 +57,7 @@ from reviews.models import (
     quarter_end,
 )
 
-DEMO_PASSWORD = "demo-pass-2026"  # printed on every start: demo data only
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105  printed on every start: demo data only
 
 BUSINESS, FUNCTIONAL = Unit.Level.BUSINESS, Unit.Level.FUNCTIONAL
 HEAD_ROLE, MEMBER_ROLE = Membership.Role.HEAD, Membership.Role.MEMBER
