@@ -214,6 +214,9 @@ class Head(FastHttpUser):
         )
         if status == 0 or status >= 500:
             self.record["unknown"].append(values)  # the save may have been committed
+            # Then the version this head holds may be stale, and a save with it is refused:
+            # like a person whose save got no answer, reload the check before saving again.
+            self.fields = None
             return
         if status != 200:
             return  # refused before saving (CSRF, permission, conflict page)

@@ -27,19 +27,23 @@ SNAPSHOT_VERSION = 2  # 2: with the teams' commitments as they stood
 
 
 class StaleCheck(Exception):
-    """Someone saved the check since this page was loaded."""
+    """Someone saved the check since this page was loaded, maybe the same person elsewhere."""
 
-    def __init__(self, check: AlignmentCheck):
+    def __init__(self, check: AlignmentCheck, *, by=None):
         self.check = check
-        who = (
-            check.updated_by.get_full_name() or check.updated_by.username
-            if check.updated_by
-            else "someone"
-        )
         when = timezone.localtime(check.updated_at).strftime("%H:%M") if check.updated_at else ""
+        if by is not None and check.updated_by_id == by.pk:
+            saved = f"You saved this check at {when} in another tab or window"
+        else:
+            who = (
+                check.updated_by.get_full_name() or check.updated_by.username
+                if check.updated_by
+                else "someone"
+            )
+            saved = f"{who} saved this check at {when} while you were editing"
         super().__init__(
-            f"{who} saved this check at {when} while you were editing. Your changes were not "
-            "saved; they are still on this page. Copy what you need, then reload to see theirs."
+            f"{saved}. Your changes were not saved; they are still on this page. Copy what you "
+            "need, then load the latest version."
         )
 
 
@@ -125,10 +129,17 @@ def check_save(
 ) -> AlignmentCheck:
     """Save a head's check as a whole, or nothing.
 
-    Refused with StaleCheck when the check changed since `version` was read; refused with
-    ValidationError when submitting with scores missing or when the check is read-only.
+    Refused with StaleCheck when the check was saved since `version` was read, by anyone;
+    refused with ValidationError when submitting with scores missing or when the check is
+    read-only.
     """
     now = now or timezone.now()
+    # Claim the version the page was loaded at with a conditional UPDATE: of two saves based on
+    # the same version only one matches, whoever sends them (two heads, or one person in two
+    # tabs); on PostgreSQL the second waits for the first to commit, then matches nothing.
+    claimed = AlignmentCheck.objects.filter(pk=check.pk, version=version).update(
+        version=version + 1
+    )
     # Lock the check row only: PostgreSQL refuses FOR UPDATE on the nullable side of the
     # outer join that updated_by needs.
     locked = (
@@ -136,10 +147,8 @@ def check_save(
         .select_related("cycle", "updated_by")
         .get(pk=check.pk)
     )
-    # Another head saved since this page was read. The same person saving again (an autosave
-    # still in flight when they press Submit) is not a conflict.
-    if locked.version != version and locked.updated_by_id != by.pk:
-        raise StaleCheck(locked)
+    if not claimed:
+        raise StaleCheck(locked, by=by)
     if locked.is_submitted:
         raise ValidationError("This check is submitted and read-only.")
     if not locked.cycle.accepts_checks:
@@ -174,8 +183,7 @@ def check_save(
         locked.submitted_by = by
     elif locked.state == AlignmentCheck.State.NOT_STARTED:
         locked.state = AlignmentCheck.State.DRAFT
-    locked.version += 1
-    locked.updated_at = now
+    locked.updated_at = now  # the version was bumped when it was claimed
     locked.updated_by = by
     locked.save()
     return locked

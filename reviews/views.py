@@ -487,7 +487,11 @@ def check_save(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _save_failed(request, check, message: str, is_htmx: bool, conflict: bool = False):
     if is_htmx:
-        return render(request, "reviews/_save_status.html", {"check": check, "error": message})
+        return render(
+            request,
+            "reviews/_save_status.html",
+            {"check": check, "error": message, "conflict": conflict},
+        )
     messages.error(request, message)
     # Re-render with what was posted, so nothing typed is lost.
     return _check_page(

@@ -124,10 +124,126 @@ def test_saving_again_from_the_conflict_page_is_refused_again(
     assert logistics_check.items.first().score_people == 4
 
 
-def test_the_same_head_saving_again_with_an_old_version_is_not_a_conflict(logistics_check, head):
+def test_the_same_head_saving_again_with_an_old_version_is_refused(logistics_check, head):
     save(logistics_check, score=3, version=0, by=head)
-    save(logistics_check, score=4, version=0, by=head)  # an autosave in flight, from version 0
+
+    with pytest.raises(services.StaleCheck, match="You saved this check at .* in another tab"):
+        save(logistics_check, score=4, version=0, by=head)
 
     logistics_check.refresh_from_db()
-    assert logistics_check.version == 2
-    assert logistics_check.items.first().score_people == 4
+    assert logistics_check.version == 1
+    assert logistics_check.items.first().score_people == 3
+
+
+def test_a_refused_submit_leaves_the_version_as_it_was(logistics_check, head, second_head):
+    save(logistics_check, score=3, version=0, by=head)
+
+    with pytest.raises(services.StaleCheck):
+        services.check_save(
+            check=logistics_check, version=0, items={}, statuses={}, by=head, submit=True
+        )
+
+    logistics_check.refresh_from_db()
+    assert (logistics_check.version, logistics_check.state) == (1, "draft")
+
+
+# --- Stale tabs -------------------------------------------------------------------------------
+
+
+def evidence_in(html: str, name: str) -> str:
+    """The text of the textarea called `name` (Django writes a newline after the tag)."""
+    found = re.search(rf'<textarea name="{re.escape(name)}"[^>]*>(.*?)</textarea>', html, re.S)
+    return found[1].removeprefix("\n")
+
+
+def version_in(html: str) -> str:
+    return re.search(r'name="version" id="check-version" value="(\d+)"', html)[1]
+
+
+def item_form(check, item, *, score: str, evidence: str, version: str) -> dict:
+    """The check form of `check` with `item` at `score` and `evidence`, as of `version`."""
+    data = form_data(check, score=score, version=version)
+    return data | {f"item-{item.pk}-evidence": evidence}
+
+
+def test_a_stale_tab_of_the_last_writer_cannot_overwrite_another_heads_work(
+    client, logistics_check, head, second_head
+):
+    item = logistics_check.items.first()
+    evidence = f"item-{item.pk}-evidence"
+    save(logistics_check, score=3, version=0, by=head)
+    client.force_login(head)
+    tab_1 = version_in(client.get(logistics_check.get_absolute_url()).content.decode())
+    client.force_login(second_head)
+    client.post(
+        save_url(logistics_check),
+        item_form(logistics_check, item, score="2", evidence="Evidence from B", version=tab_1),
+    )
+    client.force_login(head)
+    tab_2 = client.get(logistics_check.get_absolute_url()).content.decode()
+    assert evidence_in(tab_2, evidence) == "Evidence from B"
+    unchanged = item_form(
+        logistics_check, item, score="2", evidence="Evidence from B", version=version_in(tab_2)
+    )
+    assert client.post(save_url(logistics_check), unchanged).status_code == 302
+
+    response = client.post(
+        save_url(logistics_check),
+        item_form(logistics_check, item, score="5", evidence="Old text of A", version=tab_1),
+    )
+
+    assert (tab_1, version_in(tab_2)) == ("1", "2")
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "You saved this check at" in html
+    assert evidence_in(html, evidence) == "Old text of A"
+    assert selected(html, f"item-{item.pk}-score_people") == "5"
+    assert f'href="{logistics_check.get_absolute_url()}">Load the latest version</a>' in html
+    item.refresh_from_db()
+    assert (item.evidence, item.score_people) == ("Evidence from B", 2)
+    logistics_check.refresh_from_db()
+    assert logistics_check.version == 3
+
+
+def test_one_head_in_two_tabs_cannot_overwrite_the_other_tab(client, logistics_check, head):
+    item = logistics_check.items.first()
+    client.force_login(head)
+    tab_1 = version_in(client.get(logistics_check.get_absolute_url()).content.decode())
+    tab_2 = version_in(client.get(logistics_check.get_absolute_url()).content.decode())
+    client.post(
+        save_url(logistics_check),
+        item_form(logistics_check, item, score="4", evidence="From tab 2", version=tab_2),
+        HTTP_HX_REQUEST="true",
+    )
+
+    response = client.post(
+        save_url(logistics_check),
+        item_form(logistics_check, item, score="1", evidence="From tab 1", version=tab_1),
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert 'role="alert"' in html
+    assert "You saved this check at" in html
+    assert "Load the latest version" in html
+    assert "hx-swap-oob" not in html  # the tab keeps its old version: saving again is refused
+    item.refresh_from_db()
+    assert (item.evidence, item.score_people) == ("From tab 2", 4)
+
+
+def test_each_autosave_carries_the_version_the_next_one_sends(client, logistics_check, head):
+    item = logistics_check.items.first()
+    client.force_login(head)
+    version = version_in(client.get(logistics_check.get_absolute_url()).content.decode())
+
+    for evidence in ("First", "Second", "Third"):
+        response = client.post(
+            save_url(logistics_check),
+            item_form(logistics_check, item, score="4", evidence=evidence, version=version),
+            HTTP_HX_REQUEST="true",
+        )
+        assert "Draft saved at" in response.content.decode()
+        version = re.search(r'value="(\d+)"[^>]*hx-swap-oob', response.content.decode())[1]
+
+    item.refresh_from_db()
+    assert (item.evidence, version) == ("Third", "3")
