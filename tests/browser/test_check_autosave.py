@@ -66,6 +66,7 @@ def test_a_stale_tab_is_refused_and_keeps_what_was_typed(live_server, watched_pa
         tab_2.get_by_label("Evidence").fill("Typed in tab 2")
         tab_2.get_by_label("Blockers").click()
 
+    tab_1.wait_for_load_state("load")  # htmx and the form's script are bound
     tab_1.get_by_label("Evidence").fill("Typed in tab 1")
     tab_1.get_by_label("Blockers").click()
 
