@@ -18,7 +18,7 @@ from django.utils import formats, timezone
 SKIPPED_FIELDS = {"id", "created_at", "updated_at"}
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 # The field that names a row in the log, by preference.
-SUBJECT_FIELDS = ("title", "name", "statement", "text", "user", "theme", "fiscal_year")
+SUBJECT_FIELDS = ("title", "name", "statement", "text", "user", "theme", "fiscal_year", "objective")
 
 
 @dataclass
@@ -53,7 +53,9 @@ def _subject_field(model) -> models.Field | None:
     return next((names[n] for n in SUBJECT_FIELDS if n in names), None)
 
 
-def _display(value, model_field: models.Field, related: dict) -> str:
+def _display(value, model_field: models.Field, related: dict, texts: dict | None = None) -> str:
+    if texts and value in texts:
+        return texts[value]
     if value is None or value == "":
         return "—"
     if isinstance(model_field, models.ForeignKey):
@@ -74,8 +76,18 @@ def _display(value, model_field: models.Field, related: dict) -> str:
     return str(value)
 
 
-def entries(*querysets, limit: int = 50) -> list[Entry]:
-    """Merge the history of several historical querysets, newest first, with field diffs."""
+def entries(
+    *querysets,
+    limit: int = 50,
+    fields: dict[str, str] | None = None,
+    values: dict[str, dict] | None = None,
+) -> list[Entry]:
+    """Merge the history of several historical querysets, newest first, with field diffs.
+
+    `fields` keeps only these fields (by name), shown under these labels; a change to no other
+    field is then no entry. `values` shows a field's raw values as texts: {name: {value: text}}.
+    """
+    values = values or {}
     records = chain.from_iterable(
         qs.select_related("history_user").order_by("history_date", "history_id") for qs in querysets
     )
@@ -88,6 +100,8 @@ def entries(*querysets, limit: int = 50) -> list[Entry]:
         diffs = []
         if record.history_type != "-":
             for f in _fields(model):
+                if fields is not None and f.name not in fields:
+                    continue
                 after = getattr(record, f.attname)
                 had_before = before is not None
                 old = getattr(before, f.attname) if had_before else None
@@ -134,9 +148,9 @@ def entries(*querysets, limit: int = 50) -> list[Entry]:
                 subject=subject,
                 changes=[
                     Change(
-                        str(f.verbose_name),
-                        _display(old, f, related) if had_before else "—",
-                        _display(new, f, related),
+                        fields[f.name] if fields is not None else str(f.verbose_name),
+                        _display(old, f, related, values.get(f.name)) if had_before else "—",
+                        _display(new, f, related, values.get(f.name)),
                     )
                     for f, old, new, had_before in pending.fields
                 ],

@@ -363,6 +363,24 @@ def build(
     CheckReopening.objects.create(
         alignment_check=check, reason="Scores need evidence.", by=executive
     )
+    # Two saves by its head through the service, so the check's page has a score history.
+    for n, day in enumerate((6, 7), start=1):
+        services.check_save(
+            check=check,
+            version=check.version,
+            items={
+                item.pk: services.ItemInput(
+                    scores=item.lever_scores() | {"people": n + 2},
+                    evidence=f"Evidence, save {n}.",
+                    blockers="",
+                )
+                for item in check.items.all()
+            },
+            statuses={},
+            by=head,
+            now=_at(cycles[-1].opens_on + timedelta(days=day)),
+        )
+        check.refresh_from_db()
     return Dataset(
         executive=executive,
         head=head,

@@ -159,10 +159,14 @@ def check_save(
         item = rows.get(pk)
         if item is None:
             continue
+        before = (item.lever_scores(), item.evidence, item.blockers)
         for lever in LEVERS:
             setattr(item, f"score_{lever}", data.scores.get(lever))
         item.evidence, item.blockers = data.evidence, data.blockers
-        changed.append(item)
+        # An autosave rewrites every row; only the rows that changed are written, so the
+        # check's history records changes, not saves.
+        if (item.lever_scores(), item.evidence, item.blockers) != before:
+            changed.append(item)
     for item in changed:
         item.save()
     if statuses:
@@ -450,6 +454,45 @@ def live_objective_score(cycle: ReviewCycle, objective) -> float | None:
         alignment_check__state=AlignmentCheck.State.SUBMITTED,
     ).values_list(*SCORE_FIELDS)
     return scoring.mean(f for f in (scoring.fit(row) for row in rows) if f is not None)
+
+
+def check_last_quarter(
+    *, check: AlignmentCheck, items: list[CheckItem]
+) -> tuple[ReviewCycle | None, dict[int, dict[str, int | None]]]:
+    """The last closed quarterly review before the check's, and the team's lever scores there
+    by objective of `items` (scores given to the objective an annual refresh continued count
+    for its successor). Only a submitted check counts, as in the review's results.
+
+    Two small queries: the review's snapshot and the other teams' checks are never read.
+    """
+    cycle = check.cycle
+    if cycle.kind != ReviewCycle.Kind.QUARTERLY:
+        return None, {}
+    previous = (
+        ReviewCycle.objects.quarterly()
+        .closed()
+        .filter(
+            Q(fiscal_year__lt=cycle.fiscal_year)
+            | Q(fiscal_year=cycle.fiscal_year, quarter__lt=cycle.quarter)
+        )
+        .order_by("-fiscal_year", "-quarter")
+        .only("kind", "fiscal_year", "quarter")
+        .first()
+    )
+    if previous is None:
+        return None, {}
+    current_of = {i.objective.previous_id: i.objective_id for i in items if i.objective.previous_id}
+    current_of |= {i.objective_id: i.objective_id for i in items}  # the same objective wins
+    rows = CheckItem.objects.filter(
+        alignment_check__cycle=previous,
+        alignment_check__unit_id=check.unit_id,
+        alignment_check__state=AlignmentCheck.State.SUBMITTED,
+        objective_id__in=current_of,
+    ).values_list("objective_id", *SCORE_FIELDS)
+    scores: dict[int, dict[str, int | None]] = {}
+    for objective_id, *values in sorted(rows, key=lambda r: current_of[r[0]] == r[0]):
+        scores[current_of[objective_id]] = dict(zip(LEVERS, values, strict=True))
+    return previous, scores
 
 
 def previous_cycle(cycle: ReviewCycle) -> ReviewCycle | None:

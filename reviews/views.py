@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from alignment import roles
+from alignment import history, roles
 from alignment.models import (
     CadenceSettings,
     Commitment,
@@ -37,10 +37,13 @@ from reviews.forms import (
     SignalSettingsForm,
 )
 from reviews.models import (
+    LEVERS,
+    NOT_APPLICABLE,
     SCORE_LEVELS,
     Acknowledgement,
     Action,
     AlignmentCheck,
+    CheckItem,
     Delivery,
     ReportFile,
     ReviewCycle,
@@ -51,6 +54,14 @@ from reviews.models import (
 from reviews.operations import schedule_overview, upcoming_reminders
 
 THEME_SHARE_FOR_QUESTIONS = 20  # a theme with at least this weight picks rubric questions
+# A check's history: the heads' scores and text, not the rows' bookkeeping.
+CHECK_HISTORY_FIELDS = {f"score_{lever}": label for lever, label in Lever.choices} | {
+    "evidence": "Evidence",
+    "blockers": "Blockers",
+}
+CHECK_HISTORY_VALUES = dict.fromkeys(
+    [f"score_{lever}" for lever in LEVERS], {NOT_APPLICABLE: "not applicable"}
+)
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -68,7 +79,10 @@ def _get_cycle_for_user(request: HttpRequest, pk: int) -> ReviewCycle:
 
 
 def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
-    checks = AlignmentCheck.objects.select_related("cycle", "cycle__position", "unit", "updated_by")
+    # A closed cycle's snapshot is big and the check pages never show it.
+    checks = AlignmentCheck.objects.select_related(
+        "cycle", "cycle__position", "unit", "updated_by"
+    ).defer("cycle__snapshot")
     check = get_object_or_404(checks, pk=pk)
     if not request.user.has_perm("reviews.view_check", check):
         raise Http404
@@ -378,12 +392,31 @@ def _check_page(request, check: AlignmentCheck, *, data=None, conflict: str = ""
         .exclude(status=Commitment.Status.DROPPED)
         .order_by("lever", "pk")
     )
+    themes = [
+        t.theme for t in check.cycle.position.themes.all() if t.weight >= THEME_SHARE_FOR_QUESTIONS
+    ]
+    questions = {}
+    for q in RubricQuestion.objects.for_themes(themes):
+        questions.setdefault(q.lever, []).append(q)
+    last_cycle, last_scores = services.check_last_quarter(check=check, items=items)
     rows = []
     for item in items:
+        form = CheckItemForm(data, item=item)
+        last = last_scores.get(item.objective_id)
         rows.append(
             {
                 "item": item,
-                "form": CheckItemForm(data, item=item),
+                "form": form,
+                # Each lever's control, with its rubric questions and last quarter's score.
+                "levers": [
+                    {
+                        "field": form[f"score_{lever}"],
+                        "questions": questions.get(lever, []),
+                        "has_last": last is not None,
+                        "last": last.get(lever) if last is not None else None,
+                    }
+                    for lever in LEVERS
+                ],
                 "commitments": [
                     CommitmentStatusForm(data, commitment=c)
                     for c in commitments
@@ -391,12 +424,6 @@ def _check_page(request, check: AlignmentCheck, *, data=None, conflict: str = ""
                 ],
             }
         )
-    themes = [
-        t.theme for t in check.cycle.position.themes.all() if t.weight >= THEME_SHARE_FOR_QUESTIONS
-    ]
-    questions = {}
-    for q in RubricQuestion.objects.for_themes(themes):
-        questions.setdefault(q.get_lever_display(), []).append(q)
     can_edit = request.user.has_perm("reviews.edit_check", check)
     other_objectives = (
         Objective.objects.filter(position=check.cycle.position)
@@ -412,13 +439,18 @@ def _check_page(request, check: AlignmentCheck, *, data=None, conflict: str = ""
             "rows": rows,
             "levers": Lever.choices,
             "levels": SCORE_LEVELS,
-            "questions": questions,
+            "last_cycle": last_cycle,
             "can_edit": can_edit and not check.is_submitted and check.cycle.accepts_checks,
             "can_reopen": request.user.has_perm("reviews.run_reviews")
             and check.is_submitted
             and not check.cycle.is_closed,
             "reopen_form": ReopenForm(),
             "reopenings": check.reopenings.select_related("by"),
+            "history": history.entries(
+                CheckItem.history.filter(alignment_check_id=check.pk),
+                fields=CHECK_HISTORY_FIELDS,
+                values=CHECK_HISTORY_VALUES,
+            ),
             "other_objectives": other_objectives if can_edit else [],
             "conflict": conflict,
             # After a refused save, the page keeps the version its input was based on, so that

@@ -1,0 +1,205 @@
+"""What the check page shows beside each lever: its rubric questions and last quarter's score;
+and the check's score history."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from reviews import services
+from reviews.models import LEVERS, RubricQuestion
+from tests.factories import (
+    CommitmentFactory,
+    make_executive,
+    make_open_cycle,
+    make_published_position,
+)
+from tests.reviews.conftest import WORKED_EXAMPLE, levers, score_check
+
+pytestmark = pytest.mark.django_db
+
+
+def control(html: str, item, lever: str) -> str:
+    """The block of the page around one lever's select: label, select, hints."""
+    name = f"item-{item.pk}-score_{lever}"
+    found = re.search(
+        rf'<div class="col-md-6 col-xl-4">\s*<label[^>]*for="id_{name}".*?(?=<div class="col-md-6 '
+        r'col-xl-4">|</div>\s*</div>\s*<div class="row g-2 mt-1">)',
+        html,
+        re.S,
+    )
+    assert found, f"no control for {name}"
+    return found[0]
+
+
+@pytest.fixture
+def second_quarter(worked_example, executive):
+    """Q1 FY2026 closed as in the worked example; Q2 FY2026 open."""
+    services.cycle_close(cycle=worked_example, by=executive)
+    return make_open_cycle(worked_example.position, quarter=2)
+
+
+def item_of(check, objective):
+    return check.items.get(objective=objective)
+
+
+# --- Rubric questions -------------------------------------------------------------------------
+
+
+def test_each_lever_shows_its_rubric_questions_beside_its_control(
+    client, head, logistics_check, objectives
+):
+    RubricQuestion.objects.create(lever="people", theme="", text="Is the team staffed for it?")
+    RubricQuestion.objects.create(lever="funding", theme="", text="Is there a budget line?")
+    client.force_login(head)
+
+    html = client.get(logistics_check.get_absolute_url()).content.decode()
+
+    for objective in objectives:
+        item = item_of(logistics_check, objective)
+        people, funding = control(html, item, "people"), control(html, item, "funding")
+        assert "Is the team staffed for it?" in people
+        assert "Is the team staffed for it?" not in funding
+        assert "Is there a budget line?" in funding
+        assert f'aria-describedby="id_item-{item.pk}-score_people-questions"' in people
+
+
+# --- Last quarter's score ---------------------------------------------------------------------
+
+
+def test_each_lever_shows_last_quarters_score_beside_this_quarters(
+    client, head, logistics, second_quarter, objectives
+):
+    a, b = objectives
+    check = second_quarter.checks.get(unit=logistics)
+    score_check(check, by=head, scores={a: 2}, submit=False)
+    client.force_login(head)
+
+    html = client.get(check.get_absolute_url()).content.decode()
+
+    for objective, key in ((a, "A"), (b, "B")):
+        item = item_of(check, objective)
+        for lever, score in levers(WORKED_EXAMPLE["logistics", key]).items():
+            shown = "N/A" if score == 0 else str(score)
+            assert f"Q1 FY2026: <strong>{shown}</strong>" in control(html, item, lever)
+    assert "selected>2 · Barely supports it</option>" in control(html, item_of(check, a), "people")
+
+
+def test_a_check_not_submitted_last_quarter_shows_no_last_score(
+    client, head, logistics, logistics_check, executive
+):
+    services.cycle_close(cycle=logistics_check.cycle, by=executive)
+    check = make_open_cycle(logistics_check.cycle.position, quarter=2).checks.get(unit=logistics)
+    client.force_login(head)
+
+    html = client.get(check.get_absolute_url()).content.decode()
+
+    assert "Q1 FY2026:" not in html
+
+
+def test_the_first_quarter_after_a_refresh_shows_the_continued_objectives_last_score(
+    client, head, logistics, second_quarter, objectives
+):
+    a, _ = objectives
+    services.cycle_close(cycle=second_quarter, by=make_executive(username="ezra-exec"))
+    next_year = make_published_position(fiscal_year=2027, objectives=1)
+    continued = next_year.objectives.get()
+    continued.previous = a
+    continued.save()
+    CommitmentFactory(unit=logistics, objective=continued)
+    check = make_open_cycle(next_year, quarter=1).checks.get(unit=logistics)
+    client.force_login(head)
+
+    html = client.get(check.get_absolute_url()).content.decode()
+
+    # Q2 FY2026 was closed without a submitted check from Logistics: nothing to show.
+    assert "FY2026:" not in html
+    # With Logistics' Q2 check submitted, its score on A shows against A's successor.
+    q2_check = second_quarter.checks.get(unit=logistics)
+    q2_check.state = "submitted"
+    q2_check.save()
+    q2_check.items.filter(objective=a).update(**{f"score_{lever}": 3 for lever in LEVERS})
+
+    html = client.get(check.get_absolute_url()).content.decode()
+
+    item = item_of(check, continued)
+    assert "Q2 FY2026: <strong>3</strong>" in control(html, item, "people")
+
+
+def test_the_check_page_never_reads_a_reviews_snapshot(client, head, logistics, second_quarter):
+    check = second_quarter.checks.get(unit=logistics)
+    client.force_login(head)
+    client.get(check.get_absolute_url())
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(check.get_absolute_url())
+
+    assert "Q1 FY2026: <strong>" in response.content.decode()
+    assert not [q["sql"] for q in queries if "snapshot" in q["sql"]]
+
+
+# --- Score history ----------------------------------------------------------------------------
+
+
+def form_data(check, **values) -> dict:
+    """The check form as posted, every lever at 4, with `values` for the named fields."""
+    data = {"version": str(check.version)}
+    for item in check.items.all():
+        data |= {f"item-{item.pk}-score_{lever}": "4" for lever in LEVERS}
+        data |= {f"item-{item.pk}-evidence": "", f"item-{item.pk}-blockers": ""}
+    return data | values
+
+
+def history_section(html: str) -> str:
+    return re.search(r'<section[^>]*aria-labelledby="history-heading".*?</section>', html, re.S)[0]
+
+
+def test_the_check_page_shows_who_changed_which_score_when_with_before_and_after(
+    client, head, logistics_check, objectives
+):
+    a, _ = objectives
+    item = item_of(logistics_check, a)
+    client.force_login(head)
+    save = reverse("reviews:check-save", args=[logistics_check.pk])
+    client.post(save, form_data(logistics_check))
+    logistics_check.refresh_from_db()
+    client.post(
+        save,
+        form_data(
+            logistics_check,
+            **{f"item-{item.pk}-score_funding": "0", f"item-{item.pk}-evidence": "Fill rate 97%"},
+        ),
+    )
+
+    history = history_section(client.get(logistics_check.get_absolute_url()).content.decode())
+
+    entries = re.findall(r"<li class=\"mb-2\">.*?</li>", history, re.S)
+    assert len(entries) == 3  # the first save of A and of B, then the change to A
+    latest = entries[0]
+    name = head.get_full_name() or head.username
+    assert f"<strong>{name}</strong> changed check item <em>{a.title}</em>" in latest
+    assert re.search(r"<th scope=\"row\">Funding</th><td>4</td><td>not applicable</td>", latest)
+    assert re.search(r"<th scope=\"row\">Evidence</th><td>—</td><td>Fill rate 97%</td>", latest)
+    assert "People and skills" not in latest  # unchanged
+    assert "<time" in latest
+    first = entries[-1]
+    assert re.search(r"<th scope=\"row\">People and skills</th><td>—</td><td>4</td>", first)
+    assert "Alignment check" not in history
+
+
+def test_an_autosave_that_changes_nothing_adds_nothing_to_the_history(
+    client, head, logistics_check
+):
+    client.force_login(head)
+    save = reverse("reviews:check-save", args=[logistics_check.pk])
+    client.post(save, form_data(logistics_check), HTTP_HX_REQUEST="true")
+    records = [item.history.count() for item in logistics_check.items.all()]
+    logistics_check.refresh_from_db()
+
+    client.post(save, form_data(logistics_check), HTTP_HX_REQUEST="true")
+
+    logistics_check.refresh_from_db()
+    assert logistics_check.version == 2
+    assert [item.history.count() for item in logistics_check.items.all()] == records
