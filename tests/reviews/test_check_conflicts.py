@@ -1,8 +1,10 @@
 """Autosaves, and two heads of a team editing the same check: the later save is refused."""
 
 import re
+import threading
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from reviews import services
@@ -145,6 +147,37 @@ def test_a_refused_submit_leaves_the_version_as_it_was(logistics_check, head, se
 
     logistics_check.refresh_from_db()
     assert (logistics_check.version, logistics_check.state) == (1, "draft")
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_of_two_tabs_saving_the_same_version_at_once_exactly_one_wins(logistics_check, head):
+    start = threading.Barrier(2)
+    outcomes = {}
+
+    def tab(score: int) -> None:
+        try:
+            start.wait(timeout=10)
+            save(logistics_check, score=score, version=0, by=head)
+            outcomes[score] = "saved"
+        except services.StaleCheck:
+            outcomes[score] = "refused"
+        finally:
+            connection.close()  # each thread has its own connection
+
+    tabs = [threading.Thread(target=tab, args=(score,)) for score in (2, 5)]
+    for thread in tabs:
+        thread.start()
+    for thread in tabs:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes.values()) == ["refused", "saved"]
+    winner = next(score for score, outcome in outcomes.items() if outcome == "saved")
+    logistics_check.refresh_from_db()
+    assert logistics_check.version == 1
+    assert {s for scores in scores_of(logistics_check).values() for s in scores.values()} == {
+        winner
+    }
 
 
 # --- Stale tabs -------------------------------------------------------------------------------
