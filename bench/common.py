@@ -104,11 +104,14 @@ def drop_database(url: str, name: str) -> None:
 
 
 @contextlib.contextmanager
-def throwaway_database(*, env_name: str = "BENCH_DATABASE", default: str = "alignment_bench"):
+def throwaway_database(
+    *, suffix: str = "", env_name: str = "BENCH_DATABASE", default: str = "alignment_bench"
+):
     """Set the environment for Django to use a database of its own, and remove it afterwards.
 
-    Yields a description of the database. Call before django.setup(): settings read
-    DATABASE_URL and VAR_DIR once.
+    The database is named by the variable `env_name` (or `default`), plus `suffix`, so that
+    each benchmark has its own. Yields a description of the database. Call before
+    django.setup(): settings read DATABASE_URL and VAR_DIR once.
     """
     var_dir = tempfile.mkdtemp(prefix="alignment-bench-")
     os.environ["VAR_DIR"] = var_dir  # SQLite file, broker folders, media: all in the temp folder
@@ -119,7 +122,7 @@ def throwaway_database(*, env_name: str = "BENCH_DATABASE", default: str = "alig
     url = os.environ.pop("DATABASE_URL", "")
     server_url = name = ""
     if is_postgres(url):
-        name = os.environ.get(env_name, default)
+        name = os.environ.get(env_name, default) + suffix
         check_throwaway_name(name, url)
         server_url = url
         recreate_database(server_url, name)
