@@ -19,7 +19,8 @@ view at both sizes (10 for the check page and the autosave); at most 1.5 times a
 larger size as at the smaller; at most 15 SQL queries, the same number at both sizes. Exits
 with status 1 when any budget is missed.
 
---quick (or BENCH_QUICK=1) runs 2 rounds after 1 warm-up instead of 5 after 1.
+--quick (or BENCH_QUICK=1) runs 2 rounds after 1 warm-up instead of 5 after 1. --profile PAGE
+(e.g. --profile "cycle open") prints a cProfile of one request of that page at the largest size.
 """
 
 from __future__ import annotations
@@ -204,12 +205,15 @@ class Visitor:
         return len(captured)
 
 
-def _measure(dataset, *, runs: int, warmup: int) -> dict[str, dict]:
+def _measure(dataset, *, runs: int, warmup: int, profile: list[str]) -> dict[str, dict]:
     """Median CPU seconds and queries of every page, on the data in the database."""
     people = _people(dataset)
     pages = _pages(dataset)
     check_url = dataset.check.get_absolute_url()
     visitors = {who: Visitor(user, check_url) for who, user in people.items()}
+    unknown = set(profile) - {p.name for p in pages}
+    if unknown:
+        raise SystemExit(f"No page named {', '.join(sorted(unknown))} to profile.")
     times: dict[str, list[float]] = {p.name: [] for p in pages}
     for page in pages:  # the first request may fill per-process caches: not counted
         visitors[page.who].timed(page)
@@ -221,10 +225,30 @@ def _measure(dataset, *, runs: int, warmup: int) -> dict[str, dict]:
                 seconds = visitors[page.who].timed(page)
                 if round_ >= warmup:
                     times[page.name].append(seconds)
+    for page in pages:
+        if page.name in profile:
+            _profile(visitors[page.who], page)
     return {
         p.name: {"seconds": statistics.median(times[p.name]), "queries": counts[p.name]}
         for p in pages
     }
+
+
+def _profile(visitor: Visitor, page: Page, lines: int = 20) -> None:
+    """cProfile of one request: the functions with the most time of their own, and overall."""
+    import cProfile
+    import pstats
+
+    prepared = visitor.prepare(page)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    response = visitor.request(page, prepared)
+    profiler.disable()
+    visitor.verify(page, response)
+    print(f"\n--- cProfile of {page.name} ({page.url}, as {page.who}) ---")
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(lines)
+    stats.sort_stats("cumulative").print_stats(lines)
 
 
 def _table(pages: list[Page], sizes: list[int], results: dict[int, dict], budgets: Budgets):
@@ -279,6 +303,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, help="timed rounds (default 5, 2 with --quick)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
     parser.add_argument("--quick", action="store_true", default=bool(os.environ.get("BENCH_QUICK")))
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="PAGE",
+        help="print a cProfile of this page at the largest size (repeatable), e.g. 'cycle open'",
+    )
     args = parser.parse_args(argv)
     args.runs = args.runs or (2 if args.quick else 5)
     started = time.perf_counter()
@@ -318,7 +349,8 @@ def _run(args, described: str) -> Budgets:
             )
             connections.close_all()  # a fresh connection for the measured requests
             measured = time.perf_counter()
-            results[teams] = _measure(dataset, runs=args.runs, warmup=args.warmup)
+            profile = args.profile if teams == args.sizes[-1] else []
+            results[teams] = _measure(dataset, runs=args.runs, warmup=args.warmup, profile=profile)
             pages = _pages(dataset)
             print(f"  measured in {time.perf_counter() - measured:.0f} s")
         data.clear()
