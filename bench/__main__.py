@@ -1,186 +1,369 @@
-"""Page latency at 500 teams, as a ratio to a trivial view in the same process: `make bench`.
+"""Every page's CPU time at 50 and 500 teams, as a multiple of a trivial view: `make bench`.
 
-Runs in a throwaway SQLite database in a temporary folder (never var/db.sqlite3, never
-DATABASE_URL). To run against PostgreSQL, set BENCH_DATABASE_URL to a dedicated database
-whose name ends in `_bench`: its rows are deleted before the data is built.
+    python -m bench [--quick] [--runs 5] [--warmup 1] [--sizes 50,500]
 
-Absolute times depend on the machine; compare the ratios, and the CPU check printed first
-with the shared notes/performance.md (0.56 s on the reference 2-core machine).
+Builds each size (12 objectives, 8 closed quarters and one open review, bench.data) in a
+throwaway database: on PostgreSQL when DATABASE_URL points at a PostgreSQL server (a database
+of its own on that server, BENCH_DATABASE or `alignment_bench`, created and dropped; never
+DATABASE_URL's own), otherwise SQLite in a temporary folder. Then, with DEBUG off, it requests
+every page in process (Django test client, full middleware) as the role that uses it: each
+role's home, the strategy, matrix, team and objective pages, the open and the closed cycle,
+the heatmap, the cycle list, signals, trends, the report's print view, operations, a head's
+check page and an htmx autosave of that check. A trivial view (bench/urls.py) is timed in the
+same rounds.
+
+Each figure is the median of --runs timed rounds after --warmup rounds, in CPU time of this
+process (time.process_time: the database server's own work is not in it), as a multiple of
+the trivial view's median at the same size. Budgets (issue #12): at most 20 times the trivial
+view at both sizes (10 for the check page and the autosave); at most 1.5 times as long at the
+larger size as at the smaller; at most 15 SQL queries, the same number at both sizes. Exits
+with status 1 when any budget is missed.
+
+--quick (or BENCH_QUICK=1) runs 2 rounds after 1 warm-up instead of 5 after 1. --profile PAGE
+(e.g. --profile "cycle open") prints a cProfile of one request of that page at the largest size.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
+import random
 import statistics
 import sys
-import tempfile
 import time
-from urllib.parse import urlparse
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from bench.common import Budgets, print_header, throwaway_database
+from bench.common import cpu_check as cpu_check  # noqa: PLC0414  (imported by other benches)
 
-def cpu_check() -> float:
-    started = time.perf_counter()
-    sum(i * i for i in range(10_000_000))
-    return time.perf_counter() - started
+MAX_RATIO = 20.0
+MAX_RATIO_CHECK = 10.0  # the check page and the autosave: what heads use all the time
+MAX_GROWTH = 1.5
+MAX_QUERIES = 15
+TRIVIAL = "trivial view"
+TRIVIAL_PER_ROUND = 5  # the denominator of every ratio: timed more often than the pages
 
 
 def _configure(var_dir: str) -> str:
-    """Point the settings at a throwaway database before Django reads them."""
-    os.environ["VAR_DIR"] = var_dir  # SQLite file, broker folders: all in the temp folder
+    """Point the settings at a throwaway SQLite database in `var_dir` before Django reads them.
+
+    Kept for benchmarks that manage their own folder; bench.common.throwaway_database is the
+    way to use PostgreSQL as well.
+    """
+    os.environ["VAR_DIR"] = var_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alignment.settings")
     os.environ.setdefault("DJANGO_DEBUG", "true")
     if os.environ.pop("DATABASE_URL", None):
         print("DATABASE_URL is ignored: the benchmark never touches the real database.")
-    bench_url = os.environ.get("BENCH_DATABASE_URL", "")
-    if bench_url:
-        name = urlparse(bench_url).path.lstrip("/")
-        if not name.endswith("_bench"):
-            sys.exit(f"BENCH_DATABASE_URL must name a database ending in _bench, not {name!r}.")
-        os.environ["DATABASE_URL"] = bench_url
-    return bench_url
+    return ""
 
 
-def _pages(dataset) -> list[tuple[str, str]]:
-    cycle = dataset.open_cycle
+@dataclass
+class Page:
+    name: str
+    who: str  # executive, head, member or admin
+    url: str
+    autosave: bool = False
+
+    @property
+    def budget(self) -> float:
+        return MAX_RATIO_CHECK if self.name in ("check page", "autosave") else MAX_RATIO
+
+
+def _people(dataset) -> dict:
+    """The four roles: the dataset's executive and head, plus a member and an admin."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from alignment.models import ADMIN, Membership
+
+    User = get_user_model()
+    member = User.objects.create(
+        username="bench-member", first_name="Mia", last_name="Member", email="m@example.com"
+    )
+    Membership.objects.create(unit=dataset.team, user=member, role=Membership.Role.MEMBER)
+    admin = User.objects.create(
+        username="bench-admin", first_name="Ada", last_name="Admin", is_staff=True
+    )
+    admin.groups.add(Group.objects.get(name=ADMIN))
+    return {"executive": dataset.executive, "head": dataset.head, "member": member, "admin": admin}
+
+
+def _pages(dataset) -> list[Page]:
+    from django.urls import reverse
+
+    open_cycle, closed = dataset.open_cycle, dataset.cycles[-2]
     return [
-        ("trivial view", "/bench/trivial/"),
-        ("cycle page", f"/reviews/{cycle.pk}/"),
-        ("heatmap", f"/reviews/{cycle.pk}/heatmap/"),
-        ("trends", "/reviews/trends/"),
-        ("team trend", f"/reviews/trends/teams/{dataset.team.code}/"),
-        ("check page", f"/reviews/checks/{dataset.check.pk}/"),
-        ("home", "/"),
+        Page(TRIVIAL, "executive", "/bench/trivial/"),
+        Page("home (executive)", "executive", reverse("home")),
+        Page("home (head)", "head", reverse("home")),
+        Page("home (member)", "member", reverse("home")),
+        Page("home (admin)", "admin", reverse("home")),
+        Page("strategy", "executive", dataset.position.get_absolute_url()),
+        Page("matrix", "executive", reverse("alignment:matrix")),
+        Page("team", "executive", dataset.team.get_absolute_url()),
+        Page("objective", "executive", dataset.objective.get_absolute_url()),
+        Page("cycle open", "executive", open_cycle.get_absolute_url()),
+        Page("cycle closed", "executive", closed.get_absolute_url()),
+        Page("heatmap", "executive", reverse("reviews:cycle-heatmap", args=[open_cycle.pk])),
+        Page("cycle list", "executive", reverse("reviews:cycle-list")),
+        Page("signals", "executive", reverse("reviews:signals")),
+        Page("trends", "executive", reverse("reviews:trends")),
+        Page("team trend", "executive", reverse("reviews:trend-team", args=[dataset.team.code])),
+        Page(
+            "objective trend",
+            "executive",
+            reverse("reviews:trend-objective", args=[dataset.objective.pk]),
+        ),
+        Page("report print", "executive", reverse("reviews:report-print", args=[closed.pk])),
+        Page("operations", "admin", reverse("reviews:operations")),
+        Page("check page", "head", dataset.check.get_absolute_url()),
+        Page(
+            "autosave",
+            "head",
+            reverse("reviews:check-save", args=[dataset.check.pk]),
+            autosave=True,
+        ),
     ]
 
 
-def _client(user):
-    from django.test import Client
+class Visitor:
+    """Requests pages as one role, and keeps an autosave's form and version up to date."""
 
-    # "localhost" is allowed by the development settings; "testserver" is not.
-    client = Client(SERVER_NAME="localhost")
-    client.force_login(user)
-    return client
+    def __init__(self, user, check_url: str):
+        from django.test import Client
+
+        # "localhost" is allowed by the development settings; "testserver" is not.
+        self.client = Client(SERVER_NAME="localhost")
+        self.client.force_login(user)
+        self.check_url = check_url
+        self.fields: dict[str, str] = {}
+        self.rng = random.Random(2026)
+        self.saves = 0
+
+    def prepare(self, page: Page):
+        """What the request needs, made before its clock starts: the autosave's form data."""
+        if not page.autosave:
+            return None
+        from bench.checkform import SCORE_FIELD, check_fields
+
+        if not self.fields:
+            self.fields = check_fields(self.client.get(self.check_url).content.decode())
+            if not self.fields:
+                raise SystemExit(f"{self.check_url} shows no editable check form to autosave.")
+        self.saves += 1
+        data = dict(self.fields)
+        for name in self.fields:
+            match = SCORE_FIELD.match(name)
+            if match:
+                data[name] = str(self.rng.randint(1, 5))
+                data[f"item-{match.group(1)}-evidence"] = f"Bench autosave {self.saves}"
+        return urlencode(data)
+
+    def request(self, page: Page, prepared):
+        if page.autosave:
+            return self.client.post(
+                page.url,
+                prepared,
+                content_type="application/x-www-form-urlencoded",
+                HTTP_HX_REQUEST="true",
+                HTTP_HX_TARGET="save-status",
+                HTTP_HX_TRIGGER="check-form",
+            )
+        return self.client.get(page.url)
+
+    def verify(self, page: Page, response) -> None:
+        """Stop at a page that fails: its timing would be an error page's."""
+        if response.status_code != 200:
+            raise SystemExit(f"{page.name}: {page.url} answered {response.status_code}, not 200.")
+        if page.autosave:
+            from bench.checkform import VERSION
+
+            text = response.content.decode()
+            found = VERSION.search(text)
+            if 'role="alert"' in text or not found:
+                raise SystemExit(f"autosave refused: {text[:300]}")
+            self.fields["version"] = found.group(1)
+
+    def timed(self, page: Page) -> float:
+        prepared = self.prepare(page)
+        started = time.process_time()
+        response = self.request(page, prepared)
+        seconds = time.process_time() - started
+        self.verify(page, response)
+        return seconds
+
+    def queries(self, page: Page) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        prepared = self.prepare(page)
+        with CaptureQueriesContext(connection) as captured:
+            response = self.request(page, prepared)
+        self.verify(page, response)
+        return len(captured)
 
 
-def _get(client, url: str):
-    response = client.get(url)
-    if response.status_code != 200:
-        raise SystemExit(f"GET {url} answered {response.status_code}, not 200.")
-    return response
+def _measure(dataset, *, runs: int, warmup: int, profile: list[str]) -> dict[str, dict]:
+    """Median CPU seconds and queries of every page, on the data in the database."""
+    people = _people(dataset)
+    pages = _pages(dataset)
+    check_url = dataset.check.get_absolute_url()
+    visitors = {who: Visitor(user, check_url) for who, user in people.items()}
+    unknown = set(profile) - {p.name for p in pages}
+    if unknown:
+        raise SystemExit(f"No page named {', '.join(sorted(unknown))} to profile.")
+    times: dict[str, list[float]] = {p.name: [] for p in pages}
+    for page in pages:  # the first request may fill per-process caches: not counted
+        visitors[page.who].timed(page)
+    counts = {p.name: visitors[p.who].queries(p) for p in pages}
+    for round_ in range(warmup + runs):
+        # Rounds interleave the pages, so slow drift on a shared host hits every page alike.
+        for page in pages:
+            for _ in range(TRIVIAL_PER_ROUND if page.name == TRIVIAL else 1):
+                seconds = visitors[page.who].timed(page)
+                if round_ >= warmup:
+                    times[page.name].append(seconds)
+    for page in pages:
+        if page.name in profile:
+            _profile(visitors[page.who], page)
+    return {
+        p.name: {"seconds": statistics.median(times[p.name]), "queries": counts[p.name]}
+        for p in pages
+    }
 
 
-def _query_counts(client, pages) -> dict[str, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def _profile(visitor: Visitor, page: Page, lines: int = 20) -> None:
+    """cProfile of one request: the functions with the most time of their own, and overall."""
+    import cProfile
+    import pstats
 
-    counts = {}
-    for name, url in pages:
-        _get(client, url)  # the first request may fill caches; count the second
-        with CaptureQueriesContext(connection) as queries:
-            _get(client, url)
-        counts[name] = len(queries)
-    return counts
+    prepared = visitor.prepare(page)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    response = visitor.request(page, prepared)
+    profiler.disable()
+    visitor.verify(page, response)
+    print(f"\n--- cProfile of {page.name} ({page.url}, as {page.who}) ---")
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(lines)
+    stats.sort_stats("cumulative").print_stats(lines)
 
 
-def _timings(client, pages, *, requests: int, warmup: int) -> dict[str, list[float]]:
-    for _ in range(warmup):
-        for _, url in pages:
-            _get(client, url)
-    times: dict[str, list[float]] = {name: [] for name, _ in pages}
-    # Rounds interleave the pages, so slow drift on a shared host hits every page alike.
-    for _ in range(requests):
-        for name, url in pages:
-            started = time.perf_counter()
-            _get(client, url)
-            times[name].append(time.perf_counter() - started)
-    return times
+def _table(pages: list[Page], sizes: list[int], results: dict[int, dict], budgets: Budgets):
+    small, large = sizes[0], sizes[-1]
+    trivial = {n: results[n][TRIVIAL]["seconds"] for n in sizes}
+    header = (
+        f"{'page':<18}{'as':<10}{f'ms@{small}':>9}{f'×triv@{small}':>10}{f'ms@{large}':>9}"
+        f"{f'×triv@{large}':>11}{'growth':>8}{f'q@{small}':>6}{f'q@{large}':>7}"
+        f"{'budget':>22}  verdict"
+    )
+    print(header)
+    print("-" * len(header))
+    for page in pages:
+        a, b = results[small][page.name], results[large][page.name]
+        ratio_a, ratio_b = a["seconds"] / trivial[small], b["seconds"] / trivial[large]
+        growth = b["seconds"] / a["seconds"] if a["seconds"] else float("inf")
+        misses = []
+        if page.name != TRIVIAL:
+            if ratio_a > page.budget or ratio_b > page.budget:
+                misses.append(f"×triv>{page.budget:g}")
+            if growth > MAX_GROWTH:
+                misses.append(f"growth>{MAX_GROWTH:g}")
+        if max(a["queries"], b["queries"]) > MAX_QUERIES:
+            misses.append(f"queries>{MAX_QUERIES}")
+        if a["queries"] != b["queries"]:
+            misses.append("queries grow")
+        budget = (
+            f"≤{page.budget:g}× ≤{MAX_GROWTH:g} ≤{MAX_QUERIES}q="
+            if page.name != TRIVIAL
+            else f"≤{MAX_QUERIES}q="
+        )
+        budgets.checked += 1
+        if misses:
+            budgets.missed.append(page.name)
+        print(
+            f"{page.name:<18}{page.who:<10}{a['seconds'] * 1000:>9.1f}{ratio_a:>10.1f}"
+            f"{b['seconds'] * 1000:>9.1f}{ratio_b:>11.1f}{growth:>8.2f}{a['queries']:>6}"
+            f"{b['queries']:>7}{budget:>22}  {'FAIL ' + ', '.join(misses) if misses else 'PASS'}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--teams", type=int, default=500)
-    parser.add_argument("--small", type=int, default=10, help="teams of the query-count check")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: sorted(int(n) for n in text.split(",")),
+        default=[50, 500],
+        help="team counts, comma-separated; the smallest and largest are compared",
+    )
     parser.add_argument("--objectives", type=int, default=12)
-    parser.add_argument("--quarters", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--quarters", type=int, default=9, help="closed quarters + the open one")
+    parser.add_argument("--runs", type=int, help="timed rounds (default 5, 2 with --quick)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
+    parser.add_argument("--quick", action="store_true", default=bool(os.environ.get("BENCH_QUICK")))
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="PAGE",
+        help="print a cProfile of this page at the largest size (repeatable), e.g. 'cycle open'",
+    )
     args = parser.parse_args(argv)
+    args.runs = args.runs or (2 if args.quick else 5)
     started = time.perf_counter()
-
-    print(f"CPU check: sum(i*i for i in range(10_000_000)) took {cpu_check():.2f} s")
-    print("           (0.56 s on the 2-core reference machine of notes/performance.md)")
-    var_dir = tempfile.mkdtemp(prefix="alignment-bench-")
-    try:
-        _run(args, var_dir)
-    finally:
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        shutil.rmtree(var_dir, ignore_errors=True)
+    print_header("Pages: CPU time as a multiple of a trivial view, queries (python -m bench)")
+    with throwaway_database() as described:
+        budgets = _run(args, described)
     print(f"\nTotal {time.perf_counter() - started:.0f} s.")
+    budgets.exit()
 
 
-def _run(args, var_dir: str) -> None:
-    _configure(var_dir)
+def _run(args, described: str) -> Budgets:
     import django
 
     django.setup()
-    from django.conf import settings
+    import logging
+
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connections
+
+    logging.getLogger("axes").setLevel(logging.WARNING)  # a line per force_login otherwise
     from django.test.utils import override_settings
 
     from bench import data
 
-    db = settings.DATABASES["default"]
-    print(f"Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']} (throwaway)")
+    print(f"Database: {described}")
     call_command("migrate", verbosity=0, interactive=False)
-    data.clear()  # empty already, unless BENCH_DATABASE_URL points at an earlier run's data
-
+    results = {}
     # DEBUG off as in production: no query log, no debug-only work in the timed requests.
     with override_settings(ROOT_URLCONF="bench.urls", DEBUG=False):
-        size = (args.objectives, args.quarters)
-        small = data.build(args.small, *size)
-        small_counts = _query_counts(_client(small.executive), _pages(small))
+        for teams in args.sizes:
+            data.clear()
+            built = time.perf_counter()
+            dataset = data.build(teams, args.objectives, args.quarters)
+            print(
+                f"Built {teams} teams × {args.objectives} objectives × {args.quarters} quarters "
+                f"({args.quarters - 1} closed, 1 open) in {time.perf_counter() - built:.1f} s."
+            )
+            connections.close_all()  # a fresh connection for the measured requests
+            measured = time.perf_counter()
+            profile = args.profile if teams == args.sizes[-1] else []
+            results[teams] = _measure(dataset, runs=args.runs, warmup=args.warmup, profile=profile)
+            pages = _pages(dataset)
+            print(f"  measured in {time.perf_counter() - measured:.0f} s")
         data.clear()
 
-        built = time.perf_counter()
-        dataset = data.build(args.teams, *size)
-        print(
-            f"Built {args.teams} teams × {args.objectives} objectives × {args.quarters} "
-            f"quarters in {time.perf_counter() - built:.1f} s."
-        )
-        connection.close()  # a fresh connection for the measured requests, as in a worker
-        client = _client(dataset.executive)
-        pages = _pages(dataset)
-        counts = _query_counts(client, pages)
-        times = _timings(client, pages, requests=args.requests, warmup=args.warmup)
-
-    trivial = statistics.median(times["trivial view"])
     print(
-        f"\n{args.requests} requests per page after {args.warmup} warm-up rounds, in-process "
-        "(Django test client, full middleware, executive logged in):\n"
+        f"\nMedian CPU time of {args.runs} rounds after {args.warmup} warm-up "
+        f"(trivial view: {TRIVIAL_PER_ROUND} requests a round), DEBUG off; "
+        f"growth = time at {args.sizes[-1]} / time at {args.sizes[0]}; q = SQL queries:\n"
     )
-    header = (
-        f"{'page':<14}{'median ms':>10}{'p90 ms':>9}{'× trivial':>11}"
-        f"{f'queries @{args.teams}':>14}{f'queries @{args.small}':>13}"
-    )
-    print(header)
-    print("-" * len(header))
-    for name, _ in pages:
-        values = times[name]
-        median = statistics.median(values)
-        p90 = statistics.quantiles(values, n=10, method="inclusive")[-1]
-        same = "" if counts[name] == small_counts[name] else "  ≠ grows with data"
-        print(
-            f"{name:<14}{median * 1000:>10.1f}{p90 * 1000:>9.1f}{median / trivial:>11.1f}"
-            f"{counts[name]:>14}{small_counts[name]:>13}{same}"
-        )
-    data.clear()
+    budgets = Budgets("Pages")
+    _table(pages, args.sizes, results, budgets)
+    return budgets
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

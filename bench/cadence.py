@@ -1,23 +1,45 @@
-"""Deciding and enqueueing the reminders for 10,000 teams: `python -m bench.cadence`.
+"""Reminders for 10,000 teams on a real Redis, and a worker's email rate: `python -m bench.cadence`.
 
-Builds, in a throwaway SQLite database, an organisation of N functional teams, each with a
-head and an unsubmitted check in a quarterly review due tomorrow, then runs the reminder
-dispatch twice: the first run creates a delivery and an in-app notification per head and
-enqueues one send task each (on an in-memory broker, so the enqueueing is real Celery work);
-the second finds nothing due. Prints the time and SQL query count of both, at two sizes: the
-query count grows with the 1,000-row batches, not with the teams.
+    python -m bench.cadence [--teams 10000] [--emails 1000] [--concurrency 2]
+
+Builds, in a throwaway database (bench.common: PostgreSQL when DATABASE_URL points at a server,
+SQLite otherwise), N functional teams, each with a head and an unsubmitted check in a quarterly
+review due tomorrow. The broker is a real Redis: BENCH_REDIS_URL, by default database 9 of the
+server on 127.0.0.1:6379, which is flushed before and after the run, so it must be a database
+nothing else uses (the run refuses REDIS_URL's own).
+
+Budgets (issue #12):
+- deciding and enqueueing the reminders for 10,000 teams (reviews.dispatch.send_due_reminders:
+  a delivery and an in-app notification per head, one send task each on Redis) takes under
+  10 s of wall time, with every task in the queue; a second run finds nothing due;
+- a Celery worker (`celery -A alignment worker`, prefork, --concurrency processes, DEBUG off)
+  sends at least 100 emails a second to a local SMTP sink (aiosmtpd, in this process): the
+  rate of --emails reminders from the moment they are enqueued to the last one received.
+Exits with status 1 when any is missed.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import os
+import secrets
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from datetime import timedelta
+from pathlib import Path
 
-from bench.__main__ import _configure, cpu_check
+from bench.common import Budgets, print_header, throwaway_database
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
+MAX_DISPATCH_SECONDS = 10.0
+MIN_EMAILS_PER_SECOND = 100.0
 
 
 def _build(teams: int):
@@ -97,110 +119,200 @@ def _build(teams: int):
     )
 
 
-def _clear() -> None:
-    from django.contrib.auth import get_user_model
+class Sink:
+    """An SMTP server on 127.0.0.1 that accepts every message and counts them."""
 
-    from alignment.models import Membership, Objective, StrategicPosition, Unit
-    from reviews.models import Acknowledgement, AlignmentCheck, Delivery, Notification, ReviewCycle
+    def __init__(self):
+        import logging
 
-    for model in (Notification, Delivery, Acknowledgement, AlignmentCheck, ReviewCycle, Membership):
-        model.objects.all().delete()
-    Objective.objects.all().delete()
-    StrategicPosition.objects.all().delete()
-    Unit.objects.all().delete()
-    get_user_model().objects.all().delete()
+        from aiosmtpd.controller import Controller
+
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # lines per SMTP command
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.received = 0
+        self.last_at = 0.0
+        self._lock = threading.Lock()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd hook)
+        with self._lock:
+            self.received += 1
+            self.last_at = time.perf_counter()
+        return "250 2.0.0 OK"
 
 
-def _measure(label: str) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def _redis(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=5)
+
+
+def _queued(url: str) -> int:
+    client = _redis(url)
+    try:
+        return client.llen("celery")
+    finally:
+        client.close()
+
+
+def _dispatch(budgets: Budgets, teams: int, redis_url: str) -> None:
     from django.utils import timezone
 
-    from reviews import dispatch, tasks
+    from reviews import dispatch
+    from reviews.models import Delivery, Notification
 
-    sent = []
-    original = tasks.send_delivery.delay
+    started = time.perf_counter()
+    created = dispatch.send_due_reminders(now=timezone.now())
+    seconds = time.perf_counter() - started
+    queued = _queued(redis_url)
+    print(
+        f"send_due_reminders: {created} deliveries created, {Notification.objects.count()} "
+        f"notifications, {queued} tasks in Redis, in {seconds:.2f} s"
+    )
+    budgets.check(
+        f"deciding and enqueueing the reminders of {teams:,} teams",
+        seconds,
+        MAX_DISPATCH_SECONDS,
+        unit=" s",
+    )
+    budgets.require(
+        "one delivery and one task in Redis per head",
+        created == teams == queued and Delivery.objects.count() == teams,
+        f"{created} created, {queued} queued, for {teams} heads",
+    )
+    started = time.perf_counter()
+    again = dispatch.send_due_reminders(now=timezone.now())
+    budgets.require(
+        "a second run finds nothing due",
+        again == 0 and _queued(redis_url) == queued,
+        f"{again} created in {time.perf_counter() - started:.2f} s",
+    )
 
-    def counting_delay(*args, **kwargs):
-        sent.append(args)
-        return original(*args, **kwargs)
 
-    tasks.send_delivery.delay = counting_delay
-    try:
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            created = dispatch.send_due_reminders(now=timezone.now())
-            seconds = time.perf_counter() - started
-    finally:
-        tasks.send_delivery.delay = original
-    return {
-        "label": label,
-        "created": created,
-        "enqueued": len(sent),
-        "seconds": seconds,
-        "queries": len(queries.captured_queries),
+def _worker_env(sink: Sink, redis_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_DEBUG", "EMAIL_BACKEND")}
+    return env | {
+        "DJANGO_SETTINGS_MODULE": "alignment.settings",
+        "SECRET_KEY": secrets.token_urlsafe(50),  # DEBUG off, as in production
+        "REDIS_URL": redis_url,
+        "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.cadence")
-    parser.add_argument("--teams", type=int, default=10_000)
-    parser.add_argument("--small", type=int, default=1_000)
-    args = parser.parse_args(argv)
-    print(f"CPU check: {cpu_check():.2f} s (0.56 s on the 2-core reference machine)")
-    var_dir = tempfile.mkdtemp(prefix="alignment-bench-cadence-")
-    try:
-        _configure(var_dir)
-        import os
+def _emails(budgets: Budgets, args, redis_url: str) -> None:
+    from reviews import tasks
+    from reviews.models import Delivery
 
-        # A real Celery producer, without files or servers: the in-memory transport.
-        os.environ.pop("REDIS_URL", None)
-        import django
-
-        django.setup()
-        from django.conf import settings
-        from django.core.management import call_command
-
-        from alignment.celery import app
-
-        app.conf.broker_url = "memory://"
-        app.conf.broker_transport_options = {}
-        settings.DEBUG = False
-        call_command("migrate", verbosity=0, interactive=False)
-        rows = []
-        for teams in (args.small, args.teams):
-            _clear()
-            started = time.perf_counter()
-            _build(teams)
-            print(f"Built {teams} teams in {time.perf_counter() - started:.1f} s.")
-            rows.append({"teams": teams} | _measure("due: decide and enqueue"))
-            rows.append({"teams": teams} | _measure("again: nothing due"))
-        print(f"\n{'teams':>6}  {'run':<24} {'created':>8} {'enqueued':>9} {'s':>7} {'queries':>8}")
-        for r in rows:
-            print(
-                f"{r['teams']:>6}  {r['label']:<24} {r['created']:>8} {r['enqueued']:>9} "
-                f"{r['seconds']:>7.2f} {r['queries']:>8}"
-            )
-        small, large = rows[0], rows[2]
-        per_thousand = (large["queries"] - small["queries"]) / ((args.teams - args.small) / 1000)
-        print(
-            f"\nQueries: {small['queries']} at {args.small} teams, {large['queries']} at "
-            f"{args.teams}: {per_thousand:.0f} more per 1,000 teams, the bulk inserts of "
-            "deliveries and notifications (SQLite splits each into statements of at most 999 "
-            f"parameters). Nothing due: {rows[1]['queries']} and {rows[3]['queries']} queries."
+    _redis(redis_url).flushdb()  # the 10,000 tasks above: only --emails of them are sent
+    sink = Sink()
+    sink.controller.start()
+    name = f"bench-{uuid.uuid4().hex[:8]}@localhost"
+    log_path = Path(tempfile.mkstemp(prefix="bench-worker-", suffix=".log")[1])
+    command = [
+        *(sys.executable, "-m", "celery", "-A", "alignment", "worker", "-P", "prefork"),
+        *("-c", str(args.concurrency), "-n", name, "-l", "info"),
+        *("--without-heartbeat", "--without-mingle", "--without-gossip"),
+    ]
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=_worker_env(sink, redis_url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped with its pool below
         )
-        ok = rows[1]["created"] == rows[3]["created"] == 0 and large["enqueued"] == args.teams
-        # Batches, not teams: far fewer queries than teams, and none more when nothing is due.
-        ok = ok and per_thousand <= 40 and rows[1]["queries"] == rows[3]["queries"]
-        print("PASS" if ok else "FAIL")
-        if not ok:
-            sys.exit(1)
+    try:
+        deadline = time.monotonic() + 60
+        while f"{name} ready." not in log_path.read_text(errors="replace"):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"The worker did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        print(
+            f"\nWorker: celery -A alignment worker -P prefork -c {args.concurrency}, DEBUG off, "
+            f"SMTP sink on 127.0.0.1:{sink.port}"
+        )
+        ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True)[: args.emails])
+        started = time.perf_counter()
+        for pk in ids:
+            tasks.send_delivery.delay(pk)
+        enqueued = time.perf_counter() - started
+        timeout = time.monotonic() + 30 + len(ids) / 10
+        while sink.received < len(ids) and time.monotonic() < timeout:
+            time.sleep(0.05)
+        seconds = (sink.last_at or time.perf_counter()) - started
+        rate = sink.received / seconds if seconds > 0 else 0.0
+        sent = Delivery.objects.filter(pk__in=ids, state=Delivery.State.SENT).count()
+        print(
+            f"{len(ids)} send tasks enqueued in {enqueued:.2f} s; {sink.received} emails at the "
+            f"sink {seconds:.1f} s after the first was enqueued; {sent} deliveries marked sent"
+        )
+        budgets.check("emails a second from one worker", rate, MIN_EMAILS_PER_SECOND, at_least=True)
+        budgets.require(
+            "every email sent once and marked sent",
+            sink.received == sent == len(ids),
+            f"{sink.received} received, {sent} sent, of {len(ids)}",
+        )
     finally:
-        if "django.db" in sys.modules:
-            from django.db import connections
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)  # warm shutdown of the worker and its pool
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+        sink.controller.stop()
+        log_path.unlink(missing_ok=True)
 
-            connections.close_all()
-        shutil.rmtree(var_dir, ignore_errors=True)
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.cadence", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--teams", type=int, default=10_000)
+    parser.add_argument("--emails", type=int, default=1_000, help="emails the worker sends")
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    print_header("Cadence: reminders for 10,000 teams on Redis, a worker's email rate")
+    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
+    if redis_url == os.environ.get("REDIS_URL"):
+        sys.exit(
+            f"BENCH_REDIS_URL is REDIS_URL ({redis_url}): the benchmark flushes it; use another."
+        )
+    os.environ["REDIS_URL"] = redis_url  # the settings' broker: this process enqueues on it
+    try:
+        _redis(redis_url).flushdb()
+    except Exception as exc:  # noqa: BLE001  (any connection error: say which Redis)
+        sys.exit(f"No Redis at {redis_url}: {exc}")
+    budgets = Budgets("Cadence")
+    try:
+        with throwaway_database(suffix="_cadence") as described:
+            import django
+
+            django.setup()
+            from django.conf import settings
+            from django.core.management import call_command
+
+            settings.DEBUG = False  # no query log in the measured dispatch, as in production
+
+            print(f"Database: {described}; broker: Redis {redis_url} (flushed)")
+            call_command("migrate", verbosity=0, interactive=False)
+            built = time.perf_counter()
+            _build(args.teams)
+            print(f"Built {args.teams:,} teams in {time.perf_counter() - built:.1f} s.")
+            _dispatch(budgets, args.teams, redis_url)
+            if args.emails:
+                _emails(budgets, args, redis_url)
+    finally:
+        _redis(redis_url).flushdb()
+    print(f"\nTotal {time.perf_counter() - started:.0f} s.")
+    budgets.exit()
 
 
 if __name__ == "__main__":

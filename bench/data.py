@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -43,12 +44,17 @@ from reviews import services
 from reviews.models import (
     LEVERS,
     NOT_APPLICABLE,
+    Acknowledgement,
     Action,
     AlignmentCheck,
     CheckItem,
     CheckReopening,
+    Delivery,
     ExecutiveScore,
     FrozenScore,
+    Notification,
+    ReportDownload,
+    ReportFile,
     ReviewCycle,
     quarter_end,
 )
@@ -474,6 +480,11 @@ def clear() -> None:
     """Delete what `build()` creates (and any other rows of those models), history included."""
     User = get_user_model()
     models = [
+        Notification,
+        Delivery,
+        ReportDownload,
+        ReportFile,
+        Acknowledgement,
         FrozenScore,
         ExecutiveScore,
         Action,
@@ -500,5 +511,9 @@ def clear() -> None:
         if history is not None:
             history.all()._raw_delete(history.db)
     users = User.objects.filter(username__startswith=USERNAME_PREFIX)
+    # The pages a benchmark requests may record who changed a settings row: that history goes.
+    for model in apps.get_models():
+        if model.__name__.startswith("Historical") and hasattr(model, "history_user"):
+            model._default_manager.filter(history_user__in=users)._raw_delete(users.db)
     User.groups.through.objects.filter(user__in=users).delete()
     users._raw_delete(users.db)

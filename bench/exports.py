@@ -1,11 +1,23 @@
-"""Report exports at 50 and 500 teams: `python -m bench.exports` (`make bench`, after the pages).
+"""The review exports at 50 and 500 teams, and the board pack PDF: `python -m bench.exports`.
 
-Builds each size (12 objectives, 6 levers, 2 quarters) in a throwaway SQLite database, as
-`python -m bench` does, then exports the open cycle's CSV (csv_stream, consumed) and XLSX
-(xlsx_write to a temporary file). Each export runs in a fresh Python process, so that the peak
-memory it reports (VmHWM) is its own and not the data build's. Checks two budgets: peak memory
-at the larger size within 1.5× that at the smaller one, and the same number of SQL queries at
-both sizes. Exits with status 1 when either is missed.
+Builds each size (12 objectives, 8 closed quarters and one open review, bench.data) in a
+throwaway database (bench.common: PostgreSQL when DATABASE_URL points at a server, SQLite
+otherwise) and exports the last closed review. Each export runs in a fresh Python process, so
+that its memory is its own: growth is the process's peak resident memory during the export
+(VmHWM, reset just before it) minus its resident memory at the start.
+
+Budgets (issue #12):
+- XLSX (reviews.exports.xlsx_write) at 500 teams takes at most 1.3 times the CPU time of raw
+  xlsxwriter writing the same values into the same cells, in the same process (the cells are
+  recorded from the product's own workbook, then written again without formats or tables;
+  median of 3 runs each);
+- the memory growth of the XLSX and CSV exports at 500 teams is at most 1.5 times that at 50,
+  and their SQL queries are the same number at both sizes (a growth under 1 MiB counts as
+  1 MiB: below that, the reading is noise);
+- the board pack PDF at 500 teams (reviews.reports.report_build, as the worker runs it) is
+  built within the worker's task time limit (CELERY_TASK_TIME_LIMIT) with a memory growth
+  under 400 MiB.
+Exits with status 1 when any is missed.
 """
 
 from __future__ import annotations
@@ -13,203 +25,155 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
-from bench.__main__ import _configure, cpu_check
+from bench.common import MIB, Budgets, memory_peak, memory_start, print_header, throwaway_database
 
-FORMATS = ["csv", "xlsx"]
 ROOT = Path(__file__).resolve().parent.parent
-MIB = 1024 * 1024
+MAX_XLSX_RATIO = 1.3
+MAX_GROWTH_RATIO = 1.5
+MAX_PDF_GROWTH_MIB = 400
+TIMED_RUNS = 3
+CELL_METHODS = ("string", "number", "blank", "datetime", "boolean", "formula")
 
 
 # --- In the child process: one export, measured --------------------------------------------
 
 
-def _status_kib(field: str) -> int | None:
-    """A memory figure of this process from /proc/self/status, in KiB (Linux only)."""
+def _record_cells(write):
+    """Run `write()` and return every cell it wrote: (sheet, kind, row, col, value)."""
+    from xlsxwriter.worksheet import Worksheet
+
+    cells = []
+    originals = {kind: getattr(Worksheet, f"_write_{kind}") for kind in CELL_METHODS}
+
+    def recorder(kind, original):
+        def record(self, row, col, value, *args, **kwargs):
+            cells.append((self.name, kind, row, col, value))
+            return original(self, row, col, value, *args, **kwargs)
+
+        return record
+
+    for kind, original in originals.items():
+        setattr(Worksheet, f"_write_{kind}", recorder(kind, original))
     try:
-        text = Path("/proc/self/status").read_text()
-    except OSError:
-        return None
-    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
-    return int(match[1]) if match else None
+        write()
+    finally:
+        for kind, original in originals.items():
+            setattr(Worksheet, f"_write_{kind}", original)
+    return cells
 
 
-def _peak_bytes() -> int:
-    peak = _status_kib("VmHWM")
-    if peak is None:  # not Linux: ru_maxrss is in KiB on Linux, bytes on macOS
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024
-    return peak * 1024
+def _write_raw(cells, path: str) -> None:
+    """The same values in the same cells with plain xlsxwriter, in constant-memory mode."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(
+        path,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    sheets = {}
+    for name, kind, row, col, value in cells:
+        ws = sheets.get(name)
+        if ws is None:
+            ws = sheets[name] = book.add_worksheet(name)
+        getattr(ws, f"write_{kind}")(row, col, value)
+    book.close()
 
 
-def _xlsx_rows(path: Path) -> int:
-    """Rows written over every sheet, counted in the XML without loading the workbook."""
-    rows = 0
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if name.startswith("xl/worksheets/sheet"):
-                with archive.open(name) as part:
-                    tail = b""
-                    while chunk := part.read(1 << 16):
-                        rows += (tail + chunk).count(b"<row ")
-                        tail = chunk[-4:]  # a tag cut between two chunks is counted once
-    return rows
+def _timed(function) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one call."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    function()
+    return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def measure(fmt: str, cycle_pk: int) -> dict:
-    """Export one cycle in one format; runs in a child process with Django set up."""
-    import gc
-
+def measure(kind: str, cycle_pk: int) -> dict:
+    """One export of one cycle; runs in a child process."""
     import django
 
     django.setup()
+    from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from reviews import exports
-    from reviews.models import ReviewCycle
+    from reviews import exports, reports
+    from reviews.models import ReportFile, ReviewCycle
 
     cycle = ReviewCycle.objects.get(pk=cycle_pk)
-    gc.collect()
-    rss_before = (_status_kib("VmRSS") or 0) * 1024
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / exports.filename(cycle, fmt)
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            if fmt == "csv":
-                rows = size = 0
-                for chunk in exports.csv_stream(cycle):
-                    rows += chunk.count("\r\n")
-                    size += len(chunk.encode("utf-8"))
-                rows -= 1  # the header
-            else:
-                exports.xlsx_write(cycle, str(path))
-            seconds = time.perf_counter() - started
-        peak = _peak_bytes()  # before counting rows: that reading is not the export's
-        if fmt == "xlsx":
-            rows, size = _xlsx_rows(path), path.stat().st_size
-    return {
-        "seconds": seconds,
-        "rows": rows,
-        "bytes": size,
-        "queries": len(queries),
-        "rss_before": rss_before,
-        "peak": peak,
-    }
+    tmp = tempfile.mkdtemp(dir=settings.VAR_DIR)
+    path = str(Path(tmp) / exports.filename(cycle, "xlsx"))
+
+    if kind == "csv":
+
+        def run():
+            for _ in exports.csv_stream(cycle):
+                pass
+    elif kind == "xlsx":
+
+        def run():
+            exports.xlsx_write(cycle, path)
+    else:
+        report = ReportFile.objects.create(cycle=cycle, format=ReportFile.Format.PDF)
+
+        def run():
+            run.outcome = reports.report_build(report_id=report.pk)
+
+    start = memory_start()
+    cpu, wall = _timed(run)
+    result = {"start": start, "peak": memory_peak(), "cpu": [cpu], "wall": [wall]}
+    if kind == "pdf":
+        report.refresh_from_db()
+        return result | {"outcome": run.outcome, "error": report.error, "bytes": report.file.size}
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    result["queries"] = len(queries)
+    if kind == "xlsx":
+        result["bytes"] = Path(path).stat().st_size
+        for _ in range(TIMED_RUNS - 1):
+            cpu, wall = _timed(run)
+            result["cpu"].append(cpu)
+            result["wall"].append(wall)
+        cells = _record_cells(run)
+        raw_path = str(Path(tmp) / "raw.xlsx")
+        raw = [_timed(lambda: _write_raw(cells, raw_path)) for _ in range(TIMED_RUNS)]
+        result |= {
+            "cells": len(cells),
+            "raw_cpu": [c for c, _ in raw],
+            "raw_wall": [w for _, w in raw],
+        }
+    return result
 
 
-# --- In the parent process: data, children, table -------------------------------------------
+# --- In the parent process: data, children, verdicts ----------------------------------------
 
 
-def _child(fmt: str, cycle_pk: int) -> dict:
+def _child(kind: str, cycle_pk: int) -> dict:
     result = subprocess.run(
-        [sys.executable, "-m", "bench.exports", "--child", fmt, "--cycle-pk", str(cycle_pk)],
+        [sys.executable, "-m", "bench.exports", "--child", kind, "--cycle-pk", str(cycle_pk)],
         cwd=ROOT,
-        env=os.environ.copy(),  # VAR_DIR and the database, as _configure set them
+        env=os.environ.copy(),  # the throwaway database and VAR_DIR, as bench.common set them
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode != 0:
-        raise SystemExit(f"The {fmt} export failed:\n{result.stderr}")
+        raise SystemExit(f"The {kind} export failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _measure_size(args, teams: int) -> dict[str, dict]:
-    from django.db import connections
-
-    from bench import data
-
-    data.clear()
-    started = time.perf_counter()
-    dataset = data.build(teams, args.objectives, args.quarters)
-    cycle = dataset.open_cycle if args.cycle == "open" else dataset.cycles[-2]
-    print(
-        f"Built {teams} teams × {args.objectives} objectives × {args.quarters} quarters in "
-        f"{time.perf_counter() - started:.1f} s; exporting {cycle.label} ({cycle.state})."
-    )
-    connections.close_all()  # the children open their own
-    results = {}
-    for fmt in FORMATS:
-        runs = [_child(fmt, cycle.pk) for _ in range(args.repeat)]
-        results[fmt] = {
-            key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "peak"
-        } | {"peak": max(run["peak"] for run in runs)}
-    return results
-
-
-def _table(sizes: list[int], results: dict[int, dict[str, dict]]) -> None:
-    header = (
-        f"{'format':<7}{'teams':>6}{'rows':>9}{'seconds':>9}{'rows/s':>10}{'queries':>9}"
-        f"{'MiB before':>12}{'peak MiB':>10}{'growth MiB':>12}"
-    )
-    print(header)
-    print("-" * len(header))
-    for fmt in FORMATS:
-        for teams in sizes:
-            r = results[teams][fmt]
-            print(
-                f"{fmt:<7}{teams:>6}{r['rows']:>9,.0f}{r['seconds']:>9.2f}"
-                f"{r['rows'] / r['seconds']:>10,.0f}{r['queries']:>9.0f}"
-                f"{r['rss_before'] / MIB:>12.1f}{r['peak'] / MIB:>10.1f}"
-                f"{(r['peak'] - r['rss_before']) / MIB:>12.1f}"
-            )
-
-
-def _verdicts(args, sizes: list[int], results) -> bool:
-    small, large = sizes[0], sizes[-1]
-    ok = True
-    print()
-    for fmt in FORMATS:
-        a, b = results[small][fmt], results[large][fmt]
-        ratio = b["peak"] / a["peak"]
-        passed = ratio <= args.max_ratio
-        ok &= passed
-        print(
-            f"{fmt}: peak memory at {large} teams / at {small} teams = {ratio:.2f} "
-            f"{'PASS' if passed else 'FAIL'} (budget {args.max_ratio}); "
-            f"growth above the process's start: {(a['peak'] - a['rss_before']) / MIB:.1f} → "
-            f"{(b['peak'] - b['rss_before']) / MIB:.1f} MiB"
-        )
-        same = a["queries"] == b["queries"]
-        ok &= same
-        print(
-            f"{fmt}: queries {a['queries']:.0f} at {small} teams, {b['queries']:.0f} at {large} "
-            f"{'PASS' if same else 'FAIL (grows with data)'}"
-        )
-    return ok
-
-
-def _run(args, var_dir: str) -> bool:
-    _configure(var_dir)
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    db = settings.DATABASES["default"]
-    print(f"Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']} (throwaway)")
-    call_command("migrate", verbosity=0, interactive=False)
-    sizes = sorted(args.sizes)
-    results = {teams: _measure_size(args, teams) for teams in sizes}
-    from bench import data
-
-    data.clear()
-    runs = f"median of {args.repeat} runs, " if args.repeat > 1 else ""
-    print(f"\nEach export in a fresh process ({runs}peak = VmHWM of that process):\n")
-    _table(sizes, results)
-    return _verdicts(args, sizes, results)
+def _growth(r: dict) -> float:
+    return (r["peak"] - r["start"]) / MIB
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -218,38 +182,117 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--sizes",
-        type=lambda text: [int(n) for n in text.split(",")],
+        type=lambda text: sorted(int(n) for n in text.split(",")),
         default=[50, 500],
         help="team counts, comma-separated; the smallest and largest are compared",
     )
     parser.add_argument("--objectives", type=int, default=12)
-    parser.add_argument("--quarters", type=int, default=2)
-    parser.add_argument("--cycle", choices=["open", "closed"], default="open")
-    parser.add_argument("--repeat", type=int, default=1, help="fresh processes per export")
-    parser.add_argument("--max-ratio", type=float, default=1.5)
-    parser.add_argument("--child", choices=FORMATS, help=argparse.SUPPRESS)
+    parser.add_argument("--quarters", type=int, default=9, help="closed quarters + the open one")
+    parser.add_argument("--no-pdf", action="store_true", help="leave the board pack out")
+    parser.add_argument("--child", choices=["csv", "xlsx", "pdf"], help=argparse.SUPPRESS)
     parser.add_argument("--cycle-pk", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-
     if args.child:
         print(json.dumps(measure(args.child, args.cycle_pk)))
         return
 
     started = time.perf_counter()
-    print(f"CPU check: sum(i*i for i in range(10_000_000)) took {cpu_check():.2f} s")
-    print("           (0.56 s on the 2-core reference machine of notes/performance.md)")
-    var_dir = tempfile.mkdtemp(prefix="alignment-bench-exports-")
-    try:
-        ok = _run(args, var_dir)
-    finally:
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        shutil.rmtree(var_dir, ignore_errors=True)
+    print_header("Exports: XLSX beside raw xlsxwriter, memory growth, board pack PDF")
+    with throwaway_database(suffix="_exports") as described:
+        budgets = _run(args, described)
     print(f"\nTotal {time.perf_counter() - started:.0f} s.")
-    if not ok:
-        sys.exit(1)
+    budgets.exit()
+
+
+def _run(args, described: str) -> Budgets:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+
+    from bench import data
+
+    print(f"Database: {described}")
+    call_command("migrate", verbosity=0, interactive=False)
+    small, large = args.sizes[0], args.sizes[-1]
+    results: dict[int, dict] = {}
+    for teams in args.sizes:
+        data.clear()
+        built = time.perf_counter()
+        dataset = data.build(teams, args.objectives, args.quarters)
+        cycle = dataset.cycles[-2]  # the last closed review: what the board pack is made of
+        print(
+            f"Built {teams} teams × {args.objectives} objectives × {args.quarters} quarters in "
+            f"{time.perf_counter() - built:.1f} s; exporting {cycle.label} ({cycle.state})."
+        )
+        connections.close_all()  # the children open their own
+        results[teams] = {kind: _child(kind, cycle.pk) for kind in ("csv", "xlsx")}
+        if teams == large and not args.no_pdf:
+            results[teams]["pdf"] = _child("pdf", cycle.pk)
+    data.clear()
+
+    print(
+        f"\n{'export':<7}{'teams':>6}{'CPU s':>8}{'wall s':>8}{'queries':>9}"
+        f"{'start MiB':>11}{'peak MiB':>10}{'growth MiB':>12}"
+    )
+    for teams in args.sizes:
+        for kind, r in results[teams].items():
+            print(
+                f"{kind:<7}{teams:>6}{statistics.median(r['cpu']):>8.2f}"
+                f"{statistics.median(r['wall']):>8.2f}{r.get('queries', '-'):>9}"
+                f"{r['start'] / MIB:>11.1f}{r['peak'] / MIB:>10.1f}{_growth(r):>12.1f}"
+            )
+
+    budgets = Budgets("Exports")
+    print()
+    for teams in args.sizes:
+        x = results[teams]["xlsx"]
+        product, raw = statistics.median(x["cpu"]), statistics.median(x["raw_cpu"])
+        print(
+            f"XLSX at {teams} teams: {x['cells']:,} cells, {x['bytes'] / MIB:.1f} MiB; product "
+            f"{product:.2f} s CPU ({statistics.median(x['wall']):.2f} s wall), raw xlsxwriter "
+            f"{raw:.2f} s CPU ({statistics.median(x['raw_wall']):.2f} s wall), median of "
+            f"{TIMED_RUNS}"
+        )
+        if teams == large:
+            budgets.check(
+                f"XLSX at {teams} teams / raw xlsxwriter (CPU)", product / raw, MAX_XLSX_RATIO
+            )
+    for kind in ("xlsx", "csv"):
+        a, b = results[small][kind], results[large][kind]
+        budgets.check(
+            f"{kind.upper()} memory growth at {large} / at {small} teams "
+            f"({_growth(b):.1f} / {_growth(a):.1f} MiB)",
+            _growth(b) / max(_growth(a), 1.0),  # under 1 MiB is noise: counted as 1
+            MAX_GROWTH_RATIO,
+        )
+        budgets.require(
+            f"{kind.upper()} queries the same at {small} and {large} teams",
+            a["queries"] == b["queries"],
+            f"{a['queries']} and {b['queries']}",
+        )
+    if "pdf" in results[large]:
+        p = results[large]["pdf"]
+        budgets.require(
+            f"board pack PDF at {large} teams built",
+            p["outcome"] == "done",
+            f"{p['outcome']}, {p['bytes'] / MIB:.1f} MiB {p['error']}".strip(),
+        )
+        budgets.check(
+            f"board pack PDF at {large} teams, wall time",
+            p["wall"][0],
+            settings.CELERY_TASK_TIME_LIMIT,
+            unit=" s",
+        )
+        budgets.check(
+            f"board pack PDF at {large} teams, memory growth",
+            _growth(p),
+            MAX_PDF_GROWTH_MIB,
+            unit=" MiB",
+        )
+    return budgets
 
 
 if __name__ == "__main__":

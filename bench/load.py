@@ -1,26 +1,32 @@
 """Heads saving scores and reading pages at once, on gunicorn and PostgreSQL: `make bench`.
 
-    python -m bench.load [--users 200] [--seconds 60]
+    python -m bench.load [--users 200] [--seconds 60] [--workers N]
 
-It builds an organisation (bench.data) in a database of its own, `alignment_load` on the
-PostgreSQL server at 127.0.0.1:5432 (user postgres, trust authentication). The database is
-dropped first if an earlier run left it, and dropped again at the end, even after a failure.
-No other database is touched. Each user is the head of one team. Its session is made
-server-side, so there is no login form and the login lockout does not get in the way. The
+It builds an organisation (bench.data: 200 teams, 12 objectives, 8 closed quarters and an open
+review) in a database of its own: BENCH_LOAD_DATABASE (`alignment_load` by default) on the
+PostgreSQL server of DATABASE_URL, or on 127.0.0.1:5432 (user postgres, trust authentication)
+when DATABASE_URL is not PostgreSQL. The database is dropped first if an earlier run left it,
+and dropped again at the end, even after a failure; its name must contain "load" or "bench",
+and DATABASE_URL's own database is refused. Each user is the head of one team. Its session is
+made server-side, so there is no login form and the login lockout does not get in the way. The
 open review's checks are all in draft, so every head can save its own.
 
-gunicorn serves the production settings: DEBUG off, a random SECRET_KEY, 5 sync workers as in
-notes/performance.md, persistent connections, plus bench/urls.py's trivial view. locust
-(bench/loadgen.py, run as a process of its own) drives the heads. They read the home, check,
-strategy and unit pages, make htmx autosaves of their whole check with random scores, and
-request the trivial view.
+gunicorn serves the production settings: DEBUG off, a random SECRET_KEY, --workers sync workers
+(WEB_CONCURRENCY, else 5; printed), persistent connections, plus bench/urls.py's trivial view.
+locust (bench/loadgen.py, run as a process of its own) drives the heads, each about once a
+second. They read the home, check, strategy and unit pages, make htmx autosaves of their whole
+check with random scores, and request the trivial view.
 
-Afterwards the run checks that no request failed and that the database holds the scores and
-evidence of each head's last confirmed save. It prints p50/p95/p99 latencies per kind of request
-beside the trivial view's, and exits 1 on any failed request or lost score.
+Budgets (issue #12): no failed request, no lost save (the database holds the scores and
+evidence of each head's last confirmed save), at least 150 requests a second served (0.75 a
+second per user), and the
+p99 latency of the home page and of the check page (a head's page of the open review: heads
+may not open the cycle page itself) at most 3 times the trivial view's p99 in the same run.
+Prints p50/p95/p99 latencies per kind of request beside the trivial view's, each budget beside
+its figure, and exits 1 when any is missed.
 
-On 2 cores, 200 users queue. The trivial view's latency under the same load shows how much
-of each page's latency is time spent waiting for a worker.
+The trivial view's latency under the same load shows how much of each page's latency is time
+spent waiting for a worker.
 """
 
 from __future__ import annotations
@@ -41,15 +47,21 @@ import time
 import urllib.request
 from pathlib import Path
 
-import psycopg2
-from psycopg2 import sql
+from bench.common import (
+    Budgets,
+    check_throwaway_name,
+    drop_database,
+    is_postgres,
+    print_header,
+    recreate_database,
+    with_database,
+)
 
-from bench.__main__ import cpu_check
-
-DB_NAME = "alignment_load"  # the only database this module creates or drops
-DB_SERVER = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+DEFAULT_DB_NAME = "alignment_load"  # BENCH_LOAD_DATABASE names another
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 BASE_DIR = Path(__file__).resolve().parent.parent
+MIN_REQUESTS_PER_USER_SECOND = 0.75  # 150 a second for the 200 users of issue #12
+MAX_P99_RATIO = 3.0  # p99 of the home and check pages / p99 of the trivial view
 # Variables that would change what the server does, or where it writes, if inherited.
 INHERITED_NOT = [
     "DJANGO_DEBUG",
@@ -65,36 +77,16 @@ INHERITED_NOT = [
 ]
 
 
-def _on_server(*statements: sql.Composable) -> None:
-    """Run statements on the server's maintenance database, outside any transaction."""
-    conn = psycopg2.connect(dbname="postgres", connect_timeout=5, **DB_SERVER)
-    try:
-        # CREATE and DROP DATABASE refuse to run in a transaction; psycopg2's `with conn`
-        # would open one even in autocommit.
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-    finally:
-        conn.close()
+def _database() -> tuple[str, str]:
+    """(server URL, database name): the server of DATABASE_URL if it is PostgreSQL."""
+    url = os.environ.get("DATABASE_URL", "")
+    server = url if is_postgres(url) else DEFAULT_SERVER
+    name = os.environ.get("BENCH_LOAD_DATABASE", DEFAULT_DB_NAME)
+    check_throwaway_name(name, url)
+    return server, name
 
 
-def _drop(name: str) -> sql.Composable:
-    if name != DB_NAME:
-        raise SystemExit(f"Refusing to drop {name!r}: bench.load only drops {DB_NAME!r}.")
-    # FORCE ends the connections a crashed earlier run may have left.
-    return sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-
-
-def _recreate_database() -> None:
-    _on_server(_drop(DB_NAME), sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
-
-
-def _remove_database() -> None:
-    _on_server(_drop(DB_NAME))
-
-
-def _environment(var_dir: str) -> dict[str, str]:
+def _environment(var_dir: str, database_url: str) -> dict[str, str]:
     """The production-like environment of the server, and of this process's Django."""
     env = {k: v for k, v in os.environ.items() if k not in INHERITED_NOT}
     return env | {
@@ -105,7 +97,7 @@ def _environment(var_dir: str) -> dict[str, str]:
         # variable and stays on: the client sends the cookies over HTTP anyway.
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_HSTS_SECONDS": "0",
-        "DATABASE_URL": DATABASE_URL,
+        "DATABASE_URL": database_url,
         "CONN_MAX_AGE": "60",
         "VAR_DIR": var_dir,  # collected static files and the filesystem broker
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
@@ -172,8 +164,8 @@ def _setup(args) -> dict:
     connections.close_all()
     print(
         f"Built {args.teams} teams × {args.objectives} objectives × {args.quarters} quarters "
-        f"on PostgreSQL {DB_NAME} and logged {len(plan_heads)} heads in, "
-        f"in {time.perf_counter() - started:.0f} s."
+        f"on PostgreSQL {settings.DATABASES['default']['NAME']} and logged "
+        f"{len(plan_heads)} heads in, in {time.perf_counter() - started:.0f} s."
     )
     return {
         "heads": plan_heads,
@@ -274,8 +266,8 @@ def _percentiles(values: list[float]) -> tuple[float, float, float]:
     return cuts[49], cuts[94], cuts[98]
 
 
-def _report(result: dict) -> int:
-    """Print the latency table; return the number of failed requests."""
+def _report(result: dict) -> tuple[int, int, dict]:
+    """Print the latency table; return the failed and the served requests, and the p99s."""
     # Not imported from bench.loadgen: locust patches the standard library for gevent.
     kinds, trivial_kind = result["kinds"], result["trivial"]
     trivial = _percentiles(result["latencies"].get(trivial_kind, []))
@@ -287,6 +279,7 @@ def _report(result: dict) -> int:
     print("-" * len(header))
     failed = 0
     total = 0
+    p99s = {}
     by_outcome: dict[str, int] = {}
     for kind in [trivial_kind, *[k for k in kinds if k != trivial_kind]]:
         values = result["latencies"].get(kind, [])
@@ -299,6 +292,7 @@ def _report(result: dict) -> int:
         failed += errors
         total += len(values)
         p50, p95, p99 = _percentiles(values)
+        p99s[kind] = p99
         print(
             f"{kind:<15}{len(values):>7}{errors:>8}{p50:>9.0f}{p95:>9.0f}{p99:>9.0f}"
             f"{p50 / trivial[0]:>11.1f}{p99 / trivial[2]:>11.1f}"
@@ -314,7 +308,7 @@ def _report(result: dict) -> int:
         f"{total} requests in {result['seconds']:.0f} s ({total / result['seconds']:.0f}/s), "
         f"the last ones answered {result['drain_seconds']:.1f} s after the end."
     )
-    return failed
+    return failed, total - failed, p99s
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -326,9 +320,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--think", type=float, default=1.0, help="mean seconds between a user's requests"
     )
-    parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", 5)),
+        help="gunicorn sync workers (default: WEB_CONCURRENCY, else 5)",
+    )
     parser.add_argument("--objectives", type=int, default=12)
-    parser.add_argument("--quarters", type=int, default=2)
+    parser.add_argument("--quarters", type=int, default=9, help="closed quarters + the open one")
     args = parser.parse_args(argv)
     args.teams = args.teams or args.users
     if args.users < 1 or args.seconds <= 0 or args.teams < args.users:
@@ -338,20 +337,19 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     sys.stdout.reconfigure(line_buffering=True)  # in order with the subprocesses' output
-    print(f"CPU check: sum(i*i for i in range(10_000_000)) took {cpu_check():.2f} s")
-    print("           (0.56 s on the 2-core reference machine of notes/performance.md)")
-    print(f"Load average before: {_load_average()} (other processes share the cores)")
+    print_header("Load: heads saving and reading on gunicorn and PostgreSQL (python -m bench.load)")
+    db_server, db_name = _database()
     var_dir = tempfile.mkdtemp(prefix="alignment-load-")
     server = None
     created = False
     try:
         for folder in ("queue", "processed", "control"):
             os.makedirs(os.path.join(var_dir, "broker", folder))
-        env = _environment(var_dir)
+        env = _environment(var_dir, with_database(db_server, db_name))
         for name in INHERITED_NOT:
             os.environ.pop(name, None)
         os.environ.update(env)  # this process's Django reads what the server reads
-        _recreate_database()
+        recreate_database(db_server, db_name)
         created = True
         plan = _setup(args)
 
@@ -361,7 +359,7 @@ def main(argv: list[str] | None = None) -> None:
         server = _start_server(env, port, args.workers, log_path)
         _wait_until_healthy(base_url, server, log_path)
         print(
-            f"gunicorn on {base_url}: {args.workers} sync workers, DEBUG off, "
+            f"gunicorn on {base_url}: --workers {args.workers} --worker-class sync, DEBUG off, "
             f"cookies {plan['session_cookie']} and {plan['csrf_cookie']}.\n"
             f"{args.users} users for {args.seconds:.0f} s, {args.think:g} s between a user's "
             "requests on average…\n"
@@ -379,7 +377,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"The load generator failed ({load.returncode}).")
         result = json.loads(result_path.read_text())
 
-        failed = _report(result)
+        failed, served, p99s = _report(result)
         from django.db import connections
 
         from reviews.models import LEVERS
@@ -393,10 +391,32 @@ def main(argv: list[str] | None = None) -> None:
         )
         for line in lost[:20]:
             print(f"  LOST {line}")
-        problems = failed + len(lost) + len(result["exceptions"])
-        if result["users_started"] != args.users:
-            print(f"Only {result['users_started']} of {args.users} users started.")
-            problems += 1
+        budgets = Budgets("Load")
+        print(f"\nBudgets (gunicorn --workers {args.workers}, {args.users} users):")
+        budgets.check(
+            "requests served a second",
+            served / result["seconds"],
+            MIN_REQUESTS_PER_USER_SECOND * args.users,
+            at_least=True,
+        )
+        budgets.require("no failed request", failed == 0, f"{failed} failed")
+        budgets.require(
+            "no exception in a user", not result["exceptions"], f"{len(result['exceptions'])}"
+        )
+        budgets.require("no lost save", not lost, f"{len(lost)} lost of {compared} heads")
+        budgets.require(
+            "every user started",
+            result["users_started"] == args.users,
+            f"{result['users_started']} of {args.users}",
+        )
+        trivial = p99s[result["trivial"]]
+        # A head's page of the open review is its check: heads may not open the cycle page.
+        for kind in ("home", "check page"):
+            budgets.check(
+                f"p99 of the {kind} / of the trivial view ({p99s[kind]:.0f} / {trivial:.0f} ms)",
+                p99s[kind] / trivial,
+                MAX_P99_RATIO,
+            )
         if failed or result["exceptions"]:
             print("\nFailures:")
             for key, lines in sorted(result["samples"].items()):
@@ -408,8 +428,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"\nEnd of gunicorn's log:\n{_tail(log_path)}")
         print(f"Load average after: {_load_average()}")
         print(f"\nTotal {time.perf_counter() - started:.0f} s.")
-        if problems:
-            sys.exit(1)
+        budgets.exit()
     finally:
         if server is not None:
             _stop_server(server)
@@ -418,7 +437,7 @@ def main(argv: list[str] | None = None) -> None:
 
             connections.close_all()
         if created:
-            _remove_database()
+            drop_database(db_server, db_name)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

@@ -21,7 +21,6 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
@@ -29,6 +28,8 @@ import gevent
 from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.env import Environment
+
+from bench.checkform import SCORE_FIELD, VERSION, CheckForm
 
 HOME, CHECK, STRATEGY, UNIT, SAVE, TRIVIAL = (
     "home",
@@ -39,56 +40,12 @@ HOME, CHECK, STRATEGY, UNIT, SAVE, TRIVIAL = (
     "trivial view",
 )
 KINDS = [SAVE, CHECK, HOME, STRATEGY, UNIT, TRIVIAL]
-SCORE_FIELD = re.compile(r"^item-(\d+)-score_(\w+)$")
-VERSION = re.compile(r'id="check-version" value="(\d+)"')
 SAMPLES = 20  # failures kept with their details, per kind and outcome
 
 latencies: dict[str, list[float]] = defaultdict(list)
 outcomes: dict[str, Counter] = defaultdict(Counter)
 samples: dict[str, list[str]] = defaultdict(list)
 saved: dict[str, dict] = {}  # username -> what the head last saw saved, see Head.on_start
-
-
-class CheckForm(HTMLParser):
-    """The fields of the check form with the values a browser would post."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.fields: dict[str, str] = {}
-        self._in_form = False
-        self._select: str | None = None
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self._in_form = a.get("id") == "check-form"
-        if not self._in_form:
-            return
-        name = a.get("name")
-        if tag == "input" and name and a.get("type") not in ("submit", "button"):
-            self.fields[name] = a.get("value") or ""
-        elif tag == "select" and name:
-            self._select = name
-        elif tag == "option" and self._select:
-            # A select posts its selected option, or its first one when none is selected.
-            if "selected" in a or self._select not in self.fields:
-                self.fields[self._select] = a.get("value") or ""
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.fields[name] = ""
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._in_form = False
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.fields[self._textarea] += data
 
 
 class Head(FastHttpUser):

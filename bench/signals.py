@@ -1,22 +1,20 @@
 """Every sustained-alignment signal at 50 and 500 teams: `python -m bench.signals` (`make bench`).
 
-Builds each size (12 objectives, 8 quarters: 7 closed, one open) in a throwaway SQLite database,
-as `python -m bench` does, then runs `reviews.board.board()`, which computes every signal of
-docs/signals.md. Prints the median time of 3 runs and the SQL queries of one run at each size,
-and checks that the query count does not grow with the number of teams: exits with status 1
-when it does.
+Builds each size (12 objectives, 8 quarters: 7 closed, one open) in a throwaway database
+(bench.common: PostgreSQL when DATABASE_URL points at a server, SQLite otherwise), then runs
+`reviews.board.board()`, which computes every signal of docs/signals.md. Prints the median
+time of 3 runs and the SQL queries of one run at each size, and checks that the query count
+does not grow with the number of teams: exits with status 1 when it does.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 
-from bench.__main__ import _configure, cpu_check
+from bench.common import print_header, throwaway_database
 
 
 def _measure(runs: int) -> tuple[float, int, int]:
@@ -39,21 +37,17 @@ def _measure(runs: int) -> tuple[float, int, int]:
     return statistics.median(times), len(queries), len(result["signals"])
 
 
-def _run(args, var_dir: str) -> bool:
-    _configure(var_dir)
+def _run(args, described: str) -> bool:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
     from django.test.utils import override_settings
 
     from bench import data
 
-    db = settings.DATABASES["default"]
-    print(f"Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']} (throwaway)")
+    print(f"Database: {described}")
     call_command("migrate", verbosity=0, interactive=False)
-    data.clear()  # empty already, unless BENCH_DATABASE_URL points at an earlier run's data
 
     rows = []
     # DEBUG off as in production: no query log in the timed runs.
@@ -96,17 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     started = time.perf_counter()
 
-    print(f"CPU check: sum(i*i for i in range(10_000_000)) took {cpu_check():.2f} s")
-    print("           (0.56 s on the 2-core reference machine of notes/performance.md)")
-    var_dir = tempfile.mkdtemp(prefix="alignment-bench-signals-")
-    try:
-        passed = _run(args, var_dir)
-    finally:
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        shutil.rmtree(var_dir, ignore_errors=True)
+    print_header("Signals: every signal of the board at 50 and 500 teams")
+    with throwaway_database(suffix="_signals") as described:
+        passed = _run(args, described)
     print(f"\nTotal {time.perf_counter() - started:.0f} s.")
     if not passed:
         sys.exit(1)
