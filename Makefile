@@ -57,4 +57,5 @@ bench: $(VENV)/.installed
 	DJANGO_DEBUG=true $(BIN)/python -m bench.exports
 	DJANGO_DEBUG=true $(BIN)/python -m bench.signals
 	DJANGO_DEBUG=true $(BIN)/python -m bench.cadence
+	DJANGO_DEBUG=true $(BIN)/python -m bench.imports
 	$(BIN)/python -m bench.load

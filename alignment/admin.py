@@ -624,6 +624,14 @@ class PersonChangeForm(UserChangeForm):
         return email
 
 
+class PeopleAdminChangeForm(PersonChangeForm):
+    """The change form of a non-superuser: no password at all, not even its read-only hash."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("password", None)
+
+
 admin.site.unregister(User)
 
 
@@ -654,8 +662,8 @@ class PersonAdmin(UserAdmin):
         return ["last_login", "date_joined"]
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is None and not request.user.is_superuser:
-            kwargs["form"] = InvitationForm
+        if not request.user.is_superuser:
+            kwargs["form"] = InvitationForm if obj is None else PeopleAdminChangeForm
         return super().get_form(request, obj, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
