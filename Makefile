@@ -76,7 +76,7 @@ ci: $(VENV)/.installed-dev
 # beside their budgets and exits non-zero on a miss; all of them run, and the target fails at
 # the end, naming the ones that missed. Databases are created and dropped by each bench (see
 # README, "Benchmarks"); BENCH_QUICK=1 runs fewer rounds of the pages.
-BENCHES := bench bench.exports bench.signals bench.cadence $(if $(wildcard bench/imports.py),bench.imports) bench.load
+BENCHES := bench bench.exports bench.signals bench.cadence bench.imports bench.load
 bench: $(VENV)/.installed-load
 	@failed=""; \
 	for module in $(BENCHES); do \

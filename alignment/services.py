@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import CharField, Count, F, Max, Q, Sum, Value
 from django.db.models.functions import Cast, Concat
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from alignment import roles
 from alignment.models import (
@@ -23,6 +34,8 @@ from alignment.models import (
     StrategicPosition,
     Unit,
 )
+
+log = logging.getLogger(__name__)
 
 PARKING = {
     CustomerPriority: {"rank": F("rank") + 10_000},
@@ -190,6 +203,41 @@ def user_sync_role_groups(*, user) -> None:
     roles.forget(user)
 
 
+def _chunks(ids: list, size: int = 2000):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def users_sync_role_groups(*, user_ids: list[int]) -> None:
+    """user_sync_role_groups for many users at once, in a few queries (an import's people)."""
+    groups = {g.name: g.pk for g in Group.objects.filter(name__in=[DEPARTMENT_HEAD, MEMBER])}
+    group_of = {
+        Membership.Role.HEAD: groups.get(DEPARTMENT_HEAD),
+        Membership.Role.MEMBER: groups.get(MEMBER),
+    }
+    through = Group.user_set.through
+    for chunk in _chunks(list(user_ids)):
+        wanted = {
+            (user_id, group_of[role])
+            for user_id, role in Membership.objects.filter(user_id__in=chunk)
+            .values_list("user_id", "role")
+            .distinct()
+            if group_of.get(role)
+        }
+        held = {
+            (user_id, group_id): pk
+            for pk, user_id, group_id in through.objects.filter(
+                user_id__in=chunk, group_id__in=groups.values()
+            ).values_list("pk", "user_id", "group_id")
+        }
+        through.objects.filter(
+            pk__in=[pk for pair, pk in held.items() if pair not in wanted]
+        ).delete()
+        through.objects.bulk_create(
+            [through(user_id=u, group_id=g) for u, g in wanted - held.keys()], batch_size=1000
+        )
+
+
 @transaction.atomic
 def membership_set(*, unit, user, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(
@@ -312,3 +360,69 @@ def commitments_to_confirm(*, unit: Unit, position: StrategicPosition) -> list[t
         .select_related("objective")
     )
     return [(c, successors[c.objective_id]) for c in pending]
+
+
+# --- Invitations -----------------------------------------------------------------------------
+
+INVITATIONS_PER_TASK = 100
+
+
+def users_invite(*, user_ids: list[int]) -> None:
+    """Send each of these people an invitation with a set-password link, once the transaction
+    that created them commits (a rolled-back import invites nobody)."""
+    from alignment import tasks
+
+    ids = list(user_ids)
+
+    def enqueue() -> None:
+        for chunk in _chunks(ids, INVITATIONS_PER_TASK):
+            tasks.send_invitations.delay(chunk)
+
+    if ids:
+        transaction.on_commit(enqueue)
+
+
+def invitation_message(*, user) -> EmailMultiAlternatives:
+    """The invitation: a link to choose a password, made with the password-reset tokens, so it
+    stops working once used and after PASSWORD_RESET_TIMEOUT."""
+    path = reverse(
+        "password_reset_confirm",
+        args=[
+            urlsafe_base64_encode(force_bytes(user.pk)),
+            default_token_generator.make_token(user),
+        ],
+    )
+    context = {
+        "recipient": user,
+        "link": settings.SITE_URL + path,
+        "login_url": settings.SITE_URL + reverse("login"),
+        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        "company_name": settings.COMPANY_NAME,
+    }
+    message = EmailMultiAlternatives(
+        subject=render_to_string("emails/invitation_subject.txt", context).strip(),
+        body=render_to_string("emails/invitation_body.txt", context),
+        to=[user.email],
+    )
+    message.attach_alternative(
+        render_to_string("emails/invitation_body.html", context), "text/html"
+    )
+    return message
+
+
+def invitations_send(*, user_ids: list[int]) -> tuple[int, list[int]]:
+    """Send the invitations of these people who still have no password and an email address.
+    Returns how many were sent and the ids whose sending failed (to try again)."""
+    sent, failed = 0, []
+    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True).exclude(email="")
+    for user in users:
+        if user.has_usable_password():
+            continue  # they chose a password meanwhile: the invitation is not needed
+        try:
+            invitation_message(user=user).send()
+        except (smtplib.SMTPException, OSError) as exc:
+            log.warning("invitation to %s failed: %s", user.pk, exc)
+            failed.append(user.pk)
+        else:
+            sent += 1
+    return sent, failed

@@ -185,16 +185,22 @@ def test_importing_a_new_role_for_a_known_person_swaps_their_group(staff, member
     assert set(member.groups.values_list("name", flat=True)) == {DEPARTMENT_HEAD}
 
 
-def test_importing_a_known_person_updates_their_email_and_name(staff, member, logistics):
+def test_importing_a_known_person_never_changes_their_account_and_the_preview_says_so(
+    staff, member, logistics
+):
+    """A known username with another email would send the next password reset elsewhere."""
+    before = (member.email, member.get_full_name(), member.password)
     csv = (
         "username,email,first_name,last_name,unit,role\n"
         f"{member.username},mia@new.example.com,Mia,Moreau,logistics,member\n"
     )
 
-    confirm(staff, PEOPLE, preview(staff, PEOPLE, csv))
+    checked = preview(staff, PEOPLE, csv)
+    assert "email “mia@new.example.com” in the file" in checked.content.decode()
+    confirm(staff, PEOPLE, checked)
 
     member.refresh_from_db()
-    assert (member.email, member.get_full_name()) == ("mia@new.example.com", "Mia Moreau")
+    assert (member.email, member.get_full_name(), member.password) == before
 
 
 def test_an_unknown_unit_is_reported_and_no_person_is_written(staff, logistics):
@@ -252,3 +258,112 @@ def test_a_people_file_whose_unit_went_away_after_the_preview_is_not_reported_as
     assert not Membership.objects.exists()  # all or nothing: this part holds
     messages = [str(m) for m in staff.get(response.url).context["messages"]]
     assert not any(m.startswith("Import finished") for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("lines", "line", "reason"),
+    [
+        (
+            ["ana,ana@example.com", "bo,ANA@example.com"],
+            2,
+            "email “ANA@example.com” is also on line 1, for “ana”",
+        ),
+        (["ana,not-an-address"], 1, "“not-an-address” is not a valid email address"),
+        (["ana,"], 1, "email is empty: ana is new and needs one for the invitation"),
+        (
+            ["ana,mia-member@example.com"],
+            1,
+            "email “mia-member@example.com” belongs to another account, “mia-member”",
+        ),
+    ],
+    ids=["duplicate", "malformed", "missing", "another-account"],
+)
+def test_a_bad_email_is_refused_with_its_line_and_nobody_is_written(
+    staff, member, logistics, lines, line, reason
+):
+    csv = "username,email,unit,role\n" + "".join(f"{text},logistics,member\n" for text in lines)
+
+    response = preview(staff, PEOPLE, csv)
+
+    assert row_errors(response) == [(line, reason)]
+    assert "import_file_name" not in response.content.decode()
+    assert not User.objects.filter(username__in=["ana", "bo"]).exists()
+
+
+def test_confirming_invites_each_new_person_once_and_the_preview_invites_nobody(
+    staff, member, logistics, finance, django_capture_on_commit_callbacks, invitations
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        checked = preview(staff, PEOPLE, PEOPLE_CSV)
+    assert invitations == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm(staff, PEOPLE, checked)
+
+    hana, ivo = User.objects.get(username="hana"), User.objects.get(username="ivo")
+    assert sorted(sum(invitations, [])) == sorted([hana.pk, ivo.pk])
+
+
+# --- A file that cannot be read gets a sentence, never a traceback ---------------------------
+
+
+def upload(client, admin_url: str, content: bytes, *, name: str, format_label: str):
+    form = client.get(f"{admin_url}import/").context["form"]
+    fmt = next(value for value, label in form.fields["format"].choices if label == format_label)
+    return client.post(
+        f"{admin_url}import/",
+        {
+            "format": fmt,
+            "resource": form.initial["resource"],
+            "import_file": SimpleUploadedFile(name, content),
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("admin_url", "content", "name", "format_label", "message"),
+    [
+        (
+            UNITS,
+            b"name,level,kind\nHR,functional,team\n",
+            "u.csv",
+            "csv",
+            "The file has no “code” column",
+        ),
+        (
+            PEOPLE,
+            b"email,unit,role\na@example.com,x,member\n",
+            "p.csv",
+            "csv",
+            "The file has no “username” column",
+        ),
+        (
+            UNITS,
+            "code,name,level,kind\nz,Zürich,business,region\n".encode("utf-16"),
+            "u.csv",
+            "csv",
+            "not UTF-8 text",
+        ),
+        (
+            UNITS,
+            b"PK\x03\x04 not really a workbook",
+            "u.xlsx",
+            "xlsx",
+            "could not be read as a xlsx file",
+        ),
+        (UNITS, b"", "u.csv", "csv", "The submitted file is empty."),
+    ],
+    ids=["no-code", "no-username", "utf-16", "fake-xlsx", "empty"],
+)
+def test_a_file_that_cannot_be_imported_gets_a_plain_message_and_no_traceback(
+    staff, settings, admin_url, content, name, format_label, message
+):
+    settings.DEBUG = False
+
+    response = upload(staff, admin_url, content, name=name, format_label=format_label)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert message in html
+    assert "Traceback" not in html and ".py" not in html
+    assert "import_file_name" not in html

@@ -24,13 +24,14 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from import_export.formats.base_formats import CSV
 
-from alignment.models import Unit
+from alignment.models import ADMIN, EXECUTIVE, Unit
 from reviews.models import LEVERS
 from tests.factories import (
     PASSWORD,
@@ -95,6 +96,22 @@ def unit_import_upload(w, who) -> dict:
         "units.csv", b"code,name,level,kind\nlegal,Legal,functional,team\n", "text/csv"
     )
     return {"format": str(formats.index(CSV)), "resource": "0", "import_file": upload}
+
+
+def person_form(user, **changes) -> dict:
+    """The admin's user change form as the page posts it, with `changes`."""
+    fields = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": "on",
+    }
+    return fields | changes
+
+
+def group_id(name: str) -> int:
+    return Group.objects.get(name=name).pk
 
 
 class Target(NamedTuple):
@@ -339,6 +356,43 @@ TARGETS: dict[str, Target] = {
     "admin unit import": Target(lambda w: r("admin:alignment_unit_import"), unit_import_upload),
     "admin unit process import": Target(lambda w: r("admin:alignment_unit_process_import")),
     "admin user list": Target(lambda w: r("admin:auth_user_changelist")),
+    # Issue #10: the Admin role manages people; it grants no power and sets no password.
+    "admin user add": Target(
+        lambda w: r("admin:auth_user_add"),
+        lambda w, who: {"username": "nina", "email": "nina@example.com"},
+        writes=True,
+    ),
+    "admin user change": Target(
+        lambda w: r("admin:auth_user_change", w.people["member"].pk),
+        lambda w, who: person_form(w.people["member"], last_name="Changed"),
+        writes=True,
+    ),
+    "admin user make superuser": Target(
+        lambda w: r("admin:auth_user_change", w.people["member"].pk),
+        lambda w, who: person_form(w.people["member"], is_superuser="on", is_staff="on"),
+    ),
+    "admin user grant executive": Target(
+        lambda w: r("admin:auth_user_change", w.people["member"].pk),
+        lambda w, who: person_form(w.people["member"], groups=[group_id(EXECUTIVE)]),
+    ),
+    "admin user grant admin": Target(
+        lambda w: r("admin:auth_user_change", w.people["member"].pk),
+        lambda w, who: person_form(w.people["member"], groups=[group_id(ADMIN)]),
+    ),
+    "admin user permissions": Target(
+        lambda w: r("admin:auth_user_change", w.people["member"].pk),
+        lambda w, who: person_form(
+            w.people["member"], user_permissions=[Permission.objects.first().pk]
+        ),
+    ),
+    "admin executive change": Target(
+        lambda w: r("admin:auth_user_change", w.people["executive"].pk),
+        lambda w, who: person_form(w.people["executive"], email="taken@example.com"),
+    ),
+    "admin executive password": Target(
+        lambda w: r("admin:auth_user_password_change", w.people["executive"].pk),
+        lambda w, who: {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    ),
     # The Admin group may read the strategy in the admin, not change it.
     "admin position change": Target(
         lambda w: r("admin:alignment_strategicposition_change", w.current.pk),
@@ -437,6 +491,14 @@ GET = {
     "admin unit import":          (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
     "admin unit process import":  (LOGIN, STAFF, STAFF, STAFF, STAFF, 405),
     "admin user list":            (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
+    "admin user add":             (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
+    "admin user change":          (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
+    "admin user make superuser":  (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
+    "admin user grant executive": (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
+    "admin user grant admin":     (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
+    "admin user permissions":     (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
+    "admin executive change":     (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
+    "admin executive password":   (LOGIN, STAFF, STAFF, STAFF, STAFF, 403),
     "admin position change":      (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
     "admin position revert":      (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
 }  # fmt: skip
@@ -521,6 +583,14 @@ POST = {
     "admin unit import":          (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
     "admin unit process import":  (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
     "admin user list":            (LOGIN, STAFF, STAFF, STAFF, STAFF, 200),
+    "admin user add":             (LOGIN, STAFF, STAFF, STAFF, STAFF, 302),
+    "admin user change":          (LOGIN, STAFF, STAFF, STAFF, STAFF, 302),
+    "admin user make superuser":  (LOGIN, STAFF, STAFF, STAFF, STAFF, 403),
+    "admin user grant executive": (LOGIN, STAFF, STAFF, STAFF, STAFF, 403),
+    "admin user grant admin":     (LOGIN, STAFF, STAFF, STAFF, STAFF, 403),
+    "admin user permissions":     (LOGIN, STAFF, STAFF, STAFF, STAFF, 403),
+    "admin executive change":     (LOGIN, STAFF, STAFF, STAFF, STAFF, 403),
+    "admin executive password":   (LOGIN, STAFF, STAFF, STAFF, STAFF, 403),
     "admin position change":      (LOGIN, STAFF, STAFF, STAFF, STAFF, 403),
     "admin position revert":      (LOGIN, STAFF, STAFF, STAFF, STAFF, 403),
 }  # fmt: skip

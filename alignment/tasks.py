@@ -1,0 +1,18 @@
+"""Celery tasks of the strategy and organisation app: thin adapters over alignment.services."""
+
+from celery import shared_task
+
+from alignment import services
+
+INVITATION_ATTEMPTS = 5
+
+
+@shared_task
+def send_invitations(user_ids: list[int], attempt: int = 1) -> int:
+    """Send these people their invitation; those whose email failed are tried again later.
+
+    Running twice is harmless: whoever has chosen a password meanwhile gets nothing."""
+    sent, failed = services.invitations_send(user_ids=user_ids)
+    if failed and attempt < INVITATION_ATTEMPTS:
+        send_invitations.apply_async((failed, attempt + 1), countdown=60 * 2**attempt)
+    return sent
