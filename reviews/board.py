@@ -311,7 +311,8 @@ def _funding(config, position, objectives):
     currency = settings.DEFAULT_CURRENCY
     amounts = defaultdict(Decimal)
     people = defaultdict(int)
-    live = Commitment.objects.exclude(status=Commitment.Status.DROPPED)
+    # A retired team's commitments are not the company's allocation any more.
+    live = Commitment.objects.exclude(status=Commitment.Status.DROPPED).filter(unit__is_active=True)
     for objective_id, lever, amount, commitment_currency in live.filter(
         objective__in=objectives
     ).values_list("objective_id", "lever", "amount", "currency"):
@@ -330,7 +331,9 @@ def _funding(config, position, objectives):
         live.filter(lever=Lever.FUNDING)
         .exclude(objective__in=objectives)
         .exclude(status=Commitment.Status.DONE)
-        .filter(objective__position__fiscal_year__gte=position.fiscal_year - 1)
+        # Money due in a fiscal year that has ended belongs to that year, not to this strategy.
+        .filter(due_on__gte=position.starts_on)
+        .exclude(objective__position__fiscal_year__gt=position.fiscal_year)
         .select_related("unit", "objective")
     )
     unfunded = [
@@ -354,7 +357,7 @@ def _promises(config, objectives, window, frozen) -> list[dict]:
     teams = defaultdict(dict)
     for objective_id, lever, unit_id, unit_name in (
         Commitment.objects.exclude(status=Commitment.Status.DROPPED)
-        .filter(objective__in=objectives)
+        .filter(objective__in=objectives, unit__is_active=True)
         .values_list("objective_id", "lever", "unit_id", "unit__name")
     ):
         levers[objective_id].add(lever)

@@ -5,7 +5,7 @@ Finance both have an item on each. A team giving every lever s has the fit (s �
 A's and B's scores are the mean of the two teams' fits.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -353,7 +353,8 @@ def test_money_that_follows_the_weights_is_not_flagged(org):
 
 
 def test_funding_an_objective_outside_the_current_strategy_is_flagged(org):
-    # A retired objective of this year and an objective of last year's strategy, each funded.
+    # A retired objective of this year and an objective of last year's strategy, each funded
+    # with money still to be spent this year.
     retired = ObjectiveFactory(position=org.position, owner=org.executive, title="Old catalogue")
     last_year = ObjectiveFactory(position=PositionFactory(fiscal_year=FY - 1), title="Kiosks")
     for objective, amount in ((retired, "2500"), (last_year, "700")):
@@ -363,6 +364,7 @@ def test_funding_an_objective_outside_the_current_strategy_is_flagged(org):
             lever=Lever.FUNDING,
             amount=Decimal(amount),
             currency="EUR",
+            due_on=date(FY, 3, 31),
         )
     # Done commitments are history, not misallocation.
     CommitmentFactory(
@@ -384,6 +386,45 @@ def test_funding_an_objective_outside_the_current_strategy_is_flagged(org):
     )
     assert found[1].startswith("Finance: 700")
     assert "“Kiosks”" in found[1]
+
+
+def test_funding_of_a_year_that_has_ended_is_not_flagged_against_this_strategy(org):
+    # Last year's commitment, due last year and never marked done: history, not misallocation.
+    last_year = ObjectiveFactory(position=PositionFactory(fiscal_year=FY - 1), title="Kiosks")
+    CommitmentFactory(
+        unit=org.finance,
+        objective=last_year,
+        lever=Lever.FUNDING,
+        amount=Decimal("700"),
+        currency="EUR",
+        due_on=date(FY - 1, 6, 30),
+    )
+
+    assert reasons(board.board(now=timezone.now()), "funding") == []
+
+
+def test_a_retired_teams_funding_is_neither_flagged_nor_counted(org):
+    kiosks = UnitFactory(name="Kiosks", code="kiosks")
+    retired = ObjectiveFactory(position=org.position, owner=org.executive, title="Old catalogue")
+    CommitmentFactory(
+        unit=kiosks,
+        objective=retired,
+        lever=Lever.FUNDING,
+        amount=Decimal("2500"),
+        currency="EUR",
+    )
+    retired.retire()
+    # All of it on B would make A under-funded, if it counted.
+    CommitmentFactory(
+        unit=kiosks, objective=org.b, lever=Lever.FUNDING, amount=Decimal("90000"), currency="EUR"
+    )
+    kiosks.is_active = False
+    kiosks.save()
+
+    result = board.board(now=timezone.now())
+
+    assert reasons(result, "funding") == []
+    assert result["misallocation"] == 0
 
 
 # --- 5. Promises -----------------------------------------------------------------------------
