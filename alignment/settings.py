@@ -305,6 +305,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.start_annual_refresh",
         "schedule": crontab(minute=20),  # https://crontab.guru/#20_*_*_*_*
     },
+    "take-over-positions": {
+        "task": "reviews.tasks.take_over_positions",
+        "schedule": crontab(minute=25),  # https://crontab.guru/#25_*_*_*_*
+    },
 }
 if REDIS_URL:
     # Longer than any task runs; no task is scheduled ahead with an ETA (see README).

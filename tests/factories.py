@@ -156,7 +156,7 @@ def make_published_position(*, fiscal_year: int = 2026, by=None, objectives: int
     owner = by or make_executive()
     for _ in range(objectives):
         ObjectiveFactory(position=position, owner=owner, customer_priority=priority)
-    return services.position_publish(position=position, by=owner)
+    return services.position_publish(position=position, by=owner, switch_now=True)
 
 
 def make_draft_position(*, fiscal_year: int = 2027, owner=None, objectives: int = 1):

@@ -98,6 +98,10 @@ TARGETS = {
         lambda w: reverse("alignment:position-publish", args=[2027]),
         lambda w: {},
     ),
+    "draft position switch": (
+        lambda w: reverse("alignment:position-switch", args=[2027]),
+        lambda w: {},
+    ),
     "draft objective create": (
         lambda w: reverse("alignment:objective-create", args=[2027]),
         lambda w: objective_data(owner=w["draft"].objectives.first().owner),
@@ -176,6 +180,7 @@ GET = {
     "draft position edit":         (200, 403, 403, 403, 403, 403),
     "published position edit":     (302, 403, 403, 403, 403, 403),
     "draft position publish":      (405, 405, 405, 405, 405, 405),
+    "draft position switch":       (405, 405, 405, 405, 405, 405),
     "draft objective create":      (200, 403, 403, 403, 403, 403),
     "published objective":         (200, 200, 200, 200, 200, 200),
     "draft objective":             (200, 200, 404, 404, 404, 404),
@@ -201,6 +206,7 @@ POST = {
     "draft position edit":         (302, 403, 403, 403, 403, 403),
     "published position edit":     (302, 403, 403, 403, 403, 403),
     "draft position publish":      (302, 403, 403, 403, 403, 403),
+    "draft position switch":       (302, 403, 403, 403, 403, 403),
     "draft objective create":      (302, 403, 403, 403, 403, 403),
     "draft objective edit":        (302, 403, 404, 404, 404, 404),
     "published objective edit":    (302, 403, 403, 403, 403, 403),
@@ -215,8 +221,13 @@ POST = {
     "logistics commitment carry":  (403, 403, 302, 403, 403, 404),
     "finance commitment drop":     (403, 403, 403, 302, 404, 404),
 }  # fmt: skip
-# A published position or objective is read-only: its edit page redirects and changes nothing.
-REDIRECTS_WITHOUT_CHANGE = {"published position edit", "published objective edit"}
+# A published position or objective is read-only: its edit page redirects and changes nothing;
+# a draft cannot become current.
+REDIRECTS_WITHOUT_CHANGE = {
+    "published position edit",
+    "published objective edit",
+    "draft position switch",
+}
 
 
 def snapshot() -> dict:

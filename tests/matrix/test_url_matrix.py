@@ -151,6 +151,8 @@ TARGETS: dict[str, Target] = {
         lambda w, who: position_edit_data(w.current) | {"statement": "Changed."},
     ),
     "draft position publish": Target(lambda w: r("alignment:position-publish", 2027), writes=True),
+    # A draft cannot become current: the executive is told so, and nothing changes.
+    "draft position switch": Target(lambda w: r("alignment:position-switch", 2027)),
     "draft objective create": Target(
         lambda w: r("alignment:objective-create", 2027),
         lambda w, who: objective_data(owner=w.people["executive"]),
@@ -375,6 +377,7 @@ GET = {
     "draft position edit":        (LOGIN, 403, 403, 403, 200, 403),
     "published position edit":    (LOGIN, 403, 403, 403, 302, 403),
     "draft position publish":     (LOGIN, 405, 405, 405, 405, 405),
+    "draft position switch":      (LOGIN, 405, 405, 405, 405, 405),
     "draft objective create":     (LOGIN, 403, 403, 403, 200, 403),
     "published objective":        (LOGIN, 200, 200, 200, 200, 200),
     "draft objective":            (LOGIN, 404, 404, 404, 200, 200),
@@ -459,6 +462,7 @@ POST = {
     "draft position edit":        (LOGIN, 403, 403, 403, 302, 403),
     "published position edit":    (LOGIN, 403, 403, 403, 302, 403),
     "draft position publish":     (LOGIN, 403, 403, 403, 302, 403),
+    "draft position switch":      (LOGIN, 403, 403, 403, 302, 403),
     "draft objective create":     (LOGIN, 403, 403, 403, 302, 403),
     "published objective":        (LOGIN, 200, 200, 200, 200, 200),
     "draft objective":            (LOGIN, 404, 404, 404, 200, 200),

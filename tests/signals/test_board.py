@@ -264,7 +264,7 @@ def _refresh(org, decisions: dict, *, add: bool = False):
         strategy.objective_decide(objective=copies[getattr(org, key).pk], decision=decision)
     if add:
         ObjectiveFactory(position=draft, owner=org.executive, title="Plan with our customers")
-    position = strategy.position_publish(position=draft, by=org.executive)
+    position = strategy.position_publish(position=draft, by=org.executive, switch_now=True)
     for commitment in Commitment.objects.filter(objective__position=org.position):
         strategy.commitment_carry_over(
             commitment=commitment, objective=copies[commitment.objective_id]
