@@ -44,7 +44,8 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-COMPANY_NAME = os.environ.get("COMPANY_NAME", "Alignment Reviews")
+# The first values of the company settings, which executives then edit in the browser.
+COMPANY_NAME = os.environ.get("COMPANY_NAME", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

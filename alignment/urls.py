@@ -30,6 +30,7 @@ strategy_patterns = [
         views.objective_decide,
         name="objective-decide",
     ),
+    path("company/", views.company_edit, name="company-edit"),
     path("matrix/", views.matrix, name="matrix"),
     path("units/", views.unit_list, name="unit-list"),
     path("units/<slug:code>/", views.unit_detail, name="unit-detail"),

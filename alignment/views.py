@@ -15,13 +15,16 @@ from django.views.decorators.http import require_GET, require_POST
 from alignment import history, roles, services
 from alignment.forms import (
     CommitmentForm,
+    CompanySettingsForm,
     ObjectiveForm,
     PositionForm,
+    exchange_rate_formset,
     measure_formset,
     position_formsets,
 )
 from alignment.models import (
     Commitment,
+    CompanySettings,
     Membership,
     Objective,
     RefreshDecision,
@@ -282,6 +285,31 @@ def position_switch(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     else:
         messages.info(request, f"FY{position.fiscal_year} cannot become the current strategy.")
     return redirect(position.get_absolute_url())
+
+
+# --- Company settings -----------------------------------------------------------------------
+
+
+def company_edit(request: HttpRequest) -> HttpResponse:
+    """The company's name, base currency and the exchange rates per fiscal year."""
+    roles.require(request, "alignment.edit_company")
+    company = CompanySettings.load()
+    form = CompanySettingsForm(request.POST or None, instance=company)
+    base = (
+        request.POST.get("base_currency", "").strip().upper()
+        if request.method == "POST"
+        else company.base_currency
+    )
+    rates = exchange_rate_formset(request.POST or None, base_currency=base)
+    if request.method == "POST":
+        if form.is_valid() and rates.is_valid():
+            with transaction.atomic():
+                form.save()
+                rates.save()
+            messages.success(request, "Company settings saved.")
+            return redirect("alignment:company-edit")
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    return render(request, "alignment/company_form.html", {"form": form, "rates": rates})
 
 
 # --- Objectives -----------------------------------------------------------------------------

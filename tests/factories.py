@@ -325,3 +325,9 @@ def fill_check(check, *, by, scores: dict | int = 4, submit: bool = True, eviden
     return review_services.check_save(
         check=check, version=check.version, items=items, statuses={}, by=by, submit=submit
     )
+
+
+def company_data(*, name: str = "Northwind Distribution", base_currency: str = "EUR", rates=()):
+    """The company settings form with its exchange-rate rows (fiscal year, currency, rate)."""
+    rows = [{"fiscal_year": y, "currency": c, "rate": r} for y, c, r in rates]
+    return {"name": name, "base_currency": base_currency} | formset_data("rates", rows)

@@ -8,8 +8,10 @@ from django.urls import resolve, reverse
 
 from alignment.models import (
     Commitment,
+    CompanySettings,
     Competitor,
     CustomerPriority,
+    ExchangeRate,
     Measure,
     Membership,
     Objective,
@@ -22,6 +24,7 @@ from alignment.urls import strategy_patterns
 from tests.factories import (
     CommitmentFactory,
     commitment_data,
+    company_data,
     make_draft_position,
     make_published_position,
     objective_data,
@@ -43,6 +46,8 @@ MODELS = [
     Unit,
     Membership,
     Commitment,
+    CompanySettings,
+    ExchangeRate,
 ]
 
 
@@ -134,6 +139,7 @@ TARGETS = {
         ),
         lambda w: {},
     ),
+    "company settings": (lambda w: reverse("alignment:company-edit"), lambda w: company_data()),
     "matrix": (lambda w: reverse("alignment:matrix"), None),
     "unit list": (lambda w: reverse("alignment:unit-list"), None),
     "logistics unit": (lambda w: reverse("alignment:unit-detail", args=["logistics"]), None),
@@ -190,6 +196,7 @@ GET = {
     "draft objective remove":      (405, 405, 405, 405, 405, 405),
     "draft objective move":        (405, 405, 405, 405, 405, 405),
     "draft objective retire":      (405, 405, 405, 405, 405, 405),
+    "company settings":            (200, 403, 403, 403, 403, 403),
     "matrix":                      (200, 200, 200, 200, 200, 200),
     "unit list":                   (200, 200, 200, 200, 200, 200),
     "logistics unit":              (200, 200, 200, 200, 200, 404),
@@ -214,6 +221,7 @@ POST = {
     "draft objective remove":      (302, 403, 403, 403, 403, 403),
     "draft objective move":        (302, 403, 404, 404, 404, 404),
     "draft objective retire":      (302, 403, 404, 404, 404, 404),
+    "company settings":            (302, 403, 403, 403, 403, 403),
     "logistics commitment create": (403, 403, 302, 403, 403, 404),
     "finance commitment create":   (403, 403, 403, 302, 404, 404),
     "logistics commitment edit":   (403, 403, 302, 403, 403, 404),

@@ -35,6 +35,7 @@ from reviews.models import LEVERS
 from tests.factories import (
     PASSWORD,
     commitment_data,
+    company_data,
     formset_data,
     objective_data,
     objective_edit_data,
@@ -287,6 +288,11 @@ TARGETS: dict[str, Target] = {
         ),
         writes=True,
     ),
+    "company settings": Target(
+        lambda w: r("alignment:company-edit"),
+        lambda w, who: company_data(name="Changed"),
+        writes=True,
+    ),
     "cadence": Target(
         lambda w: r("reviews:cadence-edit"),
         lambda w, who: settings_form(w.cadence, due_days_after_opening=10),
@@ -423,6 +429,7 @@ GET = {
     "trends":                     (LOGIN, 403, 403, 403, 200, 200),
     "signals":                    (LOGIN, 403, 403, 403, 200, 200),
     "signal settings":            (LOGIN, 403, 403, 403, 200, 403),
+    "company settings":           (LOGIN, 403, 403, 403, 200, 403),
     "acknowledge":                (LOGIN, 405, 405, 405, 405, 405),
     "objective trend":            (LOGIN, 403, 403, 403, 200, 200),
     "A's trend":                  (LOGIN, 403, 200, 403, 200, 200),
@@ -508,6 +515,7 @@ POST = {
     "trends":                     (LOGIN, 403, 403, 403, 200, 200),
     "signals":                    (LOGIN, 403, 403, 403, 200, 200),
     "signal settings":            (LOGIN, 403, 403, 403, 302, 403),
+    "company settings":           (LOGIN, 403, 403, 403, 302, 403),
     "acknowledge":                (LOGIN, 302, 302, 302, 302, 302),
     "objective trend":            (LOGIN, 403, 403, 403, 200, 200),
     "A's trend":                  (LOGIN, 403, 200, 403, 200, 200),

@@ -307,7 +307,8 @@ def test_funding_that_does_not_follow_the_weights_is_flagged_with_the_index(org)
     # Finance moves its money: A (60% of the weight) 1,000 EUR, B (40%) 9,000 EUR.
     # A: 1,000 / 10,000 = 10% < 0.5 × 60 = 30 → flagged; B: 90% ≥ 20.
     # Index: (|10 − 60| + |90 − 40|) / 2 = 50. People and skills: Logistics' one commitment,
-    # on B → A 0%, B 100%. A dropped 100,000 EUR and 50,000 USD on A count for nothing.
+    # on B → A 0%, B 100%. A dropped 100,000 EUR counts for nothing; 50,000 USD on A, without
+    # a FY2026 rate to EUR, is not counted either, and a signal says so.
     funding = Commitment.objects.filter(unit=org.finance, lever=Lever.FUNDING)
     funding.filter(objective=org.a).update(amount=Decimal("1000"))
     funding.filter(objective=org.b).update(amount=Decimal("9000"))
@@ -340,7 +341,8 @@ def test_funding_that_does_not_follow_the_weights_is_flagged_with_the_index(org)
     assert result["misallocation"] == pytest.approx(50)
     assert reasons(result, "funding") == [
         "“Deliver on the promised date” carries 60% of the priority weight but gets 10% of the "
-        "committed funding and 0% of the people-and-skills commitments."
+        "committed funding and 0% of the people-and-skills commitments.",
+        "1 amount in USD has no rate for FY2026 and is not counted (50,000 USD).",
     ]
 
 
@@ -380,11 +382,11 @@ def test_funding_an_objective_outside_the_current_strategy_is_flagged(org):
     found = sorted(reasons(board.board(now=timezone.now()), "funding"))
 
     assert len(found) == 2
-    assert found[0].startswith("Finance: 2500")
-    assert found[0].endswith(
-        "EUR committed to “Old catalogue”, which is not an objective of the FY2026 strategy."
+    assert found[0] == (
+        "Finance: 2,500 EUR committed to “Old catalogue”, which is not an objective of the "
+        "FY2026 strategy."
     )
-    assert found[1].startswith("Finance: 700")
+    assert found[1].startswith("Finance: 700 EUR")
     assert "“Kiosks”" in found[1]
 
 
