@@ -1,8 +1,8 @@
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from alignment import roles
+from alignment.models import CompanySettings
 
 
 def user_roles(request: HttpRequest) -> dict:
@@ -23,5 +23,6 @@ def user_roles(request: HttpRequest) -> dict:
     return {
         "role": SimpleLazyObject(build),
         "unread_count": SimpleLazyObject(unread),
-        "company_name": settings.COMPANY_NAME,
+        # The company's name, as executives set it (empty until they do); read when shown.
+        "company_name": SimpleLazyObject(lambda: CompanySettings.read().name),
     }

@@ -4,15 +4,16 @@ import re
 
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from alignment.models import (
     EXECUTIVE,
     Commitment,
+    CompanySettings,
     Competitor,
     CustomerPriority,
+    ExchangeRate,
     Lever,
     Measure,
     Objective,
@@ -225,6 +226,13 @@ def measure_formset(data=None, *, instance: Objective) -> MeasureFormSet:
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
+def _clean_currency(raw: str) -> str:
+    currency = raw.strip().upper()
+    if currency and not CURRENCY_RE.match(currency):
+        raise ValidationError("Enter a three-letter currency code, such as EUR.")
+    return currency
+
+
 class CommitmentForm(forms.ModelForm):
     class Meta:
         model = Commitment
@@ -250,13 +258,10 @@ class CommitmentForm(forms.ModelForm):
         self.helper.form_tag = False
         self.fields["objective"].queryset = objectives
         if not self.instance.pk:
-            self.initial.setdefault("currency", settings.DEFAULT_CURRENCY)
+            self.initial.setdefault("currency", CompanySettings.read().base_currency)
 
     def clean_currency(self) -> str:
-        currency = self.cleaned_data["currency"].strip().upper()
-        if currency and not CURRENCY_RE.match(currency):
-            raise ValidationError("Enter a three-letter currency code, such as EUR.")
-        return currency
+        return _clean_currency(self.cleaned_data["currency"])
 
     def clean(self) -> dict:
         data = super().clean()
@@ -282,3 +287,83 @@ class CommitmentForm(forms.ModelForm):
             elif due_on > fiscal_year_end(year + 1):
                 self.add_error("due_on", "The due date is more than a year after this fiscal year.")
         return data
+
+
+# --- Company settings ------------------------------------------------------------------------
+
+
+class CompanySettingsForm(forms.ModelForm):
+    class Meta:
+        model = CompanySettings
+        fields = ["name", "base_currency"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
+
+    def clean_base_currency(self) -> str:
+        return _clean_currency(self.cleaned_data["base_currency"])
+
+
+class ExchangeRateForm(forms.ModelForm):
+    class Meta:
+        model = ExchangeRate
+        fields = ["fiscal_year", "currency", "rate"]
+
+    def __init__(self, *args, base_currency: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.base_currency = base_currency
+
+    def clean_currency(self) -> str:
+        currency = _clean_currency(self.cleaned_data["currency"])
+        if currency and currency == self.base_currency:
+            raise ValidationError(f"{currency} is the base currency: it needs no rate.")
+        return currency
+
+
+class ExchangeRateFormSetBase(forms.BaseModelFormSet):
+    def __init__(self, *args, base_currency: str = "", **kwargs):
+        self.base_currency = base_currency
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return super().get_form_kwargs(index) | {"base_currency": self.base_currency}
+
+    def clean(self) -> None:
+        seen = set()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", {})
+            if not data or data.get("DELETE"):
+                continue
+            key = (data.get("fiscal_year"), data.get("currency"))
+            if None not in key and key in seen:
+                raise ValidationError(
+                    f"Two rows give a rate for {key[1]} in FY{key[0]}: keep one of them."
+                )
+            seen.add(key)
+        super().clean()
+
+
+ExchangeRateFormSet = forms.modelformset_factory(
+    ExchangeRate,
+    form=ExchangeRateForm,
+    formset=ExchangeRateFormSetBase,
+    extra=2,
+    can_delete=True,
+)
+
+
+def exchange_rate_formset(data=None, *, base_currency: str):
+    formset = ExchangeRateFormSet(
+        data,
+        queryset=ExchangeRate.objects.order_by("-fiscal_year", "currency"),
+        prefix="rates",
+        base_currency=base_currency,
+    )
+    formset.helper = _table_helper()
+    return formset

@@ -156,6 +156,77 @@ class CadenceSettings(models.Model):
         )
 
 
+class CompanySettings(models.Model):
+    """The company's name and base currency; one row, edited by executives."""
+
+    name = models.CharField(
+        "company name",
+        max_length=120,
+        blank=True,
+        help_text="Shown in the page header, the reports and the exports.",
+    )
+    base_currency = models.CharField(
+        max_length=3,
+        default="EUR",
+        help_text="Three letters, such as EUR. Funding committed in another currency is "
+        "converted with the rates of its fiscal year below.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "company settings"
+        verbose_name_plural = "company settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_company_settings_row")]
+
+    def __str__(self) -> str:
+        return "Company settings"
+
+    @classmethod
+    def defaults(cls) -> dict:
+        return {"name": settings.COMPANY_NAME, "base_currency": settings.DEFAULT_CURRENCY}
+
+    @classmethod
+    def load(cls) -> CompanySettings:
+        obj, _ = cls.objects.get_or_create(pk=1, defaults=cls.defaults())
+        return obj
+
+    @classmethod
+    def read(cls) -> CompanySettings:
+        """The settings, without creating the row (pages and exports only read them)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1, **cls.defaults())
+
+
+class ExchangeRate(models.Model):
+    """What one unit of a currency is worth in the base currency, for one fiscal year."""
+
+    fiscal_year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    currency = models.CharField(max_length=3)
+    rate = models.DecimalField(
+        "rate to the base currency",
+        max_digits=18,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal("0.000001"))],
+        help_text="1 unit of this currency is worth this much in the base currency.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-fiscal_year", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fiscal_year", "currency"], name="one_rate_per_currency_and_year"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"FY{self.fiscal_year}: 1 {self.currency} = {self.rate}"
+
+
 # --- Strategy ------------------------------------------------------------------------------
 
 

@@ -74,6 +74,9 @@ can_see_drafts = is_executive | is_admin
 sees_all_teams = is_executive | is_admin | is_head
 
 rules.add_perm("alignment.edit_strategy", is_executive)
+# The company's name, base currency and exchange rates: they decide what the funding signal
+# counts, which is the executives' strategy.
+rules.add_perm("alignment.edit_company", is_executive)
 rules.add_perm("alignment.view_drafts", can_see_drafts)
 rules.add_perm("alignment.view_unit", sees_all_teams | is_member_of_unit)
 rules.add_perm("alignment.edit_commitments", is_head_of_unit)

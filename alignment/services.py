@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,7 +25,9 @@ from alignment import roles
 from alignment.models import (
     DEPARTMENT_HEAD,
     MEMBER,
+    CadenceSettings,
     Commitment,
+    CompanySettings,
     Competitor,
     CustomerPriority,
     Membership,
@@ -114,8 +117,39 @@ def position_problems(position: StrategicPosition) -> list[str]:
     return problems
 
 
+def cadence_today() -> date:
+    """Today in the organisation's time zone (the cadence settings')."""
+    return timezone.localdate(timezone.now(), CadenceSettings.load().tzinfo)
+
+
+def position_waits_for_its_year(position: StrategicPosition, *, today: date) -> bool:
+    """A position for a later year than the current one, whose fiscal year has not started:
+    published, it becomes current only when its year starts (or an executive switches now)."""
+    current = StrategicPosition.objects.filter(is_current=True).first()
+    return (
+        current is not None
+        and current.pk != position.pk
+        and position.fiscal_year > current.fiscal_year
+        and position.starts_on > today
+    )
+
+
+def _make_current(position: StrategicPosition, current: StrategicPosition | None) -> None:
+    if current is not None:
+        current.is_current = False
+        current.save(update_fields=["is_current"])
+    position.is_current = True
+    position.save(update_fields=["is_current"])
+
+
 @transaction.atomic
-def position_publish(*, position: StrategicPosition, by) -> StrategicPosition:
+def position_publish(
+    *, position: StrategicPosition, by, today: date | None = None, switch_now: bool = False
+) -> StrategicPosition:
+    """Publish a draft. It becomes current if there is no current position, or if it is for a
+    later year whose fiscal year has started; for a year still to come the current position
+    stays current until that year starts (see position_take_over), unless `switch_now`."""
+    today = today or cadence_today()
     # Lock the positions so that two executives publishing at once cannot both become current.
     positions = list(StrategicPosition.objects.select_for_update().order_by("pk"))
     position = next(p for p in positions if p.pk == position.pk)
@@ -125,16 +159,52 @@ def position_publish(*, position: StrategicPosition, by) -> StrategicPosition:
     if problems:
         raise ValidationError(problems)
     current = next((p for p in positions if p.is_current), None)
-    becomes_current = current is None or position.fiscal_year >= current.fiscal_year
-    if becomes_current and current is not None:
-        current.is_current = False
-        current.save(update_fields=["is_current"])
+    becomes_current = current is None or (
+        position.fiscal_year >= current.fiscal_year and (switch_now or position.starts_on <= today)
+    )
     position.status = StrategicPosition.Status.PUBLISHED
     position.published_at = timezone.now()
     position.published_by = by
-    position.is_current = becomes_current
-    position.save(update_fields=["status", "published_at", "published_by", "is_current"])
+    position.save(update_fields=["status", "published_at", "published_by"])
+    if becomes_current:
+        _make_current(position, current)
     return position
+
+
+@transaction.atomic
+def position_switch_now(*, position: StrategicPosition) -> StrategicPosition | None:
+    """Make a published position for a later year current before its year starts (an
+    executive's choice). Returns it, now current; None if it is not published, already
+    current, or not for a later year."""
+    positions = list(StrategicPosition.objects.select_for_update().order_by("pk"))
+    position = next(p for p in positions if p.pk == position.pk)
+    current = next((p for p in positions if p.is_current), None)
+    if not position.is_published or position.is_current:
+        return None
+    if current is not None and position.fiscal_year <= current.fiscal_year:
+        return None
+    _make_current(position, current)
+    return position
+
+
+@transaction.atomic
+def position_take_over(*, today: date) -> StrategicPosition | None:
+    """When a fiscal year starts, its published position takes over as current from an
+    earlier year's. Returns the position that became current, or None (also when run again)."""
+    positions = list(StrategicPosition.objects.select_for_update().order_by("pk"))
+    current = next((p for p in positions if p.is_current), None)
+    started = [
+        p
+        for p in positions
+        if p.is_published
+        and p.starts_on <= today
+        and (current is None or p.fiscal_year > current.fiscal_year)
+    ]
+    if not started:
+        return None
+    latest = max(started, key=lambda p: p.fiscal_year)
+    _make_current(latest, current)
+    return latest
 
 
 @transaction.atomic
@@ -397,7 +467,7 @@ def invitation_message(*, user) -> EmailMultiAlternatives:
         "link": settings.SITE_URL + path,
         "login_url": settings.SITE_URL + reverse("login"),
         "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-        "company_name": settings.COMPANY_NAME,
+        "company_name": CompanySettings.read().name,
     }
     message = EmailMultiAlternatives(
         subject=render_to_string("emails/invitation_subject.txt", context).strip(),

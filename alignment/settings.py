@@ -54,7 +54,8 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-COMPANY_NAME = env.str("COMPANY_NAME", default="Alignment Reviews")
+# The first values of the company settings, which executives then edit in the browser.
+COMPANY_NAME = env.str("COMPANY_NAME", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -314,6 +315,10 @@ CELERY_BEAT_SCHEDULE = {
     "start-annual-refresh": {
         "task": "reviews.tasks.start_annual_refresh",
         "schedule": crontab(minute=20),  # https://crontab.guru/#20_*_*_*_*
+    },
+    "take-over-positions": {
+        "task": "reviews.tasks.take_over_positions",
+        "schedule": crontab(minute=25),  # https://crontab.guru/#25_*_*_*_*
     },
 }
 if REDIS_URL:

@@ -11,6 +11,7 @@ strategy_patterns = [
     path("positions/<int:fiscal_year>/", views.position_detail, name="position-detail"),
     path("positions/<int:fiscal_year>/edit/", views.position_edit, name="position-edit"),
     path("positions/<int:fiscal_year>/publish/", views.position_publish, name="position-publish"),
+    path("positions/<int:fiscal_year>/switch/", views.position_switch, name="position-switch"),
     path(
         "positions/<int:fiscal_year>/objectives/new/",
         views.objective_create,
@@ -29,6 +30,7 @@ strategy_patterns = [
         views.objective_decide,
         name="objective-decide",
     ),
+    path("company/", views.company_edit, name="company-edit"),
     path("matrix/", views.matrix, name="matrix"),
     path("units/", views.unit_list, name="unit-list"),
     path("units/<slug:code>/", views.unit_detail, name="unit-detail"),

@@ -15,13 +15,16 @@ from django.views.decorators.http import require_GET, require_POST
 from alignment import history, roles, services
 from alignment.forms import (
     CommitmentForm,
+    CompanySettingsForm,
     ObjectiveForm,
     PositionForm,
+    exchange_rate_formset,
     measure_formset,
     position_formsets,
 )
 from alignment.models import (
     Commitment,
+    CompanySettings,
     Membership,
     Objective,
     RefreshDecision,
@@ -170,6 +173,11 @@ def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
             "objectives": objectives,
             "coverage": services.position_coverage(position),
             "problems": services.position_problems(position) if not position.is_published else [],
+            # Publishing (or switching to) a later year before it starts: offer "switch now".
+            "waits_for_its_year": services.position_waits_for_its_year(
+                position, today=services.cadence_today()
+            ),
+            "current_position": _current_position(),
             "has_read": Acknowledgement.objects.filter(
                 user=request.user, position=position
             ).first(),
@@ -234,19 +242,74 @@ def position_publish(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     position = _get_position_for_user(request, fiscal_year)
     try:
         with transaction.atomic():
-            position = services.position_publish(position=position, by=request.user)
-            # Publishing the annual refresh's draft ends the refresh and asks heads to
-            # confirm their commitments for the new year.
+            position = services.position_publish(
+                position=position,
+                by=request.user,
+                switch_now=request.POST.get("switch_now") == "on",
+            )
+            # Publishing the annual refresh's draft ends the refresh; once the position is
+            # current, heads are asked to confirm their commitments for the new year.
             asked = dispatch.refresh_finish(position=position, now=timezone.now())
     except ValidationError as exc:
         for problem in exc.messages:
             messages.error(request, problem)
     else:
-        note = "" if position.is_current else " It is not current: a later year is."
+        note = ""
+        if not position.is_current:
+            current = _current_position()
+            if current is not None and current.fiscal_year < position.fiscal_year:
+                starts = f"{position.starts_on.day} {position.starts_on:%B %Y}"
+                note = (
+                    f" It becomes current on {starts}, when FY{position.fiscal_year} starts; "
+                    f"until then FY{current.fiscal_year} stays current."
+                )
+            else:
+                note = " It is not current: a later year is."
         if asked:
             note += f" {asked} heads are asked to confirm their teams' commitments."
         messages.success(request, f"Strategic position FY{position.fiscal_year} published.{note}")
     return redirect(position.get_absolute_url())
+
+
+@require_POST
+def position_switch(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    """Make a published position for a later year current now, before its year starts."""
+    roles.require(request, "alignment.edit_strategy")
+    position = _get_position_for_user(request, fiscal_year)
+    with transaction.atomic():
+        switched = services.position_switch_now(position=position)
+        asked = dispatch.refresh_finish(position=switched, now=timezone.now()) if switched else 0
+    if switched is not None:
+        note = f" {asked} heads are asked to confirm their teams' commitments." if asked else ""
+        messages.success(request, f"FY{position.fiscal_year} is now the current strategy.{note}")
+    else:
+        messages.info(request, f"FY{position.fiscal_year} cannot become the current strategy.")
+    return redirect(position.get_absolute_url())
+
+
+# --- Company settings -----------------------------------------------------------------------
+
+
+def company_edit(request: HttpRequest) -> HttpResponse:
+    """The company's name, base currency and the exchange rates per fiscal year."""
+    roles.require(request, "alignment.edit_company")
+    company = CompanySettings.load()
+    form = CompanySettingsForm(request.POST or None, instance=company)
+    base = (
+        request.POST.get("base_currency", "").strip().upper()
+        if request.method == "POST"
+        else company.base_currency
+    )
+    rates = exchange_rate_formset(request.POST or None, base_currency=base)
+    if request.method == "POST":
+        if form.is_valid() and rates.is_valid():
+            with transaction.atomic():
+                form.save()
+                rates.save()
+            messages.success(request, "Company settings saved.")
+            return redirect("alignment:company-edit")
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    return render(request, "alignment/company_form.html", {"form": form, "rates": rates})
 
 
 # --- Objectives -----------------------------------------------------------------------------

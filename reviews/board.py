@@ -12,13 +12,15 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
 
+from alignment import money
 from alignment.models import (
     Commitment,
+    CompanySettings,
+    ExchangeRate,
     Lever,
     Membership,
     Objective,
@@ -140,7 +142,7 @@ def board(*, now: datetime, as_of: ReviewCycle | None = None) -> dict:
     signals += _complacency(config, cycles, window, teams, now=now, position=position)
 
     # 4: funding follows priorities.
-    funding, misallocation, unfunded = _funding(config, position, objectives)
+    funding, misallocation, unfunded, funding_currency = _funding(config, position, objectives)
     signals += [
         _signal(
             "funding",
@@ -173,6 +175,7 @@ def board(*, now: datetime, as_of: ReviewCycle | None = None) -> dict:
         "streaks": streaks,
         "funding": funding,
         "misallocation": misallocation,
+        "funding_currency": funding_currency,
         "promises": promises,
         "acknowledgement": acknowledgement,
         "cadence": cadence,
@@ -307,16 +310,30 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
 
 def _funding(config, position, objectives):
     if position is None:
-        return [], None, []
-    currency = settings.DEFAULT_CURRENCY
+        return [], None, [], _no_funding_currency()
+    company = CompanySettings.read()
+    base = company.base_currency
+    rates = dict(
+        ExchangeRate.objects.filter(fiscal_year=position.fiscal_year).values_list(
+            "currency", "rate"
+        )
+    )
     amounts = defaultdict(Decimal)
     people = defaultdict(int)
-    live = Commitment.objects.exclude(status=Commitment.Status.DROPPED)
+    unconverted = defaultdict(lambda: [0, Decimal(0)])  # currency → [count, total]
+    # A retired team's commitments are not the company's allocation any more.
+    live = Commitment.objects.exclude(status=Commitment.Status.DROPPED).filter(unit__is_active=True)
     for objective_id, lever, amount, commitment_currency in live.filter(
         objective__in=objectives
     ).values_list("objective_id", "lever", "amount", "currency"):
-        if lever == Lever.FUNDING and amount is not None and commitment_currency in (currency, ""):
-            amounts[objective_id] += amount
+        if lever == Lever.FUNDING and amount is not None:
+            converted = money.to_base(amount, commitment_currency, base=base, rates=rates)
+            if converted is None:
+                # Never dropped without a word: the page and a signal say what is not counted.
+                unconverted[commitment_currency][0] += 1
+                unconverted[commitment_currency][1] += amount
+            else:
+                amounts[objective_id] += converted
         if lever == Lever.PEOPLE:
             people[objective_id] += 1
     shares, index = sustain.funding_shares(
@@ -330,7 +347,9 @@ def _funding(config, position, objectives):
         live.filter(lever=Lever.FUNDING)
         .exclude(objective__in=objectives)
         .exclude(status=Commitment.Status.DONE)
-        .filter(objective__position__fiscal_year__gte=position.fiscal_year - 1)
+        # Money due in a fiscal year that has ended belongs to that year, not to this strategy.
+        .filter(due_on__gte=position.starts_on)
+        .exclude(objective__position__fiscal_year__gt=position.fiscal_year)
         .select_related("unit", "objective")
     )
     unfunded = [
@@ -338,14 +357,43 @@ def _funding(config, position, objectives):
             "funding",
             "Funding",
             c.unit.name,
-            f"{c.unit.name}: {c.amount} {c.currency} committed to “{c.objective.title}”, which "
-            f"is not an objective of the FY{position.fiscal_year} strategy.",
+            f"{c.unit.name}: {money.format_money(c.amount, c.currency)} committed to "
+            f"“{c.objective.title}”, which is not an objective of the "
+            f"FY{position.fiscal_year} strategy.",
             link=c.unit.get_absolute_url(),
             team=c.unit_id,
         )
         for c in stray
     ]
-    return shares, index, unfunded
+    missing = [
+        {
+            "currency": currency,
+            "count": count,
+            "total": total,
+            "reason": f"{count} amount{'s' if count != 1 else ''} in {currency} "
+            f"{'have' if count != 1 else 'has'} no rate for FY{position.fiscal_year} and "
+            f"{'are' if count != 1 else 'is'} not counted "
+            f"({money.format_money(total, currency)}).",
+        }
+        for currency, (count, total) in sorted(unconverted.items())
+    ]
+    unfunded += [
+        _signal(
+            "funding",
+            "Funding",
+            f"Funding in {m['currency']}",
+            m["reason"],
+            link=reverse("alignment:company-edit"),
+        )
+        for m in missing
+    ]
+    for share in shares:
+        share.amount = amounts[share.key]  # in the base currency, for the page
+    return shares, index, unfunded, {"base": base, "unconverted": missing}
+
+
+def _no_funding_currency() -> dict:
+    return {"base": CompanySettings.read().base_currency, "unconverted": []}
 
 
 def _promises(config, objectives, window, frozen) -> list[dict]:
@@ -354,7 +402,7 @@ def _promises(config, objectives, window, frozen) -> list[dict]:
     teams = defaultdict(dict)
     for objective_id, lever, unit_id, unit_name in (
         Commitment.objects.exclude(status=Commitment.Status.DROPPED)
-        .filter(objective__in=objectives)
+        .filter(objective__in=objectives, unit__is_active=True)
         .values_list("objective_id", "lever", "unit_id", "unit__name")
     ):
         levers[objective_id].add(lever)

@@ -342,14 +342,17 @@ def _refresh_reminders(*, now: datetime, today, config: CadenceSettings) -> int:
 
 @transaction.atomic
 def refresh_finish(*, position: StrategicPosition, now: datetime) -> int:
-    """After the refreshed position is published: close its refresh and ask every team's heads
-    to confirm or revise their commitments for the new year."""
-    cycle = ReviewCycle.objects.filter(
-        kind=ReviewCycle.Kind.ANNUAL, position=position, state__in=RUNNING
-    ).first()
-    if cycle is None:
+    """After the refreshed position is published: close its refresh. Once it is current (its
+    fiscal year has started, or an executive switched to it), ask every team's heads to
+    confirm or revise their commitments for the new year; asking again asks nobody twice."""
+    cycle = ReviewCycle.objects.filter(kind=ReviewCycle.Kind.ANNUAL, position=position).first()
+    if cycle is None or not position.is_published:
         return 0
-    ReviewCycle.objects.filter(pk=cycle.pk).update(state=ReviewCycle.State.CLOSED, closed_at=now)
+    ReviewCycle.objects.filter(pk=cycle.pk, state__in=RUNNING).update(
+        state=ReviewCycle.State.CLOSED, closed_at=now
+    )
+    if not position.is_current:
+        return 0
     from alignment.models import Unit
 
     teams = Unit.objects.active().functional().values_list("pk", "code")
@@ -365,3 +368,17 @@ def refresh_finish(*, position: StrategicPosition, now: datetime) -> int:
             cycle=cycle, kind=Delivery.Kind.COMMITMENTS_CONFIRM, step="", notes=notes, now=now
         )
     )
+
+
+def take_over_positions(*, now: datetime) -> int:
+    """On the first day of a fiscal year (local time), its published position becomes current.
+    1 if a position became current."""
+    config = CadenceSettings.load()
+    position = strategy.position_take_over(today=_today(now, config))
+    if position is None:
+        return 0
+    # What publishing a current position does, now that it is current: heads are asked to carry
+    # over or drop last year's commitments (acknowledgements are per position: everyone is
+    # asked to read the new one).
+    refresh_finish(position=position, now=now)
+    return 1

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from alignment.models import Commitment, Lever
+from alignment.models import Commitment, CompanySettings, Lever
 from reviews import agenda, board, services, trends
 from reviews.models import (
     LEVERS,
@@ -71,7 +71,7 @@ def neutralise(value):
 
 
 def filename(cycle: ReviewCycle, extension: str) -> str:
-    company = slugify(settings.COMPANY_NAME) or "company"
+    company = slugify(CompanySettings.read().name) or "company"
     period = (
         f"fy{cycle.fiscal_year}-q{cycle.quarter}" if cycle.quarter else f"fy{cycle.fiscal_year}"
     )
@@ -153,7 +153,7 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None) -> dict:
     if previous and results["index"] is not None and previous["index"] is not None:
         change = results["index"] - previous["index"]
     return {
-        "company": settings.COMPANY_NAME,
+        "company": CompanySettings.read().name,
         "cycle": cycle,
         "generated_at": now,
         "index": results["index"],
@@ -259,6 +259,7 @@ def csv_rows(cycle: ReviewCycle) -> Iterator[list]:
         )
         .iterator(chunk_size=2000)
     )
+    company = CompanySettings.read().name
     for row in items:
         team_id, code, name, state, objective_id, title, weight, evidence, blockers = row[:9]
         team = teams.get(team_id, {})
@@ -266,7 +267,7 @@ def csv_rows(cycle: ReviewCycle) -> Iterator[list]:
         fit = cells.get((objective_id, team_id))
         for lever, score in zip(LEVERS, row[9:], strict=True):
             yield [
-                settings.COMPANY_NAME,
+                company,
                 cycle.fiscal_year,
                 cycle.quarter or "",
                 cycle.state,
@@ -408,7 +409,10 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         ("Teams", len(teams)),
         ("Checks not submitted", len(data["missing"])),
     ]
-    summary.write_string(0, 0, f"{data['company']}: {cycle.label} alignment review", book.title)
+    heading = f"{cycle.label} alignment review"
+    summary.write_string(
+        0, 0, f"{data['company']}: {heading}" if data["company"] else heading, book.title
+    )
     for i, (label, value) in enumerate(rows, start=2):
         book.write(summary, i, 0, label, book.header)
         book.write(summary, i, 1, value)

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from alignment.models import EXECUTIVE, Membership
+from alignment.models import EXECUTIVE, CompanySettings, Membership
 from reviews.models import AlignmentCheck, Delivery, Notification, ReviewCycle
 
 log = logging.getLogger(__name__)
@@ -290,7 +290,7 @@ def build_message(delivery: Delivery) -> EmailMultiAlternatives | None:
         "link": link,
         "lines": details,
         "cycle": delivery.cycle,
-        "company_name": settings.COMPANY_NAME,
+        "company_name": CompanySettings.read().name,
         "notifications_url": _absolute(reverse("reviews:notification-list")),
     }
     message = EmailMultiAlternatives(

@@ -522,15 +522,28 @@ def action_create(*, cycle: ReviewCycle, by, form) -> Action:
 
 
 def open_actions_for(cycle: ReviewCycle):
-    """Open actions from this cycle and every earlier one: they carry over until done."""
+    """Open actions of this cycle, carried over from the earlier quarters of its fiscal year and
+    from the review just before it (last year's fourth quarter, for a first quarter).
+
+    An annual refresh, which opens before its fiscal year starts, takes over those of the
+    quarters of the year it follows that opened before it. Another year's actions stay there.
+    """
     if cycle.kind == ReviewCycle.Kind.QUARTERLY:
-        earlier = ReviewCycle.objects.filter(
-            Q(fiscal_year__lt=cycle.fiscal_year)
-            | Q(fiscal_year=cycle.fiscal_year, quarter__lte=cycle.quarter)
-            | Q(pk=cycle.pk)
+        scope = Q(pk=cycle.pk) | Q(
+            kind=ReviewCycle.Kind.QUARTERLY,
+            fiscal_year=cycle.fiscal_year,
+            quarter__lt=cycle.quarter,
         )
+        previous = previous_cycle(cycle)
+        if previous is not None:
+            scope |= Q(pk=previous.pk)
     else:
-        earlier = ReviewCycle.objects.filter(opens_on__lte=cycle.opens_on)
+        scope = Q(pk=cycle.pk) | Q(
+            kind=ReviewCycle.Kind.QUARTERLY,
+            fiscal_year=cycle.fiscal_year - 1,
+            opens_on__lte=cycle.opens_on,
+        )
+    earlier = ReviewCycle.objects.filter(scope)
     return (
         Action.objects.open()
         .filter(cycle__in=earlier)

@@ -30,6 +30,11 @@ def start_annual_refresh() -> int:
     return dispatch.start_annual_refresh(now=timezone.now())
 
 
+@shared_task
+def take_over_positions() -> int:
+    return dispatch.take_over_positions(now=timezone.now())
+
+
 @shared_task(bind=True, max_retries=None)
 def send_delivery(self, delivery_id: int) -> str:
     """Send one email; the delivery row counts attempts, so retries end as failed, not loop."""

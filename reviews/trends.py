@@ -99,10 +99,17 @@ def _cycles() -> tuple[list[ReviewCycle], ReviewCycle | None]:
 
 
 def _series(frozen: dict[int, float], closed, running, live_value) -> list[Point]:
-    points = [Point(c.label, frozen.get(c.pk)) for c in closed]
+    """The points in time order: a quarter still open sits where it falls, even before a
+    later one that has closed."""
+    points = [((c.fiscal_year, c.quarter), Point(c.label, frozen.get(c.pk))) for c in closed]
     if running is not None:
-        points.append(Point(f"{running.label} (open)", live_value, is_open=True))
-    return points
+        points.append(
+            (
+                (running.fiscal_year, running.quarter),
+                Point(f"{running.label} (open)", live_value, is_open=True),
+            )
+        )
+    return [point for _, point in sorted(points, key=lambda pair: pair[0])]
 
 
 def company_chart(*, live_results: dict | None = None, live_cycle=None) -> Chart:

@@ -156,7 +156,7 @@ def make_published_position(*, fiscal_year: int = 2026, by=None, objectives: int
     owner = by or make_executive()
     for _ in range(objectives):
         ObjectiveFactory(position=position, owner=owner, customer_priority=priority)
-    return services.position_publish(position=position, by=owner)
+    return services.position_publish(position=position, by=owner, switch_now=True)
 
 
 def make_draft_position(*, fiscal_year: int = 2027, owner=None, objectives: int = 1):
@@ -325,3 +325,9 @@ def fill_check(check, *, by, scores: dict | int = 4, submit: bool = True, eviden
     return review_services.check_save(
         check=check, version=check.version, items=items, statuses={}, by=by, submit=submit
     )
+
+
+def company_data(*, name: str = "Northwind Distribution", base_currency: str = "EUR", rates=()):
+    """The company settings form with its exchange-rate rows (fiscal year, currency, rate)."""
+    rows = [{"fiscal_year": y, "currency": c, "rate": r} for y, c, r in rates]
+    return {"name": name, "base_currency": base_currency} | formset_data("rates", rows)

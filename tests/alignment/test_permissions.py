@@ -8,8 +8,10 @@ from django.urls import resolve, reverse
 
 from alignment.models import (
     Commitment,
+    CompanySettings,
     Competitor,
     CustomerPriority,
+    ExchangeRate,
     Measure,
     Membership,
     Objective,
@@ -22,6 +24,7 @@ from alignment.urls import strategy_patterns
 from tests.factories import (
     CommitmentFactory,
     commitment_data,
+    company_data,
     make_draft_position,
     make_published_position,
     objective_data,
@@ -43,6 +46,8 @@ MODELS = [
     Unit,
     Membership,
     Commitment,
+    CompanySettings,
+    ExchangeRate,
 ]
 
 
@@ -98,6 +103,10 @@ TARGETS = {
         lambda w: reverse("alignment:position-publish", args=[2027]),
         lambda w: {},
     ),
+    "draft position switch": (
+        lambda w: reverse("alignment:position-switch", args=[2027]),
+        lambda w: {},
+    ),
     "draft objective create": (
         lambda w: reverse("alignment:objective-create", args=[2027]),
         lambda w: objective_data(owner=w["draft"].objectives.first().owner),
@@ -130,6 +139,7 @@ TARGETS = {
         ),
         lambda w: {},
     ),
+    "company settings": (lambda w: reverse("alignment:company-edit"), lambda w: company_data()),
     "matrix": (lambda w: reverse("alignment:matrix"), None),
     "unit list": (lambda w: reverse("alignment:unit-list"), None),
     "logistics unit": (lambda w: reverse("alignment:unit-detail", args=["logistics"]), None),
@@ -176,6 +186,7 @@ GET = {
     "draft position edit":         (200, 403, 403, 403, 403, 403),
     "published position edit":     (302, 403, 403, 403, 403, 403),
     "draft position publish":      (405, 405, 405, 405, 405, 405),
+    "draft position switch":       (405, 405, 405, 405, 405, 405),
     "draft objective create":      (200, 403, 403, 403, 403, 403),
     "published objective":         (200, 200, 200, 200, 200, 200),
     "draft objective":             (200, 200, 404, 404, 404, 404),
@@ -185,6 +196,7 @@ GET = {
     "draft objective remove":      (405, 405, 405, 405, 405, 405),
     "draft objective move":        (405, 405, 405, 405, 405, 405),
     "draft objective retire":      (405, 405, 405, 405, 405, 405),
+    "company settings":            (200, 403, 403, 403, 403, 403),
     "matrix":                      (200, 200, 200, 200, 200, 200),
     "unit list":                   (200, 200, 200, 200, 200, 200),
     "logistics unit":              (200, 200, 200, 200, 200, 404),
@@ -201,6 +213,7 @@ POST = {
     "draft position edit":         (302, 403, 403, 403, 403, 403),
     "published position edit":     (302, 403, 403, 403, 403, 403),
     "draft position publish":      (302, 403, 403, 403, 403, 403),
+    "draft position switch":       (302, 403, 403, 403, 403, 403),
     "draft objective create":      (302, 403, 403, 403, 403, 403),
     "draft objective edit":        (302, 403, 404, 404, 404, 404),
     "published objective edit":    (302, 403, 403, 403, 403, 403),
@@ -208,6 +221,7 @@ POST = {
     "draft objective remove":      (302, 403, 403, 403, 403, 403),
     "draft objective move":        (302, 403, 404, 404, 404, 404),
     "draft objective retire":      (302, 403, 404, 404, 404, 404),
+    "company settings":            (302, 403, 403, 403, 403, 403),
     "logistics commitment create": (403, 403, 302, 403, 403, 404),
     "finance commitment create":   (403, 403, 403, 302, 404, 404),
     "logistics commitment edit":   (403, 403, 302, 403, 403, 404),
@@ -215,8 +229,13 @@ POST = {
     "logistics commitment carry":  (403, 403, 302, 403, 403, 404),
     "finance commitment drop":     (403, 403, 403, 302, 404, 404),
 }  # fmt: skip
-# A published position or objective is read-only: its edit page redirects and changes nothing.
-REDIRECTS_WITHOUT_CHANGE = {"published position edit", "published objective edit"}
+# A published position or objective is read-only: its edit page redirects and changes nothing;
+# a draft cannot become current.
+REDIRECTS_WITHOUT_CHANGE = {
+    "published position edit",
+    "published objective edit",
+    "draft position switch",
+}
 
 
 def snapshot() -> dict:

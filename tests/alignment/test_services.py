@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -43,16 +45,77 @@ def test_publishing_the_first_position_makes_it_current(executive):
     assert draft.published_at is not None
 
 
-def test_publishing_a_later_year_takes_over_as_current(executive, current_position):
+def test_publishing_a_later_year_whose_year_has_started_takes_over_as_current(
+    executive, current_position
+):
     draft = make_draft_position(fiscal_year=2027, owner=executive)
 
-    services.position_publish(position=draft, by=executive)
+    services.position_publish(position=draft, by=executive, today=date(2027, 1, 1))
 
     current_position.refresh_from_db()
     draft.refresh_from_db()
     assert draft.is_current
     assert not current_position.is_current
     assert current_position.is_published  # it stays published, just not current
+
+
+def test_publishing_a_later_year_before_it_starts_leaves_the_current_one_current(
+    executive, current_position
+):
+    draft = make_draft_position(fiscal_year=2027, owner=executive)
+
+    services.position_publish(position=draft, by=executive, today=date(2026, 12, 1))
+
+    draft.refresh_from_db()
+    current_position.refresh_from_db()
+    assert draft.is_published and not draft.is_current
+    assert current_position.is_current
+
+
+def test_an_executive_may_switch_to_a_later_year_before_it_starts(executive, current_position):
+    draft = make_draft_position(fiscal_year=2027, owner=executive)
+
+    services.position_publish(
+        position=draft, by=executive, today=date(2026, 12, 1), switch_now=True
+    )
+
+    assert StrategicPosition.objects.get(is_current=True) == draft
+
+
+def test_the_first_position_is_current_at_once_even_before_its_year(executive):
+    draft = make_draft_position(fiscal_year=2027, owner=executive)
+
+    services.position_publish(position=draft, by=executive, today=date(2026, 12, 1))
+
+    draft.refresh_from_db()
+    assert draft.is_current
+
+
+def test_the_position_of_a_year_takes_over_when_the_year_starts_and_only_once(
+    executive, current_position
+):
+    draft = make_draft_position(fiscal_year=2027, owner=executive)
+    services.position_publish(position=draft, by=executive, today=date(2026, 12, 1))
+
+    assert services.position_take_over(today=date(2026, 12, 31)) is None
+    assert services.position_take_over(today=date(2027, 1, 1)) == draft
+    assert services.position_take_over(today=date(2027, 1, 2)) is None
+    assert StrategicPosition.objects.get(is_current=True) == draft
+
+
+def test_take_over_never_goes_back_to_an_earlier_year(executive):
+    later = make_published_position(fiscal_year=2027, by=executive)
+    make_published_position(fiscal_year=2026, by=executive)  # published after, not current
+
+    assert services.position_take_over(today=date(2027, 3, 1)) is None
+    assert StrategicPosition.objects.get(is_current=True) == later
+
+
+def test_a_draft_cannot_be_switched_to(executive, current_position):
+    draft = make_draft_position(fiscal_year=2027, owner=executive)
+
+    assert services.position_switch_now(position=draft) is None
+    assert StrategicPosition.objects.get(is_current=True) == current_position
 
 
 def test_publishing_an_earlier_year_than_the_current_one_does_not_make_it_current(executive):

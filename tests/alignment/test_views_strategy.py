@@ -1,4 +1,7 @@
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from alignment.models import Competitor, CustomerPriority, PositioningTheme, StrategicPosition
@@ -163,7 +166,8 @@ def test_a_published_position_is_read_only(login, executive, current_position):
 def test_an_executive_publishes_a_draft_which_becomes_current(
     login, executive, current_position, draft_position
 ):
-    response = login(executive).post("/strategy/positions/2027/publish/", follow=True)
+    with time_machine.travel(datetime(2027, 1, 4, 9, tzinfo=UTC), tick=False):
+        response = login(executive).post("/strategy/positions/2027/publish/", follow=True)
 
     assertRedirects(response, "/strategy/positions/2027/")
     assertContains(response, "Strategic position FY2027 published.")

@@ -8,12 +8,13 @@ executives hear of late checks 5 days after it.
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from alignment import services as strategy
 from alignment.models import Commitment, RefreshDecision, StrategicPosition
-from reviews import dispatch, notify
+from reviews import dispatch, notify, tasks
 from reviews.models import Acknowledgement, Delivery, Notification, ReviewCycle
 from tests.cadence.support import (
     BEFORE_1,
@@ -389,25 +390,127 @@ def test_the_draft_cannot_be_published_while_objectives_are_undecided(last_year,
     assert not Delivery.objects.filter(kind=Delivery.Kind.COMMITMENTS_CONFIRM).exists()
 
 
-@pytest.fixture
-def published(last_year, login, executive):
-    """The refresh started, the first objective kept and the second retired through the
-    position page, then FY2027 published."""
-    dispatch.start_annual_refresh(now=REFRESH_DAY)
+def _decide_and_publish(client, *, switch_now: bool = False):
     kept, retired = StrategicPosition.objects.get(fiscal_year=2027).objectives.order_by("order")
-    client = login(executive)
     client.post(reverse("alignment:objective-decide", args=[kept.pk, "kept"]))
     client.post(reverse("alignment:objective-decide", args=[retired.pk, "retired"]))
-    response = client.post(reverse("alignment:position-publish", args=[2027]), follow=True)
-    client.logout()
+    data = {"switch_now": "on"} if switch_now else {}
+    return client.post(reverse("alignment:position-publish", args=[2027]), data, follow=True)
+
+
+PUBLISH_DAY = paris(2026, 12, 1, 10, 0)
+NEW_YEAR = paris(2027, 1, 1, 0, 0)
+
+
+@pytest.fixture
+def published_early(last_year, login, executive):
+    """The refresh started, the first objective kept and the second retired through the
+    position page, then FY2027 published on 1 December 2026, a month before it starts."""
+    dispatch.start_annual_refresh(now=REFRESH_DAY)
+    with time_machine.travel(PUBLISH_DAY, tick=False):
+        response = _decide_and_publish(login(executive))
+    login(executive).logout()
     return response
+
+
+@pytest.fixture
+def published(published_early):
+    """FY2027 published early, then current since beat ran on the first day of FY2027."""
+    assert dispatch.take_over_positions(now=NEW_YEAR) == 1
+    return published_early
+
+
+def test_a_position_published_before_its_year_starts_leaves_the_current_one_current(
+    published_early, last_year, login, head
+):
+    assertContains(
+        published_early,
+        "Strategic position FY2027 published. It becomes current on 1 January 2027, when "
+        "FY2027 starts; until then FY2026 stays current.",
+    )
+    draft = StrategicPosition.objects.get(fiscal_year=2027)
+    last_year.refresh_from_db()
+    assert draft.is_published and not draft.is_current
+    assert last_year.is_current
+    # The refresh is over; heads are asked about their commitments only once FY2027 is current.
+    assert ReviewCycle.objects.get(kind=ReviewCycle.Kind.ANNUAL).state == ReviewCycle.State.CLOSED
+    assert deliveries(kind="commitments_confirm") == []
+    with time_machine.travel(PUBLISH_DAY, tick=False):
+        response = login(head).get(reverse("alignment:unit-detail", args=["logistics"]))
+    assert response.context["position"] == last_year
+    assert response.context["to_confirm"] == []
+
+
+def test_beat_makes_the_position_current_on_the_first_day_of_its_year_once(
+    published_early, last_year
+):
+    draft = StrategicPosition.objects.get(fiscal_year=2027)
+
+    assert dispatch.take_over_positions(now=NEW_YEAR - MINUTE) == 0  # 23:59 in Paris
+    assert not StrategicPosition.objects.get(pk=draft.pk).is_current
+    assert dispatch.take_over_positions(now=NEW_YEAR) == 1
+    assert dispatch.take_over_positions(now=NEW_YEAR + timedelta(hours=1)) == 0
+
+    assert StrategicPosition.objects.get(is_current=True) == draft
+    assert deliveries(kind="commitments_confirm") == [
+        ("commitments_confirm", "", "fay-finance"),
+        ("commitments_confirm", "", "hugo-head"),
+    ]
+
+
+def test_the_beat_task_takes_over_through_the_dispatcher(published_early):
+    with time_machine.travel(NEW_YEAR + timedelta(minutes=25), tick=False):
+        assert tasks.take_over_positions() == 1
+        assert tasks.take_over_positions() == 0
+
+    assert StrategicPosition.objects.get(is_current=True).fiscal_year == 2027
+
+
+def test_acknowledgements_start_again_when_the_new_year_takes_over(
+    published_early, last_year, login, member
+):
+    login(member).post(reverse("reviews:acknowledge"))
+    assert Acknowledgement.objects.filter(user=member, position=last_year).exists()
+
+    dispatch.take_over_positions(now=NEW_YEAR)
+
+    response = login(member).get(reverse("alignment:position-detail", args=[2027]))
+    assert response.context["has_read"] is None
+
+
+def test_an_executive_may_switch_to_the_new_year_now_with_a_warning(last_year, login, executive):
+    dispatch.start_annual_refresh(now=REFRESH_DAY)
+    client = login(executive)
+    with time_machine.travel(PUBLISH_DAY, tick=False):
+        page = client.get(reverse("alignment:position-detail", args=[2027]))
+        assertContains(page, 'name="switch_now"')
+        assertContains(page, "Making it current now, before its year starts")
+
+        response = _decide_and_publish(client, switch_now=True)
+
+    assertContains(response, "Strategic position FY2027 published.")
+    assertContains(response, "2 heads are asked to confirm their teams&#x27; commitments.")
+    assert StrategicPosition.objects.get(is_current=True).fiscal_year == 2027
+    assert dispatch.take_over_positions(now=NEW_YEAR) == 0
+
+
+def test_a_position_published_early_can_be_made_current_later_from_its_page(
+    published_early, last_year, login, executive
+):
+    with time_machine.travel(PUBLISH_DAY + timedelta(days=3), tick=False):
+        client = login(executive)
+        page = client.get(reverse("alignment:position-detail", args=[2027]))
+        assertContains(page, "Make it current now")
+        response = client.post(reverse("alignment:position-switch", args=[2027]), follow=True)
+
+    assertContains(response, "FY2027 is now the current strategy.")
+    assert StrategicPosition.objects.get(is_current=True).fiscal_year == 2027
+    assert len(deliveries(kind="commitments_confirm")) == 2
 
 
 def test_after_deciding_and_publishing_every_head_is_asked_to_confirm_commitments(
     published, head, logistics
 ):
-    assertContains(published, "Strategic position FY2027 published.")
-    assertContains(published, "2 heads are asked to confirm their teams&#x27; commitments.")
     draft = StrategicPosition.objects.get(fiscal_year=2027)
     assert draft.is_published and draft.is_current
     kept, retired = draft.objectives.order_by("order")

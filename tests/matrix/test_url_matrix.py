@@ -36,6 +36,7 @@ from reviews.models import LEVERS
 from tests.factories import (
     PASSWORD,
     commitment_data,
+    company_data,
     formset_data,
     objective_data,
     objective_edit_data,
@@ -168,6 +169,8 @@ TARGETS: dict[str, Target] = {
         lambda w, who: position_edit_data(w.current) | {"statement": "Changed."},
     ),
     "draft position publish": Target(lambda w: r("alignment:position-publish", 2027), writes=True),
+    # A draft cannot become current: the executive is told so, and nothing changes.
+    "draft position switch": Target(lambda w: r("alignment:position-switch", 2027)),
     "draft objective create": Target(
         lambda w: r("alignment:objective-create", 2027),
         lambda w, who: objective_data(owner=w.people["executive"]),
@@ -302,6 +305,11 @@ TARGETS: dict[str, Target] = {
         ),
         writes=True,
     ),
+    "company settings": Target(
+        lambda w: r("alignment:company-edit"),
+        lambda w, who: company_data(name="Changed"),
+        writes=True,
+    ),
     "cadence": Target(
         lambda w: r("reviews:cadence-edit"),
         lambda w, who: settings_form(w.cadence, due_days_after_opening=10),
@@ -429,6 +437,7 @@ GET = {
     "draft position edit":        (LOGIN, 403, 403, 403, 200, 403),
     "published position edit":    (LOGIN, 403, 403, 403, 302, 403),
     "draft position publish":     (LOGIN, 405, 405, 405, 405, 405),
+    "draft position switch":      (LOGIN, 405, 405, 405, 405, 405),
     "draft objective create":     (LOGIN, 403, 403, 403, 200, 403),
     "published objective":        (LOGIN, 200, 200, 200, 200, 200),
     "draft objective":            (LOGIN, 404, 404, 404, 200, 200),
@@ -474,6 +483,7 @@ GET = {
     "trends":                     (LOGIN, 403, 403, 403, 200, 200),
     "signals":                    (LOGIN, 403, 403, 403, 200, 200),
     "signal settings":            (LOGIN, 403, 403, 403, 200, 403),
+    "company settings":           (LOGIN, 403, 403, 403, 200, 403),
     "acknowledge":                (LOGIN, 405, 405, 405, 405, 405),
     "objective trend":            (LOGIN, 403, 403, 403, 200, 200),
     "A's trend":                  (LOGIN, 403, 200, 403, 200, 200),
@@ -521,6 +531,7 @@ POST = {
     "draft position edit":        (LOGIN, 403, 403, 403, 302, 403),
     "published position edit":    (LOGIN, 403, 403, 403, 302, 403),
     "draft position publish":     (LOGIN, 403, 403, 403, 302, 403),
+    "draft position switch":      (LOGIN, 403, 403, 403, 302, 403),
     "draft objective create":     (LOGIN, 403, 403, 403, 302, 403),
     "published objective":        (LOGIN, 200, 200, 200, 200, 200),
     "draft objective":            (LOGIN, 404, 404, 404, 200, 200),
@@ -566,6 +577,7 @@ POST = {
     "trends":                     (LOGIN, 403, 403, 403, 200, 200),
     "signals":                    (LOGIN, 403, 403, 403, 200, 200),
     "signal settings":            (LOGIN, 403, 403, 403, 302, 403),
+    "company settings":           (LOGIN, 403, 403, 403, 302, 403),
     "acknowledge":                (LOGIN, 302, 302, 302, 302, 302),
     "objective trend":            (LOGIN, 403, 403, 403, 200, 200),
     "A's trend":                  (LOGIN, 403, 200, 403, 200, 200),

@@ -4,13 +4,14 @@ from types import SimpleNamespace
 
 import pytest
 
+from alignment.models import CompanySettings
 from reviews import services, tasks
 from tests.reports.support import COMPANY, Org, build_org
 
 
 @pytest.fixture(autouse=True)
-def _company(settings, tmp_path):
-    settings.COMPANY_NAME = COMPANY
+def _company(db, settings, tmp_path):
+    CompanySettings.objects.update_or_create(pk=1, defaults={"name": COMPANY})
     settings.MEDIA_ROOT = tmp_path / "media"
 
 

@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from alignment.models import CompanySettings
 from bench import data
 from reviews import exports, services
 from reviews.models import LEVERS, NOT_APPLICABLE, CheckItem, ReportDownload, ReviewCycle
@@ -145,13 +146,13 @@ def test_csv_of_a_cycle_without_checks_is_just_the_header(current_position):
     assert text == "\ufeff" + ",".join(exports.CSV_COLUMNS) + "\r\n"
 
 
-def test_file_name_says_company_fiscal_year_quarter_and_format(settings):
+def test_file_name_says_company_fiscal_year_quarter_and_format():
     quarterly = ReviewCycle(kind=ReviewCycle.Kind.QUARTERLY, fiscal_year=2026, quarter=3)
     annual = ReviewCycle(kind=ReviewCycle.Kind.ANNUAL, fiscal_year=2027)
 
     assert exports.filename(quarterly, "xlsx") == f"{COMPANY_SLUG}-fy2026-q3-alignment-review.xlsx"
     assert exports.filename(annual, "pdf") == f"{COMPANY_SLUG}-fy2027-alignment-review.pdf"
-    settings.COMPANY_NAME = "  "
+    CompanySettings.objects.filter(pk=1).update(name="  ")
     assert exports.filename(quarterly, "csv") == "company-fy2026-q3-alignment-review.csv"
 
 

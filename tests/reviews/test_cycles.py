@@ -245,10 +245,41 @@ def test_open_actions_carry_over_from_earlier_cycles_until_they_are_done(
     later = make_action(q3_2026, owner=logistics, by=executive, title="Plan the peak season")
 
     assert list(services.open_actions_for(q1_2026)) == [old_open, current]
-    assert list(services.open_actions_for(q2_2026)) == [old_open, current]
     assert list(services.open_actions_for(q4_2025)) == [old_open]
 
     old_open.complete()
 
+    assert list(services.open_actions_for(q1_2026)) == [current]
     assert list(services.open_actions_for(q2_2026)) == [current]
     assert later in services.open_actions_for(q3_2026)
+
+
+def test_another_years_open_actions_are_not_carried_over(current_position, executive, logistics):
+    # Q4 FY2025 hands its open actions to Q1 FY2026, the review right after it; Q2 FY2026
+    # shows only its own year's. The FY2026 refresh (opened in November 2025) takes over
+    # FY2025's quarters opened before it, not FY2024's.
+    def quarter(year, number, state=ReviewCycle.State.CLOSED):
+        return ReviewCycleFactory(
+            position=current_position, fiscal_year=year, quarter=number, state=state
+        )
+
+    q4_2024, q3_2025, q4_2025 = quarter(2024, 4), quarter(2025, 3), quarter(2025, 4)
+    q1_2026, q2_2026 = quarter(2026, 1), quarter(2026, 2, ReviewCycle.State.OPEN)
+    refresh_2026 = ReviewCycleFactory(
+        position=current_position,
+        kind=ReviewCycle.Kind.ANNUAL,
+        quarter=None,
+        fiscal_year=2026,
+        opens_on=date(2025, 11, 1),
+        due_on=date(2025, 12, 31),
+    )
+    ancient = make_action(q4_2024, owner=logistics, by=executive, title="Paint the depot")
+    older = make_action(q3_2025, owner=logistics, by=executive, title="Count the stock")
+    handed = make_action(q4_2025, owner=logistics, by=executive, title="Hire two pickers")
+    this_year = make_action(q1_2026, owner=logistics, by=executive, title="Review bonuses")
+    mine = make_action(q2_2026, owner=logistics, by=executive, title="Plan the peak season")
+
+    assert list(services.open_actions_for(q1_2026)) == [handed, this_year]
+    assert list(services.open_actions_for(q2_2026)) == [this_year, mine]
+    assert list(services.open_actions_for(refresh_2026)) == [older]
+    assert ancient not in services.open_actions_for(q4_2025)

@@ -5,7 +5,7 @@ Finance both have an item on each. A team giving every lever s has the fit (s �
 A's and B's scores are the mean of the two teams' fits.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -264,7 +264,7 @@ def _refresh(org, decisions: dict, *, add: bool = False):
         strategy.objective_decide(objective=copies[getattr(org, key).pk], decision=decision)
     if add:
         ObjectiveFactory(position=draft, owner=org.executive, title="Plan with our customers")
-    position = strategy.position_publish(position=draft, by=org.executive)
+    position = strategy.position_publish(position=draft, by=org.executive, switch_now=True)
     for commitment in Commitment.objects.filter(objective__position=org.position):
         strategy.commitment_carry_over(
             commitment=commitment, objective=copies[commitment.objective_id]
@@ -307,7 +307,8 @@ def test_funding_that_does_not_follow_the_weights_is_flagged_with_the_index(org)
     # Finance moves its money: A (60% of the weight) 1,000 EUR, B (40%) 9,000 EUR.
     # A: 1,000 / 10,000 = 10% < 0.5 × 60 = 30 → flagged; B: 90% ≥ 20.
     # Index: (|10 − 60| + |90 − 40|) / 2 = 50. People and skills: Logistics' one commitment,
-    # on B → A 0%, B 100%. A dropped 100,000 EUR and 50,000 USD on A count for nothing.
+    # on B → A 0%, B 100%. A dropped 100,000 EUR counts for nothing; 50,000 USD on A, without
+    # a FY2026 rate to EUR, is not counted either, and a signal says so.
     funding = Commitment.objects.filter(unit=org.finance, lever=Lever.FUNDING)
     funding.filter(objective=org.a).update(amount=Decimal("1000"))
     funding.filter(objective=org.b).update(amount=Decimal("9000"))
@@ -340,7 +341,8 @@ def test_funding_that_does_not_follow_the_weights_is_flagged_with_the_index(org)
     assert result["misallocation"] == pytest.approx(50)
     assert reasons(result, "funding") == [
         "“Deliver on the promised date” carries 60% of the priority weight but gets 10% of the "
-        "committed funding and 0% of the people-and-skills commitments."
+        "committed funding and 0% of the people-and-skills commitments.",
+        "1 amount in USD has no rate for FY2026 and is not counted (50,000 USD).",
     ]
 
 
@@ -353,7 +355,8 @@ def test_money_that_follows_the_weights_is_not_flagged(org):
 
 
 def test_funding_an_objective_outside_the_current_strategy_is_flagged(org):
-    # A retired objective of this year and an objective of last year's strategy, each funded.
+    # A retired objective of this year and an objective of last year's strategy, each funded
+    # with money still to be spent this year.
     retired = ObjectiveFactory(position=org.position, owner=org.executive, title="Old catalogue")
     last_year = ObjectiveFactory(position=PositionFactory(fiscal_year=FY - 1), title="Kiosks")
     for objective, amount in ((retired, "2500"), (last_year, "700")):
@@ -363,6 +366,7 @@ def test_funding_an_objective_outside_the_current_strategy_is_flagged(org):
             lever=Lever.FUNDING,
             amount=Decimal(amount),
             currency="EUR",
+            due_on=date(FY, 3, 31),
         )
     # Done commitments are history, not misallocation.
     CommitmentFactory(
@@ -378,12 +382,51 @@ def test_funding_an_objective_outside_the_current_strategy_is_flagged(org):
     found = sorted(reasons(board.board(now=timezone.now()), "funding"))
 
     assert len(found) == 2
-    assert found[0].startswith("Finance: 2500")
-    assert found[0].endswith(
-        "EUR committed to “Old catalogue”, which is not an objective of the FY2026 strategy."
+    assert found[0] == (
+        "Finance: 2,500 EUR committed to “Old catalogue”, which is not an objective of the "
+        "FY2026 strategy."
     )
-    assert found[1].startswith("Finance: 700")
+    assert found[1].startswith("Finance: 700 EUR")
     assert "“Kiosks”" in found[1]
+
+
+def test_funding_of_a_year_that_has_ended_is_not_flagged_against_this_strategy(org):
+    # Last year's commitment, due last year and never marked done: history, not misallocation.
+    last_year = ObjectiveFactory(position=PositionFactory(fiscal_year=FY - 1), title="Kiosks")
+    CommitmentFactory(
+        unit=org.finance,
+        objective=last_year,
+        lever=Lever.FUNDING,
+        amount=Decimal("700"),
+        currency="EUR",
+        due_on=date(FY - 1, 6, 30),
+    )
+
+    assert reasons(board.board(now=timezone.now()), "funding") == []
+
+
+def test_a_retired_teams_funding_is_neither_flagged_nor_counted(org):
+    kiosks = UnitFactory(name="Kiosks", code="kiosks")
+    retired = ObjectiveFactory(position=org.position, owner=org.executive, title="Old catalogue")
+    CommitmentFactory(
+        unit=kiosks,
+        objective=retired,
+        lever=Lever.FUNDING,
+        amount=Decimal("2500"),
+        currency="EUR",
+    )
+    retired.retire()
+    # All of it on B would make A under-funded, if it counted.
+    CommitmentFactory(
+        unit=kiosks, objective=org.b, lever=Lever.FUNDING, amount=Decimal("90000"), currency="EUR"
+    )
+    kiosks.is_active = False
+    kiosks.save()
+
+    result = board.board(now=timezone.now())
+
+    assert reasons(result, "funding") == []
+    assert result["misallocation"] == 0
 
 
 # --- 5. Promises -----------------------------------------------------------------------------
