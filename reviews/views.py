@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from alignment import roles
+from alignment import services as strategy
 from alignment.models import (
     CadenceSettings,
     Commitment,
@@ -116,8 +117,11 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     context["position_read"] = position_read
     if user.has_perm("reviews.view_cycles"):
+        # The quarterly review, not the annual refresh (which has no checks) even when the
+        # refresh opened later; the refresh gets its own card.
         cycle = (
-            ReviewCycle.objects.exclude(state=ReviewCycle.State.PLANNED)
+            ReviewCycle.objects.quarterly()
+            .exclude(state=ReviewCycle.State.PLANNED)
             .select_related("position")
             .order_by("-opens_on")
             .first()
@@ -131,6 +135,18 @@ def home(request: HttpRequest) -> HttpResponse:
                 "completion": _completion(current),
                 "change": _change(current, previous_cycle),
                 "index_trend": trends.company_chart(live_results=current, live_cycle=cycle),
+            }
+    if roles.can_see_drafts(user):
+        refresh = (
+            ReviewCycle.objects.filter(kind=ReviewCycle.Kind.ANNUAL, state__in=dispatch.RUNNING)
+            .select_related("position")
+            .order_by("-fiscal_year")
+            .first()
+        )
+        if refresh is not None:
+            context |= {
+                "refresh": refresh,
+                "refresh_undecided": strategy.undecided_objectives(refresh.position).count(),
             }
     return render(request, "reviews/home.html", context)
 
