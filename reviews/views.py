@@ -402,8 +402,11 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
 def action_complete(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
     action = get_object_or_404(Action.objects.select_related("cycle"), pk=pk)
-    action.complete()
-    messages.success(request, f"“{action}” is done.")
+    if action.is_done:  # completing twice keeps the first completion time
+        messages.info(request, f"“{action}” was already done.")
+    else:
+        action.complete()
+        messages.success(request, f"“{action}” is done.")
     return redirect(_safe_next(request, action.cycle.get_absolute_url()))
 
 

@@ -107,6 +107,12 @@ REFUSALS = {
         lambda w: r("reviews:report-request", w.planned.pk, "pdf"),
         hidden=lambda w: (w.planned.get_absolute_url(), "Build the PDF"),
     ),
+    "complete an action already done": Refused(
+        "executive",
+        lambda w: r("reviews:action-complete", w.action.pk),
+        hidden=lambda w: (w.closed.get_absolute_url(), f"Done: {w.action.title}"),
+        setup=lambda w: w.action.complete(),
+    ),
     # --- Checks ----------------------------------------------------------------------------
     "save a check of a closed review": Refused(
         "head_a",
