@@ -85,6 +85,19 @@ class CadenceSettings(models.Model):
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
+    open_early_days = models.PositiveSmallIntegerField(
+        "a quarterly review may open this many days before its quarter starts",
+        default=7,
+        validators=[MaxValueValidator(31)],
+        help_text="0: not before the first day of the quarter.",
+    )
+    review_window_days = models.PositiveSmallIntegerField(
+        "a quarterly review opens and is due at the latest this many days after its quarter ends",
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Dates typed outside this window are refused; it must leave room for the "
+        "opening and due dates above.",
+    )
     reminder_days_before_due = models.CharField(
         "remind this many days before the due date",
         max_length=40,

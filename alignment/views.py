@@ -240,6 +240,9 @@ def position_edit(request: HttpRequest, fiscal_year: int) -> HttpResponse:
 def position_publish(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     roles.require(request, "alignment.edit_strategy")
     position = _get_position_for_user(request, fiscal_year)
+    if position.is_published:  # publishing twice is a no-op
+        messages.info(request, f"Strategic position FY{position.fiscal_year} is already published.")
+        return redirect(position.get_absolute_url())
     try:
         with transaction.atomic():
             position = services.position_publish(

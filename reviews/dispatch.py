@@ -49,6 +49,11 @@ def plan_cycles(*, now: datetime, config: CadenceSettings | None = None) -> int:
             )
             if due_on < today or opens_on > today + PLAN_AHEAD:
                 continue
+            planned_cycle = ReviewCycle(
+                fiscal_year=year, quarter=quarter, opens_on=opens_on, due_on=due_on
+            )
+            if planned_cycle.date_errors(config=config):
+                continue  # settings that leave their own window (saved outside the form)
             position = (
                 StrategicPosition.objects.published()
                 .filter(fiscal_year__lte=year)
@@ -114,7 +119,10 @@ def open_due_cycles(*, now: datetime) -> int:
         state=ReviewCycle.State.PLANNED, opens_on__lte=today
     )
     for cycle in due:
-        opened += cycle_open_and_notify(cycle=cycle, now=now)
+        # A review whose dates leave the window (a typo such as 0001-01-01) stays planned: its
+        # page says why, rather than every team being mailed at once.
+        if not cycle.open_refusal(today=today, config=config):
+            opened += cycle_open_and_notify(cycle=cycle, now=now)
     return opened
 
 

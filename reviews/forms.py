@@ -38,14 +38,20 @@ class CycleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        opens_on, due_on = data.get("opens_on"), data.get("due_on")
-        if opens_on and due_on and due_on < opens_on:
-            self.add_error("due_on", "The due date is before the opening date.")
         year, quarter = data.get("fiscal_year"), data.get("quarter")
         if year and quarter:
             clash = ReviewCycle.objects.quarterly().filter(fiscal_year=year, quarter=quarter)
             if clash.exclude(pk=self.instance.pk).exists():
                 self.add_error("quarter", f"There is already a review for Q{quarter} FY{year}.")
+            proposed = ReviewCycle(
+                kind=ReviewCycle.Kind.QUARTERLY,
+                fiscal_year=year,
+                quarter=quarter,
+                opens_on=data.get("opens_on"),
+                due_on=data.get("due_on"),
+            )
+            for field, message in proposed.date_errors(config=CadenceSettings.load()).items():
+                self.add_error(field, message)
         return data
 
 
@@ -158,6 +164,8 @@ class CadenceSettingsForm(forms.ModelForm):
             "time_zone",
             "open_days_after_quarter_end",
             "due_days_after_opening",
+            "open_early_days",
+            "review_window_days",
             "reminder_days_before_due",
             "overdue_reminder_every_days",
             "escalate_after_days_overdue",
@@ -182,6 +190,22 @@ class CadenceSettingsForm(forms.ModelForm):
         if any(d > 60 for d in days):
             raise ValidationError("Reminders can start at most 60 days before the due date.")
         return ",".join(str(d) for d in days)
+
+    def clean(self):
+        data = super().clean()
+        open_days, due_days = (
+            data.get("open_days_after_quarter_end"),
+            data.get("due_days_after_opening"),
+        )
+        window = data.get("review_window_days")
+        if None not in (open_days, due_days, window) and open_days + due_days > window:
+            # Otherwise the beat would plan reviews whose dates the window refuses.
+            self.add_error(
+                "review_window_days",
+                f"Reviews open {open_days} days after the quarter ends and are due {due_days} "
+                f"days later: the window must be at least {open_days + due_days} days.",
+            )
+        return data
 
 
 class DeliveryFilterForm(forms.Form):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,9 +10,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from simple_history.models import HistoricalRecords
 
-from alignment.models import Lever, Theme, fiscal_year_start
+from alignment.models import CadenceSettings, Lever, Theme, fiscal_year_start
 
 NOT_APPLICABLE = 0  # stored in a lever score column; "not scored" is NULL
 SCORE_LEVELS = {
@@ -38,6 +39,21 @@ def quarter_end(fiscal_year: int, quarter: int) -> date:
         else fiscal_year_start(fiscal_year + 1)
     )
     return date.fromordinal(following.toordinal() - 1)
+
+
+def _day(day: date) -> str:
+    return date_format(day, "j M Y")
+
+
+def review_window(fiscal_year: int, quarter: int, *, config: CadenceSettings) -> tuple[date, date]:
+    """The first and the last day a quarter's review may open or be due on.
+
+    It opens once its quarter has started (up to `open_early_days` before), and its dates lie
+    at most `review_window_days` after the quarter ends.
+    """
+    earliest = quarter_start(fiscal_year, quarter) - timedelta(days=config.open_early_days)
+    latest = quarter_end(fiscal_year, quarter) + timedelta(days=config.review_window_days)
+    return earliest, latest
 
 
 class ReviewCycleQuerySet(models.QuerySet):
@@ -132,9 +148,59 @@ class ReviewCycle(models.Model):
         return self.state == self.State.CLOSED
 
     @property
+    def is_running(self) -> bool:
+        """Opened and not closed: executives record scores and actions."""
+        return self.state in (self.State.OPEN, self.State.IN_REVIEW)
+
+    @property
     def accepts_checks(self) -> bool:
         """Heads can still fill in and submit checks (also while executives review)."""
         return self.state in (self.State.OPEN, self.State.IN_REVIEW)
+
+    def date_errors(self, *, config: CadenceSettings) -> dict[str, str]:
+        """Field → what is wrong with a quarterly review's dates under the cadence settings.
+
+        One rule for the dates typed in the form and those the beat plans: a typo such as
+        0001-01-01 would otherwise open the review at once and mail every team.
+        """
+        if self.kind != self.Kind.QUARTERLY or not self.quarter or not self.fiscal_year:
+            return {}
+        if not (2000 <= self.fiscal_year <= 2100 and 1 <= self.quarter <= 4):
+            return {}  # the fields' own validators refuse these
+        errors = {}
+        earliest, latest = review_window(self.fiscal_year, self.quarter, config=config)
+        start = quarter_start(self.fiscal_year, self.quarter)
+        window = (
+            f"{self.label} runs from {_day(start)} to "
+            f"{_day(quarter_end(self.fiscal_year, self.quarter))}: its review can open from "
+            f"{_day(earliest)} and be due by {_day(latest)} at the latest"
+        )
+        if self.opens_on and not earliest <= self.opens_on <= latest:
+            errors["opens_on"] = f"{window}; {_day(self.opens_on)} is outside."
+        if self.due_on and self.opens_on and self.due_on <= self.opens_on:
+            errors["due_on"] = "The due date must be after the opening date."
+        elif self.due_on and self.due_on > latest:
+            errors["due_on"] = f"{window}; {_day(self.due_on)} is outside."
+        return errors
+
+    def open_refusal(self, *, today: date, config: CadenceSettings) -> str:
+        """Why this cycle cannot be opened today, or "" when it can."""
+        if self.state != self.State.PLANNED:
+            return f"{self.label} is already {self.get_state_display().lower()}."
+        errors = self.date_errors(config=config)
+        if errors:
+            return "Its dates are outside the cadence settings' window: " + " ".join(
+                errors.values()
+            )
+        if self.kind == self.Kind.QUARTERLY:
+            earliest, _ = review_window(self.fiscal_year, self.quarter, config=config)
+            if today < earliest:
+                return f"{self.label} has not started: its review can open from {_day(earliest)}."
+        return ""
+
+    def is_future_quarter(self, *, today: date) -> bool:
+        """A quarterly review whose quarter has not started yet: there is nothing to close."""
+        return self.kind == self.Kind.QUARTERLY and today < self.period_start
 
     @property
     def period_start(self) -> date:

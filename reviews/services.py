@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from alignment.models import Commitment, Objective, Unit
 from reviews import scoring
@@ -220,8 +221,12 @@ def check_reopen(*, check: AlignmentCheck, by, reason: str) -> AlignmentCheck:
 
 @transaction.atomic
 def executive_score_set(*, cycle: ReviewCycle, unit, objective, score: int, note: str, by):
+    # The state as it stands, locked: a score must not slip in while the cycle closes.
+    cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.is_closed:
         raise ValidationError("The cycle is closed; its scores are frozen.")
+    if not cycle.is_running:
+        raise ValidationError("The cycle is not open yet; there is nothing to score.")
     if not 1 <= score <= 5:
         raise ValidationError("A score is a whole number from 1 to 5.")
     if objective.position_id != cycle.position_id:
@@ -251,10 +256,16 @@ def cycle_close(*, cycle: ReviewCycle, by, now=None) -> bool:
     locked = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
     if locked.is_closed or locked.state == ReviewCycle.State.PLANNED:
         return False
+    now = now or timezone.now()
+    if locked.is_future_quarter(today=timezone.localdate(now)):
+        raise ValidationError(
+            f"{locked.label} has not started yet: it cannot be closed before "
+            f"{date_format(locked.period_start, 'j M Y')}."
+        )
     locked.snapshot = build_snapshot(locked)
     _freeze_scores(locked, locked.snapshot)
     locked.state = ReviewCycle.State.CLOSED
-    locked.closed_at = now or timezone.now()
+    locked.closed_at = now
     locked.closed_by = by
     locked.save()
     # The sustained-alignment signals as they stand at closing, for this review's reports.

@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from alignment import history, roles
+from alignment import services as strategy
 from alignment.models import (
     CadenceSettings,
     Commitment,
@@ -130,8 +131,11 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     context["position_read"] = position_read
     if user.has_perm("reviews.view_cycles"):
+        # The quarterly review, not the annual refresh (which has no checks) even when the
+        # refresh opened later; the refresh gets its own card.
         cycle = (
-            ReviewCycle.objects.exclude(state=ReviewCycle.State.PLANNED)
+            ReviewCycle.objects.quarterly()
+            .exclude(state=ReviewCycle.State.PLANNED)
             .select_related("position")
             .order_by("-opens_on")
             .first()
@@ -145,6 +149,18 @@ def home(request: HttpRequest) -> HttpResponse:
                 "completion": _completion(current),
                 "change": _change(current, previous_cycle),
                 "index_trend": trends.company_chart(live_results=current, live_cycle=cycle),
+            }
+    if roles.can_see_drafts(user):
+        refresh = (
+            ReviewCycle.objects.filter(kind=ReviewCycle.Kind.ANNUAL, state__in=dispatch.RUNNING)
+            .select_related("position")
+            .order_by("-fiscal_year")
+            .first()
+        )
+        if refresh is not None:
+            context |= {
+                "refresh": refresh,
+                "refresh_undecided": strategy.undecided_objectives(refresh.position).count(),
             }
     return render(request, "reviews/home.html", context)
 
@@ -249,6 +265,7 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     previous_cycle = services.previous_cycle(cycle)
     previous = services.results(previous_cycle) if previous_cycle else None
     can_run = request.user.has_perm("reviews.run_reviews")
+    today = timezone.localdate()
     return render(
         request,
         "reviews/cycle_detail.html",
@@ -268,9 +285,11 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "owner"
             ),
             "can_run": can_run,
-            "score_form": ExecutiveScoreForm(cycle=cycle)
-            if can_run and not cycle.is_closed
-            else None,
+            "open_refusal": cycle.open_refusal(today=today, config=CadenceSettings.load())
+            if cycle.state == ReviewCycle.State.PLANNED
+            else "",
+            "is_future_quarter": cycle.is_future_quarter(today=today),
+            "score_form": ExecutiveScoreForm(cycle=cycle) if can_run and cycle.is_running else None,
             "can_export": request.user.has_perm("reviews.export_reports"),
             **_report_files(cycle),
         },
@@ -281,7 +300,10 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
     cycle = _get_cycle_for_user(request, pk)
-    if cycle.state == ReviewCycle.State.PLANNED:
+    refusal = cycle.open_refusal(today=timezone.localdate(), config=CadenceSettings.load())
+    if refusal:
+        messages.error(request, f"{cycle.label} was not opened. {refusal}")
+    else:
         dispatch.cycle_open_and_notify(cycle=cycle, now=timezone.now())
         count = cycle.checks.count()
         messages.success(
@@ -298,6 +320,12 @@ def cycle_start_review(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _get_cycle_for_user(request, pk)
     if services.cycle_start_review(cycle=cycle):
         messages.success(request, f"{cycle.label} is in review.")
+    else:
+        messages.error(
+            request,
+            f"Only an open review can start its meeting; {cycle.label} is "
+            f"{cycle.get_state_display().lower()}.",
+        )
     return redirect(cycle.get_absolute_url())
 
 
@@ -305,14 +333,23 @@ def cycle_start_review(request: HttpRequest, pk: int) -> HttpResponse:
 def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
     cycle = _get_cycle_for_user(request, pk)
-    with transaction.atomic():
-        closed = services.cycle_close(cycle=cycle, by=request.user)
-        if closed:
-            dispatch.notify_cycle_closed(cycle=cycle, now=timezone.now())
-            cycle.refresh_from_db()
-            reports.reports_for_closed_cycle(cycle=cycle)
+    try:
+        with transaction.atomic():
+            closed = services.cycle_close(cycle=cycle, by=request.user)
+            if closed:
+                dispatch.notify_cycle_closed(cycle=cycle, now=timezone.now())
+                cycle.refresh_from_db()
+                reports.reports_for_closed_cycle(cycle=cycle)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(cycle.get_absolute_url())
+    cycle.refresh_from_db()
     if closed:
         messages.success(request, f"{cycle.label} closed; its results are frozen.")
+    elif cycle.is_closed:  # closing twice is a no-op, not an error
+        messages.info(request, f"{cycle.label} is already closed.")
+    else:
+        messages.error(request, f"{cycle.label} is not open yet: there is nothing to close.")
     return redirect(cycle.get_absolute_url())
 
 
@@ -353,6 +390,10 @@ def _form_errors(form) -> str:
 def action_create(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
     cycle = _get_cycle_for_user(request, pk)
+    if not cycle.is_running:
+        state = "closed: its decisions are frozen" if cycle.is_closed else "not open yet"
+        messages.error(request, f"No action was recorded: {cycle.label} is {state}.")
+        return redirect(cycle.get_absolute_url())
     if request.method == "POST":
         form = ActionForm(request.POST, cycle=cycle)
         if form.is_valid():
@@ -375,8 +416,11 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
 def action_complete(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
     action = get_object_or_404(Action.objects.select_related("cycle"), pk=pk)
-    action.complete()
-    messages.success(request, f"“{action}” is done.")
+    if action.is_done:  # completing twice keeps the first completion time
+        messages.info(request, f"“{action}” was already done.")
+    else:
+        action.complete()
+        messages.success(request, f"“{action}” is done.")
     return redirect(_safe_next(request, action.cycle.get_absolute_url()))
 
 
@@ -672,6 +716,8 @@ def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = get_object_or_404(Delivery, pk=pk)
     if notify.retry_failed(delivery=delivery, now=timezone.now()):
         messages.success(request, f"Delivery to {delivery.recipient} queued again.")
+    else:
+        messages.info(request, "Only a failed delivery is retried; this one did not fail.")
     return redirect(reverse("reviews:operations") + "?state=failed")
 
 
@@ -725,6 +771,9 @@ def report_request(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     roles.require(request, "reviews.export_reports")
     if fmt not in ReportFile.Format.values:
         raise Http404
+    if cycle.state == ReviewCycle.State.PLANNED:
+        messages.error(request, f"{cycle.label} is not open yet: there is nothing to report.")
+        return redirect(cycle.get_absolute_url())
     report = reports.report_request(cycle=cycle, fmt=fmt, by=request.user)
     if request.headers.get("HX-Request") == "true":
         return _reports_fragment(request, cycle)

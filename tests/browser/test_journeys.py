@@ -48,6 +48,7 @@ def test_an_executive_publishes_the_strategy_opens_a_quarterly_review_and_record
     page.get_by_label("External promise").fill("Your order arrives on the date we promise.")
     page.get_by_role("button", name="Save objective").click()
     expect(page.get_by_role("heading", name="Deliver on the promised date")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())  # "Publish the FY2026 position?"
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_text("Strategic position FY2026 published.")).to_be_visible()
     assert StrategicPosition.objects.get(fiscal_year=2026).is_current
@@ -58,6 +59,7 @@ def test_an_executive_publishes_the_strategy_opens_a_quarterly_review_and_record
     expect(page.get_by_label("Fiscal year")).to_have_value("2026")
     page.get_by_role("button", name="Plan review").click()
     expect(page.get_by_text("Q1 FY2026 planned.")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())  # "Open Q1 FY2026 now?"
     page.get_by_role("button", name="Open the review").click()
     expect(page.get_by_text(re.compile(r"Q1 FY2026 opened: 1 teams? ha"))).to_be_visible()
     cycle = ReviewCycle.objects.get()

@@ -47,6 +47,7 @@ def test_executive_publishes_head_commits_member_reads(
         page.get_by_role("button", name="Save objective").click()
         expect(page.get_by_role("heading", name=title)).to_be_visible()
 
+    page.once("dialog", lambda dialog: dialog.accept())  # "Publish the FY2026 position?"
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_text("Strategic position FY2026 published.")).to_be_visible()
     expect(page.get_by_text("current", exact=True)).to_be_visible()

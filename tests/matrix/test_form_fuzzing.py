@@ -16,7 +16,7 @@ so "٣" and " 4.0 " count as the numbers the form reads them as.
 from __future__ import annotations
 
 import string
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -298,6 +298,16 @@ def test_fuzzed_executive_scores_stay_between_one_and_five(world, as_person, dat
 # --- Reviews: cycles, actions, settings, rubric ---------------------------------------------
 
 
+def outside_review_window(posted: dict, opens_on: date, due_on: date) -> bool:
+    """The default cadence window, worked out by hand for fiscal years starting in January: from
+    7 days before the quarter starts to 90 days after it ends."""
+    year, quarter = int(posted["fiscal_year"]), int(posted["quarter"])
+    start = date(year, 3 * quarter - 2, 1)
+    end = (date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)) - timedelta(1)
+    earliest, latest = start - timedelta(days=7), end + timedelta(days=90)
+    return not earliest <= opens_on <= latest or due_on > latest
+
+
 @FUZZ
 @given(data=st.data())
 def test_fuzzed_cycles_are_refused_outside_their_year_quarter_and_dates(world, as_person, data):
@@ -305,7 +315,7 @@ def test_fuzzed_cycles_are_refused_outside_their_year_quarter_and_dates(world, a
         "fiscal_year": st.sampled_from(["2026", "2027"]),
         "quarter": st.sampled_from("34"),
         "opens_on": st.just("2026-10-01"),
-        "due_on": st.sampled_from(["2026-10-01", "2026-10-15"]),
+        "due_on": st.sampled_from(["2026-10-02", "2026-10-15"]),
     }
     fuzzed = {
         "fiscal_year": numbers(2000, 2100),
@@ -320,7 +330,8 @@ def test_fuzzed_cycles_are_refused_outside_their_year_quarter_and_dates(world, a
         or bad_int(posted["quarter"], 1, 4)
         or opens_on is None
         or due_on is None
-        or due_on < opens_on
+        or due_on <= opens_on
+        or outside_review_window(posted, opens_on, due_on)
     )
     post_and_judge(
         as_person("executive"),
@@ -372,6 +383,8 @@ CADENCE_RANGES = {
     "fiscal_year_start_month": (1, 12),
     "open_days_after_quarter_end": (0, 60),
     "due_days_after_opening": (1, 60),
+    "open_early_days": (0, 31),
+    "review_window_days": (1, 365),
     "overdue_reminder_every_days": (1, 30),
     "escalate_after_days_overdue": (1, 90),
     "reminder_hour": (0, 23),
@@ -379,6 +392,15 @@ CADENCE_RANGES = {
     "refresh_day": (1, 28),
     "refresh_reminder_every_days": (1, 60),
 }
+
+
+def window_too_short(posted: dict) -> bool:
+    """The review window must hold the planned opening and due days."""
+    days = [
+        parsed(forms.IntegerField(), posted[name])
+        for name in ("open_days_after_quarter_end", "due_days_after_opening", "review_window_days")
+    ]
+    return None not in days and days[0] + days[1] > days[2]
 
 
 def bad_reminder_days(raw: str) -> bool:
@@ -408,6 +430,7 @@ def test_fuzzed_cadence_settings_are_refused_out_of_range(world, as_person, data
         any(bad_int(posted[name], *limits) for name, limits in CADENCE_RANGES.items())
         or posted["time_zone"] not in ("UTC", "Europe/Paris")
         or bad_reminder_days(posted["reminder_days_before_due"])
+        or window_too_short(posted)
     )
     post_and_judge(
         as_person("executive"),

@@ -1,13 +1,15 @@
 """The home page of each role, the trend pages and the scoring rubric."""
 
 import re
+from datetime import UTC, datetime, time, timedelta
+from html import unescape
 
 import pytest
 from django.urls import reverse
 
 from alignment.models import Theme
-from reviews import services
-from reviews.models import RubricQuestion
+from reviews import dispatch, services
+from reviews.models import ReviewCycle, RubricQuestion
 from tests.factories import fill_check, make_open_cycle
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +63,33 @@ def test_an_executive_sees_the_index_and_completion_of_the_latest_cycle(
     assert '<strong class="fs-4">63</strong>' in html  # 62.5
     assert "Checks submitted: 2 of 2" in html
     assert "Your alignment checks" not in html
+
+
+def test_an_executive_sees_the_running_quarterly_review_and_the_annual_refresh_side_by_side(
+    client, worked_example, executive, current_position
+):
+    # The refresh of FY2027 opens after Q1 FY2026 did: it must not take the review's place.
+    today = worked_example.opens_on + timedelta(days=3)
+    dispatch.refresh_start(
+        source=current_position,
+        fiscal_year=2027,
+        today=today,
+        now=datetime.combine(today, time(9), tzinfo=UTC),
+    )
+    client.force_login(executive)
+
+    response = client.get(reverse("home"))
+
+    html = unescape(response.content.decode())
+    refresh = ReviewCycle.objects.get(kind=ReviewCycle.Kind.ANNUAL)
+    assert response.context["cycle"] == worked_example
+    assert "Q1 FY2026</a>" in html
+    assert "Checks submitted: 2 of 2" in html
+    assert "0 of 0" not in html
+    assert response.context["refresh"] == refresh
+    assert f'<a href="{refresh.position.get_absolute_url()}">Annual refresh FY2027</a>' in html
+    assert "Publish the FY2027 position by 31 Dec 2026." in html
+    assert "2 objectives carried over from last year still to decide" in html
 
 
 def test_a_member_sees_the_strategy_and_their_team(client, cycle, member, current_position):

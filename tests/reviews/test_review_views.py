@@ -70,7 +70,7 @@ def test_a_review_due_before_it_opens_is_refused(client, current_position, execu
     response = client.post(reverse("reviews:cycle-create"), cycle_data(due_on="2026-06-30"))
 
     assert response.status_code == 200
-    assert "The due date is before the opening date." in response.content.decode()
+    assert "The due date must be after the opening date." in response.content.decode()
     assert not ReviewCycle.objects.exists()
 
 
