@@ -557,6 +557,14 @@ def matrix(request: HttpRequest) -> HttpResponse:
         return render(request, "alignment/no_strategy.html")
     objectives = list(position.objectives.active().order_by("order", "pk"))
     teams = list(Unit.objects.active().functional().order_by("name"))
+    # A team's name links to its page only for those who may open it (the page's own rule).
+    openable = set(
+        Unit.objects.visible_to(request.user)
+        .filter(pk__in=[t.pk for t in teams])
+        .values_list("pk", flat=True)
+    )
+    for t in teams:
+        t.can_open = t.pk in openable
     counts = defaultdict(int)
     rows = (
         Commitment.objects.filter(objective__in=objectives)
