@@ -6,6 +6,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
 
 from alignment.models import (
     EXECUTIVE,
@@ -80,7 +81,46 @@ class _ChildFormSet(forms.BaseInlineFormSet):
             seen[key] = form
 
 
+class ThemeForm(forms.ModelForm):
+    """A theme and its weight; a weight of 0 leaves the theme out of the position."""
+
+    class Meta:
+        model = PositioningTheme
+        fields = ["theme", "weight"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required by clean(), after a 0 has been read as "left out": the model would refuse
+        # the 0 (its range is 1-100), and leaves an empty weight to the form.
+        self.fields["weight"].required = False
+        self.is_left_out = False
+
+    def clean_weight(self) -> int | None:
+        weight = self.cleaned_data["weight"]
+        if weight == 0:
+            self.is_left_out = True
+            # A saved theme keeps its weight, which its history records as it is deleted.
+            return self.instance.weight
+        return weight
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.is_left_out:
+            data["DELETE"] = True  # not saved, and deleted if it was saved before
+        elif data.get("weight") is None and "weight" not in self.errors:
+            self.add_error("weight", self.fields["weight"].error_messages["required"])
+        return data
+
+
 class ThemeFormSetBase(_ChildFormSet):
+    def left_out(self) -> list[str]:
+        """The themes given a weight of 0, which the save leaves out."""
+        return [
+            f.instance.get_theme_display()
+            for f in self.forms
+            if getattr(f, "is_left_out", False) and f.cleaned_data.get("theme")
+        ]
+
     def clean(self) -> None:
         super().clean()
         if any(self.errors):
@@ -115,9 +155,10 @@ class CompetitorFormSetBase(_ChildFormSet):
 ThemeFormSet = forms.inlineformset_factory(
     StrategicPosition,
     PositioningTheme,
+    form=ThemeForm,
     formset=ThemeFormSetBase,
     fields=["theme", "weight"],
-    extra=3,
+    extra=1,
     max_num=3,
     validate_max=True,
 )
@@ -127,7 +168,7 @@ PriorityFormSet = forms.inlineformset_factory(
     formset=PriorityFormSetBase,
     fields=["rank", "title", "description"],
     widgets={"description": forms.Textarea(attrs={"rows": 2})},
-    extra=2,
+    extra=1,
 )
 CompetitorFormSet = forms.inlineformset_factory(
     StrategicPosition,
@@ -138,21 +179,48 @@ CompetitorFormSet = forms.inlineformset_factory(
         "positioning": forms.Textarea(attrs={"rows": 2}),
         "our_difference": forms.Textarea(attrs={"rows": 2}),
     },
-    extra=2,
+    extra=1,
 )
 
 
-def position_formsets(data=None, *, instance: StrategicPosition) -> dict:
+ADD_ROW_LABELS = {
+    "themes": "Add a theme",
+    "priorities": "Add a priority",
+    "competitors": "Add a competitor",
+}
+
+
+def position_formsets(data=None, *, instance: StrategicPosition, add_row: str = "") -> dict:
+    """The position's three lists, each with one blank row and an "Add a row" button.
+
+    `add_row` names the list whose button was pressed in a browser without JavaScript: that
+    list gets one more blank row (the script adds rows on the page instead)."""
+    if data is not None and add_row in ADD_ROW_LABELS:
+        data = data.copy()
+        total = f"{add_row}-TOTAL_FORMS"
+        if data.get(total, "").isdigit():
+            data[total] = str(int(data[total]) + 1)
     formsets = {
         "themes": ThemeFormSet(data, instance=instance, prefix="themes"),
         "priorities": PriorityFormSet(data, instance=instance, prefix="priorities"),
         "competitors": CompetitorFormSet(data, instance=instance, prefix="competitors"),
     }
-    for formset in formsets.values():
-        if instance.pk:
-            formset.extra = 1  # editing: one blank row per list, not the creation defaults
+    for prefix, formset in formsets.items():
         formset.helper = _table_helper()
+        formset.add_row_label = ADD_ROW_LABELS[prefix]
     return formsets
+
+
+def as_typed(*bound) -> None:
+    """Show bound forms and formsets again as typed, unchecked: the page was asked for one
+    more row, not to save, and errors on what is half typed would only be noise. (Django
+    validates a form the first time its errors are read; empty errors skip that.)"""
+    for item in bound:
+        if isinstance(item, forms.BaseFormSet):
+            item._errors, item._non_form_errors = [], item.error_class()
+            as_typed(*item.forms)
+        else:
+            item._errors = ErrorDict()
 
 
 class ObjectiveForm(forms.ModelForm):

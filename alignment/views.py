@@ -18,6 +18,7 @@ from alignment.forms import (
     CompanySettingsForm,
     ObjectiveForm,
     PositionForm,
+    as_typed,
     exchange_rate_formset,
     measure_formset,
     position_formsets,
@@ -189,8 +190,18 @@ def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
 def _position_form_page(request, *, position: StrategicPosition | None) -> HttpResponse:
     instance = position or StrategicPosition()
     if request.method == "POST":
+        add_row = request.POST.get("add_row", "")
         form = PositionForm(request.POST, instance=instance)
-        formsets = position_formsets(request.POST, instance=instance)
+        formsets = position_formsets(request.POST, instance=instance, add_row=add_row)
+        if add_row in formsets:
+            # "Add a row" without JavaScript: the page again with one more blank row.
+            as_typed(form, *formsets.values())
+            messages.info(request, "Row added. Nothing is saved until you press Save draft.")
+            return render(
+                request,
+                "alignment/position_form.html",
+                {"form": form, "formsets": formsets, "position": position},
+            )
         if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
             try:
                 saved = services.position_save(form=form, formsets=formsets)
@@ -209,6 +220,8 @@ def _position_form_page(request, *, position: StrategicPosition | None) -> HttpR
                     status=409,
                 )
             messages.success(request, f"Strategic position FY{saved.fiscal_year} saved.")
+            for theme in formsets["themes"].left_out():
+                messages.info(request, f"{theme} had a weight of 0 and was left out.")
             return redirect(saved.get_absolute_url())
         messages.error(request, "Nothing was saved: please correct the errors below.")
     else:
@@ -610,6 +623,14 @@ def matrix(request: HttpRequest) -> HttpResponse:
         return render(request, "alignment/no_strategy.html")
     objectives = list(position.objectives.active().order_by("order", "pk"))
     teams = list(Unit.objects.active().functional().order_by("name"))
+    # A team's name links to its page only for those who may open it (the page's own rule).
+    openable = set(
+        Unit.objects.visible_to(request.user)
+        .filter(pk__in=[t.pk for t in teams])
+        .values_list("pk", flat=True)
+    )
+    for t in teams:
+        t.can_open = t.pk in openable
     counts = defaultdict(int)
     rows = (
         Commitment.objects.filter(objective__in=objectives)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import mimetypes
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -34,6 +35,10 @@ from reviews.models import (
 
 # A spreadsheet treats a cell starting with one of these as a formula (or DDE): CWE-1236.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet may start a cell inside one CSV field: after a list separator (Excel in a
+# German or French locale splits a comma CSV at every ";", quotes or not) or a line break, past
+# the quotes a field of its own would open with.
+CELL_START_TRIGGER = re.compile(r'(?<=[;,\r\n])(?="*[=+\-@\t\r])')
 LEVER_LABELS = dict(Lever.choices)
 STATUS_LABELS = dict(Commitment.Status.choices)
 STATE_LABELS = dict(AlignmentCheck.State.choices)
@@ -63,11 +68,14 @@ def is_formula_like(text: str) -> bool:
 
 
 def neutralise(value):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe; the rest of
-    the text stays as typed. Numbers and empty values pass through."""
-    if isinstance(value, str) and is_formula_like(value):
-        return "'" + value
-    return value
+    """CSV text that a spreadsheet would run as a formula, whichever list separator it splits
+    the file at, gets an apostrophe where a cell would start: before a leading trigger, and
+    after each `;`, `,` or line break that a trigger follows. The rest of the text stays as
+    typed. Numbers and empty values pass through."""
+    if not isinstance(value, str):
+        return value
+    value = CELL_START_TRIGGER.sub("'", value)
+    return "'" + value if is_formula_like(value) else value
 
 
 def filename(cycle: ReviewCycle, extension: str) -> str:
@@ -288,7 +296,10 @@ def csv_rows(cycle: ReviewCycle) -> Iterator[list]:
 
 def csv_stream(cycle: ReviewCycle) -> Iterator[str]:
     """UTF-8 CSV with a header row, a chunk of rows at a time, formula-like text neutralised."""
-    writer = csv.writer(_Echo())
+    # Every field quoted, rows ending in "\n" rather than "\r\n": a spreadsheet that splits the
+    # file at ";" loses track of the quotes, and would start a cell at the "\r" after a closing
+    # quote. (Quoting every field keeps a "\r" typed in the text inside its field.)
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL, lineterminator="\n")
     buffer = ["\ufeff" + writer.writerow(CSV_COLUMNS)]  # BOM: spreadsheets then read UTF-8
     for row in csv_rows(cycle):
         buffer.append(writer.writerow([neutralise(v) for v in row]))

@@ -39,6 +39,16 @@ class Note:
     link: str
 
 
+# A new note replaces the recipient's unread notes about the same cycle of the same kind, and
+# of the kinds it tells the news of as well: the latest reminder says what is still due, the
+# reports-ready note that the review is closed.
+SUPERSEDES = {
+    Delivery.Kind.CHECK_REMINDER: {Delivery.Kind.CHECK_OPENED},
+    Delivery.Kind.REFRESH_REMINDER: {Delivery.Kind.REFRESH_STARTED},
+    Delivery.Kind.REPORT_READY: {Delivery.Kind.CYCLE_CLOSED},
+}
+
+
 def deliveries_create(
     *, cycle: ReviewCycle, kind: str, step: str, notes: dict[int, Note], now: datetime
 ) -> list[int]:
@@ -83,6 +93,16 @@ def deliveries_create(
         batch_size=1000,
     )
     ids = [pk for pk, _ in created]
+    if ids:
+        # What the new notes supersede counts as read: one unread note per cycle and subject
+        # for each person, not a pile. (Those created now are the deliveries stamped `now`.)
+        told_now = Delivery.objects.filter(cycle=cycle, kind=kind, step=step, created_at=now)
+        Notification.objects.unread().filter(
+            user_id__in=told_now.values("recipient_id"),
+            delivery__cycle=cycle,
+            delivery__kind__in=[kind, *SUPERSEDES.get(kind, ())],
+            created_at__lt=now,
+        ).update(read_at=now)
     enqueue(ids)
     return ids
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from django.core.files import File
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from reviews import exports, notify
@@ -37,7 +36,7 @@ def report_request(*, cycle: ReviewCycle, fmt: str, by=None, notify_when_done=Fa
             existing.notify_when_done = True
             existing.save(update_fields=["notify_when_done"])
             if existing.state == ReportFile.State.DONE:
-                _notify_ready(existing)
+                _notify_ready(cycle)
         return existing
     report = ReportFile.objects.create(
         cycle=cycle, format=fmt, requested_by=by, notify_when_done=notify_when_done
@@ -75,6 +74,9 @@ def report_build(*, report_id: int) -> str:
         ReportFile.objects.filter(pk=report.pk).update(
             state=ReportFile.State.FAILED, error=f"{exc.__class__.__name__}: {exc}"
         )
+        if report.notify_when_done:
+            with transaction.atomic():
+                _notify_ready(report.cycle)  # the others may be ready, and waited for this one
         return "failed"
     report.state = ReportFile.State.DONE
     report.progress = 100
@@ -82,18 +84,28 @@ def report_build(*, report_id: int) -> str:
     report.save(update_fields=["file", "state", "progress", "finished_at"])
     if report.notify_when_done:
         with transaction.atomic():
-            _notify_ready(report)
+            _notify_ready(report.cycle)
     return "done"
 
 
-def _notify_ready(report: ReportFile) -> None:
-    cycle = report.cycle
-    link = reverse("reviews:report-download", args=[report.pk])
-    title = f"The {cycle.label} review report ({report.format.upper()}) is ready"
+def _notify_ready(cycle: ReviewCycle) -> None:
+    """Once the last of a cycle's awaited reports is built (or has failed), tell admins and
+    executives once, for all of them: one note per closing, not one per format.
+
+    Each build saves its own state before it looks at the others', so of two finishing at
+    once at least one sees both finished; the delivery's unique key keeps it to one note."""
+    awaited = list(cycle.report_files.filter(notify_when_done=True).values_list("format", "state"))
+    if any(state in (ReportFile.State.PENDING, ReportFile.State.RUNNING) for _, state in awaited):
+        return
+    ready = sorted({fmt.upper() for fmt, state in awaited if state == ReportFile.State.DONE})
+    if not ready:
+        return
+    title = f"The {cycle.label} review is closed; its reports are ready ({' and '.join(ready)})"
+    link = cycle.get_absolute_url() + "#reports"
     notify.deliveries_create(
         cycle=cycle,
         kind=Delivery.Kind.REPORT_READY,
-        step=report.format,
+        step="",
         notes={user_id: notify.Note(title, link) for user_id in notify.admins_and_executives()},
         now=timezone.now(),
     )

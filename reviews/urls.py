@@ -34,6 +34,7 @@ urlpatterns = [
     path("trends/", views.trend_company, name="trends"),
     path("signals/", views.signals, name="signals"),
     path("signals/settings/", views.signal_settings_edit, name="signal-settings-edit"),
+    path("help/<slug:name>/", views.doc_detail, name="doc-detail"),
     path("acknowledge/", views.acknowledge, name="acknowledge"),
     path("trends/objectives/<int:pk>/", views.trend_objective, name="trend-objective"),
     path("trends/teams/<slug:code>/", views.trend_team, name="trend-team"),

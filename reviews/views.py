@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from alignment import history, roles
 from alignment import services as strategy
@@ -24,7 +24,7 @@ from alignment.models import (
     StrategicPosition,
     Unit,
 )
-from reviews import agenda, board, dispatch, exports, notify, reports, services, trends
+from reviews import agenda, board, dispatch, docs, exports, notify, reports, services, trends
 from reviews.forms import (
     ActionForm,
     CadenceSettingsForm,
@@ -822,6 +822,16 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
 def signals(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.view_signals")
     return render(request, "reviews/signals.html", {"board": board.board(now=timezone.now())})
+
+
+@require_GET
+def doc_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """A page of the product's documentation: how the signals and the scores are computed."""
+    try:
+        page = docs.doc(name)
+    except KeyError:
+        raise Http404 from None
+    return render(request, "reviews/doc_detail.html", {"doc": page})
 
 
 def signal_settings_edit(request: HttpRequest) -> HttpResponse:

@@ -52,6 +52,36 @@ def test_a_theme_marked_for_deletion_does_not_count_towards_the_total():
     assert ThemeFormSet(data, instance=StrategicPosition(), prefix="themes").is_valid()
 
 
+def test_a_theme_of_weight_0_is_left_out_of_the_total_and_of_the_save():
+    formset = themes(("service", 100), ("quality", 0))
+
+    assert formset.is_valid()
+    assert formset.left_out() == ["High quality"]
+    assert [f.cleaned_data["theme"] for f in formset.kept_forms()] == ["service"]
+
+
+def test_themes_all_of_weight_0_leave_no_theme():
+    formset = themes(("service", 0))
+
+    assert not formset.is_valid()
+    assert formset.non_form_errors() == ["Choose at least one positioning theme."]
+
+
+def test_a_theme_without_a_weight_is_still_refused():
+    formset = themes(("service", 100), ("price", ""))
+
+    assert not formset.is_valid()
+    assert formset.forms[1].errors == {"weight": ["This field is required."]}
+
+
+@pytest.mark.parametrize("weight", [-1, 101])
+def test_a_weight_outside_0_to_100_is_refused(weight):
+    formset = themes(("service", 100), ("price", weight))
+
+    assert not formset.is_valid()
+    assert "weight" in formset.forms[1].errors
+
+
 def test_a_theme_listed_twice_is_refused():
     formset = themes(("service", 50), ("service", 50))
 

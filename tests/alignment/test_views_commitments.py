@@ -196,6 +196,19 @@ def test_the_matrix_counts_live_commitments_and_flags_unsupported_objectives(
     assert hr.name in html
 
 
+def test_the_matrix_links_only_the_team_pages_the_viewer_may_open(
+    login, member, head, logistics, finance, objectives
+):
+    as_member = login(member).get("/strategy/matrix/")
+
+    assertContains(as_member, '<a href="/strategy/units/logistics/">Logistics</a>')
+    assertNotContains(as_member, 'href="/strategy/units/finance/"')
+    assertContains(as_member, '<th scope="col" class="team">Finance</th>')
+
+    as_head = login(head).get("/strategy/matrix/")  # heads see every team
+    assertContains(as_head, '<a href="/strategy/units/finance/">Finance</a>')
+
+
 def test_a_dropped_commitment_supports_nothing_on_the_position_page(
     login, executive, logistics, finance, objectives
 ):

@@ -49,7 +49,7 @@ def test_the_new_position_form_offers_the_year_after_the_latest(login, executive
     response = login(executive).get(NEW_POSITION_URL)
 
     assert response.context["form"].initial["fiscal_year"] == 2027
-    assert response.context["formsets"]["themes"].total_form_count() == 3
+    assert response.context["formsets"]["themes"].total_form_count() == 1
 
 
 def test_theme_weights_not_adding_up_to_100_save_nothing(login, executive):
@@ -146,6 +146,76 @@ def test_editing_a_draft_can_swap_two_themes(login, executive, draft_position):
         "price": 70,
         "service": 30,
     }
+
+
+# --- Rows added as needed, themes of weight 0 ----------------------------------------------
+
+
+@pytest.mark.parametrize("url", [NEW_POSITION_URL, "/strategy/positions/2027/edit/"])
+def test_each_list_of_the_position_form_has_one_blank_row_and_an_add_button(
+    login, executive, draft_position, url
+):
+    response = login(executive).get(url)
+
+    for prefix, formset in response.context["formsets"].items():
+        assert formset.total_form_count() == formset.initial_form_count() + 1, prefix
+        assertContains(response, f'<template id="{prefix}-empty-row">')
+        assertContains(response, f'name="add_row" value="{prefix}"')
+    assertContains(response, "js/formset.js")
+
+
+def test_add_a_row_without_javascript_shows_one_more_row_as_typed_and_saves_nothing(
+    login, executive
+):
+    data = position_data(fiscal_year=2027, themes=(("service", 70),), priorities=((1, ""),))
+
+    response = login(executive).post(NEW_POSITION_URL, data | {"add_row": "themes"})
+
+    assert response.status_code == 200
+    assertContains(response, "Row added. Nothing is saved until you press Save draft.")
+    formsets = response.context["formsets"]
+    assert formsets["themes"].total_form_count() == 2
+    assert formsets["priorities"].total_form_count() == 1
+    assertContains(response, 'name="themes-1-weight"')
+    assertContains(response, 'name="statement" cols="40" rows="3" class="textarea form-control"')
+    assertContains(response, "We win on advice: experts at every counter.")
+    # Half-typed rows and a total short of 100 are not errors yet.
+    assertNotContains(response, "is-invalid")
+    assertNotContains(response, "add up to 70")
+    assert not StrategicPosition.objects.exists()
+
+
+def test_the_add_theme_button_goes_once_the_three_themes_have_a_row(login, executive):
+    data = position_data(fiscal_year=2027, themes=(("service", 70), ("price", 30)))
+
+    response = login(executive).post(NEW_POSITION_URL, data | {"add_row": "themes"})
+
+    assert response.context["formsets"]["themes"].total_form_count() == 3
+    assertNotContains(response, 'name="add_row" value="themes"')
+    assertContains(response, 'name="add_row" value="priorities"')
+
+
+def test_a_theme_of_weight_0_is_left_out_and_the_page_says_so(login, executive):
+    data = position_data(fiscal_year=2027, themes=(("service", 100), ("quality", 0)))
+
+    response = login(executive).post(NEW_POSITION_URL, data, follow=True)
+
+    assertRedirects(response, "/strategy/positions/2027/")
+    assertContains(response, "High quality had a weight of 0 and was left out.")
+    position = StrategicPosition.objects.get(fiscal_year=2027)
+    assert dict(position.themes.values_list("theme", "weight")) == {"service": 100}
+
+
+def test_setting_a_saved_theme_to_weight_0_removes_it(login, executive, draft_position):
+    draft_position.themes.update(weight=70)
+    draft_position.themes.create(theme="price", weight=30)
+    data = position_edit_data(draft_position)
+    data["themes-0-weight"], data["themes-1-weight"] = "100", "0"
+
+    response = login(executive).post("/strategy/positions/2027/edit/", data, follow=True)
+
+    assertContains(response, "Competitive price had a weight of 0 and was left out.")
+    assert dict(draft_position.themes.values_list("theme", "weight")) == {"service": 100}
 
 
 def test_a_published_position_is_read_only(login, executive, current_position):

@@ -188,6 +188,7 @@ def main_pages() -> list[MainPage]:
         MainPage("check page", "head", check.get_absolute_url()),
         MainPage("trends", "exec", reverse("reviews:trends")),
         MainPage("signals", "exec", reverse("reviews:signals")),
+        MainPage("signals explained", "exec", reverse("reviews:doc-detail", args=["signals"])),
         MainPage("operations", "admin", reverse("reviews:operations")),
         MainPage("cadence settings", "exec", reverse("reviews:cadence-edit")),
         MainPage("notifications", "head", reverse("reviews:notification-list")),

@@ -63,7 +63,13 @@ def test_head_submits_check_and_executive_records_an_action(
     page.get_by_role("link", name=cycle.label).click()
     heatmap = page.get_by_role("table", name="Fit by team and objective")
     row = heatmap.get_by_role("row").filter(has_text="Logistics")
-    expect(row.get_by_role("cell", name="75", exact=True).first).to_be_visible()
+    cell = row.get_by_role("cell", name="75", exact=True).first
+    expect(cell).to_be_visible()
+    # The cell has the legend's colour for 60-79, not the table's white.
+    legend = page.locator(".heat-legend .heat-3")
+    colour = legend.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(216, 240, 192)"
+    assert cell.evaluate("e => getComputedStyle(e).backgroundColor") == colour
     page.get_by_role("link", name="Record an action").first.click()
     page.get_by_label("Title").fill("Review safety stock for the top 200 items")
     page.select_option("#id_objective", label=objective.title)

@@ -24,8 +24,16 @@ def test_executive_publishes_head_commits_member_reads(
     page.get_by_label("Positioning statement").fill("We win on service: on time, every time.")
     page.select_option("#id_themes-0-theme", "service")
     page.fill("#id_themes-0-weight", "70")
+    # One blank row per list; "Add a theme" adds another on the page, and takes the focus to it.
+    expect(page.locator("#id_themes-1-theme")).to_have_count(0)
+    page.get_by_role("button", name="Add a theme").click()
+    expect(page.get_by_label("Theme, row 2")).to_be_focused()
     page.select_option("#id_themes-1-theme", "price")
     page.fill("#id_themes-1-weight", "30")
+    page.get_by_role("button", name="Add a theme").click()
+    expect(page.get_by_role("button", name="Add a theme")).to_be_hidden()  # three themes
+    page.select_option("#id_themes-2-theme", "quality")
+    page.fill("#id_themes-2-weight", "0")  # left out, and the page says so
     page.fill("#id_priorities-0-rank", "1")
     page.fill("#id_priorities-0-title", "On-time delivery")
     page.fill("#id_competitors-0-name", "BudgetCo")
@@ -33,6 +41,10 @@ def test_executive_publishes_head_commits_member_reads(
     page.fill("#id_competitors-0-our_difference", "We deliver on the promised date")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("heading", name="Strategic position FY2026")).to_be_visible()
+    expect(page.get_by_text("High quality had a weight of 0 and was left out.")).to_be_visible()
+    assert dict(
+        StrategicPosition.objects.get(fiscal_year=2026).themes.values_list("theme", "weight")
+    ) == {"service": 70, "price": 30}
 
     for title, promise in [
         ("Deliver on the promised date", "Your order arrives on the date we promise."),

@@ -230,8 +230,10 @@ def test_the_delivery_log_filters_by_cycle_and_keeps_the_filter_across_pages(
 
 @pytest.fixture
 def notes(head, opened):
-    """Hugo's opening notification, a reminder, and an old one he has read."""
+    """Hugo's reminder (which replaces his opening notification), a note of his own, and an
+    old one he has read."""
     dispatch.send_due_reminders(now=BEFORE_7)
+    Notification.objects.create(user=head, title="Other news", link="/")
     Notification.objects.create(user=head, title="Old news", link="/", read_at=OPENING)
     return Notification.objects.filter(user=head)
 

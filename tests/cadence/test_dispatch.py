@@ -153,6 +153,25 @@ def test_running_the_reminders_again_creates_nothing_twice(opened, enqueued):
     assert Notification.objects.filter(delivery__kind="check_reminder").count() == 4
 
 
+def test_each_reminder_replaces_the_unread_notes_before_it_about_the_same_check(
+    opened, head, enqueued
+):
+    other_cycle_note = Notification.objects.create(user=head, title="Other news", link="/")
+
+    dispatch.send_due_reminders(now=BEFORE_7)
+    dispatch.send_due_reminders(now=BEFORE_1)
+
+    unread = Notification.objects.filter(user=head).unread()
+    assert sorted(unread.values_list("title", flat=True)) == [
+        "Other news",
+        "Reminder: your alignment check for Q1 FY2026 is due 19 Apr 2026",
+    ]
+    assert unread.get(delivery__isnull=False).delivery.step == "before-1"
+    assert Notification.objects.filter(user=head).count() == 4  # the others read, not lost
+    other_cycle_note.refresh_from_db()
+    assert other_cycle_note.read_at is None
+
+
 def test_an_overdue_reminder_says_so(opened, deliver, mailoutbox):
     assert dispatch.send_due_reminders(now=OVERDUE_3) == 2
 

@@ -143,7 +143,7 @@ def test_csv_of_a_cycle_without_checks_is_just_the_header(current_position):
 
     text = csv_text(cycle)
 
-    assert text == "\ufeff" + ",".join(exports.CSV_COLUMNS) + "\r\n"
+    assert text == "\ufeff" + ",".join(f'"{c}"' for c in exports.CSV_COLUMNS) + "\n"
 
 
 def test_file_name_says_company_fiscal_year_quarter_and_format():

@@ -1,8 +1,15 @@
 """Formula injection: typed text that a spreadsheet would run never reaches it as a formula.
 
 Every exported text field gets strings starting with = + - @ tab or CR (with and without
-leading spaces), array formulas ({=1+1}) and plain text; the CSV and the XLSX are read back.
+leading spaces), array formulas ({=1+1}), triggers after a `;`, a `,` or a line break inside
+the text, and plain text; the CSV and the XLSX are read back. The CSV is read back twice: with
+`,`, as the file is written, and with `;`, as a spreadsheet in a German or French locale splits
+the same text.
 """
+
+import csv
+import io
+import re
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -38,6 +45,16 @@ KNOWN = [
     "{=1+1}",
     " =1+1",
     "  @SUM(1)",
+    "ok;=1+2",
+    "ok,=1+2",
+    'ok;"=1+2"',
+    "a;b;-3",
+    "line\n@SUM(1)",
+    "line\r=1+1",
+    "x;\r=1",
+    "done;",
+    "last line\r",
+    'quoted;"',
 ]
 formula_like = st.builds(
     lambda spaces, trigger, tail: spaces + trigger + tail,
@@ -45,8 +62,17 @@ formula_like = st.builds(
     st.sampled_from([*TRIGGERS, "{="]),
     st.text(TYPED, max_size=20),
 )
+# A trigger where a spreadsheet may start a cell inside the text.
+embedded = st.builds(
+    lambda head, sep, quotes, trigger, tail: head + sep + quotes + trigger + tail,
+    st.text(TYPED, max_size=8),
+    st.sampled_from([";", ",", "\n", "\r", "\r\n"]),
+    st.sampled_from(["", '"', '""']),
+    st.sampled_from(TRIGGERS),
+    st.text(TYPED, max_size=8),
+)
 plain = st.text(TYPED, min_size=1, max_size=20)
-payload = st.one_of(st.sampled_from(KNOWN), formula_like, plain)
+payload = st.one_of(st.sampled_from(KNOWN), formula_like, embedded, plain)
 FIELDS = [
     "evidence",
     "blockers",
@@ -62,8 +88,23 @@ RESERVED_HEADERS = {"team", "check", "team fit", "advise every customer"}
 
 
 def neutralised(typed: str) -> str:
-    """What the CSV must hold: an apostrophe before a trigger, the text otherwise as typed."""
-    return "'" + typed if typed.startswith(TRIGGERS) else typed
+    """What the CSV must hold: an apostrophe before a trigger at the start, and after each `;`,
+    `,` or line break that (past any quotes) a trigger follows; the text otherwise as typed."""
+    start = "'" if typed.startswith(TRIGGERS) else ""
+    return start + re.sub(r"([;,\r\n])(?=\"*[=+\-@\t\r])", r"\1'", typed)
+
+
+def cells(content: str, delimiter: str) -> list[str]:
+    """Every cell of the CSV as a spreadsheet splitting it at `delimiter` would see them."""
+    raw = io.StringIO(content.removeprefix("\ufeff"), newline="")
+    reader = csv.reader(raw, delimiter=delimiter)
+    return [cell for row in reader for cell in row]
+
+
+def assert_no_cell_starts_a_formula(content: str) -> None:
+    for delimiter in (",", ";"):
+        for cell in cells(content, delimiter):
+            assert not cell.startswith(TRIGGERS), (delimiter, cell)
 
 
 def type_everywhere(org, texts: dict[str, str]) -> None:
@@ -83,11 +124,10 @@ def type_everywhere(org, texts: dict[str, str]) -> None:
 
 
 def check_csv(org, texts) -> None:
-    rows = read_csv(csv_text(org.cycle))
+    content = csv_text(org.cycle)
+    rows = read_csv(content)
 
-    for row in rows:
-        for column, value in row.items():
-            assert not value.startswith(TRIGGERS), (column, value)
+    assert_no_cell_starts_a_formula(content)
     logistics = [r for r in rows if r["team_code"] == "logistics"]
     assert len(logistics) == 12
     for row in logistics:
@@ -158,6 +198,23 @@ def test_typed_text_never_becomes_a_formula_in_csv_or_xlsx(org, texts):
 def test_each_known_payload_is_neutralised_as_specified(typed):
     assert exports.neutralise(typed) == neutralised(typed)
     assert exports.is_formula_like(typed) == typed.startswith(TRIGGERS)
+
+
+def test_a_trigger_after_a_separator_gets_an_apostrophe():
+    assert exports.neutralise("ok;=1+2") == "ok;'=1+2"
+    assert exports.neutralise("ok,=1+2") == "ok,'=1+2"
+    assert exports.neutralise('ok;"=1+2"') == 'ok;\'"=1+2"'
+    assert exports.neutralise("=a;b;-3") == "'=a;b;'-3"
+    assert exports.neutralise("line\r\n@SUM(1)") == "line\r\n'@SUM(1)"
+    assert exports.neutralise("a;b, c - d") == "a;b, c - d"  # no trigger right after
+
+
+@pytest.mark.parametrize("typed", KNOWN)
+def test_no_csv_cell_starts_a_formula_whichever_separator_the_spreadsheet_uses(org, typed):
+    texts = dict.fromkeys(FIELDS, typed)
+    type_everywhere(org, texts)
+
+    check_csv(org, texts)
 
 
 def test_numbers_and_empty_values_pass_through_unchanged():

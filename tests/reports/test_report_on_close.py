@@ -1,12 +1,15 @@
 """Closing a cycle builds its XLSX and PDF and tells admins and executives where they are."""
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from reviews import exports, reports, services, tasks
 from reviews.models import Delivery, Notification, ReportFile
+from tests.factories import CommitmentFactory, fill_check, make_open_cycle
 
 pytestmark = pytest.mark.django_db
 
@@ -26,21 +29,36 @@ def test_closing_a_cycle_builds_xlsx_and_pdf_and_tells_admins_and_executives(
     for report in built.values():
         assert reports.report_build(report_id=report.pk) == "done"
 
+    # One note per person for both formats, once the last one is built.
     deliveries = Delivery.objects.filter(kind=Delivery.Kind.REPORT_READY, cycle=org.cycle)
     assert sorted(deliveries.values_list("step", "recipient__username")) == sorted(
-        (step, user.username) for step in ("xlsx", "pdf") for user in (executive, admin_user)
+        ("", user.username) for user in (executive, admin_user)
     )
     for delivery in deliveries:
         note = Notification.objects.get(delivery=delivery)
         assert note.user == delivery.recipient
-        assert note.link == reverse("reviews:report-download", args=[built[delivery.step].pk])
-        assert "Q1 FY2026" in note.title and "ready" in note.title
-    # The link works for them, and the file is the closed cycle's.
-    response = login(admin_user).get(
-        Notification.objects.filter(user=admin_user, link__contains="download").first().link
-    )
-    assert response.status_code == 200
-    b"".join(response.streaming_content)
+        assert note.link == org.cycle.get_absolute_url() + "#reports"
+        assert note.title == (
+            "The Q1 FY2026 review is closed; its reports are ready (PDF and XLSX)"
+        )
+    # The link works for them, and lists the closed cycle's files.
+    response = login(admin_user).get(Notification.objects.filter(user=admin_user).first().link)
+    for report in built.values():
+        assertContains(response, reverse("reviews:report-download", args=[report.pk]))
+
+
+def test_when_one_format_fails_the_note_names_the_one_that_is_ready(
+    closed_org, executive, monkeypatch
+):
+    xlsx, pdf = reports.reports_for_closed_cycle(cycle=closed_org.cycle)
+    monkeypatch.setattr(exports, "pdf_bytes", lambda cycle: 1 / 0)
+
+    assert reports.report_build(report_id=xlsx.pk) == "done"
+    assert not Delivery.objects.filter(kind=Delivery.Kind.REPORT_READY).exists()  # PDF awaited
+    assert reports.report_build(report_id=pdf.pk) == "failed"
+
+    note = Notification.objects.get(user=executive, delivery__kind=Delivery.Kind.REPORT_READY)
+    assert note.title == "The Q1 FY2026 review is closed; its reports are ready (XLSX)"
 
 
 def test_closing_twice_queues_the_reports_once(
@@ -85,3 +103,45 @@ def test_reports_for_a_closed_cycle_are_built_after_closing(org, executive):
 
     assert xlsx != early
     assert xlsx.state == "pending"
+
+
+def test_four_closes_leave_one_unread_note_each_and_the_list_counts_them(
+    login,
+    current_position,
+    executive,
+    admin_user,
+    head,
+    other_head,
+    logistics,
+    finance,
+    queued,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    monkeypatch.setattr(tasks, "send_delivery", SimpleNamespace(delay=lambda pk: None))
+    # Building the files is not what this is about.
+    monkeypatch.setattr(exports, "xlsx_write", lambda c, path, **k: Path(path).write_bytes(b"x"))
+    monkeypatch.setattr(exports, "pdf_bytes", lambda c: b"%PDF-1.7")
+    objective = current_position.objectives.first()
+    CommitmentFactory(unit=logistics, objective=objective)
+    CommitmentFactory(unit=finance, objective=objective)
+    client = login(executive)
+    for quarter in (1, 2, 3, 4):
+        cycle = make_open_cycle(current_position, fiscal_year=2026, quarter=quarter)
+        fill_check(cycle.checks.get(unit=logistics), by=head)
+        fill_check(cycle.checks.get(unit=finance), by=other_head)
+        services.cycle_start_review(cycle=cycle)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("reviews:cycle-close", args=[cycle.pk]))
+    assert len(queued) == 8
+    for report_id in queued:
+        assert reports.report_build(report_id=report_id) == "done"
+
+    for person in (executive, admin_user):
+        unread = Notification.objects.filter(user=person).unread()
+        assert sorted(unread.values_list("title", flat=True)) == [
+            f"The Q{q} FY2026 review is closed; its reports are ready (PDF and XLSX)"
+            for q in (1, 2, 3, 4)
+        ]
+    response = client.get(reverse("reviews:notification-list"))
+    assertContains(response, "4 unread")

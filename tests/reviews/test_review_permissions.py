@@ -202,6 +202,7 @@ TARGETS = {
     "notifications read all": (lambda w: r("notification-read-all"), lambda w: {}),
     "trends": (lambda w: r("trends"), None),
     "signals": (lambda w: r("signals"), None),
+    "signals doc": (lambda w: r("doc-detail", "signals"), None),
     "signal settings": (
         lambda w: r("signal-settings-edit"),
         lambda w: settings_form(w["signal settings"], window=5),
@@ -246,6 +247,7 @@ GET = {
     "notifications read all":        (405, 405, 405, 405, 405, 405),
     "trends":                        (200, 200, 403, 403, 403, 403),
     "signals":                       (200, 200, 403, 403, 403, 403),
+    "signals doc":                   (200, 200, 200, 200, 200, 200),
     "signal settings":               (200, 403, 403, 403, 403, 403),
     "acknowledge":                   (405, 405, 405, 405, 405, 405),
     "objective trend":               (200, 200, 403, 403, 403, 403),

@@ -92,6 +92,7 @@ def _kwargs(name: str, params: list[str], world: dict) -> dict:
         "fmt": "pdf",
         "uidb64": "MQ",
         "token": "set-password",
+        "name": "signals",
     }
     return {param: samples[param] for param in params}
 
