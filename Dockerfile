@@ -10,6 +10,7 @@ ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 VAR_DIR=/var/lib/alignment
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY alignment alignment
+COPY strategy strategy
 COPY reviews reviews
 RUN pip install -e .
 COPY . .

@@ -1,6 +1,6 @@
 # make run   the product on http://127.0.0.1:$(PORT)/ with web, worker and beat (Ctrl-C stops all)
 # make test  the whole test suite (installs Debian's Chromium for the browser tests, as root)
-# make lint  ruff check and ruff format --check
+# make lint  ruff check and ruff format --check, and the import contracts
 # make ci    lint, missing migrations, tests
 
 SHELL := /bin/bash
@@ -64,6 +64,7 @@ test: $(VENV)/.installed-dev chromium
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 ci: $(VENV)/.installed-dev
 	$(MAKE) lint

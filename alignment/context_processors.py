@@ -1,8 +1,8 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from alignment import roles
-from alignment.models import CompanySettings
+from strategy import roles
+from strategy.models import CompanySettings
 
 
 def user_roles(request: HttpRequest) -> dict:

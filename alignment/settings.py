@@ -72,7 +72,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "csp",
     "axes",
-    "alignment",
+    "strategy",
     "reviews",
 ]
 

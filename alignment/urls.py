@@ -1,52 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from alignment import views
+from alignment import health
 from reviews import views as review_views
-
-strategy_patterns = [
-    path("", views.strategy, name="strategy"),
-    path("positions/", views.position_list, name="position-list"),
-    path("positions/new/", views.position_create, name="position-create"),
-    path("positions/<int:fiscal_year>/", views.position_detail, name="position-detail"),
-    path("positions/<int:fiscal_year>/edit/", views.position_edit, name="position-edit"),
-    path("positions/<int:fiscal_year>/publish/", views.position_publish, name="position-publish"),
-    path("positions/<int:fiscal_year>/switch/", views.position_switch, name="position-switch"),
-    path(
-        "positions/<int:fiscal_year>/objectives/new/",
-        views.objective_create,
-        name="objective-create",
-    ),
-    path("objectives/<int:pk>/", views.objective_detail, name="objective-detail"),
-    path("objectives/<int:pk>/edit/", views.objective_edit, name="objective-edit"),
-    path("objectives/<int:pk>/remove/", views.objective_remove, name="objective-remove"),
-    path(
-        "objectives/<int:pk>/move/<direction>/",
-        views.objective_move,
-        name="objective-move",
-    ),
-    path(
-        "objectives/<int:pk>/decide/<decision>/",
-        views.objective_decide,
-        name="objective-decide",
-    ),
-    path("company/", views.company_edit, name="company-edit"),
-    path("matrix/", views.matrix, name="matrix"),
-    path("units/", views.unit_list, name="unit-list"),
-    path("units/<slug:code>/", views.unit_detail, name="unit-detail"),
-    path("units/<slug:code>/commitments/new/", views.commitment_create, name="commitment-create"),
-    path("commitments/<int:pk>/edit/", views.commitment_edit, name="commitment-edit"),
-    path(
-        "commitments/<int:pk>/confirm/<decision>/",
-        views.commitment_confirm,
-        name="commitment-confirm",
-    ),
-]
 
 urlpatterns = [
     path("", review_views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("strategy/", include((strategy_patterns, "alignment"))),
+    path("healthz", health.healthz, name="healthz"),
+    path("strategy/", include("strategy.urls")),
     path("reviews/", include("reviews.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -76,7 +76,8 @@ def _people(dataset) -> dict:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from alignment.models import ADMIN, Membership
+    from strategy.models import Membership
+    from strategy.roles import ADMIN
 
     User = get_user_model()
     member = User.objects.create(
@@ -101,7 +102,7 @@ def _pages(dataset) -> list[Page]:
         Page("home (member)", "member", reverse("home")),
         Page("home (admin)", "admin", reverse("home")),
         Page("strategy", "executive", dataset.position.get_absolute_url()),
-        Page("matrix", "executive", reverse("alignment:matrix")),
+        Page("matrix", "executive", reverse("strategy:matrix")),
         Page("team", "executive", dataset.team.get_absolute_url()),
         Page("objective", "executive", dataset.objective.get_absolute_url()),
         Page("cycle open", "executive", open_cycle.get_absolute_url()),

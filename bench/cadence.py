@@ -47,15 +47,15 @@ def _build(teams: int):
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from alignment.models import (
-        CadenceSettings,
+    from reviews.models import AlignmentCheck, CadenceSettings, ReviewCycle
+    from strategy.models import (
+        Acknowledgement,
         Membership,
         Objective,
         StrategicPosition,
         Theme,
         Unit,
     )
-    from reviews.models import Acknowledgement, AlignmentCheck, ReviewCycle
 
     User = get_user_model()
     today = timezone.localdate()

@@ -23,9 +23,25 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from alignment.models import (
-    DEPARTMENT_HEAD,
-    EXECUTIVE,
+from reviews import services
+from reviews.models import (
+    LEVERS,
+    NOT_APPLICABLE,
+    Action,
+    AlignmentCheck,
+    CheckItem,
+    CheckReopening,
+    Delivery,
+    ExecutiveScore,
+    FrozenScore,
+    Notification,
+    ReportDownload,
+    ReportFile,
+    ReviewCycle,
+    quarter_end,
+)
+from strategy.models import (
+    Acknowledgement,
     Commitment,
     Competitor,
     CustomerPriority,
@@ -40,24 +56,7 @@ from alignment.models import (
     fiscal_year_of,
     fiscal_year_start,
 )
-from reviews import services
-from reviews.models import (
-    LEVERS,
-    NOT_APPLICABLE,
-    Acknowledgement,
-    Action,
-    AlignmentCheck,
-    CheckItem,
-    CheckReopening,
-    Delivery,
-    ExecutiveScore,
-    FrozenScore,
-    Notification,
-    ReportDownload,
-    ReportFile,
-    ReviewCycle,
-    quarter_end,
-)
+from strategy.roles import DEPARTMENT_HEAD, EXECUTIVE
 
 PASSWORD = "bench-pass-2026"  # noqa: S105  (benchmark data only)
 USERNAME_PREFIX = "bench-"

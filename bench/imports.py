@@ -78,8 +78,9 @@ def main() -> int:
     from django.core.management import call_command
     from django.test import Client
 
-    from alignment import tasks
-    from alignment.models import ADMIN, Membership, Unit
+    from strategy import tasks
+    from strategy.models import Membership, Unit
+    from strategy.roles import ADMIN
 
     # The invitations are the worker's job, not the request's: count them instead of queueing.
     queued: list[list[int]] = []

@@ -127,9 +127,9 @@ def _setup(args) -> dict:
     from django.urls import reverse
     from django.utils.module_loading import import_string
 
-    from alignment.models import Membership
     from bench import data
     from reviews.models import AlignmentCheck
+    from strategy.models import Membership
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
@@ -173,7 +173,7 @@ def _setup(args) -> dict:
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
         # /strategy/ only redirects to the current position's page.
         "strategy_path": reverse(
-            "alignment:position-detail", kwargs={"fiscal_year": dataset.position.fiscal_year}
+            "strategy:position-detail", kwargs={"fiscal_year": dataset.position.fiscal_year}
         ),
         "seconds": args.seconds,
         "think": args.think,

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = "Alignment reviews"
+
+    def ready(self) -> None:
+        # The receivers of signals: strategy's (receivers) and the tasks' (tasks).
+        from reviews import receivers, tasks  # noqa: F401
+        from strategy import models as strategy_models
+
+        strategy_models.read_fiscal_start_month_with(receivers.fiscal_start_month)

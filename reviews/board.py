@@ -16,8 +16,18 @@ from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
 
-from alignment import money
-from alignment.models import (
+from reviews import sustain
+from reviews.models import (
+    LEVERS,
+    AlignmentCheck,
+    CheckItem,
+    FrozenScore,
+    ReviewCycle,
+    SignalSettings,
+)
+from strategy import money
+from strategy.models import (
+    Acknowledgement,
     Commitment,
     CompanySettings,
     ExchangeRate,
@@ -26,16 +36,6 @@ from alignment.models import (
     Objective,
     StrategicPosition,
     Unit,
-)
-from reviews import sustain
-from reviews.models import (
-    LEVERS,
-    Acknowledgement,
-    AlignmentCheck,
-    CheckItem,
-    FrozenScore,
-    ReviewCycle,
-    SignalSettings,
 )
 
 QUARTER = timedelta(days=91)
@@ -150,7 +150,7 @@ def board(*, now: datetime, as_of: ReviewCycle | None = None) -> dict:
             f.title,
             f.reason,
             objective=f.key,
-            link=reverse("alignment:objective-detail", args=[f.key]),
+            link=reverse("strategy:objective-detail", args=[f.key]),
         )
         for f in funding
         if f.flagged
@@ -383,7 +383,7 @@ def _funding(config, position, objectives):
             "Funding",
             f"Funding in {m['currency']}",
             m["reason"],
-            link=reverse("alignment:company-edit"),
+            link=reverse("strategy:company-edit"),
         )
         for m in missing
     ]

@@ -11,15 +11,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.urls import reverse
 
-from alignment import services as strategy
-from alignment.models import (
-    CadenceSettings,
-    StrategicPosition,
-    fiscal_year_of,
-    fiscal_year_start,
-)
 from reviews import cadence, notify, services
-from reviews.models import AlignmentCheck, Delivery, ReviewCycle
+from reviews.models import AlignmentCheck, CadenceSettings, Delivery, ReviewCycle
+from strategy import services as strategy
+from strategy.models import StrategicPosition, fiscal_year_of, fiscal_year_start
 
 RUNNING = [ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW]
 PLAN_AHEAD = timedelta(days=31)
@@ -198,8 +193,7 @@ def send_due_reminders(*, now: datetime) -> int:
 def _acknowledgement_reminders(*, now: datetime, today) -> int:
     """Once per running quarterly review, whoever has not read the current strategy yet is
     asked to."""
-    from alignment.models import Membership
-    from reviews.models import Acknowledgement
+    from strategy.models import Acknowledgement, Membership
 
     position = StrategicPosition.objects.filter(is_current=True).first()
     cycle = ReviewCycle.objects.quarterly().filter(state__in=RUNNING).order_by("-opens_on").first()
@@ -361,7 +355,7 @@ def refresh_finish(*, position: StrategicPosition, now: datetime) -> int:
     )
     if not position.is_current:
         return 0
-    from alignment.models import Unit
+    from strategy.models import Unit
 
     teams = Unit.objects.active().functional().values_list("pk", "code")
     codes = dict(teams)
@@ -369,7 +363,7 @@ def refresh_finish(*, position: StrategicPosition, now: datetime) -> int:
     for user_id, unit_ids in notify.heads_of(codes).items():
         notes[user_id] = notify.Note(
             f"Confirm or revise your team's commitments for FY{position.fiscal_year}",
-            reverse("alignment:unit-detail", args=[codes[unit_ids[0]]]),
+            reverse("strategy:unit-detail", args=[codes[unit_ids[0]]]),
         )
     return len(
         notify.deliveries_create(

@@ -22,7 +22,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from alignment.models import Commitment, CompanySettings, Lever
 from reviews import agenda, board, services, trends
 from reviews.models import (
     LEVERS,
@@ -32,6 +31,7 @@ from reviews.models import (
     FrozenScore,
     ReviewCycle,
 )
+from strategy.models import Commitment, CompanySettings, Lever
 
 # A spreadsheet treats a cell starting with one of these as a formula (or DDE): CWE-1236.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -4,18 +4,19 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 
-from alignment.forms import DateInput
-from alignment.models import CadenceSettings, Commitment, Lever, Objective, Unit
 from reviews.models import (
     NOT_APPLICABLE,
     SCORE_LEVELS,
     Action,
+    CadenceSettings,
     Delivery,
     ExecutiveScore,
     ReviewCycle,
     RubricQuestion,
     SignalSettings,
 )
+from strategy.forms import DateInput
+from strategy.models import Commitment, Lever, Objective, Unit
 
 SCORE_CHOICES = (
     [("", "—")]

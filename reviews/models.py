@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.models import HistoricalRecords
 
-from alignment.models import CadenceSettings, Lever, Theme, fiscal_year_start
+from strategy.models import Lever, Theme, fiscal_year_start
 
 NOT_APPLICABLE = 0  # stored in a lever score column; "not scored" is NULL
 SCORE_LEVELS = {
@@ -216,7 +217,7 @@ class AlignmentCheckQuerySet(models.QuerySet):
         return self.filter(state=AlignmentCheck.State.SUBMITTED)
 
     def editable_by(self, user):
-        from alignment.roles import headed_unit_ids
+        from strategy.roles import headed_unit_ids
 
         return self.filter(unit_id__in=headed_unit_ids(user))
 
@@ -683,21 +684,116 @@ class SignalSettings(models.Model):
         return obj
 
 
-class Acknowledgement(models.Model):
-    """A person has read the strategy and their team's commitments."""
+# --- Cadence settings ------------------------------------------------------------------------
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, related_name="acknowledgements"
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class CadenceSettings(models.Model):
+    """The organisation's review cadence; one row, edited by executives and admins.
+
+    Changing it affects review cycles not opened yet.
+    """
+
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=[(m, date(2000, m, 1).strftime("%B")) for m in range(1, 13)],
+        help_text="Fiscal years are named after the calendar year they start in.",
     )
-    position = models.ForeignKey(
-        "alignment.StrategicPosition", models.CASCADE, related_name="acknowledgements"
+    time_zone = models.CharField(max_length=64, default="UTC", choices=_time_zone_choices)
+    open_days_after_quarter_end = models.PositiveSmallIntegerField(
+        "open the quarterly review this many days after the quarter ends",
+        default=5,
+        validators=[MaxValueValidator(60)],
     )
-    at = models.DateTimeField(default=timezone.now)
+    due_days_after_opening = models.PositiveSmallIntegerField(
+        "checks are due this many days after opening",
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    open_early_days = models.PositiveSmallIntegerField(
+        "a quarterly review may open this many days before its quarter starts",
+        default=7,
+        validators=[MaxValueValidator(31)],
+        help_text="0: not before the first day of the quarter.",
+    )
+    review_window_days = models.PositiveSmallIntegerField(
+        "a quarterly review opens and is due at the latest this many days after its quarter ends",
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Dates typed outside this window are refused; it must leave room for the "
+        "opening and due dates above.",
+    )
+    reminder_days_before_due = models.CharField(
+        "remind this many days before the due date",
+        max_length=40,
+        default="7,1",
+        help_text="Comma-separated numbers of days, for example 7,1.",
+    )
+    overdue_reminder_every_days = models.PositiveSmallIntegerField(
+        "while overdue, remind every",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="Days.",
+    )
+    escalate_after_days_overdue = models.PositiveSmallIntegerField(
+        "tell the executives when a check is this many days overdue",
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    reminder_hour = models.PositiveSmallIntegerField(
+        "send reminders from this hour (local time)",
+        default=8,
+        validators=[MaxValueValidator(23)],
+    )
+    refresh_month = models.PositiveSmallIntegerField(
+        "annual refresh: month",
+        default=11,
+        choices=[(m, date(2000, m, 1).strftime("%B")) for m in range(1, 13)],
+    )
+    refresh_day = models.PositiveSmallIntegerField(
+        "annual refresh: day",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="The refresh for a fiscal year starts on this date before the year begins.",
+    )
+    refresh_reminder_every_days = models.PositiveSmallIntegerField(
+        "remind executives of an unfinished refresh every",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Days.",
+    )
+
+    history = HistoricalRecords(table_name="alignment_historicalcadencesettings")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "position"], name="one_acknowledgement"),
-        ]
+        db_table = "alignment_cadencesettings"
+        verbose_name = "cadence settings"
+        verbose_name_plural = "cadence settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_cadence_settings_row")]
 
     def __str__(self) -> str:
-        return f"{self.user} read {self.position}"
+        return "Cadence settings"
+
+    @classmethod
+    def load(cls) -> CadenceSettings:
+        obj, _ = cls.objects.get_or_create(
+            pk=1,
+            defaults={
+                "fiscal_year_start_month": settings.FISCAL_YEAR_START_MONTH,
+                "time_zone": settings.TIME_ZONE,
+            },
+        )
+        return obj
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def reminder_days(self) -> list[int]:
+        return sorted(
+            {int(d) for d in self.reminder_days_before_due.split(",") if d.strip()}, reverse=True
+        )

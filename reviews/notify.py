@@ -18,11 +18,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from alignment.models import EXECUTIVE, CompanySettings, Membership
 from reviews.models import AlignmentCheck, Delivery, Notification, ReviewCycle
+from strategy.models import CompanySettings, Membership
+from strategy.roles import EXECUTIVE
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +109,14 @@ def deliveries_create(
     return ids
 
 
+# Sent with the ids of deliveries just written; reviews.tasks receives it and queues one
+# send_delivery each once the transaction commits (so notify does not import the tasks).
+deliveries_written = Signal()
+
+
 def enqueue(ids: list[int]) -> None:
-    from reviews import tasks
-
-    def send() -> None:
-        for pk in ids:
-            tasks.send_delivery.delay(pk)
-
     if ids:
-        transaction.on_commit(send)
+        deliveries_written.send(sender=Delivery, ids=ids)
 
 
 def redrive_stalled(*, now: datetime) -> int:
@@ -348,7 +349,7 @@ def _details(delivery: Delivery) -> list[str] | None:
             return None
         return [f"{c.unit.name}: {c.get_state_display().lower()}" for c in late]
     if delivery.kind == kind.ACK_REMINDER:
-        from reviews.models import Acknowledgement
+        from strategy.models import Acknowledgement
 
         position_id = int(delivery.step.removeprefix("position-"))
         if Acknowledgement.objects.filter(
@@ -357,7 +358,7 @@ def _details(delivery: Delivery) -> list[str] | None:
             return None  # read meanwhile
         return []
     if delivery.kind == kind.REFRESH_REMINDER:
-        from alignment import services as strategy
+        from strategy import services as strategy
 
         position = cycle.position
         if position.is_published:

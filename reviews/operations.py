@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from alignment.models import CadenceSettings
 from reviews import cadence, notify
-from reviews.models import AlignmentCheck, ReviewCycle
+from reviews.models import AlignmentCheck, CadenceSettings, ReviewCycle
 
 LOOK_AHEAD_DAYS = 14
 

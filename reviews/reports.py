@@ -8,12 +8,18 @@ from pathlib import Path
 
 from django.core.files import File
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from reviews import exports, notify
 from reviews.models import Delivery, ReportDownload, ReportFile, ReviewCycle
 
 log = logging.getLogger(__name__)
+
+
+# Sent with the id of a report file to build; reviews.tasks receives it and queues
+# build_report once the transaction commits (so reports does not import the tasks).
+report_requested = Signal()
 
 
 @transaction.atomic
@@ -41,9 +47,7 @@ def report_request(*, cycle: ReviewCycle, fmt: str, by=None, notify_when_done=Fa
     report = ReportFile.objects.create(
         cycle=cycle, format=fmt, requested_by=by, notify_when_done=notify_when_done
     )
-    from reviews import tasks
-
-    transaction.on_commit(lambda: tasks.build_report.delay(report.pk))
+    report_requested.send(sender=ReportFile, report_id=report.pk)
     return report
 
 

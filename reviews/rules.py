@@ -2,7 +2,7 @@
 
 import rules
 
-from alignment.roles import is_admin, is_executive, is_head_of_unit
+from strategy.roles import is_admin, is_executive, is_head_of_unit
 
 
 @rules.predicate

@@ -11,7 +11,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from alignment.models import Commitment, Objective, Unit
 from reviews import scoring
 from reviews.models import (
     LEVERS,
@@ -23,6 +22,7 @@ from reviews.models import (
     FrozenScore,
     ReviewCycle,
 )
+from strategy.models import Commitment, Objective, Unit
 
 SNAPSHOT_VERSION = 2  # 2: with the teams' commitments as they stood
 

@@ -5,9 +5,11 @@ due, so a run missed while workers or beat were down is caught up by the next on
 """
 
 from celery import shared_task
+from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
-from reviews import dispatch, notify
+from reviews import dispatch, notify, reports
 
 
 @shared_task
@@ -46,6 +48,18 @@ def send_delivery(self, delivery_id: int) -> str:
 
 @shared_task
 def build_report(report_id: int) -> str:
-    from reviews import reports
-
     return reports.report_build(report_id=report_id)
+
+
+@receiver(notify.deliveries_written)
+def deliveries_written(sender, *, ids: list[int], **kwargs) -> None:
+    def send() -> None:
+        for pk in ids:
+            send_delivery.delay(pk)
+
+    transaction.on_commit(send)
+
+
+@receiver(reports.report_requested)
+def report_requested(sender, *, report_id: int, **kwargs) -> None:
+    transaction.on_commit(lambda: build_report.delay(report_id))

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from django.template.defaultfilters import floatformat
 
-from alignment.models import Objective, StrategicPosition, Unit
 from reviews import services
 from reviews.models import FrozenScore, ReviewCycle
+from strategy.models import Objective, StrategicPosition, Unit
 
 WIDTH, HEIGHT = 640, 220
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 40, 48, 16, 36

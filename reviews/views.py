@@ -14,16 +14,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from alignment import history, roles
-from alignment import services as strategy
-from alignment.models import (
-    CadenceSettings,
-    Commitment,
-    Lever,
-    Objective,
-    StrategicPosition,
-    Unit,
-)
 from reviews import agenda, board, dispatch, docs, exports, notify, reports, services, trends
 from reviews.forms import (
     ActionForm,
@@ -41,9 +31,9 @@ from reviews.models import (
     LEVERS,
     NOT_APPLICABLE,
     SCORE_LEVELS,
-    Acknowledgement,
     Action,
     AlignmentCheck,
+    CadenceSettings,
     CheckItem,
     Delivery,
     ReportFile,
@@ -53,6 +43,9 @@ from reviews.models import (
     quarter_end,
 )
 from reviews.operations import schedule_overview, upcoming_reminders
+from strategy import history, roles
+from strategy import services as strategy
+from strategy.models import Acknowledgement, Commitment, Lever, Objective, StrategicPosition, Unit
 
 THEME_SHARE_FOR_QUESTIONS = 20  # a theme with at least this weight picks rubric questions
 # A check's history: the heads' scores and text, not the rows' bookkeeping.

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from django.conf import settings
 
-from alignment.models import ADMIN
+from strategy.roles import ADMIN
 from tests.factories import (
     UnitFactory,
     UserFactory,
@@ -43,10 +43,10 @@ def make_data_from_migrations() -> None:
     from django.contrib.auth.models import Group, Permission
 
     migration = importlib.import_module
-    migration("alignment.migrations.0002_role_groups").create_groups(apps, None)
+    migration("strategy.migrations.0002_role_groups").create_groups(apps, None)
     migration("reviews.migrations.0002_default_rubric").seed(apps, None)
-    # As alignment/migrations/0003 grants them (its function also patches the app registry).
-    grants = migration("alignment.migrations.0003_admin_group_permissions")
+    # As strategy/migrations/0003 grants them (its function also patches the app registry).
+    grants = migration("strategy.migrations.0003_admin_group_permissions")
     admin = Group.objects.get(name="Admin")
     for app_label, model in grants.MANAGED + grants.READ_ONLY:
         managed = (app_label, model) in grants.MANAGED

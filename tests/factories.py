@@ -7,9 +7,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from alignment import services
-from alignment.models import (
-    EXECUTIVE,
+from strategy import services
+from strategy.models import (
     Commitment,
     Competitor,
     CustomerPriority,
@@ -22,6 +21,7 @@ from alignment.models import (
     Theme,
     Unit,
 )
+from strategy.roles import EXECUTIVE
 
 PASSWORD = "correct-horse-battery"
 

@@ -1,7 +1,7 @@
 from django import template
 
-from alignment.models import Commitment, Lever
 from reviews.models import AlignmentCheck
+from strategy.models import Commitment, Lever
 
 register = template.Library()
 

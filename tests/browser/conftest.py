@@ -138,7 +138,7 @@ class MainPage:
 def demo_company(queued_tasks):
     """The demo company of `make run` (four closed quarters and an open one, with charts,
     agenda, signals and notifications), plus next year's draft position to edit."""
-    from alignment.models import StrategicPosition
+    from strategy.models import StrategicPosition
     from tests.factories import make_draft_position
 
     call_command("seed_demo", stdout=io.StringIO())
@@ -152,8 +152,8 @@ def demo_company(queued_tasks):
 
 def main_pages() -> list[MainPage]:
     """Every main page, each seen by a person of the role that uses it (demo usernames)."""
-    from alignment.models import StrategicPosition
     from reviews.models import AlignmentCheck, ReviewCycle
+    from strategy.models import StrategicPosition
 
     current = StrategicPosition.objects.get(is_current=True)
     draft = StrategicPosition.objects.get(status=StrategicPosition.Status.DRAFT)
@@ -169,19 +169,19 @@ def main_pages() -> list[MainPage]:
         MainPage(
             "position edit form",
             "exec",
-            reverse("alignment:position-edit", args=[draft.fiscal_year]),
+            reverse("strategy:position-edit", args=[draft.fiscal_year]),
         ),
         MainPage(
             "objective form",
             "exec",
-            reverse("alignment:objective-create", args=[draft.fiscal_year]),
+            reverse("strategy:objective-create", args=[draft.fiscal_year]),
         ),
         MainPage(
-            "commitment form", "head", reverse("alignment:commitment-create", args=["logistics"])
+            "commitment form", "head", reverse("strategy:commitment-create", args=["logistics"])
         ),
-        MainPage("organisation", "exec", reverse("alignment:unit-list")),
-        MainPage("unit page", "head", reverse("alignment:unit-detail", args=["logistics"])),
-        MainPage("coverage matrix", "exec", reverse("alignment:matrix")),
+        MainPage("organisation", "exec", reverse("strategy:unit-list")),
+        MainPage("unit page", "head", reverse("strategy:unit-detail", args=["logistics"])),
+        MainPage("coverage matrix", "exec", reverse("strategy:matrix")),
         MainPage("review list", "exec", reverse("reviews:cycle-list")),
         MainPage("cycle page", "exec", cycle.get_absolute_url()),
         MainPage("heatmap", "exec", reverse("reviews:cycle-heatmap", args=[cycle.pk])),

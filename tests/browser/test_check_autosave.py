@@ -4,8 +4,8 @@ its way, and a stale tab."""
 import pytest
 from playwright.sync_api import expect
 
-from alignment.models import Lever
 from reviews.models import AlignmentCheck
+from strategy.models import Lever
 from tests.browser.conftest import LIVE_DB, assert_no_problems, autosaved, session_cookie
 from tests.factories import CommitmentFactory, make_open_cycle, make_published_position
 

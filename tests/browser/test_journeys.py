@@ -9,9 +9,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from alignment.models import Lever, StrategicPosition, Unit
 from reviews import reports
-from reviews.models import Acknowledgement, Action, AlignmentCheck, ReportFile, ReviewCycle
+from reviews.models import Action, AlignmentCheck, ReportFile, ReviewCycle
+from strategy.models import Acknowledgement, Lever, StrategicPosition, Unit
 from tests.browser.conftest import LIVE_DB, assert_no_problems, autosaved, log_in
 from tests.factories import (
     PASSWORD,

@@ -4,8 +4,8 @@ changes with the arrow keys, and Enter submits."""
 import pytest
 from playwright.sync_api import expect
 
-from alignment.models import Lever
 from reviews.models import LEVERS, AlignmentCheck
+from strategy.models import Lever
 from tests.browser.conftest import LIVE_DB, assert_no_problems, autosaved, session_cookie
 from tests.factories import CommitmentFactory, fill_check, make_open_cycle, make_published_position
 

@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from alignment.models import Lever
 from reviews import services
 from reviews.models import Action, AlignmentCheck, ReviewCycle
+from strategy.models import Lever
 from tests.browser.conftest import LIVE_DB, assert_no_problems, autosaved, log_in, log_out
 from tests.factories import CommitmentFactory, make_published_position
 

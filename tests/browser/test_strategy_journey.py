@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from alignment.models import Commitment, StrategicPosition
+from strategy.models import Commitment, StrategicPosition
 from tests.browser.conftest import LIVE_DB, assert_no_problems, log_in, log_out
 from tests.factories import PASSWORD
 

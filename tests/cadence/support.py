@@ -3,8 +3,8 @@
 import zoneinfo
 from datetime import datetime, timedelta
 
-from alignment.models import CadenceSettings, Membership
-from reviews.models import Acknowledgement, AlignmentCheck, Delivery
+from reviews.models import AlignmentCheck, CadenceSettings, Delivery
+from strategy.models import Acknowledgement, Membership
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 UTC = zoneinfo.ZoneInfo("UTC")

@@ -8,9 +8,8 @@ import time_machine
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from alignment.models import CadenceSettings
 from reviews import dispatch
-from reviews.models import Delivery, Notification
+from reviews.models import CadenceSettings, Delivery, Notification
 from tests.cadence.support import BEFORE_7, OPENING, cadence_form_data, utc
 from tests.factories import ReviewCycleFactory
 

@@ -12,10 +12,10 @@ import time_machine
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from alignment import services as strategy
-from alignment.models import Commitment, RefreshDecision, StrategicPosition
 from reviews import dispatch, notify, tasks
-from reviews.models import Acknowledgement, Delivery, Notification, ReviewCycle
+from reviews.models import Delivery, Notification, ReviewCycle
+from strategy import services as strategy
+from strategy.models import Acknowledgement, Commitment, RefreshDecision, StrategicPosition
 from tests.cadence.support import (
     BEFORE_1,
     BEFORE_7,
@@ -396,9 +396,7 @@ def test_the_draft_cannot_be_published_while_objectives_are_undecided(last_year,
     dispatch.start_annual_refresh(now=REFRESH_DAY)
     draft = StrategicPosition.objects.get(fiscal_year=2027)
 
-    response = login(executive).post(
-        reverse("alignment:position-publish", args=[2027]), follow=True
-    )
+    response = login(executive).post(reverse("strategy:position-publish", args=[2027]), follow=True)
 
     assertContains(
         response,
@@ -411,10 +409,10 @@ def test_the_draft_cannot_be_published_while_objectives_are_undecided(last_year,
 
 def _decide_and_publish(client, *, switch_now: bool = False):
     kept, retired = StrategicPosition.objects.get(fiscal_year=2027).objectives.order_by("order")
-    client.post(reverse("alignment:objective-decide", args=[kept.pk, "kept"]))
-    client.post(reverse("alignment:objective-decide", args=[retired.pk, "retired"]))
+    client.post(reverse("strategy:objective-decide", args=[kept.pk, "kept"]))
+    client.post(reverse("strategy:objective-decide", args=[retired.pk, "retired"]))
     data = {"switch_now": "on"} if switch_now else {}
-    return client.post(reverse("alignment:position-publish", args=[2027]), data, follow=True)
+    return client.post(reverse("strategy:position-publish", args=[2027]), data, follow=True)
 
 
 PUBLISH_DAY = paris(2026, 12, 1, 10, 0)
@@ -455,7 +453,7 @@ def test_a_position_published_before_its_year_starts_leaves_the_current_one_curr
     assert ReviewCycle.objects.get(kind=ReviewCycle.Kind.ANNUAL).state == ReviewCycle.State.CLOSED
     assert deliveries(kind="commitments_confirm") == []
     with time_machine.travel(PUBLISH_DAY, tick=False):
-        response = login(head).get(reverse("alignment:unit-detail", args=["logistics"]))
+        response = login(head).get(reverse("strategy:unit-detail", args=["logistics"]))
     assert response.context["position"] == last_year
     assert response.context["to_confirm"] == []
 
@@ -493,7 +491,7 @@ def test_acknowledgements_start_again_when_the_new_year_takes_over(
 
     dispatch.take_over_positions(now=NEW_YEAR)
 
-    response = login(member).get(reverse("alignment:position-detail", args=[2027]))
+    response = login(member).get(reverse("strategy:position-detail", args=[2027]))
     assert response.context["has_read"] is None
 
 
@@ -501,7 +499,7 @@ def test_an_executive_may_switch_to_the_new_year_now_with_a_warning(last_year, l
     dispatch.start_annual_refresh(now=REFRESH_DAY)
     client = login(executive)
     with time_machine.travel(PUBLISH_DAY, tick=False):
-        page = client.get(reverse("alignment:position-detail", args=[2027]))
+        page = client.get(reverse("strategy:position-detail", args=[2027]))
         assertContains(page, 'name="switch_now"')
         assertContains(page, "Making it current now, before its year starts")
 
@@ -518,9 +516,9 @@ def test_a_position_published_early_can_be_made_current_later_from_its_page(
 ):
     with time_machine.travel(PUBLISH_DAY + timedelta(days=3), tick=False):
         client = login(executive)
-        page = client.get(reverse("alignment:position-detail", args=[2027]))
+        page = client.get(reverse("strategy:position-detail", args=[2027]))
         assertContains(page, "Make it current now")
-        response = client.post(reverse("alignment:position-switch", args=[2027]), follow=True)
+        response = client.post(reverse("strategy:position-switch", args=[2027]), follow=True)
 
     assertContains(response, "FY2027 is now the current strategy.")
     assert StrategicPosition.objects.get(is_current=True).fiscal_year == 2027
@@ -556,8 +554,8 @@ def test_the_team_page_lists_last_years_commitments_on_continuing_objectives(
 
     assert response.context["to_confirm"] == [(carried, kept)]
     assertContains(response, "Confirm last year's commitments for FY2027")
-    assertContains(response, reverse("alignment:commitment-confirm", args=[carried.pk, "carry"]))
-    assertContains(response, reverse("alignment:commitment-confirm", args=[carried.pk, "drop"]))
+    assertContains(response, reverse("strategy:commitment-confirm", args=[carried.pk, "carry"]))
+    assertContains(response, reverse("strategy:commitment-confirm", args=[carried.pk, "drop"]))
     # Its objective was retired: nothing to carry over.
     assertNotContains(response, "Carry over: Inspect the returns.")
 
@@ -566,7 +564,7 @@ def test_carrying_a_commitment_over_copies_it_due_a_year_later(published, login,
     old = Commitment.objects.get(statement="Train the pickers.")
     kept = StrategicPosition.objects.get(fiscal_year=2027).objectives.get(refresh_decision="kept")
     client = login(head)
-    url = reverse("alignment:commitment-confirm", args=[old.pk, "carry"])
+    url = reverse("strategy:commitment-confirm", args=[old.pk, "carry"])
 
     response = client.post(url, follow=True)
 
@@ -586,7 +584,7 @@ def test_carrying_a_commitment_over_copies_it_due_a_year_later(published, login,
 def test_dropping_last_years_commitment_copies_nothing(published, login, head, logistics):
     old = Commitment.objects.get(statement="Train the pickers.")
 
-    login(head).post(reverse("alignment:commitment-confirm", args=[old.pk, "drop"]))
+    login(head).post(reverse("strategy:commitment-confirm", args=[old.pk, "drop"]))
 
     old.refresh_from_db()
     assert old.status == Commitment.Status.DROPPED
@@ -597,7 +595,7 @@ def test_a_head_cannot_confirm_another_teams_commitments(published, login, other
     old = Commitment.objects.get(statement="Train the pickers.")
 
     response = login(other_head).post(
-        reverse("alignment:commitment-confirm", args=[old.pk, "carry"])
+        reverse("strategy:commitment-confirm", args=[old.pk, "carry"])
     )
 
     assert response.status_code == 403

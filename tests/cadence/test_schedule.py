@@ -15,9 +15,15 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from alignment.models import CadenceSettings
 from reviews import cadence, dispatch, notify
-from reviews.models import AlignmentCheck, Delivery, Notification, ReviewCycle, quarter_end
+from reviews.models import (
+    AlignmentCheck,
+    CadenceSettings,
+    Delivery,
+    Notification,
+    ReviewCycle,
+    quarter_end,
+)
 from tests.cadence.support import PARIS, UTC, configure, everyone_has_read, paris, utc
 from tests.factories import CommitmentFactory, UnitFactory, fill_check, make_head
 

@@ -36,9 +36,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.utils import timezone
 
-from alignment.models import CadenceSettings, Commitment, Lever, Membership, Unit
 from reviews import services as review_services
-from reviews.models import Acknowledgement, Delivery
+from reviews.models import CadenceSettings, Delivery
+from strategy.models import Acknowledgement, Commitment, Lever, Membership, Unit
 from tests.factories import ReviewCycleFactory, UserFactory, make_published_position
 
 ROOT = Path(__file__).resolve().parents[2]

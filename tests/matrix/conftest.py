@@ -14,9 +14,16 @@ from django.contrib.auth import get_user_model
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from alignment.models import CadenceSettings, Lever, RefreshDecision
 from reviews import reports, services
-from reviews.models import Action, Delivery, Notification, ReportFile, SignalSettings
+from reviews.models import (
+    Action,
+    CadenceSettings,
+    Delivery,
+    Notification,
+    ReportFile,
+    SignalSettings,
+)
+from strategy.models import Lever, RefreshDecision
 from tests.factories import (
     CommitmentFactory,
     ObjectiveFactory,

@@ -30,8 +30,17 @@ from django.urls import reverse
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from alignment.models import (
+from reviews.models import (
+    LEVERS,
+    Action,
     CadenceSettings,
+    CheckItem,
+    ExecutiveScore,
+    ReviewCycle,
+    RubricQuestion,
+    SignalSettings,
+)
+from strategy.models import (
     Commitment,
     CustomerPriority,
     Lever,
@@ -40,15 +49,6 @@ from alignment.models import (
     PositioningTheme,
     StrategicPosition,
     Theme,
-)
-from reviews.models import (
-    LEVERS,
-    Action,
-    CheckItem,
-    ExecutiveScore,
-    ReviewCycle,
-    RubricQuestion,
-    SignalSettings,
 )
 from tests.factories import formset_data, position_data, position_edit_data
 from tests.matrix.support import changed_tables, snapshot, undone
@@ -566,7 +566,7 @@ def test_fuzzed_new_positions_are_refused_with_bad_years_or_weights(world, as_pe
     )
     post_and_judge(
         as_person("executive"),
-        reverse("alignment:position-create"),
+        reverse("strategy:position-create"),
         posted,
         must_refuse=must_refuse,
         models=POSITION_MODELS,
@@ -598,7 +598,7 @@ def test_fuzzed_draft_edits_are_refused_with_bad_weights(world, as_person, data)
     )
     post_and_judge(
         as_person("executive"),
-        reverse("alignment:position-edit", args=[world.draft.fiscal_year]),
+        reverse("strategy:position-edit", args=[world.draft.fiscal_year]),
         posted,
         must_refuse=must_refuse,
         models=POSITION_MODELS,
@@ -653,7 +653,7 @@ def test_fuzzed_objectives_are_refused_with_bad_weights_or_measures(world, as_pe
     )
     post_and_judge(
         as_person("executive"),
-        reverse("alignment:objective-create", args=[world.draft.fiscal_year]),
+        reverse("strategy:objective-create", args=[world.draft.fiscal_year]),
         posted,
         must_refuse=must_refuse,
         models=[Objective, Measure],
@@ -699,7 +699,7 @@ def test_fuzzed_commitments_are_refused_with_bad_amounts_or_dates(world, as_pers
     )
     post_and_judge(
         as_person("head_a"),
-        reverse("alignment:commitment-create", args=["logistics"]),
+        reverse("strategy:commitment-create", args=["logistics"]),
         posted,
         must_refuse=must_refuse,
         models=[Commitment],
@@ -713,7 +713,7 @@ def test_saving_a_stale_position_form_that_repeats_a_theme_is_refused_not_a_500(
     first, second = Client(raise_request_exception=False), Client(raise_request_exception=False)
     first.force_login(world.people["executive"])
     second.force_login(world.people["executive"])
-    url = reverse("alignment:position-edit", args=[world.draft.fiscal_year])
+    url = reverse("strategy:position-edit", args=[world.draft.fiscal_year])
     stale = position_edit_data(world.draft)  # the first executive's page, loaded before
     service_60_price_40 = {
         "themes-0-weight": "60",

@@ -155,35 +155,35 @@ REFUSALS = {
     # --- Strategy --------------------------------------------------------------------------
     "publish a published position": Refused(
         "executive",
-        lambda w: r("alignment:position-publish", w.current.fiscal_year),
+        lambda w: r("strategy:position-publish", w.current.fiscal_year),
         hidden=lambda w: (w.current.get_absolute_url(), ">Publish</button>"),
     ),
     "edit a published position": Refused(
         "executive",
-        lambda w: r("alignment:position-edit", w.current.fiscal_year),
+        lambda w: r("strategy:position-edit", w.current.fiscal_year),
         lambda w: position_edit_data(w.current) | {"statement": "Changed."},
         hidden=lambda w: (w.current.get_absolute_url(), "Edit position"),
     ),
     "add an objective to a published position": Refused(
         "executive",
-        lambda w: r("alignment:objective-create", w.current.fiscal_year),
+        lambda w: r("strategy:objective-create", w.current.fiscal_year),
         lambda w: objective_data(owner=w.people["executive"]),
         hidden=lambda w: (w.current.get_absolute_url(), "Add objective"),
     ),
     "edit an objective of a published position": Refused(
         "executive",
-        lambda w: r("alignment:objective-edit", w.a.pk),
+        lambda w: r("strategy:objective-edit", w.a.pk),
         lambda w: objective_edit_data(w.a, title="Changed"),
         hidden=lambda w: (w.a.get_absolute_url(), ">Edit</a>"),
     ),
     "move an objective of a published position": Refused(
         "executive",
-        lambda w: r("alignment:objective-move", w.a.pk, "down"),
+        lambda w: r("strategy:objective-move", w.a.pk, "down"),
         hidden=lambda w: (w.current.get_absolute_url(), f"Move {w.a.title} down"),
     ),
     "decide on an objective of a published position": Refused(
         "executive",
-        lambda w: r("alignment:objective-decide", w.b.pk, "retired"),
+        lambda w: r("strategy:objective-decide", w.b.pk, "retired"),
         hidden=lambda w: (w.current.get_absolute_url(), f"Retire {w.b.title}"),
     ),
 }

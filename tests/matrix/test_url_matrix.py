@@ -31,8 +31,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from import_export.formats.base_formats import CSV
 
-from alignment.models import ADMIN, EXECUTIVE, Unit
 from reviews.models import LEVERS
+from strategy.models import Unit
+from strategy.roles import ADMIN, EXECUTIVE
 from tests.factories import (
     PASSWORD,
     commitment_data,
@@ -149,82 +150,82 @@ TARGETS: dict[str, Target] = {
     ),
     "password reset complete": Target(lambda w: r("password_reset_complete")),
     # --- Strategy ----------------------------------------------------------------------------
-    "strategy": Target(lambda w: r("alignment:strategy")),
-    "position list": Target(lambda w: r("alignment:position-list")),
+    "strategy": Target(lambda w: r("strategy:strategy")),
+    "position list": Target(lambda w: r("strategy:position-list")),
     "position create": Target(
-        lambda w: r("alignment:position-create"),
+        lambda w: r("strategy:position-create"),
         lambda w, who: position_data(fiscal_year=2028),
         writes=True,
     ),
-    "published position": Target(lambda w: r("alignment:position-detail", 2026)),
-    "draft position": Target(lambda w: r("alignment:position-detail", 2027)),
+    "published position": Target(lambda w: r("strategy:position-detail", 2026)),
+    "draft position": Target(lambda w: r("strategy:position-detail", 2027)),
     "draft position edit": Target(
-        lambda w: r("alignment:position-edit", 2027),
+        lambda w: r("strategy:position-edit", 2027),
         lambda w, who: position_edit_data(w.draft) | {"statement": "Changed."},
         writes=True,
     ),
     # A published position is read-only: its edit page redirects and changes nothing.
     "published position edit": Target(
-        lambda w: r("alignment:position-edit", 2026),
+        lambda w: r("strategy:position-edit", 2026),
         lambda w, who: position_edit_data(w.current) | {"statement": "Changed."},
     ),
-    "draft position publish": Target(lambda w: r("alignment:position-publish", 2027), writes=True),
+    "draft position publish": Target(lambda w: r("strategy:position-publish", 2027), writes=True),
     # A draft cannot become current: the executive is told so, and nothing changes.
-    "draft position switch": Target(lambda w: r("alignment:position-switch", 2027)),
+    "draft position switch": Target(lambda w: r("strategy:position-switch", 2027)),
     "draft objective create": Target(
-        lambda w: r("alignment:objective-create", 2027),
+        lambda w: r("strategy:objective-create", 2027),
         lambda w, who: objective_data(owner=w.people["executive"]),
         writes=True,
     ),
-    "published objective": Target(lambda w: r("alignment:objective-detail", w.a.pk)),
-    "draft objective": Target(lambda w: r("alignment:objective-detail", w.draft_objective.pk)),
+    "published objective": Target(lambda w: r("strategy:objective-detail", w.a.pk)),
+    "draft objective": Target(lambda w: r("strategy:objective-detail", w.draft_objective.pk)),
     "draft objective edit": Target(
-        lambda w: r("alignment:objective-edit", w.draft_objective.pk),
+        lambda w: r("strategy:objective-edit", w.draft_objective.pk),
         lambda w, who: objective_edit_data(w.draft_objective, title="Changed"),
         writes=True,
     ),
     "published objective edit": Target(
-        lambda w: r("alignment:objective-edit", w.a.pk),
+        lambda w: r("strategy:objective-edit", w.a.pk),
         lambda w, who: objective_edit_data(w.a, title="Changed"),
     ),
     "published objective remove": Target(
-        lambda w: r("alignment:objective-remove", w.a.pk), writes=True
+        lambda w: r("strategy:objective-remove", w.a.pk), writes=True
     ),
     "draft objective move": Target(
-        lambda w: r("alignment:objective-move", w.draft_objective.pk, "down"), writes=True
+        lambda w: r("strategy:objective-move", w.draft_objective.pk, "down"), writes=True
     ),
     "draft objective retire": Target(
-        lambda w: r("alignment:objective-decide", w.carried.pk, "retired"), writes=True
+        lambda w: r("strategy:objective-decide", w.carried.pk, "retired"), writes=True
     ),
-    "matrix": Target(lambda w: r("alignment:matrix")),
-    "unit list": Target(lambda w: r("alignment:unit-list")),
-    "A's unit": Target(lambda w: r("alignment:unit-detail", "logistics")),
-    "B's unit": Target(lambda w: r("alignment:unit-detail", "finance")),
+    "matrix": Target(lambda w: r("strategy:matrix")),
+    "unit list": Target(lambda w: r("strategy:unit-list")),
+    "A's unit": Target(lambda w: r("strategy:unit-detail", "logistics")),
+    "B's unit": Target(lambda w: r("strategy:unit-detail", "finance")),
     "A's commitment create": Target(
-        lambda w: r("alignment:commitment-create", "logistics"),
+        lambda w: r("strategy:commitment-create", "logistics"),
         lambda w, who: commitment_data(w.a),
         writes=True,
     ),
     "B's commitment create": Target(
-        lambda w: r("alignment:commitment-create", "finance"),
+        lambda w: r("strategy:commitment-create", "finance"),
         lambda w, who: commitment_data(w.a),
         writes=True,
     ),
     "A's commitment edit": Target(
-        lambda w: r("alignment:commitment-edit", w.commitments["logistics A"].pk),
+        lambda w: r("strategy:commitment-edit", w.commitments["logistics A"].pk),
         lambda w, who: commitment_data(w.a, statement="Changed."),
         writes=True,
     ),
     "B's commitment edit": Target(
-        lambda w: r("alignment:commitment-edit", w.commitments["finance A"].pk),
+        lambda w: r("strategy:commitment-edit", w.commitments["finance A"].pk),
         lambda w, who: commitment_data(w.a, lever="communication", statement="Changed."),
         writes=True,
     ),
     "A's commitment carry": Target(
-        lambda w: r("alignment:commitment-confirm", w.old_logistics.pk, "carry"), writes=True
+        lambda w: r("strategy:commitment-confirm", w.old_logistics.pk, "carry"), writes=True
     ),
     "B's commitment drop": Target(
-        lambda w: r("alignment:commitment-confirm", w.old_finance.pk, "drop"), writes=True
+        lambda w: r("strategy:commitment-confirm", w.old_finance.pk, "drop"), writes=True
     ),
     # --- Reviews -----------------------------------------------------------------------------
     "cycle list": Target(lambda w: r("reviews:cycle-list")),
@@ -306,7 +307,7 @@ TARGETS: dict[str, Target] = {
         writes=True,
     ),
     "company settings": Target(
-        lambda w: r("alignment:company-edit"),
+        lambda w: r("strategy:company-edit"),
         lambda w, who: company_data(name="Changed"),
         writes=True,
     ),
@@ -693,7 +694,7 @@ def csrf_client(user) -> tuple[Client, str]:
 
 def is_project_view(url: str) -> bool:
     module = resolve(url).func.__module__
-    return module.startswith(("alignment.", "reviews."))
+    return module.startswith(("alignment.", "strategy.", "reviews."))
 
 
 @pytest.mark.parametrize("person", PEOPLE)
@@ -773,7 +774,7 @@ def test_another_teams_objects_are_not_found(world, caplog):
         check_form(world.finance_check) | {"csrfmiddlewaretoken": head_a_token},
     )
     assert save.status_code == 404
-    assert member.get(r("alignment:unit-detail", "finance")).status_code == 404
+    assert member.get(r("strategy:unit-detail", "finance")).status_code == 404
     assert member.get(world.commitments["finance A"].get_absolute_url()).status_code == 404
     edit = member.post(
         world.commitments["finance A"].get_absolute_url(),
@@ -786,12 +787,12 @@ def test_another_teams_objects_are_not_found(world, caplog):
 
 
 def test_a_head_may_read_another_teams_unit_but_not_change_its_commitments(world):
-    """Heads see every team (alignment.roles.sees_all_teams), so B's commitment exists for the
+    """Heads see every team (strategy.roles.sees_all_teams), so B's commitment exists for the
     head of A: changing it is forbidden (403), not hidden (404)."""
     head_a, token = csrf_client(world.people["head_a"])
     before = snapshot()
 
-    assert head_a.get(r("alignment:unit-detail", "finance")).status_code == 200
+    assert head_a.get(r("strategy:unit-detail", "finance")).status_code == 200
     edit = head_a.post(
         world.commitments["finance A"].get_absolute_url(),
         commitment_data(world.a, statement="Changed.") | {"csrfmiddlewaretoken": token},
@@ -802,7 +803,7 @@ def test_a_head_may_read_another_teams_unit_but_not_change_its_commitments(world
 
 def test_a_post_without_the_csrf_token_is_refused_even_for_the_executive(world, caplog):
     client, token = csrf_client(world.people["executive"])
-    url = r("alignment:position-publish", 2027)
+    url = r("strategy:position-publish", 2027)
     before = snapshot()
 
     refused = client.post(url, {})

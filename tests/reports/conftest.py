@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from alignment.models import CompanySettings
 from reviews import services, tasks
+from strategy.models import CompanySettings
 from tests.reports.support import COMPANY, Org, build_org
 
 

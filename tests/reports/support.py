@@ -18,9 +18,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from alignment.models import Commitment, Lever, Unit
 from reviews import exports, services
 from reviews.models import LEVERS, NOT_APPLICABLE, Action, ReviewCycle
+from strategy.models import Commitment, Lever, Unit
 from tests.factories import CommitmentFactory, UnitFactory, make_head, make_open_cycle
 
 NA = NOT_APPLICABLE

@@ -6,10 +6,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from alignment.models import CompanySettings
 from bench import data
 from reviews import exports, services
 from reviews.models import LEVERS, NOT_APPLICABLE, CheckItem, ReportDownload, ReviewCycle
+from strategy.models import CompanySettings
 from tests.factories import ReviewCycleFactory
 from tests.reports.support import COMPANY, COMPANY_SLUG, build_org, csv_text, read_csv
 

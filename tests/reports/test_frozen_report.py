@@ -5,8 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from alignment.models import Commitment
 from reviews import exports
+from strategy.models import Commitment
 from tests.factories import CommitmentFactory, ObjectiveFactory, UnitFactory
 from tests.reports.support import csv_text, pdf_text, read_csv, read_xlsx, sheet_rows
 

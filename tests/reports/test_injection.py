@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from alignment.models import Commitment, Objective, Unit
 from reviews import exports
 from reviews.models import Action, CheckItem
+from strategy.models import Commitment, Objective, Unit
 from tests.reports.support import (
     assert_no_formula_anywhere,
     build_org,

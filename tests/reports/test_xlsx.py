@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl.utils import get_column_letter
 
-from alignment.models import Commitment, Lever
 from bench import data
 from reviews import exports, services
 from reviews.models import LEVERS, NOT_APPLICABLE, CheckItem, FrozenScore
+from strategy.models import Commitment, Lever
 from tests.factories import ReviewCycleFactory
 from tests.reports.support import (
     COMPANY,

@@ -6,9 +6,9 @@ to both, Finance to A. `worked_example` scores and submits both checks as the do
 
 import pytest
 
-from alignment.models import Lever
 from reviews import services
 from reviews.models import LEVERS, NOT_APPLICABLE
+from strategy.models import Lever
 from tests.factories import CommitmentFactory, make_open_cycle
 
 NA = NOT_APPLICABLE

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from alignment.models import Commitment
 from reviews import services
 from reviews.models import LEVERS, AlignmentCheck, CheckItem, CheckReopening
+from strategy.models import Commitment
 
 pytestmark = pytest.mark.django_db
 

@@ -58,7 +58,7 @@ def test_publishing_a_position_asks_first(client, executive):
 
     html = client.get(draft.get_absolute_url()).content.decode()
 
-    assert confirm_of(html, reverse("alignment:position-publish", args=[2027])) == (
+    assert confirm_of(html, reverse("strategy:position-publish", args=[2027])) == (
         "Publish the FY2027 position? Everyone sees it, and a published position can no longer "
         "be edited."
     )

@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from alignment.models import Commitment, Unit
 from reviews import services
 from reviews.models import Action, AlignmentCheck, CheckItem, FrozenScore, ReviewCycle
+from strategy.models import Commitment, Unit
 from tests.factories import (
     CommitmentFactory,
     ObjectiveFactory,

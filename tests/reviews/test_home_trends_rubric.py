@@ -7,9 +7,9 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from alignment.models import Theme
 from reviews import dispatch, services
 from reviews.models import ReviewCycle, RubricQuestion
+from strategy.models import Theme
 from tests.factories import fill_check, make_open_cycle
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +98,7 @@ def test_a_member_sees_the_strategy_and_their_team(client, cycle, member, curren
     html = client.get(reverse("home")).content.decode()
 
     assert current_position.statement in html
-    assert f'<a href="{reverse("alignment:unit-detail", args=["logistics"])}">Logistics</a>' in html
+    assert f'<a href="{reverse("strategy:unit-detail", args=["logistics"])}">Logistics</a>' in html
     assert "Your alignment checks" not in html
     assert "Alignment index" not in html
 

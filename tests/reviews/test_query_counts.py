@@ -38,9 +38,9 @@ PAGES = {
     "check page for an executive": ("executive", lambda d: d.check.get_absolute_url()),
     "strategy position page": ("executive", lambda d: d.position.get_absolute_url()),
     "objective page": ("executive", lambda d: d.objective.get_absolute_url()),
-    "unit list": ("executive", lambda d: reverse("alignment:unit-list")),
+    "unit list": ("executive", lambda d: reverse("strategy:unit-list")),
     "unit page": ("executive", lambda d: d.team.get_absolute_url()),
-    "matrix page": ("executive", lambda d: reverse("alignment:matrix")),
+    "matrix page": ("executive", lambda d: reverse("strategy:matrix")),
 }
 
 # Pages whose query count grows with the data, as `page: "N+1: where and on which relation"`:

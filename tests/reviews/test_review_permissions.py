@@ -8,13 +8,12 @@ from django.core.files.base import ContentFile
 from django.forms.models import model_to_dict
 from django.urls import resolve, reverse
 
-from alignment.models import CadenceSettings, Commitment
 from reviews import services
 from reviews.models import (
     LEVERS,
-    Acknowledgement,
     Action,
     AlignmentCheck,
+    CadenceSettings,
     CheckItem,
     CheckReopening,
     Delivery,
@@ -27,6 +26,7 @@ from reviews.models import (
     SignalSettings,
 )
 from reviews.urls import urlpatterns
+from strategy.models import Acknowledgement, Commitment
 from tests.factories import ObjectiveFactory, ReviewCycleFactory, fill_check, make_open_cycle
 
 pytestmark = pytest.mark.django_db

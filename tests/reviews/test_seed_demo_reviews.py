@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from alignment.models import Commitment, Unit
 from reviews import agenda, services
 from reviews.models import Action, AlignmentCheck, CheckItem, FrozenScore, ReviewCycle
+from strategy.models import Commitment, Unit
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
-from alignment.models import Lever
+from strategy.models import Lever
 from tests.factories import CommitmentFactory, make_open_cycle
 
 pytestmark = pytest.mark.django_db
@@ -76,13 +76,13 @@ def _kwargs(name: str, params: list[str], world: dict) -> dict:
     """Sample arguments that reach a real object where there is one (else the 404 page)."""
     if name.startswith("reviews:check-"):
         pk = world["check"]
-    elif name.startswith(("alignment:objective-", "reviews:trend-objective")):
+    elif name.startswith(("strategy:objective-", "reviews:trend-objective")):
         pk = world["objective"]
-    elif name.startswith("alignment:commitment-"):
+    elif name.startswith("strategy:commitment-"):
         pk = world["commitment"]
     else:
         pk = world["cycle"]
-    drafts = {"alignment:position-edit", "alignment:objective-create"}
+    drafts = {"strategy:position-edit", "strategy:objective-create"}
     samples = {
         "pk": pk,
         "fiscal_year": world["draft_year"] if name in drafts else world["year"],

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from alignment.models import Lever, Objective
+from strategy.models import Lever, Objective
 from tests.factories import CommitmentFactory
 from tests.signals.support import DELIVERY_PROMISE, SERVICE_PROMISE, Org
 

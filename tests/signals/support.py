@@ -12,9 +12,9 @@ import html
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from alignment.models import Commitment, Membership, Objective, Unit
 from reviews import board, services
 from reviews.models import LEVERS, AlignmentCheck, ReviewCycle, quarter_end
+from strategy.models import Commitment, Membership, Objective, Unit
 from tests.factories import ReviewCycleFactory
 
 FY = 2026

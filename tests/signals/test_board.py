@@ -14,10 +14,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from alignment import services as strategy
-from alignment.models import Commitment, Lever, Objective, RefreshDecision
 from reviews import board
-from reviews.models import Acknowledgement, AlignmentCheck, SignalSettings
+from reviews.models import AlignmentCheck, SignalSettings
+from strategy import services as strategy
+from strategy.models import Acknowledgement, Commitment, Lever, Objective, RefreshDecision
 from tests.factories import (
     CommitmentFactory,
     ObjectiveFactory,

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from reviews import board, dispatch, notify, services
 from reviews.forms import SignalSettingsForm
-from reviews.models import Acknowledgement, Delivery, ReviewCycle, SignalSettings
+from reviews.models import Delivery, ReviewCycle, SignalSettings
+from strategy.models import Acknowledgement
 from tests.factories import ReviewCycleFactory, make_open_cycle
 from tests.signals.support import reasons, text
 

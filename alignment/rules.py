@@ -1,2 +1,0 @@
-# Registers the strategy permissions with django-rules (autodiscovered at start-up).
-from alignment import roles  # noqa: F401

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class StrategyConfig(AppConfig):
+    """The strategy domain. Its label stays "alignment", the name it had when it lived in the
+    project package: table names, migration history, content types and permissions
+    ("alignment.edit_strategy") are keyed on the label, so none of them changes."""
+
+    name = "strategy"
+    label = "alignment"
+    verbose_name = "Strategy and organisation"
+
+    def ready(self) -> None:
+        from strategy import tasks  # noqa: F401  (receives signals.invitations_requested)

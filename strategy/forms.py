@@ -1,0 +1,437 @@
+from __future__ import annotations
+
+import re
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
+
+from strategy.models import (
+    Commitment,
+    CompanySettings,
+    Competitor,
+    CustomerPriority,
+    ExchangeRate,
+    Lever,
+    Measure,
+    Objective,
+    PositioningTheme,
+    StrategicPosition,
+    fiscal_year_end,
+    fiscal_year_start,
+)
+from strategy.roles import EXECUTIVE
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _table_helper() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.template = "strategy/_formset_table.html"
+    return helper
+
+
+class PositionForm(forms.ModelForm):
+    class Meta:
+        model = StrategicPosition
+        fields = ["fiscal_year", "statement"]
+        widgets = {"statement": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        if self.instance.pk:
+            # The year names the position in URLs and history; it is set once.
+            self.fields["fiscal_year"].disabled = True
+
+
+class _ChildFormSet(forms.BaseInlineFormSet):
+    """Inline formset that knows which of its forms will survive the save."""
+
+    def validate_unique(self) -> None:
+        # The clean() methods below report duplicates next to the field, in plain words, and
+        # case-insensitively; Django's generic check would pre-empt them.
+        pass
+
+    def kept_forms(self) -> list[forms.Form]:
+        return [
+            f
+            for f in self.forms
+            if getattr(f, "cleaned_data", None) and not self._should_delete_form(f)
+        ]
+
+    def _duplicates(self, field: str, message: str) -> None:
+        seen: dict = {}
+        for form in self.kept_forms():
+            value = form.cleaned_data.get(field)
+            key = value.strip().casefold() if isinstance(value, str) else value
+            if value in (None, ""):
+                continue
+            if key in seen:
+                form.add_error(field, message)
+            seen[key] = form
+
+
+class ThemeForm(forms.ModelForm):
+    """A theme and its weight; a weight of 0 leaves the theme out of the position."""
+
+    class Meta:
+        model = PositioningTheme
+        fields = ["theme", "weight"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required by clean(), after a 0 has been read as "left out": the model would refuse
+        # the 0 (its range is 1-100), and leaves an empty weight to the form.
+        self.fields["weight"].required = False
+        self.is_left_out = False
+
+    def clean_weight(self) -> int | None:
+        weight = self.cleaned_data["weight"]
+        if weight == 0:
+            self.is_left_out = True
+            # A saved theme keeps its weight, which its history records as it is deleted.
+            return self.instance.weight
+        return weight
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.is_left_out:
+            data["DELETE"] = True  # not saved, and deleted if it was saved before
+        elif data.get("weight") is None and "weight" not in self.errors:
+            self.add_error("weight", self.fields["weight"].error_messages["required"])
+        return data
+
+
+class ThemeFormSetBase(_ChildFormSet):
+    def left_out(self) -> list[str]:
+        """The themes given a weight of 0, which the save leaves out."""
+        return [
+            f.instance.get_theme_display()
+            for f in self.forms
+            if getattr(f, "is_left_out", False) and f.cleaned_data.get("theme")
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        self._duplicates("theme", "This theme is listed twice.")
+        kept = self.kept_forms()
+        if not kept:
+            raise ValidationError("Choose at least one positioning theme.")
+        total = sum(f.cleaned_data["weight"] for f in kept)
+        if total != 100:
+            raise ValidationError(f"The theme weights must add up to 100; they add up to {total}.")
+
+
+class PriorityFormSetBase(_ChildFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        self._duplicates("rank", "Another priority already has this rank.")
+        if not self.kept_forms():
+            raise ValidationError("List at least one customer priority.")
+
+
+class CompetitorFormSetBase(_ChildFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        self._duplicates("name", "This competitor is listed twice.")
+
+
+ThemeFormSet = forms.inlineformset_factory(
+    StrategicPosition,
+    PositioningTheme,
+    form=ThemeForm,
+    formset=ThemeFormSetBase,
+    fields=["theme", "weight"],
+    extra=1,
+    max_num=3,
+    validate_max=True,
+)
+PriorityFormSet = forms.inlineformset_factory(
+    StrategicPosition,
+    CustomerPriority,
+    formset=PriorityFormSetBase,
+    fields=["rank", "title", "description"],
+    widgets={"description": forms.Textarea(attrs={"rows": 2})},
+    extra=1,
+)
+CompetitorFormSet = forms.inlineformset_factory(
+    StrategicPosition,
+    Competitor,
+    formset=CompetitorFormSetBase,
+    fields=["name", "positioning", "our_difference"],
+    widgets={
+        "positioning": forms.Textarea(attrs={"rows": 2}),
+        "our_difference": forms.Textarea(attrs={"rows": 2}),
+    },
+    extra=1,
+)
+
+
+ADD_ROW_LABELS = {
+    "themes": "Add a theme",
+    "priorities": "Add a priority",
+    "competitors": "Add a competitor",
+}
+
+
+def position_formsets(data=None, *, instance: StrategicPosition, add_row: str = "") -> dict:
+    """The position's three lists, each with one blank row and an "Add a row" button.
+
+    `add_row` names the list whose button was pressed in a browser without JavaScript: that
+    list gets one more blank row (the script adds rows on the page instead)."""
+    if data is not None and add_row in ADD_ROW_LABELS:
+        data = data.copy()
+        total = f"{add_row}-TOTAL_FORMS"
+        if data.get(total, "").isdigit():
+            data[total] = str(int(data[total]) + 1)
+    formsets = {
+        "themes": ThemeFormSet(data, instance=instance, prefix="themes"),
+        "priorities": PriorityFormSet(data, instance=instance, prefix="priorities"),
+        "competitors": CompetitorFormSet(data, instance=instance, prefix="competitors"),
+    }
+    for prefix, formset in formsets.items():
+        formset.helper = _table_helper()
+        formset.add_row_label = ADD_ROW_LABELS[prefix]
+    return formsets
+
+
+def as_typed(*bound) -> None:
+    """Show bound forms and formsets again as typed, unchecked: the page was asked for one
+    more row, not to save, and errors on what is half typed would only be noise. (Django
+    validates a form the first time its errors are read; empty errors skip that.)"""
+    for item in bound:
+        if isinstance(item, forms.BaseFormSet):
+            item._errors, item._non_form_errors = [], item.error_class()
+            as_typed(*item.forms)
+        else:
+            item._errors = ErrorDict()
+
+
+class ObjectiveForm(forms.ModelForm):
+    class Meta:
+        model = Objective
+        fields = [
+            "title",
+            "description",
+            "owner",
+            "priority_weight",
+            "customer_priority",
+            "theme",
+            "internal_message",
+            "external_promise",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "internal_message": forms.Textarea(attrs={"rows": 2}),
+            "external_promise": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, position: StrategicPosition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.position = position
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        users = get_user_model().objects.filter(is_active=True)
+        self.fields["owner"].queryset = users.filter(groups__name=EXECUTIVE).order_by(
+            "first_name", "last_name", "username"
+        )
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["customer_priority"].queryset = position.priorities.all()
+        themes = {t.theme: t.weight for t in position.themes.all()}
+        if themes:
+            if not self.instance.pk:
+                self.initial.setdefault("theme", max(themes, key=themes.get))
+            self.fields["theme"].choices = [
+                (value, label) for value, label in self.fields["theme"].choices if value in themes
+            ]
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data["title"].strip()
+        clash = self.position.objectives.filter(title__iexact=title).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise ValidationError("This position already has an objective with this title.")
+        return title
+
+
+class MeasureFormSetBase(_ChildFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if not any(self.errors):
+            self._duplicates("name", "This measure is listed twice.")
+
+
+MeasureFormSet = forms.inlineformset_factory(
+    Objective,
+    Measure,
+    formset=MeasureFormSetBase,
+    fields=["name", "unit", "baseline", "target"],
+    extra=2,
+)
+
+
+def measure_formset(data=None, *, instance: Objective) -> MeasureFormSet:
+    formset = MeasureFormSet(data, instance=instance, prefix="measures")
+    formset.helper = _table_helper()
+    return formset
+
+
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+def _clean_currency(raw: str) -> str:
+    currency = raw.strip().upper()
+    if currency and not CURRENCY_RE.match(currency):
+        raise ValidationError("Enter a three-letter currency code, such as EUR.")
+    return currency
+
+
+class CommitmentForm(forms.ModelForm):
+    class Meta:
+        model = Commitment
+        fields = [
+            "objective",
+            "lever",
+            "statement",
+            "target",
+            "due_on",
+            "status",
+            "amount",
+            "currency",
+        ]
+        widgets = {
+            "statement": forms.Textarea(attrs={"rows": 2}),
+            "due_on": DateInput(),
+        }
+        help_texts = {"currency": "Three-letter code, for example EUR or USD."}
+
+    def __init__(self, *args, objectives, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.fields["objective"].queryset = objectives
+        if not self.instance.pk:
+            self.initial.setdefault("currency", CompanySettings.read().base_currency)
+
+    def clean_currency(self) -> str:
+        return _clean_currency(self.cleaned_data["currency"])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        lever, amount = data.get("lever"), data.get("amount")
+        if lever == Lever.FUNDING:
+            if amount is None and "amount" not in self.errors:
+                self.add_error("amount", "A funding commitment needs an amount.")
+            if not data.get("currency") and "currency" not in self.errors:
+                self.add_error("currency", "A funding commitment needs a currency.")
+        elif amount is not None:
+            self.add_error("amount", "Only funding commitments carry an amount.")
+        if lever != Lever.FUNDING:
+            data["currency"] = ""
+        objective, due_on = data.get("objective"), data.get("due_on")
+        if objective and due_on:
+            year = objective.position.fiscal_year
+            if due_on < fiscal_year_start(year):
+                self.add_error(
+                    "due_on",
+                    f"The due date is before fiscal year {year}, which starts on "
+                    f"{fiscal_year_start(year):%d %B %Y}.",
+                )
+            elif due_on > fiscal_year_end(year + 1):
+                self.add_error("due_on", "The due date is more than a year after this fiscal year.")
+        return data
+
+
+# --- Company settings ------------------------------------------------------------------------
+
+
+class CompanySettingsForm(forms.ModelForm):
+    class Meta:
+        model = CompanySettings
+        fields = ["name", "base_currency"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
+
+    def clean_base_currency(self) -> str:
+        return _clean_currency(self.cleaned_data["base_currency"])
+
+
+class ExchangeRateForm(forms.ModelForm):
+    class Meta:
+        model = ExchangeRate
+        fields = ["fiscal_year", "currency", "rate"]
+
+    def __init__(self, *args, base_currency: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.base_currency = base_currency
+
+    def clean_currency(self) -> str:
+        currency = _clean_currency(self.cleaned_data["currency"])
+        if currency and currency == self.base_currency:
+            raise ValidationError(f"{currency} is the base currency: it needs no rate.")
+        return currency
+
+
+class ExchangeRateFormSetBase(forms.BaseModelFormSet):
+    def __init__(self, *args, base_currency: str = "", **kwargs):
+        self.base_currency = base_currency
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return super().get_form_kwargs(index) | {"base_currency": self.base_currency}
+
+    def clean(self) -> None:
+        seen = set()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", {})
+            if not data or data.get("DELETE"):
+                continue
+            key = (data.get("fiscal_year"), data.get("currency"))
+            if None not in key and key in seen:
+                raise ValidationError(
+                    f"Two rows give a rate for {key[1]} in FY{key[0]}: keep one of them."
+                )
+            seen.add(key)
+        super().clean()
+
+
+ExchangeRateFormSet = forms.modelformset_factory(
+    ExchangeRate,
+    form=ExchangeRateForm,
+    formset=ExchangeRateFormSetBase,
+    extra=2,
+    can_delete=True,
+)
+
+
+def exchange_rate_formset(data=None, *, base_currency: str):
+    formset = ExchangeRateFormSet(
+        data,
+        queryset=ExchangeRate.objects.order_by("-fiscal_year", "currency"),
+        prefix="rates",
+        base_currency=base_currency,
+    )
+    formset.helper = _table_helper()
+    return formset

@@ -1,0 +1,531 @@
+"""The strategic position, its objectives, the organisation and what teams commit to."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from strategy import roles
+
+# The month fiscal years start in is one of the review cadence settings, which belong to the
+# reviews app; it registers how to read it (reviews/apps.py), as strategy imports no higher app.
+_fiscal_start_month_readers: list = []
+
+
+def read_fiscal_start_month_with(reader) -> None:
+    """Register the function that returns the configured first month (or None)."""
+    _fiscal_start_month_readers[:] = [reader]
+
+
+def fiscal_start_month() -> int:
+    """The month fiscal years start in: the cadence settings', else FISCAL_YEAR_START_MONTH."""
+    month = _fiscal_start_month_readers[0]() if _fiscal_start_month_readers else None
+    return month or settings.FISCAL_YEAR_START_MONTH
+
+
+def fiscal_year_start(fiscal_year: int) -> date:
+    """First day of a fiscal year, which is named after the calendar year it starts in."""
+    return date(fiscal_year, fiscal_start_month(), 1)
+
+
+def fiscal_year_end(fiscal_year: int) -> date:
+    return date.fromordinal(fiscal_year_start(fiscal_year + 1).toordinal() - 1)
+
+
+def fiscal_year_of(day: date) -> int:
+    return day.year if day.month >= fiscal_start_month() else day.year - 1
+
+
+class Theme(models.TextChoices):
+    PRICE = "price", "Competitive price"
+    SERVICE = "service", "Great service"
+    QUALITY = "quality", "High quality"
+
+
+class Lever(models.TextChoices):
+    PEOPLE = "people", "People and skills"
+    INCENTIVES = "incentives", "Incentives"
+    INVENTORY = "inventory", "Inventory and materials"
+    PROCESSES = "processes", "Processes and policies"
+    FUNDING = "funding", "Funding"
+    COMMUNICATION = "communication", "Communication"
+
+
+# --- Settings ------------------------------------------------------------------------------
+
+
+class CompanySettings(models.Model):
+    """The company's name and base currency; one row, edited by executives."""
+
+    name = models.CharField(
+        "company name",
+        max_length=120,
+        blank=True,
+        help_text="Shown in the page header, the reports and the exports.",
+    )
+    base_currency = models.CharField(
+        max_length=3,
+        default="EUR",
+        help_text="Three letters, such as EUR. Funding committed in another currency is "
+        "converted with the rates of its fiscal year below.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "company settings"
+        verbose_name_plural = "company settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_company_settings_row")]
+
+    def __str__(self) -> str:
+        return "Company settings"
+
+    @classmethod
+    def defaults(cls) -> dict:
+        return {"name": settings.COMPANY_NAME, "base_currency": settings.DEFAULT_CURRENCY}
+
+    @classmethod
+    def load(cls) -> CompanySettings:
+        obj, _ = cls.objects.get_or_create(pk=1, defaults=cls.defaults())
+        return obj
+
+    @classmethod
+    def read(cls) -> CompanySettings:
+        """The settings, without creating the row (pages and exports only read them)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1, **cls.defaults())
+
+
+class ExchangeRate(models.Model):
+    """What one unit of a currency is worth in the base currency, for one fiscal year."""
+
+    fiscal_year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    currency = models.CharField(max_length=3)
+    rate = models.DecimalField(
+        "rate to the base currency",
+        max_digits=18,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal("0.000001"))],
+        help_text="1 unit of this currency is worth this much in the base currency.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-fiscal_year", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fiscal_year", "currency"], name="one_rate_per_currency_and_year"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"FY{self.fiscal_year}: 1 {self.currency} = {self.rate}"
+
+
+# --- Strategy ------------------------------------------------------------------------------
+
+
+class StrategicPositionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=StrategicPosition.Status.PUBLISHED)
+
+    def visible_to(self, user):
+        if roles.can_see_drafts(user):
+            return self
+        return self.published()
+
+
+class StrategicPosition(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    fiscal_year = models.PositiveSmallIntegerField(
+        unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    statement = models.TextField(
+        "positioning statement",
+        help_text="How the company wants customers to see it, in a few sentences.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    is_current = models.BooleanField(default=False, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = StrategicPositionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-fiscal_year"]
+        constraints = [
+            # Exactly one position is the current one, and only a published one can be.
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_current=False) | Q(status="published"),
+                name="current_position_is_published",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Strategic position FY{self.fiscal_year}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("strategy:position-detail", args=[self.fiscal_year])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def starts_on(self) -> date:
+        return fiscal_year_start(self.fiscal_year)
+
+    @property
+    def ends_on(self) -> date:
+        return fiscal_year_end(self.fiscal_year)
+
+    def theme_mix(self) -> str:
+        themes = sorted(self.themes.all(), key=lambda t: -t.weight)
+        return ", ".join(f"{t.get_theme_display()} {t.weight}%" for t in themes)
+
+
+class PositioningTheme(models.Model):
+    position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="themes")
+    theme = models.CharField(max_length=10, choices=Theme.choices)
+    weight = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Share of the positioning, in percent. The weights add up to 100.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-weight", "theme"]
+        constraints = [
+            models.UniqueConstraint(fields=["position", "theme"], name="unique_theme_per_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_theme_display()} ({self.weight}%)"
+
+
+class CustomerPriority(models.Model):
+    position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="priorities")
+    rank = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name_plural = "customer priorities"
+        constraints = [
+            models.UniqueConstraint(fields=["position", "rank"], name="unique_priority_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.title}"
+
+
+class Competitor(models.Model):
+    position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="competitors")
+    name = models.CharField(max_length=120)
+    positioning = models.TextField(help_text="How this competitor is positioned.")
+    our_difference = models.TextField(help_text="Where we differ from them.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["position", "name"], name="unique_competitor_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RefreshDecision(models.TextChoices):
+    KEPT = "kept", "Kept"
+    REVISED = "revised", "Revised"
+    RETIRED = "retired", "Retired"
+
+
+class ObjectiveQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(retired_at__isnull=True)
+
+
+class Objective(models.Model):
+    position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="objectives")
+    title = models.CharField(max_length=160)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="owned_objectives",
+        help_text="The executive accountable for this objective.",
+    )
+    priority_weight = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Relative weight of this objective in the alignment index (1 to 100).",
+    )
+    customer_priority = models.ForeignKey(
+        CustomerPriority,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="objectives",
+        help_text="The customer priority this objective serves.",
+    )
+    theme = models.CharField(
+        "positioning theme",
+        max_length=10,
+        choices=Theme.choices,
+        help_text="The positioning theme this objective serves.",
+    )
+    internal_message = models.TextField(help_text="What staff must understand.")
+    external_promise = models.TextField(help_text="What customers are told.")
+    order = models.PositiveIntegerField(default=0)
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the annual refresh: the objective of last year's position this one continues, and
+    # the executives' decision about it (kept as it was, revised, or retired).
+    previous = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, editable=False, related_name="successors"
+    )
+    refresh_decision = models.CharField(
+        max_length=10, choices=RefreshDecision.choices, blank=True, editable=False
+    )
+
+    history = HistoricalRecords()
+    objects = ObjectiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("strategy:objective-detail", args=[self.pk])
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
+
+    def retire(self) -> None:
+        # Retiring twice keeps the first retirement time.
+        if self.retired_at is None:
+            self.retired_at = timezone.now()
+            self.save(update_fields=["retired_at"])
+
+
+class Measure(models.Model):
+    objective = models.ForeignKey(Objective, models.CASCADE, related_name="measures")
+    name = models.CharField(max_length=160)
+    unit = models.CharField(max_length=40, help_text="For example %, days, EUR, orders.")
+    baseline = models.DecimalField(max_digits=14, decimal_places=2)
+    target = models.DecimalField(max_digits=14, decimal_places=2)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.baseline} → {self.target} {self.unit}"
+
+
+# --- Organisation --------------------------------------------------------------------------
+
+
+class UnitQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def functional(self):
+        return self.filter(level=Unit.Level.FUNCTIONAL)
+
+    def visible_to(self, user):
+        if roles.sees_all_teams(user):
+            return self
+        return self.filter(memberships__user=user).distinct()
+
+    def headed_by(self, user):
+        return self.filter(memberships__user=user, memberships__role=Membership.Role.HEAD)
+
+
+class Unit(models.Model):
+    class Level(models.TextChoices):
+        BUSINESS = "business", "Business level"
+        FUNCTIONAL = "functional", "Functional level"
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", "Company"
+        REGION = "region", "Region"
+        BRANCH = "branch", "Branch"
+        DEPARTMENT = "department", "Department"
+        TEAM = "team", "Team"
+
+    code = models.SlugField(
+        max_length=40, unique=True, help_text="Short, unique identifier, used by imports."
+    )
+    name = models.CharField(max_length=120)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    is_active = models.BooleanField(default=True)
+    people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="units"
+    )
+
+    history = HistoricalRecords()
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("strategy:unit-detail", args=[self.code])
+
+    def ancestors(self) -> list[Unit]:
+        chain, seen, node = [], {self.pk}, self.parent
+        while node is not None and node.pk not in seen:
+            chain.append(node)
+            seen.add(node.pk)
+            node = node.parent
+        return list(reversed(chain))
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        HEAD = "head", "Head"
+        MEMBER = "member", "Member"
+
+    unit = models.ForeignKey(Unit, models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["unit__name", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "user"], name="one_membership_per_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} of {self.unit}"
+
+
+# --- Commitments ---------------------------------------------------------------------------
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status__in=[Commitment.Status.DONE, Commitment.Status.DROPPED])
+
+    def overdue(self, *, today: date):
+        return self.open().filter(due_on__lt=today)
+
+
+class Commitment(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        ON_TRACK = "on_track", "On track"
+        AT_RISK = "at_risk", "At risk"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "Dropped"
+
+    unit = models.ForeignKey(Unit, models.CASCADE, related_name="commitments")
+    objective = models.ForeignKey(Objective, models.PROTECT, related_name="commitments")
+    lever = models.CharField(max_length=15, choices=Lever.choices)
+    statement = models.TextField(help_text="What the team will do.")
+    target = models.CharField(
+        "measurable target", max_length=200, help_text="How you will know it is done."
+    )
+    due_on = models.DateField("due date")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="For funding commitments: the amount committed.",
+    )
+    currency = models.CharField(max_length=3, blank=True)
+    # Set when a head carries last year's commitment over to the refreshed objective.
+    carried_from = models.OneToOneField(
+        "self", models.SET_NULL, null=True, blank=True, editable=False, related_name="carried_to"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["objective__order", "objective_id", "lever", "due_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="commitment_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.get_lever_display()} for {self.objective}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("strategy:commitment-edit", args=[self.pk])
+
+
+# --- Reading the strategy --------------------------------------------------------------------
+
+
+class Acknowledgement(models.Model):
+    """A person has read the strategy and their team's commitments."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="acknowledgements"
+    )
+    position = models.ForeignKey(
+        "alignment.StrategicPosition", models.CASCADE, related_name="acknowledgements"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "reviews_acknowledgement"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "position"], name="one_acknowledgement"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.position}"

@@ -1,0 +1,102 @@
+"""Who may do what. The four roles are Django groups; "head of this team" comes from the data.
+
+Predicates are `rules` predicates, so views call `user.has_perm("alignment.…", obj)` and
+templates use `{% has_perm %}`; the per-user group names are cached on the user object so a
+page asks the database once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import rules
+from django.core.exceptions import PermissionDenied
+
+# The role groups' names (Django groups).
+EXECUTIVE = "Executive"
+DEPARTMENT_HEAD = "Department head"
+MEMBER = "Member"
+ADMIN = "Admin"
+ROLE_GROUPS = (EXECUTIVE, DEPARTMENT_HEAD, MEMBER, ADMIN)
+
+
+def _group_names(user) -> frozenset[str]:
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_role_group_names", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._role_group_names = cached
+    return cached
+
+
+def _headed_unit_ids(user) -> frozenset[int]:
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_headed_unit_ids", None)
+    if cached is None:
+        cached = frozenset(user.memberships.filter(role="head").values_list("unit_id", flat=True))
+        user._headed_unit_ids = cached
+    return cached
+
+
+@rules.predicate
+def is_executive(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or EXECUTIVE in _group_names(user))
+
+
+@rules.predicate
+def is_admin(user) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or user.is_staff or ADMIN in _group_names(user)
+    )
+
+
+@rules.predicate
+def is_head(user) -> bool:
+    return bool(_headed_unit_ids(user))
+
+
+@rules.predicate
+def is_head_of_unit(user, unit) -> bool:
+    return unit is not None and unit.pk in _headed_unit_ids(user)
+
+
+@rules.predicate
+def is_member_of_unit(user, unit) -> bool:
+    return (
+        unit is not None and user.is_authenticated and user.memberships.filter(unit=unit).exists()
+    )
+
+
+can_see_drafts = is_executive | is_admin
+sees_all_teams = is_executive | is_admin | is_head
+
+rules.add_perm("alignment.edit_strategy", is_executive)
+# The company's name, base currency and exchange rates: they decide what the funding signal
+# counts, which is the executives' strategy.
+rules.add_perm("alignment.edit_company", is_executive)
+rules.add_perm("alignment.view_drafts", can_see_drafts)
+rules.add_perm("alignment.view_unit", sees_all_teams | is_member_of_unit)
+rules.add_perm("alignment.edit_commitments", is_head_of_unit)
+
+
+def headed_unit_ids(user) -> frozenset[int]:
+    return _headed_unit_ids(user)
+
+
+def forget(user) -> None:
+    """Drop the cached roles, after memberships or groups of this user object changed."""
+    for attr in ("_role_group_names", "_headed_unit_ids"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+log = logging.getLogger(__name__)
+
+
+def require(request, perm: str, obj=None) -> None:
+    """Refuse (403) and log a request whose user lacks the permission."""
+    if not request.user.has_perm(perm, obj):
+        log.warning("refused %s to %s on %s", perm, request.user, request.path)
+        raise PermissionDenied

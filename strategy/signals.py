@@ -1,0 +1,16 @@
+"""What the strategy app tells the apps above it, which receive it in `AppConfig.ready`.
+
+Strategy imports no higher app; where its events must start work elsewhere, it sends a signal.
+"""
+
+from django.dispatch import Signal
+
+# Sent by the views that publish a position or make it current now, inside their transaction,
+# with `position` and `now`. A receiver answers with the number of people it asked to act (or
+# None); the page reports the sum.
+position_published = Signal()
+
+
+# Sent (after the commit) with the ids of people to invite; strategy.tasks receives it and
+# queues send_invitations (so services does not import the tasks).
+invitations_requested = Signal()

@@ -1,0 +1,635 @@
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from strategy import history, roles, services, signals
+from strategy.forms import (
+    CommitmentForm,
+    CompanySettingsForm,
+    ObjectiveForm,
+    PositionForm,
+    as_typed,
+    exchange_rate_formset,
+    measure_formset,
+    position_formsets,
+)
+from strategy.models import (
+    Acknowledgement,
+    Commitment,
+    CompanySettings,
+    Membership,
+    Objective,
+    RefreshDecision,
+    StrategicPosition,
+    Unit,
+)
+
+# --- Lookups with their permission checks -------------------------------------------------
+
+
+def _get_position_for_user(request: HttpRequest, fiscal_year: int) -> StrategicPosition:
+    positions = StrategicPosition.objects.visible_to(request.user)
+    return get_object_or_404(positions, fiscal_year=fiscal_year)
+
+
+def _get_draft_for_executive(request: HttpRequest, fiscal_year: int) -> StrategicPosition:
+    roles.require(request, "alignment.edit_strategy")
+    position = _get_position_for_user(request, fiscal_year)
+    if position.is_published:
+        messages.error(request, "A published position is read-only.")
+        raise _Redirect(position.get_absolute_url())
+    return position
+
+
+def _get_objective_for_user(request: HttpRequest, pk: int) -> Objective:
+    positions = StrategicPosition.objects.visible_to(request.user)
+    objectives = Objective.objects.filter(position__in=positions).select_related("position")
+    return get_object_or_404(objectives, pk=pk)
+
+
+def _get_unit_for_user(request: HttpRequest, code: str) -> Unit:
+    return get_object_or_404(Unit.objects.visible_to(request.user), code=code)
+
+
+class _Redirect(Exception):
+    def __init__(self, url: str):
+        self.url = url
+
+
+def _redirecting(view):
+    """Let lookup helpers end a request with a redirect (e.g. editing a published position)."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _Redirect as exc:
+            return redirect(exc.url)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _current_position() -> StrategicPosition | None:
+    return StrategicPosition.objects.filter(is_current=True).first()
+
+
+# --- Home and health ------------------------------------------------------------------------
+
+
+# --- Strategy -------------------------------------------------------------------------------
+
+
+def strategy(request: HttpRequest) -> HttpResponse:
+    position = _current_position()
+    if position is not None:
+        return redirect(position.get_absolute_url())
+    return render(request, "strategy/no_strategy.html")
+
+
+def position_list(request: HttpRequest) -> HttpResponse:
+    positions = StrategicPosition.objects.visible_to(request.user).annotate(
+        objective_count=Count("objectives", filter=Q(objectives__retired_at__isnull=True))
+    )
+    return render(request, "strategy/position_list.html", {"positions": positions})
+
+
+def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    position = _get_position_for_user(request, fiscal_year)
+    objectives = (
+        position.objectives.select_related("owner", "customer_priority")
+        .prefetch_related("measures")
+        .order_by("order", "pk")
+    )
+    teams_by_objective = defaultdict(list)
+    pairs = (
+        Commitment.objects.filter(objective__position=position)
+        .values_list("objective_id", "unit__name", "unit__code")
+        .distinct()
+        .order_by("unit__name")
+    )
+    for objective_id, name, code in pairs:
+        teams_by_objective[objective_id].append((name, code))
+    for objective in objectives:
+        objective.teams = teams_by_objective.get(objective.pk, [])
+    log_entries = history.entries(
+        StrategicPosition.history.filter(id=position.pk),
+        position.themes.model.history.filter(position_id=position.pk),
+        position.priorities.model.history.filter(position_id=position.pk),
+        position.competitors.model.history.filter(position_id=position.pk),
+        Objective.history.filter(position_id=position.pk),
+    )
+    return render(
+        request,
+        "strategy/position_detail.html",
+        {
+            "position": position,
+            "themes": position.themes.all(),
+            "priorities": position.priorities.all(),
+            "competitors": position.competitors.all(),
+            "objectives": objectives,
+            "coverage": services.position_coverage(position),
+            "problems": services.position_problems(position) if not position.is_published else [],
+            # Publishing (or switching to) a later year before it starts: offer "switch now".
+            "waits_for_its_year": services.position_waits_for_its_year(
+                position, today=services.cadence_today()
+            ),
+            "current_position": _current_position(),
+            "has_read": Acknowledgement.objects.filter(
+                user=request.user, position=position
+            ).first(),
+            "history": log_entries,
+        },
+    )
+
+
+def _position_form_page(request, *, position: StrategicPosition | None) -> HttpResponse:
+    instance = position or StrategicPosition()
+    if request.method == "POST":
+        add_row = request.POST.get("add_row", "")
+        form = PositionForm(request.POST, instance=instance)
+        formsets = position_formsets(request.POST, instance=instance, add_row=add_row)
+        if add_row in formsets:
+            # "Add a row" without JavaScript: the page again with one more blank row.
+            as_typed(form, *formsets.values())
+            messages.info(request, "Row added. Nothing is saved until you press Save draft.")
+            return render(
+                request,
+                "strategy/position_form.html",
+                {"form": form, "formsets": formsets, "position": position},
+            )
+        if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+            try:
+                saved = services.position_save(form=form, formsets=formsets)
+            except IntegrityError:
+                # Someone saved this position meanwhile (the same theme, rank or competitor
+                # added twice): nothing was written; the input stays on the page.
+                messages.error(
+                    request,
+                    "Nothing was saved: this position was changed by someone else while you "
+                    "were editing it. Reload the page to see their changes, then try again.",
+                )
+                return render(
+                    request,
+                    "strategy/position_form.html",
+                    {"form": form, "formsets": formsets, "position": position},
+                    status=409,
+                )
+            messages.success(request, f"Strategic position FY{saved.fiscal_year} saved.")
+            for theme in formsets["themes"].left_out():
+                messages.info(request, f"{theme} had a weight of 0 and was left out.")
+            return redirect(saved.get_absolute_url())
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    else:
+        initial = {}
+        if position is None:
+            latest = StrategicPosition.objects.order_by("-fiscal_year").first()
+            initial["fiscal_year"] = latest.fiscal_year + 1 if latest else timezone.localdate().year
+        form = PositionForm(instance=instance, initial=initial)
+        formsets = position_formsets(instance=instance)
+    return render(
+        request,
+        "strategy/position_form.html",
+        {"form": form, "formsets": formsets, "position": position},
+    )
+
+
+def position_create(request: HttpRequest) -> HttpResponse:
+    roles.require(request, "alignment.edit_strategy")
+    return _position_form_page(request, position=None)
+
+
+@_redirecting
+def position_edit(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    position = _get_draft_for_executive(request, fiscal_year)
+    return _position_form_page(request, position=position)
+
+
+@require_POST
+def position_publish(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    roles.require(request, "alignment.edit_strategy")
+    position = _get_position_for_user(request, fiscal_year)
+    if position.is_published:  # publishing twice is a no-op
+        messages.info(request, f"Strategic position FY{position.fiscal_year} is already published.")
+        return redirect(position.get_absolute_url())
+    try:
+        with transaction.atomic():
+            position = services.position_publish(
+                position=position,
+                by=request.user,
+                switch_now=request.POST.get("switch_now") == "on",
+            )
+            # Receivers (the reviews app's) answer how many people they asked to act: publishing
+            # the annual refresh's draft ends the refresh; once the position is current, heads
+            # are asked to confirm their commitments for the new year.
+            asked = sum(
+                answer or 0
+                for _, answer in signals.position_published.send(
+                    sender=StrategicPosition, position=position, now=timezone.now()
+                )
+            )
+    except ValidationError as exc:
+        for problem in exc.messages:
+            messages.error(request, problem)
+    else:
+        note = ""
+        if not position.is_current:
+            current = _current_position()
+            if current is not None and current.fiscal_year < position.fiscal_year:
+                starts = f"{position.starts_on.day} {position.starts_on:%B %Y}"
+                note = (
+                    f" It becomes current on {starts}, when FY{position.fiscal_year} starts; "
+                    f"until then FY{current.fiscal_year} stays current."
+                )
+            else:
+                note = " It is not current: a later year is."
+        if asked:
+            note += f" {asked} heads are asked to confirm their teams' commitments."
+        messages.success(request, f"Strategic position FY{position.fiscal_year} published.{note}")
+    return redirect(position.get_absolute_url())
+
+
+@require_POST
+def position_switch(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    """Make a published position for a later year current now, before its year starts."""
+    roles.require(request, "alignment.edit_strategy")
+    position = _get_position_for_user(request, fiscal_year)
+    with transaction.atomic():
+        switched = services.position_switch_now(position=position)
+        asked = (
+            sum(
+                answer or 0
+                for _, answer in signals.position_published.send(
+                    sender=StrategicPosition, position=switched, now=timezone.now()
+                )
+            )
+            if switched
+            else 0
+        )
+    if switched is not None:
+        note = f" {asked} heads are asked to confirm their teams' commitments." if asked else ""
+        messages.success(request, f"FY{position.fiscal_year} is now the current strategy.{note}")
+    else:
+        messages.info(request, f"FY{position.fiscal_year} cannot become the current strategy.")
+    return redirect(position.get_absolute_url())
+
+
+# --- Company settings -----------------------------------------------------------------------
+
+
+def company_edit(request: HttpRequest) -> HttpResponse:
+    """The company's name, base currency and the exchange rates per fiscal year."""
+    roles.require(request, "alignment.edit_company")
+    company = CompanySettings.load()
+    form = CompanySettingsForm(request.POST or None, instance=company)
+    base = (
+        request.POST.get("base_currency", "").strip().upper()
+        if request.method == "POST"
+        else company.base_currency
+    )
+    rates = exchange_rate_formset(request.POST or None, base_currency=base)
+    if request.method == "POST":
+        if form.is_valid() and rates.is_valid():
+            with transaction.atomic():
+                form.save()
+                rates.save()
+            messages.success(request, "Company settings saved.")
+            return redirect("strategy:company-edit")
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    return render(request, "strategy/company_form.html", {"form": form, "rates": rates})
+
+
+# --- Objectives -----------------------------------------------------------------------------
+
+
+def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    objective = _get_objective_for_user(request, pk)
+    commitments = objective.commitments.select_related("unit").order_by("unit__name", "lever")
+    visible_units = set(Unit.objects.visible_to(request.user).values_list("pk", flat=True))
+    return render(
+        request,
+        "strategy/objective_detail.html",
+        {
+            "objective": objective,
+            "position": objective.position,
+            "measures": objective.measures.all(),
+            "commitments": [c for c in commitments if c.unit_id in visible_units],
+            "team_names": sorted({c.unit.name for c in commitments}),
+            "history": history.entries(
+                Objective.history.filter(id=objective.pk),
+                objective.measures.model.history.filter(objective_id=objective.pk),
+            ),
+        },
+    )
+
+
+@_redirecting
+def objective_create(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    position = _get_draft_for_executive(request, fiscal_year)
+    if request.method == "POST":
+        form = ObjectiveForm(request.POST, position=position)
+        measures = measure_formset(request.POST, instance=Objective())
+        if form.is_valid() and measures.is_valid():
+            objective = services.objective_create(form=form, measures=measures, position=position)
+            messages.success(request, f"Objective “{objective}” added.")
+            return redirect(position.get_absolute_url())
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    else:
+        form = ObjectiveForm(position=position, initial={"owner": request.user.pk})
+        measures = measure_formset(instance=Objective())
+    return render(
+        request,
+        "strategy/objective_form.html",
+        {"form": form, "measures": measures, "position": position, "objective": None},
+    )
+
+
+@_redirecting
+def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    objective = _get_objective_for_user(request, pk)
+    position = _get_draft_for_executive(request, objective.position.fiscal_year)
+    if request.method == "POST":
+        form = ObjectiveForm(request.POST, instance=objective, position=position)
+        measures = measure_formset(request.POST, instance=objective)
+        if form.is_valid() and measures.is_valid():
+            services.objective_update(form=form, measures=measures)
+            messages.success(request, f"Objective “{objective}” saved.")
+            return redirect(objective.get_absolute_url())
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    else:
+        form = ObjectiveForm(instance=objective, position=position)
+        measures = measure_formset(instance=objective)
+    return render(
+        request,
+        "strategy/objective_form.html",
+        {"form": form, "measures": measures, "position": position, "objective": objective},
+    )
+
+
+@require_POST
+def objective_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    roles.require(request, "alignment.edit_strategy")
+    objective = _get_objective_for_user(request, pk)
+    position = objective.position
+    if objective.is_retired:
+        return redirect(position.get_absolute_url())
+    outcome = services.objective_remove(objective=objective)
+    if outcome == "retired":
+        messages.success(
+            request,
+            f"Objective “{objective}” retired; it stays in the history with its commitments.",
+        )
+    else:
+        messages.success(request, f"Objective “{objective}” deleted.")
+    return redirect(position.get_absolute_url())
+
+
+@_redirecting
+@require_POST
+def objective_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """The annual refresh's decision on an objective carried over: kept or retired (editing it
+    marks it revised)."""
+    if decision not in (RefreshDecision.KEPT, RefreshDecision.RETIRED):
+        raise Http404
+    objective = _get_objective_for_user(request, pk)
+    position = _get_draft_for_executive(request, objective.position.fiscal_year)
+    try:
+        services.objective_decide(objective=objective, decision=decision)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"“{objective}” marked {RefreshDecision(decision).label.lower()}."
+        )
+    return redirect(position.get_absolute_url() + "#objectives")
+
+
+@_redirecting
+@require_POST
+def objective_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
+    if direction not in ("up", "down"):
+        raise Http404
+    objective = _get_objective_for_user(request, pk)
+    _get_draft_for_executive(request, objective.position.fiscal_year)
+    services.objective_move(objective=objective, up=direction == "up")
+    return redirect(objective.position.get_absolute_url() + "#objectives")
+
+
+# --- Organisation and commitments -----------------------------------------------------------
+
+
+def unit_list(request: HttpRequest) -> HttpResponse:
+    units = list(
+        Unit.objects.annotate(
+            head_count=Count("memberships", filter=Q(memberships__role=Membership.Role.HEAD)),
+            member_count=Count("memberships", filter=Q(memberships__role=Membership.Role.MEMBER)),
+        ).order_by("name")
+    )
+    visible = set(Unit.objects.visible_to(request.user).values_list("pk", flat=True))
+    children = defaultdict(list)
+    for unit in units:
+        unit.is_visible = unit.pk in visible
+        children[unit.parent_id].append(unit)
+
+    def walk(parent_id, depth, seen):
+        for unit in children.get(parent_id, []):
+            if unit.pk in seen:
+                continue
+            seen.add(unit.pk)
+            unit.depth = depth
+            yield unit
+            yield from walk(unit.pk, depth + 1, seen)
+
+    tree = {
+        level: [u for u in walk(None, 0, set()) if u.level == level]
+        for level in (Unit.Level.BUSINESS, Unit.Level.FUNCTIONAL)
+    }
+    levels = [
+        ("Business level", tree[Unit.Level.BUSINESS]),
+        ("Functional level", tree[Unit.Level.FUNCTIONAL]),
+    ]
+    return render(request, "strategy/unit_list.html", {"levels": levels})
+
+
+def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
+    unit = _get_unit_for_user(request, code)
+    position = _current_position()
+    commitments = unit.commitments.select_related("objective", "objective__position").order_by(
+        "-objective__position__fiscal_year", "objective__order", "lever", "due_on"
+    )
+    by_objective = defaultdict(list)
+    for commitment in commitments:
+        by_objective[commitment.objective].append(commitment)
+    uncommitted = []
+    if position is not None:
+        uncommitted = [o for o in position.objectives.active() if o not in by_objective]
+    to_confirm = services.commitments_to_confirm(unit=unit, position=position) if position else []
+    memberships = unit.memberships.select_related("user").order_by("role", "user__last_name")
+    return render(
+        request,
+        "strategy/unit_detail.html",
+        {
+            "unit": unit,
+            "position": position,
+            "by_objective": dict(by_objective),
+            "uncommitted": uncommitted,
+            "to_confirm": to_confirm,
+            "heads": [m.user for m in memberships if m.role == Membership.Role.HEAD],
+            "members": [m.user for m in memberships if m.role == Membership.Role.MEMBER],
+            "can_edit": request.user.has_perm("alignment.edit_commitments", unit),
+            "today": timezone.localdate(),
+            "history": history.entries(
+                Unit.history.filter(id=unit.pk),
+                Membership.history.filter(unit_id=unit.pk),
+                Commitment.history.filter(unit_id=unit.pk),
+            ),
+        },
+    )
+
+
+@require_POST
+def commitment_confirm(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """Carry last year's commitment over to the refreshed objective, or drop it."""
+    if decision not in ("carry", "drop"):
+        raise Http404
+    commitment = get_object_or_404(
+        Commitment.objects.filter(unit__in=Unit.objects.visible_to(request.user)).select_related(
+            "unit"
+        ),
+        pk=pk,
+    )
+    roles.require(request, "alignment.edit_commitments", commitment.unit)
+    position = _current_position()
+    pairs = (
+        dict(services.commitments_to_confirm(unit=commitment.unit, position=position))
+        if position
+        else {}
+    )
+    if commitment not in pairs:
+        messages.info(request, "This commitment was already confirmed or dropped.")
+    elif decision == "carry":
+        services.commitment_carry_over(commitment=commitment, objective=pairs[commitment])
+        messages.success(
+            request, f"Carried over to FY{position.fiscal_year}; check its target and date."
+        )
+    else:
+        commitment.status = Commitment.Status.DROPPED
+        commitment.save(update_fields=["status", "updated_at"])
+        messages.success(request, "Commitment dropped.")
+    return redirect(commitment.unit.get_absolute_url())
+
+
+def _commitable_objectives():
+    position = _current_position()
+    if position is None:
+        return Objective.objects.none()
+    return position.objectives.active().select_related("position")
+
+
+def commitment_create(request: HttpRequest, code: str) -> HttpResponse:
+    unit = _get_unit_for_user(request, code)
+    roles.require(request, "alignment.edit_commitments", unit)
+    objectives = _commitable_objectives()
+    initial = {}
+    if request.GET.get("objective", "").isdigit():
+        initial["objective"] = int(request.GET["objective"])
+    if request.method == "POST":
+        form = CommitmentForm(request.POST, objectives=objectives, instance=Commitment(unit=unit))
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Commitment added.")
+            return redirect(unit.get_absolute_url())
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    else:
+        form = CommitmentForm(objectives=objectives, initial=initial)
+    return render(
+        request,
+        "strategy/commitment_form.html",
+        {"form": form, "unit": unit, "commitment": None, "no_objectives": not objectives.exists()},
+    )
+
+
+def commitment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    commitment = get_object_or_404(
+        Commitment.objects.filter(unit__in=Unit.objects.visible_to(request.user)).select_related(
+            "unit", "objective"
+        ),
+        pk=pk,
+    )
+    unit = commitment.unit
+    roles.require(request, "alignment.edit_commitments", unit)
+    # A commitment keeps its objective even after that objective is retired or a new year starts.
+    objectives = _commitable_objectives() | Objective.objects.filter(pk=commitment.objective_id)
+    if request.method == "POST":
+        form = CommitmentForm(request.POST, objectives=objectives, instance=commitment)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Commitment saved.")
+            return redirect(unit.get_absolute_url())
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    else:
+        form = CommitmentForm(objectives=objectives, instance=commitment)
+    return render(
+        request,
+        "strategy/commitment_form.html",
+        {
+            "form": form,
+            "unit": unit,
+            "commitment": commitment,
+            "history": history.entries(Commitment.history.filter(id=commitment.pk)),
+        },
+    )
+
+
+def matrix(request: HttpRequest) -> HttpResponse:
+    """Objectives by teams: where objectives have no commitment and teams commit to nothing."""
+    position = _current_position()
+    if position is None:
+        return render(request, "strategy/no_strategy.html")
+    objectives = list(position.objectives.active().order_by("order", "pk"))
+    teams = list(Unit.objects.active().functional().order_by("name"))
+    # A team's name links to its page only for those who may open it (the page's own rule).
+    openable = set(
+        Unit.objects.visible_to(request.user)
+        .filter(pk__in=[t.pk for t in teams])
+        .values_list("pk", flat=True)
+    )
+    for t in teams:
+        t.can_open = t.pk in openable
+    counts = defaultdict(int)
+    rows = (
+        Commitment.objects.filter(objective__in=objectives)
+        .exclude(status=Commitment.Status.DROPPED)
+        .values_list("objective_id", "unit_id")
+        .annotate(n=Count("pk"))
+    )
+    for objective_id, unit_id, n in rows:
+        counts[(objective_id, unit_id)] = n
+    team_totals = {t.pk: sum(counts[(o.pk, t.pk)] for o in objectives) for t in teams}
+    table = [
+        {
+            "objective": o,
+            "cells": [counts[(o.pk, t.pk)] for t in teams],
+            "total": sum(counts[(o.pk, t.pk)] for t in teams),
+        }
+        for o in objectives
+    ]
+    return render(
+        request,
+        "strategy/matrix.html",
+        {
+            "position": position,
+            "teams": teams,
+            "table": table,
+            "team_totals": [team_totals[t.pk] for t in teams],
+        },
+    )
