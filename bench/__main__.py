@@ -1,6 +1,6 @@
 """Every page's CPU time at 50 and 500 teams, as a multiple of a trivial view: `make bench`.
 
-    python -m bench [--quick] [--runs 5] [--warmup 1] [--sizes 50,500]
+    python -m bench [--quick] [--runs 5] [--warmup 1] [--sizes 50,500] [--page NAME ...]
 
 Builds each size (12 objectives, 8 closed quarters and one open review, bench.data) in a
 throwaway database: on PostgreSQL when DATABASE_URL points at a PostgreSQL server (a database
@@ -206,10 +206,13 @@ class Visitor:
         return len(captured)
 
 
-def _measure(dataset, *, runs: int, warmup: int, profile: list[str]) -> dict[str, dict]:
-    """Median CPU seconds and queries of every page, on the data in the database."""
+def _measure(
+    dataset, *, runs: int, warmup: int, profile: list[str], only: list[str]
+) -> dict[str, dict]:
+    """Median CPU seconds and queries of every page (or those in `only`, and the trivial view),
+    on the data in the database."""
     people = _people(dataset)
-    pages = _pages(dataset)
+    pages = _selected(_pages(dataset), only)
     check_url = dataset.check.get_absolute_url()
     visitors = {who: Visitor(user, check_url) for who, user in people.items()}
     unknown = set(profile) - {p.name for p in pages}
@@ -233,6 +236,16 @@ def _measure(dataset, *, runs: int, warmup: int, profile: list[str]) -> dict[str
         p.name: {"seconds": statistics.median(times[p.name]), "queries": counts[p.name]}
         for p in pages
     }
+
+
+def _selected(pages: list[Page], only: list[str]) -> list[Page]:
+    if not only:
+        return pages
+    unknown = set(only) - {p.name for p in pages}
+    if unknown:
+        names = ", ".join(repr(p.name) for p in pages)
+        raise SystemExit(f"No page named {', '.join(sorted(unknown))}; the pages: {names}.")
+    return [p for p in pages if p.name == TRIVIAL or p.name in only]
 
 
 def _profile(visitor: Visitor, page: Page, lines: int = 20) -> None:
@@ -311,6 +324,13 @@ def main(argv: list[str] | None = None) -> None:
         metavar="PAGE",
         help="print a cProfile of this page at the largest size (repeatable), e.g. 'cycle open'",
     )
+    parser.add_argument(
+        "--page",
+        action="append",
+        default=[],
+        metavar="PAGE",
+        help="measure only this page beside the trivial view (repeatable); a partial run",
+    )
     args = parser.parse_args(argv)
     args.runs = args.runs or (2 if args.quick else 5)
     started = time.perf_counter()
@@ -351,8 +371,10 @@ def _run(args, described: str) -> Budgets:
             connections.close_all()  # a fresh connection for the measured requests
             measured = time.perf_counter()
             profile = args.profile if teams == args.sizes[-1] else []
-            results[teams] = _measure(dataset, runs=args.runs, warmup=args.warmup, profile=profile)
-            pages = _pages(dataset)
+            results[teams] = _measure(
+                dataset, runs=args.runs, warmup=args.warmup, profile=profile, only=args.page
+            )
+            pages = _selected(_pages(dataset), args.page)
             print(f"  measured in {time.perf_counter() - measured:.0f} s")
         data.clear()
 
