@@ -10,4 +10,4 @@ class ReviewsConfig(AppConfig):
         from reviews import receivers, tasks  # noqa: F401
         from strategy import models as strategy_models
 
-        strategy_models.read_fiscal_start_month_with(receivers.fiscal_start_month)
+        strategy_models.read_calendar_with(receivers.company_calendar)

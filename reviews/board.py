@@ -383,7 +383,8 @@ def _funding(config, position, objectives):
             "Funding",
             f"Funding in {m['currency']}",
             m["reason"],
-            link=reverse("strategy:company-edit"),
+            # The funding table explains it to everyone; executives follow on to the rates.
+            link=reverse("reviews:signals") + "#funding-heading",
         )
         for m in missing
     ]

@@ -16,6 +16,8 @@ def refresh_finish(sender, *, position, now, **kwargs) -> int:
     return dispatch.refresh_finish(position=position, now=now)
 
 
-def fiscal_start_month() -> int | None:
-    """The first month of fiscal years, as the cadence settings say (strategy reads it)."""
-    return CadenceSettings.objects.values_list("fiscal_year_start_month", flat=True).first()
+def company_calendar() -> tuple[int | None, str | None]:
+    """The first month of fiscal years and the time zone, as the cadence settings say (strategy
+    reads them; None where the settings have no row yet)."""
+    row = CadenceSettings.objects.values_list("fiscal_year_start_month", "time_zone").first()
+    return row or (None, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date
 from decimal import Decimal
 
@@ -15,20 +16,29 @@ from simple_history.models import HistoricalRecords
 
 from strategy import roles
 
-# The month fiscal years start in is one of the review cadence settings, which belong to the
-# reviews app; it registers how to read it (reviews/apps.py), as strategy imports no higher app.
-_fiscal_start_month_readers: list = []
+# The company's calendar (the month fiscal years start in, the time zone) is kept with the
+# review cadence settings in the reviews app, which registers how to read it (reviews/apps.py):
+# strategy imports no higher app.
+_calendar_readers: list = []
 
 
-def read_fiscal_start_month_with(reader) -> None:
-    """Register the function that returns the configured first month (or None)."""
-    _fiscal_start_month_readers[:] = [reader]
+def read_calendar_with(reader) -> None:
+    """Register the function that returns (first month or None, time zone name or None)."""
+    _calendar_readers[:] = [reader]
+
+
+def _calendar() -> tuple[int | None, str | None]:
+    return _calendar_readers[0]() if _calendar_readers else (None, None)
 
 
 def fiscal_start_month() -> int:
     """The month fiscal years start in: the cadence settings', else FISCAL_YEAR_START_MONTH."""
-    month = _fiscal_start_month_readers[0]() if _fiscal_start_month_readers else None
-    return month or settings.FISCAL_YEAR_START_MONTH
+    return _calendar()[0] or settings.FISCAL_YEAR_START_MONTH
+
+
+def company_tzinfo() -> zoneinfo.ZoneInfo:
+    """The company's time zone: the cadence settings', else TIME_ZONE."""
+    return zoneinfo.ZoneInfo(_calendar()[1] or settings.TIME_ZONE)
 
 
 def fiscal_year_start(fiscal_year: int) -> date:

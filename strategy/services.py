@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from reviews.models import CadenceSettings
 from strategy import roles, signals
 from strategy.models import (
     Commitment,
@@ -34,6 +33,7 @@ from strategy.models import (
     RefreshDecision,
     StrategicPosition,
     Unit,
+    company_tzinfo,
 )
 from strategy.roles import DEPARTMENT_HEAD, MEMBER
 
@@ -118,7 +118,7 @@ def position_problems(position: StrategicPosition) -> list[str]:
 
 def cadence_today() -> date:
     """Today in the organisation's time zone (the cadence settings')."""
-    return timezone.localdate(timezone.now(), CadenceSettings.load().tzinfo)
+    return timezone.localdate(timezone.now(), company_tzinfo())
 
 
 def position_waits_for_its_year(position: StrategicPosition, *, today: date) -> bool:

@@ -60,7 +60,7 @@ def test_amounts_without_a_rate_are_not_counted_and_the_page_says_so(org, login,
         expected,
     ]
     (signal,) = [s for s in result["signals"] if s["subject"] == "Funding in EUR"]
-    assert signal["link"] == reverse("strategy:company-edit")
+    assert signal["link"] == reverse("reviews:signals") + "#funding-heading"
     assert {f.title: f.amount for f in result["funding"]} == {
         "Deliver on the promised date": 0,
         "Advise every customer": Decimal("500"),

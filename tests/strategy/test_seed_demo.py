@@ -16,6 +16,7 @@ from reviews.models import (
 )
 from strategy.models import (
     Commitment,
+    CompanySettings,
     Competitor,
     CustomerPriority,
     Measure,
@@ -170,3 +171,13 @@ def test_demo_leaves_a_position_that_already_exists_for_this_fiscal_year_alone()
     assert not position.objectives.exists()
     assert not Commitment.objects.exists()
     assert not ReviewCycle.objects.exists()  # no published strategy to review against
+
+
+def test_the_demo_names_its_company_and_keeps_a_name_someone_gave():
+    seed_demo()
+    assert CompanySettings.read().name == "Northwind Distribution"
+
+    CompanySettings.objects.filter(pk=1).update(name="Our own GmbH")
+    seed_demo()
+
+    assert CompanySettings.read().name == "Our own GmbH"

@@ -39,6 +39,7 @@ from strategy import services
 from strategy.models import (
     Acknowledgement,
     Commitment,
+    CompanySettings,
     Competitor,
     CustomerPriority,
     Lever,
@@ -55,6 +56,7 @@ from strategy.roles import ADMIN, DEPARTMENT_HEAD, EXECUTIVE, MEMBER, ROLE_GROUP
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105  printed on every start: demo data only
 
+DEMO_COMPANY = "Northwind Distribution"
 BUSINESS, FUNCTIONAL = Unit.Level.BUSINESS, Unit.Level.FUNCTIONAL
 HEAD_ROLE, MEMBER_ROLE = Membership.Role.HEAD, Membership.Role.MEMBER
 PLANNED, ON_TRACK, AT_RISK, DONE, DROPPED = (
@@ -608,6 +610,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         self.created: Counter[str] = Counter()
         with transaction.atomic():
+            self.load_company()
             units = self.load_units()
             users = self.load_users(units)
             self.load_strategy(units, users)
@@ -628,6 +631,14 @@ class Command(BaseCommand):
         obj.save()
         self.created[str(model._meta.verbose_name_plural)] += 1
         return obj
+
+    def load_company(self) -> None:
+        # The settings row exists from the migrations; a name nobody gave yet becomes the demo's.
+        company = CompanySettings.load()
+        if not company.name:
+            company.name = DEMO_COMPANY
+            company.save(update_fields=["name"])
+            self.created["company settings"] += 1
 
     def load_units(self) -> dict[str, Unit]:
         units = {}
