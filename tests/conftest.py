@@ -38,13 +38,14 @@ def pytest_collection_modifyitems(config, items):
 
 def make_data_from_migrations() -> None:
     """Make again what the data migrations made, where it is missing: the role groups, the
-    Admin group's permissions and the default rubric."""
+    Admin group's permissions, the default rubric and the company settings row."""
     from django.apps import apps
     from django.contrib.auth.models import Group, Permission
 
     migration = importlib.import_module
     migration("strategy.migrations.0002_role_groups").create_groups(apps, None)
     migration("reviews.migrations.0002_default_rubric").seed(apps, None)
+    migration("strategy.migrations.0006_company_settings_row").create_row(apps, None)
     # As strategy/migrations/0003 grants them (its function also patches the app registry).
     grants = migration("strategy.migrations.0003_admin_group_permissions")
     admin = Group.objects.get(name="Admin")
