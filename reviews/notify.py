@@ -207,6 +207,7 @@ def delivery_send(*, delivery_id: int, now: datetime) -> Outcome:
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("cycle", "recipient")
+            .defer("cycle__snapshot")
             .filter(pk=delivery_id, state=Delivery.State.PENDING)
             .first()
         )
