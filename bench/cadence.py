@@ -10,8 +10,9 @@ nothing else uses (the run refuses REDIS_URL's own).
 
 Budgets (issue #12):
 - deciding and enqueueing the reminders for 10,000 teams (reviews.dispatch.send_due_reminders:
-  a delivery and an in-app notification per head, one send task each on Redis) takes under
-  10 s of wall time, with every task in the queue; a second run finds nothing due;
+  a delivery and an in-app notification per head, one send task per chunk of deliveries on
+  Redis) takes under 10 s of wall time, with every delivery in a queued task, once; a second
+  run finds nothing due;
 - a Celery worker (`celery -A alignment worker`, prefork, --concurrency processes, DEBUG off)
   sends at least 100 emails a second to a local SMTP sink (aiosmtpd, in this process): the
   rate of --emails reminders from the moment they are enqueued to the last one received.
@@ -158,6 +159,27 @@ def _queued(url: str) -> int:
         client.close()
 
 
+def _queued_delivery_ids(url: str) -> list[int]:
+    """The delivery ids of the send tasks waiting in Redis (kombu's JSON, base64 bodies)."""
+    import base64
+    import json
+
+    client = _redis(url)
+    try:
+        messages = client.lrange("celery", 0, -1)
+    finally:
+        client.close()
+    ids = []
+    for raw in messages:
+        message = json.loads(raw)
+        args, _, _ = json.loads(base64.b64decode(message["body"]))
+        if message["headers"]["task"] == "reviews.tasks.send_deliveries":
+            ids.extend(args[0])
+        elif message["headers"]["task"] == "reviews.tasks.send_delivery":
+            ids.append(args[0])
+    return ids
+
+
 def _dispatch(budgets: Budgets, teams: int, redis_url: str) -> None:
     from django.utils import timezone
 
@@ -168,9 +190,11 @@ def _dispatch(budgets: Budgets, teams: int, redis_url: str) -> None:
     created = dispatch.send_due_reminders(now=timezone.now())
     seconds = time.perf_counter() - started
     queued = _queued(redis_url)
+    queued_ids = _queued_delivery_ids(redis_url)
     print(
         f"send_due_reminders: {created} deliveries created, {Notification.objects.count()} "
-        f"notifications, {queued} tasks in Redis, in {seconds:.2f} s"
+        f"notifications, {queued} send tasks in Redis for {len(queued_ids)} deliveries, "
+        f"in {seconds:.2f} s"
     )
     budgets.check(
         f"deciding and enqueueing the reminders of {teams:,} teams",
@@ -178,10 +202,11 @@ def _dispatch(budgets: Budgets, teams: int, redis_url: str) -> None:
         MAX_DISPATCH_SECONDS,
         unit=" s",
     )
+    all_ids = sorted(Delivery.objects.values_list("pk", flat=True))
     budgets.require(
-        "one delivery and one task in Redis per head",
-        created == teams == queued and Delivery.objects.count() == teams,
-        f"{created} created, {queued} queued, for {teams} heads",
+        "one delivery per head, each in one task in Redis",
+        created == teams == len(all_ids) and sorted(queued_ids) == all_ids,
+        f"{created} created, {len(queued_ids)} queued in {queued} tasks, for {teams} heads",
     )
     started = time.perf_counter()
     again = dispatch.send_due_reminders(now=timezone.now())
@@ -205,7 +230,7 @@ def _worker_env(sink: Sink, redis_url: str) -> dict[str, str]:
 
 
 def _emails(budgets: Budgets, args, redis_url: str) -> None:
-    from reviews import tasks
+    from reviews import notify
     from reviews.models import Delivery
 
     _redis(redis_url).flushdb()  # the 10,000 tasks above: only --emails of them are sent
@@ -239,8 +264,7 @@ def _emails(budgets: Budgets, args, redis_url: str) -> None:
         )
         ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True)[: args.emails])
         started = time.perf_counter()
-        for pk in ids:
-            tasks.send_delivery.delay(pk)
+        notify.enqueue(ids)  # as dispatch does: outside a transaction, enqueued at once
         enqueued = time.perf_counter() - started
         timeout = time.monotonic() + 30 + len(ids) / 10
         while sink.received < len(ids) and time.monotonic() < timeout:
@@ -249,7 +273,7 @@ def _emails(budgets: Budgets, args, redis_url: str) -> None:
         rate = sink.received / seconds if seconds > 0 else 0.0
         sent = Delivery.objects.filter(pk__in=ids, state=Delivery.State.SENT).count()
         print(
-            f"{len(ids)} send tasks enqueued in {enqueued:.2f} s; {sink.received} emails at the "
+            f"{len(ids)} deliveries enqueued in {enqueued:.2f} s; {sink.received} emails at the "
             f"sink {seconds:.1f} s after the first was enqueued; {sent} deliveries marked sent"
         )
         budgets.check("emails a second from one worker", rate, MIN_EMAILS_PER_SECOND, at_least=True)

@@ -67,6 +67,19 @@ class ReviewCycleQuerySet(models.QuerySet):
     def chronological(self):
         return self.order_by("fiscal_year", "quarter", "opens_on")
 
+    def with_snapshot(self):
+        """Load every column, the snapshot too: for the few readers that show a closed cycle
+        in full (its page, heatmap and reports). It clears any other defer() or only()."""
+        return self.defer(None)
+
+
+class ReviewCycleManager(models.Manager.from_queryset(ReviewCycleQuerySet)):
+    def get_queryset(self):
+        # A closed cycle's snapshot is megabytes of JSON at a big company: never read it to
+        # show a label, a date or a figure (FrozenScore holds the figures). Readers that show
+        # the cycle in full ask for it with with_snapshot().
+        return super().get_queryset().defer("snapshot")
+
 
 class ReviewCycle(models.Model):
     class Kind(models.TextChoices):
@@ -109,7 +122,7 @@ class ReviewCycle(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords(excluded_fields=["snapshot"])
-    objects = ReviewCycleQuerySet.as_manager()
+    objects = ReviewCycleManager()
 
     class Meta:
         ordering = ["-fiscal_year", "-quarter", "-opens_on"]

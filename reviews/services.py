@@ -95,6 +95,7 @@ def check_add_objective(*, check: AlignmentCheck, objective: Objective) -> Check
     check = (
         AlignmentCheck.objects.select_for_update(of=("self",))
         .select_related("cycle")
+        .defer("cycle__snapshot")
         .get(pk=check.pk)
     )
     if check.is_submitted or not check.cycle.accepts_checks:
@@ -146,6 +147,7 @@ def check_save(
     locked = (
         AlignmentCheck.objects.select_for_update(of=("self",))
         .select_related("cycle", "updated_by")
+        .defer("cycle__snapshot")
         .get(pk=check.pk)
     )
     if not claimed:
@@ -202,6 +204,7 @@ def check_reopen(*, check: AlignmentCheck, by, reason: str) -> AlignmentCheck:
     locked = (
         AlignmentCheck.objects.select_for_update(of=("self",))
         .select_related("cycle")
+        .defer("cycle__snapshot")
         .get(pk=check.pk)
     )
     if not locked.is_submitted:
@@ -300,10 +303,44 @@ def _freeze_scores(cycle: ReviewCycle, snapshot: dict) -> None:
 
 
 def results(cycle: ReviewCycle) -> dict:
-    """What the cycle shows: frozen when closed, computed from the checks otherwise."""
+    """What the cycle shows: frozen when closed, computed from the checks otherwise.
+
+    Everything, items and all: for a page or report showing this cycle in full. A closed
+    cycle's snapshot is read (load it with ReviewCycle.objects.with_snapshot(), or it is read
+    on its own); to compare with a cycle's figures use cycle_scores().
+    """
     if cycle.is_closed and cycle.snapshot:
         return cycle.snapshot
     return build_snapshot(cycle)
+
+
+def cycle_scores(cycle: ReviewCycle, *, index_only: bool = False) -> dict:
+    """A cycle's index, and its objectives' and teams' scores (`id` and `score` each), as in
+    results(); with `index_only`, just the index.
+
+    A closed cycle's come from its FrozenScore rows: its snapshot is never read.
+    """
+    if not cycle.is_closed:
+        live = results(cycle)
+        return {"index": live["index"]} if index_only else live
+    frozen = FrozenScore.objects.filter(cycle=cycle)
+    if index_only:
+        frozen = frozen.company()
+    else:
+        frozen = frozen.exclude(objective__isnull=False, unit__isnull=False)  # not the cells
+    rows = list(frozen.values_list("objective_id", "unit_id", "score"))
+    if not rows and not ReviewCycle.objects.filter(pk=cycle.pk, snapshot__isnull=False).exists():
+        live = build_snapshot(cycle)  # closed without freezing: results() computes it too
+        return {"index": live["index"]} if index_only else live
+    scores = {
+        "index": next((s for o, t, s in rows if o is None and t is None), None),
+    }
+    if not index_only:
+        scores["objectives"] = [
+            {"id": o, "score": s} for o, t, s in rows if o is not None and t is None
+        ]
+        scores["teams"] = [{"id": t, "score": s} for o, t, s in rows if o is None and t is not None]
+    return scores
 
 
 def build_snapshot(cycle: ReviewCycle) -> dict:
@@ -559,5 +596,6 @@ def open_actions_for(cycle: ReviewCycle):
         Action.objects.open()
         .filter(cycle__in=earlier)
         .select_related("owner", "objective", "cycle")
+        .defer("cycle__snapshot")  # the label of the cycle each action was raised in
         .order_by("due_on", "pk")
     )

@@ -128,27 +128,15 @@ def company_chart(*, live_results: dict | None = None, live_cycle=None) -> Chart
 def objective_chart(objective: Objective) -> Chart:
     closed, running = _cycles()
     frozen = dict(FrozenScore.objects.for_objective(objective.pk).values_list("cycle_id", "score"))
-    live = None
-    if running:
-        live = next(
-            (
-                o["score"]
-                for o in services.results(running)["objectives"]
-                if o["id"] == objective.pk
-            ),
-            None,
-        )
+    # One objective's score of the running cycle, not the whole cycle's results.
+    live = services.live_objective_score(running, objective) if running else None
     return build_chart(objective.title, _series(frozen, closed, running, live))
 
 
 def team_chart(unit: Unit) -> Chart:
     closed, running = _cycles()
     frozen = dict(FrozenScore.objects.for_team(unit.pk).values_list("cycle_id", "score"))
-    live = None
-    if running:
-        live = next(
-            (t["score"] for t in services.results(running)["teams"] if t["id"] == unit.pk), None
-        )
+    live = services.live_team_score(running, unit) if running else None
     return build_chart(unit.name, _series(frozen, closed, running, live))
 
 

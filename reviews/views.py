@@ -67,9 +67,15 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return target if target and allowed else fallback
 
 
-def _get_cycle_for_user(request: HttpRequest, pk: int) -> ReviewCycle:
+def _get_cycle_for_user(
+    request: HttpRequest, pk: int, *, with_snapshot: bool = False
+) -> ReviewCycle:
+    """The cycle; its snapshot too with `with_snapshot`, for the pages showing it in full."""
     roles.require(request, "reviews.view_cycles")
-    return get_object_or_404(ReviewCycle.objects.select_related("position"), pk=pk)
+    cycles = ReviewCycle.objects.select_related("position")
+    if with_snapshot:
+        cycles = cycles.with_snapshot()
+    return get_object_or_404(cycles, pk=pk)
 
 
 def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
@@ -103,6 +109,7 @@ def home(request: HttpRequest) -> HttpResponse:
             cycle__state__in=[ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW],
         )
         .select_related("cycle", "unit")
+        .defer("cycle__snapshot")
         .order_by("cycle__due_on"),
         "due_soon": Commitment.objects.open()
         .filter(unit__in=my_units, due_on__lte=today + timedelta(days=45))
@@ -170,10 +177,10 @@ def _completion(results: dict) -> dict:
 
 
 def _change(current: dict, previous_cycle: ReviewCycle | None) -> float | None:
-    if previous_cycle is None or current["index"] is None:
+    if previous_cycle is None:
         return None
-    before = services.results(previous_cycle)["index"]
-    return None if before is None else current["index"] - before
+    before = services.cycle_scores(previous_cycle, index_only=True)["index"]
+    return None if before is None or current["index"] is None else current["index"] - before
 
 
 # --- Cycles ----------------------------------------------------------------------------------
@@ -243,7 +250,7 @@ def _cycle_signals(cycle: ReviewCycle, results: dict) -> list[dict]:
 
 
 def cycle_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
-    cycle = _get_cycle_for_user(request, pk)
+    cycle = _get_cycle_for_user(request, pk, with_snapshot=True)
     current = services.results(cycle)
     return render(
         request,
@@ -253,10 +260,10 @@ def cycle_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    cycle = _get_cycle_for_user(request, pk)
+    cycle = _get_cycle_for_user(request, pk, with_snapshot=True)
     current = services.results(cycle)
     previous_cycle = services.previous_cycle(cycle)
-    previous = services.results(previous_cycle) if previous_cycle else None
+    previous = services.cycle_scores(previous_cycle) if previous_cycle else None
     can_run = request.user.has_perm("reviews.run_reviews")
     today = timezone.localdate()
     return render(
@@ -408,7 +415,9 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def action_complete(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
-    action = get_object_or_404(Action.objects.select_related("cycle"), pk=pk)
+    action = get_object_or_404(
+        Action.objects.select_related("cycle").defer("cycle__snapshot"), pk=pk
+    )
     if action.is_done:  # completing twice keeps the first completion time
         messages.info(request, f"“{action}” was already done.")
     else:
@@ -675,8 +684,10 @@ def operations(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     config = CadenceSettings.load()
     filters = DeliveryFilterForm(request.GET or None)
-    deliveries = Delivery.objects.select_related("recipient", "cycle").order_by(
-        "-created_at", "-pk"
+    deliveries = (
+        Delivery.objects.select_related("recipient", "cycle")
+        .defer("cycle__snapshot")
+        .order_by("-created_at", "-pk")
     )
     if filters.is_valid():
         for field in ("state", "kind", "cycle"):
@@ -796,7 +807,9 @@ def _report_files(cycle: ReviewCycle) -> dict:
 
 
 def report_download(request: HttpRequest, pk: int) -> FileResponse:
-    report = get_object_or_404(ReportFile.objects.select_related("cycle"), pk=pk)
+    report = get_object_or_404(
+        ReportFile.objects.select_related("cycle").defer("cycle__snapshot"), pk=pk
+    )
     _get_cycle_for_user(request, report.cycle_id)
     roles.require(request, "reviews.export_reports")
     if report.state != ReportFile.State.DONE or not report.file:

@@ -85,7 +85,7 @@ def queued_tasks(monkeypatch):
 
     queued = SimpleNamespace(reports=[], deliveries=[])
     monkeypatch.setattr(tasks, "build_report", SimpleNamespace(delay=queued.reports.append))
-    monkeypatch.setattr(tasks, "send_delivery", SimpleNamespace(delay=queued.deliveries.append))
+    monkeypatch.setattr(tasks, "send_deliveries", SimpleNamespace(delay=queued.deliveries.extend))
     return queued
 
 

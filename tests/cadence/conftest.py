@@ -21,18 +21,21 @@ def cadence(db):
 
 
 class _Recorder:
-    """Stands in for the send task: records the delivery ids it is asked to send."""
+    """Stands in for the send task: records the chunks of delivery ids it is asked to send."""
 
     def __init__(self):
         self.ids: list[int] = []
+        self.chunks: list[list[int]] = []
 
-    def delay(self, delivery_id: int) -> None:
-        self.ids.append(delivery_id)
+    def delay(self, delivery_ids: list[int]) -> None:
+        self.chunks.append(list(delivery_ids))
+        self.ids.extend(delivery_ids)
 
 
 @pytest.fixture
-def enqueued(monkeypatch):
-    """The delivery ids handed to the broker (after commit), in order.
+def send_tasks(monkeypatch):
+    """What is handed to the broker (after commit): `.chunks`, one list of delivery ids per send
+    task, and `.ids`, all of them in order.
 
     Enqueueing goes through transaction.on_commit: wrap the code in
     `django_capture_on_commit_callbacks(execute=True)` to see what a commit would enqueue.
@@ -40,8 +43,14 @@ def enqueued(monkeypatch):
     from reviews import tasks
 
     recorder = _Recorder()
-    monkeypatch.setattr(tasks, "send_delivery", recorder)
-    return recorder.ids
+    monkeypatch.setattr(tasks, "send_deliveries", recorder)
+    return recorder
+
+
+@pytest.fixture
+def enqueued(send_tasks):
+    """The delivery ids handed to the broker (after commit), in order."""
+    return send_tasks.ids
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def test_when_one_format_fails_the_note_names_the_one_that_is_ready(
 def test_closing_twice_queues_the_reports_once(
     login, org, executive, queued, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(tasks, "send_delivery", SimpleNamespace(delay=lambda pk: None))
+    monkeypatch.setattr(tasks, "send_deliveries", SimpleNamespace(delay=lambda ids: None))
     url = reverse("reviews:cycle-close", args=[org.cycle.pk])
     with django_capture_on_commit_callbacks(execute=True):
         login(executive).post(url)

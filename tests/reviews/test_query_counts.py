@@ -16,8 +16,8 @@ from bench import data
 
 pytestmark = pytest.mark.django_db
 
-SMALL = {"teams": 3, "objectives": 3, "quarters": 2}
-LARGE = {"teams": 12, "objectives": 5, "quarters": 3}
+SMALL = {"teams": 3, "objectives": 3, "quarters": 3}  # the closed page has a quarter before
+LARGE = {"teams": 12, "objectives": 5, "quarters": 4}
 MAX_QUERIES = 50  # no page needs more, whatever the data (the signals board is ~20)
 
 # page: (who looks at it, its URL in a dataset)

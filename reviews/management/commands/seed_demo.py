@@ -940,7 +940,8 @@ class Command(BaseCommand):
             return
         previous = review_services.previous_cycle(cycle)
         items = agenda.build(
-            review_services.results(cycle), review_services.results(previous) if previous else None
+            review_services.results(cycle),
+            review_services.cycle_scores(previous) if previous else None,
         )
         author = self.users["exec"]
         for _, kind, code, objective, title, due_in, is_done in actions:
