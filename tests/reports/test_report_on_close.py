@@ -118,7 +118,7 @@ def test_four_closes_leave_one_unread_note_each_and_the_list_counts_them(
     monkeypatch,
     django_capture_on_commit_callbacks,
 ):
-    monkeypatch.setattr(tasks, "send_delivery", SimpleNamespace(delay=lambda pk: None))
+    monkeypatch.setattr(tasks, "send_deliveries", SimpleNamespace(delay=lambda ids: None))
     # Building the files is not what this is about.
     monkeypatch.setattr(exports, "xlsx_write", lambda c, path, **k: Path(path).write_bytes(b"x"))
     monkeypatch.setattr(exports, "pdf_bytes", lambda c: b"%PDF-1.7")
