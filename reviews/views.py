@@ -90,7 +90,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on what it needs."""
     user = request.user
     today = timezone.localdate()
-    position = StrategicPosition.objects.filter(is_current=True).first()
+    position = StrategicPosition.objects.current()
     my_units = list(Unit.objects.filter(memberships__user=user).order_by("name"))
     headed = roles.headed_unit_ids(user)
     context = {
@@ -187,7 +187,7 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 
 def cycle_create(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
-    position = StrategicPosition.objects.filter(is_current=True).first()
+    position = StrategicPosition.objects.current()
     if position is None:
         messages.error(request, "Publish a strategic position before planning a review.")
         return redirect("reviews:cycle-list")
@@ -842,7 +842,7 @@ def signal_settings_edit(request: HttpRequest) -> HttpResponse:
 @require_POST
 def acknowledge(request: HttpRequest) -> HttpResponse:
     """A person confirms they have read the current strategy and their team's commitments."""
-    position = StrategicPosition.objects.filter(is_current=True).first()
+    position = StrategicPosition.objects.current()
     if position is None:
         raise Http404
     Acknowledgement.objects.get_or_create(user=request.user, position=position)

@@ -155,6 +155,10 @@ class StrategicPositionQuerySet(models.QuerySet):
             return self
         return self.published()
 
+    def current(self) -> StrategicPosition | None:
+        """The position in force (at most one: the one_current_position constraint), or None."""
+        return self.filter(is_current=True).first()
+
 
 class StrategicPosition(models.Model):
     class Status(models.TextChoices):

@@ -80,7 +80,7 @@ def _redirecting(view):
 
 
 def _current_position() -> StrategicPosition | None:
-    return StrategicPosition.objects.filter(is_current=True).first()
+    return StrategicPosition.objects.current()
 
 
 # --- Home and health ------------------------------------------------------------------------

@@ -62,6 +62,22 @@ def test_a_position_spans_its_fiscal_year(settings):
     assert (position.starts_on, position.ends_on) == (date(2026, 4, 1), date(2027, 3, 31))
 
 
+# --- The current position -------------------------------------------------------------------
+
+
+def test_the_current_position_is_the_published_one_in_force_not_a_later_draft():
+    current = make_published_position(fiscal_year=2026)
+    PositionFactory(fiscal_year=2027)
+
+    assert StrategicPosition.objects.current() == current
+
+
+def test_there_is_no_current_position_before_one_is_published():
+    PositionFactory(fiscal_year=2026)
+
+    assert StrategicPosition.objects.current() is None
+
+
 # --- Database constraints -------------------------------------------------------------------
 
 
