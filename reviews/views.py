@@ -508,7 +508,7 @@ def check_save(request: HttpRequest, pk: int) -> HttpResponse:
     """Save as draft or submit; htmx autosaves post here too and get a status line back."""
     check = _get_check_for_user(request, pk)
     roles.require(request, "reviews.edit_check", check)
-    is_htmx = request.headers.get("HX-Request") == "true"
+    is_htmx = bool(request.htmx)
     items = list(check.items.select_related("objective"))
     forms = [CheckItemForm(request.POST, item=i) for i in items]
     commitments = Commitment.objects.filter(
@@ -768,7 +768,7 @@ def report_request(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         messages.error(request, f"{cycle.label} is not open yet: there is nothing to report.")
         return redirect(cycle.get_absolute_url())
     report = reports.report_request(cycle=cycle, fmt=fmt, by=request.user)
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         return _reports_fragment(request, cycle)
     if report.state == ReportFile.State.DONE:
         messages.success(request, f"The {report.get_format_display()} is ready below.")
