@@ -2,11 +2,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, transaction
 
 from strategy.models import (
     Commitment,
     Objective,
+    SingletonModel,
     StrategicPosition,
     Unit,
     fiscal_year_end,
@@ -193,3 +195,39 @@ def test_ancestors_stop_at_a_cycle_in_the_tree():
     b = Unit.objects.get(pk=b.pk)
 
     assert b.ancestors() == [a]
+
+
+# --- Settings tables of one row -------------------------------------------------------------
+
+
+def _singletons() -> list[type[SingletonModel]]:
+    return [m for m in apps.get_models() if issubclass(m, SingletonModel)]
+
+
+def test_every_settings_table_of_one_row_shares_the_singleton_base():
+    assert {m.__name__ for m in _singletons()} == {
+        "CadenceSettings",
+        "CompanySettings",
+        "SignalSettings",
+    }
+
+
+@pytest.mark.parametrize("model", _singletons(), ids=lambda m: m.__name__)
+def test_reading_settings_writes_no_row_and_loading_makes_the_one_row(model):
+    model.objects.all().delete()  # a migration makes the company's row
+
+    assert model.read().pk == 1
+    assert not model.objects.exists()
+
+    assert model.load() == model.load()
+    assert list(model.objects.values_list("pk", flat=True)) == [1]
+
+
+@pytest.mark.parametrize("model", _singletons(), ids=lambda m: m.__name__)
+def test_the_database_refuses_a_second_settings_row(model):
+    model.load()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        model.objects.create(pk=2)
+
+    assert model.objects.count() == 1
