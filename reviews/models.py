@@ -216,11 +216,6 @@ class AlignmentCheckQuerySet(models.QuerySet):
     def submitted(self):
         return self.filter(state=AlignmentCheck.State.SUBMITTED)
 
-    def editable_by(self, user):
-        from strategy.roles import headed_unit_ids
-
-        return self.filter(unit_id__in=headed_unit_ids(user))
-
 
 class AlignmentCheck(models.Model):
     class State(models.TextChoices):

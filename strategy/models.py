@@ -407,9 +407,6 @@ class UnitQuerySet(models.QuerySet):
             return self
         return self.filter(memberships__user=user).distinct()
 
-    def headed_by(self, user):
-        return self.filter(memberships__user=user, memberships__role=Membership.Role.HEAD)
-
 
 class Unit(models.Model):
     class Level(models.TextChoices):
