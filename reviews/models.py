@@ -556,6 +556,12 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def mark_read(self) -> None:
+        # Reading twice keeps the first reading time.
+        if self.read_at is None:
+            self.read_at = timezone.now()
+            self.save(update_fields=["read_at"])
+
 
 # --- Reports ---------------------------------------------------------------------------------
 

@@ -722,9 +722,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(request.user.notifications, pk=pk)
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
+    notification.mark_read()
     return redirect(
         notification.link if url_has_allowed_host_and_scheme(notification.link, None) else "home"
     )

@@ -537,6 +537,11 @@ class Commitment(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("strategy:commitment-edit", args=[self.pk])
 
+    def drop(self) -> None:
+        """Stop pursuing it: it stays on the team's page and in the history, and counts no more."""
+        self.status = self.Status.DROPPED
+        self.save(update_fields=["status", "updated_at"])
+
 
 # --- Reading the strategy --------------------------------------------------------------------
 

@@ -175,6 +175,17 @@ def test_overdue_commitments_are_open_and_due_before_today():
     assert list(Commitment.objects.overdue(today=today)) == [late]
 
 
+def test_a_dropped_commitment_is_no_longer_open_and_the_drop_is_in_its_history():
+    commitment = CommitmentFactory(status=Commitment.Status.ON_TRACK)
+
+    commitment.drop()
+
+    commitment.refresh_from_db()
+    assert commitment.status == Commitment.Status.DROPPED
+    assert not Commitment.objects.open().exists()
+    assert commitment.history.first().status == Commitment.Status.DROPPED
+
+
 # --- Units ----------------------------------------------------------------------------------
 
 
