@@ -87,10 +87,10 @@ def _end_session(request: HttpRequest, reason: str) -> HttpResponse:
             hours=settings.SESSION_MAX_SECONDS // 3600,
         ),
     )
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         # An autosave or a poll: say so where its answer goes, and leave the page (and
         # whatever was typed on it) alone instead of swapping the login page into it.
-        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        page = urlsplit(request.htmx.current_url or "")
         page_path = page._replace(scheme="", netloc="", fragment="").geturl()
         login_url = (
             redirect_to_login(page_path)["Location"]

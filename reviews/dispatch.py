@@ -195,7 +195,7 @@ def _acknowledgement_reminders(*, now: datetime, today) -> int:
     asked to."""
     from strategy.models import Acknowledgement, Membership
 
-    position = StrategicPosition.objects.filter(is_current=True).first()
+    position = StrategicPosition.objects.current()
     cycle = ReviewCycle.objects.quarterly().filter(state__in=RUNNING).order_by("-opens_on").first()
     if position is None or cycle is None or today < cycle.opens_on:
         return 0
@@ -273,7 +273,7 @@ def start_annual_refresh(*, now: datetime) -> int:
         return 0
     if ReviewCycle.objects.filter(kind=ReviewCycle.Kind.ANNUAL, fiscal_year=next_year).exists():
         return 0
-    current = StrategicPosition.objects.filter(is_current=True).first()
+    current = StrategicPosition.objects.current()
     if current is None or current.fiscal_year >= next_year:
         return 0
     return refresh_start(source=current, fiscal_year=next_year, today=today, now=now)

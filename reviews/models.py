@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.models import HistoricalRecords
 
-from strategy.models import Lever, Theme, fiscal_year_start
+from strategy.models import Lever, SingletonModel, Theme, fiscal_year_start, one_row_constraint
 
 NOT_APPLICABLE = 0  # stored in a lever score column; "not scored" is NULL
 SCORE_LEVELS = {
@@ -228,11 +228,6 @@ class ReviewCycle(models.Model):
 class AlignmentCheckQuerySet(models.QuerySet):
     def submitted(self):
         return self.filter(state=AlignmentCheck.State.SUBMITTED)
-
-    def editable_by(self, user):
-        from strategy.roles import headed_unit_ids
-
-        return self.filter(unit_id__in=headed_unit_ids(user))
 
 
 class AlignmentCheck(models.Model):
@@ -574,6 +569,12 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def mark_read(self) -> None:
+        # Reading twice keeps the first reading time.
+        if self.read_at is None:
+            self.read_at = timezone.now()
+            self.save(update_fields=["read_at"])
+
 
 # --- Reports ---------------------------------------------------------------------------------
 
@@ -633,7 +634,7 @@ class ReportDownload(models.Model):
 # --- Sustained alignment ---------------------------------------------------------------------
 
 
-class SignalSettings(models.Model):
+class SignalSettings(SingletonModel):
     """Thresholds of the sustained-alignment signals; one row, edited by executives."""
 
     window = models.PositiveSmallIntegerField(
@@ -686,15 +687,10 @@ class SignalSettings(models.Model):
 
     class Meta:
         verbose_name_plural = "signal settings"
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_signal_settings_row")]
+        constraints = [one_row_constraint("one_signal_settings_row")]
 
     def __str__(self) -> str:
         return "Signal settings"
-
-    @classmethod
-    def load(cls) -> SignalSettings:
-        obj, _ = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 # --- Cadence settings ------------------------------------------------------------------------
@@ -704,7 +700,7 @@ def _time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
 
-class CadenceSettings(models.Model):
+class CadenceSettings(SingletonModel):
     """The organisation's review cadence; one row, edited by executives and admins.
 
     Changing it affects review cycles not opened yet.
@@ -786,21 +782,17 @@ class CadenceSettings(models.Model):
         db_table = "alignment_cadencesettings"
         verbose_name = "cadence settings"
         verbose_name_plural = "cadence settings"
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_cadence_settings_row")]
+        constraints = [one_row_constraint("one_cadence_settings_row")]
 
     def __str__(self) -> str:
         return "Cadence settings"
 
     @classmethod
-    def load(cls) -> CadenceSettings:
-        obj, _ = cls.objects.get_or_create(
-            pk=1,
-            defaults={
-                "fiscal_year_start_month": settings.FISCAL_YEAR_START_MONTH,
-                "time_zone": settings.TIME_ZONE,
-            },
-        )
-        return obj
+    def defaults(cls) -> dict:
+        return {
+            "fiscal_year_start_month": settings.FISCAL_YEAR_START_MONTH,
+            "time_zone": settings.TIME_ZONE,
+        }
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

@@ -484,26 +484,6 @@ def build_snapshot(cycle: ReviewCycle) -> dict:
 SCORE_FIELDS = [f"score_{lever}" for lever in LEVERS]
 
 
-def live_team_score(cycle: ReviewCycle, unit) -> float | None:
-    """A team's fit in a running cycle, from its submitted check alone."""
-    rows = CheckItem.objects.filter(
-        alignment_check__cycle=cycle,
-        alignment_check__unit=unit,
-        alignment_check__state=AlignmentCheck.State.SUBMITTED,
-    ).values_list(*SCORE_FIELDS)
-    return scoring.fit(v for row in rows for v in row)
-
-
-def live_objective_score(cycle: ReviewCycle, objective) -> float | None:
-    """An objective's score in a running cycle, from the submitted checks that score it."""
-    rows = CheckItem.objects.filter(
-        alignment_check__cycle=cycle,
-        objective=objective,
-        alignment_check__state=AlignmentCheck.State.SUBMITTED,
-    ).values_list(*SCORE_FIELDS)
-    return scoring.mean(f for f in (scoring.fit(row) for row in rows) if f is not None)
-
-
 def check_last_quarter(
     *, check: AlignmentCheck, items: list[CheckItem]
 ) -> tuple[ReviewCycle | None, dict[int, dict[str, int | None]]]:

@@ -144,7 +144,7 @@ def overview() -> dict:
     """The company's trend, one per objective of the current strategy, and every team's."""
     closed, running = _cycles()
     live = services.results(running) if running else None
-    position = StrategicPosition.objects.filter(is_current=True).first()
+    position = StrategicPosition.objects.current()
     objectives = list(position.objectives.active()) if position else []
     by_objective: dict[int, dict[int, float]] = defaultdict(dict)
     for cycle_id, objective_id, score in FrozenScore.objects.filter(

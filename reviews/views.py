@@ -96,7 +96,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on what it needs."""
     user = request.user
     today = timezone.localdate()
-    position = StrategicPosition.objects.filter(is_current=True).first()
+    position = StrategicPosition.objects.current()
     my_units = list(Unit.objects.filter(memberships__user=user).order_by("name"))
     headed = roles.headed_unit_ids(user)
     context = {
@@ -194,7 +194,7 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 
 def cycle_create(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
-    position = StrategicPosition.objects.filter(is_current=True).first()
+    position = StrategicPosition.objects.current()
     if position is None:
         messages.error(request, "Publish a strategic position before planning a review.")
         return redirect("reviews:cycle-list")
@@ -517,7 +517,7 @@ def check_save(request: HttpRequest, pk: int) -> HttpResponse:
     """Save as draft or submit; htmx autosaves post here too and get a status line back."""
     check = _get_check_for_user(request, pk)
     roles.require(request, "reviews.edit_check", check)
-    is_htmx = request.headers.get("HX-Request") == "true"
+    is_htmx = bool(request.htmx)
     items = list(check.items.select_related("objective"))
     forms = [CheckItemForm(request.POST, item=i) for i in items]
     commitments = Commitment.objects.filter(
@@ -733,9 +733,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(request.user.notifications, pk=pk)
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
+    notification.mark_read()
     return redirect(
         notification.link if url_has_allowed_host_and_scheme(notification.link, None) else "home"
     )
@@ -779,7 +777,7 @@ def report_request(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         messages.error(request, f"{cycle.label} is not open yet: there is nothing to report.")
         return redirect(cycle.get_absolute_url())
     report = reports.report_request(cycle=cycle, fmt=fmt, by=request.user)
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         return _reports_fragment(request, cycle)
     if report.state == ReportFile.State.DONE:
         messages.success(request, f"The {report.get_format_display()} is ready below.")
@@ -855,7 +853,7 @@ def signal_settings_edit(request: HttpRequest) -> HttpResponse:
 @require_POST
 def acknowledge(request: HttpRequest) -> HttpResponse:
     """A person confirms they have read the current strategy and their team's commitments."""
-    position = StrategicPosition.objects.filter(is_current=True).first()
+    position = StrategicPosition.objects.current()
     if position is None:
         raise Http404
     Acknowledgement.objects.get_or_create(user=request.user, position=position)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date
 from decimal import Decimal
+from typing import Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -72,7 +73,36 @@ class Lever(models.TextChoices):
 # --- Settings ------------------------------------------------------------------------------
 
 
-class CompanySettings(models.Model):
+def one_row_constraint(name: str) -> models.CheckConstraint:
+    """The check that keeps a settings table to its one row (pk=1). Each table names its own,
+    as constraint names are unique across the database."""
+    return models.CheckConstraint(condition=Q(pk=1), name=name)
+
+
+class SingletonModel(models.Model):
+    """A settings table of one row, pk=1; give it ``one_row_constraint`` in its Meta."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def defaults(cls) -> dict:
+        """The values the row starts with, where the fields' own defaults are not enough."""
+        return {}
+
+    @classmethod
+    def load(cls) -> Self:
+        """The row, created with its defaults the first time (for pages that edit it)."""
+        obj, _ = cls.objects.get_or_create(pk=1, defaults=cls.defaults())
+        return obj
+
+    @classmethod
+    def read(cls) -> Self:
+        """The row, or its defaults unsaved: reading the settings never writes."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1, **cls.defaults())
+
+
+class CompanySettings(SingletonModel):
     """The company's name and base currency; one row, edited by executives."""
 
     name = models.CharField(
@@ -93,7 +123,7 @@ class CompanySettings(models.Model):
     class Meta:
         verbose_name = "company settings"
         verbose_name_plural = "company settings"
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_company_settings_row")]
+        constraints = [one_row_constraint("one_company_settings_row")]
 
     def __str__(self) -> str:
         return "Company settings"
@@ -101,16 +131,6 @@ class CompanySettings(models.Model):
     @classmethod
     def defaults(cls) -> dict:
         return {"name": settings.COMPANY_NAME, "base_currency": settings.DEFAULT_CURRENCY}
-
-    @classmethod
-    def load(cls) -> CompanySettings:
-        obj, _ = cls.objects.get_or_create(pk=1, defaults=cls.defaults())
-        return obj
-
-    @classmethod
-    def read(cls) -> CompanySettings:
-        """The settings, without creating the row (pages and exports only read them)."""
-        return cls.objects.filter(pk=1).first() or cls(pk=1, **cls.defaults())
 
 
 class ExchangeRate(models.Model):
@@ -154,6 +174,10 @@ class StrategicPositionQuerySet(models.QuerySet):
         if roles.can_see_drafts(user):
             return self
         return self.published()
+
+    def current(self) -> StrategicPosition | None:
+        """The position in force (at most one: the one_current_position constraint), or None."""
+        return self.filter(is_current=True).first()
 
 
 class StrategicPosition(models.Model):
@@ -383,9 +407,6 @@ class UnitQuerySet(models.QuerySet):
             return self
         return self.filter(memberships__user=user).distinct()
 
-    def headed_by(self, user):
-        return self.filter(memberships__user=user, memberships__role=Membership.Role.HEAD)
-
 
 class Unit(models.Model):
     class Level(models.TextChoices):
@@ -515,6 +536,11 @@ class Commitment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("strategy:commitment-edit", args=[self.pk])
+
+    def drop(self) -> None:
+        """Stop pursuing it: it stays on the team's page and in the history, and counts no more."""
+        self.status = self.Status.DROPPED
+        self.save(update_fields=["status", "updated_at"])
 
 
 # --- Reading the strategy --------------------------------------------------------------------

@@ -124,7 +124,7 @@ def cadence_today() -> date:
 def position_waits_for_its_year(position: StrategicPosition, *, today: date) -> bool:
     """A position for a later year than the current one, whose fiscal year has not started:
     published, it becomes current only when its year starts (or an executive switches now)."""
-    current = StrategicPosition.objects.filter(is_current=True).first()
+    current = StrategicPosition.objects.current()
     return (
         current is not None
         and current.pk != position.pk

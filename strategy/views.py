@@ -80,7 +80,7 @@ def _redirecting(view):
 
 
 def _current_position() -> StrategicPosition | None:
-    return StrategicPosition.objects.filter(is_current=True).first()
+    return StrategicPosition.objects.current()
 
 
 # --- Home and health ------------------------------------------------------------------------
@@ -522,8 +522,7 @@ def commitment_confirm(request: HttpRequest, pk: int, decision: str) -> HttpResp
             request, f"Carried over to FY{position.fiscal_year}; check its target and date."
         )
     else:
-        commitment.status = Commitment.Status.DROPPED
-        commitment.save(update_fields=["status", "updated_at"])
+        commitment.drop()
         messages.success(request, "Commitment dropped.")
     return redirect(commitment.unit.get_absolute_url())
 

@@ -275,6 +275,17 @@ def test_reading_a_notification_twice_keeps_the_first_read_time(notes, login, he
     assert note.read_at == first
 
 
+def test_marking_a_notification_read_saves_the_time_once(head):
+    note = Notification.objects.create(user=head, title="Reminder", link="/")
+
+    with time_machine.travel(OPENING, tick=False):
+        note.mark_read()
+    note.mark_read()
+
+    note.refresh_from_db()
+    assert note.read_at == OPENING
+
+
 def test_mark_all_read(notes, login, head):
     client = login(head)
 

@@ -1,7 +1,8 @@
 """One shared world for the authorisation matrix and the form fuzzing.
 
 Two teams: A = Logistics (head hugo-head, member mia-member) and B = Finance (head
-fay-finance); an executive; an admin (staff in the Admin group, not a superuser). The strategy
+fay-finance); an executive; an admin (staff in the Admin group, not a superuser); an outsider
+(otto-outsider, logged in but in no team and no role). The strategy
 has a published FY2025 and FY2026 and a FY2027 draft; reviews have a closed Q4 FY2025 with a
 built XLSX report, a running Q1 FY2026 with a check for both teams, and a planned Q2 FY2026.
 """
@@ -35,6 +36,7 @@ from tests.factories import (
 )
 
 FIXTURES = {
+    "outsider": "outsider",
     "member": "member",
     "head_a": "head",
     "head_b": "other_head",

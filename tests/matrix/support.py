@@ -11,7 +11,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.db import connection, transaction
 
 # The people every page is asked about, in the order of the tables' columns.
-PEOPLE = ("anonymous", "member", "head_a", "head_b", "executive", "admin")
+PEOPLE = ("anonymous", "outsider", "member", "head_a", "head_b", "executive", "admin")
 
 # Sessions, axes' attempts and the last-login time are bookkeeping, not what the project knows.
 SNAPSHOT_APPS = ("alignment", "reviews", "auth", "admin")

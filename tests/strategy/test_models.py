@@ -2,11 +2,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, transaction
 
 from strategy.models import (
     Commitment,
     Objective,
+    SingletonModel,
     StrategicPosition,
     Unit,
     fiscal_year_end,
@@ -60,6 +62,22 @@ def test_a_position_spans_its_fiscal_year(settings):
     position = PositionFactory(fiscal_year=2026)
 
     assert (position.starts_on, position.ends_on) == (date(2026, 4, 1), date(2027, 3, 31))
+
+
+# --- The current position -------------------------------------------------------------------
+
+
+def test_the_current_position_is_the_published_one_in_force_not_a_later_draft():
+    current = make_published_position(fiscal_year=2026)
+    PositionFactory(fiscal_year=2027)
+
+    assert StrategicPosition.objects.current() == current
+
+
+def test_there_is_no_current_position_before_one_is_published():
+    PositionFactory(fiscal_year=2026)
+
+    assert StrategicPosition.objects.current() is None
 
 
 # --- Database constraints -------------------------------------------------------------------
@@ -157,6 +175,17 @@ def test_overdue_commitments_are_open_and_due_before_today():
     assert list(Commitment.objects.overdue(today=today)) == [late]
 
 
+def test_a_dropped_commitment_is_no_longer_open_and_the_drop_is_in_its_history():
+    commitment = CommitmentFactory(status=Commitment.Status.ON_TRACK)
+
+    commitment.drop()
+
+    commitment.refresh_from_db()
+    assert commitment.status == Commitment.Status.DROPPED
+    assert not Commitment.objects.open().exists()
+    assert commitment.history.first().status == Commitment.Status.DROPPED
+
+
 # --- Units ----------------------------------------------------------------------------------
 
 
@@ -177,3 +206,39 @@ def test_ancestors_stop_at_a_cycle_in_the_tree():
     b = Unit.objects.get(pk=b.pk)
 
     assert b.ancestors() == [a]
+
+
+# --- Settings tables of one row -------------------------------------------------------------
+
+
+def _singletons() -> list[type[SingletonModel]]:
+    return [m for m in apps.get_models() if issubclass(m, SingletonModel)]
+
+
+def test_every_settings_table_of_one_row_shares_the_singleton_base():
+    assert {m.__name__ for m in _singletons()} == {
+        "CadenceSettings",
+        "CompanySettings",
+        "SignalSettings",
+    }
+
+
+@pytest.mark.parametrize("model", _singletons(), ids=lambda m: m.__name__)
+def test_reading_settings_writes_no_row_and_loading_makes_the_one_row(model):
+    model.objects.all().delete()  # a migration makes the company's row
+
+    assert model.read().pk == 1
+    assert not model.objects.exists()
+
+    assert model.load() == model.load()
+    assert list(model.objects.values_list("pk", flat=True)) == [1]
+
+
+@pytest.mark.parametrize("model", _singletons(), ids=lambda m: m.__name__)
+def test_the_database_refuses_a_second_settings_row(model):
+    model.load()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        model.objects.create(pk=2)
+
+    assert model.objects.count() == 1

@@ -770,7 +770,7 @@ class Command(BaseCommand):
 
         Everything goes through the review services, as a head or an executive would.
         """
-        position = StrategicPosition.objects.filter(is_current=True).first()
+        position = StrategicPosition.objects.current()
         if position is None:
             return  # nothing published to review against
         existing = set(ReviewCycle.objects.quarterly().values_list("fiscal_year", "quarter"))
