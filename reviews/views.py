@@ -537,7 +537,12 @@ def check_save(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 for f in forms
             },
-            statuses={f.commitment.pk: f.cleaned_data["status"] for f in status_forms},
+            # Only the statuses the head changed: the others are not rewritten (nor read again).
+            statuses={
+                f.commitment.pk: f.cleaned_data["status"]
+                for f in status_forms
+                if f.cleaned_data["status"] != f.commitment.status
+            },
             by=request.user,
             submit="submit" in request.POST,
         )
