@@ -675,6 +675,9 @@ def cadence_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/cadence_form.html", {"form": form})
 
 
+DELIVERIES_PER_PAGE = 50
+
+
 def operations(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.view_operations")
     now = timezone.now()
@@ -683,11 +686,24 @@ def operations(request: HttpRequest) -> HttpResponse:
     deliveries = Delivery.objects.select_related("recipient", "cycle").order_by(
         "-created_at", "-pk"
     )
-    if filters.is_valid():
+    # Each filter applies on its own: one that is not valid (a cycle since deleted, a state
+    # typed in the address) is ignored and named, and the others still apply.
+    ignored = []
+    if filters.is_bound:
+        filters.is_valid()
         for field in ("state", "kind", "cycle"):
-            if filters.cleaned_data.get(field):
+            if field in filters.errors:
+                ignored.append(filters[field].label.lower())
+            elif filters.cleaned_data.get(field):
                 deliveries = deliveries.filter(**{field: filters.cleaned_data[field]})
-    page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
+    if ignored:
+        messages.warning(
+            request,
+            f"The {' and '.join(ignored)} filter{'s' if len(ignored) > 1 else ''} "
+            f"{'were' if len(ignored) > 1 else 'was'} not valid and "
+            f"{'were' if len(ignored) > 1 else 'was'} ignored; the others apply.",
+        )
+    page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
     counts = dict(
         Delivery.objects.values_list("state").annotate(n=Count("pk")).values_list("state", "n")
     )
@@ -704,6 +720,7 @@ def operations(request: HttpRequest) -> HttpResponse:
             "page": page,
             "counts": counts,
             "query": query.urlencode(),
+            "filtered": any(request.GET.get(f) for f in ("state", "kind", "cycle")),
         },
     )
 
