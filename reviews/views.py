@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,6 +35,7 @@ from reviews.models import (
     AlignmentCheck,
     CadenceSettings,
     CheckItem,
+    CheckReopening,
     Delivery,
     ReportFile,
     ReviewCycle,
@@ -45,7 +46,15 @@ from reviews.models import (
 from reviews.operations import schedule_overview, upcoming_reminders
 from strategy import history, roles
 from strategy import services as strategy
-from strategy.models import Acknowledgement, Commitment, Lever, Objective, StrategicPosition, Unit
+from strategy.models import (
+    Acknowledgement,
+    Commitment,
+    Lever,
+    Objective,
+    PositioningTheme,
+    StrategicPosition,
+    Unit,
+)
 
 THEME_SHARE_FOR_QUESTIONS = 20  # a theme with at least this weight picks rubric questions
 # A check's history: the heads' scores and text, not the rows' bookkeeping.
@@ -74,9 +83,14 @@ def _get_cycle_for_user(request: HttpRequest, pk: int) -> ReviewCycle:
 
 def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
     # A closed cycle's snapshot is big and the check pages never show it.
-    checks = AlignmentCheck.objects.select_related(
-        "cycle", "cycle__position", "unit", "updated_by"
-    ).defer("cycle__snapshot")
+    checks = (
+        AlignmentCheck.objects.select_related("cycle", "cycle__position", "unit", "updated_by")
+        .defer("cycle__snapshot")
+        # Whether to read the reopenings at all: most checks were never reopened.
+        .annotate(
+            was_reopened=Exists(CheckReopening.objects.filter(alignment_check=OuterRef("pk")))
+        )
+    )
     check = get_object_or_404(checks, pk=pk)
     if not request.user.has_perm("reviews.view_check", check):
         raise Http404
@@ -429,9 +443,10 @@ def _check_page(request, check: AlignmentCheck, *, data=None, conflict: str = ""
         .exclude(status=Commitment.Status.DROPPED)
         .order_by("lever", "pk")
     )
-    themes = [
-        t.theme for t in check.cycle.position.themes.all() if t.weight >= THEME_SHARE_FOR_QUESTIONS
-    ]
+    # The themes' questions in one query: the themes are a subquery, not a list read first.
+    themes = PositioningTheme.objects.filter(
+        position_id=check.cycle.position_id, weight__gte=THEME_SHARE_FOR_QUESTIONS
+    ).values("theme")
     questions = {}
     for q in RubricQuestion.objects.for_themes(themes):
         questions.setdefault(q.lever, []).append(q)
@@ -478,15 +493,17 @@ def _check_page(request, check: AlignmentCheck, *, data=None, conflict: str = ""
             "levels": SCORE_LEVELS,
             "last_cycle": last_cycle,
             "can_edit": can_edit and not check.is_submitted and check.cycle.accepts_checks,
-            "can_reopen": request.user.has_perm("reviews.run_reviews")
-            and check.is_submitted
-            and not check.cycle.is_closed,
+            # The permission last: it reads the user's permissions, which a draft never needs.
+            "can_reopen": check.is_submitted
+            and not check.cycle.is_closed
+            and request.user.has_perm("reviews.run_reviews"),
             "reopen_form": ReopenForm(),
-            "reopenings": check.reopenings.select_related("by"),
+            "reopenings": check.reopenings.select_related("by") if check.was_reopened else [],
             "history": history.entries(
                 CheckItem.history.filter(alignment_check_id=check.pk),
                 fields=CHECK_HISTORY_FIELDS,
                 values=CHECK_HISTORY_VALUES,
+                known=[i.objective for i in items],
             ),
             "other_objectives": other_objectives if can_edit else [],
             "conflict": conflict,
