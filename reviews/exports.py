@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import mimetypes
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -32,13 +31,8 @@ from reviews.models import (
     ReviewCycle,
 )
 from strategy.models import Commitment, CompanySettings, Lever
+from strategy.spreadsheet import is_formula_like, neutralise
 
-# A spreadsheet treats a cell starting with one of these as a formula (or DDE): CWE-1236.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-# Where a spreadsheet may start a cell inside one CSV field: after a list separator (Excel in a
-# German or French locale splits a comma CSV at every ";", quotes or not) or a line break, past
-# the quotes a field of its own would open with.
-CELL_START_TRIGGER = re.compile(r'(?<=[;,\r\n])(?="*[=+\-@\t\r])')
 LEVER_LABELS = dict(Lever.choices)
 STATUS_LABELS = dict(Commitment.Status.choices)
 STATE_LABELS = dict(AlignmentCheck.State.choices)
@@ -61,21 +55,6 @@ CSV_COLUMNS = [
     "blockers",
 ]
 CSV_CHUNK_ROWS = 1000
-
-
-def is_formula_like(text: str) -> bool:
-    return text.startswith(FORMULA_TRIGGERS)
-
-
-def neutralise(value):
-    """CSV text that a spreadsheet would run as a formula, whichever list separator it splits
-    the file at, gets an apostrophe where a cell would start: before a leading trigger, and
-    after each `;`, `,` or line break that a trigger follows. The rest of the text stays as
-    typed. Numbers and empty values pass through."""
-    if not isinstance(value, str):
-        return value
-    value = CELL_START_TRIGGER.sub("'", value)
-    return "'" + value if is_formula_like(value) else value
 
 
 def filename(cycle: ReviewCycle, extension: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from simple_history.utils import bulk_update_with_history
 
 from reviews import scoring
 from reviews.models import (
@@ -24,6 +26,7 @@ from reviews.models import (
 )
 from strategy.models import Commitment, Objective, Unit
 
+_ACCEPTING_CHECKS = (ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW)  # accepts_checks
 SNAPSHOT_VERSION = 2  # 2: with the teams' commitments as they stood
 
 
@@ -138,24 +141,43 @@ def check_save(
     now = now or timezone.now()
     # Claim the version the page was loaded at with a conditional UPDATE: of two saves based on
     # the same version only one matches, whoever sends them (two heads, or one person in two
-    # tabs); on PostgreSQL the second waits for the first to commit, then matches nothing.
-    claimed = AlignmentCheck.objects.filter(pk=check.pk, version=version).update(
-        version=version + 1
-    )
-    # Lock the check row only: PostgreSQL refuses FOR UPDATE on the nullable side of the
-    # outer join that updated_by needs.
-    locked = (
-        AlignmentCheck.objects.select_for_update(of=("self",))
-        .select_related("cycle", "updated_by")
-        .defer("cycle__snapshot")
-        .get(pk=check.pk)
+    # tabs); on PostgreSQL the second waits for the first to commit, then matches nothing. The
+    # same UPDATE refuses a submitted check and a cycle that no longer accepts checks; every
+    # condition is on the check's own row (the cycle through cycle_id), so PostgreSQL re-checks
+    # them all on the row a concurrent save left.
+    claimed = (
+        AlignmentCheck.objects.filter(
+            pk=check.pk,
+            version=version,
+            cycle__in=ReviewCycle.objects.filter(state__in=_ACCEPTING_CHECKS),
+        )
+        .exclude(state=AlignmentCheck.State.SUBMITTED)
+        .update(version=version + 1)
     )
     if not claimed:
-        raise StaleCheck(locked, by=by)
-    if locked.is_submitted:
-        raise ValidationError("This check is submitted and read-only.")
-    if not locked.cycle.accepts_checks:
-        raise ValidationError("This review cycle does not accept checks any more.")
+        locked = (
+            AlignmentCheck.objects.select_related("cycle", "updated_by")
+            .defer("cycle__snapshot")
+            .get(pk=check.pk)
+        )
+        if locked.version != version:
+            raise StaleCheck(locked, by=by)
+        if locked.is_submitted:
+            raise ValidationError("This check is submitted and read-only.")
+        if not locked.cycle.accepts_checks:
+            raise ValidationError("This review cycle does not accept checks any more.")
+        raise StaleCheck(locked, by=by)  # changed between the UPDATE and this read
+    if check.version == version:
+        # The caller read the check at the claimed version, and every write to a check bumps
+        # its version: that row is still what is stored, so it needs no second read.
+        locked = copy.copy(check)
+    else:
+        locked = (
+            AlignmentCheck.objects.select_related("cycle", "updated_by")
+            .defer("cycle__snapshot")
+            .get(pk=check.pk)
+        )
+    locked.version = version + 1
     rows = {item.pk: item for item in locked.items.select_related("objective")}
     changed = []
     for pk, data in items.items():
@@ -170,14 +192,31 @@ def check_save(
         # check's history records changes, not saves.
         if (item.lever_scores(), item.evidence, item.blockers) != before:
             changed.append(item)
-    for item in changed:
-        item.save()
+    if changed:
+        # One UPDATE and one INSERT of history rows, whatever the number of objectives.
+        bulk_update_with_history(
+            changed,
+            CheckItem,
+            [*(f"score_{lever}" for lever in LEVERS), "evidence", "blockers"],
+            default_user=by,
+            default_change_reason=None,
+        )
     if statuses:
         commitments = Commitment.objects.filter(unit_id=locked.unit_id, pk__in=statuses)
+        moved = []
         for commitment in commitments:
             if commitment.status != statuses[commitment.pk]:
                 commitment.status = statuses[commitment.pk]
-                commitment.save(update_fields=["status", "updated_at"])
+                commitment.updated_at = now
+                moved.append(commitment)
+        if moved:
+            bulk_update_with_history(
+                moved,
+                Commitment,
+                ["status", "updated_at"],
+                default_user=by,
+                default_change_reason=None,
+            )
     if submit:
         missing = [str(i.objective) for i in rows.values() if not i.is_complete]
         if missing:

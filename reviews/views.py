@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,6 +35,7 @@ from reviews.models import (
     AlignmentCheck,
     CadenceSettings,
     CheckItem,
+    CheckReopening,
     Delivery,
     ReportFile,
     ReviewCycle,
@@ -45,7 +46,15 @@ from reviews.models import (
 from reviews.operations import schedule_overview, upcoming_reminders
 from strategy import history, roles
 from strategy import services as strategy
-from strategy.models import Acknowledgement, Commitment, Lever, Objective, StrategicPosition, Unit
+from strategy.models import (
+    Acknowledgement,
+    Commitment,
+    Lever,
+    Objective,
+    PositioningTheme,
+    StrategicPosition,
+    Unit,
+)
 
 THEME_SHARE_FOR_QUESTIONS = 20  # a theme with at least this weight picks rubric questions
 # A check's history: the heads' scores and text, not the rows' bookkeeping.
@@ -80,9 +89,14 @@ def _get_cycle_for_user(
 
 def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
     # A closed cycle's snapshot is big and the check pages never show it.
-    checks = AlignmentCheck.objects.select_related(
-        "cycle", "cycle__position", "unit", "updated_by"
-    ).defer("cycle__snapshot")
+    checks = (
+        AlignmentCheck.objects.select_related("cycle", "cycle__position", "unit", "updated_by")
+        .defer("cycle__snapshot")
+        # Whether to read the reopenings at all: most checks were never reopened.
+        .annotate(
+            was_reopened=Exists(CheckReopening.objects.filter(alignment_check=OuterRef("pk")))
+        )
+    )
     check = get_object_or_404(checks, pk=pk)
     if not request.user.has_perm("reviews.view_check", check):
         raise Http404
@@ -438,9 +452,10 @@ def _check_page(request, check: AlignmentCheck, *, data=None, conflict: str = ""
         .exclude(status=Commitment.Status.DROPPED)
         .order_by("lever", "pk")
     )
-    themes = [
-        t.theme for t in check.cycle.position.themes.all() if t.weight >= THEME_SHARE_FOR_QUESTIONS
-    ]
+    # The themes' questions in one query: the themes are a subquery, not a list read first.
+    themes = PositioningTheme.objects.filter(
+        position_id=check.cycle.position_id, weight__gte=THEME_SHARE_FOR_QUESTIONS
+    ).values("theme")
     questions = {}
     for q in RubricQuestion.objects.for_themes(themes):
         questions.setdefault(q.lever, []).append(q)
@@ -487,15 +502,17 @@ def _check_page(request, check: AlignmentCheck, *, data=None, conflict: str = ""
             "levels": SCORE_LEVELS,
             "last_cycle": last_cycle,
             "can_edit": can_edit and not check.is_submitted and check.cycle.accepts_checks,
-            "can_reopen": request.user.has_perm("reviews.run_reviews")
-            and check.is_submitted
-            and not check.cycle.is_closed,
+            # The permission last: it reads the user's permissions, which a draft never needs.
+            "can_reopen": check.is_submitted
+            and not check.cycle.is_closed
+            and request.user.has_perm("reviews.run_reviews"),
             "reopen_form": ReopenForm(),
-            "reopenings": check.reopenings.select_related("by"),
+            "reopenings": check.reopenings.select_related("by") if check.was_reopened else [],
             "history": history.entries(
                 CheckItem.history.filter(alignment_check_id=check.pk),
                 fields=CHECK_HISTORY_FIELDS,
                 values=CHECK_HISTORY_VALUES,
+                known=[i.objective for i in items],
             ),
             "other_objectives": other_objectives if can_edit else [],
             "conflict": conflict,
@@ -546,7 +563,12 @@ def check_save(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 for f in forms
             },
-            statuses={f.commitment.pk: f.cleaned_data["status"] for f in status_forms},
+            # Only the statuses the head changed: the others are not rewritten (nor read again).
+            statuses={
+                f.commitment.pk: f.cleaned_data["status"]
+                for f in status_forms
+                if f.cleaned_data["status"] != f.commitment.status
+            },
             by=request.user,
             submit="submit" in request.POST,
         )
@@ -679,6 +701,9 @@ def cadence_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/cadence_form.html", {"form": form})
 
 
+DELIVERIES_PER_PAGE = 50
+
+
 def operations(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.view_operations")
     now = timezone.now()
@@ -689,11 +714,24 @@ def operations(request: HttpRequest) -> HttpResponse:
         .defer("cycle__snapshot")
         .order_by("-created_at", "-pk")
     )
-    if filters.is_valid():
+    # Each filter applies on its own: one that is not valid (a cycle since deleted, a state
+    # typed in the address) is ignored and named, and the others still apply.
+    ignored = []
+    if filters.is_bound:
+        filters.is_valid()
         for field in ("state", "kind", "cycle"):
-            if filters.cleaned_data.get(field):
+            if field in filters.errors:
+                ignored.append(filters[field].label.lower())
+            elif filters.cleaned_data.get(field):
                 deliveries = deliveries.filter(**{field: filters.cleaned_data[field]})
-    page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
+    if ignored:
+        messages.warning(
+            request,
+            f"The {' and '.join(ignored)} filter{'s' if len(ignored) > 1 else ''} "
+            f"{'were' if len(ignored) > 1 else 'was'} not valid and "
+            f"{'were' if len(ignored) > 1 else 'was'} ignored; the others apply.",
+        )
+    page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
     counts = dict(
         Delivery.objects.values_list("state").annotate(n=Count("pk")).values_list("state", "n")
     )
@@ -710,6 +748,7 @@ def operations(request: HttpRequest) -> HttpResponse:
             "page": page,
             "counts": counts,
             "query": query.urlencode(),
+            "filtered": any(request.GET.get(f) for f in ("state", "kind", "cycle")),
         },
     )
 

@@ -8,6 +8,7 @@ its history.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import chain
@@ -81,11 +82,13 @@ def entries(
     limit: int = 50,
     fields: dict[str, str] | None = None,
     values: dict[str, dict] | None = None,
+    known: Iterable[models.Model] = (),
 ) -> list[Entry]:
     """Merge the history of several historical querysets, newest first, with field diffs.
 
     `fields` keeps only these fields (by name), shown under these labels; a change to no other
     field is then no entry. `values` shows a field's raw values as texts: {name: {value: text}}.
+    `known` are related rows the caller has already read: they are not read again.
     """
     values = values or {}
     records = chain.from_iterable(
@@ -123,10 +126,12 @@ def entries(
         for f, old, new, _ in pending.fields:
             if isinstance(f, models.ForeignKey):
                 wanted[f.related_model].update(v for v in (old, new) if v is not None)
-    related = {}
+    related = {(type(obj), obj.pk): obj for obj in known}
     for model, pks in wanted.items():
-        for pk, obj in model._default_manager.in_bulk(pks).items():
-            related[(model, pk)] = obj
+        missing = {pk for pk in pks if (model, pk) not in related}
+        if missing:
+            for pk, obj in model._default_manager.in_bulk(missing).items():
+                related[(model, pk)] = obj
 
     result = []
     for pending in kept:

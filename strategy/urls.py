@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("company/", views.company_edit, name="company-edit"),
     path("matrix/", views.matrix, name="matrix"),
+    path("matrix.csv", views.matrix_csv, name="matrix-csv"),
     path("units/", views.unit_list, name="unit-list"),
     path("units/<slug:code>/", views.unit_detail, name="unit-detail"),
     path("units/<slug:code>/commitments/new/", views.commitment_create, name="commitment-create"),

@@ -4,14 +4,17 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from strategy import history, roles, services, signals
+from strategy import history, roles, services, signals, spreadsheet
 from strategy.forms import (
     CommitmentForm,
     CompanySettingsForm,
@@ -589,46 +592,167 @@ def commitment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+MATRIX_TEAMS_PER_PAGE = 25
+REGION_DEPTH = 4  # how far up a team's parents the matrix looks for its region
+
+
+def _region_of_team():
+    """The name of the nearest region above a team (up to REGION_DEPTH parents), else ""."""
+    whens = []
+    for depth in range(1, REGION_DEPTH + 1):
+        path = "__".join(["parent"] * depth)
+        whens.append(When(**{f"{path}__kind": Unit.Kind.REGION}, then=F(f"{path}__name")))
+    return Case(*whens, default=Value(""), output_field=CharField())
+
+
+def _in_region(region: Unit) -> Q:
+    q = Q()
+    for depth in range(1, REGION_DEPTH + 1):
+        q |= Q(**{"__".join(["parent"] * depth): region})
+    return q
+
+
+def _matrix_teams(request: HttpRequest, messages_out: list[str]):
+    """The active teams the matrix's filters keep, by region then name, and the filters."""
+    teams = (
+        Unit.objects.active()
+        .functional()
+        .annotate(region_name=_region_of_team())
+        .order_by(Case(When(region_name="", then=1), default=0), "region_name", "name")
+    )
+    regions = list(Unit.objects.filter(kind=Unit.Kind.REGION).only("code", "name").order_by("name"))
+    region_code = request.GET.get("region", "")
+    region = next((r for r in regions if r.code == region_code), None)
+    if region_code and region is None:
+        messages_out.append(f"There is no region “{region_code}”: the region filter was ignored.")
+    if region is not None:
+        teams = teams.filter(_in_region(region))
+    search = request.GET.get("q", "").strip()
+    if search:
+        teams = teams.filter(name__icontains=search)
+    filters = {"region": region.code if region else "", "q": search}
+    return teams, regions, filters
+
+
 def matrix(request: HttpRequest) -> HttpResponse:
-    """Objectives by teams: where objectives have no commitment and teams commit to nothing."""
+    """Objectives by teams: where objectives have no commitment and teams commit to nothing.
+
+    A page of teams at a time, grouped by region and filtered by region or name; the objective
+    totals count every team, and the whole matrix is one click away as CSV."""
     position = _current_position()
     if position is None:
         return render(request, "strategy/no_strategy.html")
-    objectives = list(position.objectives.active().order_by("order", "pk"))
-    teams = list(Unit.objects.active().functional().order_by("name"))
-    # A team's name links to its page only for those who may open it (the page's own rule).
-    openable = set(
-        Unit.objects.visible_to(request.user)
-        .filter(pk__in=[t.pk for t in teams])
-        .values_list("pk", flat=True)
+    objectives = list(
+        position.objectives.active().only("position", "title", "order").order_by("order", "pk")
     )
-    for t in teams:
+    ignored: list[str] = []
+    teams, regions, filters = _matrix_teams(request, ignored)
+    for problem in ignored:
+        messages.warning(request, problem)
+    page = Paginator(teams.only("code", "name", "parent_id"), MATRIX_TEAMS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    shown = list(page.object_list)
+    # A team's name links to its page only for those who may open it (the page's own rule).
+    openable = (
+        {t.pk for t in shown}
+        if roles.sees_all_teams(request.user)
+        else set(
+            Unit.objects.visible_to(request.user)
+            .filter(pk__in=[t.pk for t in shown])
+            .values_list("pk", flat=True)
+        )
+    )
+    unit_url = reverse("strategy:unit-detail", args=["CODE"])
+    for t in shown:
         t.can_open = t.pk in openable
+        t.url = unit_url.replace("CODE", t.code)
+    live = Commitment.objects.filter(objective__in=objectives).exclude(
+        status=Commitment.Status.DROPPED
+    )
     counts = defaultdict(int)
     rows = (
-        Commitment.objects.filter(objective__in=objectives)
-        .exclude(status=Commitment.Status.DROPPED)
+        live.filter(unit__in=[t.pk for t in shown])
         .values_list("objective_id", "unit_id")
         .annotate(n=Count("pk"))
+        .order_by()
     )
     for objective_id, unit_id, n in rows:
         counts[(objective_id, unit_id)] = n
-    team_totals = {t.pk: sum(counts[(o.pk, t.pk)] for o in objectives) for t in teams}
+    # The objectives' totals count every team, shown or not: "no commitment" means none at all.
+    totals = dict(live.values_list("objective_id").annotate(n=Count("pk")).order_by())
+    groups = []
+    for t in shown:
+        if groups and groups[-1]["region"] == t.region_name:
+            groups[-1]["span"] += 1
+        else:
+            groups.append({"region": t.region_name, "span": 1})
     table = [
         {
             "objective": o,
-            "cells": [counts[(o.pk, t.pk)] for t in teams],
-            "total": sum(counts[(o.pk, t.pk)] for t in teams),
+            "cells": [counts[(o.pk, t.pk)] for t in shown],
+            "total": totals.get(o.pk, 0),
         }
         for o in objectives
     ]
+    all_teams = Unit.objects.active().functional().count()
+    query = {k: v for k, v in filters.items() if v}
     return render(
         request,
         "strategy/matrix.html",
         {
             "position": position,
-            "teams": teams,
+            "teams": shown,
+            "groups": groups if any(g["region"] for g in groups) else [],
             "table": table,
-            "team_totals": [team_totals[t.pk] for t in teams],
+            "team_totals": [sum(counts[(o.pk, t.pk)] for o in objectives) for t in shown],
+            "page": page,
+            "regions": regions,
+            "filters": filters,
+            "query": urlencode(query),
+            "matching": page.paginator.count,
+            "all_teams": all_teams,
+            "hidden": all_teams - len(shown),
+            "filtered_out": all_teams - page.paginator.count,
         },
     )
+
+
+def matrix_csv(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
+    """The whole coverage matrix, every active team by every objective, as CSV."""
+    position = _current_position()
+    if position is None:
+        return render(request, "strategy/no_strategy.html")
+    objectives = list(
+        position.objectives.active().only("position", "title", "order").order_by("order", "pk")
+    )
+    teams = (
+        Unit.objects.active()
+        .functional()
+        .annotate(region_name=_region_of_team())
+        .order_by(Case(When(region_name="", then=1), default=0), "region_name", "name")
+        .values_list("pk", "region_name", "code", "name")
+    )
+    counts = defaultdict(int)
+    live = (
+        Commitment.objects.filter(objective__in=objectives)
+        .exclude(status=Commitment.Status.DROPPED)
+        .values_list("objective_id", "unit_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for objective_id, unit_id, n in live:
+        counts[(objective_id, unit_id)] = n
+
+    def rows():
+        for pk, region, code, name in teams.iterator(chunk_size=2000):
+            cells = [counts[(o.pk, pk)] for o in objectives]
+            yield [region, code, name, *cells, sum(cells)]
+
+    header = ["region", "team_code", "team", *(o.title for o in objectives), "commitments"]
+    response = StreamingHttpResponse(
+        spreadsheet.csv_stream(header, rows()), content_type="text/csv; charset=utf-8"
+    )
+    name = f"coverage-matrix-fy{position.fiscal_year}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

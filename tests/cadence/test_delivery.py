@@ -384,3 +384,47 @@ def test_the_task_asks_celery_to_retry_after_the_backoff_delay(
     assert len(countdowns) == 2
     assert 10 <= countdowns[0] <= 15
     assert 20 <= countdowns[1] <= 30
+
+
+# --- The delivery log --------------------------------------------------------------------------
+
+
+def test_the_delivery_log_shows_a_page_at_a_time_and_counts_the_rest(
+    reminder, login, admin_user, monkeypatch
+):
+    from reviews import views
+
+    monkeypatch.setattr(views, "DELIVERIES_PER_PAGE", 1)
+    total = Delivery.objects.count()
+    assert total > 1
+    client = login(admin_user)
+
+    first = client.get(reverse("reviews:operations"))
+    second = client.get(reverse("reviews:operations"), {"page": 2})
+
+    assert len(first.context["page"].object_list) == 1
+    assertContains(first, f"Deliveries 1–1 of {total}, newest first.")
+    assertContains(second, f"Deliveries 2–2 of {total}, newest first.")
+
+
+def test_an_invalid_delivery_filter_is_ignored_and_named_while_the_others_apply(
+    reminder, login, admin_user
+):
+    Delivery.objects.filter(pk=reminder.pk).update(state="failed")
+    client = login(admin_user)
+
+    response = client.get(reverse("reviews:operations"), {"state": "failed", "cycle": "99999"})
+
+    assert [d.pk for d in response.context["page"]] == [reminder.pk]
+    assertContains(response, "The cycle filter was not valid and was ignored; the others apply.")
+    assertContains(response, "Deliveries 1–1 of 1 matching the filters")
+
+
+def test_two_invalid_delivery_filters_are_both_named(reminder, login, admin_user):
+    response = login(admin_user).get(
+        reverse("reviews:operations"), {"state": "lost", "kind": "check_opened", "cycle": "x"}
+    )
+
+    assertContains(response, "The state and cycle filters were not valid and were ignored")
+    kinds = {d.kind for d in response.context["page"]}
+    assert kinds == {"check_opened"}

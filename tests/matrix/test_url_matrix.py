@@ -202,6 +202,7 @@ TARGETS: dict[str, Target] = {
         lambda w: r("strategy:objective-decide", w.carried.pk, "retired"), writes=True
     ),
     "matrix": Target(lambda w: r("strategy:matrix")),
+    "matrix csv": Target(lambda w: r("strategy:matrix-csv")),
     "unit list": Target(lambda w: r("strategy:unit-list")),
     "A's unit": Target(lambda w: r("strategy:unit-detail", "logistics")),
     "B's unit": Target(lambda w: r("strategy:unit-detail", "finance")),
@@ -454,6 +455,7 @@ GET = {
     "draft objective move":       (LOGIN, 405, 405, 405, 405, 405, 405),
     "draft objective retire":     (LOGIN, 405, 405, 405, 405, 405, 405),
     "matrix":                     (LOGIN, 200, 200, 200, 200, 200, 200),
+    "matrix csv":                 (LOGIN, 200, 200, 200, 200, 200, 200),
     "unit list":                  (LOGIN, 200, 200, 200, 200, 200, 200),
     "A's unit":                   (LOGIN, 404, 200, 200, 200, 200, 200),
     "B's unit":                   (LOGIN, 404, 404, 200, 200, 200, 200),
@@ -550,6 +552,7 @@ POST = {
     "draft objective move":       (LOGIN, 404, 404, 404, 404, 302, 403),
     "draft objective retire":     (LOGIN, 404, 404, 404, 404, 302, 403),
     "matrix":                     (LOGIN, 200, 200, 200, 200, 200, 200),
+    "matrix csv":                 (LOGIN, 200, 200, 200, 200, 200, 200),
     "unit list":                  (LOGIN, 200, 200, 200, 200, 200, 200),
     "A's unit":                   (LOGIN, 404, 200, 200, 200, 200, 200),
     "B's unit":                   (LOGIN, 404, 404, 200, 200, 200, 200),

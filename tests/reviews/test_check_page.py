@@ -140,6 +140,38 @@ def test_the_check_page_never_reads_a_reviews_snapshot(client, head, logistics, 
     assert not [q["sql"] for q in queries if "snapshot" in q["sql"]]
 
 
+def test_the_check_page_reads_no_reopenings_of_a_check_never_reopened_nor_the_themes_apart(
+    client, head, logistics_check, objectives
+):
+    a, _ = objectives
+    client.force_login(head)
+    client.post(
+        reverse("reviews:check-save", args=[logistics_check.pk]), form_data(logistics_check)
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(logistics_check.get_absolute_url())
+
+    assert f"changed check item <em>{a.title}</em>" in response.content.decode()
+    reads = [q["sql"] for q in queries]
+    assert not [q for q in reads if q.startswith('SELECT "reviews_checkreopening"')]
+    assert not [q for q in reads if q.startswith('SELECT "alignment_positioningtheme"')]
+    # The history names the items' objectives from the rows the page has already read: the
+    # one read of objectives is the list of those the head may add.
+    assert len([q for q in reads if q.startswith('SELECT "alignment_objective"')]) == 1
+
+
+def test_a_reopened_check_page_lists_its_reopenings(
+    client, worked_example, head, executive, logistics_check
+):
+    services.check_reopen(check=logistics_check, by=executive, reason="Scores look too high")
+    client.force_login(head)
+
+    response = client.get(logistics_check.get_absolute_url())
+
+    assert "Scores look too high" in response.content.decode()
+
+
 # --- Score history ----------------------------------------------------------------------------
 
 

@@ -1,0 +1,123 @@
+"""What an autosave writes: the items that changed, in one UPDATE, with one history row each."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from reviews.models import LEVERS
+from strategy.models import Commitment
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(check, *, score="4", **values) -> dict:
+    """The check form as the browser posts it: every lever of every item at `score`."""
+    data = {"version": str(check.version)}
+    for item in check.items.all():
+        data |= {f"item-{item.pk}-score_{lever}": score for lever in LEVERS}
+        data |= {f"item-{item.pk}-evidence": "", f"item-{item.pk}-blockers": ""}
+    return data | values
+
+
+def autosave(client, check, data):
+    check.refresh_from_db()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            reverse("reviews:check-save", args=[check.pk]),
+            data | {"version": str(check.version)},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200
+    assert "Draft saved" in response.content.decode()
+    return [q["sql"] for q in queries]
+
+
+def statements(sql: list[str], start: str) -> list[str]:
+    return [s for s in sql if s.startswith(start)]
+
+
+def test_an_autosave_writes_every_changed_item_in_one_update_and_one_history_insert(
+    client, head, logistics_check
+):
+    client.force_login(head)
+    assert logistics_check.items.count() == 2
+
+    sql = autosave(client, logistics_check, form_data(logistics_check))
+
+    assert len(statements(sql, 'UPDATE "reviews_checkitem"')) == 1
+    assert len(statements(sql, 'INSERT INTO "reviews_historicalcheckitem"')) == 1
+    assert {tuple(i.lever_scores().values()) for i in logistics_check.items.all()} == {
+        (4,) * len(LEVERS)
+    }
+
+
+def test_an_autosave_adds_history_only_for_the_items_that_changed(
+    client, head, logistics_check, objectives
+):
+    a, b = objectives
+    item_a, item_b = (logistics_check.items.get(objective=o) for o in (a, b))
+    client.force_login(head)
+    autosave(client, logistics_check, form_data(logistics_check))
+
+    autosave(
+        client,
+        logistics_check,
+        form_data(logistics_check, **{f"item-{item_a.pk}-evidence": "Fill rate 97%"}),
+    )
+
+    assert (item_a.history.count(), item_b.history.count()) == (2, 1)
+    item_b.refresh_from_db()
+    assert item_b.evidence == ""
+
+
+def test_the_history_row_of_an_autosave_holds_what_was_saved_by_whom(
+    client, head, logistics_check, objectives
+):
+    a, _ = objectives
+    item = logistics_check.items.get(objective=a)
+    client.force_login(head)
+    data = form_data(
+        logistics_check,
+        **{
+            f"item-{item.pk}-score_funding": "0",
+            f"item-{item.pk}-evidence": "Fill rate 97%",
+            f"item-{item.pk}-blockers": "Budget",
+        },
+    )
+
+    autosave(client, logistics_check, data)
+
+    record = item.history.latest()
+    assert record.history_type == "~"
+    assert record.history_user == head
+    assert record.history_change_reason is None
+    assert record.alignment_check_id == logistics_check.pk
+    assert record.objective_id == a.pk
+    assert record.instance.lever_scores() == {
+        lever: 0 if lever == "funding" else 4 for lever in LEVERS
+    }
+    assert (record.evidence, record.blockers) == ("Fill rate 97%", "Budget")
+
+
+def test_an_autosave_writes_only_the_commitment_statuses_that_changed_with_their_history(
+    client, head, logistics_check, commitments
+):
+    on_a, on_b = commitments["logistics A"], commitments["logistics B"]
+    before = {c.pk: (c.history.count(), c.updated_at) for c in (on_a, on_b)}
+    client.force_login(head)
+    data = form_data(logistics_check) | {
+        f"commitment-{on_a.pk}-status": Commitment.Status.AT_RISK,
+        f"commitment-{on_b.pk}-status": on_b.status,
+    }
+
+    sql = autosave(client, logistics_check, data)
+
+    assert len(statements(sql, 'UPDATE "alignment_commitment"')) == 1
+    on_a.refresh_from_db()
+    on_b.refresh_from_db()
+    assert on_a.status == Commitment.Status.AT_RISK
+    assert on_a.history.count() == before[on_a.pk][0] + 1
+    assert on_a.history.latest().history_user == head
+    assert on_a.updated_at > before[on_a.pk][1]
+    assert (on_b.history.count(), on_b.updated_at) == before[on_b.pk]
