@@ -562,6 +562,27 @@ def check_last_quarter(
     return previous, scores
 
 
+def live_team_score(cycle: ReviewCycle, unit) -> float | None:
+    """A team's fit in a running cycle, from its submitted check alone (the team trend)."""
+    rows = CheckItem.objects.filter(
+        alignment_check__cycle=cycle,
+        alignment_check__unit=unit,
+        alignment_check__state=AlignmentCheck.State.SUBMITTED,
+    ).values_list(*SCORE_FIELDS)
+    return scoring.fit(v for row in rows for v in row)
+
+
+def live_objective_score(cycle: ReviewCycle, objective) -> float | None:
+    """An objective's score in a running cycle, from the submitted checks that score it (the
+    objective trend)."""
+    rows = CheckItem.objects.filter(
+        alignment_check__cycle=cycle,
+        objective=objective,
+        alignment_check__state=AlignmentCheck.State.SUBMITTED,
+    ).values_list(*SCORE_FIELDS)
+    return scoring.mean(f for f in (scoring.fit(row) for row in rows) if f is not None)
+
+
 def previous_cycle(cycle: ReviewCycle) -> ReviewCycle | None:
     if cycle.kind != ReviewCycle.Kind.QUARTERLY:
         return None
