@@ -150,7 +150,7 @@ def team_chart(unit: Unit) -> Chart:
     return build_chart(unit.name, _series(frozen, closed, running, live))
 
 
-def overview(*, page_number=None, q: str = "", per_page: int = TEAMS_PER_PAGE) -> dict:
+def overview(*, page_number=None, q: str = "", per_page: int | None = None) -> dict:
     """The company's trend, one per objective of the current strategy, and a page of the teams'
     (those whose name contains `q`), from stored rows only."""
     closed, running = _cycles()
@@ -177,7 +177,7 @@ def overview(*, page_number=None, q: str = "", per_page: int = TEAMS_PER_PAGE) -
     teams = Unit.objects.active().functional().order_by("name", "pk").only("name", "code")
     if q:
         teams = teams.filter(name__icontains=q)
-    page = Paginator(teams, per_page).get_page(page_number)
+    page = Paginator(teams, per_page or TEAMS_PER_PAGE).get_page(page_number)
     shown = list(page.object_list)
     by_team: dict[int, dict[int, float]] = defaultdict(dict)
     for cycle_id, unit_id, score in FrozenScore.objects.filter(

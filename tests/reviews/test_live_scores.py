@@ -315,3 +315,18 @@ def test_a_closed_cycle_lists_the_disagreements_its_snapshot_froze(
     assert [i.text for i in response.context["agenda"] if i.kind == "disagreement"] == [
         f"Finance on “{a.title}”: the head says 5.0, an executive says 3 (out of 5)."
     ]
+
+
+def test_the_trends_page_shows_a_page_of_teams_searchable_by_name(
+    client, worked_example, executive, monkeypatch
+):
+    monkeypatch.setattr("reviews.trends.TEAMS_PER_PAGE", 1)
+    client.force_login(executive)
+
+    first = client.get(reverse("reviews:trends"))
+    found = client.get(reverse("reviews:trends"), {"q": "logis"})
+
+    assert [row["unit"].name for row in first.context["teams"]] == ["Finance"]
+    assert "Teams 1–1 of 2" in first.content.decode()
+    assert [row["unit"].name for row in found.context["teams"]] == ["Logistics"]
+    assert [v["text"] for v in found.context["teams"][0]["values"]] == ["48"]
