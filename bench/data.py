@@ -34,6 +34,7 @@ from reviews.models import (
     Delivery,
     ExecutiveScore,
     FrozenScore,
+    LiveScore,
     Notification,
     ReportDownload,
     ReportFile,
@@ -361,6 +362,8 @@ def build(
         _actions(rng, cycle, executive, objective_rows, units, is_closed=not is_last)
         if not is_last:
             services.cycle_close(cycle=cycle, by=executive, now=_at(cycle.due_on + timedelta(7)))
+        else:  # checks were submitted in bulk, not through check_save
+            services.live_scores_rebuild(cycle=cycle)
         cycle.refresh_from_db()
         cycles.append(cycle)
 
@@ -485,6 +488,7 @@ def clear() -> None:
         ReportFile,
         Acknowledgement,
         FrozenScore,
+        LiveScore,
         ExecutiveScore,
         Action,
         CheckReopening,

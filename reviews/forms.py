@@ -8,6 +8,7 @@ from reviews.models import (
     NOT_APPLICABLE,
     SCORE_LEVELS,
     Action,
+    AlignmentCheck,
     CadenceSettings,
     Delivery,
     ExecutiveScore,
@@ -119,15 +120,65 @@ class ExecutiveScoreForm(forms.ModelForm):
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
         labels = {"unit": "Team", "score": "Your score (1 to 5)"}
 
-    def __init__(self, *args, cycle: ReviewCycle, **kwargs):
+    def __init__(
+        self,
+        *args,
+        cycle: ReviewCycle,
+        teams: list[tuple[int, str]] | None = None,
+        objectives: list[tuple[int, str]] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = Unit.objects.filter(checks__cycle=cycle).order_by("name")
         self.fields["objective"].queryset = Objective.objects.filter(position=cycle.position)
+        # The page offers the teams it shows, from rows it has read already; a posted score is
+        # checked against the querysets.
+        if teams is not None:
+            self.fields["unit"].choices = [("", "---------"), *teams]
+        if objectives is not None:
+            self.fields["objective"].choices = [("", "---------"), *objectives]
         self.fields["score"].widget = forms.Select(
             choices=[("", "—")] + [(k, f"{k} · {v}") for k, v in SCORE_LEVELS.items()]
         )
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class TeamFilterForm(forms.Form):
+    """Which teams the cycle page and the heatmap show, and in which order."""
+
+    q = forms.CharField(label="Team name contains", required=False, max_length=120)
+    region = forms.TypedChoiceField(label="Region", required=False, coerce=int, empty_value=None)
+    state = forms.ChoiceField(
+        label="Check",
+        required=False,
+        choices=[("", "Any state"), ("unsubmitted", "Not submitted")]
+        + list(AlignmentCheck.State.choices),
+    )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[
+            ("name", "Team name"),
+            ("score", "Lowest fit first"),
+            ("-score", "Highest fit first"),
+            ("state", "Check state"),
+        ],
+    )
+
+    def __init__(self, *args, regions: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", "All regions"), *regions]
+        for name, field in self.fields.items():
+            kind = "form-control" if name == "q" else "form-select"
+            field.widget.attrs["class"] = f"{kind} {kind}-sm"
+
+    def filters(self) -> dict:
+        """The valid filters; a value that is not valid filters nothing (its field says why)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {f: v for f, v in self.cleaned_data.items() if f not in self.errors}
 
 
 class ActionForm(forms.ModelForm):

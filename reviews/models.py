@@ -483,6 +483,38 @@ class FrozenScore(models.Model):
         return f"{self.cycle}: {self.score:.0f}"
 
 
+class LiveScore(models.Model):
+    """A running cycle's score as it stands, rewritten when a team's check is submitted or
+    reopened (services.live_scores_update), so that pages and trends never recompute it.
+
+    The same rows as FrozenScore (team and objective empty: a team's fit; objective only: the
+    objective's score; both: a cell) except the index, computed on reading from the objectives'
+    scores and their current weights. A cell keeps the head's mean on the 1-5 scale, which the
+    executives' scores are compared with.
+    """
+
+    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="live_scores")
+    objective = models.ForeignKey(
+        "alignment.Objective", models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "alignment.Unit", models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    score = models.FloatField()
+    head_mean = models.FloatField(null=True, blank=True)
+
+    objects = FrozenScoreQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["cycle", "unit", "objective"]),
+            models.Index(fields=["cycle", "objective", "unit"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} (live): {self.score:.0f}"
+
+
 # --- Deliveries and notifications ------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Avg, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.utils import bulk_update_with_history
@@ -22,6 +22,7 @@ from reviews.models import (
     CheckReopening,
     ExecutiveScore,
     FrozenScore,
+    LiveScore,
     ReviewCycle,
 )
 from strategy.models import Commitment, Objective, Unit
@@ -232,6 +233,8 @@ def check_save(
     locked.updated_at = now  # the version was bumped when it was claimed
     locked.updated_by = by
     locked.save()
+    if submit:
+        live_scores_update(cycle_id=locked.cycle_id, unit_id=locked.unit_id)
     return locked
 
 
@@ -258,6 +261,7 @@ def check_reopen(*, check: AlignmentCheck, by, reason: str) -> AlignmentCheck:
     locked.updated_at = timezone.now()
     locked.updated_by = by
     locked.save()
+    live_scores_update(cycle_id=locked.cycle_id, unit_id=locked.unit_id)
     return locked
 
 
@@ -280,6 +284,95 @@ def executive_score_set(*, cycle: ReviewCycle, unit, objective, score: int, note
         defaults={"score": score, "note": note, "by": by},
     )
     return obj
+
+
+# --- Live results ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def live_scores_update(*, cycle_id: int, unit_id: int) -> None:
+    """Store a running cycle's results after one team's check was submitted or reopened: the
+    team's cells and fit from its own items, then the objectives' scores by aggregate queries.
+
+    Only submitted checks count, so drafts and autosaves change nothing here.
+    """
+    # Teams submitting at the same moment each average the others' cells: one at a time.
+    ReviewCycle.objects.select_for_update().filter(pk=cycle_id).values_list("pk").first()
+    items = CheckItem.objects.filter(
+        alignment_check__cycle_id=cycle_id,
+        alignment_check__unit_id=unit_id,
+        alignment_check__state=AlignmentCheck.State.SUBMITTED,
+    ).values_list("alignment_check__unit_id", "objective_id", *SCORE_FIELDS)
+    scores = live_rows(cycle_id, items, model=LiveScore)
+    LiveScore.objects.filter(cycle_id=cycle_id, unit_id=unit_id).delete()
+    LiveScore.objects.bulk_create(scores)
+    _live_objectives_update(cycle_id)
+
+
+def _live_objectives_update(cycle_id: int) -> None:
+    averages = (
+        LiveScore.objects.filter(cycle_id=cycle_id)
+        .cells()
+        .values("objective_id")
+        .annotate(score=Avg("score"))
+        .values_list("objective_id", "score")
+    )
+    LiveScore.objects.filter(cycle_id=cycle_id, unit__isnull=True).delete()
+    LiveScore.objects.bulk_create(
+        [LiveScore(cycle_id=cycle_id, objective_id=o, score=s) for o, s in averages]
+    )
+
+
+@transaction.atomic
+def live_scores_rebuild(*, cycle: ReviewCycle) -> None:
+    """Store every result of a running cycle at once, from its submitted checks (for data
+    written in bulk, without the services)."""
+    ReviewCycle.objects.select_for_update().filter(pk=cycle.pk).values_list("pk").first()
+    LiveScore.objects.filter(cycle=cycle).delete()
+    LiveScore.objects.bulk_create(
+        live_rows(
+            cycle.pk,
+            CheckItem.objects.filter(
+                alignment_check__cycle=cycle,
+                alignment_check__state=AlignmentCheck.State.SUBMITTED,
+            ).values_list("alignment_check__unit_id", "objective_id", *SCORE_FIELDS),
+            model=LiveScore,
+        ),
+        batch_size=2000,
+    )
+    _live_objectives_update(cycle.pk)
+
+
+def live_rows(cycle_id: int, items, *, model) -> list:
+    """The cell and team rows of (team, objective, *lever scores) rows of submitted items."""
+    by_team: dict[int, list[int]] = defaultdict(list)
+    rows = []
+    for unit_id, objective_id, *values in items:
+        counted = scoring.valid(values)
+        by_team[unit_id].extend(counted)
+        cell = scoring.fit(counted)
+        if cell is not None:
+            rows.append(
+                model(
+                    cycle_id=cycle_id,
+                    objective_id=objective_id,
+                    unit_id=unit_id,
+                    score=cell,
+                    head_mean=scoring.head_mean(counted),
+                )
+            )
+    for unit_id, values in by_team.items():
+        team = scoring.fit(values)
+        if team is not None:
+            rows.append(model(cycle_id=cycle_id, unit_id=unit_id, score=team))
+    return rows
+
+
+def live_index(cycle: ReviewCycle) -> float | None:
+    """A running cycle's index, from its objectives' stored scores and their current weights."""
+    rows = LiveScore.objects.filter(cycle=cycle, objective__isnull=False, unit__isnull=True)
+    pairs = list(rows.values_list("objective_id", "score", "objective__priority_weight"))
+    return scoring.weighted_index({o: s for o, s, _ in pairs}, {o: w for o, _, w in pairs})
 
 
 # --- Reviewing -------------------------------------------------------------------------------
@@ -306,6 +399,7 @@ def cycle_close(*, cycle: ReviewCycle, by, now=None) -> bool:
         )
     locked.snapshot = build_snapshot(locked)
     _freeze_scores(locked, locked.snapshot)
+    LiveScore.objects.filter(cycle=locked).delete()  # its frozen rows take over
     locked.state = ReviewCycle.State.CLOSED
     locked.closed_at = now
     locked.closed_by = by
@@ -560,27 +654,6 @@ def check_last_quarter(
     for objective_id, *values in sorted(rows, key=lambda r: current_of[r[0]] == r[0]):
         scores[current_of[objective_id]] = dict(zip(LEVERS, values, strict=True))
     return previous, scores
-
-
-def live_team_score(cycle: ReviewCycle, unit) -> float | None:
-    """A team's fit in a running cycle, from its submitted check alone (the team trend)."""
-    rows = CheckItem.objects.filter(
-        alignment_check__cycle=cycle,
-        alignment_check__unit=unit,
-        alignment_check__state=AlignmentCheck.State.SUBMITTED,
-    ).values_list(*SCORE_FIELDS)
-    return scoring.fit(v for row in rows for v in row)
-
-
-def live_objective_score(cycle: ReviewCycle, objective) -> float | None:
-    """An objective's score in a running cycle, from the submitted checks that score it (the
-    objective trend)."""
-    rows = CheckItem.objects.filter(
-        alignment_check__cycle=cycle,
-        objective=objective,
-        alignment_check__state=AlignmentCheck.State.SUBMITTED,
-    ).values_list(*SCORE_FIELDS)
-    return scoring.mean(f for f in (scoring.fit(row) for row in rows) if f is not None)
 
 
 def previous_cycle(cycle: ReviewCycle) -> ReviewCycle | None:

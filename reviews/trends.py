@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.paginator import Paginator
 from django.template.defaultfilters import floatformat
 
-from reviews import services
-from reviews.models import FrozenScore, ReviewCycle
+from reviews import scoring, services
+from reviews.models import FrozenScore, LiveScore, ReviewCycle
+from reviews.standings import url_pattern, whole
+from reviews.templatetags.review_tags import heat_class
 from strategy.models import Objective, StrategicPosition, Unit
 
 WIDTH, HEIGHT = 640, 220
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 40, 48, 16, 36
+TEAMS_PER_PAGE = 50
 
 
 @dataclass
@@ -121,49 +125,77 @@ def company_chart(*, live_results: dict | None = None, live_cycle=None) -> Chart
         if live_results is not None and live_cycle is not None and live_cycle.pk == running.pk:
             live = live_results["index"]
         else:
-            live = services.results(running)["index"]
+            live = services.live_index(running)
     return build_chart("Alignment index", _series(frozen, closed, running, live))
+
+
+def _live(running, **lookup) -> float | None:
+    """One stored score of the running cycle (see LiveScore), or None."""
+    if running is None:
+        return None
+    return LiveScore.objects.filter(cycle=running, **lookup).values_list("score", flat=True).first()
 
 
 def objective_chart(objective: Objective) -> Chart:
     closed, running = _cycles()
     frozen = dict(FrozenScore.objects.for_objective(objective.pk).values_list("cycle_id", "score"))
-    # One objective's score of the running cycle, not the whole cycle's results.
-    live = services.live_objective_score(running, objective) if running else None
+    live = _live(running, objective_id=objective.pk, unit__isnull=True)
     return build_chart(objective.title, _series(frozen, closed, running, live))
 
 
 def team_chart(unit: Unit) -> Chart:
     closed, running = _cycles()
     frozen = dict(FrozenScore.objects.for_team(unit.pk).values_list("cycle_id", "score"))
-    live = services.live_team_score(running, unit) if running else None
+    live = _live(running, unit_id=unit.pk, objective__isnull=True)
     return build_chart(unit.name, _series(frozen, closed, running, live))
 
 
-def overview() -> dict:
-    """The company's trend, one per objective of the current strategy, and every team's."""
+def overview(*, page_number=None, q: str = "", per_page: int | None = None) -> dict:
+    """The company's trend, one per objective of the current strategy, and a page of the teams'
+    (those whose name contains `q`), from stored rows only."""
     closed, running = _cycles()
-    live = services.results(running) if running else None
     position = StrategicPosition.objects.current()
     objectives = list(position.objectives.active()) if position else []
     by_objective: dict[int, dict[int, float]] = defaultdict(dict)
-    for cycle_id, objective_id, score in FrozenScore.objects.filter(
-        objective__in=objectives, unit__isnull=True
-    ).values_list("cycle_id", "objective_id", "score"):
-        by_objective[objective_id][cycle_id] = score
-    live_objectives = {o["id"]: o["score"] for o in live["objectives"]} if live else {}
+    company: dict[int, float] = {}
+    for cycle_id, objective_id, score in FrozenScore.objects.filter(unit__isnull=True).values_list(
+        "cycle_id", "objective_id", "score"
+    ):
+        if objective_id is None:
+            company[cycle_id] = score
+        else:
+            by_objective[objective_id][cycle_id] = score
+    live_objectives, live_index = {}, None
+    if running is not None:
+        rows = LiveScore.objects.filter(cycle=running, unit__isnull=True).values_list(
+            "objective_id", "score", "objective__priority_weight"
+        )
+        weights = {}
+        for objective_id, score, weight in rows:
+            live_objectives[objective_id], weights[objective_id] = score, weight
+        live_index = scoring.weighted_index(live_objectives, weights)
+    teams = Unit.objects.active().functional().order_by("name", "pk").only("name", "code")
+    if q:
+        teams = teams.filter(name__icontains=q)
+    page = Paginator(teams, per_page or TEAMS_PER_PAGE).get_page(page_number)
+    shown = list(page.object_list)
     by_team: dict[int, dict[int, float]] = defaultdict(dict)
     for cycle_id, unit_id, score in FrozenScore.objects.filter(
-        objective__isnull=True, unit__isnull=False
+        objective__isnull=True, unit__in=shown
     ).values_list("cycle_id", "unit_id", "score"):
         by_team[unit_id][cycle_id] = score
-    live_teams = {t["id"]: t["score"] for t in live["teams"]} if live else {}
-    teams = list(Unit.objects.active().functional().order_by("name"))
-    company = dict(FrozenScore.objects.company().values_list("cycle_id", "score"))
+    live_teams = (
+        dict(
+            LiveScore.objects.filter(
+                cycle=running, objective__isnull=True, unit__in=shown
+            ).values_list("unit_id", "score")
+        )
+        if running is not None
+        else {}
+    )
+    team_url = url_pattern("reviews:trend-team")
     return {
-        "company": build_chart(
-            "Alignment index", _series(company, closed, running, live["index"] if live else None)
-        ),
+        "company": build_chart("Alignment index", _series(company, closed, running, live_index)),
         "objectives": [
             build_chart(
                 o.title, _series(by_objective[o.pk], closed, running, live_objectives.get(o.pk))
@@ -171,13 +203,16 @@ def overview() -> dict:
             for o in objectives
         ],
         "labels": [p.label for p in _series({}, closed, running, None)],
+        "page": page,
         "teams": [
             {
                 "unit": t,
+                "url": team_url.format(t.code),
                 "values": [
-                    p.value for p in _series(by_team[t.pk], closed, running, live_teams.get(t.pk))
+                    {"value": p.value, "text": whole(p.value), "heat": heat_class(p.value)}
+                    for p in _series(by_team[t.pk], closed, running, live_teams.get(t.pk))
                 ],
             }
-            for t in teams
+            for t in shown
         ],
     }

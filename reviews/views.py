@@ -14,7 +14,17 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from reviews import agenda, board, dispatch, docs, exports, notify, reports, services, trends
+from reviews import (
+    board,
+    dispatch,
+    docs,
+    exports,
+    notify,
+    reports,
+    services,
+    standings,
+    trends,
+)
 from reviews.forms import (
     ActionForm,
     CadenceSettingsForm,
@@ -26,6 +36,7 @@ from reviews.forms import (
     ReopenForm,
     RubricFormSet,
     SignalSettingsForm,
+    TeamFilterForm,
 )
 from reviews.models import (
     LEVERS,
@@ -56,6 +67,7 @@ from strategy.models import (
     Unit,
 )
 
+CYCLES_PER_PAGE = 20
 THEME_SHARE_FOR_QUESTIONS = 20  # a theme with at least this weight picks rubric questions
 # A check's history: the heads' scores and text, not the rows' bookkeeping.
 CHECK_HISTORY_FIELDS = {f"score_{lever}": label for lever, label in Lever.choices} | {
@@ -202,8 +214,10 @@ def _change(current: dict, previous_cycle: ReviewCycle | None) -> float | None:
 
 def cycle_list(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.view_cycles")
-    cycles = ReviewCycle.objects.select_related("position").order_by("-fiscal_year", "-quarter")
-    return render(request, "reviews/cycle_list.html", {"cycles": cycles})
+    page = Paginator(standings.cycle_rows(), CYCLES_PER_PAGE).get_page(request.GET.get("page"))
+    cycles = list(page.object_list)
+    standings.add_live_index(cycles)
+    return render(request, "reviews/cycle_list.html", {"page": page, "cycles": cycles})
 
 
 def cycle_create(request: HttpRequest) -> HttpResponse:
@@ -239,75 +253,101 @@ def _next_quarter(position: StrategicPosition) -> tuple[int, int]:
     return (last.fiscal_year, last.quarter + 1) if last.quarter < 4 else (last.fiscal_year + 1, 1)
 
 
-def _heatmap(cycle: ReviewCycle, current: dict) -> list[dict]:
-    """Rows of teams, columns of objectives, each cell the team's fit on the objective."""
-    objectives = current["objectives"]
-    cells = {(o, t): s for o, t, s in current["cells"]}
-    checks = dict(cycle.checks.values_list("unit_id", "pk"))
-    return [
-        {
-            "team": team,
-            "check_id": checks.get(team["id"]),
-            "cells": [
-                {"objective": o, "score": cells.get((o["id"], team["id"]))} for o in objectives
-            ],
-        }
-        for team in current["teams"]
-    ]
-
-
-def _cycle_signals(cycle: ReviewCycle, results: dict) -> list[dict]:
+def _cycle_signals(cycle: ReviewCycle, current: dict) -> list[dict]:
     """The signals as they stood when the cycle closed, or as they stand for a running one."""
-    if cycle.is_closed and "signals" in results:
-        return results["signals"]
+    if cycle.is_closed and current.get("signals") is not None:
+        return current["signals"]
     return board.board(now=timezone.now())["signals"]
 
 
-def cycle_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
-    cycle = _get_cycle_for_user(request, pk, with_snapshot=True)
-    current = services.results(cycle)
-    return render(
-        request,
-        "reviews/cycle_heatmap.html",
-        {"cycle": cycle, "results": current, "heatmap": _heatmap(cycle, current)},
+def _team_table(request: HttpRequest, cycle: ReviewCycle, current: dict, done: dict) -> dict:
+    """The heatmap's bounded page of teams, its filters and what they hide."""
+    form = TeamFilterForm(request.GET or None, regions=standings.regions())
+    teams = standings.team_page(
+        cycle,
+        current,
+        total=done["total"],
+        filters=form.filters(),
+        first=roles.headed_unit_ids(request.user),
+        page_number=request.GET.get("page"),
     )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "team_filters": form,
+        "teams": teams,
+        "heatmap": teams.rows,
+        "query": query.urlencode(),
+        "objective_columns": standings.formatted_objectives(current["objectives"]),
+        "index_text": standings.whole(current["index"]),
+    }
+
+
+def cycle_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = _get_cycle_for_user(request, pk)
+    current = standings.summary(cycle)
+    done = standings.completion(cycle)
+    context = {
+        "cycle": cycle,
+        "results": current,
+        "completion": done,
+        "can_export": request.user.has_perm("reviews.export_reports"),
+        **_report_files(cycle),
+    }
+    context |= _team_table(request, cycle, current, done)
+    return render(request, "reviews/cycle_heatmap.html", context)
 
 
 def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    cycle = _get_cycle_for_user(request, pk, with_snapshot=True)
-    current = services.results(cycle)
-    previous_cycle = services.previous_cycle(cycle)
-    previous = services.cycle_scores(previous_cycle) if previous_cycle else None
+    cycle = _get_cycle_for_user(request, pk)
     can_run = request.user.has_perm("reviews.run_reviews")
     today = timezone.localdate()
-    return render(
-        request,
-        "reviews/cycle_detail.html",
-        {
-            "cycle": cycle,
-            "results": current,
-            "previous_cycle": previous_cycle,
-            "change": None
-            if previous is None or current["index"] is None or previous["index"] is None
-            else current["index"] - previous["index"],
-            "completion": _completion(current),
-            "heatmap": _heatmap(cycle, current),
-            "agenda": agenda.build(current, previous),
-            "cycle_signals": _cycle_signals(cycle, current),
-            "actions": services.open_actions_for(cycle),
-            "done_actions": cycle.actions.filter(completed_at__isnull=False).select_related(
-                "owner"
-            ),
-            "can_run": can_run,
-            "open_refusal": cycle.open_refusal(today=today, config=CadenceSettings.load())
-            if cycle.state == ReviewCycle.State.PLANNED
-            else "",
-            "is_future_quarter": cycle.is_future_quarter(today=today),
-            "score_form": ExecutiveScoreForm(cycle=cycle) if can_run and cycle.is_running else None,
-            "can_export": request.user.has_perm("reviews.export_reports"),
-            **_report_files(cycle),
-        },
+    context = {
+        "cycle": cycle,
+        "can_run": can_run,
+        "open_refusal": cycle.open_refusal(today=today, config=CadenceSettings.load())
+        if cycle.state == ReviewCycle.State.PLANNED
+        else "",
+        # Only a running cycle asks (it reads the fiscal year's start).
+        "is_future_quarter": cycle.is_running and cycle.is_future_quarter(today=today),
+        "can_export": request.user.has_perm("reviews.export_reports"),
+        **_report_files(cycle),
+    }
+    if cycle.state == ReviewCycle.State.PLANNED:  # nothing to show but how to open it
+        return render(request, "reviews/cycle_detail.html", context)
+    current = standings.summary(cycle)
+    done = standings.completion(cycle)
+    previous_cycle = services.previous_cycle(cycle)
+    previous = standings.previous_figures(previous_cycle)
+    agenda_items, agenda_more = standings.agenda_items(
+        cycle, current, done, previous_cycle, previous
     )
+    context |= _team_table(request, cycle, current, done)
+    change = (
+        None
+        if previous is None or current["index"] is None or previous["index"] is None
+        else current["index"] - previous["index"]
+    )
+    context |= {
+        "results": current,
+        "previous_cycle": previous_cycle,
+        "change": change,
+        "change_text": standings.whole(change),
+        "completion": done,
+        "agenda": agenda_items,
+        "agenda_more": agenda_more,
+        "cycle_signals": _cycle_signals(cycle, current),
+        "actions": services.open_actions_for(cycle),
+        "done_actions": cycle.actions.filter(completed_at__isnull=False).select_related("owner"),
+        "score_form": ExecutiveScoreForm(
+            cycle=cycle,
+            teams=[(row["team"]["id"], row["team"]["name"]) for row in context["heatmap"]],
+            objectives=[(o["id"], o["title"]) for o in current["objectives"]],
+        )
+        if can_run and cycle.is_running
+        else None,
+    }
+    return render(request, "reviews/cycle_detail.html", context)
 
 
 @require_POST
@@ -656,7 +696,9 @@ def rubric_edit(request: HttpRequest) -> HttpResponse:
 
 def trend_company(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.view_cycles")
-    return render(request, "reviews/trends.html", trends.overview())
+    q = request.GET.get("q", "").strip()[:120]
+    context = trends.overview(page_number=request.GET.get("page"), q=q)
+    return render(request, "reviews/trends.html", context | {"q": q})
 
 
 def trend_objective(request: HttpRequest, pk: int) -> HttpResponse:

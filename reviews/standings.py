@@ -1,0 +1,516 @@
+"""What a cycle's pages show, read from stored scores: LiveScore rows while it runs (written
+when checks are submitted or reopened), FrozenScore rows and a few keys of its snapshot once it
+is closed. Each page reads a bounded page of teams; nothing here scans every check item.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Abs, Coalesce
+from django.urls import reverse
+
+from reviews import agenda, scoring
+from reviews.models import (
+    AlignmentCheck,
+    CheckItem,
+    ExecutiveScore,
+    FrozenScore,
+    LiveScore,
+    ReviewCycle,
+)
+from reviews.templatetags.review_tags import heat_class
+from strategy.models import Objective, Unit
+
+TEAMS_PER_PAGE = 50
+AGENDA_LIMIT = 10  # agenda items of one kind shown; a count and a link stand for the rest
+SORTS = {
+    "name": ("unit__name",),
+    "score": (F("score").asc(nulls_last=True), "unit__name"),
+    "-score": (F("score").desc(nulls_last=True), "unit__name"),
+    "state": ("state", "unit__name"),
+}
+UNSUBMITTED = "unsubmitted"  # the state filter's "not submitted yet": drafts and not started
+
+
+def whole(value: float | None, empty: str = "") -> str:
+    """A score rounded to a whole number half up, as the `floatformat:0` filter shows it."""
+    if value is None:
+        return empty
+    rounded = math.floor(abs(value) + 0.5)
+    return str(rounded if value >= 0 or rounded == 0 else -rounded)
+
+
+def url_pattern(name: str) -> str:
+    """A URL with "{}" where its one argument goes: one `reverse` for a whole table."""
+    marker = 987654321
+    return reverse(name, args=[marker]).replace(str(marker), "{}")
+
+
+def scores(cycle: ReviewCycle | None):
+    """The cycle's stored score rows: frozen once closed, live while it runs (none for no
+    cycle, still asked: a page's queries do not depend on how many quarters have run)."""
+    if cycle is None:
+        return FrozenScore.objects.filter(cycle_id=None)
+    model = FrozenScore if cycle.is_closed else LiveScore
+    return model.objects.filter(cycle_id=cycle.pk)
+
+
+# --- The figures of the whole cycle ----------------------------------------------------------
+
+
+def cycle_rows():
+    """The cycle list: the columns it shows, the frozen index and the checks' counts, and
+    never a snapshot."""
+    frozen_index = FrozenScore.objects.filter(
+        cycle=OuterRef("pk"), objective__isnull=True, unit__isnull=True
+    ).values("score")[:1]
+    return (
+        ReviewCycle.objects.only(
+            "kind", "fiscal_year", "quarter", "state", "opens_on", "due_on", "closed_at"
+        )
+        .annotate(
+            index=Subquery(frozen_index, output_field=FloatField()),
+            checks_total=Count("checks"),
+            checks_submitted=Count(
+                "checks", filter=Q(checks__state=AlignmentCheck.State.SUBMITTED)
+            ),
+        )
+        .order_by("-fiscal_year", "-quarter", "-opens_on")
+    )
+
+
+def add_live_index(cycles: list[ReviewCycle]) -> None:
+    """Set the index of the running cycles among `cycles`, from their stored scores."""
+    running = {c.pk: c for c in cycles if c.is_running}
+    if not running:
+        return
+    scores_of: dict[int, dict] = {pk: {} for pk in running}
+    weights: dict[int, int] = {}
+    for cycle_id, objective_id, score, weight in LiveScore.objects.filter(
+        cycle__in=list(running), objective__isnull=False, unit__isnull=True
+    ).values_list("cycle_id", "objective_id", "score", "objective__priority_weight"):
+        scores_of[cycle_id][objective_id], weights[objective_id] = score, weight
+    for pk, cycle in running.items():
+        cycle.index = scoring.weighted_index(scores_of[pk], weights)
+
+
+def summary(cycle: ReviewCycle) -> dict:
+    """The index and the objectives (id, title, weight, external_promise, score, teams)."""
+    if cycle.is_closed:
+        # The keys the page shows, not the whole snapshot (its items and commitments are big);
+        # the teams as they were named when it closed.
+        frozen = (
+            ReviewCycle.objects.filter(pk=cycle.pk)
+            .values(
+                index=F("snapshot__index"),
+                objectives=F("snapshot__objectives"),
+                teams=F("snapshot__teams"),
+                disagreements=F("snapshot__disagreements"),
+                signals=F("snapshot__signals"),
+            )
+            .get()
+        )
+        if frozen["objectives"] is not None:
+            return frozen
+    live = scores(cycle).filter(objective=OuterRef("pk"), unit__isnull=True).values("score")[:1]
+    committed = (
+        CheckItem.objects.filter(
+            alignment_check__cycle_id=cycle.pk, objective=OuterRef("pk"), is_extra=False
+        )
+        .values("objective")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    in_cycle = CheckItem.objects.filter(alignment_check__cycle_id=cycle.pk).values("objective_id")
+    rows = (
+        Objective.objects.filter(
+            Q(position_id=cycle.position_id, retired_at__isnull=True) | Q(pk__in=in_cycle)
+        )
+        .order_by("order", "pk")
+        .annotate(
+            score=Subquery(live, output_field=FloatField()),
+            teams=Coalesce(Subquery(committed, output_field=IntegerField()), 0),
+        )
+        .values("pk", "title", "priority_weight", "external_promise", "score", "teams")
+    )
+    objectives = [
+        {
+            "id": o["pk"],
+            "title": o["title"],
+            "weight": o["priority_weight"],
+            "external_promise": o["external_promise"],
+            "score": o["score"],
+            "teams": o["teams"],
+        }
+        for o in rows
+    ]
+    index = scoring.weighted_index(
+        {o["id"]: o["score"] for o in objectives}, {o["id"]: o["weight"] for o in objectives}
+    )
+    return {"index": index, "objectives": objectives}
+
+
+def previous_figures(cycle: ReviewCycle | None) -> dict | None:
+    """A cycle's index and its objectives' scores by id, from its stored rows."""
+    rows = scores(cycle).filter(unit__isnull=True)
+    objectives, weights, index = {}, {}, None
+    for objective_id, score, weight in rows.values_list(
+        "objective_id", "score", "objective__priority_weight"
+    ):
+        if objective_id is not None:
+            objectives[objective_id], weights[objective_id] = score, weight
+        else:
+            index = score
+    if cycle is None:
+        return None
+    if not cycle.is_closed:
+        index = scoring.weighted_index(objectives, weights)
+    return {"index": index, "objectives": objectives}
+
+
+def completion(cycle: ReviewCycle) -> dict:
+    states = AlignmentCheck.State
+    counts = cycle.checks.aggregate(
+        submitted=Count("pk", filter=Q(state=states.SUBMITTED)),
+        draft=Count("pk", filter=Q(state=states.DRAFT)),
+        not_started=Count("pk", filter=Q(state=states.NOT_STARTED)),
+    )
+    total = sum(counts.values())
+    return counts | {
+        "total": total,
+        "percent": round(100 * counts["submitted"] / total) if total else 0,
+    }
+
+
+def formatted_objectives(objectives: list[dict]) -> list[dict]:
+    """The heatmap's columns, with their scores formatted once."""
+    return [
+        o | {"score_text": whole(o["score"], "—"), "heat": heat_class(o["score"])}
+        for o in objectives
+    ]
+
+
+# --- The page of teams -----------------------------------------------------------------------
+
+
+@dataclass
+class TeamPage:
+    page: Page
+    rows: list[dict]  # team, check_url, region, cells
+    total: int  # teams in the cycle
+    matching: int  # teams the filters let through
+
+    @property
+    def hidden(self) -> int:
+        """Teams not on this page: filtered out or on other pages."""
+        return self.total - len(self.rows)
+
+    @property
+    def filtered_out(self) -> int:
+        return self.total - self.matching
+
+
+def regions() -> list[tuple[int, str]]:
+    """The business-level units teams are grouped by."""
+    return list(
+        Unit.objects.filter(level=Unit.Level.BUSINESS, children__isnull=False)
+        .distinct()
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+
+
+def _team_rows(cycle: ReviewCycle, *, first: frozenset[int]):
+    business = Unit.Level.BUSINESS
+    team_score = (
+        scores(cycle).filter(unit=OuterRef("unit_id"), objective__isnull=True).values("score")[:1]
+    )
+    # A team's region: its parent when that is a business unit, else its grandparent.
+    return AlignmentCheck.objects.filter(cycle_id=cycle.pk).annotate(
+        region_id=Case(
+            When(unit__parent__level=business, then=F("unit__parent_id")),
+            default=F("unit__parent__parent_id"),
+            output_field=IntegerField(),
+        ),
+        region_name=Case(
+            When(unit__parent__level=business, then=F("unit__parent__name")),
+            default=F("unit__parent__parent__name"),
+            output_field=CharField(),
+        ),
+        score=Subquery(team_score, output_field=FloatField()),
+        is_first=Case(When(unit_id__in=first, then=Value(0)), default=Value(1)),
+    )
+
+
+def team_page(
+    cycle: ReviewCycle,
+    current: dict,
+    *,
+    total: int,
+    filters: dict,
+    first: frozenset[int] = frozenset(),
+    page_number=None,
+    per_page: int | None = None,
+) -> TeamPage:
+    """One page of the heatmap's teams: the viewer's own teams first, then by region, in the
+    order asked for; `filters` holds region (a unit id), state and q (part of a team's name).
+    `current` is summary(cycle)."""
+    objectives = current["objectives"]
+    per_page = per_page or TEAMS_PER_PAGE
+    if "teams" in current:
+        paginator = _frozen_teams(cycle, current["teams"], filters, first, per_page)
+    else:
+        paginator = _live_teams(cycle, total, filters, first, per_page)
+    page = paginator.get_page(page_number)
+    teams = list(page.object_list)
+    cells = {
+        (o, t): s
+        for o, t, s in scores(cycle)
+        .cells()
+        .filter(unit_id__in=[t["unit_id"] for t in teams])
+        .values_list("objective_id", "unit_id", "score")
+    }
+    check_url = url_pattern("reviews:check-edit")
+    states = dict(AlignmentCheck.State.choices)
+    rows = []
+    for t in teams:
+        team_cells = []
+        for o in objectives:
+            score = cells.get((o["id"], t["unit_id"]))
+            team_cells.append({"score": score, "text": whole(score), "heat": heat_class(score)})
+        rows.append(
+            {
+                "team": {
+                    "id": t["unit_id"],
+                    "name": t["unit__name"],
+                    "code": t["unit__code"],
+                    "state": t["state"],
+                    "state_label": states.get(t["state"], t["state"]),
+                    "score": t["score"],
+                    "score_text": whole(t["score"], "—"),
+                    "heat": heat_class(t["score"]),
+                },
+                "check_id": t["pk"],
+                "check_url": check_url.format(t["pk"]) if t["pk"] else "",
+                "region": t["region_name"] or "No region",
+                "is_first": t["is_first"] == 0,
+                "cells": team_cells,
+            }
+        )
+    return TeamPage(page=page, rows=rows, total=total, matching=paginator.count)
+
+
+def _live_teams(cycle, total, filters, first, per_page):
+    checks = _team_rows(cycle, first=first)
+    if filters.get("region"):
+        checks = checks.filter(region_id=filters["region"])
+    state = filters.get("state")
+    if state == UNSUBMITTED:
+        checks = checks.exclude(state=AlignmentCheck.State.SUBMITTED)
+    elif state:
+        checks = checks.filter(state=state)
+    if filters.get("q"):
+        checks = checks.filter(unit__name__icontains=filters["q"])
+    order = SORTS.get(filters.get("sort") or "name", SORTS["name"])
+    checks = checks.order_by("is_first", F("region_name").asc(nulls_last=True), *order, "pk")
+    paginator = Paginator(
+        checks.values(
+            "pk",
+            "unit_id",
+            "unit__name",
+            "unit__code",
+            "state",
+            "region_id",
+            "region_name",
+            "score",
+            "is_first",
+        ),
+        per_page,
+    )
+    if not any(filters.get(f) for f in ("region", "state", "q")):
+        paginator.count = total  # known already: no COUNT query
+    return paginator
+
+
+def _frozen_teams(cycle, frozen: list[dict], filters, first, per_page):
+    """A closed cycle's teams as its snapshot froze them (names included), in Python: a list
+    of plain values, never the snapshot's items."""
+    regions = {
+        row["unit_id"]: row
+        for row in _team_rows(cycle, first=first).values(
+            "pk", "unit_id", "region_id", "region_name"
+        )
+    }
+    rows = []
+    q = (filters.get("q") or "").casefold()
+    state = filters.get("state")
+    for t in frozen:
+        region = regions.get(t["id"], {})
+        row = {
+            "pk": region.get("pk"),
+            "unit_id": t["id"],
+            "unit__name": t["name"],
+            "unit__code": t["code"],
+            "state": t["state"],
+            "region_id": region.get("region_id"),
+            "region_name": region.get("region_name"),
+            "score": t["score"],
+            "is_first": 0 if t["id"] in first else 1,
+        }
+        if filters.get("region") and row["region_id"] != filters["region"]:
+            continue
+        if state == UNSUBMITTED and row["state"] == AlignmentCheck.State.SUBMITTED:
+            continue
+        if state and state != UNSUBMITTED and row["state"] != state:
+            continue
+        if q and q not in row["unit__name"].casefold():
+            continue
+        rows.append(row)
+    sort = filters.get("sort") or "name"
+    key = {
+        "name": lambda r: (r["unit__name"],),
+        "score": lambda r: (r["score"] is None, r["score"] or 0, r["unit__name"]),
+        "-score": lambda r: (r["score"] is None, -(r["score"] or 0), r["unit__name"]),
+        "state": lambda r: (r["state"], r["unit__name"]),
+    }.get(sort, lambda r: (r["unit__name"],))
+    rows.sort(
+        key=lambda r: (r["is_first"], r["region_name"] is None, r["region_name"] or "", *key(r))
+    )
+    return Paginator(rows, per_page)
+
+
+# --- The agenda ------------------------------------------------------------------------------
+
+
+def agenda_items(
+    cycle: ReviewCycle,
+    current: dict,
+    done: dict,
+    previous_cycle: ReviewCycle | None,
+    figures: dict | None,
+) -> tuple[list[agenda.AgendaItem], dict[str, int]]:
+    """The agenda's items, at most AGENDA_LIMIT of a kind, and how many of each kind are left
+    out. `current` is summary(cycle), `done` completion(cycle), `figures`
+    previous_figures(previous_cycle)."""
+    stored = scores(cycle)
+    names: dict[int, str] = {}
+    teams: list[dict] = []
+    # Asked without a previous cycle too (see scores()): then no team has dropped.
+    before = (
+        scores(previous_cycle)
+        .filter(unit=OuterRef("unit_id"), objective__isnull=True)
+        .values("score")[:1]
+    )
+    drops = (
+        stored.filter(objective__isnull=True, unit__isnull=False)
+        .annotate(before=Subquery(before, output_field=FloatField()))
+        .annotate(drop=F("before") - F("score"))
+        .filter(drop__gte=agenda.DROP_POINTS)
+        .order_by("-drop", "unit__name")
+        .values_list("unit_id", "unit__name", "score", "before")[: agenda.MAX_PER_KIND]
+    )
+    drops = list(drops)
+    previous = {
+        "teams": [{"id": u, "score": b} for u, _, _, b in drops],
+        "objectives": [
+            {"id": o, "score": s} for o, s in (figures["objectives"] if figures else {}).items()
+        ],
+    }
+    for unit_id, name, score, _ in drops:
+        names[unit_id] = name
+        teams.append({"id": unit_id, "name": name, "score": score, "state": "submitted"})
+    low = list(
+        stored.cells()
+        .filter(score__lt=agenda.LOW_SCORE)
+        .order_by("score", "unit__name", "objective__order")
+        .values_list("objective_id", "unit_id", "score", "unit__name")[: agenda.MAX_PER_KIND]
+    )
+    names |= {unit_id: name for _, unit_id, _, name in low}
+    disagreements, disagreements_total, named = _disagreements(cycle, current)
+    names |= named
+    if "teams" in current:  # closed: the teams as the snapshot named them
+        frozen = current["teams"]
+        wanted = set(names) | {d["team"] for d in disagreements}
+        names |= {t["id"]: t["name"] for t in frozen if t["id"] in wanted}
+        for team in teams:
+            team["name"] = names[team["id"]]
+        missing = [(t["id"], t["name"], t["state"]) for t in frozen if t["state"] != "submitted"]
+        missing = missing[:AGENDA_LIMIT]
+    else:
+        missing = list(
+            cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED)
+            .order_by("unit__name")
+            .values_list("unit_id", "unit__name", "state")[:AGENDA_LIMIT]
+        )
+    shown = {t["id"] for t in teams}
+    teams += [
+        {"id": u, "name": n, "score": None, "state": "submitted"}
+        for u, n in names.items()
+        if u not in shown
+    ]
+    # The teams not yet submitted come last, as agenda.build lists them in order.
+    teams = [t for t in teams if t["id"] not in {m[0] for m in missing}]
+    teams += [{"id": u, "name": n, "score": None, "state": s} for u, n, s in missing]
+    items = agenda.build(
+        {
+            "objectives": current["objectives"],
+            "teams": teams,
+            "cells": [[o, t, s] for o, t, s, _ in low],
+            "disagreements": disagreements,
+        },
+        previous,
+    )
+    more = {
+        "disagreement": disagreements_total - len(disagreements),
+        "missing": done["draft"] + done["not_started"] - len(missing),
+    }
+    return items, more
+
+
+def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, dict[int, str]]:
+    """The first disagreements, how many there are, and their teams' names."""
+    if "disagreements" in current:  # closed: as its snapshot froze them
+        found = current["disagreements"] or []
+        return found[:AGENDA_LIMIT], len(found), {}
+    head = LiveScore.objects.filter(
+        cycle_id=cycle.pk, unit=OuterRef("unit_id"), objective=OuterRef("objective_id")
+    ).values("head_mean")[:1]
+    rows = (
+        ExecutiveScore.objects.filter(cycle_id=cycle.pk)
+        .annotate(head=Subquery(head, output_field=FloatField()))
+        .filter(head__isnull=False)
+        .annotate(gap=Abs(F("score") - F("head"), output_field=FloatField()))
+        .filter(gap__gte=scoring.DISAGREEMENT_POINTS)
+        .order_by("pk")
+    )
+    found = list(
+        rows.values_list("unit_id", "objective_id", "score", "head", "note", "unit__name")[
+            : AGENDA_LIMIT + 1
+        ]
+    )
+    total = len(found) if len(found) <= AGENDA_LIMIT else rows.count()
+    found = found[:AGENDA_LIMIT]
+    return (
+        [
+            {"team": u, "objective": o, "executive": s, "head": round(h, 2), "note": n}
+            for u, o, s, h, n, _ in found
+        ],
+        total,
+        {row[0]: row[5] for row in found},
+    )
