@@ -506,10 +506,12 @@ def check_last_quarter(
     return previous, scores
 
 
-def previous_cycle(cycle: ReviewCycle) -> ReviewCycle | None:
+def previous_cycle(cycle: ReviewCycle, *, snapshot: bool = True) -> ReviewCycle | None:
+    """The quarterly review before this one; without its snapshot (loaded if asked for)
+    for a caller that reads its frozen rows."""
     if cycle.kind != ReviewCycle.Kind.QUARTERLY:
         return None
-    return (
+    cycles = (
         ReviewCycle.objects.quarterly()
         .exclude(state=ReviewCycle.State.PLANNED)
         .filter(
@@ -517,8 +519,8 @@ def previous_cycle(cycle: ReviewCycle) -> ReviewCycle | None:
             | Q(fiscal_year=cycle.fiscal_year, quarter__lt=cycle.quarter)
         )
         .order_by("-fiscal_year", "-quarter")
-        .first()
     )
+    return (cycles if snapshot else cycles.defer("snapshot")).first()
 
 
 # --- Actions ---------------------------------------------------------------------------------
@@ -545,7 +547,7 @@ def open_actions_for(cycle: ReviewCycle):
             fiscal_year=cycle.fiscal_year,
             quarter__lt=cycle.quarter,
         )
-        previous = previous_cycle(cycle)
+        previous = previous_cycle(cycle, snapshot=False)
         if previous is not None:
             scope |= Q(pk=previous.pk)
     else:
