@@ -62,7 +62,7 @@ CSV_COLUMNS = [
     "evidence",
     "blockers",
 ]
-CSV_CHUNK_ROWS = 500
+CSV_CHUNK_ROWS = 250
 # The team appendix of the board pack comes in parts of this many teams at most, region by
 # region: one page of the print view each, one WeasyPrint document each in the PDF (whose
 # memory then follows the part, not the company).
@@ -486,6 +486,15 @@ def csv_stream(cycle: ReviewCycle) -> Iterator[str]:
 # --- XLSX ------------------------------------------------------------------------------------
 
 
+def _cell_writer(name: str):
+    """Worksheet.write_string or write_number without the decorator that accepts "A1"
+    notation too (functools.wraps keeps the method it wraps): every cell here is (row, col)."""
+    from xlsxwriter.worksheet import Worksheet
+
+    method = getattr(Worksheet, name)
+    return getattr(method, "__wrapped__", method)
+
+
 def xl_range(*args) -> str:
     from xlsxwriter.utility import xl_range
 
@@ -538,15 +547,16 @@ class _Sheet:
         rest through _Book.write); a blank cell without a format is not written at all,
         which XlsxWriter would skip anyway."""
         ws, row, quoted = self.ws, self.row, self.book.quoted
+        write_string, write_number = self.book.write_string, self.book.write_number
         for col, value in enumerate(values):
             fmt = formats.get(col) if formats else None
             kind = type(value)
             if kind is str and value:
-                ws.write_string(
-                    row, col, value, quoted if value.startswith(FORMULA_TRIGGERS) else fmt
+                write_string(
+                    ws, row, col, value, quoted if value.startswith(FORMULA_TRIGGERS) else fmt
                 )
             elif kind is float or kind is int:
-                ws.write_number(row, col, value, fmt)
+                write_number(ws, row, col, value, fmt)
             elif kind is datetime and value.tzinfo is None:
                 ws.write_datetime(row, col, value, fmt or self.book.date)
             elif value is None or value == "":
@@ -573,6 +583,8 @@ class _Book:
                 "tmpdir": str(settings.VAR_DIR) if Path(settings.VAR_DIR).exists() else None,
             },
         )
+        self.write_string = _cell_writer("write_string")
+        self.write_number = _cell_writer("write_number")
         self.header = self.wb.add_format({"bold": True})
         self.header_quoted = self.wb.add_format({"bold": True, "quote_prefix": True})
         self.quoted = self.wb.add_format({"quote_prefix": True})
