@@ -13,10 +13,12 @@ import mimetypes
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.db.models import FloatField, OuterRef, Q, Subquery, Value
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -30,8 +32,8 @@ from reviews.models import (
     FrozenScore,
     ReviewCycle,
 )
-from strategy.models import Commitment, CompanySettings, Lever
-from strategy.spreadsheet import is_formula_like, neutralise
+from strategy.models import Commitment, CompanySettings, Lever, Unit
+from strategy.spreadsheet import FORMULA_TRIGGERS, is_formula_like, neutralise
 
 LEVER_LABELS = dict(Lever.choices)
 STATUS_LABELS = dict(Commitment.Status.choices)
@@ -54,7 +56,17 @@ CSV_COLUMNS = [
     "evidence",
     "blockers",
 ]
-CSV_CHUNK_ROWS = 1000
+CSV_CHUNK_ROWS = 250
+# The team appendix of the board pack comes in parts of this many teams at most, region by
+# region: one page of the print view each, one WeasyPrint document each in the PDF (whose
+# memory then follows the part, not the company).
+TEAMS_PER_PART = 40
+# Checks not submitted, by name, on the summary pages; the rest are counted (and each team's
+# state is in the appendix).
+MISSING_SHOWN = 30
+NO_REGION = "No region"
+# An objective's committed teams are named up to this many, counted beyond.
+COMMITTED_SHOWN = 20
 
 
 def filename(cycle: ReviewCycle, extension: str) -> str:
@@ -68,8 +80,11 @@ def filename(cycle: ReviewCycle, extension: str) -> str:
 # --- The data --------------------------------------------------------------------------------
 
 
-def report_data(cycle: ReviewCycle, *, now: datetime | None = None) -> dict:
-    """Everything a report shows, as plain values, in a fixed number of queries."""
+def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool = False) -> dict:
+    """Everything a report shows, as plain values, in a fixed number of queries.
+
+    With `pages`, also what the print view and the PDF show beside the workbook: the figures
+    formatted once, and the teams grouped by region and cut into the appendix's parts."""
     now = now or timezone.now()
     results = services.results(cycle)
     previous_cycle = services.previous_cycle(cycle)
@@ -82,53 +97,42 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None) -> dict:
 
     items_by_team = defaultdict(list)
     committed_teams = defaultdict(list)
-    lever_values = defaultdict(lambda: defaultdict(list))
+    lever_sums = defaultdict(lambda: [0] * (2 * len(LEVERS)))  # team → sum, count by lever
     for item in results["items"]:
         items_by_team[item["team"]].append(item)
         if not item.get("is_extra"):
             committed_teams[item["objective"]].append(team_names.get(item["team"], "?"))
         if item["submitted"]:
-            for lever, value in item["scores"].items():
+            sums, scores = lever_sums[item["team"]], item["scores"]
+            for n, lever in enumerate(LEVERS):
+                value = scores.get(lever)
                 if value and value != NOT_APPLICABLE:
-                    lever_values[item["team"]][lever].append(value)
+                    sums[2 * n] += value
+                    sums[2 * n + 1] += 1
     commitments = results.get("commitments")
     if commitments is None:  # snapshots from before commitments were frozen
         commitments = services.build_snapshot(cycle)["commitments"]
-    commitments_by_team = defaultdict(list)
+    commitments_by_team = defaultdict(list)  # the snapshot's own: titles in objective_titles
     for c in commitments:
-        commitments_by_team[c["team"]].append(
-            c | {"objective_title": objective_titles.get(c["objective"], "?")}
-        )
+        commitments_by_team[c["team"]].append(c)
 
     trend = _trend(cycle, results)
     for o in objectives:
         o["committed_teams"] = sorted(committed_teams.get(o["id"], []))
         o["trend"] = trend["objectives"].get(o["id"], [])
-    team_rows = []
-    for t in teams:
-        team_rows.append(
-            t
-            | {
-                "state_label": STATE_LABELS.get(t["state"], t["state"]),
-                "levers": {
-                    LEVER_LABELS[lever]: (
-                        round(sum(v) / len(v), 2) if (v := lever_values[t["id"]][lever]) else None
-                    )
-                    for lever in LEVERS
-                },
-                "items": [
-                    i
-                    | {
-                        "objective_title": objective_titles.get(i["objective"], "?"),
-                        "fit": cells.get((i["objective"], t["id"])),
-                    }
-                    for i in items_by_team[t["id"]]
-                ],
-                "commitments": commitments_by_team[t["id"]],
-            }
-        )
-    actions = list(services.open_actions_for(cycle)) + list(
-        cycle.actions.filter(completed_at__isnull=False).select_related("owner", "objective")
+    team_levers = {
+        team_id: {
+            LEVER_LABELS[lever]: (
+                round(sums[2 * n] / sums[2 * n + 1], 2) if sums[2 * n + 1] else None
+            )
+            for n, lever in enumerate(LEVERS)
+        }
+        for team_id, sums in lever_sums.items()
+    }
+    actions = list(services.open_actions_for(cycle).defer("cycle__snapshot")) + list(
+        cycle.actions.filter(completed_at__isnull=False)
+        .select_related("owner", "objective", "cycle")
+        .defer("cycle__snapshot")
     )
     for a in actions:
         # Names as the review knew them (a closed review's snapshot), like the rest of it.
@@ -139,7 +143,8 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None) -> dict:
     change = None
     if previous and results["index"] is not None and previous["index"] is not None:
         change = results["index"] - previous["index"]
-    return {
+    missing = [t for t in teams if t["state"] != AlignmentCheck.State.SUBMITTED]
+    data = {
         "company": CompanySettings.read().name,
         "cycle": cycle,
         "generated_at": now,
@@ -147,13 +152,17 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None) -> dict:
         "previous_label": previous_cycle.label if previous_cycle else None,
         "change": change,
         "objectives": objectives,
-        "teams": team_rows,
-        "heatmap": [
-            {"team": t, "cells": [cells.get((o["id"], t["id"])) for o in objectives]} for t in teams
-        ],
+        # The snapshot's own rows, not copies: the workbook writes them as they are, with
+        # each team's lever means, items and commitments looked up by its id.
+        "teams": teams,
+        "team_levers": team_levers,
+        "team_items": items_by_team,
+        "team_commitments": commitments_by_team,
+        "objective_titles": objective_titles,
+        "fits": cells,
         "agenda": agenda.build(results, previous),
         "actions": actions,
-        "missing": [t for t in teams if t["state"] != AlignmentCheck.State.SUBMITTED],
+        "missing": missing,
         "trend_chart": trend["chart"],
         "year": trend["year"],
         "levers": [label for _, label in Lever.choices],
@@ -161,6 +170,133 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None) -> dict:
         if cycle.is_closed and "signals" in results
         else board.board(now=now)["signals"],
     }
+    if pages:
+        data |= _page_data(data, trend["year"]["teams"])
+    return data
+
+
+def _page_data(data: dict, year_teams: list[dict]) -> dict:
+    """What the pages add to the report's data: figures formatted once (not by a template
+    filter per cell), the teams by region, and the appendix in parts."""
+    objectives, titles, fits = data["objectives"], data["objective_titles"], data["fits"]
+    rows = []
+    for t, year_row in zip(data["teams"], year_teams, strict=True):
+        team_id = t["id"]
+        rows.append(
+            t
+            | {
+                "state_label": STATE_LABELS.get(t["state"], t["state"]),
+                "score_text": number(t["score"]),
+                "lever_texts": [
+                    (label, number(v, 1)) for label, v in _lever_means(data, team_id).items()
+                ],
+                "items": [
+                    i
+                    | {
+                        "objective_title": titles.get(i["objective"], "?"),
+                        "fit_text": number(fits.get((i["objective"], team_id))),
+                    }
+                    for i in data["team_items"].get(team_id, [])
+                ],
+                "commitments": [
+                    c | {"objective_title": titles.get(c["objective"], "?")}
+                    for c in data["team_commitments"].get(team_id, [])
+                ],
+                "cells": [_heat(fits.get((o["id"], team_id))) for o in objectives],
+                "year_texts": [number(v) for v in year_row["values"]],
+            }
+        )
+    regions = _regions(rows, objectives, fits)
+    missing = data["missing"]
+    return {
+        "teams": rows,
+        "missing_shown": missing[:MISSING_SHOWN],
+        "missing_hidden": max(len(missing) - MISSING_SHOWN, 0),
+        "committed_shown": COMMITTED_SHOWN,
+        "teams_per_part": TEAMS_PER_PART,
+        "regions": regions,
+        "parts": _parts(regions),
+    }
+
+
+def _lever_means(data: dict, team_id: int) -> dict:
+    """A team's mean score on each lever (by its label), None where it has none."""
+    return data["team_levers"].get(team_id) or dict.fromkeys(LEVER_LABELS.values())
+
+
+def number(value, digits: int = 0) -> str | None:
+    """A figure as the report prints it, rounded half up like the floatformat filter; None
+    stays None. Formatted once here rather than by a template filter per cell."""
+    if value is None:
+        return None
+    exponent = Decimal(1).scaleb(-digits)
+    return str(Decimal(repr(value)).quantize(exponent, rounding=ROUND_HALF_UP))
+
+
+def _heat(value) -> tuple[str, str]:
+    """A heatmap cell: its CSS class and its figure ("" when unscored)."""
+    if value is None:
+        return "heat-none", ""
+    return f"heat-{min(4, max(0, int(value // 20)))}", number(value)
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _regions(team_rows: list[dict], objectives: list[dict], cells: dict) -> list[dict]:
+    """The teams grouped by the unit above them (their region, branch or department), with
+    each group's aggregates: how many submitted, the mean team fit and each objective's."""
+    parents = dict(
+        Unit.objects.filter(pk__in=[t["id"] for t in team_rows]).values_list("pk", "parent__name")
+    )
+    groups = defaultdict(list)
+    for t in team_rows:
+        groups[parents.get(t["id"]) or NO_REGION].append(t)
+    regions = []
+    for name in sorted(groups, key=lambda n: (n == NO_REGION, n.casefold())):
+        members = groups[name]
+        scored = [t for t in members if t["score"] is not None]
+        lowest = min(scored, key=lambda t: t["score"]) if scored else None
+        regions.append(
+            {
+                "name": name,
+                "teams": members,
+                "count": len(members),
+                "submitted": sum(t["state"] == AlignmentCheck.State.SUBMITTED for t in members),
+                "score": _mean(t["score"] for t in members),
+                "score_text": number(_mean(t["score"] for t in members)),
+                "lowest": lowest and f"{lowest['name']} ({number(lowest['score'])})",
+                "cells": [
+                    _heat(_mean(cells.get((o["id"], t["id"])) for t in members)) for o in objectives
+                ],
+            }
+        )
+    return regions
+
+
+def _parts(regions: list[dict]) -> list[dict]:
+    """The team appendix in parts of at most TEAMS_PER_PART teams, region by region: a page of
+    the print view each, and one WeasyPrint document each in the PDF."""
+    parts = []
+    for region in regions:
+        members = region["teams"]
+        for start in range(0, len(members), TEAMS_PER_PART):
+            teams = members[start : start + TEAMS_PER_PART]
+            parts.append(
+                {
+                    "number": len(parts) + 1,
+                    "region": region["name"],
+                    "teams": teams,
+                    "first": start + 1,
+                    "last": start + len(teams),
+                    "of": len(members),
+                }
+            )
+    for part in parts:
+        part["title"] = f"{part['region']}, teams {part['first']}–{part['last']} of {part['of']}"
+    return parts
 
 
 def _trend(cycle: ReviewCycle, results: dict) -> dict:
@@ -177,8 +313,13 @@ def _trend(cycle: ReviewCycle, results: dict) -> dict:
     ]
     cycles = sorted(cycles, key=lambda c: (c.fiscal_year, c.quarter)) + [cycle]
     frozen = defaultdict(dict)  # cycle → key → score
-    rows = FrozenScore.objects.filter(cycle__in=cycles).values_list(
-        "cycle_id", "objective_id", "unit_id", "score"
+    rows = (
+        FrozenScore.objects.filter(cycle__in=cycles)
+        # No cell (the trend has none), and the teams' only for this fiscal year's quarters.
+        .filter(
+            Q(unit__isnull=True) | Q(objective__isnull=True, cycle__fiscal_year=cycle.fiscal_year)
+        )
+        .values_list("cycle_id", "objective_id", "unit_id", "score")
     )
     for cycle_id, objective_id, unit_id, score in rows:
         frozen[cycle_id][(objective_id, unit_id)] = score
@@ -227,10 +368,21 @@ def csv_rows(cycle: ReviewCycle) -> Iterator[list]:
     results = services.results(cycle)
     teams = {t["id"]: t for t in results["teams"]}
     objectives = {o["id"]: o for o in results["objectives"]}
-    cells = {(o, t): s for o, t, s in results["cells"]}
+    # A closed cycle's fits come with its items from the frozen rows, one indexed look-up
+    # each, rather than from a dict of every cell held for the whole file.
+    frozen = cycle.is_closed and FrozenScore.objects.filter(cycle=cycle).cells().exists()
+    cells = {} if frozen else {(o, t): s for o, t, s in results["cells"]}
     fields = [f"score_{lever}" for lever in LEVERS]
+    frozen_fit = Subquery(
+        FrozenScore.objects.filter(
+            cycle=cycle,
+            objective_id=OuterRef("objective_id"),
+            unit_id=OuterRef("alignment_check__unit_id"),
+        ).values("score")[:1]
+    )
     items = (
         CheckItem.objects.filter(alignment_check__cycle=cycle)
+        .annotate(frozen_fit=frozen_fit if frozen else Value(None, FloatField()))
         .order_by("alignment_check__unit__name", "objective__order", "objective_id")
         .values_list(
             "alignment_check__unit_id",
@@ -242,17 +394,18 @@ def csv_rows(cycle: ReviewCycle) -> Iterator[list]:
             "objective__priority_weight",
             "evidence",
             "blockers",
+            "frozen_fit",
             *fields,
         )
-        .iterator(chunk_size=2000)
+        .iterator(chunk_size=CSV_CHUNK_ROWS // 2)
     )
     company = CompanySettings.read().name
     for row in items:
         team_id, code, name, state, objective_id, title, weight, evidence, blockers = row[:9]
         team = teams.get(team_id, {})
         objective = objectives.get(objective_id, {})
-        fit = cells.get((objective_id, team_id))
-        for lever, score in zip(LEVERS, row[9:], strict=True):
+        fit = row[9] if frozen else cells.get((objective_id, team_id))
+        for lever, score in zip(LEVERS, row[10:], strict=True):
             yield [
                 company,
                 cycle.fiscal_year,
@@ -291,6 +444,21 @@ def csv_stream(cycle: ReviewCycle) -> Iterator[str]:
 # --- XLSX ------------------------------------------------------------------------------------
 
 
+def _cell_writer(name: str):
+    """Worksheet.write_string or write_number without the decorator that accepts "A1"
+    notation too (functools.wraps keeps the method it wraps): every cell here is (row, col)."""
+    from xlsxwriter.worksheet import Worksheet
+
+    method = getattr(Worksheet, name)
+    return getattr(method, "__wrapped__", method)
+
+
+def xl_range(*args) -> str:
+    from xlsxwriter.utility import xl_range
+
+    return xl_range(*args)
+
+
 class _Sheet:
     """A worksheet written row by row in constant-memory mode, as an Excel table."""
 
@@ -303,10 +471,13 @@ class _Sheet:
         # with no row written yet it is safe to let it, then write the headers again as the
         # inline strings constant-memory mode flushes.
         self.ws.constant_memory = 0
+        # The table is declared over its header and first row, then given its full extent:
+        # add_table notes every cell of its range to refuse overlapping ranges (this sheet
+        # has no other), a dict as big as the sheet and as slow to fill as writing it.
         error = self.ws.add_table(
             0,
             0,
-            last_row,
+            1,
             len(headers) - 1,
             {
                 "name": name.replace(" ", ""),
@@ -316,6 +487,10 @@ class _Sheet:
         )
         if error:
             raise ValueError(f"The {name} sheet's table was refused (XlsxWriter error {error}).")
+        table = self.ws.tables[-1]
+        table["range"] = xl_range(0, 0, last_row, len(headers) - 1)
+        table["a_range"] = table["autofilter"] = table["range"]
+        self.ws.table_cells.clear()
         self.ws.constant_memory = 1
         for col, header in enumerate(headers):
             fmt = book.header_quoted if is_formula_like(header) else book.header
@@ -326,9 +501,27 @@ class _Sheet:
         self.row = 1
 
     def write(self, values: list, formats: dict | None = None) -> None:
+        """One row. Text and numbers, nearly every cell, go straight to the worksheet (the
+        rest through _Book.write); a blank cell without a format is not written at all,
+        which XlsxWriter would skip anyway."""
+        ws, row, quoted = self.ws, self.row, self.book.quoted
+        write_string, write_number = self.book.write_string, self.book.write_number
         for col, value in enumerate(values):
-            fmt = (formats or {}).get(col)
-            self.book.write(self.ws, self.row, col, value, fmt)
+            fmt = formats.get(col) if formats else None
+            kind = type(value)
+            if kind is str and value:
+                write_string(
+                    ws, row, col, value, quoted if value.startswith(FORMULA_TRIGGERS) else fmt
+                )
+            elif kind is float or kind is int:
+                write_number(ws, row, col, value, fmt)
+            elif kind is datetime and value.tzinfo is None:
+                ws.write_datetime(row, col, value, fmt or self.book.date)
+            elif value is None or value == "":
+                if fmt is not None:
+                    ws.write_blank(row, col, None, fmt)
+            else:
+                self.book.write(ws, row, col, value, fmt)
         self.row += 1
 
 
@@ -348,6 +541,8 @@ class _Book:
                 "tmpdir": str(settings.VAR_DIR) if Path(settings.VAR_DIR).exists() else None,
             },
         )
+        self.write_string = _cell_writer("write_string")
+        self.write_number = _cell_writer("write_number")
         self.header = self.wb.add_format({"bold": True})
         self.header_quoted = self.wb.add_format({"bold": True, "quote_prefix": True})
         self.quoted = self.wb.add_format({"quote_prefix": True})
@@ -363,7 +558,9 @@ class _Book:
         elif isinstance(value, str):
             # Formula-like text keeps its characters and gets Excel's quote prefix, so that
             # editing the cell does not turn it into a formula either.
-            ws.write_string(row, col, value, self.quoted if is_formula_like(value) else fmt)
+            ws.write_string(
+                row, col, value, self.quoted if value.startswith(FORMULA_TRIGGERS) else fmt
+            )
         elif isinstance(value, bool):
             ws.write_boolean(row, col, value, fmt)
         elif isinstance(value, datetime):
@@ -381,6 +578,7 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     data = report_data(cycle)
     book = _Book(target)
     objectives, teams = data["objectives"], data["teams"]
+    titles, fits = data["objective_titles"], data["fits"]
     step = _progress(progress, 7)
 
     summary = book.wb.add_worksheet("Summary")
@@ -427,11 +625,11 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         len(teams),
         [24, 12] + [16] * (len(objectives) + 1),
     )
-    for r in data["heatmap"]:
+    for t in teams:
         heat.write(
-            [r["team"]["name"], r["team"]["state"]]
-            + [_round(v) for v in r["cells"]]
-            + [_round(r["team"]["score"])]
+            [t["name"], t["state"]]
+            + [_round(fits.get((o["id"], t["id"]))) for o in objectives]
+            + [_round(t["score"])]
         )
     if teams and objectives:
         heat.ws.conditional_format(
@@ -461,18 +659,22 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         ["Team", "Check", "Submitted", "Team fit"]
         + levers
         + ["Objective", "Fit", "Evidence", "Blockers"],
-        sum(max(len(t["items"]), 1) for t in teams),
+        sum(max(len(data["team_items"].get(t["id"], ())), 1) for t in teams),
         [22, 12, 18, 10] + [12] * len(levers) + [30, 8, 40, 40],
     )
     for t in teams:
-        lever_means = [t["levers"][label] for label in levers]
-        for item in t["items"] or [{}]:
+        submitted = _parse(t["submitted_at"])
+        submitted = submitted and timezone.make_naive(submitted)  # once per team, not per row
+        head = [t["name"], t["state"], submitted, _round(t["score"])]
+        means = _lever_means(data, t["id"])
+        head += [means[label] for label in levers]
+        for item in data["team_items"].get(t["id"]) or [{}]:
+            objective = item.get("objective")
             team_sheet.write(
-                [t["name"], t["state"], _parse(t["submitted_at"]), _round(t["score"])]
-                + lever_means
+                head
                 + [
-                    item.get("objective_title"),
-                    _round(item.get("fit")),
+                    titles.get(objective, "?") if item else None,
+                    _round(fits.get((objective, t["id"]))),
                     item.get("evidence"),
                     item.get("blockers"),
                 ]
@@ -499,7 +701,7 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         )
     step()
 
-    commitments = [c | {"team_name": t["name"]} for t in teams for c in t["commitments"]]
+    commitments = [(t["name"], c) for t in teams for c in data["team_commitments"].get(t["id"], ())]
     com_sheet = _Sheet(
         book,
         "Commitments",
@@ -517,11 +719,11 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         len(commitments),
         [22, 30, 20, 50, 30, 12, 12, 14, 9],
     )
-    for c in commitments:
+    for team_name, c in commitments:
         com_sheet.write(
             [
-                c["team_name"],
-                c["objective_title"],
+                team_name,
+                titles.get(c["objective"], "?"),
                 LEVER_LABELS.get(c["lever"], c["lever"]),
                 c["statement"],
                 c["target"],
@@ -648,15 +850,94 @@ def _safe_fetcher():
 STATIC_SCHEME = "static:"
 
 
-def report_html(cycle: ReviewCycle, *, for_pdf: bool = False) -> str:
+def _page_urls(cycle: ReviewCycle) -> dict:
+    from django.urls import reverse
+
+    return {
+        "print_url": reverse("reviews:report-print", args=[cycle.pk]),
+        "part_url": reverse("reviews:report-print", args=[cycle.pk]) + "teams/",
+        "csv_url": reverse("reviews:report-csv", args=[cycle.pk]),
+    }
+
+
+def report_html(cycle: ReviewCycle, *, for_pdf: bool = False, data: dict | None = None) -> str:
+    """The board's summary pages: the print view's page, and the PDF's first document."""
+    data = data if data is not None else report_data(cycle, pages=True)
     return render_to_string(
-        "reviews/report.html", report_data(cycle) | {"for_pdf": for_pdf, "print_view": True}
+        "reviews/report.html",
+        data | _page_urls(cycle) | {"for_pdf": for_pdf, "print_view": True},
     )
 
 
-def pdf_bytes(cycle: ReviewCycle) -> bytes:
-    from weasyprint import HTML
+def report_part_html(
+    cycle: ReviewCycle, number: int, *, for_pdf: bool = False, data: dict | None = None
+) -> str | None:
+    """Part `number` (from 1) of the team appendix, or None if there is no such part."""
+    data = data if data is not None else report_data(cycle, pages=True)
+    parts = data["parts"]
+    if not 1 <= number <= len(parts):
+        return None
+    return render_to_string(
+        "reviews/report_part.html",
+        data
+        | _page_urls(cycle)
+        | {
+            "part": parts[number - 1],
+            "previous_part": number - 1 if number > 1 else None,
+            "next_part": number + 1 if number < len(parts) else None,
+            "for_pdf": for_pdf,
+            "print_view": True,
+        },
+    )
 
-    return HTML(
-        string=report_html(cycle, for_pdf=True), base_url=STATIC_SCHEME, url_fetcher=_safe_fetcher()
-    ).write_pdf()
+
+def _render(html: str, *, first_page: int = 1):
+    """One WeasyPrint document, its pages numbered from `first_page`."""
+    from weasyprint import CSS, HTML
+
+    stylesheets = [CSS(string=f"@page :first {{ counter-set: page {first_page} }}")]
+    return HTML(string=html, base_url=STATIC_SCHEME, url_fetcher=_safe_fetcher()).render(
+        stylesheets=stylesheets if first_page > 1 else None
+    )
+
+
+def pdf_write(cycle: ReviewCycle, target, *, progress=None) -> None:
+    """The board pack: the summary pages, then the team appendix part by part, each part
+    its own WeasyPrint document written and let go before the next one is laid out (the
+    memory follows a part, not the company), joined into one file with pypdf. The pages are
+    numbered through; the contents give the page each part starts on."""
+    from pypdf import PdfWriter
+
+    data = report_data(cycle, pages=True)
+    parts = data["parts"]
+    step = _progress(progress, len(parts) + 2)
+    # The summary first, its appendix page numbers left as placeholders of the same width,
+    # to learn where the appendix starts.
+    next_page = len(_render(report_html(cycle, for_pdf=True, data=data)).pages) + 1
+    step()
+    writer = PdfWriter()
+    appendix = []
+    for part in parts:
+        document = _render(
+            report_part_html(cycle, part["number"], for_pdf=True, data=data),
+            first_page=next_page,
+        )
+        part["page"] = next_page
+        next_page += len(document.pages)
+        appendix.append((f"Appendix {part['number']}: {part['title']}", document.write_pdf()))
+        del document
+        step()
+    data["total_pages"] = next_page - 1
+    writer.append(io.BytesIO(_render(report_html(cycle, for_pdf=True, data=data)).write_pdf()))
+    for title, content in appendix:
+        writer.append(io.BytesIO(content), outline_item=title)
+    title = f"{cycle.label} alignment review"
+    writer.add_metadata({"/Title": f"{data['company']}: {title}" if data["company"] else title})
+    writer.write(target)
+    step()
+
+
+def pdf_bytes(cycle: ReviewCycle) -> bytes:
+    buffer = io.BytesIO()
+    pdf_write(cycle, buffer)
+    return buffer.getvalue()

@@ -639,6 +639,16 @@ class ReportFile(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One build of a cycle's report in a format at a time: a second request reuses
+            # the queued or running one (reports.report_request), and the database refuses
+            # a second whichever way two requests interleave.
+            models.UniqueConstraint(
+                fields=["cycle", "format"],
+                condition=models.Q(state__in=["pending", "running"]),
+                name="reportfile_one_active_build",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.cycle} {self.get_format_display()} ({self.get_state_display()})"

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -27,7 +27,11 @@ def report_request(*, cycle: ReviewCycle, fmt: str, by=None, notify_when_done=Fa
     """Queue a report build, or return the one already queued or running for this format.
 
     A closed cycle's finished report is kept and reused: its contents can no longer change.
+    Two requests at once queue one build: the cycle's row is locked before looking (on
+    PostgreSQL; SQLite runs one writing transaction at a time), and the database refuses a
+    second active report of a format.
     """
+    list(ReviewCycle.objects.select_for_update().filter(pk=cycle.pk).values_list("pk"))
     existing = (
         ReportFile.objects.select_for_update()
         .filter(cycle=cycle, format=fmt)
@@ -44,9 +48,15 @@ def report_request(*, cycle: ReviewCycle, fmt: str, by=None, notify_when_done=Fa
             if existing.state == ReportFile.State.DONE:
                 _notify_ready(cycle)
         return existing
-    report = ReportFile.objects.create(
-        cycle=cycle, format=fmt, requested_by=by, notify_when_done=notify_when_done
-    )
+    try:
+        with transaction.atomic():
+            report = ReportFile.objects.create(
+                cycle=cycle, format=fmt, requested_by=by, notify_when_done=notify_when_done
+            )
+    except IntegrityError:  # another request queued it first
+        return ReportFile.objects.get(
+            cycle=cycle, format=fmt, state__in=[ReportFile.State.PENDING, ReportFile.State.RUNNING]
+        )
     report_requested.send(sender=ReportFile, report_id=report.pk)
     return report
 
@@ -69,8 +79,7 @@ def report_build(*, report_id: int) -> str:
             if report.format == ReportFile.Format.XLSX:
                 exports.xlsx_write(report.cycle, str(path), progress=progress)
             else:
-                progress(10)
-                path.write_bytes(exports.pdf_bytes(report.cycle))
+                exports.pdf_write(report.cycle, str(path), progress=progress)
             with path.open("rb") as handle:
                 report.file.save(path.name, File(handle), save=False)
     except Exception as exc:

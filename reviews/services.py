@@ -657,9 +657,11 @@ def check_last_quarter(
 
 
 def previous_cycle(cycle: ReviewCycle) -> ReviewCycle | None:
+    """The quarterly review before this one (without its snapshot, as every cycle loads:
+    its figures are in its frozen rows, services.cycle_scores)."""
     if cycle.kind != ReviewCycle.Kind.QUARTERLY:
         return None
-    return (
+    cycles = (
         ReviewCycle.objects.quarterly()
         .exclude(state=ReviewCycle.State.PLANNED)
         .filter(
@@ -667,8 +669,8 @@ def previous_cycle(cycle: ReviewCycle) -> ReviewCycle | None:
             | Q(fiscal_year=cycle.fiscal_year, quarter__lt=cycle.quarter)
         )
         .order_by("-fiscal_year", "-quarter")
-        .first()
     )
+    return cycles.first()
 
 
 # --- Actions ---------------------------------------------------------------------------------

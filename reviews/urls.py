@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/heatmap/", views.cycle_heatmap, name="cycle-heatmap"),
     path("<int:pk>/open/", views.cycle_open, name="cycle-open"),
     path("<int:pk>/report/", views.report_print, name="report-print"),
+    path("<int:pk>/report/teams/<int:part>/", views.report_part, name="report-part"),
     path("<int:pk>/report.csv", views.report_csv, name="report-csv"),
     path("<int:pk>/reports/", views.report_status, name="report-status"),
     path("<int:pk>/reports/<fmt>/", views.report_request, name="report-request"),

@@ -837,6 +837,16 @@ def report_print(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(exports.report_html(cycle))
 
 
+def report_part(request: HttpRequest, pk: int, part: int) -> HttpResponse:
+    """One part of the report's team appendix: a bounded page, linked from the print view."""
+    cycle = _get_cycle_for_user(request, pk)
+    roles.require(request, "reviews.export_reports")
+    html = exports.report_part_html(cycle, part)
+    if html is None:
+        raise Http404("No such part of the appendix.")
+    return HttpResponse(html)
+
+
 def report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     cycle = _get_cycle_for_user(request, pk)
     roles.require(request, "reviews.export_reports")

@@ -341,6 +341,7 @@ TARGETS: dict[str, Target] = {
     "A's trend": Target(lambda w: r("reviews:trend-team", "logistics")),
     "B's trend": Target(lambda w: r("reviews:trend-team", "finance")),
     "report print": Target(lambda w: r("reviews:report-print", w.closed.pk)),
+    "report part": Target(lambda w: r("reviews:report-part", w.closed.pk, 1)),
     "report csv": Target(lambda w: r("reviews:report-csv", w.closed.pk), audit=DOWNLOAD_LOG),
     "report status": Target(lambda w: r("reviews:report-status", w.closed.pk)),
     "report request": Target(
@@ -499,6 +500,7 @@ GET = {
     "A's trend":                  (LOGIN, 403, 403, 200, 403, 200, 200),
     "B's trend":                  (LOGIN, 403, 403, 403, 200, 200, 200),
     "report print":               (LOGIN, 403, 403, 403, 403, 200, 200),
+    "report part":                (LOGIN, 403, 403, 403, 403, 200, 200),
     "report csv":                 (LOGIN, 403, 403, 403, 403, 200, 200),
     "report status":              (LOGIN, 403, 403, 403, 403, 200, 200),
     "report request":             (LOGIN, 405, 405, 405, 405, 405, 405),
@@ -596,6 +598,7 @@ POST = {
     "A's trend":                  (LOGIN, 403, 403, 200, 403, 200, 200),
     "B's trend":                  (LOGIN, 403, 403, 403, 200, 200, 200),
     "report print":               (LOGIN, 403, 403, 403, 403, 200, 200),
+    "report part":                (LOGIN, 403, 403, 403, 403, 200, 200),
     "report csv":                 (LOGIN, 403, 403, 403, 403, 200, 200),
     "report status":              (LOGIN, 403, 403, 403, 403, 200, 200),
     "report request":             (LOGIN, 403, 403, 403, 403, 302, 302),

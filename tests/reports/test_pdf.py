@@ -1,5 +1,6 @@
 """The PDF and the print view it is rendered from: contents, and no URL a user typed fetched."""
 
+import io
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -7,21 +8,24 @@ from urllib.request import urlopen
 
 import pytest
 from django.urls import reverse
+from pypdf import PdfReader
 
 from reviews import exports
+from strategy.models import Unit
+from tests.factories import UnitFactory
 from tests.reports.support import COMPANY, build_org, open_next_quarter, pdf_text
 
 pytestmark = pytest.mark.django_db
 
 CONTENTS = [
     "Summary and trend",
-    "Heatmap",
     "Objectives",
-    "Teams",
+    "Regions",
     "Agenda",
     "Actions",
     "Checks not submitted",
     "The year, quarter by quarter",
+    "Appendix: the teams, region by region",
 ]
 # A 1×1 transparent PNG, so that a fetch that did happen would also render.
 PNG = bytes.fromhex(
@@ -69,6 +73,11 @@ def listener():
         yield running
 
 
+def page_number(page) -> int:
+    """The number in a page's footer."""
+    return int(re.findall(r"Page (\d+)", page.extract_text())[-1])
+
+
 def squeeze(value: str) -> str:
     """Text without whitespace: PDF text extraction breaks long lines where it likes."""
     return re.sub(r"\s+", "", value)
@@ -81,9 +90,12 @@ def test_pdf_has_cover_contents_page_numbers_teams_objectives_and_evidence(org):
     text = pdf_text(content)
     assert COMPANY in text
     assert "Q1 FY2026 alignment review" in text
-    assert "Page 1 of" in text
-    pages = int(re.search(r"Page 1 of (\d+)", text)[1])
-    assert f"Page {pages} of {pages}" in text
+    pages = len(PdfReader(io.BytesIO(content)).pages)
+    # Numbered through, the summary and the appendix's parts alike.
+    assert [page_number(p) for p in PdfReader(io.BytesIO(content)).pages] == list(
+        range(1, pages + 1)
+    )
+    assert f"{pages} pages: the board's summary, then the team appendix from page" in text
     assert "Contents" in text
     for entry in CONTENTS:
         # Each entry is followed by a dot leader and the page it starts on.
@@ -170,9 +182,11 @@ def test_pdf_renders_typed_urls_as_text_and_fetches_none(listener, payload_org):
 
 
 def test_print_view_escapes_typed_html(login, listener, payload_org, executive):
-    response = login(executive).get(reverse("reviews:report-print", args=[payload_org.cycle.pk]))
+    client, pk = login(executive), payload_org.cycle.pk
+    summary = client.get(reverse("reviews:report-print", args=[pk])).content.decode()
+    appendix = client.get(reverse("reviews:report-part", args=[pk, 1])).content.decode()
 
-    html = response.content.decode()
+    html = summary + appendix
     for tag in ("<img", "<iframe", "<object", "<image", "<style>@import", f'href="{listener.url}'):
         assert tag not in html, tag
     assert f"&lt;img src=&quot;{listener.url}/evidence.png&quot;&gt;" in html
@@ -245,3 +259,77 @@ def test_print_view_compares_with_last_quarter_and_shows_the_year_side_by_side(
     assert re.findall(r"<td>(\d+)</td>", objective_b) == ["25", "50", "50", "50"]
     # Each objective's trend, quarter by quarter, in the objectives table.
     assert "Q1 FY2026: 25; Q2 FY2026: 50; Q3 FY2026: 50; Q4 FY2026: 50" in html
+
+
+# --- The board pack: summary pages, then the teams region by region ---------------------------
+
+
+@pytest.fixture
+def regions(org):
+    """Logistics and Finance in the North region; Quality in none."""
+    north = UnitFactory(name="North region", code="north")
+    Unit.objects.filter(pk__in=[org.logistics.pk, org.finance.pk]).update(parent=north)
+    return north
+
+
+def test_print_view_shows_regions_and_links_to_the_appendix_parts_instead_of_every_team(
+    login, org, regions, executive, monkeypatch
+):
+    monkeypatch.setattr(exports, "TEAMS_PER_PART", 1)
+    client, pk = login(executive), org.cycle.pk
+
+    html = client.get(reverse("reviews:report-print", args=[pk])).content.decode()
+
+    regions_table = html[html.index('<section id="regions">') : html.index('<section id="agenda">')]
+    north = re.search(r"North region</th>(.*?)</tr>", regions_table)[1]
+    # 2 teams, both submitted; A: Logistics 75 and Finance 100; B: Logistics 25; fit 74.
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", north)[:4] == ["2", "2", "88", "25"]
+    assert "Logistics (48)" in north  # the region's lowest team
+    assert "No region</th><td>1</td><td>0</td>" in regions_table
+    assert "Pickers trained" not in html  # evidence is in the appendix, not the summary
+    assert reverse("reviews:report-csv", args=[pk]) in html
+    links = re.findall(r'href="([^"]*/report/teams/\d+/)">Appendix (\d): ([^<]*)</a>', html)
+    assert [(number, title) for _, number, title in links] == [
+        ("1", "North region, teams 1–1 of 2"),
+        ("2", "North region, teams 2–2 of 2"),
+        ("3", "No region, teams 1–1 of 1"),
+    ]
+    assert links[0][0] == reverse("reviews:report-part", args=[pk, 1])
+
+    part = client.get(links[0][0]).content.decode()
+    assert "Appendix 1: North region, teams 1–1 of 2" in part
+    assert "Finance" in part and "Carrier penalties paid on time." in part
+    assert "Pickers trained" not in part  # Logistics is in part 2
+    assert f'href="{reverse("reviews:report-part", args=[pk, 2])}" rel="next"' in part
+    assert client.get(reverse("reviews:report-part", args=[pk, 4])).status_code == 404
+
+
+def test_pdf_renders_the_appendix_part_by_part_numbered_through_with_the_contents_pointing_at_each(
+    org, regions, monkeypatch
+):
+    monkeypatch.setattr(exports, "TEAMS_PER_PART", 1)
+
+    content = exports.pdf_bytes(org.cycle)
+
+    reader = PdfReader(io.BytesIO(content))
+    numbers = [page_number(p) for p in reader.pages]
+    assert numbers == list(range(1, len(reader.pages) + 1))
+    outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    titles = [
+        "Appendix 1: North region, teams 1–1 of 2",
+        "Appendix 2: North region, teams 2–2 of 2",
+        "Appendix 3: No region, teams 1–1 of 1",
+    ]
+    assert [t for t in outline if t.startswith("Appendix ")] == titles
+    contents = pdf_text(content)
+    starts = []
+    for title in titles:
+        match = re.search(re.escape(title) + r" \.+ ?(\d+)", contents)
+        assert match, title
+        starts.append(int(match[1]))
+        page_text = reader.pages[starts[-1] - 1].extract_text()
+        assert title in page_text, title  # the part begins on the page the contents give
+    assert starts == sorted(starts) and starts[0] > 1
+    text = squeeze(contents)
+    for evidence in ("Carrier penalties paid on time.", "Pickers trained", "Draft evidence."):
+        assert squeeze(evidence) in text

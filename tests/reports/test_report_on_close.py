@@ -51,7 +51,7 @@ def test_when_one_format_fails_the_note_names_the_one_that_is_ready(
     closed_org, executive, monkeypatch
 ):
     xlsx, pdf = reports.reports_for_closed_cycle(cycle=closed_org.cycle)
-    monkeypatch.setattr(exports, "pdf_bytes", lambda cycle: 1 / 0)
+    monkeypatch.setattr(exports, "pdf_write", lambda cycle, target, progress=None: 1 / 0)
 
     assert reports.report_build(report_id=xlsx.pk) == "done"
     assert not Delivery.objects.filter(kind=Delivery.Kind.REPORT_READY).exists()  # PDF awaited

@@ -33,6 +33,7 @@ def _urls(org, report) -> dict[str, tuple[str, str]]:
     pk = org.cycle.pk
     return {
         "report-print": ("get", reverse("reviews:report-print", args=[pk])),
+        "report-part": ("get", reverse("reviews:report-part", args=[pk, 1])),
         "report-csv": ("get", reverse("reviews:report-csv", args=[pk])),
         "report-request": ("post", reverse("reviews:report-request", args=[pk, "xlsx"])),
         "report-status": ("get", reverse("reviews:report-status", args=[pk])),
@@ -40,9 +41,17 @@ def _urls(org, report) -> dict[str, tuple[str, str]]:
     }
 
 
-URL_NAMES = ["report-print", "report-csv", "report-request", "report-status", "report-download"]
+URL_NAMES = [
+    "report-print",
+    "report-part",
+    "report-csv",
+    "report-request",
+    "report-status",
+    "report-download",
+]
 ALLOWED_STATUS = {
     "report-print": 200,
+    "report-part": 200,
     "report-csv": 200,
     "report-request": 302,
     "report-status": 200,
@@ -277,3 +286,52 @@ def test_a_failed_build_ends_failed_with_the_error_shown(
     # Asking again builds again: a failed report is never reused.
     login(executive).post(reverse("reviews:report-request", args=[org.cycle.pk, "xlsx"]))
     assert ReportFile.objects.filter(state="pending").count() == 1
+
+
+# --- One build at a time ---------------------------------------------------------------------
+
+
+def test_the_database_refuses_a_second_queued_build_of_the_same_report(org):
+    from django.db import IntegrityError, transaction
+
+    ReportFile.objects.create(cycle=org.cycle, format="pdf")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReportFile.objects.create(cycle=org.cycle, format="pdf", state="running")
+    ReportFile.objects.create(cycle=org.cycle, format="xlsx")  # another format may build
+    ReportFile.objects.create(cycle=org.cycle, format="pdf", state="done")  # finished ones stay
+
+
+def test_a_request_that_loses_the_race_reuses_the_build_queued_by_the_other(
+    org, executive, monkeypatch, queued, django_capture_on_commit_callbacks
+):
+    """Two requests at once: the second looked before the first had created its report, so it
+    finds nothing to reuse and tries to create one; it gets the first's instead."""
+    first = ReportFile.objects.create(cycle=org.cycle, format="pdf")
+    looked = ReportFile.objects.none()
+    real_filter = ReportFile.objects.select_for_update
+
+    def blind():
+        monkeypatch.setattr(ReportFile.objects, "select_for_update", real_filter)
+        return looked.select_for_update()
+
+    monkeypatch.setattr(ReportFile.objects, "select_for_update", blind)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = reports.report_request(cycle=org.cycle, fmt="pdf", by=executive)
+
+    assert report == first
+    assert ReportFile.objects.count() == 1
+    assert queued == []  # the first request queued its build; this one queues none
+
+
+def test_the_request_locks_the_cycle_before_looking_for_a_build_to_reuse(org, executive, queued):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        reports.report_request(cycle=org.cycle, fmt="pdf", by=executive)
+
+    selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+    assert '"reviews_reviewcycle"' in selects[0]
+    assert '"reviews_reportfile"' in selects[1]
