@@ -536,6 +536,9 @@ def board_refresh(*, now: datetime, if_stale: bool = False) -> int | None:
     Safe to run twice, and concurrently: each run claims a generation before it reads, and
     only a newer generation than the stored one is written.
     """
+    # Reading the settings creates their row the first time, a save that would mark the new
+    # board stale at once: create them before the claim.
+    SignalSettings.load()
     StoredBoard.objects.get_or_create(pk=1)
     with transaction.atomic():
         row = StoredBoard.objects.select_for_update().get(pk=1)

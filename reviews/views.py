@@ -123,7 +123,14 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on what it needs."""
     user = request.user
     today = timezone.localdate()
-    position = StrategicPosition.objects.current()
+    # Whether the user has read the current position, in the same query.
+    position = (
+        StrategicPosition.objects.filter(is_current=True)
+        .annotate(
+            is_read=Exists(Acknowledgement.objects.filter(user=user.pk, position=OuterRef("pk")))
+        )
+        .first()
+    )
     my_units = list(Unit.objects.filter(memberships__user=user).order_by("name"))
     headed = roles.headed_unit_ids(user)
     context = {
@@ -155,11 +162,7 @@ def home(request: HttpRequest) -> HttpResponse:
             context["signal_count"] = stored.signal_count
         if headed:
             context["team_signals"] = list(board.stored_signals().filter(team__in=headed))
-    position_read = (
-        position is not None
-        and Acknowledgement.objects.filter(user=user, position=position).exists()
-    )
-    context["position_read"] = position_read
+    context["position_read"] = position is not None and position.is_read
     if user.has_perm("reviews.view_cycles"):
         # The quarterly review, not the annual refresh (which has no checks) even when the
         # refresh opened later; the refresh gets its own card.
@@ -925,7 +928,7 @@ def signals(request: HttpRequest) -> HttpResponse:
     region_names = dict(Unit.objects.filter(pk__in=region_counts).values_list("pk", "name"))
     filters = SignalFilterForm(
         request.GET or None,
-        kinds=[(k, f"{label} ({kind_counts[k]})") for k, label in board.KINDS if k in kind_counts],
+        kinds=[(k, f"{label} ({kind_counts.get(k, 0)})") for k, label in board.KINDS],
         regions=sorted(
             ((pk, f"{region_names.get(pk, '?')} ({n})") for pk, n in region_counts.items()),
             key=lambda choice: choice[1],
