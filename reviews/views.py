@@ -925,12 +925,15 @@ def signals(request: HttpRequest) -> HttpResponse:
     region_counts = dict(
         everything.exclude(region=None).order_by().values_list("region").annotate(n=Count("pk"))
     )
-    region_names = dict(Unit.objects.filter(pk__in=region_counts).values_list("pk", "name"))
+    # A subquery, not the ids: the same single query whether or not any signal has a region.
+    region_names = dict(
+        Unit.objects.filter(pk__in=everything.values("region")).values_list("pk", "name")
+    )
     filters = SignalFilterForm(
         request.GET or None,
         kinds=[(k, f"{label} ({kind_counts.get(k, 0)})") for k, label in board.KINDS],
         regions=sorted(
-            ((pk, f"{region_names.get(pk, '?')} ({n})") for pk, n in region_counts.items()),
+            ((pk, f"{name} ({region_counts.get(pk, 0)})") for pk, name in region_names.items()),
             key=lambda choice: choice[1],
         ),
     )
