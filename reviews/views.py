@@ -931,7 +931,7 @@ def signals(request: HttpRequest) -> HttpResponse:
     )
     filters = SignalFilterForm(
         request.GET or None,
-        kinds=[(k, f"{label} ({kind_counts.get(k, 0)})") for k, label in board.KINDS],
+        kinds=[(k, f"{label} ({kind_counts[k]})") for k, label in board.KINDS if k in kind_counts],
         regions=sorted(
             ((pk, f"{name} ({region_counts.get(pk, 0)})") for pk, name in region_names.items()),
             key=lambda choice: choice[1],

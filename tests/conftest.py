@@ -175,6 +175,15 @@ def login(client):
     return _login
 
 
+@pytest.fixture(autouse=True)
+def _no_board_refresh_queued(monkeypatch):
+    """No broker in tests: the board refresh a commit queues is dropped, unless the test plays
+    the worker (board_worker)."""
+    from reviews import tasks
+
+    monkeypatch.setattr(tasks.refresh_stale_board, "delay", lambda: None)
+
+
 @pytest.fixture
 def board_worker(monkeypatch, django_capture_on_commit_callbacks):
     """Play the Celery worker of the signal board: inside `with board_worker():`, the refresh
