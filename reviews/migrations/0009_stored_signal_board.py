@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0007_cadence_settings_from_strategy"),
+        ("reviews", "0008_live_scores"),
     ]
 
     operations = [
