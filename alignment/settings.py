@@ -326,6 +326,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.take_over_positions",
         "schedule": crontab(minute=25),  # https://crontab.guru/#25_*_*_*_*
     },
+    "refresh-signal-board": {
+        "task": "reviews.tasks.refresh_board",
+        "schedule": crontab(minute=30, hour=0),  # https://crontab.guru/#30_0_*_*_*
+    },
 }
 if REDIS_URL:
     # Redis hands a task that a worker took but did not acknowledge to another worker after

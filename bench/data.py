@@ -39,6 +39,8 @@ from reviews.models import (
     ReportDownload,
     ReportFile,
     ReviewCycle,
+    StoredBoard,
+    StoredSignal,
     quarter_end,
 )
 from strategy.models import (
@@ -482,6 +484,8 @@ def clear() -> None:
     """Delete what `build()` creates (and any other rows of those models), history included."""
     User = get_user_model()
     models = [
+        StoredSignal,
+        StoredBoard,
         Notification,
         Delivery,
         ReportDownload,

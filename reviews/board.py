@@ -9,10 +9,13 @@ snapshot keeps them when it closes.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Count, Max
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +27,8 @@ from reviews.models import (
     FrozenScore,
     ReviewCycle,
     SignalSettings,
+    StoredBoard,
+    StoredSignal,
 )
 from strategy import money
 from strategy.models import (
@@ -493,3 +498,202 @@ def frozen_summary(result: dict) -> dict:
         "streaks": result["streaks"],
         "misallocation": result["misallocation"],
     }
+
+
+# --- The stored live board -------------------------------------------------------------------
+#
+# Pages read the live board from StoredBoard and StoredSignal rows; board_refresh writes them
+# when the inputs changed (board_mark_stale, then a task after the commit), daily, and when a
+# cycle closes. A closed cycle keeps its own frozen board in its snapshot, as before.
+
+KINDS = [
+    ("roller", "Roller-coaster"),
+    ("complacency", "Complacency"),
+    ("funding", "Funding"),
+    ("promise", "Promise not backed"),
+]
+SIGNAL_FIELDS = ("kind", "label", "subject", "reason", "link", "team", "objective", "flagged")
+HOME_STREAKS = 5
+
+# Sent when a commit to one of the board's inputs marked the stored board stale (once until
+# the next refresh claims it); reviews.tasks queues the refresh after the commit.
+board_stale = Signal()
+
+
+def board_mark_stale(*, now: datetime) -> bool:
+    """Note that an input changed: one UPDATE, in the caller's transaction. True when this
+    change is the first since the last refresh started (the caller's commit then queues one)."""
+    won = StoredBoard.objects.filter(pk=1, stale_since__isnull=True).update(stale_since=now)
+    if won:
+        board_stale.send(sender=StoredBoard)
+    return bool(won)
+
+
+def board_refresh(*, now: datetime, if_stale: bool = False) -> int | None:
+    """Compute the live board and store it; the number of signals stored, or None when there
+    was nothing to do (`if_stale` and nothing changed, or a later refresh stores a newer one).
+
+    Safe to run twice, and concurrently: each run claims a generation before it reads, and
+    only a newer generation than the stored one is written.
+    """
+    # Reading the settings creates their row the first time, a save that would mark the new
+    # board stale at once: create them before the claim.
+    SignalSettings.load()
+    StoredBoard.objects.get_or_create(pk=1)
+    with transaction.atomic():
+        row = StoredBoard.objects.select_for_update().get(pk=1)
+        if if_stale and row.stale_since is None and row.computed_at is not None:
+            return None
+        # Cleared before reading: a change committed from now on marks the board stale again.
+        row.stale_since = None
+        row.generation += 1
+        row.save(update_fields=["stale_since", "generation"])
+        generation = row.generation
+    result = board(now=now)
+    regions = _regions()
+    rows = [
+        StoredSignal(
+            order=i,
+            region=regions.get(s["team"]) if s["team"] else None,
+            **{f: s[f] for f in SIGNAL_FIELDS},
+        )
+        for i, s in enumerate(result["signals"])
+    ]
+    with transaction.atomic():
+        row = StoredBoard.objects.select_for_update().get(pk=1)
+        if row.stored_generation >= generation:
+            return None
+        StoredSignal.objects.all().delete()
+        StoredSignal.objects.bulk_create(rows, batch_size=1000)
+        row.computed_at = now
+        row.stored_generation = generation
+        row.signal_count = len(rows)
+        row.top_streaks = result["streaks"][:HOME_STREAKS]
+        row.summary = _summary(result, regions)
+        row.save()
+    return len(rows)
+
+
+def _regions() -> dict[int, int]:
+    """Team → its region: the nearest unit of kind region above it, else its parent."""
+    units = {
+        pk: (parent, kind) for pk, parent, kind in Unit.objects.values_list("pk", "parent", "kind")
+    }
+    found = {}
+    for pk, (parent, _) in units.items():
+        node, seen = parent, {pk}
+        while node is not None and node not in seen and units[node][1] != Unit.Kind.REGION:
+            seen.add(node)
+            node = units[node][0]
+        found[pk] = node if node is not None and node not in seen else parent
+    return found
+
+
+def _summary(result: dict, regions: dict[int, int]) -> dict:
+    """What the Signals page shows besides the list of signals, as JSON values."""
+    position = result["position"]
+    return {
+        "fiscal_year": position.fiscal_year if position else None,
+        "window": result["window"],
+        "too_short": result["too_short"],
+        "target_score": result["config"].target_score,
+        "streaks": result["streaks"],
+        "funding": [
+            {
+                "key": f.key,
+                "title": f.title,
+                "weight_share": f.weight_share,
+                "funding_share": f.funding_share,
+                "people_share": f.people_share,
+                "amount": str(f.amount),
+                "flagged": f.flagged,
+            }
+            for f in result["funding"]
+        ],
+        "misallocation": result["misallocation"],
+        "funding_currency": {
+            "base": result["funding_currency"]["base"],
+            "unconverted": [
+                {**m, "total": str(m["total"])} for m in result["funding_currency"]["unconverted"]
+            ],
+        },
+        "promises": result["promises"],
+        "acknowledgement": [
+            {
+                "team": a["team"].pk,
+                "name": a["team"].name,
+                "link": a["team"].get_absolute_url(),
+                "region": regions.get(a["team"].pk),
+                "members": a["members"],
+                "read": a["read"],
+                "share": a["share"],
+            }
+            for a in result["acknowledgement"]
+        ],
+        "cadence": [
+            {
+                "label": row["cycle"].label,
+                "opened_on_time": row["kept"].opened_on_time,
+                "closed_on_time": row["kept"].closed_on_time,
+                "submitted_on_time": row["kept"].submitted_on_time,
+            }
+            for row in result["cadence"]
+        ],
+    }
+
+
+def stored_board(*, now: datetime, summary: bool = False) -> StoredBoard:
+    """The stored live board, as it was last computed (`is_stale` says whether inputs changed
+    since). Computed here only when none was ever stored: pages never wait for a refresh."""
+    rows = StoredBoard.objects.all() if summary else StoredBoard.objects.defer("summary")
+    row = rows.filter(pk=1).first()
+    if row is None or row.computed_at is None:
+        board_refresh(now=now)
+        row = rows.get(pk=1)
+    return row
+
+
+def stored_signals():
+    """The stored live board's signals, as board() dicts (`values()` of their fields)."""
+    return StoredSignal.objects.values(*SIGNAL_FIELDS)
+
+
+CSV_COLUMNS = ["Section", "Signal", "Subject", "Detail", "Region", "Link"]
+
+
+def csv_rows(stored: StoredBoard) -> Iterator[list]:
+    """The Signals page in full, for its download: the flagged signals, the streaks and every
+    team's reading of the strategy (the page shows a bounded part of each)."""
+    summary = stored.summary
+    names = dict(Unit.objects.values_list("pk", "name"))
+    yield CSV_COLUMNS
+    for s in StoredSignal.objects.values_list(
+        "label", "subject", "reason", "region", "link"
+    ).iterator(chunk_size=2000):
+        label, subject, reason, region, link = s
+        yield ["Flagged", label, subject, reason, names.get(region, ""), link]
+    target = summary.get("target_score")
+    for s in summary.get("streaks", []):
+        yield [
+            "Sustained",
+            "Streak",
+            s["subject"],
+            f"{s['quarters']} quarter{'s' if s['quarters'] != 1 else ''} in a row at or above "
+            f"{target:.0f}",
+            "",
+            s["link"],
+        ]
+    for a in summary.get("acknowledgement", []):
+        detail = (
+            f"{a['read']} of {a['members']} ({a['share']:.0f}%)"
+            if a["share"] is not None
+            else "no members"
+        )
+        yield [
+            "Communicated inside",
+            "Read the strategy",
+            a["name"],
+            detail,
+            names.get(a["region"], ""),
+            a["link"],
+        ]

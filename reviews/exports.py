@@ -11,7 +11,7 @@ import csv
 import io
 import mimetypes
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -439,6 +439,13 @@ def csv_stream(cycle: ReviewCycle) -> Iterator[str]:
             yield "".join(buffer)
             buffer = []
     yield "".join(buffer)
+
+
+def csv_lines(rows: Iterable[list]) -> Iterator[str]:
+    """Rows (the first one the header) as UTF-8 CSV lines, written like csv_stream."""
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL, lineterminator="\n")
+    for i, row in enumerate(rows):
+        yield ("\ufeff" if i == 0 else "") + writer.writerow([neutralise(v) for v in row])
 
 
 # --- XLSX ------------------------------------------------------------------------------------

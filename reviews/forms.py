@@ -272,6 +272,18 @@ class DeliveryFilterForm(forms.Form):
     )
 
 
+class SignalFilterForm(forms.Form):
+    """The Signals page's filter: by kind of signal and by the region of the team."""
+
+    kind = forms.ChoiceField(required=False)
+    region = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, kinds: list[tuple[str, str]], regions: list[tuple[int, str]], **kw):
+        super().__init__(*args, **kw)
+        self.fields["kind"].choices = [("", "Every kind"), *kinds]
+        self.fields["region"].choices = [("", "Every region"), *regions]
+
+
 class SignalSettingsForm(forms.ModelForm):
     class Meta:
         model = SignalSettings

@@ -735,6 +735,68 @@ class SignalSettings(SingletonModel):
         return "Signal settings"
 
 
+class StoredBoard(models.Model):
+    """The live sustained-alignment board as last computed (one row): when, whether its inputs
+    changed since, and the summary the Signals page shows; the signals are StoredSignal rows.
+
+    reviews.board.board_refresh writes it after commits to its inputs, daily and when a cycle
+    closes; pages only read it (docs/signals.md, "When the board is computed").
+    """
+
+    computed_at = models.DateTimeField(null=True, blank=True)
+    # Set (once) by the first commit to an input after a refresh started; cleared by the
+    # refresh that claims it.
+    stale_since = models.DateTimeField(null=True, blank=True)
+    # Each refresh claims the next generation before it reads; only a newer one is stored.
+    generation = models.PositiveIntegerField(default=0)
+    stored_generation = models.PositiveIntegerField(default=0)
+    signal_count = models.PositiveIntegerField(default=0)
+    top_streaks = models.JSONField(default=list)  # the first five, for the home page
+    summary = models.JSONField(default=dict)  # streaks, funding, promises, reading, cadence
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_stored_board_row")]
+
+    def __str__(self) -> str:
+        return f"Signal board as of {self.computed_at}"
+
+    @property
+    def is_stale(self) -> bool:
+        """Something it is computed from changed since, and the new board is not stored yet."""
+        return self.stale_since is not None or self.generation != self.stored_generation
+
+
+class StoredSignal(models.Model):
+    """One signal of the stored live board, in the board's order.
+
+    `team` and `objective` are plain ids, as in reviews.board's signal dicts (a signal names
+    what it is about; it keeps no foreign key that would hold a team or an objective back).
+    """
+
+    order = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20)
+    label = models.CharField(max_length=60)
+    subject = models.CharField(max_length=300)
+    reason = models.TextField()
+    link = models.CharField(max_length=300, blank=True)
+    team = models.PositiveIntegerField(null=True, blank=True)
+    objective = models.PositiveIntegerField(null=True, blank=True)
+    region = models.PositiveIntegerField(null=True, blank=True)  # the team's region (a unit)
+    flagged = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order"]
+        indexes = [
+            models.Index(fields=["team", "order"], name="storedsignal_team"),
+            models.Index(fields=["objective", "order"], name="storedsignal_objective"),
+            models.Index(fields=["kind", "order"], name="storedsignal_kind"),
+            models.Index(fields=["region", "order"], name="storedsignal_region"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reason
+
+
 # --- Cadence settings ------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from reviews import dispatch, notify, reports
+from reviews import board, dispatch, notify, reports
 
 
 @shared_task
@@ -75,6 +75,23 @@ def send_deliveries(delivery_ids: list[int]) -> int:
 @shared_task
 def build_report(report_id: int) -> str:
     return reports.report_build(report_id=report_id)
+
+
+@shared_task
+def refresh_stale_board() -> int | None:
+    """After a commit to the signal board's inputs; a no-op when another run already did it."""
+    return board.board_refresh(now=timezone.now(), if_stale=True)
+
+
+@shared_task
+def refresh_board() -> int | None:
+    """Daily: the stale-commitment signal depends on today, not only on what was saved."""
+    return board.board_refresh(now=timezone.now())
+
+
+@receiver(board.board_stale)
+def board_stale(sender, **kwargs) -> None:
+    transaction.on_commit(lambda: refresh_stale_board.delay())
 
 
 @receiver(notify.deliveries_written)

@@ -34,6 +34,7 @@ urlpatterns = [
     path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
     path("trends/", views.trend_company, name="trends"),
     path("signals/", views.signals, name="signals"),
+    path("signals.csv", views.signals_csv, name="signals-csv"),
     path("signals/settings/", views.signal_settings_edit, name="signal-settings-edit"),
     path("help/<slug:name>/", views.doc_detail, name="doc-detail"),
     path("acknowledge/", views.acknowledge, name="acknowledge"),

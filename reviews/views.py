@@ -35,6 +35,7 @@ from reviews.forms import (
     ExecutiveScoreForm,
     ReopenForm,
     RubricFormSet,
+    SignalFilterForm,
     SignalSettingsForm,
     TeamFilterForm,
 )
@@ -122,7 +123,14 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on what it needs."""
     user = request.user
     today = timezone.localdate()
-    position = StrategicPosition.objects.current()
+    # Whether the user has read the current position, in the same query.
+    position = (
+        StrategicPosition.objects.filter(is_current=True)
+        .annotate(
+            is_read=Exists(Acknowledgement.objects.filter(user=user.pk, position=OuterRef("pk")))
+        )
+        .first()
+    )
     my_units = list(Unit.objects.filter(memberships__user=user).order_by("name"))
     headed = roles.headed_unit_ids(user)
     context = {
@@ -146,16 +154,15 @@ def home(request: HttpRequest) -> HttpResponse:
         else [],
     }
     if user.has_perm("reviews.view_signals") or headed:
-        result = board.board(now=timezone.now())
+        # The stored board: a row, and a head's own teams' signals by an indexed query.
+        stored = board.stored_board(now=timezone.now())
+        context["signal_board"] = stored
         if user.has_perm("reviews.view_signals"):
-            context["streaks"] = result["streaks"][:5]
-            context["signal_count"] = len(result["signals"])
-        context["team_signals"] = [s for s in result["signals"] if s["team"] in headed]
-    position_read = (
-        position is not None
-        and Acknowledgement.objects.filter(user=user, position=position).exists()
-    )
-    context["position_read"] = position_read
+            context["streaks"] = stored.top_streaks
+            context["signal_count"] = stored.signal_count
+        if headed:
+            context["team_signals"] = list(board.stored_signals().filter(team__in=headed))
+    context["position_read"] = position is not None and position.is_read
     if user.has_perm("reviews.view_cycles"):
         # The quarterly review, not the annual refresh (which has no checks) even when the
         # refresh opened later; the refresh gets its own card.
@@ -914,9 +921,74 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
 # --- Sustained alignment ---------------------------------------------------------------------
 
 
+SIGNALS_PER_PAGE = 25
+STREAKS_SHOWN = 10
+READING_SHOWN = 25
+
+
 def signals(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.view_signals")
-    return render(request, "reviews/signals.html", {"board": board.board(now=timezone.now())})
+    stored = board.stored_board(now=timezone.now(), summary=True)
+    summary = stored.summary
+    everything = board.stored_signals()
+    kind_counts = dict(everything.order_by().values_list("kind").annotate(n=Count("pk")))
+    region_counts = dict(
+        everything.exclude(region=None).order_by().values_list("region").annotate(n=Count("pk"))
+    )
+    # A subquery, not the ids: the same single query whether or not any signal has a region.
+    region_names = dict(
+        Unit.objects.filter(pk__in=everything.values("region")).values_list("pk", "name")
+    )
+    filters = SignalFilterForm(
+        request.GET or None,
+        kinds=[(k, f"{label} ({kind_counts[k]})") for k, label in board.KINDS if k in kind_counts],
+        regions=sorted(
+            ((pk, f"{name} ({region_counts.get(pk, 0)})") for pk, name in region_names.items()),
+            key=lambda choice: choice[1],
+        ),
+    )
+    listed, kind, region = everything, None, None
+    if filters.is_valid():
+        kind, region = filters.cleaned_data["kind"] or None, filters.cleaned_data["region"]
+        if kind:
+            listed = listed.filter(kind=kind)
+        if region is not None:
+            listed = listed.filter(region=region)
+    page = Paginator(listed, SIGNALS_PER_PAGE).get_page(request.GET.get("page"))
+    total = stored.signal_count
+    reading = [a for a in summary.get("acknowledgement", []) if region in (None, a["region"])]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reviews/signals.html",
+        {
+            "stored": stored,
+            "board": summary,
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "total": total,
+            "hidden": total - page.paginator.count,
+            "streaks": summary.get("streaks", [])[:STREAKS_SHOWN],
+            "more_streaks": max(0, len(summary.get("streaks", [])) - STREAKS_SHOWN),
+            "reading": reading[:READING_SHOWN],
+            "more_reading": max(0, len(reading) - READING_SHOWN),
+            "region_name": region_names.get(region),
+        },
+    )
+
+
+@require_GET
+def signals_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The whole stored board: every signal, streak and team's reading, one row each."""
+    roles.require(request, "reviews.view_signals")
+    stored = board.stored_board(now=timezone.now(), summary=True)
+    response = StreamingHttpResponse(
+        exports.csv_lines(board.csv_rows(stored)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="signals.csv"'
+    return response
 
 
 @require_GET

@@ -22,7 +22,7 @@ from import_export.instance_loaders import BaseInstanceLoader
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from strategy import services
+from strategy import services, signals
 from strategy.models import (
     Commitment,
     Competitor,
@@ -167,7 +167,12 @@ class BulkResource(resources.ModelResource):
             )
             return _plain_errors(result)
         dataset.headers = headers
-        return _plain_errors(super().import_data(dataset, **kwargs))
+        result = _plain_errors(super().import_data(dataset, **kwargs))
+        failed = result.has_errors() or result.has_validation_errors()
+        if not kwargs.get("dry_run") and not failed:
+            # Rows were written in bulk, without the save signals that other pages rely on.
+            signals.organisation_imported.send(sender=self._meta.model)
+        return result
 
     def before_import(self, dataset, **kwargs):
         self.import_user = kwargs.get("user")

@@ -14,3 +14,8 @@ position_published = Signal()
 # Sent (after the commit) with the ids of people to invite; strategy.tasks receives it and
 # queues send_invitations (so services does not import the tasks).
 invitations_requested = Signal()
+
+
+# Sent after an admin import wrote units or memberships in bulk (no save signal per row), with
+# the model as sender; the reviews app then recomputes what it derives from the organisation.
+organisation_imported = Signal()

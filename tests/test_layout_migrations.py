@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from reviews import board
 from reviews.models import CadenceSettings
 from strategy.models import Acknowledgement
 from tests.factories import PositionFactory, UserFactory
@@ -31,7 +32,9 @@ def migrate(targets):
 
 
 @pytest.fixture
-def old_layout():
+def old_layout(monkeypatch):
+    # The old layout has no stored signal board for saves to mark stale.
+    monkeypatch.setattr(board, "board_mark_stale", lambda **kwargs: False)
     old_apps = migrate(OLD_LAYOUT)
     yield old_apps
     migrate(None)  # back to the new layout, also when the test failed

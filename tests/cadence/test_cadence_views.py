@@ -122,6 +122,7 @@ def test_the_operations_page_shows_when_each_task_runs_next(login, admin_user):
         ("send-due-reminders", utc(2026, 4, 1, 10, 20)),
         ("start-annual-refresh", utc(2026, 4, 1, 10, 20)),
         ("take-over-positions", utc(2026, 4, 1, 10, 25)),
+        ("refresh-signal-board", utc(2026, 4, 2, 0, 30)),
     ]
     assertContains(response, "<td>escalate-overdue</td>", html=False)
     assertContains(response, "1 Apr 10:10")

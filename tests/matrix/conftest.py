@@ -12,10 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from reviews import reports, services
+from reviews import board, reports, services
 from reviews.models import (
     Action,
     CadenceSettings,
@@ -102,6 +103,8 @@ def world(people, logistics, finance) -> SimpleNamespace:
         if user is not None
     }
     member = get_user_model().objects.get(pk=people["member"].pk)
+    # What the worker stores after these commits: pages read the signal board, never write it.
+    board.board_refresh(now=timezone.now())
     return SimpleNamespace(
         people=people,
         logistics=logistics,

@@ -330,6 +330,7 @@ TARGETS: dict[str, Target] = {
     "notifications read all": Target(lambda w: r("reviews:notification-read-all"), writes=True),
     "trends": Target(lambda w: r("reviews:trends")),
     "signals": Target(lambda w: r("reviews:signals")),
+    "signals csv": Target(lambda w: r("reviews:signals-csv")),
     "signal settings": Target(
         lambda w: r("reviews:signal-settings-edit"),
         lambda w, who: settings_form(w.signal_settings, window=5),
@@ -492,6 +493,7 @@ GET = {
     "notifications read all":     (LOGIN, 405, 405, 405, 405, 405, 405),
     "trends":                     (LOGIN, 403, 403, 403, 403, 200, 200),
     "signals":                    (LOGIN, 403, 403, 403, 403, 200, 200),
+    "signals csv":                (LOGIN, 403, 403, 403, 403, 200, 200),
     "signal settings":            (LOGIN, 403, 403, 403, 403, 200, 403),
     "company settings":           (LOGIN, 403, 403, 403, 403, 200, 403),
     "acknowledge":                (LOGIN, 405, 405, 405, 405, 405, 405),
@@ -590,6 +592,7 @@ POST = {
     "notifications read all":     (LOGIN, 302, 302, 302, 302, 302, 302),
     "trends":                     (LOGIN, 403, 403, 403, 403, 200, 200),
     "signals":                    (LOGIN, 403, 403, 403, 403, 200, 200),
+    "signals csv":                (LOGIN, 405, 405, 405, 405, 405, 405),
     "signal settings":            (LOGIN, 403, 403, 403, 403, 302, 403),
     "company settings":           (LOGIN, 403, 403, 403, 403, 302, 403),
     "acknowledge":                (LOGIN, 302, 302, 302, 302, 302, 302),

@@ -18,10 +18,13 @@ pytestmark = pytest.mark.django_db
 
 SMALL = {"teams": 3, "objectives": 3, "quarters": 3}  # the closed page has a quarter before
 LARGE = {"teams": 12, "objectives": 5, "quarters": 4}
-MAX_QUERIES = 50  # no page needs more, whatever the data (the signals board is ~20)
+MAX_QUERIES = 50  # no page needs more, whatever the data
 # Pages that read stored results and a bounded page of teams: the bound of `make bench` (at
 # most 15 per page, the same at both sizes).
+# The executive's home is not here yet: its review card builds the open cycle's results live.
 BOUNDED_PAGES = {
+    "home for a head",
+    "signals page",
     "matrix page",
     "cycle list",
     "heatmap",
@@ -35,6 +38,7 @@ MAX_QUERIES_BOUNDED = 15
 PAGES = {
     "home for an executive": ("executive", lambda d: reverse("home")),
     "home for a head": ("head", lambda d: reverse("home")),
+    "signals page": ("executive", lambda d: reverse("reviews:signals")),
     "cycle list": ("executive", lambda d: reverse("reviews:cycle-list")),
     "open cycle page": ("executive", lambda d: d.open_cycle.get_absolute_url()),
     "closed cycle page": ("executive", lambda d: d.cycles[-2].get_absolute_url()),

@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from strategy.models import Membership, Unit
 from strategy.roles import DEPARTMENT_HEAD, MEMBER
@@ -175,6 +176,21 @@ def test_confirming_the_people_import_creates_users_memberships_and_role_groups(
     }
     assert set(hana.groups.values_list("name", flat=True)) == {DEPARTMENT_HEAD}
     assert set(ivo.groups.values_list("name", flat=True)) == {MEMBER}
+
+
+def test_the_people_import_marks_the_signal_board_stale_and_its_preview_does_not(
+    staff, logistics, finance
+):
+    from reviews import board
+
+    board.board_refresh(now=timezone.now())
+    checked = preview(staff, PEOPLE, PEOPLE_CSV)
+    assert not board.stored_board(now=timezone.now()).is_stale
+
+    confirm(staff, PEOPLE, checked)
+
+    # Memberships are written in bulk, without a save signal per row: the import says so.
+    assert board.stored_board(now=timezone.now()).is_stale
 
 
 def test_importing_a_new_role_for_a_known_person_swaps_their_group(staff, member, logistics):
