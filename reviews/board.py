@@ -62,9 +62,7 @@ def _signal(kind, label, subject, reason, *, link="", team=None, objective=None,
 
 def board(*, now: datetime, as_of: ReviewCycle | None = None) -> dict:
     config = SignalSettings.load()
-    position = (
-        as_of.position if as_of else StrategicPosition.objects.filter(is_current=True).first()
-    )
+    position = as_of.position if as_of else StrategicPosition.objects.current()
     cycles = list(
         ReviewCycle.objects.quarterly()
         .closed()

@@ -168,7 +168,7 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool 
         "levers": [label for _, label in Lever.choices],
         "signals": results["signals"]
         if cycle.is_closed and "signals" in results
-        else board.board(now=now)["signals"],
+        else _live_signals(now=now),
     }
     if pages:
         data |= _page_data(data, trend["year"]["teams"])
@@ -222,6 +222,13 @@ def _page_data(data: dict, year_teams: list[dict]) -> dict:
 def _lever_means(data: dict, team_id: int) -> dict:
     """A team's mean score on each lever (by its label), None where it has none."""
     return data["team_levers"].get(team_id) or dict.fromkeys(LEVER_LABELS.values())
+
+
+def _live_signals(*, now: datetime) -> list[dict]:
+    """A running cycle's report shows the stored board's signals (computed only if none was
+    ever stored), as its pages do."""
+    board.stored_board(now=now)
+    return list(board.stored_signals())
 
 
 def number(value, digits: int = 0) -> str | None:

@@ -260,11 +260,20 @@ def _next_quarter(position: StrategicPosition) -> tuple[int, int]:
     return (last.fiscal_year, last.quarter + 1) if last.quarter < 4 else (last.fiscal_year + 1, 1)
 
 
-def _cycle_signals(cycle: ReviewCycle, current: dict) -> list[dict]:
-    """The signals as they stood when the cycle closed, or as they stand for a running one."""
+CYCLE_SIGNALS_SHOWN = 20  # the rest are counted, and listed on the Signals page
+
+
+def _cycle_signals(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int]:
+    """The first signals as they stood when the cycle closed, or as the stored board has them
+    for a running one, and how many more there are."""
     if cycle.is_closed and current.get("signals") is not None:
-        return current["signals"]
-    return board.board(now=timezone.now())["signals"]
+        signals = current["signals"]
+        return signals[:CYCLE_SIGNALS_SHOWN], max(0, len(signals) - CYCLE_SIGNALS_SHOWN)
+    board.stored_board(now=timezone.now())  # computed here only if none was ever stored
+    stored = board.stored_signals()
+    shown = list(stored[:CYCLE_SIGNALS_SHOWN])
+    more = stored.count() - len(shown) if len(shown) == CYCLE_SIGNALS_SHOWN else 0
+    return shown, more
 
 
 def _team_table(request: HttpRequest, cycle: ReviewCycle, current: dict, done: dict) -> dict:
@@ -330,6 +339,7 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
         cycle, current, done, previous_cycle, previous
     )
     context |= _team_table(request, cycle, current, done)
+    signals, more_signals = _cycle_signals(cycle, current)
     change = (
         None
         if previous is None or current["index"] is None or previous["index"] is None
@@ -343,7 +353,8 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "completion": done,
         "agenda": agenda_items,
         "agenda_more": agenda_more,
-        "cycle_signals": _cycle_signals(cycle, current),
+        "cycle_signals": signals,
+        "cycle_signals_more": more_signals,
         "actions": services.open_actions_for(cycle),
         "done_actions": cycle.actions.filter(completed_at__isnull=False).select_related("owner"),
         "score_form": ExecutiveScoreForm(

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0008_live_scores"),
+        ("reviews", "0009_reportfile_one_active_build"),
     ]
 
     operations = [
