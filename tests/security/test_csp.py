@@ -93,6 +93,7 @@ def _kwargs(name: str, params: list[str], world: dict) -> dict:
         "uidb64": "MQ",
         "token": "set-password",
         "name": "signals",
+        "part": 1,
     }
     return {param: samples[param] for param in params}
 
