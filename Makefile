@@ -48,6 +48,8 @@ chromium:
 # PORT, and PORT+100 and PORT+200 to the worker and beat, which do not listen on them.
 run: export DJANGO_DEBUG := true
 run: export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Links in the emails the console prints point at this server, whatever PORT it listens on.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed-run
 	mkdir -p var/broker/queue var/broker/processed var/broker/control
 	python manage.py migrate --no-input
