@@ -236,7 +236,7 @@ class CadenceSettingsForm(forms.ModelForm):
     def clean_reminder_days_before_due(self) -> str:
         raw = self.cleaned_data["reminder_days_before_due"]
         parts = [p.strip() for p in raw.split(",") if p.strip()]
-        if not parts or not all(p.isdigit() for p in parts):
+        if not parts or not all(p.isascii() and p.isdigit() for p in parts):
             raise ValidationError("Enter whole numbers of days separated by commas, such as 7,1.")
         days = sorted({int(p) for p in parts}, reverse=True)
         if any(d > 60 for d in days):

@@ -74,6 +74,11 @@ def test_reminder_days_are_normalised(login, executive):
         ),
         (
             "reminder_days_before_due",
+            "\u0663",  # ARABIC-INDIC DIGIT THREE: a digit to str.isdigit, not to the cadence
+            "Enter whole numbers of days separated by commas, such as 7,1.",
+        ),
+        (
+            "reminder_days_before_due",
             "90,7",
             "Reminders can start at most 60 days before the due date.",
         ),
