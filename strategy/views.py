@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models import Case, CharField, Count, F, OuterRef, Q, Subquery, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,6 +34,7 @@ from strategy.models import (
     RefreshDecision,
     StrategicPosition,
     Unit,
+    fiscal_year_span,
 )
 
 # --- Lookups with their permission checks -------------------------------------------------
@@ -107,29 +108,37 @@ def position_list(request: HttpRequest) -> HttpResponse:
 
 
 def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
-    position = _get_position_for_user(request, fiscal_year)
-    objectives = (
+    # The position and whether the user has read it, in one query.
+    position = get_object_or_404(
+        StrategicPosition.objects.visible_to(request.user).annotate(
+            read_at=Subquery(
+                Acknowledgement.objects.filter(
+                    user=request.user.pk, position=OuterRef("pk")
+                ).values("at")[:1]
+            )
+        ),
+        fiscal_year=fiscal_year,
+    )
+    objectives = list(
         position.objectives.select_related("owner", "customer_priority")
         .prefetch_related("measures")
         .order_by("order", "pk")
     )
-    teams_by_objective = defaultdict(list)
-    pairs = (
-        Commitment.objects.filter(objective__position=position)
-        .values_list("objective_id", "unit__name", "unit__code")
-        .distinct()
-        .order_by("unit__name")
-    )
-    for objective_id, name, code in pairs:
-        teams_by_objective[objective_id].append((name, code))
-    for objective in objectives:
-        objective.teams = teams_by_objective.get(objective.pk, [])
+    coverage = services.position_coverage(position, objectives)
+    starts_on, ends_on, today = fiscal_year_span(position.fiscal_year)
+    priorities = list(position.priorities.all())
+    current = position if position.is_current else _current_position()
+    # Rows the page has read already are not read again by the history.
+    known = [position, *priorities, *objectives, *(o.owner for o in objectives if o.owner_id)]
+    if current is not None:
+        known.append(current)
     log_entries = history.entries(
         StrategicPosition.history.filter(id=position.pk),
         position.themes.model.history.filter(position_id=position.pk),
         position.priorities.model.history.filter(position_id=position.pk),
         position.competitors.model.history.filter(position_id=position.pk),
         Objective.history.filter(position_id=position.pk),
+        known=known,
     )
     return render(
         request,
@@ -137,19 +146,20 @@ def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
         {
             "position": position,
             "themes": position.themes.all(),
-            "priorities": position.priorities.all(),
+            "priorities": priorities,
             "competitors": position.competitors.all(),
             "objectives": objectives,
-            "coverage": services.position_coverage(position),
+            "coverage": coverage,
+            "matrix_url": reverse("strategy:matrix"),
             "problems": services.position_problems(position) if not position.is_published else [],
             # Publishing (or switching to) a later year before it starts: offer "switch now".
             "waits_for_its_year": services.position_waits_for_its_year(
-                position, today=services.cadence_today()
+                position, today=today, current=current
             ),
-            "current_position": _current_position(),
-            "has_read": Acknowledgement.objects.filter(
-                user=request.user, position=position
-            ).first(),
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "current_position": current,
+            "has_read": {"at": position.read_at} if position.read_at else None,
             "history": log_entries,
         },
     )
