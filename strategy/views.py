@@ -6,7 +6,19 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Case, CharField, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -324,10 +336,36 @@ def company_edit(request: HttpRequest) -> HttpResponse:
 # --- Objectives -----------------------------------------------------------------------------
 
 
+COMMITMENTS_PER_PAGE = 50
+
+
 def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    objective = _get_objective_for_user(request, pk)
-    commitments = objective.commitments.select_related("unit").order_by("unit__name", "lever")
-    visible_units = set(Unit.objects.visible_to(request.user).values_list("pk", flat=True))
+    positions = StrategicPosition.objects.visible_to(request.user)
+    objective = get_object_or_404(
+        Objective.objects.filter(position__in=positions).select_related(
+            "position", "owner", "customer_priority"
+        ),
+        pk=pk,
+    )
+    # The teams committed: the first TEAMS_NAMED by name and how many in all, in one query.
+    committed = Commitment.objects.filter(objective=objective, unit=OuterRef("pk"))
+    named = list(
+        Unit.objects.filter(Exists(committed))
+        .annotate(total=Window(Count("pk")))
+        .order_by("name", "pk")
+        .values_list("name", "total")[: services.TEAMS_NAMED]
+    )
+    team_count = named[0][1] if named else 0
+    # The commitments of the teams the user sees, a page at a time.
+    commitments = (
+        objective.commitments.filter(unit__in=Unit.objects.visible_to(request.user))
+        .select_related("unit")
+        .order_by("unit__name", "lever", "pk")
+    )
+    page = Paginator(commitments, COMMITMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    known = [objective, objective.position, objective.owner]
+    if objective.customer_priority_id:
+        known.append(objective.customer_priority)
     return render(
         request,
         "strategy/objective_detail.html",
@@ -335,11 +373,15 @@ def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "objective": objective,
             "position": objective.position,
             "measures": objective.measures.all(),
-            "commitments": [c for c in commitments if c.unit_id in visible_units],
-            "team_names": sorted({c.unit.name for c in commitments}),
+            "commitments": page.object_list,
+            "page": page,
+            "team_names": [name for name, _ in named],
+            "team_count": team_count,
+            "teams_hidden": team_count - len(named),
             "history": history.entries(
                 Objective.history.filter(id=objective.pk),
                 objective.measures.model.history.filter(objective_id=objective.pk),
+                known=known,
             ),
         },
     )

@@ -31,6 +31,7 @@ BOUNDED_PAGES = {
     "trends",
     "team trend",
     "objective trend",
+    "objective page",
 }
 MAX_QUERIES_BOUNDED = 15
 
