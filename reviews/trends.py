@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
+from django.db.models import FloatField, OuterRef, Subquery
 from django.template.defaultfilters import floatformat
 
 from reviews import scoring, services
@@ -89,14 +90,30 @@ def build_chart(title: str, points: list[Point]) -> Chart:
     return Chart(title=title, points=points, segments=segments)
 
 
-def _cycles() -> tuple[list[ReviewCycle], ReviewCycle | None]:
-    """Closed quarterly cycles in order, and the newest one still running (if any)."""
-    cycles = list(
+def quarterly_cycles() -> list[ReviewCycle]:
+    """The quarterly cycles past planning in time order, without their snapshots (labels only),
+    each with its frozen `index` (None while it runs, or when it froze none): one query."""
+    frozen_index = FrozenScore.objects.company().filter(cycle=OuterRef("pk")).values("score")[:1]
+    return list(
         ReviewCycle.objects.quarterly()
         .exclude(state=ReviewCycle.State.PLANNED)
-        .defer("snapshot")  # labels only: the frozen scores come from FrozenScore
+        .defer("snapshot")
+        .annotate(index=Subquery(frozen_index, output_field=FloatField()))
         .order_by("fiscal_year", "quarter")
     )
+
+
+def _cycles(
+    cycles: list[ReviewCycle] | None = None,
+) -> tuple[list[ReviewCycle], ReviewCycle | None]:
+    """Closed quarterly cycles in order, and the newest one still running (if any)."""
+    if cycles is None:
+        cycles = list(
+            ReviewCycle.objects.quarterly()
+            .exclude(state=ReviewCycle.State.PLANNED)
+            .defer("snapshot")  # labels only: the frozen scores come from FrozenScore
+            .order_by("fiscal_year", "quarter")
+        )
     closed = [c for c in cycles if c.is_closed]
     running = [c for c in cycles if not c.is_closed]
     return closed, (running[-1] if running else None)
@@ -116,10 +133,19 @@ def _series(frozen: dict[int, float], closed, running, live_value) -> list[Point
     return [point for _, point in sorted(points, key=lambda pair: pair[0])]
 
 
-def company_chart(*, live_results: dict | None = None, live_cycle=None) -> Chart:
-    """The index by quarter; pass the running cycle's results when the caller has them."""
-    closed, running = _cycles()
-    frozen = dict(FrozenScore.objects.company().values_list("cycle_id", "score"))
+def company_chart(
+    *,
+    live_results: dict | None = None,
+    live_cycle=None,
+    cycles: list[ReviewCycle] | None = None,
+) -> Chart:
+    """The index by quarter; pass the running cycle's results when the caller has them, and
+    quarterly_cycles() when it has read them."""
+    closed, running = _cycles(cycles)
+    if cycles is None:
+        frozen = dict(FrozenScore.objects.company().values_list("cycle_id", "score"))
+    else:
+        frozen = {c.pk: c.index for c in closed if c.index is not None}
     live = None
     if running is not None:
         if live_results is not None and live_cycle is not None and live_cycle.pk == running.pk:

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -123,15 +123,18 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on what it needs."""
     user = request.user
     today = timezone.localdate()
-    # Whether the user has read the current position, in the same query.
-    position = (
-        StrategicPosition.objects.filter(is_current=True)
-        .annotate(
+    # The current position, whether the user has read it, and the drafts they may see: one query.
+    draft = StrategicPosition.Status.DRAFT
+    shown = Q(is_current=True)
+    if roles.can_see_drafts(user):
+        shown |= Q(status=draft)
+    positions = list(
+        StrategicPosition.objects.filter(shown).annotate(
             is_read=Exists(Acknowledgement.objects.filter(user=user.pk, position=OuterRef("pk")))
         )
-        .first()
     )
-    my_units = list(Unit.objects.filter(memberships__user=user).order_by("name"))
+    position = next((p for p in positions if p.is_current), None)
+    my_units = roles.member_units(user)
     headed = roles.headed_unit_ids(user)
     context = {
         "position": position,
@@ -149,9 +152,7 @@ def home(request: HttpRequest) -> HttpResponse:
         .filter(unit__in=my_units, due_on__lte=today + timedelta(days=45))
         .select_related("unit", "objective")
         .order_by("due_on")[:20],
-        "drafts": StrategicPosition.objects.filter(status=StrategicPosition.Status.DRAFT)
-        if roles.can_see_drafts(user)
-        else [],
+        "drafts": [p for p in positions if p.status == draft],
     }
     if user.has_perm("reviews.view_signals") or headed:
         # The stored board: a row, and a head's own teams' signals by an indexed query.
@@ -166,22 +167,23 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.has_perm("reviews.view_cycles"):
         # The quarterly review, not the annual refresh (which has no checks) even when the
         # refresh opened later; the refresh gets its own card.
-        cycle = (
-            ReviewCycle.objects.quarterly()
-            .exclude(state=ReviewCycle.State.PLANNED)
-            .select_related("position")
-            .order_by("-opens_on")
-            .first()
-        )
+        # One query for the quarters (each with its frozen index) that the card and its chart
+        # show; the running cycle's index from its stored scores, the checks counted by state.
+        cycles = trends.quarterly_cycles()
+        cycle = max(cycles, key=lambda c: c.opens_on, default=None)
         if cycle is not None:
-            current = services.results(cycle)
-            previous_cycle = services.previous_cycle(cycle)
+            index = _index(cycle)
+            key = (cycle.fiscal_year, cycle.quarter)
+            earlier = [c for c in cycles if (c.fiscal_year, c.quarter) < key]
+            before = _index(earlier[-1]) if earlier else None
             context |= {
                 "cycle": cycle,
-                "results": current,
-                "completion": _completion(current),
-                "change": _change(current, previous_cycle),
-                "index_trend": trends.company_chart(live_results=current, live_cycle=cycle),
+                "results": {"index": index},
+                "completion": standings.completion(cycle),
+                "change": None if before is None or index is None else index - before,
+                "index_trend": trends.company_chart(
+                    live_results={"index": index}, live_cycle=cycle, cycles=cycles
+                ),
             }
     if roles.can_see_drafts(user):
         refresh = (
@@ -198,22 +200,13 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/home.html", context)
 
 
-def _completion(results: dict) -> dict:
-    counts = {"submitted": 0, "draft": 0, "not_started": 0}
-    for team in results["teams"]:
-        counts[team["state"]] += 1
-    total = sum(counts.values())
-    return counts | {
-        "total": total,
-        "percent": round(100 * counts["submitted"] / total) if total else 0,
-    }
-
-
-def _change(current: dict, previous_cycle: ReviewCycle | None) -> float | None:
-    if previous_cycle is None:
-        return None
-    before = services.cycle_scores(previous_cycle, index_only=True)["index"]
-    return None if before is None or current["index"] is None else current["index"] - before
+def _index(cycle: ReviewCycle) -> float | None:
+    """The index of one of trends.quarterly_cycles(): frozen once closed, else live."""
+    if not cycle.is_closed:
+        return services.live_index(cycle)
+    if cycle.index is None:  # none frozen: cycle_scores() knows a cycle closed before freezing
+        return services.cycle_scores(cycle, index_only=True)["index"]
+    return cycle.index
 
 
 # --- Cycles ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from itertools import chain
 
 from django.db import models
@@ -45,10 +46,12 @@ class _Pending:
     fields: list[tuple[models.Field, object, object, bool]]  # field, before, after, had_before
 
 
+@cache
 def _fields(model) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if f.name not in SKIPPED_FIELDS]
 
 
+@cache
 def _subject_field(model) -> models.Field | None:
     names = {f.name: f for f in model._meta.concrete_fields}
     return next((names[n] for n in SUBJECT_FIELDS if n in names), None)

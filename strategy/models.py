@@ -42,6 +42,16 @@ def company_tzinfo() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(_calendar()[1] or settings.TIME_ZONE)
 
 
+def fiscal_year_span(fiscal_year: int) -> tuple[date, date, date]:
+    """The first and last day of a fiscal year and today in the company's time zone, from one
+    read of the company's calendar."""
+    month, time_zone = _calendar()
+    month = month or settings.FISCAL_YEAR_START_MONTH
+    today = timezone.localdate(timezone.now(), zoneinfo.ZoneInfo(time_zone or settings.TIME_ZONE))
+    start, next_start = date(fiscal_year, month, 1), date(fiscal_year + 1, month, 1)
+    return start, date.fromordinal(next_start.toordinal() - 1), today
+
+
 def fiscal_year_start(fiscal_year: int) -> date:
     """First day of a fiscal year, which is named after the calendar year it starts in."""
     return date(fiscal_year, fiscal_start_month(), 1)

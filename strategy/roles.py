@@ -85,6 +85,17 @@ def headed_unit_ids(user) -> frozenset[int]:
     return _headed_unit_ids(user)
 
 
+def member_units(user) -> list:
+    """The units the user belongs to, by name, in one query that also tells which they head
+    (remembered for headed_unit_ids)."""
+    if not user.is_authenticated:
+        return []
+    memberships = list(user.memberships.select_related("unit").order_by("unit__name", "unit_id"))
+    if getattr(user, "_headed_unit_ids", None) is None:
+        user._headed_unit_ids = frozenset(m.unit_id for m in memberships if m.role == "head")
+    return list({m.unit_id: m.unit for m in memberships}.values())
+
+
 def forget(user) -> None:
     """Drop the cached roles, after memberships or groups of this user object changed."""
     for attr in ("_role_group_names", "_headed_unit_ids"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections import defaultdict
 from datetime import date
 
 from django.conf import settings
@@ -13,8 +14,21 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import CharField, Count, F, Max, Q, Sum, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Concat, DenseRank
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -69,31 +83,60 @@ def position_save(*, form, formsets: dict) -> StrategicPosition:
     return position
 
 
-def position_coverage(position: StrategicPosition) -> dict:
-    """Which objectives no team supports, and which active teams commit to nothing this year."""
-    objectives = list(
-        position.objectives.active().annotate(
-            team_count=Count(
-                "commitments__unit",
-                distinct=True,
-                filter=~Q(commitments__status=Commitment.Status.DROPPED),
-            )
+TEAMS_NAMED = 10  # teams named in a list that grows with the company; a count stands for the rest
+
+
+def position_coverage(position: StrategicPosition, objectives: list[Objective]) -> dict:
+    """The teams committed to each of `objectives` (the first TEAMS_NAMED by name, and how
+    many in all), which active objectives no team supports, and the active teams that commit
+    to nothing this year (the first TEAMS_NAMED, and how many): two queries whatever the size."""
+    by_name = [F("unit__name").asc(), F("unit_id").asc()]
+    rows = (
+        Commitment.objects.filter(objective__position=position)
+        .annotate(
+            # Dense ranks give each team one rank per objective however many levers it commits.
+            first=Window(DenseRank(), partition_by=[F("objective_id")], order_by=by_name),
+            last=Window(
+                DenseRank(),
+                partition_by=[F("objective_id")],
+                order_by=[F("unit__name").desc(), F("unit_id").desc()],
+            ),
+            live=Window(
+                Sum(Case(When(~Q(status=Commitment.Status.DROPPED), then=1), default=0)),
+                partition_by=[F("objective_id")],
+            ),
         )
+        .filter(first__lte=TEAMS_NAMED)
+        .values_list("objective_id", "unit_id", "unit__name", "unit__code", "first", "last", "live")
+        .order_by("objective_id", "first")
     )
-    teams = list(
+    named, counts, supported = defaultdict(dict), {}, set()
+    for objective_id, unit_id, name, code, first, last, live in rows:
+        named[objective_id][unit_id] = (name, code)
+        counts[objective_id] = first + last - 1  # the objective's teams, from any of its rows
+        if live:
+            supported.add(objective_id)
+    for objective in objectives:
+        objective.teams = list(named[objective.pk].values())
+        objective.team_count = counts.get(objective.pk, 0)
+        objective.teams_hidden = objective.team_count - len(objective.teams)
+    live_commitments = Commitment.objects.filter(
+        unit=OuterRef("pk"), objective__position=position
+    ).exclude(status=Commitment.Status.DROPPED)
+    idle = list(
         Unit.objects.active()
         .functional()
-        .annotate(
-            commitment_count=Count(
-                "commitments",
-                filter=Q(commitments__objective__position=position)
-                & ~Q(commitments__status=Commitment.Status.DROPPED),
-            )
-        )
+        .exclude(Exists(live_commitments))
+        .annotate(total=Window(Count("pk")))
+        .order_by("name", "pk")
+        .only("name")[:TEAMS_NAMED]
     )
+    idle_count = idle[0].total if idle else 0
     return {
-        "unsupported": [o for o in objectives if o.team_count == 0],
-        "idle_teams": [t for t in teams if t.commitment_count == 0],
+        "unsupported": [o for o in objectives if not o.is_retired and o.pk not in supported],
+        "idle_teams": idle,
+        "idle_count": idle_count,
+        "idle_hidden": idle_count - len(idle),
     }
 
 
@@ -121,10 +164,17 @@ def cadence_today() -> date:
     return timezone.localdate(timezone.now(), company_tzinfo())
 
 
-def position_waits_for_its_year(position: StrategicPosition, *, today: date) -> bool:
+_UNREAD = object()
+
+
+def position_waits_for_its_year(
+    position: StrategicPosition, *, today: date, current=_UNREAD
+) -> bool:
     """A position for a later year than the current one, whose fiscal year has not started:
-    published, it becomes current only when its year starts (or an executive switches now)."""
-    current = StrategicPosition.objects.current()
+    published, it becomes current only when its year starts (or an executive switches now).
+    Pass the `current` position (or None) when it has been read."""
+    if current is _UNREAD:
+        current = StrategicPosition.objects.current()
     return (
         current is not None
         and current.pk != position.pk

@@ -6,7 +6,19 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,6 +46,7 @@ from strategy.models import (
     RefreshDecision,
     StrategicPosition,
     Unit,
+    fiscal_year_span,
 )
 
 # --- Lookups with their permission checks -------------------------------------------------
@@ -107,29 +120,37 @@ def position_list(request: HttpRequest) -> HttpResponse:
 
 
 def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
-    position = _get_position_for_user(request, fiscal_year)
-    objectives = (
+    # The position and whether the user has read it, in one query.
+    position = get_object_or_404(
+        StrategicPosition.objects.visible_to(request.user).annotate(
+            read_at=Subquery(
+                Acknowledgement.objects.filter(
+                    user=request.user.pk, position=OuterRef("pk")
+                ).values("at")[:1]
+            )
+        ),
+        fiscal_year=fiscal_year,
+    )
+    objectives = list(
         position.objectives.select_related("owner", "customer_priority")
         .prefetch_related("measures")
         .order_by("order", "pk")
     )
-    teams_by_objective = defaultdict(list)
-    pairs = (
-        Commitment.objects.filter(objective__position=position)
-        .values_list("objective_id", "unit__name", "unit__code")
-        .distinct()
-        .order_by("unit__name")
-    )
-    for objective_id, name, code in pairs:
-        teams_by_objective[objective_id].append((name, code))
-    for objective in objectives:
-        objective.teams = teams_by_objective.get(objective.pk, [])
+    coverage = services.position_coverage(position, objectives)
+    starts_on, ends_on, today = fiscal_year_span(position.fiscal_year)
+    priorities = list(position.priorities.all())
+    current = position if position.is_current else _current_position()
+    # Rows the page has read already are not read again by the history.
+    known = [position, *priorities, *objectives, *(o.owner for o in objectives if o.owner_id)]
+    if current is not None:
+        known.append(current)
     log_entries = history.entries(
         StrategicPosition.history.filter(id=position.pk),
         position.themes.model.history.filter(position_id=position.pk),
         position.priorities.model.history.filter(position_id=position.pk),
         position.competitors.model.history.filter(position_id=position.pk),
         Objective.history.filter(position_id=position.pk),
+        known=known,
     )
     return render(
         request,
@@ -137,19 +158,20 @@ def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
         {
             "position": position,
             "themes": position.themes.all(),
-            "priorities": position.priorities.all(),
+            "priorities": priorities,
             "competitors": position.competitors.all(),
             "objectives": objectives,
-            "coverage": services.position_coverage(position),
+            "coverage": coverage,
+            "matrix_url": reverse("strategy:matrix"),
             "problems": services.position_problems(position) if not position.is_published else [],
             # Publishing (or switching to) a later year before it starts: offer "switch now".
             "waits_for_its_year": services.position_waits_for_its_year(
-                position, today=services.cadence_today()
+                position, today=today, current=current
             ),
-            "current_position": _current_position(),
-            "has_read": Acknowledgement.objects.filter(
-                user=request.user, position=position
-            ).first(),
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "current_position": current,
+            "has_read": {"at": position.read_at} if position.read_at else None,
             "history": log_entries,
         },
     )
@@ -314,10 +336,36 @@ def company_edit(request: HttpRequest) -> HttpResponse:
 # --- Objectives -----------------------------------------------------------------------------
 
 
+COMMITMENTS_PER_PAGE = 50
+
+
 def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    objective = _get_objective_for_user(request, pk)
-    commitments = objective.commitments.select_related("unit").order_by("unit__name", "lever")
-    visible_units = set(Unit.objects.visible_to(request.user).values_list("pk", flat=True))
+    positions = StrategicPosition.objects.visible_to(request.user)
+    objective = get_object_or_404(
+        Objective.objects.filter(position__in=positions).select_related(
+            "position", "owner", "customer_priority"
+        ),
+        pk=pk,
+    )
+    # The teams committed: the first TEAMS_NAMED by name and how many in all, in one query.
+    committed = Commitment.objects.filter(objective=objective, unit=OuterRef("pk"))
+    named = list(
+        Unit.objects.filter(Exists(committed))
+        .annotate(total=Window(Count("pk")))
+        .order_by("name", "pk")
+        .values_list("name", "total")[: services.TEAMS_NAMED]
+    )
+    team_count = named[0][1] if named else 0
+    # The commitments of the teams the user sees, a page at a time.
+    commitments = (
+        objective.commitments.filter(unit__in=Unit.objects.visible_to(request.user))
+        .select_related("unit")
+        .order_by("unit__name", "lever", "pk")
+    )
+    page = Paginator(commitments, COMMITMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    known = [objective, objective.position, objective.owner]
+    if objective.customer_priority_id:
+        known.append(objective.customer_priority)
     return render(
         request,
         "strategy/objective_detail.html",
@@ -325,11 +373,15 @@ def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "objective": objective,
             "position": objective.position,
             "measures": objective.measures.all(),
-            "commitments": [c for c in commitments if c.unit_id in visible_units],
-            "team_names": sorted({c.unit.name for c in commitments}),
+            "commitments": page.object_list,
+            "page": page,
+            "team_names": [name for name, _ in named],
+            "team_count": team_count,
+            "teams_hidden": team_count - len(named),
             "history": history.entries(
                 Objective.history.filter(id=objective.pk),
                 objective.measures.model.history.filter(objective_id=objective.pk),
+                known=known,
             ),
         },
     )

@@ -1,16 +1,16 @@
 """The home page of each role, the trend pages and the scoring rubric."""
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
 
 import pytest
 from django.urls import reverse
 
 from reviews import dispatch, services
-from reviews.models import ReviewCycle, RubricQuestion
+from reviews.models import FrozenScore, ReviewCycle, RubricQuestion
 from strategy.models import Theme
-from tests.factories import fill_check, make_open_cycle
+from tests.factories import ReviewCycleFactory, fill_check, make_open_cycle
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +63,27 @@ def test_an_executive_sees_the_index_and_completion_of_the_latest_cycle(
     assert '<strong class="fs-4">63</strong>' in html  # 62.5
     assert "Checks submitted: 2 of 2" in html
     assert "Your alignment checks" not in html
+
+
+def test_an_executive_sees_the_change_since_the_last_closed_quarter_from_its_frozen_index(
+    client, worked_example, executive, current_position
+):
+    previous = ReviewCycleFactory(
+        position=current_position,
+        fiscal_year=2025,
+        quarter=4,
+        opens_on=date(2025, 12, 28),
+        state=ReviewCycle.State.CLOSED,
+        opened_at=datetime(2025, 12, 28, 9, tzinfo=UTC),
+        closed_at=datetime(2026, 1, 20, 9, tzinfo=UTC),
+    )
+    FrozenScore.objects.create(cycle=previous, score=50.0)
+    client.force_login(executive)
+
+    html = client.get(reverse("home")).content.decode()
+
+    assert '<strong class="fs-4">63</strong>' in html  # the running cycle's 62.5
+    assert "(+13 since last quarter)" in html  # 62.5 - 50, from the frozen row
 
 
 def test_an_executive_sees_the_running_quarterly_review_and_the_annual_refresh_side_by_side(

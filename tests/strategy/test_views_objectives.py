@@ -1,9 +1,11 @@
 import pytest
 from pytest_django.asserts import assertContains, assertRedirects
 
-from strategy.models import Measure, Objective
+from strategy.models import Lever, Measure, Objective
 from tests.factories import (
+    CommitmentFactory,
     MeasureFactory,
+    UnitFactory,
     make_draft_position,
     objective_data,
     objective_edit_data,
@@ -115,3 +117,28 @@ def test_removing_an_objective_of_the_published_strategy_retires_it(
     objective.refresh_from_db()
     assert objective.is_retired
     assert objective not in Objective.objects.active()
+
+
+def test_the_objective_page_names_the_first_committed_teams_and_pages_the_commitments(
+    login, executive, current_position
+):
+    objective = current_position.objectives.first()
+    teams = [UnitFactory(name=f"Team {n:02}") for n in range(30)]
+    for team in teams:
+        CommitmentFactory(unit=team, objective=objective, statement=f"{team.name} people")
+        CommitmentFactory(
+            unit=team, objective=objective, lever=Lever.PROCESSES, statement=f"{team.name} rules"
+        )
+    client = login(executive)
+
+    first = client.get(objective.get_absolute_url())
+    second = client.get(objective.get_absolute_url(), {"page": 2})
+
+    assert first.context["team_names"] == [f"Team {n:02}" for n in range(10)]
+    assertContains(first, "and 20 more (30 in all)")
+    assertContains(first, "Commitments 1 to 50 of 60.")
+    assertContains(first, "Team 00 people")
+    assertContains(first, "Team 24 rules")
+    assert "Team 25 people" not in first.content.decode()
+    assertContains(second, "Commitments 51 to 60 of 60.")
+    assertContains(second, "Team 29 rules")

@@ -4,9 +4,18 @@ import pytest
 import time_machine
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from strategy.models import Competitor, CustomerPriority, PositioningTheme, StrategicPosition
+from strategy.models import (
+    Competitor,
+    CustomerPriority,
+    Lever,
+    PositioningTheme,
+    StrategicPosition,
+    Unit,
+)
 from tests.factories import (
+    CommitmentFactory,
     PriorityFactory,
+    UnitFactory,
     make_draft_position,
     position_data,
     position_edit_data,
@@ -289,3 +298,28 @@ def test_a_changed_statement_shows_in_the_history_with_who_before_and_after(
     assertContains(
         page, history_row("Positioning statement", before, "We win on advice."), html=True
     )
+
+
+def test_the_position_page_names_the_first_committed_and_idle_teams_and_counts_the_rest(
+    login, executive, current_position
+):
+    supported, unsupported = current_position.objectives.order_by("order", "pk")
+    teams = [UnitFactory(name=f"Team {n:02}") for n in range(14)]
+    for team in teams[:12]:  # twelve committed teams, one of them with two levers
+        CommitmentFactory(unit=team, objective=supported)
+    CommitmentFactory(unit=teams[0], objective=supported, lever=Lever.PROCESSES)
+
+    response = login(executive).get(current_position.get_absolute_url())
+
+    html = response.content.decode()
+    assert [name for name, _ in response.context["objectives"][0].teams] == [
+        f"Team {n:02}" for n in range(10)
+    ]
+    assert "and 2 more (12 in all)" in html
+    assert "Team 10" not in html.split("Gaps")[0]
+    assert f"Objectives with no commitment: {unsupported.title}." in html
+    coverage = response.context["coverage"]
+    idle = [t.name for t in coverage["idle_teams"]]
+    assert idle[:2] == ["Team 12", "Team 13"]
+    assert coverage["idle_count"] == Unit.objects.active().functional().count() - 12
+    assert coverage["idle_hidden"] == coverage["idle_count"] - len(idle)
