@@ -12,6 +12,9 @@ COPY pyproject.toml README.md ./
 COPY alignment alignment
 COPY strategy strategy
 COPY reviews reviews
+COPY notifications notifications
+COPY reports reports
+COPY sustain sustain
 RUN pip install -e .
 COPY . .
 # collectstatic needs settings, not a database: a throwaway key is enough at build time.

@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "axes",
     "strategy",
     "reviews",
+    "notifications",
+    "sustain",
+    "reports",
 ]
 
 MIDDLEWARE = [

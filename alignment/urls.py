@@ -9,6 +9,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("strategy/", include("strategy.urls")),
     path("reviews/", include("reviews.urls")),
+    path("reviews/", include("notifications.urls")),
+    path("reviews/", include("reports.urls")),
+    path("reviews/", include("sustain.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

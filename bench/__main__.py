@@ -109,7 +109,7 @@ def _pages(dataset) -> list[Page]:
         Page("cycle closed", "executive", closed.get_absolute_url()),
         Page("heatmap", "executive", reverse("reviews:cycle-heatmap", args=[open_cycle.pk])),
         Page("cycle list", "executive", reverse("reviews:cycle-list")),
-        Page("signals", "executive", reverse("reviews:signals")),
+        Page("signals", "executive", reverse("sustain:signals")),
         Page("trends", "executive", reverse("reviews:trends")),
         Page("team trend", "executive", reverse("reviews:trend-team", args=[dataset.team.code])),
         Page(
@@ -117,8 +117,8 @@ def _pages(dataset) -> list[Page]:
             "executive",
             reverse("reviews:trend-objective", args=[dataset.objective.pk]),
         ),
-        Page("report print", "executive", reverse("reviews:report-print", args=[closed.pk])),
-        Page("operations", "admin", reverse("reviews:operations")),
+        Page("report print", "executive", reverse("reports:report-print", args=[closed.pk])),
+        Page("operations", "admin", reverse("notifications:operations")),
         Page("check page", "head", dataset.check.get_absolute_url()),
         Page(
             "autosave",

@@ -183,8 +183,8 @@ def _queued_delivery_ids(url: str) -> list[int]:
 def _dispatch(budgets: Budgets, teams: int, redis_url: str) -> None:
     from django.utils import timezone
 
+    from notifications.models import Delivery, Notification
     from reviews import dispatch
-    from reviews.models import Delivery, Notification
 
     started = time.perf_counter()
     created = dispatch.send_due_reminders(now=timezone.now())
@@ -230,8 +230,8 @@ def _worker_env(sink: Sink, redis_url: str) -> dict[str, str]:
 
 
 def _emails(budgets: Budgets, args, redis_url: str) -> None:
-    from reviews import notify
-    from reviews.models import Delivery
+    from notifications import notify
+    from notifications.models import Delivery
 
     _redis(redis_url).flushdb()  # the 10,000 tasks above: only --emails of them are sent
     sink = Sink()

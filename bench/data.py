@@ -23,6 +23,8 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from notifications.models import Delivery, Notification
+from reports.models import ReportDownload, ReportFile
 from reviews import services
 from reviews.models import (
     LEVERS,
@@ -31,16 +33,10 @@ from reviews.models import (
     AlignmentCheck,
     CheckItem,
     CheckReopening,
-    Delivery,
     ExecutiveScore,
     FrozenScore,
     LiveScore,
-    Notification,
-    ReportDownload,
-    ReportFile,
     ReviewCycle,
-    StoredBoard,
-    StoredSignal,
     quarter_end,
 )
 from strategy.models import (
@@ -60,6 +56,7 @@ from strategy.models import (
     fiscal_year_start,
 )
 from strategy.roles import DEPARTMENT_HEAD, EXECUTIVE
+from sustain.models import StoredBoard, StoredSignal
 
 PASSWORD = "bench-pass-2026"  # noqa: S105  (benchmark data only)
 USERNAME_PREFIX = "bench-"

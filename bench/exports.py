@@ -7,14 +7,14 @@ that its memory is its own: growth is the process's peak resident memory during 
 (VmHWM, reset just before it) minus its resident memory at the start.
 
 Budgets (issue #12):
-- XLSX (reviews.exports.xlsx_write) at 500 teams takes at most 1.3 times the CPU time of raw
+- XLSX (reports.writers.xlsx_write) at 500 teams takes at most 1.3 times the CPU time of raw
   xlsxwriter writing the same values into the same cells, in the same process (the cells are
   recorded from the product's own workbook, then written again without formats or tables;
   median of 3 runs each);
 - the memory growth of the XLSX and CSV exports at 500 teams is at most 1.5 times that at 50,
   and their SQL queries are the same number at both sizes (a growth under 1 MiB counts as
   1 MiB: below that, the reading is noise);
-- the board pack PDF at 500 teams (reviews.reports.report_build, as the worker runs it) is
+- the board pack PDF at 500 teams (reports.services.report_build, as the worker runs it) is
   built within the worker's task time limit (CELERY_TASK_TIME_LIMIT) with a memory growth
   under 400 MiB.
 Exits with status 1 when any is missed.
@@ -107,27 +107,29 @@ def measure(kind: str, cycle_pk: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from reviews import exports, reports
-    from reviews.models import ReportFile, ReviewCycle
+    from reports import services as report_services
+    from reports import writers
+    from reports.models import ReportFile
+    from reviews.models import ReviewCycle
 
     cycle = ReviewCycle.objects.get(pk=cycle_pk)
     tmp = tempfile.mkdtemp(dir=settings.VAR_DIR)
-    path = str(Path(tmp) / exports.filename(cycle, "xlsx"))
+    path = str(Path(tmp) / writers.filename(cycle, "xlsx"))
 
     if kind == "csv":
 
         def run():
-            for _ in exports.csv_stream(cycle):
+            for _ in writers.csv_stream(cycle):
                 pass
     elif kind == "xlsx":
 
         def run():
-            exports.xlsx_write(cycle, path)
+            writers.xlsx_write(cycle, path)
     else:
         report = ReportFile.objects.create(cycle=cycle, format=ReportFile.Format.PDF)
 
         def run():
-            run.outcome = reports.report_build(report_id=report.pk)
+            run.outcome = report_services.report_build(report_id=report.pk)
 
     start = memory_start()
     cpu, wall = _timed(run)

@@ -2,7 +2,7 @@
 
 Builds each size (12 objectives, 8 quarters: 7 closed, one open) in a throwaway database
 (bench.common: PostgreSQL when DATABASE_URL points at a server, SQLite otherwise), then runs
-`reviews.board.board()`, which computes every signal of docs/signals.md. Prints the median
+`sustain.board.board()`, which computes every signal of docs/signals.md. Prints the median
 time of 3 runs and the SQL queries of one run at each size, and checks that the query count
 does not grow with the number of teams: exits with status 1 when it does.
 """
@@ -23,7 +23,7 @@ def _measure(runs: int) -> tuple[float, int, int]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from reviews import board
+    from sustain import board
 
     now = timezone.now()
     board.board(now=now)  # the first run creates the settings row and fills per-process caches
@@ -60,7 +60,7 @@ def _run(args, described: str) -> bool:
             data.clear()
 
     print(
-        f"\nreviews.board.board(): every signal over {args.objectives} objectives × "
+        f"\nsustain.board.board(): every signal over {args.objectives} objectives × "
         f"{args.quarters} quarters, median of {args.runs} runs after one warm-up:\n"
     )
     header = f"{'teams':>6}{'built in s':>12}{'median ms':>11}{'queries':>9}{'signals':>9}"

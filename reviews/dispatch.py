@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.urls import reverse
 
-from reviews import cadence, notify, services
-from reviews.models import AlignmentCheck, CadenceSettings, Delivery, ReviewCycle
+from reviews import announce, cadence, services
+from reviews.models import AlignmentCheck, CadenceSettings, ReviewCycle
 from strategy import services as strategy
 from strategy.models import StrategicPosition, fiscal_year_of, fiscal_year_start
 
@@ -129,17 +129,17 @@ def cycle_open_and_notify(*, cycle: ReviewCycle, now: datetime) -> int:
     cycle.refresh_from_db()
     checks = dict(cycle.checks.values_list("unit_id", "pk"))
     notes = {}
-    for user_id, unit_ids in notify.heads_of(checks).items():
+    for user_id, unit_ids in announce.heads_of(checks).items():
         link = (
             reverse("reviews:check-edit", args=[checks[unit_ids[0]]])
             if len(unit_ids) == 1
             else reverse("home")
         )
-        notes[user_id] = notify.Note(
+        notes[user_id] = announce.Note(
             f"Your alignment check for {cycle.label} is open, due {cycle.due_on:%d %b %Y}", link
         )
-    created = notify.deliveries_create(
-        cycle=cycle, kind=Delivery.Kind.CHECK_OPENED, step="", notes=notes, now=now
+    created = announce.deliveries_create(
+        cycle=cycle, kind=announce.Kind.CHECK_OPENED, step="", notes=notes, now=now
     )
     return 1 if created or notes else 0
 
@@ -166,7 +166,7 @@ def send_due_reminders(*, now: datetime) -> int:
         )
         overdue = step.startswith("overdue")
         notes = {}
-        for user_id, unit_ids in notify.heads_of(late).items():
+        for user_id, unit_ids in announce.heads_of(late).items():
             link = (
                 reverse("reviews:check-edit", args=[late[unit_ids[0]]])
                 if len(unit_ids) == 1
@@ -178,15 +178,15 @@ def send_due_reminders(*, now: datetime) -> int:
                 if overdue
                 else f"Reminder: your alignment check for {cycle.label} is due {due}"
             )
-            notes[user_id] = notify.Note(title, link)
+            notes[user_id] = announce.Note(title, link)
         created += len(
-            notify.deliveries_create(
-                cycle=cycle, kind=Delivery.Kind.CHECK_REMINDER, step=step, notes=notes, now=now
+            announce.deliveries_create(
+                cycle=cycle, kind=announce.Kind.CHECK_REMINDER, step=step, notes=notes, now=now
             )
         )
     created += _refresh_reminders(now=now, today=today, config=config)
     created += _acknowledgement_reminders(now=now, today=today)
-    notify.redrive_stalled(now=now)
+    announce.redrive_stalled(now=now)
     return created
 
 
@@ -206,11 +206,13 @@ def _acknowledgement_reminders(*, now: datetime, today) -> int:
     )
     read = set(Acknowledgement.objects.filter(position=position).values_list("user_id", flat=True))
     title = f"Please read the FY{position.fiscal_year} strategy and your team's commitments"
-    notes = {user_id: notify.Note(title, position.get_absolute_url()) for user_id in people - read}
+    notes = {
+        user_id: announce.Note(title, position.get_absolute_url()) for user_id in people - read
+    }
     return len(
-        notify.deliveries_create(
+        announce.deliveries_create(
             cycle=cycle,
-            kind=Delivery.Kind.ACK_REMINDER,
+            kind=announce.Kind.ACK_REMINDER,
             step=f"position-{position.pk}",
             notes=notes,
             now=now,
@@ -236,11 +238,12 @@ def escalate_overdue(*, now: datetime) -> int:
             f"due {cycle.due_on:%d %b %Y}"
         )
         notes = {
-            user_id: notify.Note(title, cycle.get_absolute_url()) for user_id in notify.executives()
+            user_id: announce.Note(title, cycle.get_absolute_url())
+            for user_id in announce.executives()
         }
         created += len(
-            notify.deliveries_create(
-                cycle=cycle, kind=Delivery.Kind.ESCALATION, step="", notes=notes, now=now
+            announce.deliveries_create(
+                cycle=cycle, kind=announce.Kind.ESCALATION, step="", notes=notes, now=now
             )
         )
     return created
@@ -248,12 +251,12 @@ def escalate_overdue(*, now: datetime) -> int:
 
 def notify_cycle_closed(*, cycle: ReviewCycle, now: datetime) -> int:
     notes = {
-        user_id: notify.Note(f"The {cycle.label} review is closed", cycle.get_absolute_url())
-        for user_id in notify.admins_and_executives()
+        user_id: announce.Note(f"The {cycle.label} review is closed", cycle.get_absolute_url())
+        for user_id in announce.admins_and_executives()
     }
     return len(
-        notify.deliveries_create(
-            cycle=cycle, kind=Delivery.Kind.CYCLE_CLOSED, step="", notes=notes, now=now
+        announce.deliveries_create(
+            cycle=cycle, kind=announce.Kind.CYCLE_CLOSED, step="", notes=notes, now=now
         )
     )
 
@@ -296,15 +299,15 @@ def refresh_start(*, source: StrategicPosition, fiscal_year: int, today, now: da
     if not created:
         return 0
     notes = {
-        user_id: notify.Note(
+        user_id: announce.Note(
             f"The annual refresh for FY{fiscal_year} has started: publish the new position "
             f"by {cycle.due_on:%d %b %Y}",
             draft.get_absolute_url(),
         )
-        for user_id in notify.executives()
+        for user_id in announce.executives()
     }
-    notify.deliveries_create(
-        cycle=cycle, kind=Delivery.Kind.REFRESH_STARTED, step="", notes=notes, now=now
+    announce.deliveries_create(
+        cycle=cycle, kind=announce.Kind.REFRESH_STARTED, step="", notes=notes, now=now
     )
     return 1
 
@@ -331,12 +334,12 @@ def _refresh_reminders(*, now: datetime, today, config: CadenceSettings) -> int:
             f"due {cycle.due_on:%d %b %Y}"
         )
         notes = {
-            user_id: notify.Note(title, cycle.position.get_absolute_url())
-            for user_id in notify.executives()
+            user_id: announce.Note(title, cycle.position.get_absolute_url())
+            for user_id in announce.executives()
         }
         created += len(
-            notify.deliveries_create(
-                cycle=cycle, kind=Delivery.Kind.REFRESH_REMINDER, step=step, notes=notes, now=now
+            announce.deliveries_create(
+                cycle=cycle, kind=announce.Kind.REFRESH_REMINDER, step=step, notes=notes, now=now
             )
         )
     return created
@@ -360,14 +363,14 @@ def refresh_finish(*, position: StrategicPosition, now: datetime) -> int:
     teams = Unit.objects.active().functional().values_list("pk", "code")
     codes = dict(teams)
     notes = {}
-    for user_id, unit_ids in notify.heads_of(codes).items():
-        notes[user_id] = notify.Note(
+    for user_id, unit_ids in announce.heads_of(codes).items():
+        notes[user_id] = announce.Note(
             f"Confirm or revise your team's commitments for FY{position.fiscal_year}",
             reverse("strategy:unit-detail", args=[codes[unit_ids[0]]]),
         )
     return len(
-        notify.deliveries_create(
-            cycle=cycle, kind=Delivery.Kind.COMMITMENTS_CONFIRM, step="", notes=notes, now=now
+        announce.deliveries_create(
+            cycle=cycle, kind=announce.Kind.COMMITMENTS_CONFIRM, step="", notes=notes, now=now
         )
     )
 

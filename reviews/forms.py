@@ -10,11 +10,9 @@ from reviews.models import (
     Action,
     AlignmentCheck,
     CadenceSettings,
-    Delivery,
     ExecutiveScore,
     ReviewCycle,
     RubricQuestion,
-    SignalSettings,
 )
 from strategy.forms import DateInput
 from strategy.models import Commitment, Lever, Objective, Unit
@@ -260,18 +258,6 @@ class CadenceSettingsForm(forms.ModelForm):
         return data
 
 
-class DeliveryFilterForm(forms.Form):
-    state = forms.ChoiceField(
-        choices=[("", "Any state")] + list(Delivery.State.choices), required=False
-    )
-    kind = forms.ChoiceField(
-        choices=[("", "Any kind")] + list(Delivery.Kind.choices), required=False
-    )
-    cycle = forms.ModelChoiceField(
-        queryset=ReviewCycle.objects.all(), required=False, empty_label="Any cycle"
-    )
-
-
 class SignalFilterForm(forms.Form):
     """The Signals page's filter: by kind of signal and by the region of the team."""
 
@@ -282,23 +268,3 @@ class SignalFilterForm(forms.Form):
         super().__init__(*args, **kw)
         self.fields["kind"].choices = [("", "Every kind"), *kinds]
         self.fields["region"].choices = [("", "Every region"), *regions]
-
-
-class SignalSettingsForm(forms.ModelForm):
-    class Meta:
-        model = SignalSettings
-        fields = [
-            "window",
-            "roller_min_change",
-            "roller_min_reversals",
-            "target_score",
-            "funding_min_ratio",
-            "stale_quarters",
-            "late_cycles",
-            "close_grace_days",
-        ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from reviews import cadence, notify
+from reviews import announce, cadence
 from reviews.models import AlignmentCheck, CadenceSettings, ReviewCycle
 
 LOOK_AHEAD_DAYS = 14
@@ -47,7 +47,7 @@ def upcoming_reminders(*, now: datetime, config: CadenceSettings) -> list[dict]:
             )
         )
         recipients = (
-            len(notify.heads_of(late)) if cycle.state != ReviewCycle.State.PLANNED else None
+            len(announce.heads_of(late)) if cycle.state != ReviewCycle.State.PLANNED else None
         )
         seen = set(cycle.deliveries.values_list("step", flat=True).distinct())
         last = None

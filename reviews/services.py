@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.utils import bulk_update_with_history
 
-from reviews import scoring
+from reviews import events, scoring
 from reviews.models import (
     LEVERS,
     Action,
@@ -404,11 +404,10 @@ def cycle_close(*, cycle: ReviewCycle, by, now=None) -> bool:
     locked.closed_at = now
     locked.closed_by = by
     locked.save()
-    # The sustained-alignment signals as they stand at closing, for this review's reports.
-    from reviews import board
-
-    signals = board.frozen_summary(board.board(now=locked.closed_at, as_of=locked))
-    locked.snapshot = {**locked.snapshot, **signals}
+    # What the apps above add to the frozen results: the sustain app, the signals as they
+    # stand at closing, for this review's reports.
+    for _, extra in events.cycle_closing.send(sender=ReviewCycle, cycle=locked):
+        locked.snapshot = {**locked.snapshot, **(extra or {})}
     locked.save(update_fields=["snapshot"])
     return True
 

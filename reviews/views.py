@@ -6,37 +6,23 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from reviews import (
-    board,
-    dispatch,
-    docs,
-    exports,
-    notify,
-    reports,
-    services,
-    standings,
-    trends,
-)
+from reviews import dispatch, docs, events, services, standings, trends
 from reviews.forms import (
     ActionForm,
     CadenceSettingsForm,
     CheckItemForm,
     CommitmentStatusForm,
     CycleForm,
-    DeliveryFilterForm,
     ExecutiveScoreForm,
     ReopenForm,
     RubricFormSet,
-    SignalFilterForm,
-    SignalSettingsForm,
     TeamFilterForm,
 )
 from reviews.models import (
@@ -48,14 +34,10 @@ from reviews.models import (
     CadenceSettings,
     CheckItem,
     CheckReopening,
-    Delivery,
-    ReportFile,
     ReviewCycle,
     RubricQuestion,
-    SignalSettings,
     quarter_end,
 )
-from reviews.operations import schedule_overview, upcoming_reminders
 from strategy import history, roles
 from strategy import services as strategy
 from strategy.models import (
@@ -89,7 +71,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return target if target and allowed else fallback
 
 
-def _get_cycle_for_user(
+def get_cycle_for_user(
     request: HttpRequest, pk: int, *, with_snapshot: bool = False
 ) -> ReviewCycle:
     """The cycle; its snapshot too with `with_snapshot`, for the pages showing it in full."""
@@ -98,6 +80,16 @@ def _get_cycle_for_user(
     if with_snapshot:
         cycles = cycles.with_snapshot()
     return get_object_or_404(cycles, pk=pk)
+
+
+def _report_files(cycle: ReviewCycle) -> dict:
+    """Answered by the reports app (events.report_files): reviews imports no app above it."""
+    return events.ask(events.report_files, cycle=cycle)
+
+
+def _cycle_signals(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int]:
+    """Answered by the sustain app (events.cycle_signals): reviews imports no app above it."""
+    return events.ask(events.cycle_signals, cycle=cycle, current=current)
 
 
 def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
@@ -154,15 +146,7 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("due_on")[:20],
         "drafts": [p for p in positions if p.status == draft],
     }
-    if user.has_perm("reviews.view_signals") or headed:
-        # The stored board: a row, and a head's own teams' signals by an indexed query.
-        stored = board.stored_board(now=timezone.now())
-        context["signal_board"] = stored
-        if user.has_perm("reviews.view_signals"):
-            context["streaks"] = stored.top_streaks
-            context["signal_count"] = stored.signal_count
-        if headed:
-            context["team_signals"] = list(board.stored_signals().filter(team__in=headed))
+    context |= events.ask(events.home_sustain, headed=headed, user=user)
     context["position_read"] = position is not None and position.is_read
     if user.has_perm("reviews.view_cycles"):
         # The quarterly review, not the annual refresh (which has no checks) even when the
@@ -253,22 +237,6 @@ def _next_quarter(position: StrategicPosition) -> tuple[int, int]:
     return (last.fiscal_year, last.quarter + 1) if last.quarter < 4 else (last.fiscal_year + 1, 1)
 
 
-CYCLE_SIGNALS_SHOWN = 20  # the rest are counted, and listed on the Signals page
-
-
-def _cycle_signals(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int]:
-    """The first signals as they stood when the cycle closed, or as the stored board has them
-    for a running one, and how many more there are."""
-    if cycle.is_closed and current.get("signals") is not None:
-        signals = current["signals"]
-        return signals[:CYCLE_SIGNALS_SHOWN], max(0, len(signals) - CYCLE_SIGNALS_SHOWN)
-    board.stored_board(now=timezone.now())  # computed here only if none was ever stored
-    stored = board.stored_signals()
-    shown = list(stored[:CYCLE_SIGNALS_SHOWN])
-    more = stored.count() - len(shown) if len(shown) == CYCLE_SIGNALS_SHOWN else 0
-    return shown, more
-
-
 def _team_table(request: HttpRequest, cycle: ReviewCycle, current: dict, done: dict) -> dict:
     """The heatmap's bounded page of teams, its filters and what they hide."""
     form = TeamFilterForm(request.GET or None, regions=standings.regions())
@@ -293,7 +261,7 @@ def _team_table(request: HttpRequest, cycle: ReviewCycle, current: dict, done: d
 
 
 def cycle_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
-    cycle = _get_cycle_for_user(request, pk)
+    cycle = get_cycle_for_user(request, pk)
     current = standings.summary(cycle)
     done = standings.completion(cycle)
     context = {
@@ -308,7 +276,7 @@ def cycle_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    cycle = _get_cycle_for_user(request, pk)
+    cycle = get_cycle_for_user(request, pk)
     can_run = request.user.has_perm("reviews.run_reviews")
     today = timezone.localdate()
     context = {
@@ -364,7 +332,7 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
-    cycle = _get_cycle_for_user(request, pk)
+    cycle = get_cycle_for_user(request, pk)
     refusal = cycle.open_refusal(today=timezone.localdate(), config=CadenceSettings.load())
     if refusal:
         messages.error(request, f"{cycle.label} was not opened. {refusal}")
@@ -382,7 +350,7 @@ def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def cycle_start_review(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
-    cycle = _get_cycle_for_user(request, pk)
+    cycle = get_cycle_for_user(request, pk)
     if services.cycle_start_review(cycle=cycle):
         messages.success(request, f"{cycle.label} is in review.")
     else:
@@ -397,14 +365,14 @@ def cycle_start_review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
-    cycle = _get_cycle_for_user(request, pk)
+    cycle = get_cycle_for_user(request, pk)
     try:
         with transaction.atomic():
             closed = services.cycle_close(cycle=cycle, by=request.user)
             if closed:
                 dispatch.notify_cycle_closed(cycle=cycle, now=timezone.now())
                 cycle.refresh_from_db()
-                reports.reports_for_closed_cycle(cycle=cycle)
+                events.cycle_closed.send(sender=ReviewCycle, cycle=cycle)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(cycle.get_absolute_url())
@@ -421,7 +389,7 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def executive_score(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
-    cycle = _get_cycle_for_user(request, pk)
+    cycle = get_cycle_for_user(request, pk)
     form = ExecutiveScoreForm(request.POST, cycle=cycle)
     if form.is_valid():
         try:
@@ -454,7 +422,7 @@ def _form_errors(form) -> str:
 
 def action_create(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
-    cycle = _get_cycle_for_user(request, pk)
+    cycle = get_cycle_for_user(request, pk)
     if not cycle.is_running:
         state = "closed: its decisions are frozen" if cycle.is_closed else "not open yet"
         messages.error(request, f"No action was recorded: {cycle.label} is {state}.")
@@ -754,245 +722,10 @@ def cadence_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/cadence_form.html", {"form": form})
 
 
-DELIVERIES_PER_PAGE = 50
-
-
-def operations(request: HttpRequest) -> HttpResponse:
-    roles.require(request, "reviews.view_operations")
-    now = timezone.now()
-    config = CadenceSettings.load()
-    filters = DeliveryFilterForm(request.GET or None)
-    deliveries = (
-        Delivery.objects.select_related("recipient", "cycle")
-        .defer("cycle__snapshot")
-        .order_by("-created_at", "-pk")
-    )
-    # Each filter applies on its own: one that is not valid (a cycle since deleted, a state
-    # typed in the address) is ignored and named, and the others still apply.
-    ignored = []
-    if filters.is_bound:
-        filters.is_valid()
-        for field in ("state", "kind", "cycle"):
-            if field in filters.errors:
-                ignored.append(filters[field].label.lower())
-            elif filters.cleaned_data.get(field):
-                deliveries = deliveries.filter(**{field: filters.cleaned_data[field]})
-    if ignored:
-        messages.warning(
-            request,
-            f"The {' and '.join(ignored)} filter{'s' if len(ignored) > 1 else ''} "
-            f"{'were' if len(ignored) > 1 else 'was'} not valid and "
-            f"{'were' if len(ignored) > 1 else 'was'} ignored; the others apply.",
-        )
-    page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
-    counts = dict(
-        Delivery.objects.values_list("state").annotate(n=Count("pk")).values_list("state", "n")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "reviews/operations.html",
-        {
-            "schedule": schedule_overview(now=now),
-            "upcoming": upcoming_reminders(now=now, config=config),
-            "config": config,
-            "filters": filters,
-            "page": page,
-            "counts": counts,
-            "query": query.urlencode(),
-            "filtered": any(request.GET.get(f) for f in ("state", "kind", "cycle")),
-        },
-    )
-
-
-@require_POST
-def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    roles.require(request, "reviews.view_operations")
-    delivery = get_object_or_404(Delivery, pk=pk)
-    if notify.retry_failed(delivery=delivery, now=timezone.now()):
-        messages.success(request, f"Delivery to {delivery.recipient} queued again.")
-    else:
-        messages.info(request, "Only a failed delivery is retried; this one did not fail.")
-    return redirect(reverse("reviews:operations") + "?state=failed")
-
-
-def notification_list(request: HttpRequest) -> HttpResponse:
-    notifications = request.user.notifications.all()[:100]
-    return render(request, "reviews/notification_list.html", {"notifications": notifications})
-
-
-@require_POST
-def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
-    notification = get_object_or_404(request.user.notifications, pk=pk)
-    notification.mark_read()
-    return redirect(
-        notification.link if url_has_allowed_host_and_scheme(notification.link, None) else "home"
-    )
-
-
-@require_POST
-def notification_read_all(request: HttpRequest) -> HttpResponse:
-    request.user.notifications.unread().update(read_at=timezone.now())
-    messages.success(request, "All notifications marked as read.")
-    return redirect("reviews:notification-list")
-
-
 # --- Reports ---------------------------------------------------------------------------------
 
 
-def report_print(request: HttpRequest, pk: int) -> HttpResponse:
-    """The report as an HTML page to read or print; the PDF is rendered from the same template."""
-    cycle = _get_cycle_for_user(request, pk)
-    roles.require(request, "reviews.export_reports")
-    return HttpResponse(exports.report_html(cycle))
-
-
-def report_part(request: HttpRequest, pk: int, part: int) -> HttpResponse:
-    """One part of the report's team appendix: a bounded page, linked from the print view."""
-    cycle = _get_cycle_for_user(request, pk)
-    roles.require(request, "reviews.export_reports")
-    html = exports.report_part_html(cycle, part)
-    if html is None:
-        raise Http404("No such part of the appendix.")
-    return HttpResponse(html)
-
-
-def report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    cycle = _get_cycle_for_user(request, pk)
-    roles.require(request, "reviews.export_reports")
-    reports.download_record(cycle=cycle, user=request.user, fmt="csv")
-    response = StreamingHttpResponse(
-        exports.csv_stream(cycle), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{exports.filename(cycle, "csv")}"'
-    return response
-
-
-@require_POST
-def report_request(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    cycle = _get_cycle_for_user(request, pk)
-    roles.require(request, "reviews.export_reports")
-    if fmt not in ReportFile.Format.values:
-        raise Http404
-    if cycle.state == ReviewCycle.State.PLANNED:
-        messages.error(request, f"{cycle.label} is not open yet: there is nothing to report.")
-        return redirect(cycle.get_absolute_url())
-    report = reports.report_request(cycle=cycle, fmt=fmt, by=request.user)
-    if request.htmx:
-        return _reports_fragment(request, cycle)
-    if report.state == ReportFile.State.DONE:
-        messages.success(request, f"The {report.get_format_display()} is ready below.")
-    else:
-        messages.success(request, f"The {report.get_format_display()} is being built.")
-    return redirect(cycle.get_absolute_url() + "#reports")
-
-
-def report_status(request: HttpRequest, pk: int) -> HttpResponse:
-    cycle = _get_cycle_for_user(request, pk)
-    roles.require(request, "reviews.export_reports")
-    return _reports_fragment(request, cycle)
-
-
-def _reports_fragment(request, cycle: ReviewCycle) -> HttpResponse:
-    return render(request, "reviews/_reports.html", {"cycle": cycle, **_report_files(cycle)})
-
-
-def _report_files(cycle: ReviewCycle) -> dict:
-    latest = {}
-    for report in cycle.report_files.all():
-        latest.setdefault(report.format, report)
-    files = [latest[f] for f in ReportFile.Format.values if f in latest]
-    return {"report_files": files, "reports_busy": any(r.is_active for r in files)}
-
-
-def report_download(request: HttpRequest, pk: int) -> FileResponse:
-    report = get_object_or_404(
-        ReportFile.objects.select_related("cycle").defer("cycle__snapshot"), pk=pk
-    )
-    _get_cycle_for_user(request, report.cycle_id)
-    roles.require(request, "reviews.export_reports")
-    if report.state != ReportFile.State.DONE or not report.file:
-        raise Http404
-    reports.download_record(cycle=report.cycle, user=request.user, fmt=report.format)
-    return FileResponse(
-        report.file.open("rb"),
-        as_attachment=True,
-        filename=exports.filename(report.cycle, report.format),
-    )
-
-
 # --- Sustained alignment ---------------------------------------------------------------------
-
-
-SIGNALS_PER_PAGE = 25
-STREAKS_SHOWN = 10
-READING_SHOWN = 25
-
-
-def signals(request: HttpRequest) -> HttpResponse:
-    roles.require(request, "reviews.view_signals")
-    stored = board.stored_board(now=timezone.now(), summary=True)
-    summary = stored.summary
-    everything = board.stored_signals()
-    kind_counts = dict(everything.order_by().values_list("kind").annotate(n=Count("pk")))
-    region_counts = dict(
-        everything.exclude(region=None).order_by().values_list("region").annotate(n=Count("pk"))
-    )
-    # A subquery, not the ids: the same single query whether or not any signal has a region.
-    region_names = dict(
-        Unit.objects.filter(pk__in=everything.values("region")).values_list("pk", "name")
-    )
-    filters = SignalFilterForm(
-        request.GET or None,
-        kinds=[(k, f"{label} ({kind_counts[k]})") for k, label in board.KINDS if k in kind_counts],
-        regions=sorted(
-            ((pk, f"{name} ({region_counts.get(pk, 0)})") for pk, name in region_names.items()),
-            key=lambda choice: choice[1],
-        ),
-    )
-    listed, kind, region = everything, None, None
-    if filters.is_valid():
-        kind, region = filters.cleaned_data["kind"] or None, filters.cleaned_data["region"]
-        if kind:
-            listed = listed.filter(kind=kind)
-        if region is not None:
-            listed = listed.filter(region=region)
-    page = Paginator(listed, SIGNALS_PER_PAGE).get_page(request.GET.get("page"))
-    total = stored.signal_count
-    reading = [a for a in summary.get("acknowledgement", []) if region in (None, a["region"])]
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "reviews/signals.html",
-        {
-            "stored": stored,
-            "board": summary,
-            "filters": filters,
-            "page": page,
-            "query": query.urlencode(),
-            "total": total,
-            "hidden": total - page.paginator.count,
-            "streaks": summary.get("streaks", [])[:STREAKS_SHOWN],
-            "more_streaks": max(0, len(summary.get("streaks", [])) - STREAKS_SHOWN),
-            "reading": reading[:READING_SHOWN],
-            "more_reading": max(0, len(reading) - READING_SHOWN),
-            "region_name": region_names.get(region),
-        },
-    )
-
-
-@require_GET
-def signals_csv(request: HttpRequest) -> StreamingHttpResponse:
-    """The whole stored board: every signal, streak and team's reading, one row each."""
-    roles.require(request, "reviews.view_signals")
-    stored = board.stored_board(now=timezone.now(), summary=True)
-    response = StreamingHttpResponse(
-        exports.csv_lines(board.csv_rows(stored)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = 'attachment; filename="signals.csv"'
-    return response
 
 
 @require_GET
@@ -1003,18 +736,6 @@ def doc_detail(request: HttpRequest, name: str) -> HttpResponse:
     except KeyError:
         raise Http404 from None
     return render(request, "reviews/doc_detail.html", {"doc": page})
-
-
-def signal_settings_edit(request: HttpRequest) -> HttpResponse:
-    roles.require(request, "reviews.edit_signal_settings")
-    form = SignalSettingsForm(request.POST or None, instance=SignalSettings.load())
-    if request.method == "POST":
-        if form.is_valid():
-            form.save()
-            messages.success(request, "Signal thresholds saved.")
-            return redirect("reviews:signals")
-        messages.error(request, "Nothing was saved: please correct the errors below.")
-    return render(request, "reviews/signal_settings_form.html", {"form": form})
 
 
 @require_POST

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 
 from strategy.roles import ADMIN
+from sustain import tasks as sustain_tasks
 from tests.factories import (
     UnitFactory,
     UserFactory,
@@ -179,9 +180,8 @@ def login(client):
 def _no_board_refresh_queued(monkeypatch):
     """No broker in tests: the board refresh a commit queues is dropped, unless the test plays
     the worker (board_worker)."""
-    from reviews import tasks
 
-    monkeypatch.setattr(tasks.refresh_stale_board, "delay", lambda: None)
+    monkeypatch.setattr(sustain_tasks.refresh_stale_board, "delay", lambda: None)
 
 
 @pytest.fixture
@@ -189,7 +189,8 @@ def board_worker(monkeypatch, django_capture_on_commit_callbacks):
     """Play the Celery worker of the signal board: inside `with board_worker():`, the refresh
     that a commit to the board's inputs queues runs when that commit's callbacks run, as a
     worker would run it just after the commit."""
-    from reviews import tasks
 
-    monkeypatch.setattr(tasks.refresh_stale_board, "delay", tasks.refresh_stale_board)
+    monkeypatch.setattr(
+        sustain_tasks.refresh_stale_board, "delay", sustain_tasks.refresh_stale_board
+    )
     return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -13,9 +13,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from reviews import board
 from reviews.models import CadenceSettings
 from strategy.models import Acknowledgement
+from sustain import board
 from tests.factories import PositionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

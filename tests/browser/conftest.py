@@ -14,6 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from notifications import tasks as notification_tasks
+from reports import tasks as report_tasks
+
 # Playwright's sync API runs an event loop in the test thread; the test itself only touches the
 # database to set up data and check results, never concurrently with the loop's callbacks.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -81,11 +84,12 @@ def queued_tasks(monkeypatch):
     The live server runs in this process, so the patch applies to its requests too; a test runs
     a queued report with `reports.report_build(report_id=...)`, as the worker would.
     """
-    from reviews import tasks
 
     queued = SimpleNamespace(reports=[], deliveries=[])
-    monkeypatch.setattr(tasks, "build_report", SimpleNamespace(delay=queued.reports.append))
-    monkeypatch.setattr(tasks, "send_deliveries", SimpleNamespace(delay=queued.deliveries.extend))
+    monkeypatch.setattr(report_tasks, "build_report", SimpleNamespace(delay=queued.reports.append))
+    monkeypatch.setattr(
+        notification_tasks, "send_deliveries", SimpleNamespace(delay=queued.deliveries.extend)
+    )
     return queued
 
 
@@ -187,9 +191,9 @@ def main_pages() -> list[MainPage]:
         MainPage("heatmap", "exec", reverse("reviews:cycle-heatmap", args=[cycle.pk])),
         MainPage("check page", "head", check.get_absolute_url()),
         MainPage("trends", "exec", reverse("reviews:trends")),
-        MainPage("signals", "exec", reverse("reviews:signals")),
+        MainPage("signals", "exec", reverse("sustain:signals")),
         MainPage("signals explained", "exec", reverse("reviews:doc-detail", args=["signals"])),
-        MainPage("operations", "admin", reverse("reviews:operations")),
+        MainPage("operations", "admin", reverse("notifications:operations")),
         MainPage("cadence settings", "exec", reverse("reviews:cadence-edit")),
-        MainPage("notifications", "head", reverse("reviews:notification-list")),
+        MainPage("notifications", "head", reverse("notifications:notification-list")),
     ]

@@ -15,7 +15,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from reviews.models import ReportFile, ReviewCycle
+from reports.models import ReportFile
+from reviews.models import ReviewCycle
 from tests.browser.conftest import MainPage, main_pages
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from reviews import reports
-from reviews.models import Action, AlignmentCheck, ReportFile, ReviewCycle
+from reports import services as report_services
+from reports.models import ReportFile
+from reviews.models import Action, AlignmentCheck, ReviewCycle
 from strategy.models import Acknowledgement, Lever, StrategicPosition, Unit
 from tests.browser.conftest import LIVE_DB, assert_no_problems, autosaved, log_in
 from tests.factories import (
@@ -188,7 +189,7 @@ def test_an_admin_imports_teams_from_a_csv_file_and_exports_the_quarter(
     expect(files.get_by_text("PDF: queued")).to_be_visible()
     assert len(queued_tasks.reports) == 2
     for report_id in queued_tasks.reports:  # what the Celery worker does
-        assert reports.report_build(report_id=report_id) == "done"
+        assert report_services.report_build(report_id=report_id) == "done"
     page.clock.run_for(2_500)  # the next poll shows the links without a reload
     expect(files.get_by_role("link", name="PDF", exact=True)).to_be_visible()
     page.reload()

@@ -36,8 +36,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.utils import timezone
 
+from notifications.models import Delivery
 from reviews import services as review_services
-from reviews.models import CadenceSettings, Delivery
+from reviews.models import CadenceSettings
 from strategy.models import Acknowledgement, Commitment, Lever, Membership, Unit
 from tests.factories import ReviewCycleFactory, UserFactory, make_published_position
 

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from reviews.models import Delivery, Notification
+from notifications.models import Delivery, Notification
 
 pytestmark = [
     pytest.mark.integration,

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from reviews.models import Delivery
+from notifications.models import Delivery
 
 pytestmark = [
     pytest.mark.integration,

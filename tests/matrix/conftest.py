@@ -16,16 +16,14 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from reviews import board, reports, services
-from reviews.models import (
-    Action,
-    CadenceSettings,
-    Delivery,
-    Notification,
-    ReportFile,
-    SignalSettings,
-)
+from notifications.models import Delivery, Notification
+from reports import services as report_services
+from reports.models import ReportFile
+from reviews import services
+from reviews.models import Action, CadenceSettings
 from strategy.models import Lever, RefreshDecision
+from sustain import board
+from sustain.models import SignalSettings
 from tests.factories import (
     CommitmentFactory,
     ObjectiveFactory,
@@ -82,8 +80,8 @@ def world(people, logistics, finance) -> SimpleNamespace:
     fill_check(closed.checks.get(unit=logistics), by=head_a)
     fill_check(closed.checks.get(unit=finance), by=head_b)
     services.cycle_close(cycle=closed, by=executive)
-    report = reports.report_request(cycle=closed, fmt=ReportFile.Format.XLSX, by=executive)
-    assert reports.report_build(report_id=report.pk) == "done"
+    report = report_services.report_request(cycle=closed, fmt=ReportFile.Format.XLSX, by=executive)
+    assert report_services.report_build(report_id=report.pk) == "done"
     report.refresh_from_db()
 
     commitments = {

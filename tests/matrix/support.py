@@ -14,7 +14,7 @@ from django.db import connection, transaction
 PEOPLE = ("anonymous", "outsider", "member", "head_a", "head_b", "executive", "admin")
 
 # Sessions, axes' attempts and the last-login time are bookkeeping, not what the project knows.
-SNAPSHOT_APPS = ("alignment", "reviews", "auth", "admin")
+SNAPSHOT_APPS = ("alignment", "reviews", "notifications", "reports", "sustain", "auth", "admin")
 IGNORED_COLUMNS = {"auth.user": {"last_login"}}
 
 

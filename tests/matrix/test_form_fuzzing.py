@@ -38,7 +38,6 @@ from reviews.models import (
     ExecutiveScore,
     ReviewCycle,
     RubricQuestion,
-    SignalSettings,
 )
 from strategy.models import (
     Commitment,
@@ -50,6 +49,7 @@ from strategy.models import (
     StrategicPosition,
     Theme,
 )
+from sustain.models import SignalSettings
 from tests.factories import formset_data, position_data, position_edit_data
 from tests.matrix.support import changed_tables, snapshot, undone
 
@@ -468,7 +468,7 @@ def test_fuzzed_signal_settings_are_refused_out_of_range(world, as_person, data)
     )
     post_and_judge(
         as_person("executive"),
-        reverse("reviews:signal-settings-edit"),
+        reverse("sustain:signal-settings-edit"),
         posted,
         must_refuse=must_refuse,
         models=[SignalSettings],

@@ -15,7 +15,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from reviews.models import Delivery
+from notifications.models import Delivery
 from tests.factories import objective_data, objective_edit_data, position_edit_data
 from tests.matrix.support import changed_tables, snapshot, undone
 from tests.matrix.test_url_matrix import check_form
@@ -104,7 +104,7 @@ REFUSALS = {
     ),
     "build a report of a planned review": Refused(
         "executive",
-        lambda w: r("reviews:report-request", w.planned.pk, "pdf"),
+        lambda w: r("reports:report-request", w.planned.pk, "pdf"),
         hidden=lambda w: (w.planned.get_absolute_url(), "Build the PDF"),
     ),
     "complete an action already done": Refused(
@@ -149,7 +149,7 @@ REFUSALS = {
     ),
     "retry a delivery that did not fail": Refused(
         "admin",
-        lambda w: r("reviews:delivery-retry", w.delivery.pk),
+        lambda w: r("notifications:delivery-retry", w.delivery.pk),
         setup=lambda w: Delivery.objects.filter(pk=w.delivery.pk).update(state=Delivery.State.SENT),
     ),
     # --- Strategy --------------------------------------------------------------------------

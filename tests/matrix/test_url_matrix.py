@@ -124,7 +124,7 @@ class Target(NamedTuple):
     audit: frozenset = frozenset()  # tables a request may add to (the export download log)
 
 
-DOWNLOAD_LOG = frozenset({"reviews.reportdownload"})
+DOWNLOAD_LOG = frozenset({"reports.reportdownload"})
 
 TARGETS: dict[str, Target] = {
     # --- Open pages, home, sign-in -----------------------------------------------------------
@@ -321,18 +321,22 @@ TARGETS: dict[str, Target] = {
         lambda w, who: settings_form(w.cadence, due_days_after_opening=10),
         writes=True,
     ),
-    "operations": Target(lambda w: r("reviews:operations")),
-    "delivery retry": Target(lambda w: r("reviews:delivery-retry", w.delivery.pk), writes=True),
-    "notifications": Target(lambda w: r("reviews:notification-list")),
-    "head A's notification read": Target(
-        lambda w: r("reviews:notification-read", w.notifications["head_a"].pk), writes=True
+    "operations": Target(lambda w: r("notifications:operations")),
+    "delivery retry": Target(
+        lambda w: r("notifications:delivery-retry", w.delivery.pk), writes=True
     ),
-    "notifications read all": Target(lambda w: r("reviews:notification-read-all"), writes=True),
+    "notifications": Target(lambda w: r("notifications:notification-list")),
+    "head A's notification read": Target(
+        lambda w: r("notifications:notification-read", w.notifications["head_a"].pk), writes=True
+    ),
+    "notifications read all": Target(
+        lambda w: r("notifications:notification-read-all"), writes=True
+    ),
     "trends": Target(lambda w: r("reviews:trends")),
-    "signals": Target(lambda w: r("reviews:signals")),
-    "signals csv": Target(lambda w: r("reviews:signals-csv")),
+    "signals": Target(lambda w: r("sustain:signals")),
+    "signals csv": Target(lambda w: r("reports:signals-csv")),
     "signal settings": Target(
-        lambda w: r("reviews:signal-settings-edit"),
+        lambda w: r("sustain:signal-settings-edit"),
         lambda w, who: settings_form(w.signal_settings, window=5),
         writes=True,
     ),
@@ -341,15 +345,15 @@ TARGETS: dict[str, Target] = {
     "objective trend": Target(lambda w: r("reviews:trend-objective", w.a.pk)),
     "A's trend": Target(lambda w: r("reviews:trend-team", "logistics")),
     "B's trend": Target(lambda w: r("reviews:trend-team", "finance")),
-    "report print": Target(lambda w: r("reviews:report-print", w.closed.pk)),
-    "report part": Target(lambda w: r("reviews:report-part", w.closed.pk, 1)),
-    "report csv": Target(lambda w: r("reviews:report-csv", w.closed.pk), audit=DOWNLOAD_LOG),
-    "report status": Target(lambda w: r("reviews:report-status", w.closed.pk)),
+    "report print": Target(lambda w: r("reports:report-print", w.closed.pk)),
+    "report part": Target(lambda w: r("reports:report-part", w.closed.pk, 1)),
+    "report csv": Target(lambda w: r("reports:report-csv", w.closed.pk), audit=DOWNLOAD_LOG),
+    "report status": Target(lambda w: r("reports:report-status", w.closed.pk)),
     "report request": Target(
-        lambda w: r("reviews:report-request", w.running.pk, "xlsx"), writes=True
+        lambda w: r("reports:report-request", w.running.pk, "xlsx"), writes=True
     ),
     "report download": Target(
-        lambda w: r("reviews:report-download", w.report.pk), audit=DOWNLOAD_LOG
+        lambda w: r("reports:report-download", w.report.pk), audit=DOWNLOAD_LOG
     ),
     # --- The Django admin: one target per kind of page ---------------------------------------
     "admin index": Target(lambda w: r("admin:index")),
@@ -709,7 +713,9 @@ def csrf_client(user) -> tuple[Client, str]:
 
 def is_project_view(url: str) -> bool:
     module = resolve(url).func.__module__
-    return module.startswith(("alignment.", "strategy.", "reviews."))
+    return module.startswith(
+        ("alignment.", "strategy.", "reviews.", "notifications.", "reports.", "sustain.")
+    )
 
 
 @pytest.mark.parametrize("person", PEOPLE)
@@ -839,7 +845,7 @@ def test_the_snapshot_covers_every_table_of_the_project():
     labels = {model._meta.label_lower for model in snapshot_models()}
 
     assert {"alignment.strategicposition", "reviews.checkitem", "auth.user"} <= labels
-    assert {"alignment.historicalobjective", "reviews.reportdownload", "admin.logentry"} <= labels
+    assert {"alignment.historicalobjective", "reports.reportdownload", "admin.logentry"} <= labels
 
 
 # --- Known bugs -------------------------------------------------------------------------------

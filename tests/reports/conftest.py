@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from reviews import services, tasks
+from reports import tasks as report_tasks
+from reviews import services
 from strategy.models import CompanySettings
 from tests.reports.support import COMPANY, Org, build_org
 
@@ -38,5 +39,5 @@ def closed_org(org, executive) -> Org:
 def queued(monkeypatch):
     """The ids passed to tasks.build_report.delay, instead of a broker."""
     ids = []
-    monkeypatch.setattr(tasks, "build_report", SimpleNamespace(delay=ids.append))
+    monkeypatch.setattr(report_tasks, "build_report", SimpleNamespace(delay=ids.append))
     return ids

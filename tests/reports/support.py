@@ -18,7 +18,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from reviews import exports, services
+from reports import writers
+from reviews import services
 from reviews.models import LEVERS, NOT_APPLICABLE, Action, ReviewCycle
 from strategy.models import Commitment, Lever, Unit
 from tests.factories import CommitmentFactory, UnitFactory, make_head, make_open_cycle
@@ -193,7 +194,7 @@ def read_csv(content: str) -> list[dict[str, str]]:
 
 
 def csv_text(cycle: ReviewCycle) -> str:
-    return "".join(exports.csv_stream(cycle))
+    return "".join(writers.csv_stream(cycle))
 
 
 def read_xlsx(content: bytes):

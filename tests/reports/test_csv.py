@@ -7,8 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench import data
-from reviews import exports, services
-from reviews.models import LEVERS, NOT_APPLICABLE, CheckItem, ReportDownload, ReviewCycle
+from reports import writers
+from reports.models import ReportDownload
+from reviews import services
+from reviews.models import LEVERS, NOT_APPLICABLE, CheckItem, ReviewCycle
 from strategy.models import CompanySettings
 from tests.factories import ReviewCycleFactory
 from tests.reports.support import COMPANY, COMPANY_SLUG, build_org, csv_text, read_csv
@@ -72,7 +74,7 @@ def test_csv_has_one_row_per_team_objective_and_lever_equal_to_the_database(org,
 
     rows = read_csv(csv_text(org.cycle))
 
-    assert list(rows[0]) == exports.CSV_COLUMNS
+    assert list(rows[0]) == writers.CSV_COLUMNS
     items = CheckItem.objects.filter(alignment_check__cycle=org.cycle).count()
     assert len(rows) == items * len(LEVERS) == 4 * 6
     assert comparable(rows) == comparable(expected_rows(org, state="closed" if closed else "open"))
@@ -120,7 +122,7 @@ def test_typed_text_with_commas_quotes_newlines_and_accents_round_trips(
 def test_csv_view_streams_utf8_with_the_report_file_name(login, org, executive):
     started = timezone.now()
 
-    response = login(executive).get(reverse("reviews:report-csv", args=[org.cycle.pk]))
+    response = login(executive).get(reverse("reports:report-csv", args=[org.cycle.pk]))
 
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
@@ -143,17 +145,17 @@ def test_csv_of_a_cycle_without_checks_is_just_the_header(current_position):
 
     text = csv_text(cycle)
 
-    assert text == "\ufeff" + ",".join(f'"{c}"' for c in exports.CSV_COLUMNS) + "\n"
+    assert text == "\ufeff" + ",".join(f'"{c}"' for c in writers.CSV_COLUMNS) + "\n"
 
 
 def test_file_name_says_company_fiscal_year_quarter_and_format():
     quarterly = ReviewCycle(kind=ReviewCycle.Kind.QUARTERLY, fiscal_year=2026, quarter=3)
     annual = ReviewCycle(kind=ReviewCycle.Kind.ANNUAL, fiscal_year=2027)
 
-    assert exports.filename(quarterly, "xlsx") == f"{COMPANY_SLUG}-fy2026-q3-alignment-review.xlsx"
-    assert exports.filename(annual, "pdf") == f"{COMPANY_SLUG}-fy2027-alignment-review.pdf"
+    assert writers.filename(quarterly, "xlsx") == f"{COMPANY_SLUG}-fy2026-q3-alignment-review.xlsx"
+    assert writers.filename(annual, "pdf") == f"{COMPANY_SLUG}-fy2027-alignment-review.pdf"
     CompanySettings.objects.filter(pk=1).update(name="  ")
-    assert exports.filename(quarterly, "csv") == "company-fy2026-q3-alignment-review.csv"
+    assert writers.filename(quarterly, "csv") == "company-fy2026-q3-alignment-review.csv"
 
 
 # --- Queries ---------------------------------------------------------------------------------
@@ -164,7 +166,7 @@ def _csv_queries(client, dataset) -> tuple[int, int]:
     from django.db import connection
 
     client.force_login(dataset.executive)
-    url = reverse("reviews:report-csv", args=[dataset.open_cycle.pk])
+    url = reverse("reports:report-csv", args=[dataset.open_cycle.pk])
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
         body = b"".join(response.streaming_content).decode("utf-8")
@@ -178,11 +180,11 @@ def test_csv_runs_as_many_queries_for_many_teams_as_for_few(client, django_asser
     data.clear()
     large = data.build(teams=40, objectives=6, quarters=2)
     client.force_login(large.executive)
-    url = reverse("reviews:report-csv", args=[large.open_cycle.pk])
+    url = reverse("reports:report-csv", args=[large.open_cycle.pk])
 
     with django_assert_max_num_queries(expected, info=f"{expected} queries at 3 teams"):
         response = client.get(url)
         rows = read_csv(b"".join(response.streaming_content).decode("utf-8"))
 
     assert len(rows) > 10 * small_rows  # the larger report really is larger
-    assert len(rows) > exports.CSV_CHUNK_ROWS  # and spans several chunks of the stream
+    assert len(rows) > writers.CSV_CHUNK_ROWS  # and spans several chunks of the stream

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from reviews import exports
+from reports import writers
 from strategy.models import Commitment
 from tests.factories import CommitmentFactory, ObjectiveFactory, UnitFactory
 from tests.reports.support import csv_text, pdf_text, read_csv, read_xlsx, sheet_rows
@@ -47,7 +47,7 @@ LATER_TEXT = [
 
 def xlsx_values(cycle, *, skip_sheets=("Actions",)) -> dict[str, list[tuple]]:
     """Every sheet's values, but the generation time and the sheets named."""
-    wb = read_xlsx(exports.xlsx_bytes(cycle))
+    wb = read_xlsx(writers.xlsx_bytes(cycle))
     values = {}
     for ws in wb.worksheets:
         if ws.title in skip_sheets:
@@ -59,7 +59,7 @@ def xlsx_values(cycle, *, skip_sheets=("Actions",)) -> dict[str, list[tuple]]:
 
 def print_view(client, cycle) -> str:
     """The print view without its generation time and its actions (see the xfail below)."""
-    html = client.get(reverse("reviews:report-print", args=[cycle.pk])).content.decode()
+    html = client.get(reverse("reports:report-print", args=[cycle.pk])).content.decode()
     html = re.sub(r'<p class="generated">.*?</p>', "", html)
     return re.sub(r'<section id="actions">.*?</section>', "", html, flags=re.S)
 
@@ -87,7 +87,7 @@ def test_xlsx_of_a_closed_cycle_keeps_names_weights_scores_and_statuses(closed_o
     after = xlsx_values(closed_org.cycle)
 
     assert after == before
-    wb = read_xlsx(exports.xlsx_bytes(closed_org.cycle))
+    wb = read_xlsx(writers.xlsx_bytes(closed_org.cycle))
     objectives = {r["Objective"]: r for r in sheet_rows(wb["Objectives"])}
     assert objectives["Deliver on the promised date"]["Weight"] == 60
     assert objectives["Advise every customer"]["Weight"] == 40
@@ -112,7 +112,7 @@ def test_print_view_of_a_closed_cycle_keeps_what_stood_at_closing(login, closed_
 def test_pdf_of_a_closed_cycle_keeps_what_stood_at_closing(closed_org):
     change_everything_after_closing(closed_org)
 
-    text = pdf_text(exports.pdf_bytes(closed_org.cycle))
+    text = pdf_text(writers.pdf_bytes(closed_org.cycle))
 
     # Leave out the actions (see the xfail below): from their table to the next section.
     start = text.rfind("Decisions and corrective actions")
@@ -134,10 +134,10 @@ def test_pdf_of_a_closed_cycle_keeps_what_stood_at_closing(closed_org):
 
 
 def test_actions_of_a_closed_cycle_name_teams_and_objectives_as_at_closing(closed_org):
-    before = read_xlsx(exports.xlsx_bytes(closed_org.cycle))["Actions"]
+    before = read_xlsx(writers.xlsx_bytes(closed_org.cycle))["Actions"]
     before = list(before.iter_rows(values_only=True))
 
     change_everything_after_closing(closed_org)
 
-    after = read_xlsx(exports.xlsx_bytes(closed_org.cycle))["Actions"]
+    after = read_xlsx(writers.xlsx_bytes(closed_org.cycle))["Actions"]
     assert list(after.iter_rows(values_only=True)) == before

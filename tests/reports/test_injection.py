@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from reviews import exports
+from reports import writers
 from reviews.models import Action, CheckItem
 from strategy.models import Commitment, Objective, Unit
 from tests.reports.support import (
@@ -139,7 +139,7 @@ def check_csv(org, texts) -> None:
 
 
 def check_xlsx(org, texts) -> None:
-    content = exports.xlsx_bytes(org.cycle)
+    content = writers.xlsx_bytes(org.cycle)
     assert_no_formula_anywhere(content)
     wb = read_xlsx(content)
 
@@ -196,17 +196,17 @@ def test_typed_text_never_becomes_a_formula_in_csv_or_xlsx(org, texts):
 
 @pytest.mark.parametrize("typed", KNOWN)
 def test_each_known_payload_is_neutralised_as_specified(typed):
-    assert exports.neutralise(typed) == neutralised(typed)
-    assert exports.is_formula_like(typed) == typed.startswith(TRIGGERS)
+    assert writers.neutralise(typed) == neutralised(typed)
+    assert writers.is_formula_like(typed) == typed.startswith(TRIGGERS)
 
 
 def test_a_trigger_after_a_separator_gets_an_apostrophe():
-    assert exports.neutralise("ok;=1+2") == "ok;'=1+2"
-    assert exports.neutralise("ok,=1+2") == "ok,'=1+2"
-    assert exports.neutralise('ok;"=1+2"') == 'ok;\'"=1+2"'
-    assert exports.neutralise("=a;b;-3") == "'=a;b;'-3"
-    assert exports.neutralise("line\r\n@SUM(1)") == "line\r\n'@SUM(1)"
-    assert exports.neutralise("a;b, c - d") == "a;b, c - d"  # no trigger right after
+    assert writers.neutralise("ok;=1+2") == "ok;'=1+2"
+    assert writers.neutralise("ok,=1+2") == "ok,'=1+2"
+    assert writers.neutralise('ok;"=1+2"') == 'ok;\'"=1+2"'
+    assert writers.neutralise("=a;b;-3") == "'=a;b;'-3"
+    assert writers.neutralise("line\r\n@SUM(1)") == "line\r\n'@SUM(1)"
+    assert writers.neutralise("a;b, c - d") == "a;b, c - d"  # no trigger right after
 
 
 @pytest.mark.parametrize("typed", KNOWN)
@@ -218,7 +218,7 @@ def test_no_csv_cell_starts_a_formula_whichever_separator_the_spreadsheet_uses(o
 
 
 def test_numbers_and_empty_values_pass_through_unchanged():
-    assert [exports.neutralise(v) for v in (-3, 0, 2.5, None, "")] == [-3, 0, 2.5, None, ""]
+    assert [writers.neutralise(v) for v in (-3, 0, 2.5, None, "")] == [-3, 0, 2.5, None, ""]
 
 
 # --- Named payloads in each field ------------------------------------------------------
@@ -261,7 +261,7 @@ def formula_org(current_position, executive, logistics, finance, head, other_hea
 
 
 def test_formula_like_text_is_kept_as_typed_with_a_quote_prefix(formula_org):
-    content = exports.xlsx_bytes(formula_org.cycle)
+    content = writers.xlsx_bytes(formula_org.cycle)
     wb = read_xlsx(content)
 
     assert_no_formula_anywhere(content)
@@ -277,7 +277,7 @@ def test_formula_like_text_is_kept_as_typed_with_a_quote_prefix(formula_org):
         for sheet, cell in found.items():
             assert cell.data_type == "s", (field, sheet)
             # The quote prefix keeps Excel from making a formula of it even once edited.
-            assert cell.quotePrefix == exports.is_formula_like(typed), (field, sheet)
+            assert cell.quotePrefix == writers.is_formula_like(typed), (field, sheet)
     (plain,) = [c for c in wb["Teams"]["M"] if c.value == "Carrier penalties paid on time."]
     assert not plain.quotePrefix  # plain text keeps the plain style
 
@@ -295,7 +295,7 @@ def test_formula_like_objective_title_in_the_heatmap_header_has_a_quote_prefix(
         texts={"title A": "=1+1 grow"},
     )
 
-    ws = read_xlsx(exports.xlsx_bytes(org.cycle))["Heatmap"]
+    ws = read_xlsx(writers.xlsx_bytes(org.cycle))["Heatmap"]
 
     assert text(ws["C1"].value) == "=1+1 grow"
     assert ws["C1"].quotePrefix

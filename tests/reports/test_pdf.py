@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from reviews import exports
+from reports import writers
 from strategy.models import Unit
 from tests.factories import UnitFactory
 from tests.reports.support import COMPANY, build_org, open_next_quarter, pdf_text
@@ -84,7 +84,7 @@ def squeeze(value: str) -> str:
 
 
 def test_pdf_has_cover_contents_page_numbers_teams_objectives_and_evidence(org):
-    content = exports.pdf_bytes(org.cycle)
+    content = writers.pdf_bytes(org.cycle)
 
     assert content.startswith(b"%PDF-")
     text = pdf_text(content)
@@ -114,11 +114,11 @@ def test_pdf_has_cover_contents_page_numbers_teams_objectives_and_evidence(org):
 
 
 def test_pdf_draws_the_trend_as_svg_from_the_print_view_template(org):
-    html = exports.report_html(org.cycle, for_pdf=True)
+    html = writers.report_html(org.cycle, for_pdf=True)
 
     assert "<svg" in html
     assert 'href="static:css/report.css"' in html
-    text = pdf_text(exports.pdf_bytes(org.cycle))
+    text = pdf_text(writers.pdf_bytes(org.cycle))
     assert "Score out of 100 by quarter" in text  # the chart's description
     assert re.search(r"0\s+25\s+50\s+75\s+100", text)  # its axis, drawn as SVG text
 
@@ -126,7 +126,7 @@ def test_pdf_draws_the_trend_as_svg_from_the_print_view_template(org):
 def test_print_view_is_reachable_from_the_cycle_page(login, org, executive):
     page = login(executive).get(org.cycle.get_absolute_url())
 
-    url = reverse("reviews:report-print", args=[org.cycle.pk])
+    url = reverse("reports:report-print", args=[org.cycle.pk])
     assert f'href="{url}"' in page.content.decode()
     response = login(executive).get(url)
     assert response.status_code == 200
@@ -172,7 +172,7 @@ def payload_org(listener, current_position, executive, logistics, finance, head,
 
 
 def test_pdf_renders_typed_urls_as_text_and_fetches_none(listener, payload_org):
-    content = exports.pdf_bytes(payload_org.cycle)
+    content = writers.pdf_bytes(payload_org.cycle)
 
     assert listener.paths == []
     text = squeeze(pdf_text(content))
@@ -183,8 +183,8 @@ def test_pdf_renders_typed_urls_as_text_and_fetches_none(listener, payload_org):
 
 def test_print_view_escapes_typed_html(login, listener, payload_org, executive):
     client, pk = login(executive), payload_org.cycle.pk
-    summary = client.get(reverse("reviews:report-print", args=[pk])).content.decode()
-    appendix = client.get(reverse("reviews:report-part", args=[pk, 1])).content.decode()
+    summary = client.get(reverse("reports:report-print", args=[pk])).content.decode()
+    appendix = client.get(reverse("reports:report-part", args=[pk, 1])).content.decode()
 
     html = summary + appendix
     for tag in ("<img", "<iframe", "<object", "<image", "<style>@import", f'href="{listener.url}'):
@@ -195,7 +195,7 @@ def test_print_view_escapes_typed_html(login, listener, payload_org, executive):
 
 
 def test_restricted_fetcher_refuses_files_and_the_network(listener):
-    fetcher = exports._safe_fetcher()
+    fetcher = writers._safe_fetcher()
 
     for url in (
         "file:///etc/passwd",
@@ -211,7 +211,7 @@ def test_restricted_fetcher_refuses_files_and_the_network(listener):
 
 
 def test_restricted_fetcher_serves_our_static_files_and_data_uris():
-    fetcher = exports._safe_fetcher()
+    fetcher = writers._safe_fetcher()
 
     css = fetcher.fetch("static:css/report.css")
     assert b"@page" in css.read()
@@ -232,7 +232,7 @@ def test_raw_html_rendered_with_the_restricted_fetcher_fetches_nothing(listener)
     )
 
     HTML(
-        string=html, base_url=exports.STATIC_SCHEME, url_fetcher=exports._safe_fetcher()
+        string=html, base_url=writers.STATIC_SCHEME, url_fetcher=writers._safe_fetcher()
     ).write_pdf()
 
     assert listener.paths == []
@@ -245,7 +245,7 @@ def test_print_view_compares_with_last_quarter_and_shows_the_year_side_by_side(
     q3 = open_next_quarter(org, executive=executive, after=q2)
     q4 = open_next_quarter(org, executive=executive, after=q3)
 
-    html = login(executive).get(reverse("reviews:report-print", args=[q4.pk])).content.decode()
+    html = login(executive).get(reverse("reports:report-print", args=[q4.pk])).content.decode()
 
     assert "Q4 FY2026 alignment review" in html
     assert "(+0 since Q3 FY2026)" in html
@@ -275,10 +275,10 @@ def regions(org):
 def test_print_view_shows_regions_and_links_to_the_appendix_parts_instead_of_every_team(
     login, org, regions, executive, monkeypatch
 ):
-    monkeypatch.setattr(exports, "TEAMS_PER_PART", 1)
+    monkeypatch.setattr(writers, "TEAMS_PER_PART", 1)
     client, pk = login(executive), org.cycle.pk
 
-    html = client.get(reverse("reviews:report-print", args=[pk])).content.decode()
+    html = client.get(reverse("reports:report-print", args=[pk])).content.decode()
 
     regions_table = html[html.index('<section id="regions">') : html.index('<section id="agenda">')]
     north = re.search(r"North region</th>(.*?)</tr>", regions_table)[1]
@@ -287,29 +287,29 @@ def test_print_view_shows_regions_and_links_to_the_appendix_parts_instead_of_eve
     assert "Logistics (48)" in north  # the region's lowest team
     assert "No region</th><td>1</td><td>0</td>" in regions_table
     assert "Pickers trained" not in html  # evidence is in the appendix, not the summary
-    assert reverse("reviews:report-csv", args=[pk]) in html
+    assert reverse("reports:report-csv", args=[pk]) in html
     links = re.findall(r'href="([^"]*/report/teams/\d+/)">Appendix (\d): ([^<]*)</a>', html)
     assert [(number, title) for _, number, title in links] == [
         ("1", "North region, teams 1–1 of 2"),
         ("2", "North region, teams 2–2 of 2"),
         ("3", "No region, teams 1–1 of 1"),
     ]
-    assert links[0][0] == reverse("reviews:report-part", args=[pk, 1])
+    assert links[0][0] == reverse("reports:report-part", args=[pk, 1])
 
     part = client.get(links[0][0]).content.decode()
     assert "Appendix 1: North region, teams 1–1 of 2" in part
     assert "Finance" in part and "Carrier penalties paid on time." in part
     assert "Pickers trained" not in part  # Logistics is in part 2
-    assert f'href="{reverse("reviews:report-part", args=[pk, 2])}" rel="next"' in part
-    assert client.get(reverse("reviews:report-part", args=[pk, 4])).status_code == 404
+    assert f'href="{reverse("reports:report-part", args=[pk, 2])}" rel="next"' in part
+    assert client.get(reverse("reports:report-part", args=[pk, 4])).status_code == 404
 
 
 def test_pdf_renders_the_appendix_part_by_part_numbered_through_with_the_contents_pointing_at_each(
     org, regions, monkeypatch
 ):
-    monkeypatch.setattr(exports, "TEAMS_PER_PART", 1)
+    monkeypatch.setattr(writers, "TEAMS_PER_PART", 1)
 
-    content = exports.pdf_bytes(org.cycle)
+    content = writers.pdf_bytes(org.cycle)
 
     reader = PdfReader(io.BytesIO(content))
     numbers = [page_number(p) for p in reader.pages]

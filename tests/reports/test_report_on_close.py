@@ -7,8 +7,12 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from reviews import exports, reports, services, tasks
-from reviews.models import Delivery, Notification, ReportFile
+from notifications import tasks as notification_tasks
+from notifications.models import Delivery, Notification
+from reports import services as report_services
+from reports import writers
+from reports.models import ReportFile
+from reviews import services
 from tests.factories import CommitmentFactory, fill_check, make_open_cycle
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +31,7 @@ def test_closing_a_cycle_builds_xlsx_and_pdf_and_tells_admins_and_executives(
     assert not Delivery.objects.filter(kind=Delivery.Kind.REPORT_READY).exists()
 
     for report in built.values():
-        assert reports.report_build(report_id=report.pk) == "done"
+        assert report_services.report_build(report_id=report.pk) == "done"
 
     # One note per person for both formats, once the last one is built.
     deliveries = Delivery.objects.filter(kind=Delivery.Kind.REPORT_READY, cycle=org.cycle)
@@ -44,18 +48,18 @@ def test_closing_a_cycle_builds_xlsx_and_pdf_and_tells_admins_and_executives(
     # The link works for them, and lists the closed cycle's files.
     response = login(admin_user).get(Notification.objects.filter(user=admin_user).first().link)
     for report in built.values():
-        assertContains(response, reverse("reviews:report-download", args=[report.pk]))
+        assertContains(response, reverse("reports:report-download", args=[report.pk]))
 
 
 def test_when_one_format_fails_the_note_names_the_one_that_is_ready(
     closed_org, executive, monkeypatch
 ):
-    xlsx, pdf = reports.reports_for_closed_cycle(cycle=closed_org.cycle)
-    monkeypatch.setattr(exports, "pdf_write", lambda cycle, target, progress=None: 1 / 0)
+    xlsx, pdf = report_services.reports_for_closed_cycle(cycle=closed_org.cycle)
+    monkeypatch.setattr(writers, "pdf_write", lambda cycle, target, progress=None: 1 / 0)
 
-    assert reports.report_build(report_id=xlsx.pk) == "done"
+    assert report_services.report_build(report_id=xlsx.pk) == "done"
     assert not Delivery.objects.filter(kind=Delivery.Kind.REPORT_READY).exists()  # PDF awaited
-    assert reports.report_build(report_id=pdf.pk) == "failed"
+    assert report_services.report_build(report_id=pdf.pk) == "failed"
 
     note = Notification.objects.get(user=executive, delivery__kind=Delivery.Kind.REPORT_READY)
     assert note.title == "The Q1 FY2026 review is closed; its reports are ready (XLSX)"
@@ -64,7 +68,9 @@ def test_when_one_format_fails_the_note_names_the_one_that_is_ready(
 def test_closing_twice_queues_the_reports_once(
     login, org, executive, queued, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(tasks, "send_deliveries", SimpleNamespace(delay=lambda ids: None))
+    monkeypatch.setattr(
+        notification_tasks, "send_deliveries", SimpleNamespace(delay=lambda ids: None)
+    )
     url = reverse("reviews:cycle-close", args=[org.cycle.pk])
     with django_capture_on_commit_callbacks(execute=True):
         login(executive).post(url)
@@ -77,29 +83,29 @@ def test_closing_twice_queues_the_reports_once(
 def test_a_report_built_before_closing_is_not_reused_as_the_closed_report(
     login, org, executive, monkeypatch, queued, django_capture_on_commit_callbacks
 ):
-    early = reports.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
-    reports.report_build(report_id=early.pk)
+    early = report_services.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
+    report_services.report_build(report_id=early.pk)
     with django_capture_on_commit_callbacks(execute=False):
         login(executive).post(reverse("reviews:cycle-close", args=[org.cycle.pk]))
     org.cycle.refresh_from_db()
     closing = ReportFile.objects.filter(format="xlsx").latest("pk")
-    monkeypatch.setattr(exports, "xlsx_write", lambda *a, **k: 1 / 0)
-    assert reports.report_build(report_id=closing.pk) == "failed"
+    monkeypatch.setattr(writers, "xlsx_write", lambda *a, **k: 1 / 0)
+    assert report_services.report_build(report_id=closing.pk) == "failed"
     monkeypatch.undo()
 
-    login(executive).post(reverse("reviews:report-request", args=[org.cycle.pk, "xlsx"]))
+    login(executive).post(reverse("reports:report-request", args=[org.cycle.pk, "xlsx"]))
 
     latest = ReportFile.objects.filter(format="xlsx").exclude(state="failed").latest("pk")
     assert latest.created_at >= org.cycle.closed_at, "the pre-closing workbook was reused"
 
 
 def test_reports_for_a_closed_cycle_are_built_after_closing(org, executive):
-    early = reports.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
-    reports.report_build(report_id=early.pk)
+    early = report_services.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
+    report_services.report_build(report_id=early.pk)
     services.cycle_close(cycle=org.cycle, by=executive)
     org.cycle.refresh_from_db()
 
-    xlsx, _ = reports.reports_for_closed_cycle(cycle=org.cycle)
+    xlsx, _ = report_services.reports_for_closed_cycle(cycle=org.cycle)
 
     assert xlsx != early
     assert xlsx.state == "pending"
@@ -118,10 +124,12 @@ def test_four_closes_leave_one_unread_note_each_and_the_list_counts_them(
     monkeypatch,
     django_capture_on_commit_callbacks,
 ):
-    monkeypatch.setattr(tasks, "send_deliveries", SimpleNamespace(delay=lambda ids: None))
+    monkeypatch.setattr(
+        notification_tasks, "send_deliveries", SimpleNamespace(delay=lambda ids: None)
+    )
     # Building the files is not what this is about.
-    monkeypatch.setattr(exports, "xlsx_write", lambda c, path, **k: Path(path).write_bytes(b"x"))
-    monkeypatch.setattr(exports, "pdf_bytes", lambda c: b"%PDF-1.7")
+    monkeypatch.setattr(writers, "xlsx_write", lambda c, path, **k: Path(path).write_bytes(b"x"))
+    monkeypatch.setattr(writers, "pdf_bytes", lambda c: b"%PDF-1.7")
     objective = current_position.objectives.first()
     CommitmentFactory(unit=logistics, objective=objective)
     CommitmentFactory(unit=finance, objective=objective)
@@ -135,7 +143,7 @@ def test_four_closes_leave_one_unread_note_each_and_the_list_counts_them(
             client.post(reverse("reviews:cycle-close", args=[cycle.pk]))
     assert len(queued) == 8
     for report_id in queued:
-        assert reports.report_build(report_id=report_id) == "done"
+        assert report_services.report_build(report_id=report_id) == "done"
 
     for person in (executive, admin_user):
         unread = Notification.objects.filter(user=person).unread()
@@ -143,5 +151,5 @@ def test_four_closes_leave_one_unread_note_each_and_the_list_counts_them(
             f"The Q{q} FY2026 review is closed; its reports are ready (PDF and XLSX)"
             for q in (1, 2, 3, 4)
         ]
-    response = client.get(reverse("reviews:notification-list"))
+    response = client.get(reverse("notifications:notification-list"))
     assertContains(response, "4 unread")

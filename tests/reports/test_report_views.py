@@ -6,8 +6,11 @@ from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from reviews import exports, reports, tasks
-from reviews.models import Delivery, ReportDownload, ReportFile
+from notifications.models import Delivery
+from reports import services as report_services
+from reports import tasks as report_tasks
+from reports import writers
+from reports.models import ReportDownload, ReportFile
 from tests.reports.support import COMPANY_SLUG, read_xlsx
 
 pytestmark = pytest.mark.django_db
@@ -32,12 +35,12 @@ def done_report(org, executive):
 def _urls(org, report) -> dict[str, tuple[str, str]]:
     pk = org.cycle.pk
     return {
-        "report-print": ("get", reverse("reviews:report-print", args=[pk])),
-        "report-part": ("get", reverse("reviews:report-part", args=[pk, 1])),
-        "report-csv": ("get", reverse("reviews:report-csv", args=[pk])),
-        "report-request": ("post", reverse("reviews:report-request", args=[pk, "xlsx"])),
-        "report-status": ("get", reverse("reviews:report-status", args=[pk])),
-        "report-download": ("get", reverse("reviews:report-download", args=[report.pk])),
+        "report-print": ("get", reverse("reports:report-print", args=[pk])),
+        "report-part": ("get", reverse("reports:report-part", args=[pk, 1])),
+        "report-csv": ("get", reverse("reports:report-csv", args=[pk])),
+        "report-request": ("post", reverse("reports:report-request", args=[pk, "xlsx"])),
+        "report-status": ("get", reverse("reports:report-status", args=[pk])),
+        "report-download": ("get", reverse("reports:report-download", args=[report.pk])),
     }
 
 
@@ -103,13 +106,13 @@ def test_cycle_page_offers_exports_to_executives_only(login, org, executive, adm
     url = org.cycle.get_absolute_url()
     for who in (executive, admin_user):
         html = login(who).get(url).content.decode()
-        assert reverse("reviews:report-csv", args=[org.cycle.pk]) in html
-        assert reverse("reviews:report-print", args=[org.cycle.pk]) in html
-        assert reverse("reviews:report-request", args=[org.cycle.pk, "pdf"]) in html
+        assert reverse("reports:report-csv", args=[org.cycle.pk]) in html
+        assert reverse("reports:report-print", args=[org.cycle.pk]) in html
+        assert reverse("reports:report-request", args=[org.cycle.pk, "pdf"]) in html
 
 
 def test_unknown_format_is_not_found(login, org, executive):
-    response = login(executive).post(reverse("reviews:report-request", args=[org.cycle.pk, "csv"]))
+    response = login(executive).post(reverse("reports:report-request", args=[org.cycle.pk, "csv"]))
 
     assert response.status_code == 404
     assert not ReportFile.objects.exists()
@@ -121,7 +124,7 @@ def test_unknown_format_is_not_found(login, org, executive):
 def test_request_creates_a_report_and_enqueues_its_build_after_commit(
     login, org, executive, queued, django_capture_on_commit_callbacks
 ):
-    url = reverse("reviews:report-request", args=[org.cycle.pk, "xlsx"])
+    url = reverse("reports:report-request", args=[org.cycle.pk, "xlsx"])
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = login(executive).post(url)
@@ -138,7 +141,7 @@ def test_request_creates_a_report_and_enqueues_its_build_after_commit(
 
 
 def test_htmx_request_answers_with_the_reports_fragment(login, org, executive, queued):
-    url = reverse("reviews:report-request", args=[org.cycle.pk, "xlsx"])
+    url = reverse("reports:report-request", args=[org.cycle.pk, "xlsx"])
 
     response = login(executive).post(url, headers={"HX-Request": "true"})
 
@@ -151,7 +154,7 @@ def test_htmx_request_answers_with_the_reports_fragment(login, org, executive, q
 def test_requesting_again_while_queued_reuses_the_queued_report(
     login, org, executive, queued, django_capture_on_commit_callbacks
 ):
-    url = reverse("reviews:report-request", args=[org.cycle.pk, "pdf"])
+    url = reverse("reports:report-request", args=[org.cycle.pk, "pdf"])
     with django_capture_on_commit_callbacks(execute=True):
         login(executive).post(url)
         login(executive).post(url)
@@ -161,9 +164,9 @@ def test_requesting_again_while_queued_reuses_the_queued_report(
 
 
 def test_build_stores_the_file_and_marks_it_done(org, executive, settings, tmp_path):
-    report = reports.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
+    report = report_services.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
 
-    assert reports.report_build(report_id=report.pk) == "done"
+    assert report_services.report_build(report_id=report.pk) == "done"
 
     report.refresh_from_db()
     assert (report.state, report.progress, report.error) == ("done", 100, "")
@@ -175,13 +178,13 @@ def test_build_stores_the_file_and_marks_it_done(org, executive, settings, tmp_p
     assert str(path).startswith(str(settings.MEDIA_ROOT))
     assert read_xlsx(path.read_bytes()).sheetnames[0] == "Summary"
     # Building twice (a redelivered task) does nothing the second time.
-    assert reports.report_build(report_id=report.pk) == "skipped"
+    assert report_services.report_build(report_id=report.pk) == "skipped"
 
 
 def test_build_through_the_task_builds_a_pdf(org, executive):
-    report = reports.report_request(cycle=org.cycle, fmt="pdf", by=executive)
+    report = report_services.report_request(cycle=org.cycle, fmt="pdf", by=executive)
 
-    assert tasks.build_report(report.pk) == "done"
+    assert report_tasks.build_report(report.pk) == "done"
 
     report.refresh_from_db()
     assert report.state == "done"
@@ -189,9 +192,9 @@ def test_build_through_the_task_builds_a_pdf(org, executive):
 
 
 def test_progress_shows_on_the_cycle_page_while_the_report_is_built(login, org, executive):
-    report = reports.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
+    report = report_services.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
     client = login(executive)
-    status_url = reverse("reviews:report-status", args=[org.cycle.pk])
+    status_url = reverse("reports:report-status", args=[org.cycle.pk])
 
     page = client.get(org.cycle.get_absolute_url()).content.decode()
     assert 'hx-trigger="every 2s"' in page
@@ -205,13 +208,15 @@ def test_progress_shows_on_the_cycle_page_while_the_report_is_built(login, org, 
     assert "being built" in fragment
     assert "every 2s" in fragment
 
-    reports.report_build(report_id=ReportFile.objects.create(cycle=org.cycle, format="pdf").pk)
+    report_services.report_build(
+        report_id=ReportFile.objects.create(cycle=org.cycle, format="pdf").pk
+    )
     ReportFile.objects.filter(pk=report.pk).update(state="pending")
-    assert reports.report_build(report_id=report.pk) == "done"
+    assert report_services.report_build(report_id=report.pk) == "done"
     fragment = client.get(status_url).content.decode()
     assert "<progress" not in fragment
     assert "every 2s" not in fragment  # nothing left to poll for
-    assert reverse("reviews:report-download", args=[report.pk]) in fragment
+    assert reverse("reports:report-download", args=[report.pk]) in fragment
 
 
 def test_download_serves_the_file_with_the_report_name_and_records_it(
@@ -219,7 +224,7 @@ def test_download_serves_the_file_with_the_report_name_and_records_it(
 ):
     started = timezone.now()
 
-    response = login(executive).get(reverse("reviews:report-download", args=[done_report.pk]))
+    response = login(executive).get(reverse("reports:report-download", args=[done_report.pk]))
 
     assert response.status_code == 200
     assert isinstance(response, FileResponse)
@@ -231,18 +236,18 @@ def test_download_serves_the_file_with_the_report_name_and_records_it(
 
 
 def test_a_report_not_built_yet_cannot_be_downloaded(login, org, executive):
-    report = reports.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
+    report = report_services.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
 
-    response = login(executive).get(reverse("reviews:report-download", args=[report.pk]))
+    response = login(executive).get(reverse("reports:report-download", args=[report.pk]))
 
     assert response.status_code == 404
     assert not ReportDownload.objects.exists()
 
 
 def test_a_closed_cycle_reuses_its_finished_report(login, closed_org, executive, queued):
-    report = reports.report_request(cycle=closed_org.cycle, fmt="xlsx", by=executive)
-    reports.report_build(report_id=report.pk)
-    url = reverse("reviews:report-request", args=[closed_org.cycle.pk, "xlsx"])
+    report = report_services.report_request(cycle=closed_org.cycle, fmt="xlsx", by=executive)
+    report_services.report_build(report_id=report.pk)
+    url = reverse("reports:report-request", args=[closed_org.cycle.pk, "xlsx"])
 
     response = login(executive).post(url, follow=True)
 
@@ -251,10 +256,10 @@ def test_a_closed_cycle_reuses_its_finished_report(login, closed_org, executive,
 
 
 def test_an_open_cycle_builds_a_fresh_report_each_time(login, org, executive, queued):
-    first = reports.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
-    reports.report_build(report_id=first.pk)
+    first = report_services.report_request(cycle=org.cycle, fmt="xlsx", by=executive)
+    report_services.report_build(report_id=first.pk)
 
-    login(executive).post(reverse("reviews:report-request", args=[org.cycle.pk, "xlsx"]))
+    login(executive).post(reverse("reports:report-request", args=[org.cycle.pk, "xlsx"]))
 
     assert ReportFile.objects.count() == 2
     assert ReportFile.objects.latest("pk").state == "pending"
@@ -266,12 +271,12 @@ def test_a_failed_build_ends_failed_with_the_error_shown(
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(exports, "xlsx_write", broken)
-    report = reports.report_request(
+    monkeypatch.setattr(writers, "xlsx_write", broken)
+    report = report_services.report_request(
         cycle=org.cycle, fmt="xlsx", by=executive, notify_when_done=True
     )
 
-    assert reports.report_build(report_id=report.pk) == "failed"
+    assert report_services.report_build(report_id=report.pk) == "failed"
 
     report.refresh_from_db()
     assert (report.state, report.error, report.file.name) == (
@@ -279,12 +284,12 @@ def test_a_failed_build_ends_failed_with_the_error_shown(
         "RuntimeError: disk full",
         "",
     )
-    fragment = login(executive).get(reverse("reviews:report-status", args=[org.cycle.pk]))
+    fragment = login(executive).get(reverse("reports:report-status", args=[org.cycle.pk]))
     html = fragment.content.decode()
     assert "failed" in html and "RuntimeError: disk full" in html
     assert not Delivery.objects.filter(kind=Delivery.Kind.REPORT_READY).exists()
     # Asking again builds again: a failed report is never reused.
-    login(executive).post(reverse("reviews:report-request", args=[org.cycle.pk, "xlsx"]))
+    login(executive).post(reverse("reports:report-request", args=[org.cycle.pk, "xlsx"]))
     assert ReportFile.objects.filter(state="pending").count() == 1
 
 
@@ -318,7 +323,7 @@ def test_a_request_that_loses_the_race_reuses_the_build_queued_by_the_other(
     monkeypatch.setattr(ReportFile.objects, "select_for_update", blind)
 
     with django_capture_on_commit_callbacks(execute=True):
-        report = reports.report_request(cycle=org.cycle, fmt="pdf", by=executive)
+        report = report_services.report_request(cycle=org.cycle, fmt="pdf", by=executive)
 
     assert report == first
     assert ReportFile.objects.count() == 1
@@ -330,7 +335,7 @@ def test_the_request_locks_the_cycle_before_looking_for_a_build_to_reuse(org, ex
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        reports.report_request(cycle=org.cycle, fmt="pdf", by=executive)
+        report_services.report_request(cycle=org.cycle, fmt="pdf", by=executive)
 
     selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
     assert '"reviews_reviewcycle"' in selects[0]

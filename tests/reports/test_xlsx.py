@@ -9,7 +9,8 @@ from django.utils import timezone
 from openpyxl.utils import get_column_letter
 
 from bench import data
-from reviews import exports, services
+from reports import writers
+from reviews import services
 from reviews.models import LEVERS, NOT_APPLICABLE, CheckItem, FrozenScore
 from strategy.models import Commitment, Lever
 from tests.factories import ReviewCycleFactory
@@ -61,7 +62,7 @@ def _agenda(ws) -> list[tuple]:
 
 @pytest.fixture
 def content(org) -> bytes:
-    return exports.xlsx_bytes(org.cycle)
+    return writers.xlsx_bytes(org.cycle)
 
 
 def test_sheets_come_in_order_and_each_data_sheet_is_a_table_with_a_frozen_header(content):
@@ -270,7 +271,7 @@ def test_actions_sheet_has_owners_due_dates_and_completion(org, content):
 def test_trend_and_summary_compare_with_the_previous_quarter(org, executive):
     q2 = open_next_quarter(org, executive=executive)
 
-    wb = read_xlsx(exports.xlsx_bytes(q2))
+    wb = read_xlsx(writers.xlsx_bytes(q2))
 
     summary = _summary(wb["Summary"])
     assert summary["Alignment index (0-100)"] == 72.5
@@ -312,7 +313,7 @@ def test_heatmap_is_a_table_even_when_two_objectives_share_a_title(
         texts={"title A": "Grow margin", "title B": "Grow margin"},
     )
 
-    ws = read_xlsx(exports.xlsx_bytes(org.cycle))["Heatmap"]
+    ws = read_xlsx(writers.xlsx_bytes(org.cycle))["Heatmap"]
 
     assert len(ws.tables) == 1
 
@@ -320,7 +321,7 @@ def test_heatmap_is_a_table_even_when_two_objectives_share_a_title(
 def test_progress_is_reported_up_to_100(org, tmp_path):
     seen = []
 
-    exports.xlsx_write(org.cycle, str(tmp_path / "report.xlsx"), progress=seen.append)
+    writers.xlsx_write(org.cycle, str(tmp_path / "report.xlsx"), progress=seen.append)
 
     assert seen == sorted(seen) and seen[-1] == 100 and len(seen) == len(SHEETS)
     assert read_xlsx((tmp_path / "report.xlsx").read_bytes()).sheetnames == SHEETS
@@ -329,13 +330,13 @@ def test_progress_is_reported_up_to_100(org, tmp_path):
 def test_xlsx_runs_as_many_queries_for_many_teams_as_for_few(django_assert_max_num_queries):
     small = data.build(teams=3, objectives=3, quarters=2)
     with CaptureQueriesContext(connection) as queries:
-        exports.xlsx_bytes(small.open_cycle)
+        writers.xlsx_bytes(small.open_cycle)
     expected = len(queries)
     data.clear()
     large = data.build(teams=30, objectives=6, quarters=3)
 
     with django_assert_max_num_queries(expected, info=f"{expected} queries at 3 teams"):
-        content = exports.xlsx_bytes(large.open_cycle)
+        content = writers.xlsx_bytes(large.open_cycle)
 
     assert read_xlsx(content)["Heatmap"].max_row == 31
 
@@ -343,7 +344,7 @@ def test_xlsx_runs_as_many_queries_for_many_teams_as_for_few(django_assert_max_n
 def test_a_cycle_without_checks_still_gives_every_sheet_its_table(current_position):
     cycle = ReviewCycleFactory(position=current_position, quarter=2)
 
-    content = exports.xlsx_bytes(cycle)
+    content = writers.xlsx_bytes(cycle)
 
     wb = read_xlsx(content)
     assert wb.sheetnames == SHEETS

@@ -13,18 +13,12 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.models import Delivery
 from reviews import dispatch, services
-from reviews.models import (
-    CadenceSettings,
-    Delivery,
-    FrozenScore,
-    ReviewCycle,
-    quarter_end,
-    quarter_start,
-)
+from reviews.models import CadenceSettings, FrozenScore, ReviewCycle, quarter_end, quarter_start
 from strategy.models import fiscal_start_month, fiscal_year_of
-from tests.cadence.support import cadence_form_data
 from tests.factories import ReviewCycleFactory
+from tests.reviews.cadence.support import cadence_form_data
 
 pytestmark = pytest.mark.django_db
 

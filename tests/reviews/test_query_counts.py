@@ -39,7 +39,7 @@ MAX_QUERIES_BOUNDED = 15
 PAGES = {
     "home for an executive": ("executive", lambda d: reverse("home")),
     "home for a head": ("head", lambda d: reverse("home")),
-    "signals page": ("executive", lambda d: reverse("reviews:signals")),
+    "signals page": ("executive", lambda d: reverse("sustain:signals")),
     "cycle list": ("executive", lambda d: reverse("reviews:cycle-list")),
     "open cycle page": ("executive", lambda d: d.open_cycle.get_absolute_url()),
     "closed cycle page": ("executive", lambda d: d.cycles[-2].get_absolute_url()),

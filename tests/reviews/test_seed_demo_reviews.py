@@ -74,7 +74,7 @@ def test_every_closed_quarter_is_frozen_with_an_index_and_scores():
 def test_the_demo_trips_every_sustained_alignment_signal():
     from django.utils import timezone
 
-    from reviews import board
+    from sustain import board
 
     seed_demo()
 

@@ -12,8 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from notifications.models import Delivery
 from reviews import services
-from reviews.models import Action, Delivery, ReviewCycle
+from reviews.models import Action, ReviewCycle
 from tests.factories import fill_check, make_open_cycle
 
 pytestmark = pytest.mark.django_db
@@ -87,10 +88,10 @@ PAGES = {
         "executive",
         lambda q3, q4, q1: reverse("reviews:cycle-heatmap", args=[q1.pk]),
     ),
-    "operations": ("admin_user", lambda q3, q4, q1: reverse("reviews:operations")),
+    "operations": ("admin_user", lambda q3, q4, q1: reverse("notifications:operations")),
     "operations filtered by a closed cycle": (
         "admin_user",
-        lambda q3, q4, q1: reverse("reviews:operations") + f"?cycle={q4.pk}",
+        lambda q3, q4, q1: reverse("notifications:operations") + f"?cycle={q4.pk}",
     ),
     "trends": ("executive", lambda q3, q4, q1: reverse("reviews:trends")),
     "team trend": (
@@ -103,7 +104,7 @@ PAGES = {
             "reviews:trend-objective", args=[q1.position.objectives.first().pk]
         ),
     ),
-    "signals": ("executive", lambda q3, q4, q1: reverse("reviews:signals")),
+    "signals": ("executive", lambda q3, q4, q1: reverse("sustain:signals")),
     "check page": (
         "head",
         lambda q3, q4, q1: q1.checks.get(unit__code="logistics").get_absolute_url(),
@@ -132,7 +133,7 @@ def test_a_page_never_reads_the_snapshot_of_a_closed_cycle_it_does_not_show(
     [
         lambda cycle: cycle.get_absolute_url(),
         lambda cycle: reverse("reviews:cycle-heatmap", args=[cycle.pk]),
-        lambda cycle: reverse("reviews:report-print", args=[cycle.pk]),
+        lambda cycle: reverse("reports:report-print", args=[cycle.pk]),
     ],
     ids=["closed cycle page", "closed cycle heatmap", "report print"],
 )

@@ -31,7 +31,7 @@ def production_cookie_settings(tmp_path_factory):
 @pytest.fixture
 def url():
     """A page any logged-in user may see."""
-    return reverse("reviews:notification-list")
+    return reverse("notifications:notification-list")
 
 
 def _is_logged_in(client) -> bool:
@@ -206,7 +206,7 @@ def test_a_form_posted_after_the_timeout_goes_to_the_login_page_without_next(
     with time_machine.travel(T0, tick=False) as clock:
         form_login(client, head)
         clock.shift(timedelta(minutes=45))
-        response = client.post(reverse("reviews:notification-read-all"))
+        response = client.post(reverse("notifications:notification-read-all"))
 
     _assert_sent_to_login(response)
 

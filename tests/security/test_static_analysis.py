@@ -1,6 +1,6 @@
 """Static analysis of the code and the templates: ruff's security rules and three small checks.
 
-ruff's S rules (flake8-bandit's checks) run over alignment/, strategy/ and reviews/ as configured in
+ruff's S rules (flake8-bandit's checks) run over alignment/ and the apps' packages as configured in
 pyproject.toml, honouring a `# noqa: Sxxx` that gives its reason. The rules that stand for
 "never do this here" ignore `# noqa` altogether: csrf_exempt, mark_safe and SafeString
 (TID251), SQL built from strings (S608, S611), non-literal `.extra()` (S610). What ruff has no
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-PYTHON_TARGETS = ["alignment", "strategy", "reviews"]
+PYTHON_TARGETS = ["alignment", "strategy", "reviews", "notifications", "reports", "sustain"]
 STRICT_RULES = "S308,S608,S610,S611,TID251"
 
 # (rule, path relative to the scanned folder) -> why it is safe. None yet.

@@ -181,7 +181,7 @@ def test_confirming_the_people_import_creates_users_memberships_and_role_groups(
 def test_the_people_import_marks_the_signal_board_stale_and_its_preview_does_not(
     staff, logistics, finance
 ):
-    from reviews import board
+    from sustain import board
 
     board.board_refresh(now=timezone.now())
     checked = preview(staff, PEOPLE, PEOPLE_CSV)

@@ -1,0 +1,141 @@
+"""Building reports in the background, keeping them, and telling people they are ready."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from notifications import notify
+from notifications.models import Delivery
+from reports import writers
+from reports.models import ReportDownload, ReportFile
+from reviews import announce
+from reviews.models import ReviewCycle
+
+log = logging.getLogger(__name__)
+
+
+# Sent with the id of a report file to build; reviews.tasks receives it and queues
+# build_report once the transaction commits (so reports does not import the tasks).
+report_requested = Signal()
+
+
+@transaction.atomic
+def report_request(*, cycle: ReviewCycle, fmt: str, by=None, notify_when_done=False) -> ReportFile:
+    """Queue a report build, or return the one already queued or running for this format.
+
+    A closed cycle's finished report is kept and reused: its contents can no longer change.
+    Two requests at once queue one build: the cycle's row is locked before looking (on
+    PostgreSQL; SQLite runs one writing transaction at a time), and the database refuses a
+    second active report of a format.
+    """
+    list(ReviewCycle.objects.select_for_update().filter(pk=cycle.pk).values_list("pk"))
+    existing = (
+        ReportFile.objects.select_for_update()
+        .filter(cycle=cycle, format=fmt)
+        .exclude(state=ReportFile.State.FAILED)
+        .order_by("-created_at")
+        .first()
+    )
+    # A closed cycle's file is reused only if it was built after the cycle closed.
+    frozen = cycle.is_closed and existing is not None and existing.created_at >= cycle.closed_at
+    if existing is not None and (existing.is_active or frozen):
+        if notify_when_done and not existing.notify_when_done:
+            existing.notify_when_done = True
+            existing.save(update_fields=["notify_when_done"])
+            if existing.state == ReportFile.State.DONE:
+                _notify_ready(cycle)
+        return existing
+    try:
+        with transaction.atomic():
+            report = ReportFile.objects.create(
+                cycle=cycle, format=fmt, requested_by=by, notify_when_done=notify_when_done
+            )
+    except IntegrityError:  # another request queued it first
+        return ReportFile.objects.get(
+            cycle=cycle, format=fmt, state__in=[ReportFile.State.PENDING, ReportFile.State.RUNNING]
+        )
+    report_requested.send(sender=ReportFile, report_id=report.pk)
+    return report
+
+
+def report_build(*, report_id: int) -> str:
+    """Build one report file; claimed by a conditional update so two workers never both do."""
+    won = ReportFile.objects.filter(pk=report_id, state=ReportFile.State.PENDING).update(
+        state=ReportFile.State.RUNNING, progress=0
+    )
+    if not won:
+        return "skipped"
+    report = ReportFile.objects.select_related("cycle").get(pk=report_id)
+
+    def progress(percent: int) -> None:
+        ReportFile.objects.filter(pk=report.pk).update(progress=min(percent, 99))
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / writers.filename(report.cycle, report.format)
+            if report.format == ReportFile.Format.XLSX:
+                writers.xlsx_write(report.cycle, str(path), progress=progress)
+            else:
+                writers.pdf_write(report.cycle, str(path), progress=progress)
+            with path.open("rb") as handle:
+                report.file.save(path.name, File(handle), save=False)
+    except Exception as exc:
+        log.exception("report %s failed", report.pk)
+        ReportFile.objects.filter(pk=report.pk).update(
+            state=ReportFile.State.FAILED, error=f"{exc.__class__.__name__}: {exc}"
+        )
+        if report.notify_when_done:
+            with transaction.atomic():
+                _notify_ready(report.cycle)  # the others may be ready, and waited for this one
+        return "failed"
+    report.state = ReportFile.State.DONE
+    report.progress = 100
+    report.finished_at = timezone.now()
+    report.save(update_fields=["file", "state", "progress", "finished_at"])
+    if report.notify_when_done:
+        with transaction.atomic():
+            _notify_ready(report.cycle)
+    return "done"
+
+
+def _notify_ready(cycle: ReviewCycle) -> None:
+    """Once the last of a cycle's awaited reports is built (or has failed), tell admins and
+    executives once, for all of them: one note per closing, not one per format.
+
+    Each build saves its own state before it looks at the others', so of two finishing at
+    once at least one sees both finished; the delivery's unique key keeps it to one note."""
+    awaited = list(cycle.report_files.filter(notify_when_done=True).values_list("format", "state"))
+    if any(state in (ReportFile.State.PENDING, ReportFile.State.RUNNING) for _, state in awaited):
+        return
+    ready = sorted({fmt.upper() for fmt, state in awaited if state == ReportFile.State.DONE})
+    if not ready:
+        return
+    title = f"The {cycle.label} review is closed; its reports are ready ({' and '.join(ready)})"
+    link = cycle.get_absolute_url() + "#reports"
+    notify.deliveries_create(
+        cycle=cycle,
+        kind=Delivery.Kind.REPORT_READY,
+        step="",
+        notes={user_id: announce.Note(title, link) for user_id in announce.admins_and_executives()},
+        now=timezone.now(),
+    )
+
+
+def reports_for_closed_cycle(*, cycle: ReviewCycle) -> list[ReportFile]:
+    """A closed cycle's XLSX and PDF are built at once and their links mailed."""
+    return [
+        report_request(cycle=cycle, fmt=fmt, notify_when_done=True)
+        for fmt in (ReportFile.Format.XLSX, ReportFile.Format.PDF)
+    ]
+
+
+def download_record(*, cycle: ReviewCycle, user, fmt: str) -> None:
+    ReportDownload.objects.create(cycle=cycle, user=user, format=fmt)
+    log.info("report download: %s took the %s of %s", user, fmt, cycle)

@@ -1,0 +1,109 @@
+"""The pages of the reports app."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from reports import services, writers
+from reports.models import ReportFile
+from reviews.models import ReviewCycle
+from reviews.views import get_cycle_for_user
+from strategy import roles
+from sustain import board
+
+
+def report_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report as an HTML page to read or print; the PDF is rendered from the same template."""
+    cycle = get_cycle_for_user(request, pk)
+    roles.require(request, "reviews.export_reports")
+    return HttpResponse(writers.report_html(cycle))
+
+
+def report_part(request: HttpRequest, pk: int, part: int) -> HttpResponse:
+    """One part of the report's team appendix: a bounded page, linked from the print view."""
+    cycle = get_cycle_for_user(request, pk)
+    roles.require(request, "reviews.export_reports")
+    html = writers.report_part_html(cycle, part)
+    if html is None:
+        raise Http404("No such part of the appendix.")
+    return HttpResponse(html)
+
+
+def report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    cycle = get_cycle_for_user(request, pk)
+    roles.require(request, "reviews.export_reports")
+    services.download_record(cycle=cycle, user=request.user, fmt="csv")
+    response = StreamingHttpResponse(
+        writers.csv_stream(cycle), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{writers.filename(cycle, "csv")}"'
+    return response
+
+
+@require_POST
+def report_request(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    cycle = get_cycle_for_user(request, pk)
+    roles.require(request, "reviews.export_reports")
+    if fmt not in ReportFile.Format.values:
+        raise Http404
+    if cycle.state == ReviewCycle.State.PLANNED:
+        messages.error(request, f"{cycle.label} is not open yet: there is nothing to report.")
+        return redirect(cycle.get_absolute_url())
+    report = services.report_request(cycle=cycle, fmt=fmt, by=request.user)
+    if request.htmx:
+        return _reports_fragment(request, cycle)
+    if report.state == ReportFile.State.DONE:
+        messages.success(request, f"The {report.get_format_display()} is ready below.")
+    else:
+        messages.success(request, f"The {report.get_format_display()} is being built.")
+    return redirect(cycle.get_absolute_url() + "#reports")
+
+
+def report_status(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_cycle_for_user(request, pk)
+    roles.require(request, "reviews.export_reports")
+    return _reports_fragment(request, cycle)
+
+
+def _reports_fragment(request, cycle: ReviewCycle) -> HttpResponse:
+    return render(request, "reports/_reports.html", {"cycle": cycle, **_report_files(cycle)})
+
+
+def _report_files(cycle: ReviewCycle) -> dict:
+    latest = {}
+    for report in cycle.report_files.all():
+        latest.setdefault(report.format, report)
+    files = [latest[f] for f in ReportFile.Format.values if f in latest]
+    return {"report_files": files, "reports_busy": any(r.is_active for r in files)}
+
+
+def report_download(request: HttpRequest, pk: int) -> FileResponse:
+    report = get_object_or_404(
+        ReportFile.objects.select_related("cycle").defer("cycle__snapshot"), pk=pk
+    )
+    get_cycle_for_user(request, report.cycle_id)
+    roles.require(request, "reviews.export_reports")
+    if report.state != ReportFile.State.DONE or not report.file:
+        raise Http404
+    services.download_record(cycle=report.cycle, user=request.user, fmt=report.format)
+    return FileResponse(
+        report.file.open("rb"),
+        as_attachment=True,
+        filename=writers.filename(report.cycle, report.format),
+    )
+
+
+@require_GET
+def signals_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The whole stored board: every signal, streak and team's reading, one row each."""
+    roles.require(request, "reviews.view_signals")
+    stored = board.stored_board(now=timezone.now(), summary=True)
+    response = StreamingHttpResponse(
+        writers.csv_lines(board.csv_rows(stored)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="signals.csv"'
+    return response

@@ -1,0 +1,958 @@
+"""Quarterly review reports: the data, and its CSV, XLSX and PDF renderings.
+
+A closed cycle's report shows what its snapshot froze: team and objective names, scores and
+commitment statuses as they stood at closing. The lever scores, evidence and blockers are read
+from the checks themselves, which a closed cycle no longer lets anyone change.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import mimetypes
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.db.models import FloatField, OuterRef, Q, Subquery, Value
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+
+from reviews import agenda, services, trends
+from reviews.models import (
+    LEVERS,
+    NOT_APPLICABLE,
+    AlignmentCheck,
+    CheckItem,
+    FrozenScore,
+    ReviewCycle,
+)
+from strategy.models import Commitment, CompanySettings, Lever, Unit
+from strategy.spreadsheet import FORMULA_TRIGGERS, is_formula_like, neutralise
+from sustain import board
+
+LEVER_LABELS = dict(Lever.choices)
+STATUS_LABELS = dict(Commitment.Status.choices)
+STATE_LABELS = dict(AlignmentCheck.State.choices)
+CSV_COLUMNS = [
+    "company",
+    "fiscal_year",
+    "quarter",
+    "cycle_state",
+    "team_code",
+    "team",
+    "check_state",
+    "objective_id",
+    "objective",
+    "objective_weight",
+    "lever",
+    "score",
+    "not_applicable",
+    "team_objective_fit",
+    "evidence",
+    "blockers",
+]
+CSV_CHUNK_ROWS = 250
+# The team appendix of the board pack comes in parts of this many teams at most, region by
+# region: one page of the print view each, one WeasyPrint document each in the PDF (whose
+# memory then follows the part, not the company).
+TEAMS_PER_PART = 40
+# Checks not submitted, by name, on the summary pages; the rest are counted (and each team's
+# state is in the appendix).
+MISSING_SHOWN = 30
+NO_REGION = "No region"
+# An objective's committed teams are named up to this many, counted beyond.
+COMMITTED_SHOWN = 20
+
+
+def filename(cycle: ReviewCycle, extension: str) -> str:
+    company = slugify(CompanySettings.read().name) or "company"
+    period = (
+        f"fy{cycle.fiscal_year}-q{cycle.quarter}" if cycle.quarter else f"fy{cycle.fiscal_year}"
+    )
+    return f"{company}-{period}-alignment-review.{extension}"
+
+
+# --- The data --------------------------------------------------------------------------------
+
+
+def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool = False) -> dict:
+    """Everything a report shows, as plain values, in a fixed number of queries.
+
+    With `pages`, also what the print view and the PDF show beside the workbook: the figures
+    formatted once, and the teams grouped by region and cut into the appendix's parts."""
+    now = now or timezone.now()
+    results = services.results(cycle)
+    previous_cycle = services.previous_cycle(cycle)
+    previous = services.cycle_scores(previous_cycle) if previous_cycle else None
+    objectives = results["objectives"]
+    objective_titles = {o["id"]: o["title"] for o in objectives}
+    teams = results["teams"]
+    team_names = {t["id"]: t["name"] for t in teams}
+    cells = {(o, t): s for o, t, s in results["cells"]}
+
+    items_by_team = defaultdict(list)
+    committed_teams = defaultdict(list)
+    lever_sums = defaultdict(lambda: [0] * (2 * len(LEVERS)))  # team → sum, count by lever
+    for item in results["items"]:
+        items_by_team[item["team"]].append(item)
+        if not item.get("is_extra"):
+            committed_teams[item["objective"]].append(team_names.get(item["team"], "?"))
+        if item["submitted"]:
+            sums, scores = lever_sums[item["team"]], item["scores"]
+            for n, lever in enumerate(LEVERS):
+                value = scores.get(lever)
+                if value and value != NOT_APPLICABLE:
+                    sums[2 * n] += value
+                    sums[2 * n + 1] += 1
+    commitments = results.get("commitments")
+    if commitments is None:  # snapshots from before commitments were frozen
+        commitments = services.build_snapshot(cycle)["commitments"]
+    commitments_by_team = defaultdict(list)  # the snapshot's own: titles in objective_titles
+    for c in commitments:
+        commitments_by_team[c["team"]].append(c)
+
+    trend = _trend(cycle, results)
+    for o in objectives:
+        o["committed_teams"] = sorted(committed_teams.get(o["id"], []))
+        o["trend"] = trend["objectives"].get(o["id"], [])
+    team_levers = {
+        team_id: {
+            LEVER_LABELS[lever]: (
+                round(sums[2 * n] / sums[2 * n + 1], 2) if sums[2 * n + 1] else None
+            )
+            for n, lever in enumerate(LEVERS)
+        }
+        for team_id, sums in lever_sums.items()
+    }
+    actions = list(services.open_actions_for(cycle).defer("cycle__snapshot")) + list(
+        cycle.actions.filter(completed_at__isnull=False)
+        .select_related("owner", "objective", "cycle")
+        .defer("cycle__snapshot")
+    )
+    for a in actions:
+        # Names as the review knew them (a closed review's snapshot), like the rest of it.
+        a.owner_name = team_names.get(a.owner_id, a.owner.name)
+        a.objective_title = (
+            objective_titles.get(a.objective_id, a.objective.title) if a.objective else ""
+        )
+    change = None
+    if previous and results["index"] is not None and previous["index"] is not None:
+        change = results["index"] - previous["index"]
+    missing = [t for t in teams if t["state"] != AlignmentCheck.State.SUBMITTED]
+    data = {
+        "company": CompanySettings.read().name,
+        "cycle": cycle,
+        "generated_at": now,
+        "index": results["index"],
+        "previous_label": previous_cycle.label if previous_cycle else None,
+        "change": change,
+        "objectives": objectives,
+        # The snapshot's own rows, not copies: the workbook writes them as they are, with
+        # each team's lever means, items and commitments looked up by its id.
+        "teams": teams,
+        "team_levers": team_levers,
+        "team_items": items_by_team,
+        "team_commitments": commitments_by_team,
+        "objective_titles": objective_titles,
+        "fits": cells,
+        "agenda": agenda.build(results, previous),
+        "actions": actions,
+        "missing": missing,
+        "trend_chart": trend["chart"],
+        "year": trend["year"],
+        "levers": [label for _, label in Lever.choices],
+        "signals": results["signals"]
+        if cycle.is_closed and "signals" in results
+        else _live_signals(now=now),
+    }
+    if pages:
+        data |= _page_data(data, trend["year"]["teams"])
+    return data
+
+
+def _page_data(data: dict, year_teams: list[dict]) -> dict:
+    """What the pages add to the report's data: figures formatted once (not by a template
+    filter per cell), the teams by region, and the appendix in parts."""
+    objectives, titles, fits = data["objectives"], data["objective_titles"], data["fits"]
+    rows = []
+    for t, year_row in zip(data["teams"], year_teams, strict=True):
+        team_id = t["id"]
+        rows.append(
+            t
+            | {
+                "state_label": STATE_LABELS.get(t["state"], t["state"]),
+                "score_text": number(t["score"]),
+                "lever_texts": [
+                    (label, number(v, 1)) for label, v in _lever_means(data, team_id).items()
+                ],
+                "items": [
+                    i
+                    | {
+                        "objective_title": titles.get(i["objective"], "?"),
+                        "fit_text": number(fits.get((i["objective"], team_id))),
+                    }
+                    for i in data["team_items"].get(team_id, [])
+                ],
+                "commitments": [
+                    c | {"objective_title": titles.get(c["objective"], "?")}
+                    for c in data["team_commitments"].get(team_id, [])
+                ],
+                "cells": [_heat(fits.get((o["id"], team_id))) for o in objectives],
+                "year_texts": [number(v) for v in year_row["values"]],
+            }
+        )
+    regions = _regions(rows, objectives, fits)
+    missing = data["missing"]
+    return {
+        "teams": rows,
+        "missing_shown": missing[:MISSING_SHOWN],
+        "missing_hidden": max(len(missing) - MISSING_SHOWN, 0),
+        "committed_shown": COMMITTED_SHOWN,
+        "teams_per_part": TEAMS_PER_PART,
+        "regions": regions,
+        "parts": _parts(regions),
+    }
+
+
+def _lever_means(data: dict, team_id: int) -> dict:
+    """A team's mean score on each lever (by its label), None where it has none."""
+    return data["team_levers"].get(team_id) or dict.fromkeys(LEVER_LABELS.values())
+
+
+def _live_signals(*, now: datetime) -> list[dict]:
+    """A running cycle's report shows the stored board's signals (computed only if none was
+    ever stored), as its pages do."""
+    board.stored_board(now=now)
+    return list(board.stored_signals())
+
+
+def number(value, digits: int = 0) -> str | None:
+    """A figure as the report prints it, rounded half up like the floatformat filter; None
+    stays None. Formatted once here rather than by a template filter per cell."""
+    if value is None:
+        return None
+    exponent = Decimal(1).scaleb(-digits)
+    return str(Decimal(repr(value)).quantize(exponent, rounding=ROUND_HALF_UP))
+
+
+def _heat(value) -> tuple[str, str]:
+    """A heatmap cell: its CSS class and its figure ("" when unscored)."""
+    if value is None:
+        return "heat-none", ""
+    return f"heat-{min(4, max(0, int(value // 20)))}", number(value)
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _regions(team_rows: list[dict], objectives: list[dict], cells: dict) -> list[dict]:
+    """The teams grouped by the unit above them (their region, branch or department), with
+    each group's aggregates: how many submitted, the mean team fit and each objective's."""
+    parents = dict(
+        Unit.objects.filter(pk__in=[t["id"] for t in team_rows]).values_list("pk", "parent__name")
+    )
+    groups = defaultdict(list)
+    for t in team_rows:
+        groups[parents.get(t["id"]) or NO_REGION].append(t)
+    regions = []
+    for name in sorted(groups, key=lambda n: (n == NO_REGION, n.casefold())):
+        members = groups[name]
+        scored = [t for t in members if t["score"] is not None]
+        lowest = min(scored, key=lambda t: t["score"]) if scored else None
+        regions.append(
+            {
+                "name": name,
+                "teams": members,
+                "count": len(members),
+                "submitted": sum(t["state"] == AlignmentCheck.State.SUBMITTED for t in members),
+                "score": _mean(t["score"] for t in members),
+                "score_text": number(_mean(t["score"] for t in members)),
+                "lowest": lowest and f"{lowest['name']} ({number(lowest['score'])})",
+                "cells": [
+                    _heat(_mean(cells.get((o["id"], t["id"])) for t in members)) for o in objectives
+                ],
+            }
+        )
+    return regions
+
+
+def _parts(regions: list[dict]) -> list[dict]:
+    """The team appendix in parts of at most TEAMS_PER_PART teams, region by region: a page of
+    the print view each, and one WeasyPrint document each in the PDF."""
+    parts = []
+    for region in regions:
+        members = region["teams"]
+        for start in range(0, len(members), TEAMS_PER_PART):
+            teams = members[start : start + TEAMS_PER_PART]
+            parts.append(
+                {
+                    "number": len(parts) + 1,
+                    "region": region["name"],
+                    "teams": teams,
+                    "first": start + 1,
+                    "last": start + len(teams),
+                    "of": len(members),
+                }
+            )
+    for part in parts:
+        part["title"] = f"{part['region']}, teams {part['first']}–{part['last']} of {part['of']}"
+    return parts
+
+
+def _trend(cycle: ReviewCycle, results: dict) -> dict:
+    """The index by quarter up to this cycle, each objective's scores, and this fiscal year's
+    quarters side by side."""
+    here = (cycle.fiscal_year, cycle.quarter or 0)
+    cycles = [
+        c
+        for c in ReviewCycle.objects.quarterly()
+        .exclude(state=ReviewCycle.State.PLANNED)
+        .exclude(pk=cycle.pk)
+        .defer("snapshot")
+        if (c.fiscal_year, c.quarter) < here
+    ]
+    cycles = sorted(cycles, key=lambda c: (c.fiscal_year, c.quarter)) + [cycle]
+    frozen = defaultdict(dict)  # cycle → key → score
+    rows = (
+        FrozenScore.objects.filter(cycle__in=cycles)
+        # No cell (the trend has none), and the teams' only for this fiscal year's quarters.
+        .filter(
+            Q(unit__isnull=True) | Q(objective__isnull=True, cycle__fiscal_year=cycle.fiscal_year)
+        )
+        .values_list("cycle_id", "objective_id", "unit_id", "score")
+    )
+    for cycle_id, objective_id, unit_id, score in rows:
+        frozen[cycle_id][(objective_id, unit_id)] = score
+    live = {(None, None): results["index"]}
+    live |= {(o["id"], None): o["score"] for o in results["objectives"]}
+    live |= {(None, t["id"]): t["score"] for t in results["teams"]}
+
+    def value(c: ReviewCycle, key):
+        return live.get(key) if c.pk == cycle.pk and not c.is_closed else frozen[c.pk].get(key)
+
+    chart = trends.build_chart(
+        "Alignment index", [trends.Point(c.label, value(c, (None, None))) for c in cycles]
+    )
+    objective_series = {
+        o["id"]: [(c.label, value(c, (o["id"], None))) for c in cycles]
+        for o in results["objectives"]
+    }
+    year_cycles = [c for c in cycles if c.fiscal_year == cycle.fiscal_year]
+    year = {
+        "labels": [c.label for c in year_cycles],
+        "index": [value(c, (None, None)) for c in year_cycles],
+        "objectives": [
+            {"title": o["title"], "values": [value(c, (o["id"], None)) for c in year_cycles]}
+            for o in results["objectives"]
+        ],
+        "teams": [
+            {"name": t["name"], "values": [value(c, (None, t["id"])) for c in year_cycles]}
+            for t in results["teams"]
+        ],
+    }
+    return {"chart": chart, "objectives": objective_series, "year": year}
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_rows(cycle: ReviewCycle) -> Iterator[list]:
+    """One tidy row per (team, objective, lever), read from the database in chunks."""
+    results = services.results(cycle)
+    teams = {t["id"]: t for t in results["teams"]}
+    objectives = {o["id"]: o for o in results["objectives"]}
+    # A closed cycle's fits come with its items from the frozen rows, one indexed look-up
+    # each, rather than from a dict of every cell held for the whole file.
+    frozen = cycle.is_closed and FrozenScore.objects.filter(cycle=cycle).cells().exists()
+    cells = {} if frozen else {(o, t): s for o, t, s in results["cells"]}
+    fields = [f"score_{lever}" for lever in LEVERS]
+    frozen_fit = Subquery(
+        FrozenScore.objects.filter(
+            cycle=cycle,
+            objective_id=OuterRef("objective_id"),
+            unit_id=OuterRef("alignment_check__unit_id"),
+        ).values("score")[:1]
+    )
+    items = (
+        CheckItem.objects.filter(alignment_check__cycle=cycle)
+        .annotate(frozen_fit=frozen_fit if frozen else Value(None, FloatField()))
+        .order_by("alignment_check__unit__name", "objective__order", "objective_id")
+        .values_list(
+            "alignment_check__unit_id",
+            "alignment_check__unit__code",
+            "alignment_check__unit__name",
+            "alignment_check__state",
+            "objective_id",
+            "objective__title",
+            "objective__priority_weight",
+            "evidence",
+            "blockers",
+            "frozen_fit",
+            *fields,
+        )
+        .iterator(chunk_size=CSV_CHUNK_ROWS // 2)
+    )
+    company = CompanySettings.read().name
+    for row in items:
+        team_id, code, name, state, objective_id, title, weight, evidence, blockers = row[:9]
+        team = teams.get(team_id, {})
+        objective = objectives.get(objective_id, {})
+        fit = row[9] if frozen else cells.get((objective_id, team_id))
+        for lever, score in zip(LEVERS, row[10:], strict=True):
+            yield [
+                company,
+                cycle.fiscal_year,
+                cycle.quarter or "",
+                cycle.state,
+                team.get("code", code),
+                team.get("name", name),
+                team.get("state", state),
+                objective_id,
+                objective.get("title", title),
+                objective.get("weight", weight),
+                lever,
+                "" if score in (None, NOT_APPLICABLE) else score,
+                "yes" if score == NOT_APPLICABLE else "no",
+                "" if fit is None else round(fit, 2),
+                evidence,
+                blockers,
+            ]
+
+
+def csv_stream(cycle: ReviewCycle) -> Iterator[str]:
+    """UTF-8 CSV with a header row, a chunk of rows at a time, formula-like text neutralised."""
+    # Every field quoted, rows ending in "\n" rather than "\r\n": a spreadsheet that splits the
+    # file at ";" loses track of the quotes, and would start a cell at the "\r" after a closing
+    # quote. (Quoting every field keeps a "\r" typed in the text inside its field.)
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL, lineterminator="\n")
+    buffer = ["\ufeff" + writer.writerow(CSV_COLUMNS)]  # BOM: spreadsheets then read UTF-8
+    for row in csv_rows(cycle):
+        buffer.append(writer.writerow([neutralise(v) for v in row]))
+        if len(buffer) >= CSV_CHUNK_ROWS:
+            yield "".join(buffer)
+            buffer = []
+    yield "".join(buffer)
+
+
+def csv_lines(rows: Iterable[list]) -> Iterator[str]:
+    """Rows (the first one the header) as UTF-8 CSV lines, written like csv_stream."""
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL, lineterminator="\n")
+    for i, row in enumerate(rows):
+        yield ("\ufeff" if i == 0 else "") + writer.writerow([neutralise(v) for v in row])
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+
+def _cell_writer(name: str):
+    """Worksheet.write_string or write_number without the decorator that accepts "A1"
+    notation too (functools.wraps keeps the method it wraps): every cell here is (row, col)."""
+    from xlsxwriter.worksheet import Worksheet
+
+    method = getattr(Worksheet, name)
+    return getattr(method, "__wrapped__", method)
+
+
+def xl_range(*args) -> str:
+    from xlsxwriter.utility import xl_range
+
+    return xl_range(*args)
+
+
+class _Sheet:
+    """A worksheet written row by row in constant-memory mode, as an Excel table."""
+
+    def __init__(self, book: _Book, name: str, headers: list[str], rows: int, widths=None):
+        headers = _unique(headers)
+        self.book, self.headers = book, headers
+        self.ws = book.wb.add_worksheet(name)
+        last_row = max(rows, 1)
+        # add_table refuses constant-memory mode because it writes the header cells itself;
+        # with no row written yet it is safe to let it, then write the headers again as the
+        # inline strings constant-memory mode flushes.
+        self.ws.constant_memory = 0
+        # The table is declared over its header and first row, then given its full extent:
+        # add_table notes every cell of its range to refuse overlapping ranges (this sheet
+        # has no other), a dict as big as the sheet and as slow to fill as writing it.
+        error = self.ws.add_table(
+            0,
+            0,
+            1,
+            len(headers) - 1,
+            {
+                "name": name.replace(" ", ""),
+                "columns": [{"header": h} for h in headers],
+                "style": "Table Style Light 9",
+            },
+        )
+        if error:
+            raise ValueError(f"The {name} sheet's table was refused (XlsxWriter error {error}).")
+        table = self.ws.tables[-1]
+        table["range"] = xl_range(0, 0, last_row, len(headers) - 1)
+        table["a_range"] = table["autofilter"] = table["range"]
+        self.ws.table_cells.clear()
+        self.ws.constant_memory = 1
+        for col, header in enumerate(headers):
+            fmt = book.header_quoted if is_formula_like(header) else book.header
+            self.ws.write_string(0, col, header, fmt)
+        self.ws.freeze_panes(1, 0)
+        for col, width in enumerate(widths or [18] * len(headers)):
+            self.ws.set_column(col, col, width)
+        self.row = 1
+
+    def write(self, values: list, formats: dict | None = None) -> None:
+        """One row. Text and numbers, nearly every cell, go straight to the worksheet (the
+        rest through _Book.write); a blank cell without a format is not written at all,
+        which XlsxWriter would skip anyway."""
+        ws, row, quoted = self.ws, self.row, self.book.quoted
+        write_string, write_number = self.book.write_string, self.book.write_number
+        for col, value in enumerate(values):
+            fmt = formats.get(col) if formats else None
+            kind = type(value)
+            if kind is str and value:
+                write_string(
+                    ws, row, col, value, quoted if value.startswith(FORMULA_TRIGGERS) else fmt
+                )
+            elif kind is float or kind is int:
+                write_number(ws, row, col, value, fmt)
+            elif kind is datetime and value.tzinfo is None:
+                ws.write_datetime(row, col, value, fmt or self.book.date)
+            elif value is None or value == "":
+                if fmt is not None:
+                    ws.write_blank(row, col, None, fmt)
+            else:
+                self.book.write(ws, row, col, value, fmt)
+        self.row += 1
+
+
+class _Book:
+    def __init__(self, target):
+        import xlsxwriter
+
+        self.wb = xlsxwriter.Workbook(
+            target,
+            {
+                "constant_memory": True,
+                # Text is text: never a formula, a number or a link.
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+                "in_memory": False,
+                "tmpdir": str(settings.VAR_DIR) if Path(settings.VAR_DIR).exists() else None,
+            },
+        )
+        self.write_string = _cell_writer("write_string")
+        self.write_number = _cell_writer("write_number")
+        self.header = self.wb.add_format({"bold": True})
+        self.header_quoted = self.wb.add_format({"bold": True, "quote_prefix": True})
+        self.quoted = self.wb.add_format({"quote_prefix": True})
+        self.score = self.wb.add_format({"num_format": "0"})
+        self.decimal = self.wb.add_format({"num_format": "0.0"})
+        self.date = self.wb.add_format({"num_format": "yyyy-mm-dd"})
+        self.money = self.wb.add_format({"num_format": "#,##0.00"})
+        self.title = self.wb.add_format({"bold": True, "font_size": 14})
+
+    def write(self, ws, row, col, value, fmt=None) -> None:
+        if value is None or value == "":
+            ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, str):
+            # Formula-like text keeps its characters and gets Excel's quote prefix, so that
+            # editing the cell does not turn it into a formula either.
+            ws.write_string(
+                row, col, value, self.quoted if value.startswith(FORMULA_TRIGGERS) else fmt
+            )
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value, fmt)
+        elif isinstance(value, datetime):
+            ws.write_datetime(row, col, timezone.make_naive(value), fmt or self.date)
+        elif hasattr(value, "isoformat"):
+            ws.write_datetime(
+                row, col, datetime(value.year, value.month, value.day), fmt or self.date
+            )
+        else:
+            ws.write_number(row, col, float(value), fmt)
+
+
+def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
+    """Write the report workbook to a path or file object, reporting progress 0-100."""
+    data = report_data(cycle)
+    book = _Book(target)
+    objectives, teams = data["objectives"], data["teams"]
+    titles, fits = data["objective_titles"], data["fits"]
+    step = _progress(progress, 7)
+
+    summary = book.wb.add_worksheet("Summary")
+    summary.set_column(0, 0, 28)
+    summary.set_column(1, 1, 60)
+    rows = [
+        ("Company", data["company"]),
+        ("Review", cycle.label),
+        ("State", cycle.get_state_display()),
+        ("Generated", timezone.localtime(data["generated_at"]).strftime("%Y-%m-%d %H:%M")),
+        ("Alignment index (0-100)", None if data["index"] is None else round(data["index"], 1)),
+        (
+            f"Change since {data['previous_label']}" if data["previous_label"] else "Change",
+            None if data["change"] is None else round(data["change"], 1),
+        ),
+        ("Teams", len(teams)),
+        ("Checks not submitted", len(data["missing"])),
+    ]
+    heading = f"{cycle.label} alignment review"
+    summary.write_string(
+        0, 0, f"{data['company']}: {heading}" if data["company"] else heading, book.title
+    )
+    for i, (label, value) in enumerate(rows, start=2):
+        book.write(summary, i, 0, label, book.header)
+        book.write(summary, i, 1, value)
+    row = len(rows) + 3
+    book.write(summary, row, 0, "Agenda", book.header)
+    for item in data["agenda"]:
+        row += 1
+        book.write(summary, row, 0, item.kind_label)
+        book.write(summary, row, 1, item.text)
+    row += 2
+    book.write(summary, row, 0, "Sustained alignment", book.header)
+    for signal in data["signals"]:
+        row += 1
+        book.write(summary, row, 0, signal["label"])
+        book.write(summary, row, 1, signal["reason"])
+    step()
+
+    heat = _Sheet(
+        book,
+        "Heatmap",
+        ["Team", "Check"] + [o["title"] for o in objectives] + ["Team fit"],
+        len(teams),
+        [24, 12] + [16] * (len(objectives) + 1),
+    )
+    for t in teams:
+        heat.write(
+            [t["name"], t["state"]]
+            + [_round(fits.get((o["id"], t["id"]))) for o in objectives]
+            + [_round(t["score"])]
+        )
+    if teams and objectives:
+        heat.ws.conditional_format(
+            1,
+            2,
+            len(teams),
+            len(objectives) + 2,
+            {
+                "type": "3_color_scale",
+                "min_type": "num",
+                "min_value": 0,
+                "mid_type": "num",
+                "mid_value": 50,
+                "max_type": "num",
+                "max_value": 100,
+                "min_color": "#F8696B",
+                "mid_color": "#FFEB84",
+                "max_color": "#63BE7B",
+            },
+        )
+    step()
+
+    levers = data["levers"]
+    team_sheet = _Sheet(
+        book,
+        "Teams",
+        ["Team", "Check", "Submitted", "Team fit"]
+        + levers
+        + ["Objective", "Fit", "Evidence", "Blockers"],
+        sum(max(len(data["team_items"].get(t["id"], ())), 1) for t in teams),
+        [22, 12, 18, 10] + [12] * len(levers) + [30, 8, 40, 40],
+    )
+    for t in teams:
+        submitted = _parse(t["submitted_at"])
+        submitted = submitted and timezone.make_naive(submitted)  # once per team, not per row
+        head = [t["name"], t["state"], submitted, _round(t["score"])]
+        means = _lever_means(data, t["id"])
+        head += [means[label] for label in levers]
+        for item in data["team_items"].get(t["id"]) or [{}]:
+            objective = item.get("objective")
+            team_sheet.write(
+                head
+                + [
+                    titles.get(objective, "?") if item else None,
+                    _round(fits.get((objective, t["id"]))),
+                    item.get("evidence"),
+                    item.get("blockers"),
+                ]
+            )
+    step()
+
+    obj_sheet = _Sheet(
+        book,
+        "Objectives",
+        ["Objective", "Weight", "Score", "Teams", "Committed teams", "External promise"],
+        len(objectives),
+        [36, 8, 8, 8, 40, 50],
+    )
+    for o in objectives:
+        obj_sheet.write(
+            [
+                o["title"],
+                o["weight"],
+                _round(o["score"]),
+                o["teams"],
+                ", ".join(o["committed_teams"]),
+                o.get("external_promise", ""),
+            ]
+        )
+    step()
+
+    commitments = [(t["name"], c) for t in teams for c in data["team_commitments"].get(t["id"], ())]
+    com_sheet = _Sheet(
+        book,
+        "Commitments",
+        [
+            "Team",
+            "Objective",
+            "Lever",
+            "Statement",
+            "Target",
+            "Due",
+            "Status",
+            "Amount",
+            "Currency",
+        ],
+        len(commitments),
+        [22, 30, 20, 50, 30, 12, 12, 14, 9],
+    )
+    for team_name, c in commitments:
+        com_sheet.write(
+            [
+                team_name,
+                titles.get(c["objective"], "?"),
+                LEVER_LABELS.get(c["lever"], c["lever"]),
+                c["statement"],
+                c["target"],
+                _parse_date(c["due_on"]),
+                STATUS_LABELS.get(c["status"], c["status"]),
+                None if c["amount"] is None else float(c["amount"]),
+                c["currency"],
+            ],
+            {7: book.money},
+        )
+    step()
+
+    actions = data["actions"]
+    act_sheet = _Sheet(
+        book,
+        "Actions",
+        ["Kind", "Action", "Objective", "Owner team", "Due", "Raised in", "Agenda item", "Done"],
+        len(actions),
+        [16, 40, 30, 20, 12, 14, 40, 12],
+    )
+    for a in actions:
+        act_sheet.write(
+            [
+                a.get_kind_display(),
+                a.title,
+                a.objective_title,
+                a.owner_name,
+                a.due_on,
+                a.cycle.label,
+                a.agenda_item,
+                a.completed_at.date() if a.completed_at else None,
+            ]
+        )
+    step()
+
+    year = data["year"]
+    trend_rows = 1 + len(year["objectives"]) + len(year["teams"])
+    trend = _Sheet(
+        book,
+        "Trend",
+        ["Series", "Name"] + year["labels"],
+        trend_rows,
+        [12, 36] + [14] * len(year["labels"]),
+    )
+    trend.write(["Company", "Alignment index"] + [_round(v) for v in year["index"]])
+    for o in year["objectives"]:
+        trend.write(["Objective", o["title"]] + [_round(v) for v in o["values"]])
+    for t in year["teams"]:
+        trend.write(["Team", t["name"]] + [_round(v) for v in t["values"]])
+    book.wb.close()
+    step()
+
+
+def _unique(headers: list[str]) -> list[str]:
+    """Excel table columns must differ, ignoring case: number the repeats."""
+    taken: set[str] = set()
+    result = []
+    for header in headers:
+        base = header or "Column"
+        name, n = base, 1
+        while name.strip().casefold() in taken:
+            n += 1
+            name = f"{base} ({n})"
+        taken.add(name.strip().casefold())
+        result.append(name)
+    return result
+
+
+def _progress(callback, steps: int):
+    done = [0]
+
+    def step() -> None:
+        done[0] += 1
+        if callback:
+            callback(round(100 * done[0] / steps))
+
+    return step
+
+
+def _round(value):
+    return None if value is None else round(value, 1)
+
+
+def _parse(text):
+    return datetime.fromisoformat(text) if text else None
+
+
+def _parse_date(text):
+    from datetime import date
+
+    return date.fromisoformat(text) if text else None
+
+
+def xlsx_bytes(cycle: ReviewCycle) -> bytes:
+    buffer = io.BytesIO()
+    xlsx_write(cycle, buffer)
+    return buffer.getvalue()
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def _safe_fetcher():
+    """WeasyPrint may read our own static files and data: URIs, nothing else: no URL typed by
+    a user (an <img src> in evidence text, say) reaches the network or the disk."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class SafeURLFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith(STATIC_SCHEME):
+                path = finders.find(url[len(STATIC_SCHEME) :].lstrip("/"))
+                if path:
+                    mime, _ = mimetypes.guess_type(path)
+                    return URLFetcherResponse(
+                        url, Path(path).read_bytes(), {"Content-Type": mime or "text/plain"}
+                    )
+            raise ValueError(f"Refused to fetch {url!r} while rendering a report")
+
+    return SafeURLFetcher(allowed_protocols=["data", "static"], timeout=1)
+
+
+STATIC_SCHEME = "static:"
+
+
+def _page_urls(cycle: ReviewCycle) -> dict:
+    from django.urls import reverse
+
+    return {
+        "print_url": reverse("reports:report-print", args=[cycle.pk]),
+        "part_url": reverse("reports:report-print", args=[cycle.pk]) + "teams/",
+        "csv_url": reverse("reports:report-csv", args=[cycle.pk]),
+    }
+
+
+def report_html(cycle: ReviewCycle, *, for_pdf: bool = False, data: dict | None = None) -> str:
+    """The board's summary pages: the print view's page, and the PDF's first document."""
+    data = data if data is not None else report_data(cycle, pages=True)
+    return render_to_string(
+        "reports/report.html",
+        data | _page_urls(cycle) | {"for_pdf": for_pdf, "print_view": True},
+    )
+
+
+def report_part_html(
+    cycle: ReviewCycle, number: int, *, for_pdf: bool = False, data: dict | None = None
+) -> str | None:
+    """Part `number` (from 1) of the team appendix, or None if there is no such part."""
+    data = data if data is not None else report_data(cycle, pages=True)
+    parts = data["parts"]
+    if not 1 <= number <= len(parts):
+        return None
+    return render_to_string(
+        "reports/report_part.html",
+        data
+        | _page_urls(cycle)
+        | {
+            "part": parts[number - 1],
+            "previous_part": number - 1 if number > 1 else None,
+            "next_part": number + 1 if number < len(parts) else None,
+            "for_pdf": for_pdf,
+            "print_view": True,
+        },
+    )
+
+
+def _render(html: str, *, first_page: int = 1):
+    """One WeasyPrint document, its pages numbered from `first_page`."""
+    from weasyprint import CSS, HTML
+
+    stylesheets = [CSS(string=f"@page :first {{ counter-set: page {first_page} }}")]
+    return HTML(string=html, base_url=STATIC_SCHEME, url_fetcher=_safe_fetcher()).render(
+        stylesheets=stylesheets if first_page > 1 else None
+    )
+
+
+def pdf_write(cycle: ReviewCycle, target, *, progress=None) -> None:
+    """The board pack: the summary pages, then the team appendix part by part, each part
+    its own WeasyPrint document written and let go before the next one is laid out (the
+    memory follows a part, not the company), joined into one file with pypdf. The pages are
+    numbered through; the contents give the page each part starts on."""
+    from pypdf import PdfWriter
+
+    data = report_data(cycle, pages=True)
+    parts = data["parts"]
+    step = _progress(progress, len(parts) + 2)
+    # The summary first, its appendix page numbers left as placeholders of the same width,
+    # to learn where the appendix starts.
+    next_page = len(_render(report_html(cycle, for_pdf=True, data=data)).pages) + 1
+    step()
+    writer = PdfWriter()
+    appendix = []
+    for part in parts:
+        document = _render(
+            report_part_html(cycle, part["number"], for_pdf=True, data=data),
+            first_page=next_page,
+        )
+        part["page"] = next_page
+        next_page += len(document.pages)
+        appendix.append((f"Appendix {part['number']}: {part['title']}", document.write_pdf()))
+        del document
+        step()
+    data["total_pages"] = next_page - 1
+    writer.append(io.BytesIO(_render(report_html(cycle, for_pdf=True, data=data)).write_pdf()))
+    for title, content in appendix:
+        writer.append(io.BytesIO(content), outline_item=title)
+    title = f"{cycle.label} alignment review"
+    writer.add_metadata({"/Title": f"{data['company']}: {title}" if data["company"] else title})
+    writer.write(target)
+    step()
+
+
+def pdf_bytes(cycle: ReviewCycle) -> bytes:
+    buffer = io.BytesIO()
+    pdf_write(cycle, buffer)
+    return buffer.getvalue()

@@ -1,0 +1,91 @@
+"""What the review cadence tells people, and whom: the reviews app decides, the notifications
+app (above it) writes the deliveries and sends them.
+
+`deliveries_create` and `redrive_stalled` send a signal that notifications.receivers answers
+(connected in NotificationsConfig.ready), so reviews does not import the app above it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.dispatch import Signal
+
+from strategy.models import Membership
+from strategy.roles import EXECUTIVE
+
+User = get_user_model()
+
+
+# The kinds of news people are told (a delivery's kind).
+class Kind(models.TextChoices):
+    CHECK_OPENED = "check_opened", "Check opened"
+    CHECK_REMINDER = "check_reminder", "Check reminder"
+    ESCALATION = "escalation", "Late checks (to executives)"
+    CYCLE_CLOSED = "cycle_closed", "Review closed"
+    REFRESH_STARTED = "refresh_started", "Annual refresh started"
+    REFRESH_REMINDER = "refresh_reminder", "Annual refresh reminder"
+    COMMITMENTS_CONFIRM = "commitments_confirm", "Confirm commitments"
+    REPORT_READY = "report_ready", "Report ready"
+    ACK_REMINDER = "ack_reminder", "Read the strategy"
+
+
+@dataclass
+class Note:
+    title: str
+    link: str
+
+
+def heads_of(unit_ids) -> dict[int, list[int]]:
+    """user id → unit ids they head, among `unit_ids`."""
+    heads: dict[int, list[int]] = {}
+    for user_id, unit_id in Membership.objects.filter(
+        unit_id__in=unit_ids, role=Membership.Role.HEAD, user__is_active=True
+    ).values_list("user_id", "unit_id"):
+        heads.setdefault(user_id, []).append(unit_id)
+    return heads
+
+
+def executives() -> list[int]:
+    return list(
+        User.objects.filter(is_active=True, groups__name=EXECUTIVE).values_list("pk", flat=True)
+    )
+
+
+def admins_and_executives() -> list[int]:
+    from django.db.models import Q
+
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(Q(groups__name=EXECUTIVE) | Q(groups__name="Admin") | Q(is_staff=True))
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+
+
+# Sent with `cycle`, `kind`, `step`, `notes` (user id -> Note) and `now`; the notifications app
+# answers with the ids of the deliveries it created (and queues them after the commit).
+deliveries_requested = Signal()
+# Sent with `now` after the reminders run; the notifications app queues again the deliveries
+# whose task was lost.
+stalled_deliveries_due = Signal()
+
+
+def deliveries_create(
+    *, cycle, kind: str, step: str, notes: dict[int, Note], now: datetime
+) -> list[int]:
+    """Tell the people of `notes` about `cycle`, once per (cycle, person, kind, step); the ids
+    of the deliveries created."""
+    created: list[int] = []
+    for _, ids in deliveries_requested.send(
+        sender=Note, cycle=cycle, kind=kind, step=step, notes=notes, now=now
+    ):
+        created += ids or []
+    return created
+
+
+def redrive_stalled(*, now: datetime) -> int:
+    return sum(n or 0 for _, n in stalled_deliveries_due.send(sender=Note, now=now))

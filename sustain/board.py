@@ -1,0 +1,689 @@
+"""The sustained-alignment board: reads the frozen scores and the data the other screens
+collect, and runs the pure functions of sustain.measures over them.
+
+A fixed number of queries whatever the size of the organisation. `as_of` limits the scores
+to the closed quarters up to a cycle, so a past review's signals never change; the cycle's
+snapshot keeps them when it closes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Max
+from django.dispatch import Signal
+from django.urls import reverse
+from django.utils import timezone
+
+from reviews.models import LEVERS, AlignmentCheck, CheckItem, FrozenScore, ReviewCycle
+from strategy import money
+from strategy.models import (
+    Acknowledgement,
+    Commitment,
+    CompanySettings,
+    ExchangeRate,
+    Lever,
+    Membership,
+    Objective,
+    StrategicPosition,
+    Unit,
+)
+from sustain import measures
+from sustain.models import SignalSettings, StoredBoard, StoredSignal
+
+QUARTER = timedelta(days=91)
+LEVER_LABELS = dict(Lever.choices)
+
+
+def _signal(kind, label, subject, reason, *, link="", team=None, objective=None, flagged=True):
+    return {
+        "kind": kind,
+        "label": label,
+        "subject": subject,
+        "reason": reason,
+        "link": link,
+        "team": team,
+        "objective": objective,
+        "flagged": flagged,
+    }
+
+
+def board(*, now: datetime, as_of: ReviewCycle | None = None) -> dict:
+    config = SignalSettings.load()
+    position = as_of.position if as_of else StrategicPosition.objects.current()
+    cycles = list(
+        ReviewCycle.objects.quarterly()
+        .closed()
+        .defer("snapshot")
+        .order_by("fiscal_year", "quarter")
+    )
+    if as_of is not None:
+        here = (as_of.fiscal_year, as_of.quarter or 0)
+        cycles = [c for c in cycles if (c.fiscal_year, c.quarter) <= here]
+    teams = list(Unit.objects.active().functional().order_by("name"))
+    objectives = list(position.objectives.active().order_by("order", "pk")) if position else []
+    signals: list[dict] = []
+    window = cycles[-config.window :]
+
+    # Objectives carried over by annual refreshes continue their predecessors' series.
+    previous_of = dict(
+        Objective.objects.filter(previous__isnull=False).values_list("pk", "previous_id")
+    )
+
+    def lineage(pk: int) -> set[int]:
+        seen = {pk}
+        while (pk := previous_of.get(pk)) is not None and pk not in seen:
+            seen.add(pk)
+        return seen
+
+    frozen = defaultdict(dict)
+    for cycle_id, objective_id, unit_id, score in FrozenScore.objects.filter(
+        cycle__in=window
+    ).values_list("cycle_id", "objective_id", "unit_id", "score"):
+        frozen[cycle_id][(objective_id, unit_id)] = score
+
+    def objective_series(o: Objective) -> list[float | None]:
+        keys = lineage(o.pk)
+        return [
+            next((frozen[c.pk][(k, None)] for k in keys if (k, None) in frozen[c.pk]), None)
+            for c in window
+        ]
+
+    team_series = {t.pk: [frozen[c.pk].get((None, t.pk)) for c in window] for t in teams}
+    obj_series = {o.pk: objective_series(o) for o in objectives}
+
+    # 1 and 2: roller-coasters and streaks.
+    streaks = []
+    for subject, series, link, team, objective in [
+        (t.name, team_series[t.pk], t.get_absolute_url(), t.pk, None) for t in teams
+    ] + [(o.title, obj_series[o.pk], o.get_absolute_url(), None, o.pk) for o in objectives]:
+        result = measures.roller_coaster(
+            series,
+            window=config.window,
+            min_mean_change=config.roller_min_change,
+            min_reversals=config.roller_min_reversals,
+            name=subject,
+        )
+        if result.flagged:
+            signals.append(
+                _signal(
+                    "roller",
+                    "Roller-coaster",
+                    subject,
+                    result.reason,
+                    link=link,
+                    team=team,
+                    objective=objective,
+                )
+            )
+        run = measures.streak(series, target=config.target_score)
+        if run:
+            streaks.append(
+                {
+                    "subject": subject,
+                    "quarters": run,
+                    "link": link,
+                    "team": team,
+                    "objective": objective,
+                }
+            )
+    streaks.sort(key=lambda s: (-s["quarters"], s["subject"]))
+
+    # 3: complacency.
+    signals += _complacency(config, cycles, window, teams, now=now, position=position)
+
+    # 4: funding follows priorities.
+    funding, misallocation, unfunded, funding_currency = _funding(config, position, objectives)
+    signals += [
+        _signal(
+            "funding",
+            "Funding",
+            f.title,
+            f.reason,
+            objective=f.key,
+            link=reverse("strategy:objective-detail", args=[f.key]),
+        )
+        for f in funding
+        if f.flagged
+    ]
+    signals += unfunded
+
+    # 5: promises backed inside.
+    promises = _promises(config, objectives, window, frozen)
+    signals += [p for p in promises if p["flagged"]]
+
+    # 6: communicated inside.
+    acknowledgement = _acknowledgement(position, teams)
+
+    # 7: review cadence kept.
+    cadence = _cadence(config, cycles)
+
+    return {
+        "config": config,
+        "position": position,
+        "window": [c.label for c in window],
+        "signals": signals,
+        "streaks": streaks,
+        "funding": funding,
+        "misallocation": misallocation,
+        "funding_currency": funding_currency,
+        "promises": promises,
+        "acknowledgement": acknowledgement,
+        "cadence": cadence,
+        "too_short": len(window) < 3,
+    }
+
+
+def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
+    found = []
+    latest = window[-1] if window else None
+    before = window[-2] if len(window) >= 2 else None
+    items = defaultdict(dict)  # cycle → team → objective → (scores, evidence)
+    if latest is not None:
+        rows = CheckItem.objects.filter(
+            alignment_check__cycle__in=[c for c in (latest, before) if c],
+            alignment_check__state=AlignmentCheck.State.SUBMITTED,
+        ).values_list(
+            "alignment_check__cycle_id",
+            "alignment_check__unit_id",
+            "objective_id",
+            "evidence",
+            *[f"score_{lever}" for lever in LEVERS],
+        )
+        for cycle_id, unit_id, objective_id, evidence, *scores in rows:
+            items[cycle_id].setdefault(unit_id, {})[objective_id] = (tuple(scores), evidence)
+    changed_since = {}
+    if latest is not None:
+        since = before.closed_at if before else latest.opened_at
+        changed_since = dict(
+            Commitment.objects.filter(updated_at__gt=since, updated_at__lte=latest.closed_at)
+            .values("unit_id")
+            .annotate(n=Max("pk"))
+            .values_list("unit_id", "n")
+        )
+    stale_before = now - config.stale_quarters * QUARTER
+    stale = dict(
+        Commitment.objects.open()
+        .filter(updated_at__lt=stale_before, unit__in=teams)
+        .values("unit_id")
+        .annotate(n=Count("pk"))
+        .values_list("unit_id", "n")
+    )
+    recent = window
+    lateness = defaultdict(list)
+    for unit_id, cycle_id, state, submitted_at in AlignmentCheck.objects.filter(
+        cycle__in=recent
+    ).values_list("unit_id", "cycle_id", "state", "submitted_at"):
+        cycle = next(c for c in recent if c.pk == cycle_id)
+        on_time = (
+            state == AlignmentCheck.State.SUBMITTED
+            and submitted_at is not None
+            and (timezone.localdate(submitted_at) <= cycle.due_on)
+        )
+        lateness[unit_id].append(on_time)
+    for team in teams:
+        link = team.get_absolute_url()
+        now_items = items[latest.pk].get(team.pk) if latest else None
+        then_items = items[before.pk].get(team.pk) if before else None
+        if now_items and measures.identical_check(now_items, then_items):
+            found.append(
+                _signal(
+                    "complacency",
+                    "Complacency",
+                    team.name,
+                    f"{team.name}: the {latest.label} check repeats {before.label}'s scores and "
+                    "evidence word for word.",
+                    link=link,
+                    team=team.pk,
+                )
+            )
+        if now_items and measures.all_maximum(
+            (s for scores, _ in now_items.values() for s in scores),
+            commitments_changed=team.pk in changed_since,
+        ):
+            found.append(
+                _signal(
+                    "complacency",
+                    "Complacency",
+                    team.name,
+                    f"{team.name}: every lever scored 5 in {latest.label}, and no commitment "
+                    "changed that quarter.",
+                    link=link,
+                    team=team.pk,
+                )
+            )
+        if stale.get(team.pk):
+            n = stale[team.pk]
+            found.append(
+                _signal(
+                    "complacency",
+                    "Complacency",
+                    team.name,
+                    f"{team.name}: {n} open commitment{'s' if n != 1 else ''} not updated for "
+                    f"{config.stale_quarters} quarters or more.",
+                    link=link,
+                    team=team.pk,
+                )
+            )
+        late = measures.late_count(lateness.get(team.pk, []))
+        if late >= config.late_cycles:
+            found.append(
+                _signal(
+                    "complacency",
+                    "Complacency",
+                    team.name,
+                    f"{team.name}: missed or late in {late} of the last {len(recent)} reviews.",
+                    link=link,
+                    team=team.pk,
+                )
+            )
+    if position is not None:
+        decisions = list(
+            position.objectives.filter(previous__isnull=False).values_list(
+                "refresh_decision", flat=True
+            )
+        )
+        new = position.objectives.filter(previous__isnull=True).count()
+        revised = sum(1 for d in decisions if d in ("revised", "retired"))
+        if measures.refresh_without_discussion(decisions, revised_or_new=new + revised):
+            found.append(
+                _signal(
+                    "complacency",
+                    "Complacency",
+                    f"Strategy FY{position.fiscal_year}",
+                    f"The annual refresh for FY{position.fiscal_year} kept all {len(decisions)} "
+                    "objectives unchanged and added none.",
+                    link=position.get_absolute_url(),
+                )
+            )
+    return found
+
+
+def _funding(config, position, objectives):
+    if position is None:
+        return [], None, [], _no_funding_currency()
+    company = CompanySettings.read()
+    base = company.base_currency
+    rates = dict(
+        ExchangeRate.objects.filter(fiscal_year=position.fiscal_year).values_list(
+            "currency", "rate"
+        )
+    )
+    amounts = defaultdict(Decimal)
+    people = defaultdict(int)
+    unconverted = defaultdict(lambda: [0, Decimal(0)])  # currency → [count, total]
+    # A retired team's commitments are not the company's allocation any more.
+    live = Commitment.objects.exclude(status=Commitment.Status.DROPPED).filter(unit__is_active=True)
+    for objective_id, lever, amount, commitment_currency in live.filter(
+        objective__in=objectives
+    ).values_list("objective_id", "lever", "amount", "currency"):
+        if lever == Lever.FUNDING and amount is not None:
+            converted = money.to_base(amount, commitment_currency, base=base, rates=rates)
+            if converted is None:
+                # Never dropped without a word: the page and a signal say what is not counted.
+                unconverted[commitment_currency][0] += 1
+                unconverted[commitment_currency][1] += amount
+            else:
+                amounts[objective_id] += converted
+        if lever == Lever.PEOPLE:
+            people[objective_id] += 1
+    shares, index = measures.funding_shares(
+        [
+            (o.pk, o.title, o.priority_weight, float(amounts[o.pk]), people[o.pk])
+            for o in objectives
+        ],
+        min_ratio=config.funding_min_ratio,
+    )
+    stray = (
+        live.filter(lever=Lever.FUNDING)
+        .exclude(objective__in=objectives)
+        .exclude(status=Commitment.Status.DONE)
+        # Money due in a fiscal year that has ended belongs to that year, not to this strategy.
+        .filter(due_on__gte=position.starts_on)
+        .exclude(objective__position__fiscal_year__gt=position.fiscal_year)
+        .select_related("unit", "objective")
+    )
+    unfunded = [
+        _signal(
+            "funding",
+            "Funding",
+            c.unit.name,
+            f"{c.unit.name}: {money.format_money(c.amount, c.currency)} committed to "
+            f"“{c.objective.title}”, which is not an objective of the "
+            f"FY{position.fiscal_year} strategy.",
+            link=c.unit.get_absolute_url(),
+            team=c.unit_id,
+        )
+        for c in stray
+    ]
+    missing = [
+        {
+            "currency": currency,
+            "count": count,
+            "total": total,
+            "reason": f"{count} amount{'s' if count != 1 else ''} in {currency} "
+            f"{'have' if count != 1 else 'has'} no rate for FY{position.fiscal_year} and "
+            f"{'are' if count != 1 else 'is'} not counted "
+            f"({money.format_money(total, currency)}).",
+        }
+        for currency, (count, total) in sorted(unconverted.items())
+    ]
+    unfunded += [
+        _signal(
+            "funding",
+            "Funding",
+            f"Funding in {m['currency']}",
+            m["reason"],
+            # The funding table explains it to everyone; executives follow on to the rates.
+            link=reverse("sustain:signals") + "#funding-heading",
+        )
+        for m in missing
+    ]
+    for share in shares:
+        share.amount = amounts[share.key]  # in the base currency, for the page
+    return shares, index, unfunded, {"base": base, "unconverted": missing}
+
+
+def _no_funding_currency() -> dict:
+    return {"base": CompanySettings.read().base_currency, "unconverted": []}
+
+
+def _promises(config, objectives, window, frozen) -> list[dict]:
+    latest = window[-1] if window else None
+    levers = defaultdict(set)
+    teams = defaultdict(dict)
+    for objective_id, lever, unit_id, unit_name in (
+        Commitment.objects.exclude(status=Commitment.Status.DROPPED)
+        .filter(objective__in=objectives, unit__is_active=True)
+        .values_list("objective_id", "lever", "unit_id", "unit__name")
+    ):
+        levers[objective_id].add(lever)
+        score = frozen[latest.pk].get((objective_id, unit_id)) if latest else None
+        teams[objective_id][unit_name] = score
+    results = []
+    for o in objectives:
+        check = measures.promise_backed(
+            o.title,
+            o.external_promise,
+            committed_levers=levers[o.pk],
+            team_scores=teams[o.pk],
+            target=config.target_score,
+            lever_labels=LEVER_LABELS,
+        )
+        results.append(
+            _signal(
+                "promise",
+                "Promise not backed",
+                o.title,
+                check.reason,
+                link=o.get_absolute_url(),
+                objective=o.pk,
+                flagged=check.flagged,
+            )
+        )
+    return results
+
+
+def _acknowledgement(position, teams) -> list[dict]:
+    if position is None:
+        return []
+    members = defaultdict(set)
+    for unit_id, user_id in Membership.objects.filter(
+        unit__in=teams, user__is_active=True
+    ).values_list("unit_id", "user_id"):
+        members[unit_id].add(user_id)
+    read = set(Acknowledgement.objects.filter(position=position).values_list("user_id", flat=True))
+    rows = []
+    for t in teams:
+        people = members[t.pk]
+        share = measures.acknowledged_share(len(people & read), len(people))
+        rows.append({"team": t, "members": len(people), "read": len(people & read), "share": share})
+    return rows
+
+
+def _cadence(config, cycles) -> list[dict]:
+    rows = []
+    counts = defaultdict(lambda: [0, 0])
+    for cycle_id, state, submitted_at, due_on in AlignmentCheck.objects.filter(
+        cycle__in=cycles
+    ).values_list("cycle_id", "state", "submitted_at", "cycle__due_on"):
+        counts[cycle_id][0] += 1
+        if (
+            state == AlignmentCheck.State.SUBMITTED
+            and submitted_at
+            and timezone.localdate(submitted_at) <= due_on
+        ):
+            counts[cycle_id][1] += 1
+    for c in cycles:
+        teams, on_time = counts[c.pk]
+        kept = measures.cadence_kept(
+            opens_on=c.opens_on,
+            due_on=c.due_on,
+            opened_on=timezone.localdate(c.opened_at) if c.opened_at else None,
+            closed_on=timezone.localdate(c.closed_at) if c.closed_at else None,
+            close_grace_days=config.close_grace_days,
+            teams=teams,
+            on_time=on_time,
+        )
+        rows.append({"cycle": c, "kept": kept})
+    return rows
+
+
+def for_team(result: dict, unit_id: int) -> list[dict]:
+    return [s for s in result["signals"] if s["team"] == unit_id]
+
+
+def for_objective(result: dict, objective_id: int) -> list[dict]:
+    return [s for s in result["signals"] if s["objective"] == objective_id]
+
+
+def frozen_summary(result: dict) -> dict:
+    """What a closing cycle keeps of the board: JSON values only."""
+    return {
+        "signals": result["signals"],
+        "streaks": result["streaks"],
+        "misallocation": result["misallocation"],
+    }
+
+
+# --- The stored live board -------------------------------------------------------------------
+#
+# Pages read the live board from StoredBoard and StoredSignal rows; board_refresh writes them
+# when the inputs changed (board_mark_stale, then a task after the commit), daily, and when a
+# cycle closes. A closed cycle keeps its own frozen board in its snapshot, as before.
+
+KINDS = [
+    ("roller", "Roller-coaster"),
+    ("complacency", "Complacency"),
+    ("funding", "Funding"),
+    ("promise", "Promise not backed"),
+]
+SIGNAL_FIELDS = ("kind", "label", "subject", "reason", "link", "team", "objective", "flagged")
+HOME_STREAKS = 5
+
+# Sent when a commit to one of the board's inputs marked the stored board stale (once until
+# the next refresh claims it); reviews.tasks queues the refresh after the commit.
+board_stale = Signal()
+
+
+def board_mark_stale(*, now: datetime) -> bool:
+    """Note that an input changed: one UPDATE, in the caller's transaction. True when this
+    change is the first since the last refresh started (the caller's commit then queues one)."""
+    won = StoredBoard.objects.filter(pk=1, stale_since__isnull=True).update(stale_since=now)
+    if won:
+        board_stale.send(sender=StoredBoard)
+    return bool(won)
+
+
+def board_refresh(*, now: datetime, if_stale: bool = False) -> int | None:
+    """Compute the live board and store it; the number of signals stored, or None when there
+    was nothing to do (`if_stale` and nothing changed, or a later refresh stores a newer one).
+
+    Safe to run twice, and concurrently: each run claims a generation before it reads, and
+    only a newer generation than the stored one is written.
+    """
+    # Reading the settings creates their row the first time, a save that would mark the new
+    # board stale at once: create them before the claim.
+    SignalSettings.load()
+    StoredBoard.objects.get_or_create(pk=1)
+    with transaction.atomic():
+        row = StoredBoard.objects.select_for_update().get(pk=1)
+        if if_stale and row.stale_since is None and row.computed_at is not None:
+            return None
+        # Cleared before reading: a change committed from now on marks the board stale again.
+        row.stale_since = None
+        row.generation += 1
+        row.save(update_fields=["stale_since", "generation"])
+        generation = row.generation
+    result = board(now=now)
+    regions = _regions()
+    rows = [
+        StoredSignal(
+            order=i,
+            region=regions.get(s["team"]) if s["team"] else None,
+            **{f: s[f] for f in SIGNAL_FIELDS},
+        )
+        for i, s in enumerate(result["signals"])
+    ]
+    with transaction.atomic():
+        row = StoredBoard.objects.select_for_update().get(pk=1)
+        if row.stored_generation >= generation:
+            return None
+        StoredSignal.objects.all().delete()
+        StoredSignal.objects.bulk_create(rows, batch_size=1000)
+        row.computed_at = now
+        row.stored_generation = generation
+        row.signal_count = len(rows)
+        row.top_streaks = result["streaks"][:HOME_STREAKS]
+        row.summary = _summary(result, regions)
+        row.save()
+    return len(rows)
+
+
+def _regions() -> dict[int, int]:
+    """Team → its region: the nearest unit of kind region above it, else its parent."""
+    units = {
+        pk: (parent, kind) for pk, parent, kind in Unit.objects.values_list("pk", "parent", "kind")
+    }
+    found = {}
+    for pk, (parent, _) in units.items():
+        node, seen = parent, {pk}
+        while node is not None and node not in seen and units[node][1] != Unit.Kind.REGION:
+            seen.add(node)
+            node = units[node][0]
+        found[pk] = node if node is not None and node not in seen else parent
+    return found
+
+
+def _summary(result: dict, regions: dict[int, int]) -> dict:
+    """What the Signals page shows besides the list of signals, as JSON values."""
+    position = result["position"]
+    return {
+        "fiscal_year": position.fiscal_year if position else None,
+        "window": result["window"],
+        "too_short": result["too_short"],
+        "target_score": result["config"].target_score,
+        "streaks": result["streaks"],
+        "funding": [
+            {
+                "key": f.key,
+                "title": f.title,
+                "weight_share": f.weight_share,
+                "funding_share": f.funding_share,
+                "people_share": f.people_share,
+                "amount": str(f.amount),
+                "flagged": f.flagged,
+            }
+            for f in result["funding"]
+        ],
+        "misallocation": result["misallocation"],
+        "funding_currency": {
+            "base": result["funding_currency"]["base"],
+            "unconverted": [
+                {**m, "total": str(m["total"])} for m in result["funding_currency"]["unconverted"]
+            ],
+        },
+        "promises": result["promises"],
+        "acknowledgement": [
+            {
+                "team": a["team"].pk,
+                "name": a["team"].name,
+                "link": a["team"].get_absolute_url(),
+                "region": regions.get(a["team"].pk),
+                "members": a["members"],
+                "read": a["read"],
+                "share": a["share"],
+            }
+            for a in result["acknowledgement"]
+        ],
+        "cadence": [
+            {
+                "label": row["cycle"].label,
+                "opened_on_time": row["kept"].opened_on_time,
+                "closed_on_time": row["kept"].closed_on_time,
+                "submitted_on_time": row["kept"].submitted_on_time,
+            }
+            for row in result["cadence"]
+        ],
+    }
+
+
+def stored_board(*, now: datetime, summary: bool = False) -> StoredBoard:
+    """The stored live board, as it was last computed (`is_stale` says whether inputs changed
+    since). Computed here only when none was ever stored: pages never wait for a refresh."""
+    rows = StoredBoard.objects.all() if summary else StoredBoard.objects.defer("summary")
+    row = rows.filter(pk=1).first()
+    if row is None or row.computed_at is None:
+        board_refresh(now=now)
+        row = rows.get(pk=1)
+    return row
+
+
+def stored_signals():
+    """The stored live board's signals, as board() dicts (`values()` of their fields)."""
+    return StoredSignal.objects.values(*SIGNAL_FIELDS)
+
+
+CSV_COLUMNS = ["Section", "Signal", "Subject", "Detail", "Region", "Link"]
+
+
+def csv_rows(stored: StoredBoard) -> Iterator[list]:
+    """The Signals page in full, for its download: the flagged signals, the streaks and every
+    team's reading of the strategy (the page shows a bounded part of each)."""
+    summary = stored.summary
+    names = dict(Unit.objects.values_list("pk", "name"))
+    yield CSV_COLUMNS
+    for s in StoredSignal.objects.values_list(
+        "label", "subject", "reason", "region", "link"
+    ).iterator(chunk_size=2000):
+        label, subject, reason, region, link = s
+        yield ["Flagged", label, subject, reason, names.get(region, ""), link]
+    target = summary.get("target_score")
+    for s in summary.get("streaks", []):
+        yield [
+            "Sustained",
+            "Streak",
+            s["subject"],
+            f"{s['quarters']} quarter{'s' if s['quarters'] != 1 else ''} in a row at or above "
+            f"{target:.0f}",
+            "",
+            s["link"],
+        ]
+    for a in summary.get("acknowledgement", []):
+        detail = (
+            f"{a['read']} of {a['members']} ({a['share']:.0f}%)"
+            if a["share"] is not None
+            else "no members"
+        )
+        yield [
+            "Communicated inside",
+            "Read the strategy",
+            a["name"],
+            detail,
+            names.get(a["region"], ""),
+            a["link"],
+        ]

@@ -1,0 +1,136 @@
+"""The thresholds of the sustained-alignment signals.
+
+The table (and its history's) keep the names they had in the reviews app (db_table)."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from strategy.models import SingletonModel, one_row_constraint
+
+
+class SignalSettings(SingletonModel):
+    """Thresholds of the sustained-alignment signals; one row, edited by executives."""
+
+    window = models.PositiveSmallIntegerField(
+        "quarters looked at",
+        default=4,
+        validators=[MinValueValidator(3), MaxValueValidator(12)],
+        help_text="How many closed quarters the roller-coaster and lateness signals look at.",
+    )
+    roller_min_change = models.FloatField(
+        "roller-coaster: mean change of at least",
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Points out of 100, on average from one quarter to the next.",
+    )
+    roller_min_reversals = models.PositiveSmallIntegerField(
+        "roller-coaster: direction changes at least",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+    target_score = models.FloatField(
+        "target score",
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Out of 100: a quarter at or above it extends a streak; promises need teams "
+        "scoring at least this.",
+    )
+    funding_min_ratio = models.FloatField(
+        "funding: flag below this share of the weight",
+        default=0.5,
+        validators=[MinValueValidator(0.05), MaxValueValidator(1)],
+        help_text="0.5: an objective with 30% of the weight and less than 15% of the funding.",
+    )
+    stale_quarters = models.PositiveSmallIntegerField(
+        "commitments are stale after (quarters)",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
+    )
+    late_cycles = models.PositiveSmallIntegerField(
+        "flag teams late or missing in at least (cycles)",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    close_grace_days = models.PositiveSmallIntegerField(
+        "a review is closed on time up to (days after its due date)",
+        default=14,
+        validators=[MaxValueValidator(90)],
+    )
+
+    history = HistoricalRecords(table_name="reviews_historicalsignalsettings")
+
+    class Meta:
+        db_table = "reviews_signalsettings"
+        verbose_name_plural = "signal settings"
+        constraints = [one_row_constraint("one_signal_settings_row")]
+
+    def __str__(self) -> str:
+        return "Signal settings"
+
+
+class StoredBoard(models.Model):
+    """The live sustained-alignment board as last computed (one row): when, whether its inputs
+    changed since, and the summary the Signals page shows; the signals are StoredSignal rows.
+
+    sustain.board.board_refresh writes it after commits to its inputs, daily and when a cycle
+    closes; pages only read it (docs/signals.md, "When the board is computed").
+    """
+
+    computed_at = models.DateTimeField(null=True, blank=True)
+    # Set (once) by the first commit to an input after a refresh started; cleared by the
+    # refresh that claims it.
+    stale_since = models.DateTimeField(null=True, blank=True)
+    # Each refresh claims the next generation before it reads; only a newer one is stored.
+    generation = models.PositiveIntegerField(default=0)
+    stored_generation = models.PositiveIntegerField(default=0)
+    signal_count = models.PositiveIntegerField(default=0)
+    top_streaks = models.JSONField(default=list)  # the first five, for the home page
+    summary = models.JSONField(default=dict)  # streaks, funding, promises, reading, cadence
+
+    class Meta:
+        db_table = "reviews_storedboard"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_stored_board_row")]
+
+    def __str__(self) -> str:
+        return f"Signal board as of {self.computed_at}"
+
+    @property
+    def is_stale(self) -> bool:
+        """Something it is computed from changed since, and the new board is not stored yet."""
+        return self.stale_since is not None or self.generation != self.stored_generation
+
+
+class StoredSignal(models.Model):
+    """One signal of the stored live board, in the board's order.
+
+    `team` and `objective` are plain ids, as in sustain.board's signal dicts (a signal names
+    what it is about; it keeps no foreign key that would hold a team or an objective back).
+    """
+
+    order = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20)
+    label = models.CharField(max_length=60)
+    subject = models.CharField(max_length=300)
+    reason = models.TextField()
+    link = models.CharField(max_length=300, blank=True)
+    team = models.PositiveIntegerField(null=True, blank=True)
+    objective = models.PositiveIntegerField(null=True, blank=True)
+    region = models.PositiveIntegerField(null=True, blank=True)  # the team's region (a unit)
+    flagged = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "reviews_storedsignal"
+        ordering = ["order"]
+        indexes = [
+            models.Index(fields=["team", "order"], name="storedsignal_team"),
+            models.Index(fields=["objective", "order"], name="storedsignal_objective"),
+            models.Index(fields=["kind", "order"], name="storedsignal_kind"),
+            models.Index(fields=["region", "order"], name="storedsignal_region"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reason
