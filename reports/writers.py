@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.db.models import FloatField, OuterRef, Q, Subquery, Value
+from django.db.models import F, FloatField, OuterRef, Q, Subquery, Value
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -373,12 +373,14 @@ class _Echo:
 
 def csv_rows(cycle: ReviewCycle) -> Iterator[list]:
     """One tidy row per (team, objective, lever), read from the database in chunks."""
-    results = services.results(cycle)
+    results = _csv_names(cycle)
     teams = {t["id"]: t for t in results["teams"]}
     objectives = {o["id"]: o for o in results["objectives"]}
     # A closed cycle's fits come with its items from the frozen rows, one indexed look-up
     # each, rather than from a dict of every cell held for the whole file.
     frozen = cycle.is_closed and FrozenScore.objects.filter(cycle=cycle).cells().exists()
+    if not frozen and "cells" not in results:
+        results = services.results(cycle)
     cells = {} if frozen else {(o, t): s for o, t, s in results["cells"]}
     fields = [f"score_{lever}" for lever in LEVERS]
     frozen_fit = Subquery(
@@ -432,6 +434,21 @@ def csv_rows(cycle: ReviewCycle) -> Iterator[list]:
                 evidence,
                 blockers,
             ]
+
+
+def _csv_names(cycle: ReviewCycle) -> dict:
+    """The teams and objectives as the CSV names them: a closed cycle's two keys of its
+    snapshot, read inside the database (not the whole snapshot, whose items grow with the
+    company); a running cycle's results."""
+    if cycle.is_closed:
+        names = (
+            ReviewCycle.objects.filter(pk=cycle.pk)
+            .values(teams=F("snapshot__teams"), objectives=F("snapshot__objectives"))
+            .get()
+        )
+        if names["teams"] is not None and names["objectives"] is not None:
+            return names
+    return services.results(cycle)
 
 
 def csv_stream(cycle: ReviewCycle) -> Iterator[str]:
