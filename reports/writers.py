@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from reviews import agenda, services, trends
+from reviews import agenda, scoring, services, trends
 from reviews.models import (
     LEVERS,
     NOT_APPLICABLE,
@@ -32,6 +32,7 @@ from reviews.models import (
     FrozenScore,
     ReviewCycle,
 )
+from reviews.templatetags.review_tags import heat_class
 from strategy.models import Commitment, CompanySettings, Lever, Unit
 from strategy.spreadsheet import FORMULA_TRIGGERS, is_formula_like, neutralise
 from sustain import board
@@ -242,15 +243,13 @@ def number(value, digits: int = 0) -> str | None:
 
 
 def _heat(value) -> tuple[str, str]:
-    """A heatmap cell: its CSS class and its figure ("" when unscored)."""
-    if value is None:
-        return "heat-none", ""
-    return f"heat-{min(4, max(0, int(value // 20)))}", number(value)
+    """A heatmap cell: its CSS class (the pages' own heat_class) and its figure ("" when
+    unscored)."""
+    return heat_class(value), "" if value is None else number(value)
 
 
 def _mean(values):
-    values = [v for v in values if v is not None]
-    return sum(values) / len(values) if values else None
+    return scoring.mean(v for v in values if v is not None)
 
 
 def _regions(team_rows: list[dict], objectives: list[dict], cells: dict) -> list[dict]:
