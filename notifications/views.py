@@ -18,6 +18,7 @@ from notifications.models import Delivery
 from reviews.models import CadenceSettings
 from reviews.operations import schedule_overview, upcoming_reminders
 from strategy import roles
+from strategy.models import company_tzinfo
 
 DELIVERIES_PER_PAGE = 50
 
@@ -61,7 +62,7 @@ def operations(request: HttpRequest) -> HttpResponse:
         {
             "schedule": schedule_overview(now=now),
             "upcoming": upcoming_reminders(now=now, config=config),
-            "config": config,
+            "time_zone": company_tzinfo().key,
             "filters": filters,
             "page": page,
             "counts": counts,

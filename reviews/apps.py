@@ -8,6 +8,3 @@ class ReviewsConfig(AppConfig):
     def ready(self) -> None:
         # The receivers of signals: strategy's (receivers) and the tasks' (tasks).
         from reviews import receivers, tasks  # noqa: F401
-        from strategy import models as strategy_models
-
-        strategy_models.read_calendar_with(receivers.company_calendar)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from reviews import announce, cadence, services
 from reviews.models import AlignmentCheck, CadenceSettings, ReviewCycle
 from strategy import services as strategy
-from strategy.models import StrategicPosition, fiscal_year_of, fiscal_year_start
+from strategy.models import StrategicPosition, company_tzinfo, fiscal_year_of, fiscal_year_start
 
 RUNNING = [ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW]
 PLAN_AHEAD = timedelta(days=31)
@@ -22,7 +22,7 @@ PLAN_AHEAD = timedelta(days=31)
 
 def _today(now: datetime, config: CadenceSettings, *, at_reminder_hour: bool = False):
     hour = config.reminder_hour if at_reminder_hour else 0
-    return cadence.local_day(now, config.tzinfo, from_hour=hour)
+    return cadence.local_day(now, company_tzinfo(), from_hour=hour)
 
 
 # --- Opening ---------------------------------------------------------------------------------
@@ -68,7 +68,6 @@ def plan_cycles(*, now: datetime, config: CadenceSettings | None = None) -> int:
 
 
 DATE_SETTINGS = {
-    "fiscal_year_start_month",
     "open_days_after_quarter_end",
     "due_days_after_opening",
 }

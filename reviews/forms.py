@@ -210,8 +210,6 @@ class CadenceSettingsForm(forms.ModelForm):
     class Meta:
         model = CadenceSettings
         fields = [
-            "fiscal_year_start_month",
-            "time_zone",
             "open_days_after_quarter_end",
             "due_days_after_opening",
             "open_early_days",
@@ -227,7 +225,6 @@ class CadenceSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["fiscal_year_start_month"].required = True
         self.helper = FormHelper()
         self.helper.form_tag = False
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.models import HistoricalRecords
 
+from strategy import models as strategy_models
 from strategy.models import Lever, SingletonModel, Theme, fiscal_year_start, one_row_constraint
 
 NOT_APPLICABLE = 0  # stored in a lever score column; "not scored" is NULL
@@ -518,23 +518,17 @@ class LiveScore(models.Model):
 # --- Cadence settings ------------------------------------------------------------------------
 
 
-def _time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+# The migrations that made the cadence settings' time zone field refer to its choices here.
+_time_zone_choices = strategy_models._time_zone_choices
 
 
 class CadenceSettings(SingletonModel):
     """The organisation's review cadence; one row, edited by executives and admins.
 
-    Changing it affects review cycles not opened yet.
+    Changing it affects review cycles not opened yet. The calendar it follows (the month fiscal
+    years start in, the time zone) is the company settings'.
     """
 
-    fiscal_year_start_month = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        choices=[(m, date(2000, m, 1).strftime("%B")) for m in range(1, 13)],
-        help_text="Fiscal years are named after the calendar year they start in.",
-    )
-    time_zone = models.CharField(max_length=64, default="UTC", choices=_time_zone_choices)
     open_days_after_quarter_end = models.PositiveSmallIntegerField(
         "open the quarterly review this many days after the quarter ends",
         default=5,
@@ -608,17 +602,6 @@ class CadenceSettings(SingletonModel):
 
     def __str__(self) -> str:
         return "Cadence settings"
-
-    @classmethod
-    def defaults(cls) -> dict:
-        return {
-            "fiscal_year_start_month": settings.FISCAL_YEAR_START_MONTH,
-            "time_zone": settings.TIME_ZONE,
-        }
-
-    @property
-    def tzinfo(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
 
     def reminder_days(self) -> list[int]:
         return sorted(

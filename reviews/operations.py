@@ -8,6 +8,7 @@ from django.conf import settings
 
 from reviews import announce, cadence
 from reviews.models import AlignmentCheck, CadenceSettings, ReviewCycle
+from strategy.models import company_tzinfo
 
 LOOK_AHEAD_DAYS = 14
 
@@ -35,8 +36,7 @@ def _cron(schedule) -> str:
 def upcoming_reminders(*, now: datetime, config: CadenceSettings) -> list[dict]:
     """Reminder steps falling due in the next two weeks, per running quarterly review."""
     rows = []
-    tz = config.tzinfo
-    today = cadence.local_day(now, tz, from_hour=config.reminder_hour)
+    today = cadence.local_day(now, company_tzinfo(), from_hour=config.reminder_hour)
     cycles = ReviewCycle.objects.quarterly().filter(
         state__in=[ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW, ReviewCycle.State.PLANNED]
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from reviews import dispatch
-from reviews.models import CadenceSettings
 from strategy.signals import position_published
 
 
@@ -14,10 +13,3 @@ def refresh_finish(sender, *, position, now, **kwargs) -> int:
     """Publishing the annual refresh's draft ends the refresh and asks heads to confirm their
     commitments for the new year; returns how many were asked."""
     return dispatch.refresh_finish(position=position, now=now)
-
-
-def company_calendar() -> tuple[int | None, str | None]:
-    """The first month of fiscal years and the time zone, as the cadence settings say (strategy
-    reads them; None where the settings have no row yet)."""
-    row = CadenceSettings.objects.values_list("fiscal_year_start_month", "time_zone").first()
-    return row or (None, None)

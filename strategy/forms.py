@@ -4,6 +4,7 @@ import re
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
@@ -363,11 +364,18 @@ class CommitmentForm(forms.ModelForm):
 class CompanySettingsForm(forms.ModelForm):
     class Meta:
         model = CompanySettings
-        fields = ["name", "base_currency"]
+        fields = ["name", "base_currency", "fiscal_year_start_month", "time_zone"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["name"].required = True
+        for name in ("name", "fiscal_year_start_month", "time_zone"):
+            self.fields[name].required = True
+        # A row that never had its calendar set follows FISCAL_YEAR_START_MONTH and TIME_ZONE.
+        for name, default in (
+            ("fiscal_year_start_month", settings.FISCAL_YEAR_START_MONTH),
+            ("time_zone", settings.TIME_ZONE),
+        ):
+            self.initial[name] = self.initial.get(name) or default
         self.helper = FormHelper()
         self.helper.form_tag = False
 

@@ -17,37 +17,34 @@ from simple_history.models import HistoricalRecords
 
 from strategy import roles
 
-# The company's calendar (the month fiscal years start in, the time zone) is kept with the
-# review cadence settings in the reviews app, which registers how to read it (reviews/apps.py):
-# strategy imports no higher app.
-_calendar_readers: list = []
+# The company's calendar (the month fiscal years start in, the time zone) is kept in the company
+# settings; where they are not set, FISCAL_YEAR_START_MONTH and TIME_ZONE say.
 
 
-def read_calendar_with(reader) -> None:
-    """Register the function that returns (first month or None, time zone name or None)."""
-    _calendar_readers[:] = [reader]
-
-
-def _calendar() -> tuple[int | None, str | None]:
-    return _calendar_readers[0]() if _calendar_readers else (None, None)
+def _calendar() -> tuple[int, zoneinfo.ZoneInfo]:
+    row = CompanySettings.objects.filter(pk=1).values_list("fiscal_year_start_month", "time_zone")
+    month, time_zone = row.first() or (None, None)
+    return (
+        month or settings.FISCAL_YEAR_START_MONTH,
+        zoneinfo.ZoneInfo(time_zone or settings.TIME_ZONE),
+    )
 
 
 def fiscal_start_month() -> int:
-    """The month fiscal years start in: the cadence settings', else FISCAL_YEAR_START_MONTH."""
-    return _calendar()[0] or settings.FISCAL_YEAR_START_MONTH
+    """The month fiscal years start in: the company settings', else FISCAL_YEAR_START_MONTH."""
+    return _calendar()[0]
 
 
 def company_tzinfo() -> zoneinfo.ZoneInfo:
-    """The company's time zone: the cadence settings', else TIME_ZONE."""
-    return zoneinfo.ZoneInfo(_calendar()[1] or settings.TIME_ZONE)
+    """The company's time zone: the company settings', else TIME_ZONE."""
+    return _calendar()[1]
 
 
 def fiscal_year_span(fiscal_year: int) -> tuple[date, date, date]:
     """The first and last day of a fiscal year and today in the company's time zone, from one
     read of the company's calendar."""
-    month, time_zone = _calendar()
-    month = month or settings.FISCAL_YEAR_START_MONTH
-    today = timezone.localdate(timezone.now(), zoneinfo.ZoneInfo(time_zone or settings.TIME_ZONE))
+    month, tz = _calendar()
+    today = timezone.localdate(timezone.now(), tz)
     start, next_start = date(fiscal_year, month, 1), date(fiscal_year + 1, month, 1)
     return start, date.fromordinal(next_start.toordinal() - 1), today
 
@@ -112,8 +109,12 @@ class SingletonModel(models.Model):
         return cls.objects.filter(pk=1).first() or cls(pk=1, **cls.defaults())
 
 
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
 class CompanySettings(SingletonModel):
-    """The company's name and base currency; one row, edited by executives."""
+    """The company's name, base currency and calendar; one row, edited by executives."""
 
     name = models.CharField(
         "company name",
@@ -126,6 +127,19 @@ class CompanySettings(SingletonModel):
         default="EUR",
         help_text="Three letters, such as EUR. Funding committed in another currency is "
         "converted with the rates of its fiscal year below.",
+    )
+    # Empty: FISCAL_YEAR_START_MONTH and TIME_ZONE say (the form asks for both).
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=[(m, date(2000, m, 1).strftime("%B")) for m in range(1, 13)],
+        help_text="Fiscal years are named after the calendar year they start in.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        choices=_time_zone_choices,
+        help_text="Review dates and the times of reminders follow it.",
     )
 
     history = HistoricalRecords()
@@ -140,7 +154,12 @@ class CompanySettings(SingletonModel):
 
     @classmethod
     def defaults(cls) -> dict:
-        return {"name": settings.COMPANY_NAME, "base_currency": settings.DEFAULT_CURRENCY}
+        return {
+            "name": settings.COMPANY_NAME,
+            "base_currency": settings.DEFAULT_CURRENCY,
+            "fiscal_year_start_month": settings.FISCAL_YEAR_START_MONTH,
+            "time_zone": settings.TIME_ZONE,
+        }
 
 
 class ExchangeRate(models.Model):

@@ -20,6 +20,8 @@ from strategy.models import (
     StrategicPosition,
     Theme,
     Unit,
+    company_tzinfo,
+    fiscal_start_month,
 )
 from strategy.roles import EXECUTIVE
 
@@ -327,7 +329,21 @@ def fill_check(check, *, by, scores: dict | int = 4, submit: bool = True, eviden
     )
 
 
-def company_data(*, name: str = "Northwind Distribution", base_currency: str = "EUR", rates=()):
-    """The company settings form with its exchange-rate rows (fiscal year, currency, rate)."""
+def company_data(
+    *,
+    name: str = "Northwind Distribution",
+    base_currency: str = "EUR",
+    fiscal_year_start_month=None,
+    time_zone: str | None = None,
+    rates=(),
+):
+    """The company settings form with its exchange-rate rows (fiscal year, currency, rate); the
+    calendar is the one in force unless given."""
     rows = [{"fiscal_year": y, "currency": c, "rate": r} for y, c, r in rates]
-    return {"name": name, "base_currency": base_currency} | formset_data("rates", rows)
+    calendar = {
+        "fiscal_year_start_month": (
+            fiscal_start_month() if fiscal_year_start_month is None else fiscal_year_start_month
+        ),
+        "time_zone": company_tzinfo().key if time_zone is None else time_zone,
+    }
+    return {"name": name, "base_currency": base_currency} | calendar | formset_data("rates", rows)

@@ -39,7 +39,7 @@ from django.utils import timezone
 from notifications.models import Delivery
 from reviews import services as review_services
 from reviews.models import CadenceSettings
-from strategy.models import Acknowledgement, Commitment, Lever, Membership, Unit
+from strategy.models import Acknowledgement, Commitment, CompanySettings, Lever, Membership, Unit
 from tests.factories import ReviewCycleFactory, UserFactory, make_published_position
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -530,10 +530,10 @@ def make_due_reminders(count: int, *, today: date | None = None):
     review due tomorrow: the dispatch task finds one reminder due for each head ("before-1"),
     and nothing else."""
     today = today or timezone.now().date()
+    CompanySettings.objects.update_or_create(pk=1, defaults={"time_zone": "UTC"})
     CadenceSettings.objects.update_or_create(
         pk=1,
         defaults={
-            "time_zone": "UTC",
             "reminder_hour": 0,
             "reminder_days_before_due": "7,1",
             "overdue_reminder_every_days": 3,

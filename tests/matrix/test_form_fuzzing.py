@@ -41,6 +41,7 @@ from reviews.models import (
 )
 from strategy.models import (
     Commitment,
+    CompanySettings,
     CustomerPriority,
     Lever,
     Measure,
@@ -50,7 +51,7 @@ from strategy.models import (
     Theme,
 )
 from sustain.models import SignalSettings
-from tests.factories import formset_data, position_data, position_edit_data
+from tests.factories import company_data, formset_data, position_data, position_edit_data
 from tests.matrix.support import changed_tables, snapshot, undone
 
 pytestmark = pytest.mark.django_db
@@ -380,7 +381,6 @@ def test_fuzzed_actions_are_refused_with_bad_titles_or_dates(world, as_person, d
 
 
 CADENCE_RANGES = {
-    "fiscal_year_start_month": (1, 12),
     "open_days_after_quarter_end": (0, 60),
     "due_days_after_opening": (1, 60),
     "open_early_days": (0, 31),
@@ -415,12 +415,10 @@ def bad_reminder_days(raw: str) -> bool:
 def test_fuzzed_cadence_settings_are_refused_out_of_range(world, as_person, data):
     valid = {name: st.integers(low, high).map(str) for name, (low, high) in CADENCE_RANGES.items()}
     valid |= {
-        "time_zone": st.sampled_from(["UTC", "Europe/Paris"]),
         "reminder_days_before_due": st.sampled_from(["7,1", "14, 7 ,1", "0", "60,30"]),
     }
     fuzzed = {name: numbers(low, high) for name, (low, high) in CADENCE_RANGES.items()}
     fuzzed |= {
-        "time_zone": TEXT,
         "reminder_days_before_due": st.one_of(
             st.sampled_from(["61", "7,,1", "a,b", "٣", "-1", "7;1"]), TEXT
         ),
@@ -428,7 +426,6 @@ def test_fuzzed_cadence_settings_are_refused_out_of_range(world, as_person, data
     posted = fields(data, valid, fuzzed)
     must_refuse = (
         any(bad_int(posted[name], *limits) for name, limits in CADENCE_RANGES.items())
-        or posted["time_zone"] not in ("UTC", "Europe/Paris")
         or bad_reminder_days(posted["reminder_days_before_due"])
         or window_too_short(posted)
     )
@@ -438,6 +435,28 @@ def test_fuzzed_cadence_settings_are_refused_out_of_range(world, as_person, data
         posted,
         must_refuse=must_refuse,
         models=[CadenceSettings],
+    )
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_company_calendars_are_refused_out_of_range(world, as_person, data):
+    valid = {
+        "fiscal_year_start_month": st.integers(1, 12).map(str),
+        "time_zone": st.sampled_from(["UTC", "Europe/Paris"]),
+    }
+    fuzzed = {"fiscal_year_start_month": numbers(1, 12), "time_zone": TEXT}
+    posted = fields(data, valid, fuzzed)
+    must_refuse = bad_int(posted["fiscal_year_start_month"], 1, 12) or posted["time_zone"] not in (
+        "UTC",
+        "Europe/Paris",
+    )
+    post_and_judge(
+        as_person("executive"),
+        reverse("strategy:company-edit"),
+        company_data(**posted),
+        must_refuse=must_refuse,
+        models=[CompanySettings],
     )
 
 

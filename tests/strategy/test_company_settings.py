@@ -2,6 +2,8 @@
 by executives in the browser; amounts shown with thousands separators and their currency."""
 
 import importlib
+import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -9,7 +11,15 @@ from django.apps import apps
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from strategy.models import CompanySettings, ExchangeRate, Lever
+from strategy.models import (
+    CompanySettings,
+    ExchangeRate,
+    Lever,
+    company_tzinfo,
+    fiscal_year_of,
+    fiscal_year_span,
+    fiscal_year_start,
+)
 from strategy.money import format_money
 from tests.factories import CommitmentFactory, company_data
 
@@ -54,6 +64,9 @@ def test_a_company_without_a_name_shows_the_product_name_in_the_header(login, ex
     [
         ({"base_currency": "us1"}, "base_currency", "Enter a three-letter currency code"),
         ({"name": "   "}, "name", "This field is required."),
+        ({"time_zone": "Europe/Atlantis"}, "time_zone", "Select a valid choice."),
+        ({"fiscal_year_start_month": "13"}, "fiscal_year_start_month", "Select a valid choice."),
+        ({"fiscal_year_start_month": ""}, "fiscal_year_start_month", "This field is required."),
     ],
 )
 def test_bad_settings_are_refused_on_their_field_and_nothing_is_saved(
@@ -69,7 +82,55 @@ def test_bad_settings_are_refused_on_their_field_and_nothing_is_saved(
     assertContains(response, 'value="us1"' if field == "base_currency" else "0.92")
     after = CompanySettings.load()
     assert (after.name, after.base_currency) == (before.name, before.base_currency)
+    assert (after.fiscal_year_start_month, after.time_zone) == (
+        before.fiscal_year_start_month,
+        before.time_zone,
+    )
     assert not ExchangeRate.objects.exists()
+
+
+def test_a_bad_time_zone_is_refused_with_a_message_next_to_its_field(login, executive):
+    response = login(executive).post(URL, company_data(time_zone="Europe/Atlantis"))
+
+    assert response.status_code == 200
+    assertContains(response, "Nothing was saved: please correct the errors below.")
+    error = "Select a valid choice."
+    assert error in response.context["form"].errors["time_zone"][0]
+    # The message is rendered inside the field's own block, tied to its input.
+    html = response.content.decode()
+    block = html[html.index('id="div_id_time_zone"') :]
+    block = block[: block.find('id="div_id_', 1)]
+    assert f'<span id="error_1_id_time_zone"><strong>{error}' in block
+    assert 'aria-invalid="true"' in block
+    assert re.search('aria-describedby="[^"]*id_time_zone_error', block)
+    assert CompanySettings.read().time_zone == ""
+
+
+# --- The calendar ----------------------------------------------------------------------------
+
+
+def test_the_calendar_is_the_settings_until_an_executive_sets_it(login, executive, settings):
+    settings.FISCAL_YEAR_START_MONTH, settings.TIME_ZONE = 4, "Europe/Paris"
+    client = login(executive)
+
+    form = client.get(URL).context["form"]
+    assert (form["fiscal_year_start_month"].value(), form["time_zone"].value()) == (
+        4,
+        "Europe/Paris",
+    )
+    assert (fiscal_year_start(2026), company_tzinfo().key) == (date(2026, 4, 1), "Europe/Paris")
+
+    client.post(URL, company_data(fiscal_year_start_month=7, time_zone="Asia/Tokyo"))
+
+    company = CompanySettings.read()
+    assert (company.fiscal_year_start_month, company.time_zone) == (7, "Asia/Tokyo")
+    assert (fiscal_year_start(2026), company_tzinfo().key) == (date(2026, 7, 1), "Asia/Tokyo")
+    assert fiscal_year_of(date(2027, 6, 30)) == 2026
+
+
+def test_the_calendar_is_read_once_per_question(django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert fiscal_year_span(2026)[0] == date(2026, 1, 1)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from notifications.models import Delivery
 from reviews.models import AlignmentCheck, CadenceSettings
-from strategy.models import Acknowledgement, Membership
+from strategy.models import Acknowledgement, CompanySettings, Membership
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 UTC = zoneinfo.ZoneInfo("UTC")
@@ -31,10 +31,13 @@ ESCALATION = paris(2026, 4, 24, 8, 0)
 MINUTE = timedelta(minutes=1)
 
 
+CALENDAR = ("fiscal_year_start_month", "time_zone")  # the company settings'
+
+
 def configure(**fields) -> CadenceSettings:
     """The organisation's cadence: Paris, reminders at 08:00, 7 and 1 days before, then every
-    3 days; executives told after 5 days overdue. `fields` override or add settings."""
-    config = CadenceSettings.load()
+    3 days; executives told after 5 days overdue. `fields` override or add settings (the
+    calendar's go to the company settings)."""
     values = {
         "time_zone": "Europe/Paris",
         "fiscal_year_start_month": 1,
@@ -43,10 +46,13 @@ def configure(**fields) -> CadenceSettings:
         "overdue_reminder_every_days": 3,
         "escalate_after_days_overdue": 5,
     } | fields
+    company = CompanySettings.load()
+    config = CadenceSettings.load()
     for name, value in values.items():
-        setattr(config, name, value)
-    config.full_clean()
-    config.save()
+        setattr(company if name in CALENDAR else config, name, value)
+    for row in (company, config):
+        row.full_clean()
+        row.save()
     return config
 
 

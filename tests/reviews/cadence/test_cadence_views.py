@@ -85,7 +85,6 @@ def test_reminder_days_are_normalised(login, executive):
         ),
         ("reminder_hour", "24", "Ensure this value is less than or equal to 23."),
         ("refresh_day", "29", "Ensure this value is less than or equal to 28."),
-        ("time_zone", "Europe/Atlantis", "Select a valid choice."),
         ("overdue_reminder_every_days", "0", "Ensure this value is greater than or equal to 1."),
     ],
 )
