@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
@@ -196,6 +198,20 @@ class ActionForm(forms.ModelForm):
         self.fields["owner"].queryset = Unit.objects.active().order_by("name")
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    @staticmethod
+    def initial_from(query, *, cycle: ReviewCycle) -> dict:
+        """What a link to the form proposes (`?item=…&objective=…&owner=…`, from the agenda):
+        the agenda item cut to its column, ids only where they are numbers; due 60 days after
+        the review is."""
+        initial = {
+            "agenda_item": query.get("item", "")[:300],
+            "due_on": cycle.due_on + timedelta(days=60),
+        }
+        for field in ("objective", "owner"):
+            if query.get(field, "").isdigit():
+                initial[field] = int(query[field])
+        return initial
 
 
 RubricFormSet = forms.modelformset_factory(

@@ -1,19 +1,17 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from reviews import dispatch, docs, events, services, standings, trends
+from reviews import dispatch, docs, events, selectors, services, standings, trends
 from reviews.forms import (
     ActionForm,
     CadenceSettingsForm,
@@ -36,10 +34,8 @@ from reviews.models import (
     CheckReopening,
     ReviewCycle,
     RubricQuestion,
-    quarter_end,
 )
 from strategy import history, roles
-from strategy import services as strategy
 from strategy.models import (
     Acknowledgement,
     Commitment,
@@ -114,83 +110,14 @@ def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
 def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on what it needs."""
     user = request.user
-    today = timezone.localdate()
-    # The current position, whether the user has read it, and the drafts they may see: one query.
-    draft = StrategicPosition.Status.DRAFT
-    shown = Q(is_current=True)
-    if roles.can_see_drafts(user):
-        shown |= Q(status=draft)
-    positions = list(
-        StrategicPosition.objects.filter(shown).annotate(
-            is_read=Exists(Acknowledgement.objects.filter(user=user.pk, position=OuterRef("pk")))
-        )
-    )
-    position = next((p for p in positions if p.is_current), None)
-    my_units = roles.member_units(user)
-    headed = roles.headed_unit_ids(user)
-    context = {
-        "position": position,
-        "my_units": my_units,
-        "headed": headed,
-        "today": today,
-        "open_checks": AlignmentCheck.objects.filter(
-            unit_id__in=headed,
-            cycle__state__in=[ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW],
-        )
-        .select_related("cycle", "unit")
-        .defer("cycle__snapshot")
-        .order_by("cycle__due_on"),
-        "due_soon": Commitment.objects.open()
-        .filter(unit__in=my_units, due_on__lte=today + timedelta(days=45))
-        .select_related("unit", "objective")
-        .order_by("due_on")[:20],
-        "drafts": [p for p in positions if p.status == draft],
-    }
-    context |= events.ask(events.home_sustain, headed=headed, user=user)
-    context["position_read"] = position is not None and position.is_read
+    context = selectors.home_member(user=user, today=timezone.localdate())
+    context |= selectors.home_head(headed=context["headed"])
+    context |= events.ask(events.home_sustain, headed=context["headed"], user=user)
     if user.has_perm("reviews.view_cycles"):
-        # The quarterly review, not the annual refresh (which has no checks) even when the
-        # refresh opened later; the refresh gets its own card.
-        # One query for the quarters (each with its frozen index) that the card and its chart
-        # show; the running cycle's index from its stored scores, the checks counted by state.
-        cycles = trends.quarterly_cycles()
-        cycle = max(cycles, key=lambda c: c.opens_on, default=None)
-        if cycle is not None:
-            index = _index(cycle)
-            key = (cycle.fiscal_year, cycle.quarter)
-            earlier = [c for c in cycles if (c.fiscal_year, c.quarter) < key]
-            before = _index(earlier[-1]) if earlier else None
-            context |= {
-                "cycle": cycle,
-                "results": {"index": index},
-                "completion": standings.completion(cycle),
-                "change": None if before is None or index is None else index - before,
-                "index_trend": trends.company_chart(
-                    live_results={"index": index}, live_cycle=cycle, cycles=cycles
-                ),
-            }
+        context |= selectors.home_reviewer()
     if roles.can_see_drafts(user):
-        refresh = (
-            ReviewCycle.objects.filter(kind=ReviewCycle.Kind.ANNUAL, state__in=dispatch.RUNNING)
-            .select_related("position")
-            .order_by("-fiscal_year")
-            .first()
-        )
-        if refresh is not None:
-            context |= {
-                "refresh": refresh,
-                "refresh_undecided": strategy.undecided_objectives(refresh.position).count(),
-            }
+        context |= selectors.home_refresh()
     return render(request, "reviews/home.html", context)
-
-
-def _index(cycle: ReviewCycle) -> float | None:
-    """The index of one of trends.quarterly_cycles(): frozen once closed, else live."""
-    if not cycle.is_closed:
-        return services.live_index(cycle)
-    if cycle.index is None:  # none frozen: cycle_scores() knows a cycle closed before freezing
-        return services.cycle_scores(cycle, index_only=True)["index"]
-    return cycle.index
 
 
 # --- Cycles ----------------------------------------------------------------------------------
@@ -217,24 +144,8 @@ def cycle_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{cycle.label} planned.")
             return redirect(cycle.get_absolute_url())
     else:
-        year, quarter = _next_quarter(position)
-        opens_on = quarter_end(year, quarter) + timedelta(days=1)
-        form = CycleForm(
-            initial={
-                "fiscal_year": year,
-                "quarter": quarter,
-                "opens_on": opens_on,
-                "due_on": opens_on + timedelta(days=14),
-            }
-        )
+        form = CycleForm(initial=selectors.next_cycle_initial(position))
     return render(request, "reviews/cycle_form.html", {"form": form, "position": position})
-
-
-def _next_quarter(position: StrategicPosition) -> tuple[int, int]:
-    last = ReviewCycle.objects.quarterly().order_by("-fiscal_year", "-quarter").first()
-    if last is None:
-        return position.fiscal_year, 1
-    return (last.fiscal_year, last.quarter + 1) if last.quarter < 4 else (last.fiscal_year + 1, 1)
 
 
 def _team_table(request: HttpRequest, cycle: ReviewCycle, current: dict, done: dict) -> dict:
@@ -434,14 +345,7 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Action recorded.")
             return redirect(cycle.get_absolute_url() + "#actions")
     else:
-        initial = {
-            "agenda_item": request.GET.get("item", "")[:300],
-            "due_on": cycle.due_on + timedelta(days=60),
-        }
-        for field in ("objective", "owner"):
-            if request.GET.get(field, "").isdigit():
-                initial[field] = int(request.GET[field])
-        form = ActionForm(cycle=cycle, initial=initial)
+        form = ActionForm(cycle=cycle, initial=ActionForm.initial_from(request.GET, cycle=cycle))
     return render(request, "reviews/action_form.html", {"form": form, "cycle": cycle})
 
 
