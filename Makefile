@@ -1,5 +1,6 @@
 # make run   the product on http://127.0.0.1:$(PORT)/ with web, worker and beat (Ctrl-C stops all)
-# make test  the whole test suite (installs Debian's Chromium for the browser tests, as root)
+# make test  the whole test suite, nothing skipped: against a local PostgreSQL and Redis unless
+#            DATABASE_URL / REDIS_URL say otherwise (`sudo make services` installs what is missing)
 # make lint  ruff check and ruff format --check, and the import contracts
 # make ci    lint, missing migrations, tests
 
@@ -9,8 +10,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The database (pytest-django tests in test_$(TEST_DATABASE)) and the Redis database number that
+# `make test` uses when DATABASE_URL / REDIS_URL are unset; nothing else should use them.
+TEST_DATABASE ?= alignment_test
+TEST_REDIS_DB ?= 6
 
-.PHONY: run test lint ci bench chromium
+.PHONY: run test lint ci bench services
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,17 +35,10 @@ $(VENV)/.installed-load: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev,load]'
 	touch $@
 
-# The browser tests drive Debian's Chromium: installed here as root, else the one command to run.
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
-		else \
-			echo "make test: the browser tests need Debian's Chromium. Run:" >&2; \
-			echo "    sudo apt-get install -y chromium" >&2; \
-			exit 1; \
-		fi; \
-	fi
+# What the tests need so that none skips (.ci/services): PostgreSQL, Redis, Chromium, Java and
+# npm, installed with apt and started, as root; anyone else is told to run `sudo make services`.
+services:
+	TEST_DATABASE=$(TEST_DATABASE) TEST_REDIS_DB=$(TEST_REDIS_DB) .ci/services
 
 # Development only: DEBUG needs no SECRET_KEY. The venv's bin comes first so that Procfile.dev's
 # plain `python` and `celery` are the project's. The filesystem broker (used when REDIS_URL is
@@ -60,8 +58,8 @@ run: $(VENV)/.installed-run
 	@echo
 	exec honcho start --procfile Procfile.dev --port $(PORT)
 
-test: $(VENV)/.installed-dev chromium
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: $(VENV)/.installed-dev
+	TEST_DATABASE=$(TEST_DATABASE) TEST_REDIS_DB=$(TEST_REDIS_DB) .ci/services $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
