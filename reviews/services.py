@@ -660,16 +660,18 @@ def previous_cycle(cycle: ReviewCycle) -> ReviewCycle | None:
     its figures are in its frozen rows, services.cycle_scores)."""
     if cycle.kind != ReviewCycle.Kind.QUARTERLY:
         return None
-    cycles = (
+    return earlier_reviews(cycle.fiscal_year, cycle.quarter).first()
+
+
+def earlier_reviews(fiscal_year, quarter):
+    """The quarterly reviews before a quarter, the latest first (`fiscal_year` and `quarter`
+    may be OuterRef()s): previous_cycle() is the first."""
+    return (
         ReviewCycle.objects.quarterly()
         .exclude(state=ReviewCycle.State.PLANNED)
-        .filter(
-            Q(fiscal_year__lt=cycle.fiscal_year)
-            | Q(fiscal_year=cycle.fiscal_year, quarter__lt=cycle.quarter)
-        )
+        .filter(Q(fiscal_year__lt=fiscal_year) | Q(fiscal_year=fiscal_year, quarter__lt=quarter))
         .order_by("-fiscal_year", "-quarter")
     )
-    return cycles.first()
 
 
 # --- Actions ---------------------------------------------------------------------------------
@@ -696,9 +698,8 @@ def open_actions_for(cycle: ReviewCycle):
             fiscal_year=cycle.fiscal_year,
             quarter__lt=cycle.quarter,
         )
-        previous = previous_cycle(cycle)
-        if previous is not None:
-            scope |= Q(pk=previous.pk)
+        # The review just before, as a subquery: no query of its own.
+        scope |= Q(pk__in=earlier_reviews(cycle.fiscal_year, cycle.quarter).values("pk")[:1])
     else:
         scope = Q(pk=cycle.pk) | Q(
             kind=ReviewCycle.Kind.QUARTERLY,

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
+    ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
@@ -21,8 +23,9 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Abs, Coalesce
+from django.db.models.functions import Abs, Coalesce, RowNumber
 from django.urls import reverse
 
 from reviews import agenda, scoring
@@ -110,8 +113,11 @@ def add_live_index(cycles: list[ReviewCycle]) -> None:
         cycle.index = scoring.weighted_index(scores_of[pk], weights)
 
 
-def summary(cycle: ReviewCycle) -> dict:
-    """The index and the objectives (id, title, weight, external_promise, score, teams)."""
+def summary(cycle: ReviewCycle, *, previous: ReviewCycle | None = None) -> dict:
+    """The index and the objectives (id, title, weight, external_promise, score, teams).
+
+    For a running cycle and a closed `previous` one, also the objectives' scores in that one
+    (`previous_scores`, by id), read with them: see previous_figures()."""
     if cycle.is_closed:
         # The keys the page shows, not the whole snapshot (its items and commitments are big);
         # the teams as they were named when it closed.
@@ -122,7 +128,6 @@ def summary(cycle: ReviewCycle) -> dict:
                 objectives=F("snapshot__objectives"),
                 teams=F("snapshot__teams"),
                 disagreements=F("snapshot__disagreements"),
-                signals=F("snapshot__signals"),
             )
             .get()
         )
@@ -149,6 +154,10 @@ def summary(cycle: ReviewCycle) -> dict:
         )
         .values("pk", "title", "priority_weight", "external_promise", "score", "teams")
     )
+    compared = previous is not None and previous.is_closed
+    if compared:
+        before = scores(previous).filter(objective=OuterRef("pk"), unit__isnull=True)
+        rows = rows.annotate(before=Subquery(before.values("score")[:1]))
     objectives = [
         {
             "id": o["pk"],
@@ -163,11 +172,20 @@ def summary(cycle: ReviewCycle) -> dict:
     index = scoring.weighted_index(
         {o["id"]: o["score"] for o in objectives}, {o["id"]: o["weight"] for o in objectives}
     )
-    return {"index": index, "objectives": objectives}
+    result = {"index": index, "objectives": objectives}
+    if compared:
+        result["previous_scores"] = {o["pk"]: o["before"] for o in rows if o["before"] is not None}
+    return result
 
 
-def previous_figures(cycle: ReviewCycle | None) -> dict | None:
-    """A cycle's index and its objectives' scores by id, from its stored rows."""
+def previous_figures(cycle: ReviewCycle | None, *, current: dict | None = None) -> dict | None:
+    """A cycle's index and its objectives' scores by id, from its stored rows.
+
+    Without a query when `current` is summary(later, previous=cycle) with the scores of the
+    objectives it shows (all the agenda compares) and `cycle` has its frozen index
+    (`frozen_index`, as reviews.selectors reads it)."""
+    if current and "previous_scores" in current and hasattr(cycle, "frozen_index"):
+        return {"index": cycle.frozen_index, "objectives": current["previous_scores"]}
     rows = scores(cycle).filter(unit__isnull=True)
     objectives, weights, index = {}, {}, None
     for objective_id, score, weight in rows.values_list(
@@ -191,10 +209,18 @@ def completion(cycle: ReviewCycle) -> dict:
         draft=Count("pk", filter=Q(state=states.DRAFT)),
         not_started=Count("pk", filter=Q(state=states.NOT_STARTED)),
     )
-    total = sum(counts.values())
-    return counts | {
+    return completion_of(**counts)
+
+
+def completion_of(submitted: int, draft: int, not_started: int) -> dict:
+    """completion() from checks already counted (reviews.selectors counts them with the cycle)."""
+    total = submitted + draft + not_started
+    return {
+        "submitted": submitted,
+        "draft": draft,
+        "not_started": not_started,
         "total": total,
-        "percent": round(100 * counts["submitted"] / total) if total else 0,
+        "percent": round(100 * submitted / total) if total else 0,
     }
 
 
@@ -236,7 +262,7 @@ def regions() -> list[tuple[int, str]]:
     )
 
 
-def _team_rows(cycle: ReviewCycle, *, first: frozenset[int]):
+def _team_rows(cycle: ReviewCycle, *, first):
     business = Unit.Level.BUSINESS
     team_score = (
         scores(cycle).filter(unit=OuterRef("unit_id"), objective__isnull=True).values("score")[:1]
@@ -264,13 +290,13 @@ def team_page(
     *,
     total: int,
     filters: dict,
-    first: frozenset[int] = frozenset(),
+    first=frozenset(),
     page_number=None,
     per_page: int | None = None,
 ) -> TeamPage:
-    """One page of the heatmap's teams: the viewer's own teams first, then by region, in the
-    order asked for; `filters` holds region (a unit id), state and q (part of a team's name).
-    `current` is summary(cycle)."""
+    """One page of the heatmap's teams: the viewer's own teams first (`first`: their unit ids,
+    or a subquery of them), then by region, in the order asked for; `filters` holds region (a
+    unit id), state and q (part of a team's name). `current` is summary(cycle)."""
     objectives = current["objectives"]
     per_page = per_page or TEAMS_PER_PAGE
     if "teams" in current:
@@ -354,7 +380,7 @@ def _frozen_teams(cycle, frozen: list[dict], filters, first, per_page):
     regions = {
         row["unit_id"]: row
         for row in _team_rows(cycle, first=first).values(
-            "pk", "unit_id", "region_id", "region_name"
+            "pk", "unit_id", "region_id", "region_name", "is_first"
         )
     }
     rows = []
@@ -371,7 +397,7 @@ def _frozen_teams(cycle, frozen: list[dict], filters, first, per_page):
             "region_id": region.get("region_id"),
             "region_name": region.get("region_name"),
             "score": t["score"],
-            "is_first": 0 if t["id"] in first else 1,
+            "is_first": region.get("is_first", 1),
         }
         if filters.get("region") and row["region_id"] != filters["region"]:
             continue
@@ -417,15 +443,7 @@ def agenda_items(
         .filter(unit=OuterRef("unit_id"), objective__isnull=True)
         .values("score")[:1]
     )
-    drops = (
-        stored.filter(objective__isnull=True, unit__isnull=False)
-        .annotate(before=Subquery(before, output_field=FloatField()))
-        .annotate(drop=F("before") - F("score"))
-        .filter(drop__gte=agenda.DROP_POINTS)
-        .order_by("-drop", "unit__name")
-        .values_list("unit_id", "unit__name", "score", "before")[: agenda.MAX_PER_KIND]
-    )
-    drops = list(drops)
+    drops, low = _drops_and_low(stored, before)
     previous = {
         "teams": [{"id": u, "score": b} for u, _, _, b in drops],
         "objectives": [
@@ -435,12 +453,6 @@ def agenda_items(
     for unit_id, name, score, _ in drops:
         names[unit_id] = name
         teams.append({"id": unit_id, "name": name, "score": score, "state": "submitted"})
-    low = list(
-        stored.cells()
-        .filter(score__lt=agenda.LOW_SCORE)
-        .order_by("score", "unit__name", "objective__order")
-        .values_list("objective_id", "unit_id", "score", "unit__name")[: agenda.MAX_PER_KIND]
-    )
     names |= {unit_id: name for _, unit_id, _, name in low}
     disagreements, disagreements_total, named = _disagreements(cycle, current)
     names |= named
@@ -481,6 +493,48 @@ def agenda_items(
         "missing": done["draft"] + done["not_started"] - len(missing),
     }
     return items, more
+
+
+def _drops_and_low(stored, before) -> tuple[list[tuple], list[tuple]]:
+    """The teams that fell most since `before` (their previous fit): (unit_id, name, score,
+    before); and the lowest cells: (objective_id, unit_id, score, name); at most
+    agenda.MAX_PER_KIND of each, from one query (each kind numbered in its own order)."""
+    is_team = Q(objective__isnull=True)
+    rows = (
+        stored.filter(unit__isnull=False)
+        .annotate(
+            before=Case(
+                When(is_team, then=Subquery(before, output_field=FloatField())),
+                output_field=FloatField(),
+            )
+        )
+        .annotate(drop=F("before") - F("score"))
+        .filter(
+            Q(is_team, drop__gte=agenda.DROP_POINTS)
+            | Q(objective__isnull=False, score__lt=agenda.LOW_SCORE)
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[ExpressionWrapper(is_team, output_field=BooleanField())],
+                # Teams by the largest drop, cells by the lowest score; then by name.
+                order_by=[
+                    Case(When(is_team, then=-F("drop")), default=F("score")).asc(),
+                    F("unit__name").asc(),
+                    F("objective__order").asc(),
+                ],
+            )
+        )
+        .filter(rank__lte=agenda.MAX_PER_KIND)
+        .values_list("objective_id", "unit_id", "unit__name", "score", "before", "rank")
+    )
+    drops, low = [], []
+    for objective_id, unit_id, name, score, previous, _ in sorted(rows, key=lambda r: r[5]):
+        if objective_id is None:
+            drops.append((unit_id, name, score, previous))
+        else:
+            low.append((objective_id, unit_id, score, name))
+    return drops, low
 
 
 def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, dict[int, str]]:
