@@ -443,3 +443,42 @@ def test_the_ack_reminder_waits_for_the_reminder_hour_of_the_opening_day(running
 
     dispatch.send_due_reminders(now=datetime(2026, 4, 1, 8, 0, tzinfo=UTC))
     assert _ack_reminders() == ["fay-finance", "mia-member"]
+
+
+def test_a_closed_reviews_page_shows_its_first_frozen_signals_and_counts_the_rest(
+    login, executive, current_position
+):
+    frozen = [
+        {"kind": "funding", "label": "Funding", "reason": f"Frozen signal {n:02}", "link": ""}
+        for n in range(board.CYCLE_SIGNALS_SHOWN + 5)
+    ]
+    closed = ReviewCycleFactory(
+        position=current_position,
+        state=ReviewCycle.State.CLOSED,
+        closed_at=timezone.now(),
+        snapshot={"index": None, "objectives": [], "teams": [], "signals": frozen},
+    )
+
+    signals = _cycle_signals(text(login(executive).get(closed.get_absolute_url())))
+
+    assert f"Frozen signal {board.CYCLE_SIGNALS_SHOWN - 1:02}" in signals
+    assert f"Frozen signal {board.CYCLE_SIGNALS_SHOWN:02}" not in signals
+    assert "And 5 more signals." in signals
+
+
+def test_the_first_frozen_signals_and_their_count_are_read_without_the_whole_list(
+    current_position, django_assert_num_queries
+):
+    frozen = [{"kind": "k", "label": "L", "reason": f"r{n}", "link": ""} for n in range(3)]
+    closed = ReviewCycleFactory(
+        position=current_position,
+        state=ReviewCycle.State.CLOSED,
+        closed_at=timezone.now(),
+        snapshot={"signals": frozen},
+    )
+
+    with django_assert_num_queries(1):
+        shown, more = board.cycle_signals(closed)
+
+    assert [s["reason"] for s in shown] == ["r0", "r1", "r2"]
+    assert more == 0
