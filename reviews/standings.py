@@ -17,7 +17,9 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Func,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     Subquery,
@@ -42,6 +44,7 @@ from strategy.models import Objective, Unit
 
 TEAMS_PER_PAGE = 50
 AGENDA_LIMIT = 10  # agenda items of one kind shown; a count and a link stand for the rest
+FROZEN_SIGNALS_SHOWN = 20  # a closed cycle's frozen signals read for its page; the rest counted
 SORTS = {
     "name": ("unit__name",),
     "score": (F("score").asc(nulls_last=True), "unit__name"),
@@ -49,6 +52,59 @@ SORTS = {
     "state": ("state", "unit__name"),
 }
 UNSUBMITTED = "unsubmitted"  # the state filter's "not submitted yet": drafts and not started
+
+
+class JSONArrayHead(Func):
+    """The first `n` elements of the array under `key` of a JSON column, as a JSON array ([]
+    where there is none): the database reads the column once and sends only those."""
+
+    output_field = JSONField()
+
+    def __init__(self, column: str, key: str, n: int):
+        super().__init__(F(column))
+        self.key, self.n = key, n
+
+    def as_sql(self, compiler, connection, **extra):  # SQLite
+        column, params = compiler.compile(self.source_expressions[0])
+        return (
+            # `column` is the compiled column reference; the path and the count are parameters.
+            f"(SELECT JSON_GROUP_ARRAY(JSON(value)) FROM JSON_EACH({column}, %s) WHERE key < %s)",  # noqa: S608
+            (*params, f"$.{self.key}", self.n),
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"JSONB_PATH_QUERY_ARRAY({column}, %s::jsonpath)",
+            (*params, f"$.{self.key}[0 to {self.n - 1}]"),
+        )
+
+
+class JSONArrayLength(Func):
+    """How many elements the array under `key` of a JSON column has; NULL where there is none
+    (no such key, or not an array)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, column: str, key: str):
+        super().__init__(F(column))
+        self.key = key
+
+    def as_sql(self, compiler, connection, **extra):  # SQLite
+        column, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"(CASE WHEN JSON_TYPE({column}, %s) = 'array' "
+            f"THEN JSON_ARRAY_LENGTH({column}, %s) END)",
+            (*params, f"$.{self.key}", *params, f"$.{self.key}"),
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        # strict: NULL, not an error or 1, for a missing key or anything but an array.
+        return (
+            f"(JSONB_PATH_QUERY_FIRST({column}, %s::jsonpath, '{{}}', true))::integer",
+            (*params, f"strict $.{self.key}.size()"),
+        )
 
 
 def whole(value: float | None, empty: str = "") -> str:
@@ -128,6 +184,10 @@ def summary(cycle: ReviewCycle, *, previous: ReviewCycle | None = None) -> dict:
                 objectives=F("snapshot__objectives"),
                 teams=F("snapshot__teams"),
                 disagreements=F("snapshot__disagreements"),
+                # The signals frozen at closing, which the sustain app's tag shows: the first
+                # ones and how many there are, never the whole list.
+                signals=JSONArrayHead("snapshot", "signals", FROZEN_SIGNALS_SHOWN),
+                signals_total=JSONArrayLength("snapshot", "signals"),
             )
             .get()
         )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Func, IntegerField, Max, Subquery
+from django.db.models import Count, Max, Subquery
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -651,37 +651,16 @@ def stored_signals():
 CYCLE_SIGNALS_SHOWN = 20  # the rest are counted, and listed on the Signals page
 
 
-class JSONArrayLength(Func):
-    """How many elements a JSON array has; NULL for a missing key or anything but an array."""
-
-    function = "JSON_ARRAY_LENGTH"
-    output_field = IntegerField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        return (
-            f"CASE WHEN JSONB_TYPEOF({sql}) = 'array' THEN JSONB_ARRAY_LENGTH({sql}) END",
-            (*params, *params),
-        )
-
-
-def cycle_signals(cycle: ReviewCycle) -> tuple[list[dict], int]:
+def cycle_signals(cycle: ReviewCycle, results: dict | None = None) -> tuple[list[dict], int]:
     """A review page's first signals and how many more there are: as they stood when the
-    cycle closed (the first elements of its snapshot's list, and its length, never the whole
-    list), or as the stored board has them for a running one."""
+    cycle closed (`results`, reviews.standings.summary(cycle), has the first ones and their
+    count, read with the rest of its snapshot's figures), or as the stored board has them for
+    a running one."""
     shown = CYCLE_SIGNALS_SHOWN
-    if cycle.is_closed:
-        frozen = (
-            ReviewCycle.objects.filter(pk=cycle.pk)
-            .values(
-                count=JSONArrayLength(F("snapshot__signals")),
-                **{f"s{n}": F(f"snapshot__signals__{n}") for n in range(shown)},
-            )
-            .get()
-        )
-        if frozen["count"] is not None:
-            first = [frozen[f"s{n}"] for n in range(min(shown, frozen["count"]))]
-            return first, max(0, frozen["count"] - shown)
+    frozen = results or {}
+    if cycle.is_closed and frozen.get("signals_total") is not None:
+        first = frozen["signals"][:shown]
+        return first, max(0, frozen["signals_total"] - len(first))
     # The board's count comes with its signals: one query while a board is stored.
     counted = StoredBoard.objects.filter(pk=1, computed_at__isnull=False).values("signal_count")
     first = list(stored_signals().annotate(board_count=Subquery(counted[:1]))[:shown])

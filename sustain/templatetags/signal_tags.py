@@ -38,8 +38,9 @@ def objective_signals(context, objective):
 
 
 @register.inclusion_tag("sustain/_cycle_signals.html")
-def cycle_signals(cycle):
-    """A review page's signal section: the first signals as they stood when it closed, or as
-    the stored board has them while it runs, and how many more there are."""
-    shown, more = board.cycle_signals(cycle)
+def cycle_signals(cycle, results=None):
+    """A review page's signal section: the first signals as they stood when it closed (from
+    `results`, the figures its page read from the snapshot), or as the stored board has them
+    while it runs, and how many more there are."""
+    shown, more = board.cycle_signals(cycle, results)
     return {"signal_list": shown, "more": more, "link_subjects": True, "empty_text": "No signal."}

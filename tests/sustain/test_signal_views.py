@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from notifications import notify
 from notifications.models import Delivery
-from reviews import dispatch, services
+from reviews import dispatch, services, standings
 from reviews.models import ReviewCycle
 from strategy.models import Acknowledgement
 from sustain import board
@@ -466,19 +466,36 @@ def test_a_closed_reviews_page_shows_its_first_frozen_signals_and_counts_the_res
     assert "And 5 more signals." in signals
 
 
-def test_the_first_frozen_signals_and_their_count_are_read_without_the_whole_list(
+def test_the_first_frozen_signals_and_their_count_come_with_the_cycles_figures(
     current_position, django_assert_num_queries
 ):
-    frozen = [{"kind": "k", "label": "L", "reason": f"r{n}", "link": ""} for n in range(3)]
+    frozen = [{"kind": "k", "label": "L", "reason": f"r{n}", "link": ""} for n in range(25)]
     closed = ReviewCycleFactory(
         position=current_position,
         state=ReviewCycle.State.CLOSED,
         closed_at=timezone.now(),
-        snapshot={"signals": frozen},
+        snapshot={"index": 50, "objectives": [], "teams": [], "signals": frozen},
     )
 
     with django_assert_num_queries(1):
-        shown, more = board.cycle_signals(closed)
+        results = standings.summary(closed)
+        shown, more = board.cycle_signals(closed, results)
 
-    assert [s["reason"] for s in shown] == ["r0", "r1", "r2"]
-    assert more == 0
+    assert results["signals_total"] == 25
+    assert [s["reason"] for s in shown] == [f"r{n}" for n in range(board.CYCLE_SIGNALS_SHOWN)]
+    assert more == 25 - board.CYCLE_SIGNALS_SHOWN
+
+
+def test_a_closed_cycle_frozen_without_signals_has_no_count_of_them(current_position):
+    """Its page then shows the stored board's signals (board.cycle_signals)."""
+    closed = ReviewCycleFactory(
+        position=current_position,
+        state=ReviewCycle.State.CLOSED,
+        closed_at=timezone.now(),
+        snapshot={"index": 50, "objectives": [], "teams": []},
+    )
+
+    results = standings.summary(closed)
+
+    assert results["signals_total"] is None
+    assert results["signals"] == []
