@@ -9,25 +9,13 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, QueryDict
 
 from reviews import services, standings
 from reviews.forms import ExecutiveScoreForm, TeamFilterForm
 from reviews.models import Action, AlignmentCheck, CadenceSettings, FrozenScore, ReviewCycle
 from strategy.models import Membership
-
-
-def _check_count(state: str):
-    checks = (
-        AlignmentCheck.objects.filter(cycle=OuterRef("pk"), state=state)
-        .order_by()
-        .values("cycle")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(checks, output_field=IntegerField()), 0)
 
 
 def cycle_and_previous(pk: int) -> tuple[ReviewCycle, ReviewCycle | None]:
@@ -44,9 +32,10 @@ def cycle_and_previous(pk: int) -> tuple[ReviewCycle, ReviewCycle | None]:
         ReviewCycle.objects.select_related("position")
         .filter(Q(pk=pk) | Q(pk__in=before.values("pk")[:1]))
         .annotate(
-            submitted=_check_count(states.SUBMITTED),
-            draft=_check_count(states.DRAFT),
-            not_started=_check_count(states.NOT_STARTED),
+            # Counted over a join: cheaper to build than a subquery per state.
+            submitted=Count("checks", filter=Q(checks__state=states.SUBMITTED)),
+            draft=Count("checks", filter=Q(checks__state=states.DRAFT)),
+            not_started=Count("checks", filter=Q(checks__state=states.NOT_STARTED)),
             # The calendar the cadence settings keep (receivers.company_calendar reads it).
             fiscal_start_month=Subquery(
                 CadenceSettings.objects.order_by("pk").values("fiscal_year_start_month")[:1]
@@ -98,10 +87,10 @@ def team_table(cycle: ReviewCycle, current: dict, done: dict, *, user, params: Q
 def _actions(cycle: ReviewCycle) -> tuple[list[Action], list[Action]]:
     """The open actions the page lists (services.open_actions_for) and those done in this
     review, in one query."""
-    carried = services.open_actions_for(cycle)
+    carried = Q(completed_at__isnull=True, cycle__in=services.action_cycles(cycle))
     done = Q(cycle_id=cycle.pk, completed_at__isnull=False)
     rows = list(
-        Action.objects.filter(Q(pk__in=carried.values("pk")) | done)
+        Action.objects.filter(carried | done)
         .select_related("owner", "objective", "cycle")
         .defer("cycle__snapshot")
         .order_by("due_on", "pk")

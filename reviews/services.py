@@ -692,6 +692,17 @@ def open_actions_for(cycle: ReviewCycle):
     An annual refresh, which opens before its fiscal year starts, takes over those of the
     quarters of the year it follows that opened before it. Another year's actions stay there.
     """
+    return (
+        Action.objects.open()
+        .filter(cycle__in=action_cycles(cycle))
+        .select_related("owner", "objective", "cycle")
+        .defer("cycle__snapshot")  # the label of the cycle each action was raised in
+        .order_by("due_on", "pk")
+    )
+
+
+def action_cycles(cycle: ReviewCycle):
+    """The cycles whose open actions carry over to this one (see open_actions_for)."""
     if cycle.kind == ReviewCycle.Kind.QUARTERLY:
         scope = Q(pk=cycle.pk) | Q(
             kind=ReviewCycle.Kind.QUARTERLY,
@@ -706,11 +717,4 @@ def open_actions_for(cycle: ReviewCycle):
             fiscal_year=cycle.fiscal_year - 1,
             opens_on__lte=cycle.opens_on,
         )
-    earlier = ReviewCycle.objects.filter(scope)
-    return (
-        Action.objects.open()
-        .filter(cycle__in=earlier)
-        .select_related("owner", "objective", "cycle")
-        .defer("cycle__snapshot")  # the label of the cycle each action was raised in
-        .order_by("due_on", "pk")
-    )
+    return ReviewCycle.objects.filter(scope)
