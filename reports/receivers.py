@@ -6,13 +6,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from reports import services
-from reports.views import _report_files
 from reviews import events
-
-
-@receiver(events.report_files)
-def report_files(sender, *, signal, **kwargs):
-    return _report_files(**kwargs)
 
 
 @receiver(events.cycle_closed)

@@ -26,6 +26,14 @@ log = logging.getLogger(__name__)
 report_requested = Signal()
 
 
+def latest_report_files(cycle: ReviewCycle) -> list[ReportFile]:
+    """The latest report file of each format, in the formats' order: one query."""
+    latest = {}
+    for report in cycle.report_files.all():
+        latest.setdefault(report.format, report)
+    return [latest[f] for f in ReportFile.Format.values if f in latest]
+
+
 @transaction.atomic
 def report_request(*, cycle: ReviewCycle, fmt: str, by=None, notify_when_done=False) -> ReportFile:
     """Queue a report build, or return the one already queued or running for this format.

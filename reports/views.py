@@ -70,15 +70,12 @@ def report_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _reports_fragment(request, cycle: ReviewCycle) -> HttpResponse:
-    return render(request, "reports/_reports.html", {"cycle": cycle, **_report_files(cycle)})
-
-
-def _report_files(cycle: ReviewCycle) -> dict:
-    latest = {}
-    for report in cycle.report_files.all():
-        latest.setdefault(report.format, report)
-    files = [latest[f] for f in ReportFile.Format.values if f in latest]
-    return {"report_files": files, "reports_busy": any(r.is_active for r in files)}
+    files = services.latest_report_files(cycle)
+    return render(
+        request,
+        "reports/_reports.html",
+        {"cycle": cycle, "report_files": files, "reports_busy": any(r.is_active for r in files)},
+    )
 
 
 def report_download(request: HttpRequest, pk: int) -> FileResponse:

@@ -19,12 +19,6 @@ cycle_closed = Signal()
 # Sent by reviews.views.home; the sustain app answers with the context it adds to the page.
 home_sustain = Signal()
 
-# Asked by reviews.views._cycle_signals; the sustain app answers.
-cycle_signals = Signal()
-
-# Asked by reviews.views._report_files; the reports app answers.
-report_files = Signal()
-
 
 def ask(signal: Signal, **kwargs):
     """The answer of the one app above that owns what `signal` asks for."""

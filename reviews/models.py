@@ -27,8 +27,10 @@ SCORE_LEVELS = {
 LEVERS = [lever for lever, _ in Lever.choices]
 
 
-def quarter_start(fiscal_year: int, quarter: int) -> date:
-    start = fiscal_year_start(fiscal_year)
+def quarter_start(fiscal_year: int, quarter: int, *, first_month: int | None = None) -> date:
+    """The quarter's first day; `first_month` (fiscal years' first month) when already read,
+    else the company's calendar is read."""
+    start = date(fiscal_year, first_month, 1) if first_month else fiscal_year_start(fiscal_year)
     month_index = start.month - 1 + 3 * (quarter - 1)
     return date(start.year + month_index // 12, month_index % 12 + 1, 1)
 
@@ -212,9 +214,12 @@ class ReviewCycle(models.Model):
                 return f"{self.label} has not started: its review can open from {_day(earliest)}."
         return ""
 
-    def is_future_quarter(self, *, today: date) -> bool:
-        """A quarterly review whose quarter has not started yet: there is nothing to close."""
-        return self.kind == self.Kind.QUARTERLY and today < self.period_start
+    def is_future_quarter(self, *, today: date, first_month: int | None = None) -> bool:
+        """A quarterly review whose quarter has not started yet: there is nothing to close.
+        `first_month`: fiscal years' first month, when already read."""
+        if self.kind != self.Kind.QUARTERLY:
+            return False
+        return today < quarter_start(self.fiscal_year, self.quarter or 1, first_month=first_month)
 
     @property
     def period_start(self) -> date:

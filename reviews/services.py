@@ -660,16 +660,18 @@ def previous_cycle(cycle: ReviewCycle) -> ReviewCycle | None:
     its figures are in its frozen rows, services.cycle_scores)."""
     if cycle.kind != ReviewCycle.Kind.QUARTERLY:
         return None
-    cycles = (
+    return earlier_reviews(cycle.fiscal_year, cycle.quarter).first()
+
+
+def earlier_reviews(fiscal_year, quarter):
+    """The quarterly reviews before a quarter, the latest first (`fiscal_year` and `quarter`
+    may be OuterRef()s): previous_cycle() is the first."""
+    return (
         ReviewCycle.objects.quarterly()
         .exclude(state=ReviewCycle.State.PLANNED)
-        .filter(
-            Q(fiscal_year__lt=cycle.fiscal_year)
-            | Q(fiscal_year=cycle.fiscal_year, quarter__lt=cycle.quarter)
-        )
+        .filter(Q(fiscal_year__lt=fiscal_year) | Q(fiscal_year=fiscal_year, quarter__lt=quarter))
         .order_by("-fiscal_year", "-quarter")
     )
-    return cycles.first()
 
 
 # --- Actions ---------------------------------------------------------------------------------
@@ -690,26 +692,29 @@ def open_actions_for(cycle: ReviewCycle):
     An annual refresh, which opens before its fiscal year starts, takes over those of the
     quarters of the year it follows that opened before it. Another year's actions stay there.
     """
+    return (
+        Action.objects.open()
+        .filter(cycle__in=action_cycles(cycle))
+        .select_related("owner", "objective", "cycle")
+        .defer("cycle__snapshot")  # the label of the cycle each action was raised in
+        .order_by("due_on", "pk")
+    )
+
+
+def action_cycles(cycle: ReviewCycle):
+    """The cycles whose open actions carry over to this one (see open_actions_for)."""
     if cycle.kind == ReviewCycle.Kind.QUARTERLY:
         scope = Q(pk=cycle.pk) | Q(
             kind=ReviewCycle.Kind.QUARTERLY,
             fiscal_year=cycle.fiscal_year,
             quarter__lt=cycle.quarter,
         )
-        previous = previous_cycle(cycle)
-        if previous is not None:
-            scope |= Q(pk=previous.pk)
+        # The review just before, as a subquery: no query of its own.
+        scope |= Q(pk__in=earlier_reviews(cycle.fiscal_year, cycle.quarter).values("pk")[:1])
     else:
         scope = Q(pk=cycle.pk) | Q(
             kind=ReviewCycle.Kind.QUARTERLY,
             fiscal_year=cycle.fiscal_year - 1,
             opens_on__lte=cycle.opens_on,
         )
-    earlier = ReviewCycle.objects.filter(scope)
-    return (
-        Action.objects.open()
-        .filter(cycle__in=earlier)
-        .select_related("owner", "objective", "cycle")
-        .defer("cycle__snapshot")  # the label of the cycle each action was raised in
-        .order_by("due_on", "pk")
-    )
+    return ReviewCycle.objects.filter(scope)

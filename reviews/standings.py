@@ -10,20 +10,26 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
+    ExpressionWrapper,
     F,
     FloatField,
+    Func,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Abs, Coalesce
+from django.db.models.functions import Abs, Coalesce, RowNumber
 from django.urls import reverse
+from django.utils.html import format_html_join
 
 from reviews import agenda, scoring
 from reviews.models import (
@@ -39,6 +45,7 @@ from strategy.models import Objective, Unit
 
 TEAMS_PER_PAGE = 50
 AGENDA_LIMIT = 10  # agenda items of one kind shown; a count and a link stand for the rest
+FROZEN_SIGNALS_SHOWN = 20  # a closed cycle's frozen signals read for its page; the rest counted
 SORTS = {
     "name": ("unit__name",),
     "score": (F("score").asc(nulls_last=True), "unit__name"),
@@ -46,6 +53,59 @@ SORTS = {
     "state": ("state", "unit__name"),
 }
 UNSUBMITTED = "unsubmitted"  # the state filter's "not submitted yet": drafts and not started
+
+
+class JSONArrayHead(Func):
+    """The first `n` elements of the array under `key` of a JSON column, as a JSON array ([]
+    where there is none): the database reads the column once and sends only those."""
+
+    output_field = JSONField()
+
+    def __init__(self, column: str, key: str, n: int):
+        super().__init__(F(column))
+        self.key, self.n = key, n
+
+    def as_sql(self, compiler, connection, **extra):  # SQLite
+        column, params = compiler.compile(self.source_expressions[0])
+        return (
+            # `column` is the compiled column reference; the path and the count are parameters.
+            f"(SELECT JSON_GROUP_ARRAY(JSON(value)) FROM JSON_EACH({column}, %s) WHERE key < %s)",  # noqa: S608
+            (*params, f"$.{self.key}", self.n),
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"JSONB_PATH_QUERY_ARRAY({column}, %s::jsonpath)",
+            (*params, f"$.{self.key}[0 to {self.n - 1}]"),
+        )
+
+
+class JSONArrayLength(Func):
+    """How many elements the array under `key` of a JSON column has; NULL where there is none
+    (no such key, or not an array)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, column: str, key: str):
+        super().__init__(F(column))
+        self.key = key
+
+    def as_sql(self, compiler, connection, **extra):  # SQLite
+        column, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"(CASE WHEN JSON_TYPE({column}, %s) = 'array' "
+            f"THEN JSON_ARRAY_LENGTH({column}, %s) END)",
+            (*params, f"$.{self.key}", *params, f"$.{self.key}"),
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        # strict: NULL, not an error or 1, for a missing key or anything but an array.
+        return (
+            f"(JSONB_PATH_QUERY_FIRST({column}, %s::jsonpath, '{{}}', true))::integer",
+            (*params, f"strict $.{self.key}.size()"),
+        )
 
 
 def whole(value: float | None, empty: str = "") -> str:
@@ -110,8 +170,11 @@ def add_live_index(cycles: list[ReviewCycle]) -> None:
         cycle.index = scoring.weighted_index(scores_of[pk], weights)
 
 
-def summary(cycle: ReviewCycle) -> dict:
-    """The index and the objectives (id, title, weight, external_promise, score, teams)."""
+def summary(cycle: ReviewCycle, *, previous: ReviewCycle | None = None) -> dict:
+    """The index and the objectives (id, title, weight, external_promise, score, teams).
+
+    For a running cycle and a closed `previous` one, also the objectives' scores in that one
+    (`previous_scores`, by id), read with them: see previous_figures()."""
     if cycle.is_closed:
         # The keys the page shows, not the whole snapshot (its items and commitments are big);
         # the teams as they were named when it closed.
@@ -122,7 +185,10 @@ def summary(cycle: ReviewCycle) -> dict:
                 objectives=F("snapshot__objectives"),
                 teams=F("snapshot__teams"),
                 disagreements=F("snapshot__disagreements"),
-                signals=F("snapshot__signals"),
+                # The signals frozen at closing, which the sustain app's tag shows: the first
+                # ones and how many there are, never the whole list.
+                signals=JSONArrayHead("snapshot", "signals", FROZEN_SIGNALS_SHOWN),
+                signals_total=JSONArrayLength("snapshot", "signals"),
             )
             .get()
         )
@@ -149,6 +215,10 @@ def summary(cycle: ReviewCycle) -> dict:
         )
         .values("pk", "title", "priority_weight", "external_promise", "score", "teams")
     )
+    compared = previous is not None and previous.is_closed
+    if compared:
+        before = scores(previous).filter(objective=OuterRef("pk"), unit__isnull=True)
+        rows = rows.annotate(before=Subquery(before.values("score")[:1]))
     objectives = [
         {
             "id": o["pk"],
@@ -163,11 +233,20 @@ def summary(cycle: ReviewCycle) -> dict:
     index = scoring.weighted_index(
         {o["id"]: o["score"] for o in objectives}, {o["id"]: o["weight"] for o in objectives}
     )
-    return {"index": index, "objectives": objectives}
+    result = {"index": index, "objectives": objectives}
+    if compared:
+        result["previous_scores"] = {o["pk"]: o["before"] for o in rows if o["before"] is not None}
+    return result
 
 
-def previous_figures(cycle: ReviewCycle | None) -> dict | None:
-    """A cycle's index and its objectives' scores by id, from its stored rows."""
+def previous_figures(cycle: ReviewCycle | None, *, current: dict | None = None) -> dict | None:
+    """A cycle's index and its objectives' scores by id, from its stored rows.
+
+    Without a query when `current` is summary(later, previous=cycle) with the scores of the
+    objectives it shows (all the agenda compares) and `cycle` has its frozen index
+    (`frozen_index`, as reviews.selectors reads it)."""
+    if current and "previous_scores" in current and hasattr(cycle, "frozen_index"):
+        return {"index": cycle.frozen_index, "objectives": current["previous_scores"]}
     rows = scores(cycle).filter(unit__isnull=True)
     objectives, weights, index = {}, {}, None
     for objective_id, score, weight in rows.values_list(
@@ -191,10 +270,18 @@ def completion(cycle: ReviewCycle) -> dict:
         draft=Count("pk", filter=Q(state=states.DRAFT)),
         not_started=Count("pk", filter=Q(state=states.NOT_STARTED)),
     )
-    total = sum(counts.values())
-    return counts | {
+    return completion_of(**counts)
+
+
+def completion_of(submitted: int, draft: int, not_started: int) -> dict:
+    """completion() from checks already counted (reviews.selectors counts them with the cycle)."""
+    total = submitted + draft + not_started
+    return {
+        "submitted": submitted,
+        "draft": draft,
+        "not_started": not_started,
         "total": total,
-        "percent": round(100 * counts["submitted"] / total) if total else 0,
+        "percent": round(100 * submitted / total) if total else 0,
     }
 
 
@@ -236,7 +323,7 @@ def regions() -> list[tuple[int, str]]:
     )
 
 
-def _team_rows(cycle: ReviewCycle, *, first: frozenset[int]):
+def _team_rows(cycle: ReviewCycle, *, first):
     business = Unit.Level.BUSINESS
     team_score = (
         scores(cycle).filter(unit=OuterRef("unit_id"), objective__isnull=True).values("score")[:1]
@@ -264,13 +351,13 @@ def team_page(
     *,
     total: int,
     filters: dict,
-    first: frozenset[int] = frozenset(),
+    first=frozenset(),
     page_number=None,
     per_page: int | None = None,
 ) -> TeamPage:
-    """One page of the heatmap's teams: the viewer's own teams first, then by region, in the
-    order asked for; `filters` holds region (a unit id), state and q (part of a team's name).
-    `current` is summary(cycle)."""
+    """One page of the heatmap's teams: the viewer's own teams first (`first`: their unit ids,
+    or a subquery of them), then by region, in the order asked for; `filters` holds region (a
+    unit id), state and q (part of a team's name). `current` is summary(cycle)."""
     objectives = current["objectives"]
     per_page = per_page or TEAMS_PER_PAGE
     if "teams" in current:
@@ -311,6 +398,12 @@ def team_page(
                 "region": t["region_name"] or "No region",
                 "is_first": t["is_first"] == 0,
                 "cells": team_cells,
+                # The row's cells as HTML: one join, not a template loop over every cell.
+                "cells_html": format_html_join(
+                    "",
+                    '<td class="text-center {}">{}</td>',
+                    ((c["heat"], c["text"]) for c in team_cells),
+                ),
             }
         )
     return TeamPage(page=page, rows=rows, total=total, matching=paginator.count)
@@ -354,7 +447,7 @@ def _frozen_teams(cycle, frozen: list[dict], filters, first, per_page):
     regions = {
         row["unit_id"]: row
         for row in _team_rows(cycle, first=first).values(
-            "pk", "unit_id", "region_id", "region_name"
+            "pk", "unit_id", "region_id", "region_name", "is_first"
         )
     }
     rows = []
@@ -371,7 +464,7 @@ def _frozen_teams(cycle, frozen: list[dict], filters, first, per_page):
             "region_id": region.get("region_id"),
             "region_name": region.get("region_name"),
             "score": t["score"],
-            "is_first": 0 if t["id"] in first else 1,
+            "is_first": region.get("is_first", 1),
         }
         if filters.get("region") and row["region_id"] != filters["region"]:
             continue
@@ -417,15 +510,7 @@ def agenda_items(
         .filter(unit=OuterRef("unit_id"), objective__isnull=True)
         .values("score")[:1]
     )
-    drops = (
-        stored.filter(objective__isnull=True, unit__isnull=False)
-        .annotate(before=Subquery(before, output_field=FloatField()))
-        .annotate(drop=F("before") - F("score"))
-        .filter(drop__gte=agenda.DROP_POINTS)
-        .order_by("-drop", "unit__name")
-        .values_list("unit_id", "unit__name", "score", "before")[: agenda.MAX_PER_KIND]
-    )
-    drops = list(drops)
+    drops, low = _drops_and_low(stored, before)
     previous = {
         "teams": [{"id": u, "score": b} for u, _, _, b in drops],
         "objectives": [
@@ -435,12 +520,6 @@ def agenda_items(
     for unit_id, name, score, _ in drops:
         names[unit_id] = name
         teams.append({"id": unit_id, "name": name, "score": score, "state": "submitted"})
-    low = list(
-        stored.cells()
-        .filter(score__lt=agenda.LOW_SCORE)
-        .order_by("score", "unit__name", "objective__order")
-        .values_list("objective_id", "unit_id", "score", "unit__name")[: agenda.MAX_PER_KIND]
-    )
     names |= {unit_id: name for _, unit_id, _, name in low}
     disagreements, disagreements_total, named = _disagreements(cycle, current)
     names |= named
@@ -483,6 +562,48 @@ def agenda_items(
     return items, more
 
 
+def _drops_and_low(stored, before) -> tuple[list[tuple], list[tuple]]:
+    """The teams that fell most since `before` (their previous fit): (unit_id, name, score,
+    before); and the lowest cells: (objective_id, unit_id, score, name); at most
+    agenda.MAX_PER_KIND of each, from one query (each kind numbered in its own order)."""
+    is_team = Q(objective__isnull=True)
+    rows = (
+        stored.filter(unit__isnull=False)
+        .annotate(
+            before=Case(
+                When(is_team, then=Subquery(before, output_field=FloatField())),
+                output_field=FloatField(),
+            )
+        )
+        .annotate(drop=F("before") - F("score"))
+        .filter(
+            Q(is_team, drop__gte=agenda.DROP_POINTS)
+            | Q(objective__isnull=False, score__lt=agenda.LOW_SCORE)
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[ExpressionWrapper(is_team, output_field=BooleanField())],
+                # Teams by the largest drop, cells by the lowest score; then by name.
+                order_by=[
+                    Case(When(is_team, then=-F("drop")), default=F("score")).asc(),
+                    F("unit__name").asc(),
+                    F("objective__order").asc(),
+                ],
+            )
+        )
+        .filter(rank__lte=agenda.MAX_PER_KIND)
+        .values_list("objective_id", "unit_id", "unit__name", "score", "before", "rank")
+    )
+    drops, low = [], []
+    for objective_id, unit_id, name, score, previous, _ in sorted(rows, key=lambda r: r[5]):
+        if objective_id is None:
+            drops.append((unit_id, name, score, previous))
+        else:
+            low.append((objective_id, unit_id, score, name))
+    return drops, low
+
+
 def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, dict[int, str]]:
     """The first disagreements, how many there are, and their teams' names."""
     if "disagreements" in current:  # closed: as its snapshot froze them
@@ -499,17 +620,17 @@ def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, 
         .filter(gap__gte=scoring.DISAGREEMENT_POINTS)
         .order_by("pk")
     )
+    # How many there are comes with the first ones (a window over them all): no COUNT query.
     found = list(
-        rows.values_list("unit_id", "objective_id", "score", "head", "note", "unit__name")[
-            : AGENDA_LIMIT + 1
-        ]
+        rows.annotate(total=Window(Count("pk"))).values_list(
+            "unit_id", "objective_id", "score", "head", "note", "unit__name", "total"
+        )[:AGENDA_LIMIT]
     )
-    total = len(found) if len(found) <= AGENDA_LIMIT else rows.count()
-    found = found[:AGENDA_LIMIT]
+    total = found[0][6] if found else 0
     return (
         [
             {"team": u, "objective": o, "executive": s, "head": round(h, 2), "note": n}
-            for u, o, s, h, n, _ in found
+            for u, o, s, h, n, _, _ in found
         ],
         total,
         {row[0]: row[5] for row in found},

@@ -21,7 +21,6 @@ from reviews.forms import (
     ExecutiveScoreForm,
     ReopenForm,
     RubricFormSet,
-    TeamFilterForm,
 )
 from reviews.models import (
     LEVERS,
@@ -76,16 +75,6 @@ def get_cycle_for_user(
     if with_snapshot:
         cycles = cycles.with_snapshot()
     return get_object_or_404(cycles, pk=pk)
-
-
-def _report_files(cycle: ReviewCycle) -> dict:
-    """Answered by the reports app (events.report_files): reviews imports no app above it."""
-    return events.ask(events.report_files, cycle=cycle)
-
-
-def _cycle_signals(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int]:
-    """Answered by the sustain app (events.cycle_signals): reviews imports no app above it."""
-    return events.ask(events.cycle_signals, cycle=cycle, current=current)
 
 
 def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
@@ -148,29 +137,6 @@ def cycle_create(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/cycle_form.html", {"form": form, "position": position})
 
 
-def _team_table(request: HttpRequest, cycle: ReviewCycle, current: dict, done: dict) -> dict:
-    """The heatmap's bounded page of teams, its filters and what they hide."""
-    form = TeamFilterForm(request.GET or None, regions=standings.regions())
-    teams = standings.team_page(
-        cycle,
-        current,
-        total=done["total"],
-        filters=form.filters(),
-        first=roles.headed_unit_ids(request.user),
-        page_number=request.GET.get("page"),
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
-    return {
-        "team_filters": form,
-        "teams": teams,
-        "heatmap": teams.rows,
-        "query": query.urlencode(),
-        "objective_columns": standings.formatted_objectives(current["objectives"]),
-        "index_text": standings.whole(current["index"]),
-    }
-
-
 def cycle_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_cycle_for_user(request, pk)
     current = standings.summary(cycle)
@@ -180,63 +146,16 @@ def cycle_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
         "results": current,
         "completion": done,
         "can_export": request.user.has_perm("reviews.export_reports"),
-        **_report_files(cycle),
     }
-    context |= _team_table(request, cycle, current, done)
+    context |= selectors.team_table(cycle, current, done, user=request.user, params=request.GET)
     return render(request, "reviews/cycle_heatmap.html", context)
 
 
 def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    cycle = get_cycle_for_user(request, pk)
-    can_run = request.user.has_perm("reviews.run_reviews")
-    today = timezone.localdate()
-    context = {
-        "cycle": cycle,
-        "can_run": can_run,
-        "open_refusal": cycle.open_refusal(today=today, config=CadenceSettings.load())
-        if cycle.state == ReviewCycle.State.PLANNED
-        else "",
-        # Only a running cycle asks (it reads the fiscal year's start).
-        "is_future_quarter": cycle.is_running and cycle.is_future_quarter(today=today),
-        "can_export": request.user.has_perm("reviews.export_reports"),
-        **_report_files(cycle),
-    }
-    if cycle.state == ReviewCycle.State.PLANNED:  # nothing to show but how to open it
-        return render(request, "reviews/cycle_detail.html", context)
-    current = standings.summary(cycle)
-    done = standings.completion(cycle)
-    previous_cycle = services.previous_cycle(cycle)
-    previous = standings.previous_figures(previous_cycle)
-    agenda_items, agenda_more = standings.agenda_items(
-        cycle, current, done, previous_cycle, previous
+    roles.require(request, "reviews.view_cycles")
+    context = selectors.cycle_page(
+        pk=pk, user=request.user, params=request.GET, today=timezone.localdate()
     )
-    context |= _team_table(request, cycle, current, done)
-    signals, more_signals = _cycle_signals(cycle, current)
-    change = (
-        None
-        if previous is None or current["index"] is None or previous["index"] is None
-        else current["index"] - previous["index"]
-    )
-    context |= {
-        "results": current,
-        "previous_cycle": previous_cycle,
-        "change": change,
-        "change_text": standings.whole(change),
-        "completion": done,
-        "agenda": agenda_items,
-        "agenda_more": agenda_more,
-        "cycle_signals": signals,
-        "cycle_signals_more": more_signals,
-        "actions": services.open_actions_for(cycle),
-        "done_actions": cycle.actions.filter(completed_at__isnull=False).select_related("owner"),
-        "score_form": ExecutiveScoreForm(
-            cycle=cycle,
-            teams=[(row["team"]["id"], row["team"]["name"]) for row in context["heatmap"]],
-            objectives=[(o["id"], o["title"]) for o in current["objectives"]],
-        )
-        if can_run and cycle.is_running
-        else None,
-    }
     return render(request, "reviews/cycle_detail.html", context)
 
 

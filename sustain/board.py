@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Subquery
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -646,6 +646,33 @@ def stored_board(*, now: datetime, summary: bool = False) -> StoredBoard:
 def stored_signals():
     """The stored live board's signals, as board() dicts (`values()` of their fields)."""
     return StoredSignal.objects.values(*SIGNAL_FIELDS)
+
+
+CYCLE_SIGNALS_SHOWN = 20  # the rest are counted, and listed on the Signals page
+
+
+def cycle_signals(cycle: ReviewCycle, results: dict | None = None) -> tuple[list[dict], int]:
+    """A review page's first signals and how many more there are: as they stood when the
+    cycle closed (`results`, reviews.standings.summary(cycle), has the first ones and their
+    count, read with the rest of its snapshot's figures), or as the stored board has them for
+    a running one."""
+    shown = CYCLE_SIGNALS_SHOWN
+    frozen = results or {}
+    if cycle.is_closed and frozen.get("signals_total") is not None:
+        first = frozen["signals"][:shown]
+        return first, max(0, frozen["signals_total"] - len(first))
+    # The board's count comes with its signals: one query while a board is stored.
+    counted = StoredBoard.objects.filter(pk=1, computed_at__isnull=False).values("signal_count")
+    first = list(stored_signals().annotate(board_count=Subquery(counted[:1]))[:shown])
+    if not first or first[0]["board_count"] is None:
+        stored_board(now=timezone.now())  # computed here only if none was ever stored
+        first = list(stored_signals()[:shown])
+        total = stored_signals().count() if len(first) == shown else len(first)
+    else:
+        total = first[0]["board_count"]
+        for signal in first:
+            del signal["board_count"]
+    return first, total - len(first) if len(first) == shown else 0
 
 
 CSV_COLUMNS = ["Section", "Signal", "Subject", "Detail", "Region", "Link"]

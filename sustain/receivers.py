@@ -23,7 +23,6 @@ from strategy.models import (
 from strategy.signals import organisation_imported
 from sustain import board
 from sustain.models import SignalSettings
-from sustain.views import _cycle_signals
 
 
 @receiver(events.home_sustain)
@@ -40,11 +39,6 @@ def home_sustain(sender, *, headed, user, **kwargs) -> dict:
         if headed:
             context["team_signals"] = list(board.stored_signals().filter(team__in=headed))
     return context
-
-
-@receiver(events.cycle_signals)
-def cycle_signals(sender, *, signal, **kwargs):
-    return _cycle_signals(**kwargs)
 
 
 @receiver(events.cycle_closing)

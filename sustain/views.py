@@ -10,28 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from reviews.forms import SignalFilterForm
-from reviews.models import ReviewCycle
 from strategy import roles
 from strategy.models import Unit
 from sustain import board
 from sustain.forms import SignalSettingsForm
 from sustain.models import SignalSettings
-
-CYCLE_SIGNALS_SHOWN = 20  # the rest are counted, and listed on the Signals page
-
-
-def _cycle_signals(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int]:
-    """The first signals as they stood when the cycle closed, or as the stored board has them
-    for a running one, and how many more there are."""
-    if cycle.is_closed and current.get("signals") is not None:
-        signals = current["signals"]
-        return signals[:CYCLE_SIGNALS_SHOWN], max(0, len(signals) - CYCLE_SIGNALS_SHOWN)
-    board.stored_board(now=timezone.now())  # computed here only if none was ever stored
-    stored = board.stored_signals()
-    shown = list(stored[:CYCLE_SIGNALS_SHOWN])
-    more = stored.count() - len(shown) if len(shown) == CYCLE_SIGNALS_SHOWN else 0
-    return shown, more
-
 
 SIGNALS_PER_PAGE = 25
 

@@ -1,7 +1,9 @@
-"""The sustained-alignment signals shown on strategy pages (team and objective).
+"""The sustained-alignment signals shown on lower apps' pages: strategy's team and objective
+pages, the reviews' cycle page.
 
-The strategy app imports no higher app, so its templates load these tags instead. They read
-the stored board: one row, and the signals of one team or objective by an indexed query.
+Those apps import no higher app, so their templates load these tags instead. They read the
+stored board: one row, and the signals of one team or objective by an indexed query; a closed
+cycle's signals as its snapshot froze them.
 """
 
 from django import template
@@ -33,3 +35,12 @@ def objective_signals(context, objective):
     if not context["request"].user.has_perm("reviews.view_signals"):
         return None
     return _box(objective=objective.pk)
+
+
+@register.inclusion_tag("sustain/_cycle_signals.html")
+def cycle_signals(cycle, results=None):
+    """A review page's signal section: the first signals as they stood when it closed (from
+    `results`, the figures its page read from the snapshot), or as the stored board has them
+    while it runs, and how many more there are."""
+    shown, more = board.cycle_signals(cycle, results)
+    return {"signal_list": shown, "more": more, "link_subjects": True, "empty_text": "No signal."}

@@ -32,6 +32,8 @@ BOUNDED_PAGES = {
     "team trend",
     "objective trend",
     "objective page",
+    "open cycle page",
+    "closed cycle page",
 }
 MAX_QUERIES_BOUNDED = 15
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from notifications import notify
 from notifications.models import Delivery
-from reviews import dispatch, services
+from reviews import dispatch, services, standings
 from reviews.models import ReviewCycle
 from strategy.models import Acknowledgement
 from sustain import board
@@ -443,3 +443,59 @@ def test_the_ack_reminder_waits_for_the_reminder_hour_of_the_opening_day(running
 
     dispatch.send_due_reminders(now=datetime(2026, 4, 1, 8, 0, tzinfo=UTC))
     assert _ack_reminders() == ["fay-finance", "mia-member"]
+
+
+def test_a_closed_reviews_page_shows_its_first_frozen_signals_and_counts_the_rest(
+    login, executive, current_position
+):
+    frozen = [
+        {"kind": "funding", "label": "Funding", "reason": f"Frozen signal {n:02}", "link": ""}
+        for n in range(board.CYCLE_SIGNALS_SHOWN + 5)
+    ]
+    closed = ReviewCycleFactory(
+        position=current_position,
+        state=ReviewCycle.State.CLOSED,
+        closed_at=timezone.now(),
+        snapshot={"index": None, "objectives": [], "teams": [], "signals": frozen},
+    )
+
+    signals = _cycle_signals(text(login(executive).get(closed.get_absolute_url())))
+
+    assert f"Frozen signal {board.CYCLE_SIGNALS_SHOWN - 1:02}" in signals
+    assert f"Frozen signal {board.CYCLE_SIGNALS_SHOWN:02}" not in signals
+    assert "And 5 more signals." in signals
+
+
+def test_the_first_frozen_signals_and_their_count_come_with_the_cycles_figures(
+    current_position, django_assert_num_queries
+):
+    frozen = [{"kind": "k", "label": "L", "reason": f"r{n}", "link": ""} for n in range(25)]
+    closed = ReviewCycleFactory(
+        position=current_position,
+        state=ReviewCycle.State.CLOSED,
+        closed_at=timezone.now(),
+        snapshot={"index": 50, "objectives": [], "teams": [], "signals": frozen},
+    )
+
+    with django_assert_num_queries(1):
+        results = standings.summary(closed)
+        shown, more = board.cycle_signals(closed, results)
+
+    assert results["signals_total"] == 25
+    assert [s["reason"] for s in shown] == [f"r{n}" for n in range(board.CYCLE_SIGNALS_SHOWN)]
+    assert more == 25 - board.CYCLE_SIGNALS_SHOWN
+
+
+def test_a_closed_cycle_frozen_without_signals_has_no_count_of_them(current_position):
+    """Its page then shows the stored board's signals (board.cycle_signals)."""
+    closed = ReviewCycleFactory(
+        position=current_position,
+        state=ReviewCycle.State.CLOSED,
+        closed_at=timezone.now(),
+        snapshot={"index": 50, "objectives": [], "teams": []},
+    )
+
+    results = standings.summary(closed)
+
+    assert results["signals_total"] is None
+    assert results["signals"] == []
