@@ -337,7 +337,11 @@ def measure_actual_record(
     not who may enter them (roles: alignment.enter_measure_actuals)."""
     value = parse_value(value)
     measure = _measure_of_year(measure, period.fiscal_year)
-    period = Period(period.fiscal_year, period.number, measure.frequency)
+    if period.frequency != measure.frequency:
+        raise ValidationError(
+            f"“{measure.name}” is reported {measure.get_frequency_display().lower()}: "
+            f"give a {'month' if measure.frequency == Measure.Frequency.MONTHLY else 'quarter'}."
+        )
     actual = (
         MeasureActual.objects.select_for_update()
         .filter(measure=measure, fiscal_year=period.fiscal_year, period=period.number)

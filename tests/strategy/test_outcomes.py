@@ -224,6 +224,10 @@ def test_a_value_for_a_period_the_measure_does_not_have_is_refused(measure, head
         outcomes.measure_actual_record(
             measure=measure, period=Period(year + 3, 1), value="1", by=head
         )
+    with pytest.raises(ValidationError, match="is reported quarterly: give a quarter"):
+        outcomes.measure_actual_record(
+            measure=measure, period=Period(year, 2, M), value="1", by=head
+        )
     with pytest.raises(ValidationError, match="is not a number"):
         outcomes.measure_actual_record(measure=measure, period=Period(year, 1), value="x", by=head)
     assert not MeasureActual.objects.exists()
