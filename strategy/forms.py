@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 
+from strategy import actuals_import
 from strategy.models import (
     Commitment,
     CompanySettings,
@@ -443,3 +444,37 @@ def exchange_rate_formset(data=None, *, base_currency: str):
     )
     formset.helper = _table_helper()
     return formset
+
+
+# --- Measured outcomes -----------------------------------------------------------------------
+
+
+class ActualsImportForm(forms.Form):
+    """A file of measures' values; valid when it can be read and every line checks, and then
+    `preview` says what importing it records (strategy/actuals_import.py)."""
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    file = forms.FileField(
+        label="CSV or XLSX file",
+        help_text="Columns: fiscal_year, objective, measure, period, value and, if you like, "
+        "comment.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.preview = None
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError("The file is larger than 5 MB: split it and import each part.")
+        preview = actuals_import.actuals_import_preview(content=upload.read(), by=self.user)
+        if preview.errors:
+            self.preview = preview
+            raise ValidationError("Nothing was imported: correct these lines and upload again.")
+        self.preview = preview
+        return upload

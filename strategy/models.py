@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Self
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -141,6 +142,20 @@ class CompanySettings(SingletonModel):
         choices=_time_zone_choices,
         help_text="Review dates and the times of reminders follow it.",
     )
+    # How far a measure's actual value may miss its plan, in percent of the change the year
+    # plans (target minus baseline): the status the strategy pages and the signals show.
+    plan_tolerance_percent = models.PositiveSmallIntegerField(
+        "measures are on plan within (% of the planned change)",
+        default=10,
+        validators=[MaxValueValidator(100)],
+        help_text="10: a measure planned to go from 80 to 90 is on plan up to 1 point short.",
+    )
+    off_track_percent = models.PositiveSmallIntegerField(
+        "measures are off track beyond (% of the planned change)",
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="Between the two, a measure is behind plan.",
+    )
 
     history = HistoricalRecords()
 
@@ -160,6 +175,13 @@ class CompanySettings(SingletonModel):
             "fiscal_year_start_month": settings.FISCAL_YEAR_START_MONTH,
             "time_zone": settings.TIME_ZONE,
         }
+
+    def clean(self) -> None:
+        tolerance, off_track = self.plan_tolerance_percent, self.off_track_percent
+        if tolerance is not None and off_track is not None and off_track <= tolerance:
+            raise ValidationError(
+                {"off_track_percent": "Off track must start beyond the on-plan tolerance."}
+            )
 
 
 class ExchangeRate(models.Model):
@@ -406,11 +428,40 @@ class Objective(models.Model):
 
 
 class Measure(models.Model):
+    """How an objective's outcome is measured: from a baseline to a target over the position's
+    fiscal year, reported by one team each quarter or month (strategy/outcomes.py)."""
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "Higher is better"
+        LOWER = "lower", "Lower is better"
+
+    class Frequency(models.TextChoices):
+        QUARTERLY = "quarterly", "Quarterly"
+        MONTHLY = "monthly", "Monthly"
+
     objective = models.ForeignKey(Objective, models.CASCADE, related_name="measures")
     name = models.CharField(max_length=160)
     unit = models.CharField(max_length=40, help_text="For example %, days, EUR, orders.")
     baseline = models.DecimalField(max_digits=14, decimal_places=2)
     target = models.DecimalField(max_digits=14, decimal_places=2)
+    direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.HIGHER)
+    reporting_team = models.ForeignKey(
+        "Unit",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        limit_choices_to={"level": "functional"},
+        related_name="reported_measures",
+        help_text="The functional team that enters its values.",
+    )
+    frequency = models.CharField(
+        max_length=10, choices=Frequency.choices, default=Frequency.QUARTERLY
+    )
+    # Set by the annual refresh: last year's measure this one continues, whose values (and
+    # their history) stay where they were entered and are read as this measure's past.
+    previous = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, editable=False, related_name="successors"
+    )
 
     history = HistoricalRecords()
 
@@ -419,6 +470,81 @@ class Measure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.baseline} → {self.target} {self.unit}"
+
+    @property
+    def periods_per_year(self) -> int:
+        return 12 if self.frequency == self.Frequency.MONTHLY else 4
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction != self.Direction.LOWER
+
+
+def _period_in_range():
+    return Q(period__gte=1) & Q(period__lte=12)
+
+
+class MeasurePlanPoint(models.Model):
+    """The planned value of one period of a measure's fiscal year, where the plan is not the
+    straight line from baseline to target (a seasonal plan, say)."""
+
+    measure = models.ForeignKey(Measure, models.CASCADE, related_name="plan_points")
+    period = models.PositiveSmallIntegerField(
+        help_text="The quarter (1 to 4) or month (1 to 12) of the fiscal year."
+    )
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "period"], name="one_plan_point_per_period"),
+            models.CheckConstraint(condition=_period_in_range(), name="plan_point_period_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.name}, period {self.period}: plan {self.value}"
+
+
+class MeasureActual(models.Model):
+    """The value a measure reached in one period (a quarter or a month of a fiscal year).
+    One per period; a correction changes the row, and its history keeps what it said before."""
+
+    class Source(models.TextChoices):
+        ENTERED = "entered", "Entered"
+        IMPORTED = "imported", "Imported"
+        API = "api", "API"
+
+    measure = models.ForeignKey(Measure, models.CASCADE, related_name="actuals")
+    fiscal_year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    period = models.PositiveSmallIntegerField(
+        help_text="The quarter (1 to 4) or month (1 to 12) of the fiscal year, as the measure "
+        "is reported."
+    )
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    entered_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ENTERED)
+    comment = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure", "fiscal_year", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "fiscal_year", "period"], name="one_actual_per_period"
+            ),
+            models.CheckConstraint(condition=_period_in_range(), name="actual_period_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.name}, FY{self.fiscal_year} period {self.period}: {self.value}"
 
 
 # --- Organisation --------------------------------------------------------------------------

@@ -69,7 +69,24 @@ def is_member_of_unit(user, unit) -> bool:
     )
 
 
+@rules.predicate
+def reports_measure(user, measure) -> bool:
+    """Heads the team that reports this measure."""
+    return measure is not None and measure.reporting_team_id in _headed_unit_ids(user)
+
+
 can_see_drafts = is_executive | is_admin
+
+
+@rules.predicate
+def sees_measure(user, measure) -> bool:
+    """Anyone signed in reads the measures of a published position; drafts' are for those who
+    see drafts."""
+    if measure is None or not user.is_authenticated:
+        return False
+    return measure.objective.position.is_published or can_see_drafts(user)
+
+
 sees_all_teams = is_executive | is_admin | is_head
 
 rules.add_perm("alignment.edit_strategy", is_executive)
@@ -79,6 +96,11 @@ rules.add_perm("alignment.edit_company", is_executive)
 rules.add_perm("alignment.view_drafts", can_see_drafts)
 rules.add_perm("alignment.view_unit", sees_all_teams | is_member_of_unit)
 rules.add_perm("alignment.edit_commitments", is_head_of_unit)
+# Measured outcomes: the executives enter any measure's values, a head those of the measures
+# their team reports (strategy/outcomes.py); everyone who sees the measure reads them.
+rules.add_perm("alignment.enter_measure_actuals", is_executive | reports_measure)
+rules.add_perm("alignment.import_measure_actuals", is_executive | is_head)
+rules.add_perm("alignment.view_measure_actuals", sees_measure)
 
 
 def headed_unit_ids(user) -> frozenset[int]:

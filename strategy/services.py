@@ -406,11 +406,17 @@ def position_copy_for_refresh(*, source: StrategicPosition, fiscal_year: int) ->
             previous=objective,
         )
         for measure in objective.measures.all():
+            # The copy continues the measure: its values and their history stay on last
+            # year's row, under last year's plan, and are read through `previous`.
             copy.measures.create(
                 name=measure.name,
                 unit=measure.unit,
                 baseline=measure.baseline,
                 target=measure.target,
+                direction=measure.direction,
+                reporting_team_id=measure.reporting_team_id,
+                frequency=measure.frequency,
+                previous=measure,
             )
     return draft
 

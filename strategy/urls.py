@@ -31,6 +31,7 @@ urlpatterns = [
         name="objective-decide",
     ),
     path("company/", views.company_edit, name="company-edit"),
+    path("measures/import/", views.measure_actuals_import, name="measure-actuals-import"),
     path("matrix/", views.matrix, name="matrix"),
     path("matrix.csv", views.matrix_csv, name="matrix-csv"),
     path("units/", views.unit_list, name="unit-list"),

@@ -26,8 +26,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from strategy import history, roles, services, signals, spreadsheet
+from strategy import actuals_import, history, roles, services, signals, spreadsheet
 from strategy.forms import (
+    ActualsImportForm,
     CommitmentForm,
     CompanySettingsForm,
     ObjectiveForm,
@@ -808,3 +809,42 @@ def matrix_csv(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
     name = f"coverage-matrix-fy{position.fiscal_year}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- Measured outcomes -----------------------------------------------------------------------
+
+
+def measure_actuals_import(request: HttpRequest) -> HttpResponse:
+    """Upload a file of measures' values, see what it records, confirm: all lines or none."""
+    roles.require(request, "alignment.import_measure_actuals")
+    form = ActualsImportForm(user=request.user)
+    problems = []
+    if request.method == "POST" and "token" in request.POST:
+        try:
+            done = actuals_import.actuals_import_apply(token=request.POST["token"], by=request.user)
+        except ValidationError as exc:
+            problems = exc.messages
+        except IntegrityError:
+            # Someone recorded one of these values between the check and the write.
+            problems = ["Nothing was imported: values changed meanwhile. Upload the file again."]
+        else:
+            new, changed = done.count(actuals_import.NEW), done.count(actuals_import.CHANGED)
+            messages.success(
+                request,
+                f"Imported: {new} new value{'s' if new != 1 else ''}, {changed} corrected, "
+                f"{done.count(actuals_import.UNCHANGED)} already recorded.",
+            )
+            return redirect("strategy:measure-actuals-import")
+    elif request.method == "POST":
+        form = ActualsImportForm(request.POST, request.FILES, user=request.user)
+        form.is_valid()
+    return render(
+        request,
+        "strategy/measure_actuals_import.html",
+        {
+            "form": form,
+            "preview": form.preview,
+            "problems": problems,
+            "columns": actuals_import.COLUMNS,
+        },
+    )

@@ -20,6 +20,7 @@ class SignalSettingsForm(forms.ModelForm):
             "stale_quarters",
             "late_cycles",
             "close_grace_days",
+            "say_do_quarters",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -1,8 +1,9 @@
 """Sustained alignment: pure functions over plain values (see docs/signals.md).
 
 Each function takes series of scores (oldest first, None for a quarter without a score),
-amounts or dates, and thresholds, and returns a small result with the reason in plain words.
-Nothing here reads the database or the clock.
+measures' values and plans, amounts or dates, and thresholds, and returns a small result with
+the reason in plain words. Nothing here reads the database or the clock (the status of a
+measure's value is strategy.outcomes.status_for, pure arithmetic too).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+
+from strategy.outcomes import status_for
 
 TOO_SHORT = "Not enough quarters to judge"
 
@@ -298,3 +302,250 @@ def cadence_kept(
         else closed_on <= due_on + timedelta(days=close_grace_days),
         submitted_on_time=None if teams == 0 else 100 * on_time / teams,
     )
+
+
+# --- 8. Measured outcomes --------------------------------------------------------------------
+
+# What the teams say (their fit scores) against what the measures show. A measure's status in a
+# quarter is the strategy's (strategy.outcomes.status_for, a pure function too), so a signal
+# and the strategy pages never disagree about "behind plan".
+
+
+@dataclass
+class MeasureSeries:
+    """A measure's values and plan per period, oldest first (None: no value, or no plan), up to
+    the last period whose value is due. A monthly measure is read at each quarter's last month
+    where it is set beside quarterly scores."""
+
+    name: str
+    unit: str
+    higher_is_better: bool
+    baseline: float
+    target: float
+    actuals: Sequence[float | None]
+    plans: Sequence[float | None]
+    labels: Sequence[str] = ()  # the periods' names ("FY2026 Q3"), for the reasons
+
+
+@dataclass
+class OutcomeFinding:
+    flagged: bool | None  # None: not enough values to judge
+    reason: str
+    measures: list[str] = field(default_factory=list)  # the names of the measures flagged
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _values(values: Iterable[float | None], unit: str) -> str:
+    """94%, 91%, 88% or 6, 7, 8 days."""
+    values = list(values)
+    if unit == "%":
+        return ", ".join("–" if v is None else f"{_number(v)}%" for v in values)
+    text = ", ".join(_number(v) for v in values)
+    return f"{text} {unit}" if unit else text
+
+
+def _plan(plans: Sequence[float | None], unit: str) -> str:
+    known = [p for p in plans if p is not None]
+    if known and all(p == known[0] for p in known):
+        return _values([known[0]], unit)
+    return _values(plans, unit)
+
+
+def _status(
+    actual: float | None,
+    planned: float | None,
+    series: MeasureSeries,
+    *,
+    tolerance_percent: float,
+    off_track_percent: float,
+) -> str | None:
+    def exact(value):
+        return None if value is None else Decimal(str(value))
+
+    return status_for(
+        exact(actual),
+        exact(planned),
+        baseline=exact(series.baseline),
+        target=exact(series.target),
+        higher_is_better=series.higher_is_better,
+        tolerance_percent=tolerance_percent,
+        off_track_percent=off_track_percent,
+    )
+
+
+def _is_behind(status: str | None) -> bool:
+    return status in ("behind", "off_track")
+
+
+def _better(a: float, b: float, *, higher_is_better: bool) -> bool:
+    """b is better than a."""
+    return b > a if higher_is_better else b < a
+
+
+def say_do_gap(
+    team: str,
+    scores: Sequence[float | None],
+    measures: Sequence[MeasureSeries],
+    *,
+    target_score: float,
+    quarters: int,
+    tolerance_percent: float,
+    off_track_percent: float,
+) -> OutcomeFinding:
+    """A team says it is aligned while the objective's measures say otherwise, for the last
+    `quarters` quarters (`scores` and each measure's values quarter by quarter, aligned):
+    its fit is at or above the target score while a measure is behind plan every one of those
+    quarters, or its fit rises while a measure gets worse (never better, worse at the end)."""
+    recent_scores = list(scores)[-quarters:]
+    if len(recent_scores) < quarters or any(s is None for s in recent_scores):
+        return OutcomeFinding(None, f"{team}: {TOO_SHORT} ({_fmt(recent_scores)}).")
+    high = all(s >= target_score for s in recent_scores)
+    steps = list(zip(recent_scores, recent_scores[1:], strict=False))
+    rising = all(b >= a for a, b in steps) and recent_scores[-1] > recent_scores[0]
+    flagged, judged, reasons = [], False, []
+    for series in measures:
+        actuals = list(series.actuals)[-quarters:]
+        plans = list(series.plans)[-quarters:]
+        if len(actuals) < quarters or any(a is None for a in actuals):
+            continue
+        judged = True
+        behind = all(
+            _is_behind(
+                _status(
+                    a,
+                    p,
+                    series,
+                    tolerance_percent=tolerance_percent,
+                    off_track_percent=off_track_percent,
+                )
+            )
+            for a, p in zip(actuals, plans, strict=True)
+        )
+        better = series.higher_is_better
+        pairs = list(zip(actuals, actuals[1:], strict=False))
+        falling = not any(_better(a, b, higher_is_better=better) for a, b in pairs) and _better(
+            actuals[-1], actuals[0], higher_is_better=better
+        )
+        if (high and behind) or (rising and falling):
+            flagged.append(series.name)
+            reasons.append(
+                f"{series.name} {_values(actuals, series.unit)} against a plan of "
+                f"{_plan(plans, series.unit)}"
+            )
+    said = f"{team} says {', '.join(_number(s) for s in recent_scores)}"
+    if not judged:
+        return OutcomeFinding(None, f"{said}; its measures have too few values to compare.")
+    if not flagged:
+        return OutcomeFinding(False, f"{said}; its measures agree.")
+    return OutcomeFinding(True, f"{said}; " + "; ".join(reasons), flagged)
+
+
+def _progress(series: MeasureSeries) -> list[float | None] | None:
+    """Each value as the share (in %) of the planned change it has made, so that every measure
+    moves on one scale whichever its unit and direction: 0 at the baseline, 100 at the target.
+    A measure planned to hold its level is read as a share of its target; one that holds 0
+    cannot be scaled (None)."""
+    span = series.target - series.baseline
+    if span:
+        return [None if v is None else 100 * (v - series.baseline) / span for v in series.actuals]
+    if series.target:
+        return [None if v is None else 100 * v / abs(series.target) for v in series.actuals]
+    return None
+
+
+def roller_coaster_outcomes(
+    series: MeasureSeries, *, window: int, min_mean_change: float, min_reversals: int
+) -> RollerCoaster:
+    """The roller-coaster rule on a measure's values: the mean change from one period to the
+    next, in percent of the planned change (so a measure planned to fall is read the right way
+    up), and the direction reversals, over the last `window` periods."""
+    progress = _progress(series)
+    recent = list(series.actuals)[-window:]
+    if progress is None:
+        return RollerCoaster(None, None, 0, f"{series.name}: planned to hold 0, not scaled.")
+    result = roller_coaster(
+        progress, window=window, min_mean_change=min_mean_change, min_reversals=min_reversals
+    )
+    if result.flagged is None:
+        return RollerCoaster(
+            None, None, 0, f"{series.name}: {TOO_SHORT} ({_values(recent, series.unit)})."
+        )
+    of = "of the planned change" if series.target != series.baseline else "of its target"
+    reversals = result.reversals
+    reason = (
+        f"{series.name} {_values(recent, series.unit)} over the last {len(recent)} periods: "
+        f"moves {result.mean_change:.0f}% {of} a period on average and changed direction "
+        f"{reversals} time{'s' if reversals != 1 else ''}."
+    )
+    return RollerCoaster(result.flagged, result.mean_change, reversals, reason)
+
+
+def promise_at_risk(
+    title: str,
+    promise: str,
+    measures: Sequence[MeasureSeries],
+    *,
+    tolerance_percent: float,
+    off_track_percent: float,
+) -> OutcomeFinding:
+    """An objective's promise to customers whose measures are behind plan in their latest
+    period with a value."""
+    if not promise.strip():
+        return OutcomeFinding(False, f"“{title}” makes no promise to customers.")
+    behind, reasons, judged = [], [], False
+    for series in measures:
+        pairs = list(enumerate(zip(series.actuals, series.plans, strict=True)))
+        latest = next(((a, p, i) for i, (a, p) in reversed(pairs) if a is not None), None)
+        if latest is None:
+            continue
+        judged = True
+        actual, planned, index = latest
+        status = _status(
+            actual,
+            planned,
+            series,
+            tolerance_percent=tolerance_percent,
+            off_track_percent=off_track_percent,
+        )
+        if _is_behind(status):
+            when = f" in {series.labels[index]}" if index < len(series.labels) else ""
+            words = "off track" if status == "off_track" else "behind plan"
+            behind.append(series.name)
+            reasons.append(
+                f"{series.name} {_values([actual], series.unit)}{when} against a plan of "
+                f"{_values([planned], series.unit)} ({words})"
+            )
+    if not judged:
+        return OutcomeFinding(None, f"“{title}”: its measures have no value yet.")
+    if not behind:
+        return OutcomeFinding(False, f"“{title}”: its measures are on plan.")
+    return OutcomeFinding(
+        True, f"“{title}” promises “{promise.strip()}”; " + "; ".join(reasons) + ".", behind
+    )
+
+
+def not_measuring(series: MeasureSeries, *, periods: int) -> OutcomeFinding:
+    """A measure with no value for its last due period, or whose last `periods` values are all
+    the same: nobody measures it, or the number is copied forward."""
+    actuals = list(series.actuals)
+    if not actuals:
+        return OutcomeFinding(False, f"{series.name}: no value is due yet.")
+    if actuals[-1] is None:
+        last = series.labels[len(actuals) - 1] if len(series.labels) >= len(actuals) else ""
+        when = f" for {last}" if last else " for its last period"
+        return OutcomeFinding(True, f"{series.name} has no value{when}.", [series.name])
+    recent = actuals[-periods:]
+    if len(recent) == periods and periods >= 2 and all(v == recent[0] for v in recent):
+        return OutcomeFinding(
+            True,
+            f"{series.name} reads {_values([recent[0]], series.unit)} for {periods} periods "
+            "in a row: is it measured?",
+            [series.name],
+        )
+    return OutcomeFinding(False, f"{series.name}: measured ({_values(recent, series.unit)}).")

@@ -61,6 +61,14 @@ class SignalSettings(SingletonModel):
         validators=[MaxValueValidator(90)],
     )
 
+    say_do_quarters = models.PositiveSmallIntegerField(
+        "say-do gap: quarters in a row",
+        default=3,
+        validators=[MinValueValidator(2), MaxValueValidator(8)],
+        help_text="A team that scores its fit high (or higher) while the objective's measures "
+        "stay behind plan (or fall) for this many quarters is flagged.",
+    )
+
     history = HistoricalRecords(table_name="reviews_historicalsignalsettings")
 
     class Meta:

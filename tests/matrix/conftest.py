@@ -26,6 +26,7 @@ from sustain import board
 from sustain.models import SignalSettings
 from tests.factories import (
     CommitmentFactory,
+    MeasureFactory,
     ObjectiveFactory,
     ReviewCycleFactory,
     fill_check,
@@ -92,6 +93,8 @@ def world(people, logistics, finance) -> SimpleNamespace:
     running = make_open_cycle(current, fiscal_year=2026, quarter=1)
     fill_check(running.checks.get(unit=finance), by=head_b)
     planned = ReviewCycleFactory(position=current, fiscal_year=2026, quarter=2)
+    # A measure of A that Logistics reports: its head enters its values.
+    measure = MeasureFactory(objective=a, name="On-time delivery", reporting_team=logistics)
     # An objective added after the cycle opened: no check has it yet.
     unscored = ObjectiveFactory(position=current, owner=executive, title="Sell online")
 
@@ -118,6 +121,7 @@ def world(people, logistics, finance) -> SimpleNamespace:
         old_logistics=old_logistics,
         old_finance=old_finance,
         commitments=commitments,
+        measure=measure,
         closed=closed,
         running=running,
         planned=planned,

@@ -26,6 +26,7 @@ import pytest
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
+from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.test import Client
@@ -33,6 +34,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from import_export.formats.base_formats import CSV
 
 from reviews.models import LEVERS
+from strategy import actuals_import
 from strategy.models import Unit
 from strategy.roles import ADMIN, EXECUTIVE
 from tests.factories import (
@@ -99,6 +101,26 @@ def unit_import_upload(w, who) -> dict:
         "units.csv", b"code,name,level,kind\nlegal,Legal,functional,team\n", "text/csv"
     )
     return {"format": str(formats.index(CSV)), "resource": "0", "import_file": upload}
+
+
+def actuals_lines(w) -> list:
+    return [
+        (2, {"fiscal_year": "2026", "objective": w.a.title, "measure": w.measure.name,
+             "period": "Q1", "value": "91.5"})
+    ]  # fmt: skip
+
+
+def actuals_upload(w, who) -> dict:
+    """A file with one value of A's measure, which Logistics reports."""
+    lines = actuals_lines(w)
+    text = ",".join(lines[0][1]) + "\n" + ",".join(lines[0][1].values()) + "\n"
+    return {"file": SimpleUploadedFile("values.csv", text.encode(), "text/csv")}
+
+
+def actuals_confirm(w, who) -> dict:
+    """The confirm step of that file's preview, as this person's preview would post it."""
+    payload = {"by": who.pk if who else None, "lines": actuals_lines(w)}
+    return {"token": signing.dumps(payload, salt=actuals_import.TOKEN_SALT, compress=True)}
 
 
 def person_form(user, **changes) -> dict:
@@ -200,6 +222,13 @@ TARGETS: dict[str, Target] = {
     ),
     "draft objective retire": Target(
         lambda w: r("strategy:objective-decide", w.carried.pk, "retired"), writes=True
+    ),
+    # A preview writes nothing; head B's lines are another team's measure (listed, 200).
+    "measure actuals import": Target(
+        lambda w: r("strategy:measure-actuals-import"), actuals_upload
+    ),
+    "measure actuals confirm": Target(
+        lambda w: r("strategy:measure-actuals-import"), actuals_confirm, writes=True
     ),
     "matrix": Target(lambda w: r("strategy:matrix")),
     "matrix csv": Target(lambda w: r("strategy:matrix-csv")),
@@ -460,6 +489,8 @@ GET = {
     "draft objective remove":     (LOGIN, 405, 405, 405, 405, 405, 405),
     "draft objective move":       (LOGIN, 405, 405, 405, 405, 405, 405),
     "draft objective retire":     (LOGIN, 405, 405, 405, 405, 405, 405),
+    "measure actuals import":     (LOGIN, 403, 403, 200, 200, 200, 403),
+    "measure actuals confirm":    (LOGIN, 403, 403, 200, 200, 200, 403),
     "matrix":                     (LOGIN, 200, 200, 200, 200, 200, 200),
     "matrix csv":                 (LOGIN, 200, 200, 200, 200, 200, 200),
     "unit list":                  (LOGIN, 200, 200, 200, 200, 200, 200),
@@ -559,6 +590,8 @@ POST = {
     "draft objective remove":     (LOGIN, 403, 403, 403, 403, 302, 403),
     "draft objective move":       (LOGIN, 404, 404, 404, 404, 302, 403),
     "draft objective retire":     (LOGIN, 404, 404, 404, 404, 302, 403),
+    "measure actuals import":     (LOGIN, 403, 403, 200, 200, 200, 403),
+    "measure actuals confirm":    (LOGIN, 403, 403, 302, 200, 302, 403),
     "matrix":                     (LOGIN, 200, 200, 200, 200, 200, 200),
     "matrix csv":                 (LOGIN, 200, 200, 200, 200, 200, 200),
     "unit list":                  (LOGIN, 200, 200, 200, 200, 200, 200),

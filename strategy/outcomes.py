@@ -1,0 +1,388 @@
+"""Measured outcomes: the periods a measure reports in, its planned path, the values it
+reached and how they compare with the plan (docs/outcomes.md).
+
+The arithmetic (periods, the straight line, the status) is pure: numbers and dates in, numbers
+out. The services below it read and write the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from strategy.models import (
+    CompanySettings,
+    Measure,
+    MeasureActual,
+    MeasurePlanPoint,
+    fiscal_start_month,
+)
+
+CENT = Decimal("0.01")
+LINEAGE_LIMIT = 50  # years of annual refreshes followed back; a guard against a cycle
+
+
+class OutcomeStatus(models.TextChoices):
+    ON_PLAN = "on_plan", "On plan"
+    BEHIND = "behind", "Behind plan"
+    OFF_TRACK = "off_track", "Off track"
+
+
+# --- Periods ---------------------------------------------------------------------------------
+
+
+def periods_per_year(frequency: str) -> int:
+    return 12 if frequency == Measure.Frequency.MONTHLY else 4
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A quarter (1-4) or month (1-12) of a fiscal year, as the measure's frequency says.
+    Months are the fiscal year's: month 1 is the month the fiscal year starts in."""
+
+    fiscal_year: int
+    number: int
+    frequency: str = field(default=Measure.Frequency.QUARTERLY, compare=False)
+
+    def __post_init__(self) -> None:
+        count = periods_per_year(self.frequency)
+        if not 1 <= self.number <= count:
+            raise ValidationError(
+                f"{self.kind.capitalize()} {self.number} does not exist: 1 to {count}."
+            )
+
+    @property
+    def kind(self) -> str:
+        return "month" if self.frequency == Measure.Frequency.MONTHLY else "quarter"
+
+    @property
+    def code(self) -> str:
+        """Q2 or M7: how the import and the pages name it within its year."""
+        return f"{self.kind[0].upper()}{self.number}"
+
+    def __str__(self) -> str:
+        return f"FY{self.fiscal_year} {self.code}"
+
+    def bounds(self, start_month: int) -> tuple[date, date]:
+        """The first and last day of the period, fiscal years starting in `start_month`."""
+        months = 1 if self.kind == "month" else 3
+        first = _add_months(date(self.fiscal_year, start_month, 1), (self.number - 1) * months)
+        after = _add_months(first, months)
+        return first, date.fromordinal(after.toordinal() - 1)
+
+    def previous(self) -> Period:
+        if self.number > 1:
+            return Period(self.fiscal_year, self.number - 1, self.frequency)
+        return Period(self.fiscal_year - 1, periods_per_year(self.frequency), self.frequency)
+
+    @classmethod
+    def parse(cls, text: str, *, fiscal_year: int, frequency: str) -> Period:
+        """ "Q2", "q2" or "2" for a quarterly measure; "M7" or "7" for a monthly one."""
+        raw = str(text).strip().upper()
+        letter = "M" if frequency == Measure.Frequency.MONTHLY else "Q"
+        count = periods_per_year(frequency)
+        digits = raw[1:] if raw[:1] == letter else raw
+        if digits.endswith(".0"):  # a spreadsheet's number
+            digits = digits[:-2]
+        if not digits.isdigit() or not 1 <= int(digits) <= count:
+            every = "quarterly, Q1 to Q4" if letter == "Q" else "monthly, M1 to M12"
+            raise ValidationError(
+                f"period “{text}” does not exist: this measure is reported {every}"
+            )
+        return cls(fiscal_year, int(digits), frequency)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def last_due_period(
+    *, fiscal_year: int, frequency: str, today: date, start_month: int
+) -> Period | None:
+    """The latest period of the fiscal year that has ended by `today` (its value is due), or
+    None while the first one runs."""
+    due = None
+    for number in range(1, periods_per_year(frequency) + 1):
+        period = Period(fiscal_year, number, frequency)
+        if period.bounds(start_month)[1] >= today:
+            break
+        due = period
+    return due
+
+
+# --- The plan and the status (pure) ----------------------------------------------------------
+
+
+def straight_line(baseline: Decimal, target: Decimal, *, number: int, count: int) -> Decimal:
+    """The planned value at the end of period `number` of `count`: baseline at the start of the
+    year, target at its end, in equal steps."""
+    return (baseline + (target - baseline) * number / count).quantize(CENT, ROUND_HALF_UP)
+
+
+def shortfall(actual: Decimal, planned: Decimal, *, higher_is_better: bool) -> Decimal:
+    """How far the actual is on the wrong side of the plan (0 or less: at or better than it)."""
+    return planned - actual if higher_is_better else actual - planned
+
+
+def status_for(
+    actual: Decimal | None,
+    planned: Decimal | None,
+    *,
+    baseline: Decimal,
+    target: Decimal,
+    higher_is_better: bool,
+    tolerance_percent: float,
+    off_track_percent: float,
+) -> str | None:
+    """On plan, behind or off track; None without a value or a plan.
+
+    The shortfall is measured against the change the year plans (|target - baseline|): on plan
+    within `tolerance_percent` of it, off track beyond `off_track_percent`, behind between. A
+    measure planned to hold its level (target = baseline) is measured against the target's
+    size, and one planned to hold 0 is off track at any miss.
+    """
+    if actual is None or planned is None:
+        return None
+    missed = shortfall(Decimal(actual), Decimal(planned), higher_is_better=higher_is_better)
+    if missed <= 0:
+        return OutcomeStatus.ON_PLAN
+    scale = abs(Decimal(target) - Decimal(baseline)) or abs(Decimal(target))
+    if not scale:
+        return OutcomeStatus.OFF_TRACK
+    percent = 100 * missed / scale
+    if percent <= Decimal(str(tolerance_percent)):
+        return OutcomeStatus.ON_PLAN
+    if percent <= Decimal(str(off_track_percent)):
+        return OutcomeStatus.BEHIND
+    return OutcomeStatus.OFF_TRACK
+
+
+def parse_value(raw) -> Decimal:
+    """A value as typed or read from a spreadsheet: a number with a point for decimals (a
+    trailing % or spaces are ignored), at most two decimals."""
+    if isinstance(raw, bool):
+        raise ValidationError(f"value “{raw}” is not a number")
+    if isinstance(raw, int | float | Decimal):
+        text = str(raw)
+    else:
+        text = str(raw or "").strip().removesuffix("%").strip().replace(" ", "")
+    if not text:
+        raise ValidationError("value is empty")
+    if "," in text:
+        raise ValidationError(
+            f"value “{raw}” is not a number: use a point for decimals and no thousands separator"
+        )
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError(f"value “{raw}” is not a number") from None
+    if not value.is_finite():
+        raise ValidationError(f"value “{raw}” is not a number")
+    if value != value.quantize(CENT, ROUND_HALF_UP):
+        raise ValidationError(f"value “{raw}” has more than two decimals")
+    value = value.quantize(CENT)
+    if abs(value) >= Decimal("1e12"):
+        raise ValidationError(f"value “{raw}” is too large")
+    return value
+
+
+# --- Reading a measure's path ----------------------------------------------------------------
+
+
+def measure_fiscal_year(measure: Measure) -> int:
+    return measure.objective.position.fiscal_year
+
+
+def measure_lineage(measure: Measure) -> list[Measure]:
+    """The measure and the ones it continues through the annual refreshes, oldest first: one
+    query per earlier year."""
+    chain, seen = [measure], {measure.pk}
+    node = measure
+    while node.previous_id and node.previous_id not in seen and len(chain) < LINEAGE_LIMIT:
+        node = Measure.objects.select_related("objective__position").get(pk=node.previous_id)
+        chain.append(node)
+        seen.add(node.pk)
+    return list(reversed(chain))
+
+
+def measure_plan(measure: Measure, *, points=None) -> dict[int, Decimal]:
+    """Period number → planned value for every period of the measure's fiscal year: the plan
+    points where there are some, the straight line from baseline to target elsewhere. Pass
+    the measure's plan `points` when they have been read."""
+    count = measure.periods_per_year
+    points = measure.plan_points.all() if points is None else points
+    points = {p.period: p.value for p in points if p.period <= count}
+    return {
+        number: points.get(number)
+        if number in points
+        else straight_line(measure.baseline, measure.target, number=number, count=count)
+        for number in range(1, count + 1)
+    }
+
+
+def measure_planned_value(measure: Measure, period: Period) -> Decimal | None:
+    if period.fiscal_year != measure_fiscal_year(measure):
+        return None  # another year's plan is its own measure's (see measure_lineage)
+    return measure_plan(measure).get(period.number)
+
+
+def measure_actual(measure: Measure, period: Period) -> MeasureActual | None:
+    return MeasureActual.objects.filter(
+        measure=measure, fiscal_year=period.fiscal_year, period=period.number
+    ).first()
+
+
+def measure_status(
+    measure: Measure, period: Period, *, company: CompanySettings | None = None
+) -> str | None:
+    """On plan, behind or off track in `period`, with the company's thresholds; None when the
+    period has no value."""
+    company = company or CompanySettings.read()
+    actual = measure_actual(measure, period)
+    return status_for(
+        actual.value if actual else None,
+        measure_planned_value(measure, period),
+        baseline=measure.baseline,
+        target=measure.target,
+        higher_is_better=measure.higher_is_better,
+        tolerance_percent=company.plan_tolerance_percent,
+        off_track_percent=company.off_track_percent,
+    )
+
+
+def measure_last_due_period(measure: Measure, *, today: date) -> Period | None:
+    return last_due_period(
+        fiscal_year=measure_fiscal_year(measure),
+        frequency=measure.frequency,
+        today=today,
+        start_month=fiscal_start_month(),
+    )
+
+
+def measure_is_stale(measure: Measure, *, today: date) -> bool:
+    """The last period whose value is due (it has ended) has none."""
+    due = measure_last_due_period(measure, today=today)
+    return due is not None and measure_actual(measure, due) is None
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    period: Period
+    actual: Decimal | None
+    planned: Decimal | None
+    measure_id: int  # the lineage's measure of that year
+
+
+def measure_series(measure: Measure) -> list[SeriesPoint]:
+    """Every period of the measure and of those it continues (annual refreshes), oldest
+    first, with the value reached (None where there is none) and the value planned: each year
+    under its own measure's plan and frequency."""
+    lineage = measure_lineage(measure)
+    ids = [m.pk for m in lineage]
+    values = {
+        (m, y, p): v
+        for m, y, p, v in MeasureActual.objects.filter(measure_id__in=ids).values_list(
+            "measure_id", "fiscal_year", "period", "value"
+        )
+    }
+    points: dict[int, list] = {pk: [] for pk in ids}
+    for point in MeasurePlanPoint.objects.filter(measure_id__in=ids):
+        points[point.measure_id].append(point)
+    series = []
+    for year_measure in lineage:
+        year = measure_fiscal_year(year_measure)
+        plan = measure_plan(year_measure, points=points[year_measure.pk])
+        for number, planned in plan.items():
+            period = Period(year, number, year_measure.frequency)
+            actual = values.get((year_measure.pk, year, number))
+            series.append(SeriesPoint(period, actual, planned, year_measure.pk))
+    return series
+
+
+# --- Writing values --------------------------------------------------------------------------
+
+
+def _measure_of_year(measure: Measure, fiscal_year: int) -> Measure:
+    """The measure of the lineage that belongs to `fiscal_year`: a value of last year entered
+    after the refresh goes to last year's measure, under last year's plan."""
+    if measure_fiscal_year(measure) == fiscal_year:
+        return measure
+    for earlier in measure_lineage(measure):
+        if measure_fiscal_year(earlier) == fiscal_year:
+            return earlier
+    raise ValidationError(
+        f"“{measure.name}” is measured in FY{measure_fiscal_year(measure)}, not FY{fiscal_year}."
+    )
+
+
+@transaction.atomic
+def measure_actual_record(
+    *,
+    measure: Measure,
+    period: Period,
+    value,
+    by,
+    source: str = MeasureActual.Source.ENTERED,
+    comment: str | None = None,
+) -> MeasureActual:
+    """Record the value of a measure in a period, or correct it. Recording what is already
+    there changes nothing (no new history row); a correction keeps the old value in the
+    history. `comment` None keeps the comment the value has. Checks the period and the value,
+    not who may enter them (roles: alignment.enter_measure_actuals)."""
+    value = parse_value(value)
+    measure = _measure_of_year(measure, period.fiscal_year)
+    if period.frequency != measure.frequency:
+        raise ValidationError(
+            f"“{measure.name}” is reported {measure.get_frequency_display().lower()}: "
+            f"give a {'month' if measure.frequency == Measure.Frequency.MONTHLY else 'quarter'}."
+        )
+    actual = (
+        MeasureActual.objects.select_for_update()
+        .filter(measure=measure, fiscal_year=period.fiscal_year, period=period.number)
+        .first()
+    )
+    if comment is None:
+        comment = actual.comment if actual is not None else ""
+    comment = comment.strip()
+    if actual is not None and actual.value == value and actual.comment == comment:
+        return actual
+    if actual is None:
+        actual = MeasureActual(
+            measure=measure, fiscal_year=period.fiscal_year, period=period.number
+        )
+    actual.value, actual.comment, actual.source = value, comment, source
+    actual.entered_by, actual.entered_at = by, timezone.now()
+    actual._history_user = by
+    actual.save()
+    return actual
+
+
+@transaction.atomic
+def measure_plan_set(*, measure: Measure, values: dict[int, object], by) -> None:
+    """Plan a value per period: {period number: value}; None (or "") for a period returns it
+    to the straight line."""
+    count = measure.periods_per_year
+    existing = {p.period: p for p in measure.plan_points.select_for_update()}
+    for number, raw in values.items():
+        if not 1 <= int(number) <= count:
+            raise ValidationError(f"Period {number} does not exist: 1 to {count}.")
+        point = existing.get(int(number))
+        if raw in (None, ""):
+            if point is not None:
+                point._history_user = by
+                point.delete()
+            continue
+        value = parse_value(raw)
+        if point is None:
+            point = MeasurePlanPoint(measure=measure, period=int(number))
+        elif point.value == value:
+            continue
+        point.value = value
+        point._history_user = by
+        point.save()

@@ -1,0 +1,59 @@
+"""The measured-outcomes migrations: measures made before them keep their rows and get the
+defaults (higher is better, quarterly, no reporting team), and the thresholds get theirs."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from strategy.models import CompanySettings, Measure
+from sustain.models import SignalSettings
+from tests.factories import ObjectiveFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE = [
+    ("alignment", "0008_acknowledgement_in_cadence_settings_out"),
+    ("sustain", "0001_from_reviews"),
+]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    targets = targets or executor.loader.graph.leaf_nodes()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def before_outcomes():
+    objective = ObjectiveFactory()
+    old = migrate(BEFORE)
+    yield old, objective
+    migrate(None)
+
+
+def test_measures_made_before_outcomes_get_the_defaults(before_outcomes):
+    old, objective = before_outcomes
+    old.get_model("alignment", "Measure").objects.create(
+        objective_id=objective.pk, name="On-time delivery", unit="%", baseline=80, target=96
+    )
+    old.get_model("alignment", "CompanySettings").objects.update_or_create(
+        pk=1, defaults={"name": "Northwind"}
+    )
+    old.get_model("sustain", "SignalSettings").objects.create(pk=1, target_score=80)
+
+    migrate(None)
+
+    measure = Measure.objects.get()
+    assert (measure.name, measure.baseline, measure.target) == ("On-time delivery", 80, 96)
+    assert (measure.direction, measure.frequency) == ("higher", "quarterly")
+    assert measure.reporting_team is None and measure.previous is None
+    assert not measure.actuals.exists() and not measure.plan_points.exists()
+    company = CompanySettings.read()
+    assert (company.name, company.plan_tolerance_percent, company.off_track_percent) == (
+        "Northwind",
+        10,
+        50,
+    )
+    signal_settings = SignalSettings.read()
+    assert (signal_settings.target_score, signal_settings.say_do_quarters) == (80, 3)
