@@ -21,9 +21,8 @@ from strategy.models import (
     Unit,
 )
 from strategy.signals import organisation_imported
-from sustain import board
+from sustain import board, selectors
 from sustain.models import SignalSettings
-from sustain.views import _cycle_signals
 
 
 @receiver(events.home_sustain)
@@ -43,8 +42,8 @@ def home_sustain(sender, *, headed, user, **kwargs) -> dict:
 
 
 @receiver(events.cycle_signals)
-def cycle_signals(sender, *, signal, **kwargs):
-    return _cycle_signals(**kwargs)
+def cycle_signals(sender, *, signal, cycle, current, **kwargs):
+    return selectors.cycle_signals(cycle, current, now=timezone.now())
 
 
 @receiver(events.cycle_closing)
