@@ -93,3 +93,22 @@ def chart_svg(chart, chart_id) -> str:
         labels,
         empty,
     )
+
+
+@register.simple_tag
+def trend_cells(values: list[dict]) -> str:
+    """A team's row of the trends table, one cell a quarter (a page shows hundreds of them):
+    its score coloured by heat_class, or a hidden "no score"."""
+    return format_html_join(
+        "",
+        '<td class="text-center {}">{}</td>',
+        (
+            (
+                v["heat"],
+                v["text"]
+                if v["value"] is not None
+                else format_html('<span class="visually-hidden">no score</span>'),
+            )
+            for v in values
+        ),
+    )

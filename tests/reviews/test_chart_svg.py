@@ -1,4 +1,4 @@
-"""The trend chart's SVG, built by the chart_svg tag, draws what the old template drew."""
+"""The trends tags: chart_svg draws what the chart template drew, trend_cells a team's row."""
 
 import re
 
@@ -51,3 +51,18 @@ def test_a_chart_without_scores_says_so_as_the_template_did():
 
     assert new == old
     assert any("No scores yet" in e for e in new)
+
+
+def test_a_teams_row_shows_each_quarters_score_by_heat_or_says_it_has_none():
+    values = [
+        {"value": 25.0, "text": "25", "heat": "heat-1"},
+        {"value": None, "text": "", "heat": "heat-none"},
+    ]
+    html = Template("{% load review_tags %}{% trend_cells values %}").render(
+        Context({"values": values})
+    )
+
+    assert html == (
+        '<td class="text-center heat-1">25</td>'
+        '<td class="text-center heat-none"><span class="visually-hidden">no score</span></td>'
+    )
