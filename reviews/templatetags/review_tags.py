@@ -107,7 +107,7 @@ def trend_cells(values: list[dict]) -> str:
                 v["heat"],
                 v["text"]
                 if v["value"] is not None
-                else format_html('<span class="visually-hidden">no score</span>'),
+                else format_html('<span class="visually-hidden">{}</span>', "no score"),
             )
             for v in values
         ),
