@@ -15,6 +15,7 @@ class DeliveryFilterForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[("", "Any kind")] + list(Delivery.Kind.choices), required=False
     )
+    # The choices show each review's label: its snapshot is never read.
     cycle = forms.ModelChoiceField(
-        queryset=ReviewCycle.objects.all(), required=False, empty_label="Any cycle"
+        queryset=ReviewCycle.objects.defer("snapshot"), required=False, empty_label="Any cycle"
     )

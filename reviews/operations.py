@@ -37,8 +37,16 @@ def upcoming_reminders(*, now: datetime, config: CadenceSettings) -> list[dict]:
     """Reminder steps falling due in the next two weeks, per running quarterly review."""
     rows = []
     today = cadence.local_day(now, company_tzinfo(), from_hour=config.reminder_hour)
-    cycles = ReviewCycle.objects.quarterly().filter(
-        state__in=[ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW, ReviewCycle.State.PLANNED]
+    cycles = (
+        ReviewCycle.objects.quarterly()
+        .filter(
+            state__in=[
+                ReviewCycle.State.OPEN,
+                ReviewCycle.State.IN_REVIEW,
+                ReviewCycle.State.PLANNED,
+            ]
+        )
+        .defer("snapshot")  # dates and labels only
     )
     for cycle in cycles:
         late = list(

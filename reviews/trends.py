@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.paginator import Paginator
 from django.db.models import FloatField, OuterRef, Subquery
@@ -57,7 +58,7 @@ class Chart:
     def label_y(self) -> int:
         return HEIGHT - PAD_BOTTOM + 20
 
-    @property
+    @cached_property  # shown twice per chart (its <desc> and its caption)
     def description(self) -> str:
         # floatformat rounds half up, as the numbers on the pages do (62.5 → 63).
         shown = [

@@ -8,8 +8,10 @@ page asks the database once.
 from __future__ import annotations
 
 import logging
+from functools import cache
 
 import rules
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 
 # The role groups' names (Django groups).
@@ -35,7 +37,9 @@ def _headed_unit_ids(user) -> frozenset[int]:
         return frozenset()
     cached = getattr(user, "_headed_unit_ids", None)
     if cached is None:
-        cached = frozenset(user.memberships.filter(role="head").values_list("unit_id", flat=True))
+        # No ordering: Membership's default one would join the unit and the user for nothing.
+        heads = user.memberships.filter(role="head").order_by()
+        cached = frozenset(heads.values_list("unit_id", flat=True))
         user._headed_unit_ids = cached
     return cached
 
@@ -126,6 +130,33 @@ def forget(user) -> None:
 
 
 log = logging.getLogger(__name__)
+
+
+@cache
+def _stored_permission_names() -> frozenset[str]:
+    """Every "app_label.codename" a Permission row can have: the models' default and declared
+    permissions."""
+    names = set()
+    for model in apps.get_models():
+        opts = model._meta
+        names.update(f"{opts.app_label}.{a}_{opts.model_name}" for a in opts.default_permissions)
+        names.update(f"{opts.app_label}.{codename}" for codename, _ in opts.permissions)
+    return frozenset(names)
+
+
+class RulesOnlyBackend:
+    """Listed after the rules' backend and before Django's ModelBackend: a permission that only
+    the rules define, which no Permission row can grant, ends with the rules' answer, so
+    ModelBackend does not read the permission tables (two queries) to say no as well.
+    Superusers never get here: User.has_perm grants them everything first."""
+
+    def authenticate(self, request, **credentials) -> None:
+        return None
+
+    def has_perm(self, user_obj, perm: str, obj=None) -> bool:
+        if rules.perm_exists(perm) and perm not in _stored_permission_names():
+            raise PermissionDenied  # the rules said no, and nothing else can say yes
+        return False
 
 
 def require(request, perm: str, obj=None) -> None:

@@ -473,12 +473,17 @@ def commitment_carry_over(*, commitment: Commitment, objective: Objective) -> Co
     )
 
 
-def commitments_to_confirm(*, unit: Unit, position: StrategicPosition) -> list[tuple]:
+def commitments_to_confirm(
+    *, unit: Unit, position: StrategicPosition, objectives: list[Objective] | None = None
+) -> list[tuple]:
     """Last year's live commitments of a team whose objective continues in `position`:
-    (commitment, successor objective) pairs not yet carried over or dropped."""
-    successors = {
-        o.previous_id: o for o in position.objectives.active().filter(previous__isnull=False)
-    }
+    (commitment, successor objective) pairs not yet carried over or dropped. Pass the
+    position's active `objectives` when they have been read."""
+    if objectives is None:
+        objectives = position.objectives.active().filter(previous__isnull=False)
+    successors = {o.previous_id: o for o in objectives if o.previous_id is not None}
+    if not successors:
+        return []
     pending = (
         Commitment.objects.filter(unit=unit, objective_id__in=successors, carried_to__isnull=True)
         .exclude(status__in=[Commitment.Status.DROPPED, Commitment.Status.DONE])

@@ -9,6 +9,7 @@ urlpatterns = [
     path("positions/", views.position_list, name="position-list"),
     path("positions/new/", views.position_create, name="position-create"),
     path("positions/<int:fiscal_year>/", views.position_detail, name="position-detail"),
+    path("positions/<int:fiscal_year>/history/", views.position_history, name="position-history"),
     path("positions/<int:fiscal_year>/edit/", views.position_edit, name="position-edit"),
     path("positions/<int:fiscal_year>/publish/", views.position_publish, name="position-publish"),
     path("positions/<int:fiscal_year>/switch/", views.position_switch, name="position-switch"),
@@ -36,6 +37,7 @@ urlpatterns = [
     path("matrix.csv", views.matrix_csv, name="matrix-csv"),
     path("units/", views.unit_list, name="unit-list"),
     path("units/<slug:code>/", views.unit_detail, name="unit-detail"),
+    path("units/<slug:code>/history/", views.unit_history, name="unit-history"),
     path("units/<slug:code>/commitments/new/", views.commitment_create, name="commitment-create"),
     path("commitments/<int:pk>/edit/", views.commitment_edit, name="commitment-edit"),
     path(

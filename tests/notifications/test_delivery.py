@@ -11,8 +11,8 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertRedirects
 
 from notifications import notify
+from notifications import selectors as notification_selectors
 from notifications import tasks as notification_tasks
-from notifications import views as notification_views
 from notifications.models import Delivery
 from reviews import dispatch
 from tests.reviews.cadence.support import BEFORE_7, ESCALATION, MINUTE, OPENING, check_of, paris
@@ -396,7 +396,7 @@ def test_the_delivery_log_shows_a_page_at_a_time_and_counts_the_rest(
     reminder, login, admin_user, monkeypatch
 ):
 
-    monkeypatch.setattr(notification_views, "DELIVERIES_PER_PAGE", 1)
+    monkeypatch.setattr(notification_selectors, "DELIVERIES_PER_PAGE", 1)
     total = Delivery.objects.count()
     assert total > 1
     client = login(admin_user)

@@ -7,7 +7,7 @@ import io
 import pytest
 from pytest_django.asserts import assertContains
 
-from strategy import views
+from strategy import selectors
 from strategy.models import Commitment, Unit
 from tests.factories import CommitmentFactory, UnitFactory
 
@@ -73,7 +73,7 @@ def test_the_matrix_shows_teams_grouped_by_region_those_in_none_last(
 def test_the_matrix_shows_a_page_of_teams_and_counts_those_on_other_pages(
     login, executive, current_position, monkeypatch
 ):
-    monkeypatch.setattr(views, "MATRIX_TEAMS_PER_PAGE", 2)
+    monkeypatch.setattr(selectors, "MATRIX_TEAMS_PER_PAGE", 2)
     for n in range(5):
         UnitFactory(name=f"Team {n}", code=f"team-{n}")
     client = login(executive)
@@ -91,7 +91,7 @@ def test_the_matrix_shows_a_page_of_teams_and_counts_those_on_other_pages(
 def test_the_objective_totals_count_the_teams_on_other_pages_too(
     login, executive, organisation, monkeypatch
 ):
-    monkeypatch.setattr(views, "MATRIX_TEAMS_PER_PAGE", 1)
+    monkeypatch.setattr(selectors, "MATRIX_TEAMS_PER_PAGE", 1)
 
     response = login(executive).get(URL)
 
@@ -127,7 +127,7 @@ def test_an_unknown_region_is_ignored_with_a_message_and_the_name_filter_kept(
 
 
 def test_the_pages_links_keep_the_filters(login, executive, organisation, monkeypatch):
-    monkeypatch.setattr(views, "MATRIX_TEAMS_PER_PAGE", 1)
+    monkeypatch.setattr(selectors, "MATRIX_TEAMS_PER_PAGE", 1)
 
     response = login(executive).get(URL, {"region": "north"})
 
@@ -137,7 +137,7 @@ def test_the_pages_links_keep_the_filters(login, executive, organisation, monkey
 def test_the_csv_holds_the_whole_matrix_every_team_by_every_objective(
     login, member, organisation, current_position, monkeypatch
 ):
-    monkeypatch.setattr(views, "MATRIX_TEAMS_PER_PAGE", 1)
+    monkeypatch.setattr(selectors, "MATRIX_TEAMS_PER_PAGE", 1)
     first, second = current_position.objectives.order_by("order")
     CommitmentFactory(unit=organisation["oslo"], objective=second, status=Commitment.Status.DROPPED)
 

@@ -109,9 +109,12 @@ def test_a_head_edits_a_commitment_and_the_change_shows_in_the_units_history(
     assertContains(response, "Commitment saved.")
     commitment.refresh_from_db()
     assert commitment.status == Commitment.Status.AT_RISK
-    assertContains(response, f"<strong>{head.get_full_name()}</strong> changed commitment")
+    # The unit's page links to its history, which shows the change.
+    assertContains(response, 'href="/strategy/units/logistics/history/"')
+    history_page = client.get("/strategy/units/logistics/history/")
+    assertContains(history_page, f"<strong>{head.get_full_name()}</strong> changed commitment")
     assertContains(
-        response,
+        history_page,
         '<tr><th scope="row">Status</th><td>Planned</td><td>At risk</td></tr>',
         html=True,
     )
@@ -223,3 +226,9 @@ def test_a_dropped_commitment_supports_nothing_on_the_position_page(
     assert [row["total"] for row in matrix.context["table"]] == [0, 1]
     assert position.context["coverage"]["unsupported"] == [abandoned]
     assert position.context["coverage"]["idle_teams"] == [finance]
+
+
+def test_a_units_history_is_only_for_those_who_may_open_the_unit(login, outsider, logistics):
+    response = login(outsider).get("/strategy/units/logistics/history/")
+
+    assert response.status_code == 404

@@ -72,10 +72,13 @@ def test_an_executive_edits_an_objective_and_its_measures_and_sees_the_history(
     assertContains(page, history_row("Title", title_before, "Advise before selling"), html=True)
     assertContains(page, f"<strong>{executive.get_full_name()}</strong> changed measure")
     assertContains(page, history_row("Target", "50.00", "75.00"), html=True)
-    # The position's page tells the story of its objectives too.
-    position_page = client.get("/strategy/positions/2027/")
+    # The position's history tells the story of its objectives too.
     assertContains(
-        position_page, history_row("Title", title_before, "Advise before selling"), html=True
+        client.get("/strategy/positions/2027/"), 'href="/strategy/positions/2027/history/"'
+    )
+    position_history = client.get("/strategy/positions/2027/history/")
+    assertContains(
+        position_history, history_row("Title", title_before, "Advise before selling"), html=True
     )
 
 

@@ -292,7 +292,10 @@ def test_a_changed_statement_shows_in_the_history_with_who_before_and_after(
     client = login(executive)
 
     client.post("/strategy/positions/2027/edit/", data)
-    page = client.get("/strategy/positions/2027/")
+    assertContains(
+        client.get("/strategy/positions/2027/"), 'href="/strategy/positions/2027/history/"'
+    )
+    page = client.get("/strategy/positions/2027/history/")
 
     assertContains(page, f"<strong>{executive.get_full_name()}</strong> changed")
     assertContains(
@@ -323,3 +326,11 @@ def test_the_position_page_names_the_first_committed_and_idle_teams_and_counts_t
     assert idle[:2] == ["Team 12", "Team 13"]
     assert coverage["idle_count"] == Unit.objects.active().functional().count() - 12
     assert coverage["idle_hidden"] == coverage["idle_count"] - len(idle)
+
+
+def test_a_position_history_is_only_for_those_who_may_see_the_position(
+    login, member, draft_position
+):
+    response = login(member).get("/strategy/positions/2027/history/")
+
+    assert response.status_code == 404

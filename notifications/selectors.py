@@ -1,0 +1,56 @@
+"""What the notifications pages read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import QueryDict
+
+from notifications.forms import DeliveryFilterForm
+from notifications.models import Delivery
+from reviews.models import CadenceSettings
+from reviews.operations import schedule_overview, upcoming_reminders
+from strategy.models import company_tzinfo
+
+DELIVERIES_PER_PAGE = 50
+DELIVERY_FILTERS = ("state", "kind", "cycle")
+
+
+def operations_page(*, params: QueryDict, now: datetime) -> dict:
+    """The beat schedule, what falls due in the next two weeks, and a page of the delivery log
+    (newest first) with its counts by state. Each filter applies on its own: one that is not
+    valid (a cycle since deleted, a state typed in the address) is left out and named in
+    `ignored`, and the others still apply."""
+    config = CadenceSettings.load()
+    filters = DeliveryFilterForm(params or None)
+    # A delivery's review is shown by its label: its snapshot is never read.
+    deliveries = (
+        Delivery.objects.select_related("recipient", "cycle")
+        .defer("cycle__snapshot")
+        .order_by("-created_at", "-pk")
+    )
+    ignored = []
+    if filters.is_bound:
+        filters.is_valid()
+        for field in DELIVERY_FILTERS:
+            if field in filters.errors:
+                ignored.append(filters[field].label.lower())
+            elif filters.cleaned_data.get(field):
+                deliveries = deliveries.filter(**{field: filters.cleaned_data[field]})
+    page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(params.get("page"))
+    counts = dict(Delivery.objects.order_by().values_list("state").annotate(n=Count("pk")))
+    query = params.copy()
+    query.pop("page", None)
+    return {
+        "schedule": schedule_overview(now=now),
+        "upcoming": upcoming_reminders(now=now, config=config),
+        "time_zone": company_tzinfo().key,
+        "filters": filters,
+        "page": page,
+        "counts": counts,
+        "query": query.urlencode(),
+        "filtered": any(params.get(f) for f in DELIVERY_FILTERS),
+        "ignored": ignored,
+    }

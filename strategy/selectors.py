@@ -1,0 +1,455 @@
+"""What the strategy pages read: each function gathers one page's rows, in a number of queries
+that does not grow with the company, and returns what its template shows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+
+from django.core.paginator import Paginator
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from strategy import history, roles, services
+from strategy.models import (
+    Acknowledgement,
+    Commitment,
+    Membership,
+    Objective,
+    StrategicPosition,
+    Unit,
+    fiscal_year_span,
+)
+
+COMMITMENTS_PER_PAGE = 50
+MATRIX_TEAMS_PER_PAGE = 25
+REGION_DEPTH = 4  # how far up a team's parents the matrix looks for its region
+
+
+# --- Positions ---------------------------------------------------------------------------------
+
+
+def position_page(*, user, fiscal_year: int) -> dict:
+    """A position with its themes, priorities, competitors, objectives and their coverage; its
+    history is a page of its own (position_history_page)."""
+    # The position and whether the user has read it, in one query.
+    position = get_object_or_404(
+        StrategicPosition.objects.visible_to(user).annotate(
+            read_at=Subquery(
+                Acknowledgement.objects.filter(user=user.pk, position=OuterRef("pk")).values("at")[
+                    :1
+                ]
+            )
+        ),
+        fiscal_year=fiscal_year,
+    )
+    objectives = list(
+        position.objectives.select_related("owner", "customer_priority")
+        .prefetch_related("measures")
+        .order_by("order", "pk")
+    )
+    starts_on, ends_on, today = fiscal_year_span(position.fiscal_year)
+    current = position if position.is_current else StrategicPosition.objects.current()
+    return {
+        "position": position,
+        "themes": position.themes.all(),
+        "priorities": position.priorities.all(),
+        "competitors": position.competitors.all(),
+        "objectives": objectives,
+        "coverage": services.position_coverage(position, objectives),
+        "matrix_url": reverse("strategy:matrix"),
+        "problems": services.position_problems(position) if not position.is_published else [],
+        # Publishing (or switching to) a later year before it starts: offer "switch now".
+        "waits_for_its_year": services.position_waits_for_its_year(
+            position, today=today, current=current
+        ),
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "current_position": current,
+        "has_read": {"at": position.read_at} if position.read_at else None,
+    }
+
+
+def position_history_page(*, user, fiscal_year: int) -> dict:
+    """The changes to a position, its themes, priorities, competitors and objectives."""
+    positions = StrategicPosition.objects.visible_to(user)
+    position = get_object_or_404(positions, fiscal_year=fiscal_year)
+    return {
+        "subject": f"Strategic position FY{position.fiscal_year}",
+        "back_url": position.get_absolute_url(),
+        "history": history.entries(
+            StrategicPosition.history.filter(id=position.pk),
+            position.themes.model.history.filter(position_id=position.pk),
+            position.priorities.model.history.filter(position_id=position.pk),
+            position.competitors.model.history.filter(position_id=position.pk),
+            Objective.history.filter(position_id=position.pk),
+            known=[position],
+        ),
+    }
+
+
+def next_fiscal_year() -> int:
+    """The year a new position is for by default: the one after the latest, else this one."""
+    latest = StrategicPosition.objects.order_by("-fiscal_year").first()
+    return latest.fiscal_year + 1 if latest else timezone.localdate().year
+
+
+def position_publish_note(*, position: StrategicPosition, asked: int) -> str:
+    """What publishing a position did beyond publishing it, in words, for its message."""
+    note = ""
+    if not position.is_current:
+        current = StrategicPosition.objects.current()
+        if current is not None and current.fiscal_year < position.fiscal_year:
+            starts = f"{position.starts_on.day} {position.starts_on:%B %Y}"
+            note = (
+                f" It becomes current on {starts}, when FY{position.fiscal_year} starts; "
+                f"until then FY{current.fiscal_year} stays current."
+            )
+        else:
+            note = " It is not current: a later year is."
+    if asked:
+        note += f" {asked} heads are asked to confirm their teams' commitments."
+    return note
+
+
+# --- Objectives --------------------------------------------------------------------------------
+
+
+def objective_page(*, user, pk: int, page_number=None) -> dict:
+    """An objective, its measures, the teams committed (named up to TEAMS_NAMED, counted) and a
+    page of the commitments of the teams the user sees, with its history."""
+    positions = StrategicPosition.objects.visible_to(user)
+    objective = get_object_or_404(
+        Objective.objects.filter(position__in=positions).select_related(
+            "position", "owner", "customer_priority"
+        ),
+        pk=pk,
+    )
+    # The teams committed: the first TEAMS_NAMED by name and how many in all, in one query.
+    committed = Commitment.objects.filter(objective=objective, unit=OuterRef("pk"))
+    named = list(
+        Unit.objects.filter(Exists(committed))
+        .annotate(total=Window(Count("pk")))
+        .order_by("name", "pk")
+        .values_list("name", "total")[: services.TEAMS_NAMED]
+    )
+    team_count = named[0][1] if named else 0
+    # The commitments of the teams the user sees, a page at a time.
+    commitments = (
+        objective.commitments.filter(unit__in=Unit.objects.visible_to(user))
+        .select_related("unit")
+        .order_by("unit__name", "lever", "pk")
+    )
+    page = Paginator(commitments, COMMITMENTS_PER_PAGE).get_page(page_number)
+    known = [objective, objective.position, objective.owner]
+    if objective.customer_priority_id:
+        known.append(objective.customer_priority)
+    return {
+        "objective": objective,
+        "position": objective.position,
+        "measures": objective.measures.all(),
+        "commitments": page.object_list,
+        "page": page,
+        "team_names": [name for name, _ in named],
+        "team_count": team_count,
+        "teams_hidden": team_count - len(named),
+        "history": history.entries(
+            Objective.history.filter(id=objective.pk),
+            objective.measures.model.history.filter(objective_id=objective.pk),
+            known=known,
+        ),
+    }
+
+
+def commitable_objectives() -> QuerySet[Objective]:
+    """The objectives a team may commit to: the current position's active ones."""
+    position = StrategicPosition.objects.current()
+    if position is None:
+        return Objective.objects.none()
+    return position.objectives.active().select_related("position")
+
+
+# --- Units and commitments ---------------------------------------------------------------------
+
+
+def units_visible_to(user) -> QuerySet[Unit]:
+    """The units the user may open, each with its parents up to REGION_DEPTH levels (for the
+    breadcrumb) read with it."""
+    parents = "__".join(["parent"] * REGION_DEPTH)
+    return Unit.objects.visible_to(user).select_related(parents)
+
+
+def unit_tree(*, user) -> list[tuple[str, list[Unit]]]:
+    """Every unit by level, each under its parent (`depth`), with its head and member counts
+    and whether the user may open it (`is_visible`)."""
+    units = list(
+        Unit.objects.annotate(
+            head_count=Count("memberships", filter=Q(memberships__role=Membership.Role.HEAD)),
+            member_count=Count("memberships", filter=Q(memberships__role=Membership.Role.MEMBER)),
+        ).order_by("name")
+    )
+    visible = set(Unit.objects.visible_to(user).values_list("pk", flat=True))
+    children = defaultdict(list)
+    for unit in units:
+        unit.is_visible = unit.pk in visible
+        children[unit.parent_id].append(unit)
+
+    def walk(parent_id, depth, seen):
+        for unit in children.get(parent_id, []):
+            if unit.pk in seen:
+                continue
+            seen.add(unit.pk)
+            unit.depth = depth
+            yield unit
+            yield from walk(unit.pk, depth + 1, seen)
+
+    tree = {
+        level: [u for u in walk(None, 0, set()) if u.level == level]
+        for level in (Unit.Level.BUSINESS, Unit.Level.FUNCTIONAL)
+    }
+    return [
+        ("Business level", tree[Unit.Level.BUSINESS]),
+        ("Functional level", tree[Unit.Level.FUNCTIONAL]),
+    ]
+
+
+def unit_page(*, user, unit: Unit) -> dict:
+    """A unit's people, its commitments by objective, the current objectives it does not
+    commit to and last year's commitments it has to confirm; its history is a page of its own
+    (unit_history_page)."""
+    position = StrategicPosition.objects.current()
+    commitments = unit.commitments.select_related("objective", "objective__position").order_by(
+        "-objective__position__fiscal_year", "objective__order", "lever", "due_on"
+    )
+    by_objective = defaultdict(list)
+    for commitment in commitments:
+        by_objective[commitment.objective].append(commitment)
+    active = list(position.objectives.active()) if position is not None else []
+    memberships = unit.memberships.select_related("user").order_by("role", "user__last_name")
+    return {
+        "unit": unit,
+        "position": position,
+        "by_objective": dict(by_objective),
+        "uncommitted": [o for o in active if o not in by_objective],
+        "to_confirm": services.commitments_to_confirm(
+            unit=unit, position=position, objectives=active
+        )
+        if position
+        else [],
+        "heads": [m.user for m in memberships if m.role == Membership.Role.HEAD],
+        "members": [m.user for m in memberships if m.role == Membership.Role.MEMBER],
+        "can_edit": user.has_perm("alignment.edit_commitments", unit),
+        "today": timezone.localdate(),
+    }
+
+
+def unit_history_page(*, unit: Unit) -> dict:
+    """The changes to a unit, its memberships and its commitments."""
+    return {
+        "subject": unit.name,
+        "back_url": unit.get_absolute_url(),
+        "history": history.entries(
+            Unit.history.filter(id=unit.pk),
+            Membership.history.filter(unit_id=unit.pk),
+            Commitment.history.filter(unit_id=unit.pk),
+            known=[unit],
+        ),
+    }
+
+
+def commitment_to_confirm(*, user, pk: int) -> tuple[Commitment, Objective | None]:
+    """A commitment of a team the user sees, and the objective it would carry over to (None
+    when it was already carried over or dropped, or there is no current strategy)."""
+    commitment = get_object_or_404(
+        Commitment.objects.filter(unit__in=Unit.objects.visible_to(user)).select_related("unit"),
+        pk=pk,
+    )
+    position = StrategicPosition.objects.current()
+    pairs = (
+        dict(services.commitments_to_confirm(unit=commitment.unit, position=position))
+        if position
+        else {}
+    )
+    return commitment, pairs.get(commitment)
+
+
+def commitment_form_page(*, user, pk: int) -> tuple[Commitment, QuerySet[Objective]]:
+    """A commitment of a team the user sees, and the objectives it may move to: the current
+    ones, and its own even after it is retired or a new year starts."""
+    commitment = get_object_or_404(
+        Commitment.objects.filter(unit__in=Unit.objects.visible_to(user)).select_related(
+            "unit", "objective"
+        ),
+        pk=pk,
+    )
+    objectives = commitable_objectives() | Objective.objects.filter(pk=commitment.objective_id)
+    return commitment, objectives
+
+
+def commitment_history(commitment: Commitment) -> list[history.Entry]:
+    return history.entries(Commitment.history.filter(id=commitment.pk))
+
+
+# --- The coverage matrix -----------------------------------------------------------------------
+
+
+def _region_of_team():
+    """The name of the nearest region above a team (up to REGION_DEPTH parents), else ""."""
+    whens = []
+    for depth in range(1, REGION_DEPTH + 1):
+        path = "__".join(["parent"] * depth)
+        whens.append(When(**{f"{path}__kind": Unit.Kind.REGION}, then=F(f"{path}__name")))
+    return Case(*whens, default=Value(""), output_field=CharField())
+
+
+def _in_region(region: Unit) -> Q:
+    q = Q()
+    for depth in range(1, REGION_DEPTH + 1):
+        q |= Q(**{"__".join(["parent"] * depth): region})
+    return q
+
+
+def _teams_by_region() -> QuerySet[Unit]:
+    return (
+        Unit.objects.active()
+        .functional()
+        .annotate(region_name=_region_of_team())
+        .order_by(Case(When(region_name="", then=1), default=0), "region_name", "name")
+    )
+
+
+def _matrix_teams(params: Mapping[str, str], messages_out: list[str]):
+    """The active teams the matrix's filters keep, by region then name, and the filters."""
+    teams = _teams_by_region()
+    regions = list(Unit.objects.filter(kind=Unit.Kind.REGION).only("code", "name").order_by("name"))
+    region_code = params.get("region", "")
+    region = next((r for r in regions if r.code == region_code), None)
+    if region_code and region is None:
+        messages_out.append(f"There is no region “{region_code}”: the region filter was ignored.")
+    if region is not None:
+        teams = teams.filter(_in_region(region))
+    search = params.get("q", "").strip()
+    if search:
+        teams = teams.filter(name__icontains=search)
+    filters = {"region": region.code if region else "", "q": search}
+    return teams, regions, filters
+
+
+def _active_objectives(position: StrategicPosition) -> list[Objective]:
+    return list(
+        position.objectives.active().only("position", "title", "order").order_by("order", "pk")
+    )
+
+
+def matrix_page(*, user, position: StrategicPosition, params: Mapping[str, str]) -> dict:
+    """A page of teams (filtered by region or name, grouped by region) by the position's active
+    objectives, with the commitments in each cell; the objectives' totals count every team.
+    `ignored` names the filters that were not valid."""
+    objectives = _active_objectives(position)
+    ignored: list[str] = []
+    teams, regions, filters = _matrix_teams(params, ignored)
+    page = Paginator(teams.only("code", "name", "parent_id"), MATRIX_TEAMS_PER_PAGE).get_page(
+        params.get("page")
+    )
+    shown = list(page.object_list)
+    # A team's name links to its page only for those who may open it (the page's own rule).
+    openable = (
+        {t.pk for t in shown}
+        if roles.sees_all_teams(user)
+        else set(
+            Unit.objects.visible_to(user)
+            .filter(pk__in=[t.pk for t in shown])
+            .values_list("pk", flat=True)
+        )
+    )
+    unit_url = reverse("strategy:unit-detail", args=["CODE"])
+    for t in shown:
+        t.can_open = t.pk in openable
+        t.url = unit_url.replace("CODE", t.code)
+    live = Commitment.objects.filter(objective__in=objectives).exclude(
+        status=Commitment.Status.DROPPED
+    )
+    counts = defaultdict(int)
+    rows = (
+        live.filter(unit__in=[t.pk for t in shown])
+        .values_list("objective_id", "unit_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for objective_id, unit_id, n in rows:
+        counts[(objective_id, unit_id)] = n
+    # The objectives' totals count every team, shown or not: "no commitment" means none at all.
+    totals = dict(live.values_list("objective_id").annotate(n=Count("pk")).order_by())
+    groups = []
+    for t in shown:
+        if groups and groups[-1]["region"] == t.region_name:
+            groups[-1]["span"] += 1
+        else:
+            groups.append({"region": t.region_name, "span": 1})
+    table = [
+        {
+            "objective": o,
+            "cells": [counts[(o.pk, t.pk)] for t in shown],
+            "total": totals.get(o.pk, 0),
+        }
+        for o in objectives
+    ]
+    all_teams = Unit.objects.active().functional().count()
+    query = {k: v for k, v in filters.items() if v}
+    return {
+        "position": position,
+        "teams": shown,
+        "groups": groups if any(g["region"] for g in groups) else [],
+        "table": table,
+        "team_totals": [sum(counts[(o.pk, t.pk)] for o in objectives) for t in shown],
+        "page": page,
+        "regions": regions,
+        "filters": filters,
+        "query": urlencode(query),
+        "matching": page.paginator.count,
+        "all_teams": all_teams,
+        "hidden": all_teams - len(shown),
+        "filtered_out": all_teams - page.paginator.count,
+        "ignored": ignored,
+    }
+
+
+def matrix_rows(position: StrategicPosition) -> tuple[list[str], Iterator[list]]:
+    """The whole coverage matrix, every active team by every active objective: the header and
+    the rows (read as they are written)."""
+    objectives = _active_objectives(position)
+    teams = _teams_by_region().values_list("pk", "region_name", "code", "name")
+    counts = defaultdict(int)
+    live = (
+        Commitment.objects.filter(objective__in=objectives)
+        .exclude(status=Commitment.Status.DROPPED)
+        .values_list("objective_id", "unit_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for objective_id, unit_id, n in live:
+        counts[(objective_id, unit_id)] = n
+
+    def rows():
+        for pk, region, code, name in teams.iterator(chunk_size=2000):
+            cells = [counts[(o.pk, pk)] for o in objectives]
+            yield [region, code, name, *cells, sum(cells)]
+
+    header = ["region", "team_code", "team", *(o.title for o in objectives), "commitments"]
+    return header, rows()

@@ -1,0 +1,68 @@
+"""What the sustain app's pages (and the review pages it answers for) read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import QueryDict
+
+from reviews.forms import SignalFilterForm
+from strategy.models import Unit
+from sustain import board
+
+SIGNALS_PER_PAGE = 25
+STREAKS_SHOWN = 10
+READING_SHOWN = 25
+
+
+def signals_page(*, params: QueryDict, now: datetime) -> dict:
+    """The stored board's summary and a page of its signals, filtered by kind and region (the
+    choices counting the signals of each), with the streaks and the reading of the strategy."""
+    stored = board.stored_board(now=now, summary=True)
+    summary = stored.summary
+    everything = board.stored_signals()
+    kind_counts = dict(everything.order_by().values_list("kind").annotate(n=Count("pk")))
+    region_counts = dict(
+        everything.exclude(region=None).order_by().values_list("region").annotate(n=Count("pk"))
+    )
+    # A subquery, not the ids: the same single query whether or not any signal has a region.
+    region_names = dict(
+        Unit.objects.filter(pk__in=everything.values("region")).values_list("pk", "name")
+    )
+    filters = SignalFilterForm(
+        params or None,
+        kinds=[(k, f"{label} ({kind_counts[k]})") for k, label in board.KINDS if k in kind_counts],
+        regions=sorted(
+            ((pk, f"{name} ({region_counts.get(pk, 0)})") for pk, name in region_names.items()),
+            key=lambda choice: choice[1],
+        ),
+    )
+    listed, kind, region = everything, None, None
+    if filters.is_valid():
+        kind, region = filters.cleaned_data["kind"] or None, filters.cleaned_data["region"]
+        if kind:
+            listed = listed.filter(kind=kind)
+        if region is not None:
+            listed = listed.filter(region=region)
+    page = Paginator(listed, SIGNALS_PER_PAGE).get_page(params.get("page"))
+    total = stored.signal_count
+    streaks = summary.get("streaks", [])
+    reading = [a for a in summary.get("acknowledgement", []) if region in (None, a["region"])]
+    query = params.copy()
+    query.pop("page", None)
+    return {
+        "stored": stored,
+        "board": summary,
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "total": total,
+        "hidden": total - page.paginator.count,
+        "streaks": streaks[:STREAKS_SHOWN],
+        "more_streaks": max(0, len(streaks) - STREAKS_SHOWN),
+        "reading": reading[:READING_SHOWN],
+        "more_reading": max(0, len(reading) - READING_SHOWN),
+        "region_name": region_names.get(region),
+    }
