@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -276,6 +276,40 @@ class AlignmentCheck(models.Model):
         return timezone.localdate(self.submitted_at) > self.cycle.due_on
 
 
+class CheckItemQuerySet(models.QuerySet):
+    def write(self, items: list[CheckItem], fields: list[str]) -> int:
+        """UPDATE `fields` of `items`, each row with its own values, in one statement.
+
+        What bulk_update does, without its cost: it builds a CASE with a WHEN per row for each
+        field, and compiling those was a third of an autosave's time. This joins the rows to
+        their new values instead (UPDATE … FROM a VALUES list, on PostgreSQL and SQLite).
+        """
+        if not items:
+            return 0
+        connection = connections[self.db]
+        quote = connection.ops.quote_name
+        columns = [self.model._meta.pk, *(self.model._meta.get_field(f) for f in fields)]
+        # Each value cast to its column's type: a VALUES list has no types of its own, and a
+        # column of NULLs would be text.
+        row = "(" + ", ".join(f"CAST(%s AS {c.cast_db_type(connection)})" for c in columns) + ")"
+        table = quote(self.model._meta.db_table)
+        names = ", ".join(quote(c.column) for c in columns)
+        assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
+        sql = (
+            f"WITH v ({names}) AS (VALUES {', '.join([row] * len(items))}) "  # noqa: S608
+            f"UPDATE {table} SET {assignments} FROM v "
+            f"WHERE {table}.{quote(columns[0].column)} = v.{quote(columns[0].column)}"
+        )
+        params = [
+            c.get_db_prep_save(getattr(item, c.attname), connection)
+            for item in items
+            for c in columns
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+
 class CheckItem(models.Model):
     """One objective in a check: a score per lever (NULL not scored, 0 not applicable)."""
 
@@ -293,6 +327,7 @@ class CheckItem(models.Model):
     evidence = models.TextField(blank=True)
     blockers = models.TextField(blank=True)
 
+    objects = CheckItemQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

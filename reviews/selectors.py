@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.forms.utils import ErrorList
+from django.urls import reverse
+from django.utils.html import format_html_join
 
 from reviews import services
 from reviews.forms import (
@@ -40,6 +42,9 @@ CHECK_HISTORY_VALUES = dict.fromkeys(
     [f"score_{lever}" for lever in LEVERS], {NOT_APPLICABLE: "not applicable"}
 )
 LEVER_LABELS = dict(Lever.choices)
+# The check page shows its newest changes, and links to the whole history past them: each
+# autosave adds a record per changed item, and a check is saved all quarter long.
+CHECK_HISTORY_SHOWN = 10
 
 
 @dataclass
@@ -50,7 +55,7 @@ class LeverControl:
     label: str
     value: object  # as shown: the item's score, or what was posted
     errors: ErrorList = field(default_factory=ErrorList)
-    questions: list = field(default_factory=list)
+    questions: str = ""  # the rubric questions' <li>s
     has_last: bool = False
     last: int | None = None
 
@@ -152,12 +157,7 @@ def check_page(*, check: AlignmentCheck, user, data=None) -> dict:
         and user.has_perm("reviews.run_reviews"),
         "reopen_form": ReopenForm(),
         "reopenings": list(check.reopenings.select_related("by")) if check.was_reopened else [],
-        "history": history.entries(
-            CheckItem.history.filter(alignment_check_id=check.pk),
-            fields=CHECK_HISTORY_FIELDS,
-            values=CHECK_HISTORY_VALUES,
-            known=[i.objective for i in items],
-        ),
+        **_recent_history(check, known=[i.objective for i in items]),
         "other_objectives": list(
             Objective.objects.filter(position_id=check.cycle.position_id)
             .active()
@@ -172,8 +172,35 @@ def check_page(*, check: AlignmentCheck, user, data=None) -> dict:
     }
 
 
-def _questions(check: AlignmentCheck) -> dict[str, list[RubricQuestion]]:
-    """The rubric questions by lever, for the themes the check's strategy competes on."""
+def check_history(check: AlignmentCheck, *, limit: int = 50, known=()) -> list:
+    """The check's score history, newest first: who changed which score, text or status."""
+    return history.entries(
+        CheckItem.history.filter(alignment_check_id=check.pk),
+        limit=limit,
+        fields=CHECK_HISTORY_FIELDS,
+        values=CHECK_HISTORY_VALUES,
+        known=known,
+    )
+
+
+def _recent_history(check: AlignmentCheck, *, known) -> dict:
+    """The newest CHECK_HISTORY_SHOWN entries, and a link to the whole history if it has more."""
+    entries, more = history.newest_entries(
+        CheckItem.history.filter(alignment_check_id=check.pk),
+        limit=CHECK_HISTORY_SHOWN,
+        fields=CHECK_HISTORY_FIELDS,
+        values=CHECK_HISTORY_VALUES,
+        known=known,
+    )
+    return {
+        "history": entries,
+        "history_more": reverse("reviews:check-history", args=[check.pk]) if more else "",
+    }
+
+
+def _questions(check: AlignmentCheck) -> dict[str, str]:
+    """The rubric questions by lever, for the themes the check's strategy competes on, as the
+    <li>s of their list."""
     # In one query: the themes are a subquery, not a list read first.
     themes = PositioningTheme.objects.filter(
         position_id=check.cycle.position_id, weight__gte=THEME_SHARE_FOR_QUESTIONS
@@ -181,14 +208,18 @@ def _questions(check: AlignmentCheck) -> dict[str, list[RubricQuestion]]:
     questions: dict[str, list[RubricQuestion]] = {}
     for question in RubricQuestion.objects.for_themes(themes).only("lever", "text"):
         questions.setdefault(question.lever, []).append(question)
-    return questions
+    # Every objective shows a lever's questions: their list items are written once.
+    return {
+        lever: format_html_join("", "<li>{}</li>", ((q.text,) for q in asked))
+        for lever, asked in questions.items()
+    }
 
 
 def check_rows(
     items: list[CheckItem],
     *,
     commitments: list[Commitment],
-    questions: dict[str, list],
+    questions: dict[str, str],
     last_scores: dict[int, dict],
     data=None,
 ) -> list[CheckRow]:
@@ -207,7 +238,7 @@ def check_rows(
                     LeverControl(
                         **posted.value_of(f"score_{lever}"),
                         label=LEVER_LABELS[lever],
-                        questions=questions.get(lever, []),
+                        questions=questions.get(lever, ""),
                         has_last=last is not None,
                         last=last.get(lever) if last is not None else None,
                     )

@@ -195,12 +195,9 @@ def check_save(
             changed.append(item)
     if changed:
         # One UPDATE and one INSERT of history rows, whatever the number of objectives.
-        bulk_update_with_history(
-            changed,
-            CheckItem,
-            [*(f"score_{lever}" for lever in LEVERS), "evidence", "blockers"],
-            default_user=by,
-            default_change_reason=None,
+        CheckItem.objects.write(changed, [*SCORE_FIELDS, "evidence", "blockers"])
+        CheckItem.history.bulk_history_create(
+            changed, update=True, default_user=by, default_change_reason=None
         )
     if statuses:
         commitments = Commitment.objects.filter(unit_id=locked.unit_id, pk__in=statuses)

@@ -77,9 +77,9 @@ def _cycle_signals(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int]:
 
 
 def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
-    # A closed cycle's snapshot is big and the check pages never show it.
+    # A closed cycle's snapshot is big and the check pages never show it (nor its position).
     checks = (
-        AlignmentCheck.objects.select_related("cycle", "cycle__position", "unit", "updated_by")
+        AlignmentCheck.objects.select_related("cycle", "unit", "updated_by")
         .defer("cycle__snapshot")
         # Whether to read the reopenings at all: most checks were never reopened.
         .annotate(
@@ -455,6 +455,12 @@ def _check_page(request, check: AlignmentCheck, *, data=None, conflict: str = ""
 def check_edit(request: HttpRequest, pk: int) -> HttpResponse:
     check = _get_check_for_user(request, pk)
     return _check_page(request, check)
+
+
+def check_history(request: HttpRequest, pk: int) -> HttpResponse:
+    check = _get_check_for_user(request, pk)
+    context = {"check": check, "cycle": check.cycle, "history": selectors.check_history(check)}
+    return render(request, "reviews/check_history.html", context)
 
 
 @require_POST

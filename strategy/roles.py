@@ -11,6 +11,7 @@ import logging
 
 import rules
 from django.core.exceptions import PermissionDenied
+from django.db.models import CharField, IntegerField, Value
 
 # The role groups' names (Django groups).
 EXECUTIVE = "Executive"
@@ -23,21 +24,45 @@ ROLE_GROUPS = (EXECUTIVE, DEPARTMENT_HEAD, MEMBER, ADMIN)
 def _group_names(user) -> frozenset[str]:
     if not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_role_group_names", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._role_group_names = cached
-    return cached
+    if getattr(user, "_role_group_names", None) is None:
+        _read_roles(user)
+    return user._role_group_names
 
 
 def _headed_unit_ids(user) -> frozenset[int]:
     if not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_headed_unit_ids", None)
-    if cached is None:
-        cached = frozenset(user.memberships.filter(role="head").values_list("unit_id", flat=True))
-        user._headed_unit_ids = cached
-    return cached
+    if getattr(user, "_headed_unit_ids", None) is None:
+        _read_roles(user)
+    return user._headed_unit_ids
+
+
+def _read_roles(user) -> None:
+    """Remember the user's group names and the units they head, read in one query: most pages
+    ask both (the permissions of a team's page, the header's links)."""
+    from django.contrib.auth.models import Group
+
+    from strategy.models import Membership
+
+    groups = Group.objects.filter(user=user.pk).annotate(
+        unit=Value(None, output_field=IntegerField())
+    )
+    headed = Membership.objects.filter(user=user.pk, role="head").annotate(
+        group=Value(None, output_field=CharField())
+    )
+    rows = (
+        groups.order_by()
+        .values_list("name", "unit")
+        .union(headed.order_by().values_list("group", "unit_id"), all=True)
+    )
+    names, units = set(), set()
+    for name, unit_id in rows:
+        if unit_id is None:
+            names.add(name)
+        else:
+            units.add(unit_id)
+    user._role_group_names = frozenset(names)
+    user._headed_unit_ids = frozenset(units)
 
 
 @rules.predicate
