@@ -293,12 +293,14 @@ class CheckItemQuerySet(models.QuerySet):
         # column of NULLs would be text.
         row = "(" + ", ".join(f"CAST(%s AS {c.cast_db_type(connection)})" for c in columns) + ")"
         table = quote(self.model._meta.db_table)
-        names = ", ".join(quote(c.column) for c in columns)
-        assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
+        # A VALUES list's columns are column1, column2… on both databases.
+        assignments = ", ".join(
+            f"{quote(c.column)} = v.column{n}" for n, c in enumerate(columns[1:], start=2)
+        )
         sql = (
-            f"WITH v ({names}) AS (VALUES {', '.join([row] * len(items))}) "  # noqa: S608
-            f"UPDATE {table} SET {assignments} FROM v "
-            f"WHERE {table}.{quote(columns[0].column)} = v.{quote(columns[0].column)}"
+            f"UPDATE {table} SET {assignments} "  # noqa: S608
+            f"FROM (VALUES {', '.join([row] * len(items))}) AS v "
+            f"WHERE {table}.{quote(columns[0].column)} = v.column1"
         )
         params = [
             c.get_db_prep_save(getattr(item, c.attname), connection)

@@ -32,6 +32,8 @@ BOUNDED_PAGES = {
     "team trend",
     "objective trend",
     "objective page",
+    "check page for its head",
+    "check page for an executive",
 }
 MAX_QUERIES_BOUNDED = 15
 
