@@ -40,14 +40,8 @@ def _headed_unit_ids(user) -> frozenset[int]:
 def _read_roles(user) -> None:
     """Remember the user's group names and the units they head, read in one query: most pages
     ask both (the permissions of a team's page, the header's links)."""
-    from django.contrib.auth.models import Group
-
-    from strategy.models import Membership
-
-    groups = Group.objects.filter(user=user.pk).annotate(
-        unit=Value(None, output_field=IntegerField())
-    )
-    headed = Membership.objects.filter(user=user.pk, role="head").annotate(
+    groups = user.groups.annotate(unit=Value(None, output_field=IntegerField()))
+    headed = user.memberships.filter(role="head").annotate(
         group=Value(None, output_field=CharField())
     )
     rows = (
