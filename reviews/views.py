@@ -457,6 +457,7 @@ def check_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _check_page(request, check)
 
 
+@require_GET
 def check_history(request: HttpRequest, pk: int) -> HttpResponse:
     check = _get_check_for_user(request, pk)
     context = {"check": check, "cycle": check.cycle, "history": selectors.check_history(check)}
