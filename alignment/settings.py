@@ -139,8 +139,8 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out login before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    # A permission only the rules define ends here, without ModelBackend's two queries.
-    "strategy.roles.RulesOnlyBackend",
+    # Refuses, without a query, a permission only the rules define and they refused.
+    "alignment.backends.RulesOnlyBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html_join
 
 from reviews.models import (
     NOT_APPLICABLE,
@@ -16,6 +18,7 @@ from reviews.models import (
     ReviewCycle,
     RubricQuestion,
 )
+from reviews.services import ItemInput
 from strategy.forms import DateInput
 from strategy.models import Commitment, Lever, Objective, Unit
 
@@ -98,7 +101,80 @@ class CommitmentStatusForm(forms.Form):
             **kwargs,
         )
         self.commitment = commitment
-        self.fields["status"].label = f"Status of “{commitment.statement[:60]}”"
+        self.fields["status"].label = self.label_for(commitment)
+
+    @staticmethod
+    def label_for(commitment: Commitment) -> str:
+        return f"Status of “{commitment.statement[:60]}”"
+
+
+def _options(choices, selected: str) -> str:
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, " selected" if str(value) == selected else "", text) for value, text in choices),
+    )
+
+
+# A check page has a select per lever and objective, all with the same options: each list is
+# written once per selected value (and str(None), nothing selected), not once per select.
+@cache
+def score_options(selected: str) -> str:
+    """The <option>s of a lever's score, `selected` (a value as text) selected."""
+    return _options(SCORE_CHOICES, selected)
+
+
+@cache
+def status_options(selected: str) -> str:
+    """The <option>s of a commitment's status, `selected` selected."""
+    return _options(Commitment.Status.choices, selected)
+
+
+class CheckForm:
+    """The check as a head posts it: a CheckItemForm per item of the check, a
+    CommitmentStatusForm per commitment status posted, the version the page was read at."""
+
+    def __init__(self, data, *, check: AlignmentCheck):
+        items = check.items.select_related("objective")
+        self.item_forms = [CheckItemForm(data, item=i) for i in items]
+        commitments = Commitment.objects.filter(
+            unit_id=check.unit_id, objective__in=[f.item.objective_id for f in self.item_forms]
+        ).only("statement", "status")
+        # A commitment status that was not posted (e.g. added meanwhile) is simply left alone.
+        self.status_forms = [
+            form
+            for form in (CommitmentStatusForm(data, commitment=c) for c in commitments)
+            if form.add_prefix("status") in data
+        ]
+        try:
+            self.version = int(data.get("version", ""))
+        except ValueError:
+            self.version = -1
+        self.submit = "submit" in data
+
+    def is_valid(self) -> bool:
+        return all(f.is_valid() for f in self.item_forms + self.status_forms)
+
+    def save_arguments(self) -> dict:
+        """services.check_save's arguments, but the check and who saves it."""
+        return {
+            "version": self.version,
+            "items": {
+                f.item.pk: ItemInput(
+                    scores=f.scores(),
+                    evidence=f.cleaned_data["evidence"],
+                    blockers=f.cleaned_data["blockers"],
+                )
+                for f in self.item_forms
+            },
+            # Only the statuses the head changed: the others are not rewritten (nor read again).
+            "statuses": {
+                f.commitment.pk: f.cleaned_data["status"]
+                for f in self.status_forms
+                if f.cleaned_data["status"] != f.commitment.status
+            },
+            "submit": self.submit,
+        }
 
 
 class ReopenForm(forms.Form):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Q
+from django.db.models import Avg, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.utils import bulk_update_with_history
@@ -195,12 +195,9 @@ def check_save(
             changed.append(item)
     if changed:
         # One UPDATE and one INSERT of history rows, whatever the number of objectives.
-        bulk_update_with_history(
-            changed,
-            CheckItem,
-            [*(f"score_{lever}" for lever in LEVERS), "evidence", "blockers"],
-            default_user=by,
-            default_change_reason=None,
+        CheckItem.objects.write(changed, [*SCORE_FIELDS, "evidence", "blockers"])
+        CheckItem.history.bulk_history_create(
+            changed, update=True, default_user=by, default_change_reason=None
         )
     if statuses:
         commitments = Commitment.objects.filter(unit_id=locked.unit_id, pk__in=statuses)
@@ -623,12 +620,13 @@ def check_last_quarter(
     by objective of `items` (scores given to the objective an annual refresh continued count
     for its successor). Only a submitted check counts, as in the review's results.
 
-    Two small queries: the review's snapshot and the other teams' checks are never read.
+    One small query when the team submitted a check last quarter (the review comes with its
+    scores), two otherwise: the review's snapshot and the other teams' checks are never read.
     """
     cycle = check.cycle
     if cycle.kind != ReviewCycle.Kind.QUARTERLY:
         return None, {}
-    previous = (
+    earlier = (
         ReviewCycle.objects.quarterly()
         .closed()
         .filter(
@@ -636,21 +634,33 @@ def check_last_quarter(
             | Q(fiscal_year=cycle.fiscal_year, quarter__lt=cycle.quarter)
         )
         .order_by("-fiscal_year", "-quarter")
-        .only("kind", "fiscal_year", "quarter")
-        .first()
     )
-    if previous is None:
-        return None, {}
     current_of = {i.objective.previous_id: i.objective_id for i in items if i.objective.previous_id}
     current_of |= {i.objective_id: i.objective_id for i in items}  # the same objective wins
-    rows = CheckItem.objects.filter(
-        alignment_check__cycle=previous,
-        alignment_check__unit_id=check.unit_id,
-        alignment_check__state=AlignmentCheck.State.SUBMITTED,
-        objective_id__in=current_of,
-    ).values_list("objective_id", *SCORE_FIELDS)
+    review = ("alignment_check__cycle_id", "alignment_check__cycle__kind")
+    review += ("alignment_check__cycle__fiscal_year", "alignment_check__cycle__quarter")
+    rows = list(
+        CheckItem.objects.filter(
+            alignment_check__cycle=Subquery(earlier.values("pk")[:1]),
+            alignment_check__unit_id=check.unit_id,
+            alignment_check__state=AlignmentCheck.State.SUBMITTED,
+            objective_id__in=current_of,
+        )
+        .order_by()
+        .values_list(*review, "objective_id", *SCORE_FIELDS)
+    )
+    if rows:
+        previous = ReviewCycle.from_db(
+            ReviewCycle.objects.db, ["id", "kind", "fiscal_year", "quarter"], rows[0][:4]
+        )
+    else:
+        previous = earlier.only("kind", "fiscal_year", "quarter").first()
+    if previous is None:
+        return None, {}
     scores: dict[int, dict[str, int | None]] = {}
-    for objective_id, *values in sorted(rows, key=lambda r: current_of[r[0]] == r[0]):
+    for objective_id, *values in sorted(
+        (row[4:] for row in rows), key=lambda r: current_of[r[0]] == r[0]
+    ):
         scores[current_of[objective_id]] = dict(zip(LEVERS, values, strict=True))
     return previous, scores
 

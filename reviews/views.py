@@ -15,46 +15,29 @@ from reviews import dispatch, docs, events, selectors, services, standings, tren
 from reviews.forms import (
     ActionForm,
     CadenceSettingsForm,
-    CheckItemForm,
-    CommitmentStatusForm,
+    CheckForm,
     CycleForm,
     ExecutiveScoreForm,
     ReopenForm,
     RubricFormSet,
 )
 from reviews.models import (
-    LEVERS,
-    NOT_APPLICABLE,
-    SCORE_LEVELS,
     Action,
     AlignmentCheck,
     CadenceSettings,
-    CheckItem,
     CheckReopening,
     ReviewCycle,
     RubricQuestion,
 )
-from strategy import history, roles
+from strategy import roles
 from strategy.models import (
     Acknowledgement,
-    Commitment,
-    Lever,
     Objective,
-    PositioningTheme,
     StrategicPosition,
     Unit,
 )
 
 CYCLES_PER_PAGE = 20
-THEME_SHARE_FOR_QUESTIONS = 20  # a theme with at least this weight picks rubric questions
-# A check's history: the heads' scores and text, not the rows' bookkeeping.
-CHECK_HISTORY_FIELDS = {f"score_{lever}": label for lever, label in Lever.choices} | {
-    "evidence": "Evidence",
-    "blockers": "Blockers",
-}
-CHECK_HISTORY_VALUES = dict.fromkeys(
-    [f"score_{lever}" for lever in LEVERS], {NOT_APPLICABLE: "not applicable"}
-)
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -78,9 +61,9 @@ def get_cycle_for_user(
 
 
 def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
-    # A closed cycle's snapshot is big and the check pages never show it.
+    # A closed cycle's snapshot is big and the check pages never show it (nor its position).
     checks = (
-        AlignmentCheck.objects.select_related("cycle", "cycle__position", "unit", "updated_by")
+        AlignmentCheck.objects.select_related("cycle", "unit", "updated_by")
         .defer("cycle__snapshot")
         # Whether to read the reopenings at all: most checks were never reopened.
         .annotate(
@@ -286,84 +269,9 @@ def action_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _check_page(request, check: AlignmentCheck, *, data=None, conflict: str = "", status=200):
-    items = list(
-        check.items.select_related("objective").order_by("objective__order", "objective_id")
-    )
-    commitments = list(
-        Commitment.objects.filter(unit=check.unit, objective__in=[i.objective_id for i in items])
-        .exclude(status=Commitment.Status.DROPPED)
-        .order_by("lever", "pk")
-    )
-    # The themes' questions in one query: the themes are a subquery, not a list read first.
-    themes = PositioningTheme.objects.filter(
-        position_id=check.cycle.position_id, weight__gte=THEME_SHARE_FOR_QUESTIONS
-    ).values("theme")
-    questions = {}
-    for q in RubricQuestion.objects.for_themes(themes):
-        questions.setdefault(q.lever, []).append(q)
-    last_cycle, last_scores = services.check_last_quarter(check=check, items=items)
-    rows = []
-    for item in items:
-        form = CheckItemForm(data, item=item)
-        last = last_scores.get(item.objective_id)
-        rows.append(
-            {
-                "item": item,
-                "form": form,
-                # Each lever's control, with its rubric questions and last quarter's score.
-                "levers": [
-                    {
-                        "field": form[f"score_{lever}"],
-                        "questions": questions.get(lever, []),
-                        "has_last": last is not None,
-                        "last": last.get(lever) if last is not None else None,
-                    }
-                    for lever in LEVERS
-                ],
-                "commitments": [
-                    CommitmentStatusForm(data, commitment=c)
-                    for c in commitments
-                    if c.objective_id == item.objective_id
-                ],
-            }
-        )
-    can_edit = request.user.has_perm("reviews.edit_check", check)
-    other_objectives = (
-        Objective.objects.filter(position=check.cycle.position)
-        .active()
-        .exclude(pk__in=[i.objective_id for i in items])
-    )
-    return render(
-        request,
-        "reviews/check_edit.html",
-        {
-            "check": check,
-            "cycle": check.cycle,
-            "rows": rows,
-            "levers": Lever.choices,
-            "levels": SCORE_LEVELS,
-            "last_cycle": last_cycle,
-            "can_edit": can_edit and not check.is_submitted and check.cycle.accepts_checks,
-            # The permission last: it reads the user's permissions, which a draft never needs.
-            "can_reopen": check.is_submitted
-            and not check.cycle.is_closed
-            and request.user.has_perm("reviews.run_reviews"),
-            "reopen_form": ReopenForm(),
-            "reopenings": check.reopenings.select_related("by") if check.was_reopened else [],
-            "history": history.entries(
-                CheckItem.history.filter(alignment_check_id=check.pk),
-                fields=CHECK_HISTORY_FIELDS,
-                values=CHECK_HISTORY_VALUES,
-                known=[i.objective for i in items],
-            ),
-            "other_objectives": other_objectives if can_edit else [],
-            "conflict": conflict,
-            # After a refused save, the page keeps the version its input was based on, so that
-            # saving again is refused again until the head reloads and sees the other's work.
-            "version": data.get("version", check.version) if data is not None else check.version,
-        },
-        status=status,
-    )
+    context = selectors.check_page(check=check, user=request.user, data=data)
+    context["conflict"] = conflict
+    return render(request, "reviews/check_edit.html", context, status=status)
 
 
 def check_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -371,64 +279,37 @@ def check_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _check_page(request, check)
 
 
+@require_GET
+def check_history(request: HttpRequest, pk: int) -> HttpResponse:
+    check = _get_check_for_user(request, pk)
+    context = {"check": check, "cycle": check.cycle, "history": selectors.check_history(check)}
+    return render(request, "reviews/check_history.html", context)
+
+
 @require_POST
 def check_save(request: HttpRequest, pk: int) -> HttpResponse:
     """Save as draft or submit; htmx autosaves post here too and get a status line back."""
     check = _get_check_for_user(request, pk)
     roles.require(request, "reviews.edit_check", check)
-    is_htmx = bool(request.htmx)
-    items = list(check.items.select_related("objective"))
-    forms = [CheckItemForm(request.POST, item=i) for i in items]
-    commitments = Commitment.objects.filter(
-        unit=check.unit, objective__in=[i.objective_id for i in items]
-    )
-    status_forms = [CommitmentStatusForm(request.POST, commitment=c) for c in commitments]
-    # A commitment status that was not posted (e.g. added meanwhile) is simply left alone.
-    status_forms = [f for f in status_forms if f.add_prefix("status") in request.POST]
+    form = CheckForm(request.POST, check=check)
+    if not form.is_valid():
+        return _save_failed(request, check, "Some values are not valid; see the marked fields.")
     try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = -1
-    if not all(f.is_valid() for f in forms + status_forms):
-        return _save_failed(
-            request, check, "Some values are not valid; see the marked fields.", is_htmx
-        )
-    try:
-        check = services.check_save(
-            check=check,
-            version=version,
-            items={
-                f.item.pk: services.ItemInput(
-                    scores=f.scores(),
-                    evidence=f.cleaned_data["evidence"],
-                    blockers=f.cleaned_data["blockers"],
-                )
-                for f in forms
-            },
-            # Only the statuses the head changed: the others are not rewritten (nor read again).
-            statuses={
-                f.commitment.pk: f.cleaned_data["status"]
-                for f in status_forms
-                if f.cleaned_data["status"] != f.commitment.status
-            },
-            by=request.user,
-            submit="submit" in request.POST,
-        )
+        check = services.check_save(check=check, by=request.user, **form.save_arguments())
     except services.StaleCheck as exc:
-        return _save_failed(request, check, str(exc), is_htmx, conflict=True)
+        return _save_failed(request, check, str(exc), conflict=True)
     except ValidationError as exc:
-        return _save_failed(request, check, " ".join(exc.messages), is_htmx)
-    if is_htmx:
+        return _save_failed(request, check, " ".join(exc.messages))
+    if request.htmx:
         return render(request, "reviews/_save_status.html", {"check": check, "saved": True})
-    if check.is_submitted:
-        messages.success(request, "Check submitted. Thank you.")
-    else:
-        messages.success(request, "Draft saved.")
+    messages.success(
+        request, "Check submitted. Thank you." if check.is_submitted else "Draft saved."
+    )
     return redirect(check.get_absolute_url())
 
 
-def _save_failed(request, check, message: str, is_htmx: bool, conflict: bool = False):
-    if is_htmx:
+def _save_failed(request, check, message: str, conflict: bool = False):
+    if request.htmx:
         return render(
             request,
             "reviews/_save_status.html",

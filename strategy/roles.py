@@ -8,11 +8,10 @@ page asks the database once.
 from __future__ import annotations
 
 import logging
-from functools import cache
 
 import rules
-from django.apps import apps
 from django.core.exceptions import PermissionDenied
+from django.db.models import CharField, IntegerField, Value
 
 # The role groups' names (Django groups).
 EXECUTIVE = "Executive"
@@ -25,23 +24,39 @@ ROLE_GROUPS = (EXECUTIVE, DEPARTMENT_HEAD, MEMBER, ADMIN)
 def _group_names(user) -> frozenset[str]:
     if not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_role_group_names", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._role_group_names = cached
-    return cached
+    if getattr(user, "_role_group_names", None) is None:
+        _read_roles(user)
+    return user._role_group_names
 
 
 def _headed_unit_ids(user) -> frozenset[int]:
     if not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_headed_unit_ids", None)
-    if cached is None:
-        # No ordering: Membership's default one would join the unit and the user for nothing.
-        heads = user.memberships.filter(role="head").order_by()
-        cached = frozenset(heads.values_list("unit_id", flat=True))
-        user._headed_unit_ids = cached
-    return cached
+    if getattr(user, "_headed_unit_ids", None) is None:
+        _read_roles(user)
+    return user._headed_unit_ids
+
+
+def _read_roles(user) -> None:
+    """Remember the user's group names and the units they head, read in one query: most pages
+    ask both (the permissions of a team's page, the header's links)."""
+    groups = user.groups.annotate(unit=Value(None, output_field=IntegerField()))
+    headed = user.memberships.filter(role="head").annotate(
+        group=Value(None, output_field=CharField())
+    )
+    rows = (
+        groups.order_by()
+        .values_list("name", "unit")
+        .union(headed.order_by().values_list("group", "unit_id"), all=True)
+    )
+    names, units = set(), set()
+    for name, unit_id in rows:
+        if unit_id is None:
+            names.add(name)
+        else:
+            units.add(unit_id)
+    user._role_group_names = frozenset(names)
+    user._headed_unit_ids = frozenset(units)
 
 
 @rules.predicate
@@ -130,33 +145,6 @@ def forget(user) -> None:
 
 
 log = logging.getLogger(__name__)
-
-
-@cache
-def _stored_permission_names() -> frozenset[str]:
-    """Every "app_label.codename" a Permission row can have: the models' default and declared
-    permissions."""
-    names = set()
-    for model in apps.get_models():
-        opts = model._meta
-        names.update(f"{opts.app_label}.{a}_{opts.model_name}" for a in opts.default_permissions)
-        names.update(f"{opts.app_label}.{codename}" for codename, _ in opts.permissions)
-    return frozenset(names)
-
-
-class RulesOnlyBackend:
-    """Listed after the rules' backend and before Django's ModelBackend: a permission that only
-    the rules define, which no Permission row can grant, ends with the rules' answer, so
-    ModelBackend does not read the permission tables (two queries) to say no as well.
-    Superusers never get here: User.has_perm grants them everything first."""
-
-    def authenticate(self, request, **credentials) -> None:
-        return None
-
-    def has_perm(self, user_obj, perm: str, obj=None) -> bool:
-        if rules.perm_exists(perm) and perm not in _stored_permission_names():
-            raise PermissionDenied  # the rules said no, and nothing else can say yes
-        return False
 
 
 def require(request, perm: str, obj=None) -> None:

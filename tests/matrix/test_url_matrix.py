@@ -309,6 +309,7 @@ TARGETS: dict[str, Target] = {
     "action complete": Target(lambda w: r("reviews:action-complete", w.action.pk), writes=True),
     "A's check": Target(lambda w: r("reviews:check-edit", w.logistics_check.pk)),
     "B's check": Target(lambda w: r("reviews:check-edit", w.finance_check.pk)),
+    "A's check history": Target(lambda w: r("reviews:check-history", w.logistics_check.pk)),
     "A's check save": Target(
         lambda w: r("reviews:check-save", w.logistics_check.pk),
         lambda w, who: check_form(w.logistics_check),
@@ -523,6 +524,7 @@ GET = {
     "action complete":            (LOGIN, 405, 405, 405, 405, 405, 405),
     "A's check":                  (LOGIN, 404, 404, 200, 404, 200, 200),
     "B's check":                  (LOGIN, 404, 404, 404, 200, 200, 200),
+    "A's check history":          (LOGIN, 404, 404, 200, 404, 200, 200),
     "A's check save":             (LOGIN, 405, 405, 405, 405, 405, 405),
     "B's check save":             (LOGIN, 405, 405, 405, 405, 405, 405),
     "A's check add objective":    (LOGIN, 405, 405, 405, 405, 405, 405),
@@ -628,6 +630,7 @@ POST = {
     "action complete":            (LOGIN, 403, 403, 403, 403, 302, 403),
     "A's check":                  (LOGIN, 404, 404, 200, 404, 200, 200),
     "B's check":                  (LOGIN, 404, 404, 404, 200, 200, 200),
+    "A's check history":          (LOGIN, 405, 405, 405, 405, 405, 405),
     "A's check save":             (LOGIN, 404, 404, 302, 404, 403, 403),
     "B's check save":             (LOGIN, 404, 404, 404, 400, 403, 403),
     "A's check add objective":    (LOGIN, 404, 404, 302, 404, 403, 403),

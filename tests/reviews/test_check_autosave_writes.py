@@ -121,3 +121,30 @@ def test_an_autosave_writes_only_the_commitment_statuses_that_changed_with_their
     assert on_a.history.latest().history_user == head
     assert on_a.updated_at > before[on_a.pk][1]
     assert (on_b.history.count(), on_b.updated_at) == before[on_b.pk]
+
+
+def test_writing_items_sets_each_row_to_its_own_values_and_leaves_the_others(
+    logistics_check, finance_check
+):
+    from reviews.models import CheckItem
+
+    a, b = logistics_check.items.order_by("pk")
+    untouched = finance_check.items.get()
+    a.score_people, a.score_funding, a.evidence = 5, 0, 'It\'s "quoted"; -- and long\n' * 3
+    b.score_people, b.evidence, b.blockers = None, "", "Budget"
+
+    written = CheckItem.objects.write(
+        [a, b], ["score_people", "score_funding", "evidence", "blockers"]
+    )
+
+    assert written == 2
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.score_people, a.score_funding, a.evidence) == (
+        5,
+        0,
+        'It\'s "quoted"; -- and long\n' * 3,
+    )
+    assert (b.score_people, b.evidence, b.blockers) == (None, "", "Budget")
+    assert CheckItem.objects.get(pk=untouched.pk).evidence == untouched.evidence
+    assert CheckItem.objects.write([], ["evidence"]) == 0

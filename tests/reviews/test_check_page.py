@@ -235,3 +235,56 @@ def test_an_autosave_that_changes_nothing_adds_nothing_to_the_history(
     logistics_check.refresh_from_db()
     assert logistics_check.version == 2
     assert [item.history.count() for item in logistics_check.items.all()] == records
+
+
+def test_the_check_page_shows_its_newest_changes_and_links_to_the_whole_history(
+    client, head, logistics_check, objectives
+):
+    a, _ = objectives
+    item = item_of(logistics_check, a)
+    client.force_login(head)
+    save = reverse("reviews:check-save", args=[logistics_check.pk])
+    # Thirteen saves: the first scores A and B, each changes A's evidence (e0, e1 ... e12).
+    for n in range(13):
+        logistics_check.refresh_from_db()
+        client.post(save, form_data(logistics_check, **{f"item-{item.pk}-evidence": f"e{n}"}))
+
+    page = history_section(client.get(logistics_check.get_absolute_url()).content.decode())
+
+    shown = re.findall(r"<li class=\"mb-2\">.*?</li>", page, re.S)
+    assert len(shown) == 10
+    # Each shown change has its own "before", even the oldest shown, whose record before it
+    # is not shown: e12 replaced e11, ..., e3 replaced e2.
+    for n, entry in zip(range(12, 2, -1), shown, strict=True):
+        assert f"<td>e{n - 1}</td><td>e{n}</td>" in entry
+    whole = reverse("reviews:check-history", args=[logistics_check.pk])
+    assert f'<a href="{whole}">The whole history</a>' in page
+
+    response = client.get(whole)
+
+    assert response.status_code == 200
+    every = re.findall(
+        r"<li class=\"mb-2\">.*?</li>", history_section(response.content.decode()), re.S
+    )
+    assert len(every) == 14  # A's 13 changes and B's first save
+    assert "<td>—</td><td>e0</td>" in every[-1] or "<td>—</td><td>e0</td>" in every[-2]
+
+
+def test_a_short_history_has_no_link_to_the_whole_history(client, head, logistics_check):
+    client.force_login(head)
+    client.post(
+        reverse("reviews:check-save", args=[logistics_check.pk]), form_data(logistics_check)
+    )
+
+    html = client.get(logistics_check.get_absolute_url()).content.decode()
+
+    assert "The whole history" not in html
+    assert reverse("reviews:check-history", args=[logistics_check.pk]) not in html
+
+
+def test_the_whole_history_is_refused_to_whom_the_check_is(client, logistics_check, member):
+    client.force_login(member)
+
+    response = client.get(reverse("reviews:check-history", args=[logistics_check.pk]))
+
+    assert response.status_code == 404

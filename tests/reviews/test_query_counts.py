@@ -37,6 +37,8 @@ BOUNDED_PAGES = {
     "strategy position page",
     "unit page",
     "operations page",
+    "check page for its head",
+    "check page for an executive",
 }
 MAX_QUERIES_BOUNDED = 15
 

@@ -20,8 +20,11 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 PYTHON_TARGETS = ["alignment", "strategy", "reviews", "notifications", "reports", "sustain"]
 STRICT_RULES = "S308,S608,S610,S611,TID251"
 
-# (rule, path relative to the scanned folder) -> why it is safe. None yet.
-EXCEPTIONS: dict[tuple[str, str], str] = {}
+# (rule, path relative to the scanned folder) -> why it is safe.
+EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("no-raw-sql-formatting", "reviews/bulk.py"): "the model's own table and column names, "
+    "quoted by the backend; every value a parameter",
+}
 
 SQL_METHODS = {"raw", "execute", "executemany"}
 SAFE_FILTER = re.compile(r"\|\s*safe(seq)?\b")
