@@ -17,17 +17,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --upgrade pip
 
 # Each stamp re-runs its install whenever pyproject.toml changes. `make run` needs only the
-# product (honcho included); the tests and lint add the dev extra, the load test the load extra.
+# product (honcho included); the tests, lint and benchmarks add the dev extra.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
-	touch $@
-
-$(VENV)/.installed-load: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[dev,load]'
 	touch $@
 
 # The browser tests drive Debian's Chromium: installed here as root, else the one command to run.
@@ -80,7 +76,7 @@ ci: $(VENV)/.installed-dev
 # the end, naming the ones that missed. Databases are created and dropped by each bench (see
 # README, "Benchmarks"); BENCH_QUICK=1 runs fewer rounds of the pages.
 BENCHES := bench bench.exports bench.signals bench.cadence bench.imports bench.load
-bench: $(VENV)/.installed-load
+bench: $(VENV)/.installed-dev
 	@failed=""; \
 	for module in $(BENCHES); do \
 		echo; echo "### python -m $$module"; \

@@ -13,9 +13,11 @@ open review's checks are all in draft, so every head can save its own.
 
 gunicorn serves the production settings: DEBUG off, a random SECRET_KEY, --workers sync workers
 (WEB_CONCURRENCY, else 5; printed), persistent connections, plus bench/urls.py's trivial view.
-locust (bench/loadgen.py, run as a process of its own) drives the heads, each about once a
-second. They read the home, check, strategy and unit pages, make htmx autosaves of their whole
-check with random scores, and request the trivial view.
+bench/loadgen.py (asyncio on raw sockets, a process of its own) drives the heads, each about
+once a second. They read the home, check, strategy and unit pages, make htmx autosaves of their
+whole check with random scores, and request the trivial view. The generator shares the cores
+with the server, so it is kept cheap; the run prints the CPU that gunicorn, the PostgreSQL
+backends of the load's database and the generator each used, per request served.
 
 Budgets (issue #12): no failed request, no lost save (the database holds the scores and
 evidence of each head's last confirmed save), at least 150 requests a second served (0.75 a
@@ -107,6 +109,63 @@ def _environment(var_dir: str, database_url: str) -> dict[str, str]:
 
 def _load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1, 5, 15 min)"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of one process so far (Linux /proc), 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process this user may read, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue
+        found.append((int(entry), parent, command))
+    return found
+
+
+def _server_cpu(server_pid: int, db_name: str) -> dict[str, float]:
+    """CPU seconds so far of gunicorn (master and workers) and of the PostgreSQL backends that
+    serve the load's database, when they run on this machine; empty without /proc."""
+    if not os.path.isdir("/proc"):
+        return {}
+    processes = _processes()
+    workers = [pid for pid, parent, _ in processes if parent == server_pid]
+    # A backend's title is "postgres: USER DATABASE HOST(PORT) STATE".
+    backends = [pid for pid, _, command in processes if f" {db_name} " in f"{command} "]
+    return {
+        "gunicorn": sum(map(_cpu_seconds, [server_pid, *workers])),
+        "PostgreSQL": sum(map(_cpu_seconds, backends)),
+    }
+
+
+def _print_cpu(before: dict, after: dict, generator: float, seconds: float, served: int):
+    """Where the machine's CPU went during the load, per request served."""
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    used["load generator"] = generator
+    per_request = served and 1000 / served
+    parts = ", ".join(
+        f"{name} {value:.1f} s ({value * per_request:.1f} ms a request)"
+        for name, value in used.items()
+    )
+    print(
+        f"CPU during the load ({seconds:.0f} s × {os.cpu_count()} cores = "
+        f"{seconds * (os.cpu_count() or 1):.0f} s): {parts}."
+    )
 
 
 def _free_port() -> int:
@@ -268,7 +327,6 @@ def _percentiles(values: list[float]) -> tuple[float, float, float]:
 
 def _report(result: dict) -> tuple[int, int, dict]:
     """Print the latency table; return the failed and the served requests, and the p99s."""
-    # Not imported from bench.loadgen: locust patches the standard library for gevent.
     kinds, trivial_kind = result["kinds"], result["trivial"]
     trivial = _percentiles(result["latencies"].get(trivial_kind, []))
     header = (
@@ -367,17 +425,21 @@ def main(argv: list[str] | None = None) -> None:
 
         plan_path, result_path = Path(var_dir, "plan.json"), Path(var_dir, "result.json")
         plan_path.write_text(json.dumps(plan))
+        cpu_before = _server_cpu(server.pid, db_name)
         load = subprocess.run(
             [sys.executable, "-m", "bench.loadgen", str(plan_path), str(result_path)],
             cwd=BASE_DIR,
             timeout=args.seconds + 300,
         )
+        cpu_after = _server_cpu(server.pid, db_name)
         _stop_server(server)
         if load.returncode != 0 or not result_path.exists():
             raise SystemExit(f"The load generator failed ({load.returncode}).")
         result = json.loads(result_path.read_text())
 
         failed, served, p99s = _report(result)
+        if cpu_after:
+            _print_cpu(cpu_before, cpu_after, result["cpu_seconds"], result["seconds"], served)
         from django.db import connections
 
         from reviews.models import LEVERS
