@@ -11,8 +11,10 @@ and DATABASE_URL's own database is refused. Each user is the head of one team. I
 made server-side, so there is no login form and the login lockout does not get in the way. The
 open review's checks are all in draft, so every head can save its own.
 
-gunicorn serves the production settings: DEBUG off, a random SECRET_KEY, --workers sync workers
-(WEB_CONCURRENCY, else 5; printed), persistent connections, plus bench/urls.py's trivial view.
+gunicorn runs with the product's own gunicorn.conf.py (sync workers, WEB_CONCURRENCY of them,
+else two per core plus one; --workers overrides it; printed) and serves the production
+settings: DEBUG off, a random SECRET_KEY, persistent connections, plus bench/urls.py's trivial
+view.
 bench/loadgen.py (asyncio on raw sockets, a process of its own) drives the heads, each about
 once a second. They read the home, check, strategy and unit pages, make htmx autosaves of their
 whole check with random scores, and request the trivial view. The generator shares the cores
@@ -37,6 +39,7 @@ import argparse
 import json
 import math
 import os
+import runpy
 import secrets
 import shutil
 import signal
@@ -62,6 +65,7 @@ from bench.common import (
 DEFAULT_DB_NAME = "alignment_load"  # BENCH_LOAD_DATABASE names another
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 BASE_DIR = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIG = BASE_DIR / "gunicorn.conf.py"  # what Procfile and the Docker image run
 MIN_REQUESTS_PER_USER_SECOND = 0.75  # 150 a second for the 200 users of issue #12
 MAX_P99_RATIO = 3.0  # p99 of the home and check pages / p99 of the trivial view
 # Variables that would change what the server does, or where it writes, if inherited.
@@ -239,11 +243,24 @@ def _setup(args) -> dict:
     }
 
 
+def _gunicorn_config(env: dict[str, str]) -> dict:
+    """The settings gunicorn.conf.py gives the server, read the way gunicorn reads them."""
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        return runpy.run_path(str(GUNICORN_CONFIG))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def _start_server(env: dict[str, str], port: int, workers: int, log_path: Path):
     log = open(log_path, "wb")  # noqa: SIM115  (the server's, closed when it stops)
     command = [
         *(sys.executable, "-m", "gunicorn", "alignment.wsgi:application"),
-        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync"),
+        *("--config", str(GUNICORN_CONFIG), "--bind", f"127.0.0.1:{port}"),
+        *("--workers", str(workers)),
         "--no-control-socket",  # the default socket is shared with any other gunicorn here
     ]
     server = subprocess.Popen(command, env=env, cwd=BASE_DIR, stdout=log, stderr=log)
@@ -357,7 +374,7 @@ def _report(result: dict) -> tuple[int, int, dict]:
         )
     print(
         f"\nTrivial view under the same load: p50 {trivial[0]:.0f} ms, p95 {trivial[1]:.0f} ms, "
-        f"p99 {trivial[2]:.0f} ms (its own work is well under a millisecond: the rest is "
+        f"p99 {trivial[2]:.0f} ms (its own work takes a millisecond or two: the rest is "
         "waiting for a worker)."
     )
     summary = ", ".join(f"{outcome}: {n}" for outcome, n in sorted(by_outcome.items()))
@@ -381,8 +398,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WEB_CONCURRENCY", 5)),
-        help="gunicorn sync workers (default: WEB_CONCURRENCY, else 5)",
+        help="gunicorn workers (default: gunicorn.conf.py's, from WEB_CONCURRENCY or the cores)",
     )
     parser.add_argument("--objectives", type=int, default=12)
     parser.add_argument("--quarters", type=int, default=9, help="closed quarters + the open one")
@@ -414,10 +430,13 @@ def main(argv: list[str] | None = None) -> None:
         port = _free_port()
         base_url = plan["base_url"] = f"http://127.0.0.1:{port}"
         log_path = Path(var_dir, "gunicorn.log")
+        config = _gunicorn_config(env)
+        args.workers = args.workers or config["workers"]
         server = _start_server(env, port, args.workers, log_path)
         _wait_until_healthy(base_url, server, log_path)
         print(
-            f"gunicorn on {base_url}: --workers {args.workers} --worker-class sync, DEBUG off, "
+            f"gunicorn on {base_url} with gunicorn.conf.py: {args.workers} "
+            f"{config['worker_class']} workers, DEBUG off, "
             f"cookies {plan['session_cookie']} and {plan['csrf_cookie']}.\n"
             f"{args.users} users for {args.seconds:.0f} s, {args.think:g} s between a user's "
             "requests on average…\n"
