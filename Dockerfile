@@ -24,4 +24,5 @@ RUN useradd --system --home /app alignment && mkdir -p /var/lib/alignment \
     && chown alignment /var/lib/alignment
 USER alignment
 EXPOSE 8000
-CMD ["gunicorn", "alignment.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn.conf.py: port 8000 (PORT), WEB_CONCURRENCY sync workers, else two per core plus one.
+CMD ["gunicorn", "alignment.wsgi"]

@@ -22,17 +22,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --upgrade pip
 
 # Each stamp re-runs its install whenever pyproject.toml changes. `make run` needs only the
-# product (honcho included); the tests and lint add the dev extra, the load test the load extra.
+# product (honcho included); the tests, lint and benchmarks add the dev extra.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
-	touch $@
-
-$(VENV)/.installed-load: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[dev,load]'
 	touch $@
 
 # What the tests need so that none skips (.ci/services): PostgreSQL, Redis, Chromium, Java and
@@ -78,7 +74,7 @@ ci: $(VENV)/.installed-dev
 # the end, naming the ones that missed. Databases are created and dropped by each bench (see
 # README, "Benchmarks"); BENCH_QUICK=1 runs fewer rounds of the pages.
 BENCHES := bench bench.exports bench.signals bench.cadence bench.imports bench.load
-bench: $(VENV)/.installed-load
+bench: $(VENV)/.installed-dev
 	@failed=""; \
 	for module in $(BENCHES); do \
 		echo; echo "### python -m $$module"; \

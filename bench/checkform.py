@@ -1,7 +1,7 @@
 """The check form as a browser would post it, read from the check page's HTML.
 
-Shared by `python -m bench` (in-process autosaves) and bench.loadgen (locust's users); it
-imports neither Django nor locust.
+Shared by `python -m bench` (in-process autosaves) and bench.loadgen (the load test's users);
+it imports no Django.
 """
 
 from __future__ import annotations

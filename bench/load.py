@@ -11,11 +11,15 @@ and DATABASE_URL's own database is refused. Each user is the head of one team. I
 made server-side, so there is no login form and the login lockout does not get in the way. The
 open review's checks are all in draft, so every head can save its own.
 
-gunicorn serves the production settings: DEBUG off, a random SECRET_KEY, --workers sync workers
-(WEB_CONCURRENCY, else 5; printed), persistent connections, plus bench/urls.py's trivial view.
-locust (bench/loadgen.py, run as a process of its own) drives the heads, each about once a
-second. They read the home, check, strategy and unit pages, make htmx autosaves of their whole
-check with random scores, and request the trivial view.
+gunicorn runs with the product's own gunicorn.conf.py (sync workers, WEB_CONCURRENCY of them,
+else two per core plus one; --workers overrides it; printed) and serves the production
+settings: DEBUG off, a random SECRET_KEY, persistent connections, plus bench/urls.py's trivial
+view.
+bench/loadgen.py (asyncio on raw sockets, a process of its own) drives the heads, each about
+once a second. They read the home, check, strategy and unit pages, make htmx autosaves of their
+whole check with random scores, and request the trivial view. The generator shares the cores
+with the server, so it is kept cheap; the run prints the CPU that gunicorn, the PostgreSQL
+backends of the load's database and the generator each used, per request served.
 
 Budgets (issue #12): no failed request, no lost save (the database holds the scores and
 evidence of each head's last confirmed save), at least 150 requests a second served (0.75 a
@@ -35,6 +39,7 @@ import argparse
 import json
 import math
 import os
+import runpy
 import secrets
 import shutil
 import signal
@@ -60,6 +65,7 @@ from bench.common import (
 DEFAULT_DB_NAME = "alignment_load"  # BENCH_LOAD_DATABASE names another
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 BASE_DIR = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIG = BASE_DIR / "gunicorn.conf.py"  # what Procfile and the Docker image run
 MIN_REQUESTS_PER_USER_SECOND = 0.75  # 150 a second for the 200 users of issue #12
 MAX_P99_RATIO = 3.0  # p99 of the home and check pages / p99 of the trivial view
 # Variables that would change what the server does, or where it writes, if inherited.
@@ -107,6 +113,63 @@ def _environment(var_dir: str, database_url: str) -> dict[str, str]:
 
 def _load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1, 5, 15 min)"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of one process so far (Linux /proc), 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process this user may read, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue
+        found.append((int(entry), parent, command))
+    return found
+
+
+def _server_cpu(server_pid: int, db_name: str) -> dict[str, float]:
+    """CPU seconds so far of gunicorn (master and workers) and of the PostgreSQL backends that
+    serve the load's database, when they run on this machine; empty without /proc."""
+    if not os.path.isdir("/proc"):
+        return {}
+    processes = _processes()
+    workers = [pid for pid, parent, _ in processes if parent == server_pid]
+    # A backend's title is "postgres: USER DATABASE HOST(PORT) STATE".
+    backends = [pid for pid, _, command in processes if f" {db_name} " in f"{command} "]
+    return {
+        "gunicorn": sum(map(_cpu_seconds, [server_pid, *workers])),
+        "PostgreSQL": sum(map(_cpu_seconds, backends)),
+    }
+
+
+def _print_cpu(before: dict, after: dict, generator: float, seconds: float, served: int):
+    """Where the machine's CPU went during the load, per request served."""
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    used["load generator"] = generator
+    per_request = served and 1000 / served
+    parts = ", ".join(
+        f"{name} {value:.1f} s ({value * per_request:.1f} ms a request)"
+        for name, value in used.items()
+    )
+    print(
+        f"CPU during the load ({seconds:.0f} s × {os.cpu_count()} cores = "
+        f"{seconds * (os.cpu_count() or 1):.0f} s): {parts}."
+    )
 
 
 def _free_port() -> int:
@@ -180,11 +243,24 @@ def _setup(args) -> dict:
     }
 
 
+def _gunicorn_config(env: dict[str, str]) -> dict:
+    """The settings gunicorn.conf.py gives the server, read the way gunicorn reads them."""
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        return runpy.run_path(str(GUNICORN_CONFIG))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def _start_server(env: dict[str, str], port: int, workers: int, log_path: Path):
     log = open(log_path, "wb")  # noqa: SIM115  (the server's, closed when it stops)
     command = [
         *(sys.executable, "-m", "gunicorn", "alignment.wsgi:application"),
-        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync"),
+        *("--config", str(GUNICORN_CONFIG), "--bind", f"127.0.0.1:{port}"),
+        *("--workers", str(workers)),
         "--no-control-socket",  # the default socket is shared with any other gunicorn here
     ]
     server = subprocess.Popen(command, env=env, cwd=BASE_DIR, stdout=log, stderr=log)
@@ -268,7 +344,6 @@ def _percentiles(values: list[float]) -> tuple[float, float, float]:
 
 def _report(result: dict) -> tuple[int, int, dict]:
     """Print the latency table; return the failed and the served requests, and the p99s."""
-    # Not imported from bench.loadgen: locust patches the standard library for gevent.
     kinds, trivial_kind = result["kinds"], result["trivial"]
     trivial = _percentiles(result["latencies"].get(trivial_kind, []))
     header = (
@@ -299,7 +374,7 @@ def _report(result: dict) -> tuple[int, int, dict]:
         )
     print(
         f"\nTrivial view under the same load: p50 {trivial[0]:.0f} ms, p95 {trivial[1]:.0f} ms, "
-        f"p99 {trivial[2]:.0f} ms (its own work is well under a millisecond: the rest is "
+        f"p99 {trivial[2]:.0f} ms (its own work takes a millisecond or two: the rest is "
         "waiting for a worker)."
     )
     summary = ", ".join(f"{outcome}: {n}" for outcome, n in sorted(by_outcome.items()))
@@ -323,8 +398,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WEB_CONCURRENCY", 5)),
-        help="gunicorn sync workers (default: WEB_CONCURRENCY, else 5)",
+        help="gunicorn workers (default: gunicorn.conf.py's, from WEB_CONCURRENCY or the cores)",
     )
     parser.add_argument("--objectives", type=int, default=12)
     parser.add_argument("--quarters", type=int, default=9, help="closed quarters + the open one")
@@ -356,10 +430,13 @@ def main(argv: list[str] | None = None) -> None:
         port = _free_port()
         base_url = plan["base_url"] = f"http://127.0.0.1:{port}"
         log_path = Path(var_dir, "gunicorn.log")
+        config = _gunicorn_config(env)
+        args.workers = args.workers or config["workers"]
         server = _start_server(env, port, args.workers, log_path)
         _wait_until_healthy(base_url, server, log_path)
         print(
-            f"gunicorn on {base_url}: --workers {args.workers} --worker-class sync, DEBUG off, "
+            f"gunicorn on {base_url} with gunicorn.conf.py: {args.workers} "
+            f"{config['worker_class']} workers, DEBUG off, "
             f"cookies {plan['session_cookie']} and {plan['csrf_cookie']}.\n"
             f"{args.users} users for {args.seconds:.0f} s, {args.think:g} s between a user's "
             "requests on average…\n"
@@ -367,17 +444,21 @@ def main(argv: list[str] | None = None) -> None:
 
         plan_path, result_path = Path(var_dir, "plan.json"), Path(var_dir, "result.json")
         plan_path.write_text(json.dumps(plan))
+        cpu_before = _server_cpu(server.pid, db_name)
         load = subprocess.run(
             [sys.executable, "-m", "bench.loadgen", str(plan_path), str(result_path)],
             cwd=BASE_DIR,
             timeout=args.seconds + 300,
         )
+        cpu_after = _server_cpu(server.pid, db_name)
         _stop_server(server)
         if load.returncode != 0 or not result_path.exists():
             raise SystemExit(f"The load generator failed ({load.returncode}).")
         result = json.loads(result_path.read_text())
 
         failed, served, p99s = _report(result)
+        if cpu_after:
+            _print_cpu(cpu_before, cpu_after, result["cpu_seconds"], result["seconds"], served)
         from django.db import connections
 
         from reviews.models import LEVERS

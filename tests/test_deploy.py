@@ -99,3 +99,46 @@ def test_a_secret_key_may_start_with_an_escaped_dollar(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "$" + key
+
+
+def _gunicorn_settings(env: dict[str, str]) -> dict[str, str]:
+    """What gunicorn makes of gunicorn.conf.py, which it reads from the working directory."""
+    base = {k: v for k, v in os.environ.items() if k not in {"WEB_CONCURRENCY", "PORT"}}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "gunicorn"), "--print-config", "alignment.wsgi"],
+        cwd=BASE_DIR,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(
+        (name.strip(), value.strip())
+        for name, _, value in (line.partition("=") for line in result.stdout.splitlines())
+    )
+
+
+def test_gunicorn_runs_two_sync_workers_per_core_plus_one_on_port_8000():
+    settings = _gunicorn_settings({})
+
+    assert settings["worker_class"] == "sync"
+    assert settings["workers"] == str(2 * len(os.sched_getaffinity(0)) + 1)
+    assert settings["bind"] == "['0.0.0.0:8000']"
+    assert settings["accesslog"] == "-"
+
+
+def test_gunicorn_takes_its_workers_and_port_from_the_environment():
+    settings = _gunicorn_settings({"WEB_CONCURRENCY": "7", "PORT": "9123"})
+
+    assert settings["workers"] == "7"
+    assert settings["bind"] == "['0.0.0.0:9123']"
+
+
+def test_the_procfile_and_the_image_start_gunicorn_with_its_settings_file():
+    # gunicorn.conf.py holds the settings; an option on the command line would override it.
+    procfile = (BASE_DIR / "Procfile").read_text()
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+
+    assert "web: gunicorn alignment.wsgi\n" in procfile
+    assert 'CMD ["gunicorn", "alignment.wsgi"]' in dockerfile
