@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import mimetypes
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -18,12 +19,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.db.models import F, FloatField, OuterRef, Q, Subquery, Value
+from django.db import connection
+from django.db.models import Avg, F, FloatField, OuterRef, Q, Subquery, Value
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from reviews import agenda, scoring, services, trends
+from reviews import agenda, scoring, services, standings, trends
 from reviews.models import (
     LEVERS,
     NOT_APPLICABLE,
@@ -121,6 +123,7 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool 
     trend = _trend(cycle, results)
     for o in objectives:
         o["committed_teams"] = sorted(committed_teams.get(o["id"], []))
+        o["committed_count"] = len(o["committed_teams"])
         o["trend"] = trend["objectives"].get(o["id"], [])
     team_levers = {
         team_id: {
@@ -180,50 +183,99 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool 
 def _page_data(data: dict, year_teams: list[dict]) -> dict:
     """What the pages add to the report's data: figures formatted once (not by a template
     filter per cell), the teams by region, and the appendix in parts."""
-    objectives, titles, fits = data["objectives"], data["objective_titles"], data["fits"]
-    rows = []
-    for t, year_row in zip(data["teams"], year_teams, strict=True):
-        team_id = t["id"]
-        rows.append(
-            t
-            | {
-                "state_label": STATE_LABELS.get(t["state"], t["state"]),
-                "score_text": number(t["score"]),
-                "lever_texts": [
-                    (label, number(v, 1)) for label, v in _lever_means(data, team_id).items()
-                ],
-                "items": [
-                    i
-                    | {
-                        "objective_title": titles.get(i["objective"], "?"),
-                        "fit_text": number(fits.get((i["objective"], team_id))),
-                    }
-                    for i in data["team_items"].get(team_id, [])
-                ],
-                "commitments": [
-                    c | {"objective_title": titles.get(c["objective"], "?")}
-                    for c in data["team_commitments"].get(team_id, [])
-                ],
-                "cells": [_heat(fits.get((o["id"], team_id))) for o in objectives],
-                "year_texts": [number(v) for v in year_row["values"]],
-            }
+    objectives, fits = data["objectives"], data["fits"]
+    rows = [
+        _team_row(
+            t,
+            objectives,
+            data["objective_titles"],
+            fits,
+            items=data["team_items"].get(t["id"], []),
+            commitments=data["team_commitments"].get(t["id"], []),
+            lever_means=_lever_means(data, t["id"]),
+            year_values=year_row["values"],
         )
-    regions = _regions(rows, objectives, fits)
+        for t, year_row in zip(data["teams"], year_teams, strict=True)
+    ]
+    parents = _parents(rows)
+    regions = _regions(rows, objectives, parents, _region_cells(rows, objectives, parents, fits))
     missing = data["missing"]
     return {
         "teams": rows,
+        "team_count": len(rows),
         "missing_shown": missing[:MISSING_SHOWN],
         "missing_hidden": max(len(missing) - MISSING_SHOWN, 0),
         "committed_shown": COMMITTED_SHOWN,
         "teams_per_part": TEAMS_PER_PART,
         "regions": regions,
         "parts": _parts(regions),
+        "agenda_groups": _agenda_groups(data["agenda"], {}),
     }
+
+
+def _team_row(
+    t: dict,
+    objectives: list[dict],
+    titles: dict,
+    fits: dict,
+    *,
+    items: list[dict],
+    commitments: list[dict],
+    lever_means: dict,
+    year_values: list,
+) -> dict:
+    """A team of the appendix, its figures formatted once."""
+    team_id = t["id"]
+    return t | {
+        "state_label": STATE_LABELS.get(t["state"], t["state"]),
+        "score_text": number(t["score"]),
+        "lever_texts": [(label, number(v, 1)) for label, v in lever_means.items()],
+        "items": [
+            i
+            | {
+                "objective_title": titles.get(i["objective"], "?"),
+                "fit_text": number(fits.get((i["objective"], team_id))),
+            }
+            for i in items
+        ],
+        "commitments": [
+            c | {"objective_title": titles.get(c["objective"], "?")} for c in commitments
+        ],
+        "cells": [_heat(fits.get((o["id"], team_id))) for o in objectives],
+        "year_texts": [number(v) for v in year_values],
+    }
+
+
+def _agenda_groups(items: list, more: dict) -> list[dict]:
+    """The agenda by kind, in the order the items come, each with how many are left out."""
+    groups: dict[str, dict] = {}
+    for item in items:
+        group = groups.setdefault(
+            item.kind, {"label": item.kind_label, "items": [], "more": more.get(item.kind, 0)}
+        )
+        group["items"].append(item)
+    return list(groups.values())
 
 
 def _lever_means(data: dict, team_id: int) -> dict:
     """A team's mean score on each lever (by its label), None where it has none."""
     return data["team_levers"].get(team_id) or dict.fromkeys(LEVER_LABELS.values())
+
+
+def _lever_means_of(items: list[dict]) -> dict:
+    """The mean score on each lever (by its label) of a team's submitted items, rounded as
+    report_data rounds them; None where none counts."""
+    means = {}
+    for lever in LEVERS:
+        values = [
+            v
+            for i in items
+            if i["submitted"]
+            for v in (i["scores"].get(lever),)
+            if v and v != NOT_APPLICABLE
+        ]
+        means[LEVER_LABELS[lever]] = round(sum(values) / len(values), 2) if values else None
+    return means
 
 
 def _live_signals(*, now: datetime) -> list[dict]:
@@ -252,12 +304,31 @@ def _mean(values):
     return scoring.mean(v for v in values if v is not None)
 
 
-def _regions(team_rows: list[dict], objectives: list[dict], cells: dict) -> list[dict]:
-    """The teams grouped by the unit above them (their region, branch or department), with
-    each group's aggregates: how many submitted, the mean team fit and each objective's."""
-    parents = dict(
+def _parents(team_rows: list[dict]) -> dict[int, str | None]:
+    """Each team's region: the name of the unit above it (its region, branch or department)."""
+    return dict(
         Unit.objects.filter(pk__in=[t["id"] for t in team_rows]).values_list("pk", "parent__name")
     )
+
+
+def _region_cells(team_rows: list[dict], objectives: list[dict], parents: dict, cells: dict):
+    """Each region's mean fit on each objective, by (region, objective id)."""
+    groups = defaultdict(list)
+    for t in team_rows:
+        groups[parents.get(t["id"]) or NO_REGION].append(t["id"])
+    return {
+        (name, o["id"]): _mean(cells.get((o["id"], team_id)) for team_id in members)
+        for name, members in groups.items()
+        for o in objectives
+    }
+
+
+def _regions(
+    team_rows: list[dict], objectives: list[dict], parents: dict, region_cells: dict
+) -> list[dict]:
+    """The teams grouped by the unit above them (their region, branch or department), with
+    each group's aggregates: how many submitted, the mean team fit and each objective's
+    (`region_cells`, by region and objective)."""
     groups = defaultdict(list)
     for t in team_rows:
         groups[parents.get(t["id"]) or NO_REGION].append(t)
@@ -275,9 +346,7 @@ def _regions(team_rows: list[dict], objectives: list[dict], cells: dict) -> list
                 "score": _mean(t["score"] for t in members),
                 "score_text": number(_mean(t["score"] for t in members)),
                 "lowest": lowest and f"{lowest['name']} ({number(lowest['score'])})",
-                "cells": [
-                    _heat(_mean(cells.get((o["id"], t["id"])) for t in members)) for o in objectives
-                ],
+                "cells": [_heat(region_cells.get((name, o["id"]))) for o in objectives],
             }
         )
     return regions
@@ -291,6 +360,7 @@ def _parts(regions: list[dict]) -> list[dict]:
         members = region["teams"]
         for start in range(0, len(members), TEAMS_PER_PART):
             teams = members[start : start + TEAMS_PER_PART]
+            submitted = sum(t["state"] == AlignmentCheck.State.SUBMITTED for t in teams)
             parts.append(
                 {
                     "number": len(parts) + 1,
@@ -299,11 +369,310 @@ def _parts(regions: list[dict]) -> list[dict]:
                     "first": start + 1,
                     "last": start + len(teams),
                     "of": len(members),
+                    "count": len(teams),
+                    "submitted": submitted,
+                    "not_submitted": len(teams) - submitted,
                 }
             )
     for part in parts:
         part["title"] = f"{part['region']}, teams {part['first']}–{part['last']} of {part['of']}"
     return parts
+
+
+# --- The print view: the summary and one part, bounded ----------------------------------------
+
+
+def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) -> dict | None:
+    """The print view's page: the board's summary and part `number` (from 1) of the team
+    appendix, with what report_data(pages=True) gives the same templates; None if there is
+    no such part.
+
+    Read from the stored scores (frozen rows once closed, live ones while the cycle runs) and
+    a few keys of a closed cycle's snapshot: the teams' items, fits and commitments only for
+    the part's teams, so that the page's cost follows the part shown, not the company."""
+    now = now or timezone.now()
+    current = standings.summary(cycle)
+    teams = current.get("teams")
+    if teams is None:
+        teams = _live_team_list(cycle)
+    objectives = [dict(o) for o in current["objectives"]]
+    titles = {o["id"]: o["title"] for o in objectives}
+    names = {t["id"]: t["name"] for t in teams}
+    previous_cycle = services.previous_cycle(cycle)
+    figures = standings.previous_figures(previous_cycle)
+    index = current["index"]
+    change = None
+    if figures and index is not None and figures["index"] is not None:
+        change = index - figures["index"]
+
+    parents = _parents(teams)
+    stored = standings.scores(cycle)
+    region_cells = {
+        (region or NO_REGION, objective_id): score
+        for region, objective_id, score in stored.cells()
+        .values("unit__parent__name", "objective_id")
+        .annotate(mean=Avg("score"))
+        .values_list("unit__parent__name", "objective_id", "mean")
+        .order_by()
+    }
+    regions = _regions(teams, objectives, parents, region_cells)
+    parts = _parts(regions)
+    if not 1 <= number <= max(len(parts), 1):
+        return None
+    part = parts[number - 1] if parts else None
+    part_teams = part["teams"] if part else []
+    ids = [t["id"] for t in part_teams]
+
+    # The committed teams are named only where they are few (COMMITTED_SHOWN); the others are
+    # counted, from the objectives' own figures.
+    many = [o["id"] for o in objectives if o["teams"] > COMMITTED_SHOWN]
+    committed = defaultdict(list)
+    for objective_id, team_id in (
+        CheckItem.objects.filter(alignment_check__cycle=cycle, is_extra=False)
+        .exclude(objective_id__in=many)
+        .values_list("objective_id", "alignment_check__unit_id")
+        .order_by()
+    ):
+        committed[objective_id].append(names.get(team_id, "?"))
+    trend = _trend(cycle, {"index": index, "objectives": objectives, "teams": part_teams})
+    for o in objectives:
+        o["committed_teams"] = sorted(committed.get(o["id"], []))
+        o["committed_count"] = o["teams"]
+        o["trend"] = trend["objectives"].get(o["id"], [])
+
+    fits = {
+        (o, t): s
+        for o, t, s in stored.cells()
+        .filter(unit_id__in=ids)
+        .values_list("objective_id", "unit_id", "score")
+    }
+    items = defaultdict(list)
+    for item in _item_rows(cycle, team_ids=ids):
+        items[item["team"]].append(item)
+    commitments = defaultdict(list)
+    for c in _commitment_rows(cycle, team_ids=ids):
+        commitments[c["team"]].append(c)
+    if part:
+        part = part | {
+            "teams": [
+                _team_row(
+                    t,
+                    objectives,
+                    titles,
+                    fits,
+                    items=items[t["id"]],
+                    commitments=commitments[t["id"]],
+                    lever_means=_lever_means_of(items[t["id"]]),
+                    year_values=year_row["values"],
+                )
+                for t, year_row in zip(part_teams, trend["year"]["teams"], strict=True)
+            ]
+        }
+
+    missing = [t for t in teams if t["state"] != AlignmentCheck.State.SUBMITTED]
+    done = {
+        "draft": sum(t["state"] == AlignmentCheck.State.DRAFT for t in missing),
+        "not_started": sum(t["state"] == AlignmentCheck.State.NOT_STARTED for t in missing),
+    }
+    agenda_items, agenda_more = standings.agenda_items(
+        cycle, current, done, previous_cycle, figures
+    )
+    signals = current.get("signals") if cycle.is_closed else None
+    return {
+        "company": CompanySettings.read().name,
+        "cycle": cycle,
+        "generated_at": now,
+        "index": index,
+        "previous_label": previous_cycle.label if previous_cycle else None,
+        "change": change,
+        "objectives": objectives,
+        "team_count": len(teams),
+        "agenda_groups": _agenda_groups(agenda_items, agenda_more),
+        "actions": _actions(cycle, names, titles),
+        "missing": missing,
+        "missing_shown": missing[:MISSING_SHOWN],
+        "missing_hidden": max(len(missing) - MISSING_SHOWN, 0),
+        "trend_chart": trend["chart"],
+        "year": trend["year"],
+        "levers": [label for _, label in Lever.choices],
+        "signals": signals if signals is not None else _live_signals(now=now),
+        "committed_shown": COMMITTED_SHOWN,
+        "teams_per_part": TEAMS_PER_PART,
+        "regions": regions,
+        "parts": parts,
+        "part": part,
+        "previous_part": number - 1 if number > 1 else None,
+        "next_part": number + 1 if number < len(parts) else None,
+        "report_files": _done_report_files(cycle),
+    }
+
+
+def _live_team_list(cycle: ReviewCycle) -> list[dict]:
+    """A running cycle's teams as a snapshot lists them, their fits from the live scores."""
+    score = (
+        standings.scores(cycle)
+        .filter(unit=OuterRef("unit_id"), objective__isnull=True)
+        .values("score")[:1]
+    )
+    rows = (
+        cycle.checks.annotate(score=Subquery(score, output_field=FloatField()))
+        .order_by("unit__name", "unit_id")
+        .values("unit_id", "unit__name", "unit__code", "state", "submitted_at", "score")
+    )
+    return [
+        {
+            "id": r["unit_id"],
+            "name": r["unit__name"],
+            "code": r["unit__code"],
+            "state": r["state"],
+            "submitted_at": r["submitted_at"].isoformat() if r["submitted_at"] else None,
+            "score": r["score"],
+        }
+        for r in rows
+    ]
+
+
+def _actions(cycle: ReviewCycle, team_names: dict, objective_titles: dict) -> list:
+    """The cycle's actions, open ones carried over, named as the review knew them."""
+    actions = list(services.open_actions_for(cycle).defer("cycle__snapshot")) + list(
+        cycle.actions.filter(completed_at__isnull=False)
+        .select_related("owner", "objective", "cycle")
+        .defer("cycle__snapshot")
+    )
+    for a in actions:
+        # Names as the review knew them (a closed review's snapshot), like the rest of it.
+        a.owner_name = team_names.get(a.owner_id, a.owner.name)
+        a.objective_title = (
+            objective_titles.get(a.objective_id, a.objective.title) if a.objective else ""
+        )
+    return actions
+
+
+def _done_report_files(cycle: ReviewCycle) -> dict:
+    """The latest built file of each format, by format: the print view links to them."""
+    latest = {}
+    for report in cycle.report_files.filter(state="done").exclude(file="").order_by("-pk"):
+        latest.setdefault(report.format, report)
+    return latest
+
+
+def _item_rows(cycle: ReviewCycle, *, team_ids: list[int] | None = None) -> Iterator[dict]:
+    """The cycle's check items as a snapshot lists them (team, objective, submitted, is_extra,
+    scores, evidence, blockers), read from the checks (which a closed cycle no longer lets
+    anyone change): those of `team_ids`, or every one, a chunk at a time, by team."""
+    rows = CheckItem.objects.filter(alignment_check__cycle=cycle)
+    if team_ids is not None:
+        rows = rows.filter(alignment_check__unit_id__in=team_ids)
+    else:
+        rows = rows.order_by(
+            "alignment_check__unit__name",
+            "alignment_check__unit_id",
+            "objective__order",
+            "objective_id",
+        )
+    fields = [f"score_{lever}" for lever in LEVERS]
+    submitted = AlignmentCheck.State.SUBMITTED
+    for row in rows.values_list(
+        "alignment_check__unit_id",
+        "alignment_check__state",
+        "objective_id",
+        "is_extra",
+        "evidence",
+        "blockers",
+        *fields,
+    ).iterator(chunk_size=CSV_CHUNK_ROWS):
+        team_id, state, objective_id, is_extra, evidence, blockers = row[:6]
+        yield {
+            "team": team_id,
+            "objective": objective_id,
+            "submitted": state == submitted,
+            "is_extra": is_extra,
+            "scores": dict(zip(LEVERS, row[6:], strict=True)),
+            "evidence": evidence,
+            "blockers": blockers,
+        }
+
+
+def _commitment_rows(cycle: ReviewCycle, *, team_ids: list[int] | None = None) -> Iterator[dict]:
+    """The commitments a report shows, as a snapshot lists them: a closed cycle's as its
+    snapshot froze them, read element by element inside the database (never the whole
+    snapshot); a running cycle's (or an old snapshot's without them) from the commitments.
+    Those of `team_ids`, or every one, a chunk at a time."""
+    if (
+        cycle.is_closed
+        and ReviewCycle.objects.filter(pk=cycle.pk, snapshot__has_key="commitments").exists()
+    ):
+        yield from _snapshot_elements(cycle, "commitments", team_ids)
+        return
+    objectives = standings.summary(cycle)["objectives"] if cycle.is_closed else None
+    rows = Commitment.objects.filter(unit__checks__cycle=cycle)
+    if team_ids is not None:
+        rows = rows.filter(unit_id__in=team_ids)
+    if objectives is not None:
+        rows = rows.filter(objective_id__in=[o["id"] for o in objectives])
+    else:
+        rows = rows.filter(
+            Q(objective__position_id=cycle.position_id, objective__retired_at__isnull=True)
+            | Q(objective__check_items__alignment_check__cycle=cycle)
+        ).distinct()
+    rows = rows.order_by("unit__name", "objective__order", "lever", "pk").values_list(
+        "unit_id",
+        "objective_id",
+        "lever",
+        "statement",
+        "target",
+        "due_on",
+        "status",
+        "amount",
+        "currency",
+    )
+    for row in rows.iterator(chunk_size=CSV_CHUNK_ROWS):
+        team, objective, lever, statement, target, due_on, status, amount, currency = row
+        yield {
+            "team": team,
+            "objective": objective,
+            "lever": lever,
+            "statement": statement,
+            "target": target,
+            "due_on": due_on.isoformat(),
+            "status": status,
+            "amount": str(amount) if amount is not None else None,
+            "currency": currency,
+        }
+
+
+def _snapshot_elements(
+    cycle: ReviewCycle, key: str, team_ids: list[int] | None = None
+) -> Iterator[dict]:
+    """The elements of one list of a closed cycle's snapshot (those whose "team" is one of
+    `team_ids`, if given), in their order, taken apart inside the database and fetched a
+    chunk at a time: the snapshot is never read whole."""
+    table = connection.ops.quote_name(ReviewCycle._meta.db_table)
+    params: list = [key, cycle.pk]
+    if connection.vendor == "postgresql":
+        # Only the table's quoted name is formatted in; every value is a parameter.
+        sql = (
+            f"SELECT e.value FROM {table} c CROSS JOIN LATERAL "  # noqa: S608
+            "jsonb_array_elements(c.snapshot -> %s) WITH ORDINALITY AS e(value, n) WHERE c.id = %s"
+        )
+        team, order = "(e.value ->> 'team')::integer", "e.n"
+    else:
+        sql = (
+            f"SELECT e.value FROM {table} c, json_each(c.snapshot, '$.' || %s) e "  # noqa: S608
+            "WHERE c.id = %s"
+        )
+        team, order = "json_extract(e.value, '$.team')", "e.key"
+    if team_ids is not None:
+        if not team_ids:
+            return
+        sql += f" AND {team} IN ({', '.join(['%s'] * len(team_ids))})"
+        params += list(team_ids)
+    sql += f" ORDER BY {order}"
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CSV_CHUNK_ROWS):
+            for (value,) in rows:
+                yield value if isinstance(value, dict) else json.loads(value)
 
 
 def _trend(cycle: ReviewCycle, results: dict) -> dict:
@@ -322,9 +691,15 @@ def _trend(cycle: ReviewCycle, results: dict) -> dict:
     frozen = defaultdict(dict)  # cycle → key → score
     rows = (
         FrozenScore.objects.filter(cycle__in=cycles)
-        # No cell (the trend has none), and the teams' only for this fiscal year's quarters.
+        # No cell (the trend has none), and the teams' only for this fiscal year's quarters,
+        # only those of `results` (the print view's: one part's).
         .filter(
-            Q(unit__isnull=True) | Q(objective__isnull=True, cycle__fiscal_year=cycle.fiscal_year)
+            Q(unit__isnull=True)
+            | Q(
+                objective__isnull=True,
+                cycle__fiscal_year=cycle.fiscal_year,
+                unit__in=[t["id"] for t in results["teams"]],
+            )
         )
         .values_list("cycle_id", "objective_id", "unit_id", "score")
     )
@@ -897,6 +1272,18 @@ def report_html(cycle: ReviewCycle, *, for_pdf: bool = False, data: dict | None 
     return render_to_string(
         "reports/report.html",
         data | _page_urls(cycle) | {"for_pdf": for_pdf, "print_view": True},
+    )
+
+
+def print_html(cycle: ReviewCycle, number: int) -> str | None:
+    """The print view: the board's summary and part `number` (from 1) of the team appendix,
+    with links to the other parts and to the full data; None if there is no such part."""
+    data = print_data(cycle, number)
+    if data is None:
+        return None
+    return render_to_string(
+        "reports/report.html",
+        data | _page_urls(cycle) | {"for_pdf": False, "print_view": True},
     )
 
 
