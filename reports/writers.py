@@ -20,7 +20,18 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.db import connection
-from django.db.models import Avg, F, FloatField, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    Avg,
+    CharField,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -29,6 +40,7 @@ from reviews import agenda, scoring, services, standings, trends
 from reviews.models import (
     LEVERS,
     NOT_APPLICABLE,
+    Action,
     AlignmentCheck,
     CheckItem,
     FrozenScore,
@@ -36,6 +48,7 @@ from reviews.models import (
 )
 from reviews.templatetags.review_tags import heat_class
 from strategy.models import Commitment, CompanySettings, Lever, Unit
+from strategy.money import format_money
 from strategy.spreadsheet import FORMULA_TRIGGERS, is_formula_like, neutralise
 from sustain import board
 
@@ -65,6 +78,9 @@ CSV_CHUNK_ROWS = 250
 # region: one page of the print view each, one WeasyPrint document each in the PDF (whose
 # memory then follows the part, not the company).
 TEAMS_PER_PART = 40
+# The print view shows smaller parts: a page to read on screen, each team with its items and
+# commitments in full.
+TEAMS_PER_SCREEN = 10
 # Checks not submitted, by name, on the summary pages; the rest are counted (and each team's
 # state is in the appendix).
 MISSING_SHOWN = 30
@@ -239,7 +255,14 @@ def _team_row(
             for i in items
         ],
         "commitments": [
-            c | {"objective_title": titles.get(c["objective"], "?")} for c in commitments
+            c
+            | {
+                "objective_title": titles.get(c["objective"], "?"),
+                "lever_label": LEVER_LABELS.get(c["lever"], c["lever"]),
+                "status_label": STATUS_LABELS.get(c["status"], c["status"]),
+                "amount_text": format_money(c["amount"], c["currency"]) if c["amount"] else "",
+            }
+            for c in commitments
         ],
         "cells": [_heat(fits.get((o["id"], team_id))) for o in objectives],
         "year_texts": [number(v) for v in year_values],
@@ -352,14 +375,15 @@ def _regions(
     return regions
 
 
-def _parts(regions: list[dict]) -> list[dict]:
-    """The team appendix in parts of at most TEAMS_PER_PART teams, region by region: a page of
-    the print view each, and one WeasyPrint document each in the PDF."""
+def _parts(regions: list[dict], size: int | None = None) -> list[dict]:
+    """The team appendix in parts of at most `size` teams (TEAMS_PER_PART, the PDF's: one
+    WeasyPrint document each), region by region."""
+    size = size or TEAMS_PER_PART
     parts = []
     for region in regions:
         members = region["teams"]
-        for start in range(0, len(members), TEAMS_PER_PART):
-            teams = members[start : start + TEAMS_PER_PART]
+        for start in range(0, len(members), size):
+            teams = members[start : start + size]
             submitted = sum(t["state"] == AlignmentCheck.State.SUBMITTED for t in teams)
             parts.append(
                 {
@@ -384,8 +408,8 @@ def _parts(regions: list[dict]) -> list[dict]:
 
 def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) -> dict | None:
     """The print view's page: the board's summary and part `number` (from 1) of the team
-    appendix, with what report_data(pages=True) gives the same templates; None if there is
-    no such part.
+    appendix, in parts of TEAMS_PER_SCREEN teams, with what report_data(pages=True) gives the
+    same templates; None if there is no such part.
 
     Read from the stored scores (frozen rows once closed, live ones while the cycle runs) and
     a few keys of a closed cycle's snapshot: the teams' items, fits and commitments only for
@@ -395,60 +419,69 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
     teams = current.get("teams")
     if teams is None:
         teams = _live_team_list(cycle)
+        parents = {t["id"]: t["region"] for t in teams}
+        # The agenda then lists the teams not submitted from this list, as a snapshot's.
+        current = current | {"teams": teams}
+    else:
+        parents = _parents(teams)
     objectives = [dict(o) for o in current["objectives"]]
     titles = {o["id"]: o["title"] for o in objectives}
     names = {t["id"]: t["name"] for t in teams}
-    previous_cycle = services.previous_cycle(cycle)
-    figures = standings.previous_figures(previous_cycle)
-    index = current["index"]
-    change = None
-    if figures and index is not None and figures["index"] is not None:
-        change = index - figures["index"]
+    cycles = _trend_cycles(cycle)
+    # The trend's cycles end with the one before this (services.previous_cycle's).
+    quarterly = cycle.kind == ReviewCycle.Kind.QUARTERLY
+    previous_cycle = cycles[-2] if quarterly and len(cycles) > 1 else None
 
-    parents = _parents(teams)
-    stored = standings.scores(cycle)
-    region_cells = {
-        (region or NO_REGION, objective_id): score
-        for region, objective_id, score in stored.cells()
-        .values("unit__parent__name", "objective_id")
-        .annotate(mean=Avg("score"))
-        .values_list("unit__parent__name", "objective_id", "mean")
-        .order_by()
-    }
-    regions = _regions(teams, objectives, parents, region_cells)
-    parts = _parts(regions)
+    regions = _regions(teams, objectives, parents, {})
+    parts = _parts(regions, TEAMS_PER_SCREEN)
     if not 1 <= number <= max(len(parts), 1):
         return None
     part = parts[number - 1] if parts else None
     part_teams = part["teams"] if part else []
     ids = [t["id"] for t in part_teams]
 
+    stored = _print_scores(cycle, cycles, previous_cycle, ids)
+    for region in regions:
+        region["cells"] = [
+            _heat(stored["regions"].get((region["name"], o["id"]))) for o in objectives
+        ]
+    if previous_cycle is None:
+        figures = None
+    elif previous_cycle.is_closed:
+        frozen = stored["frozen"][previous_cycle.pk]
+        figures = {
+            "index": frozen.get((None, None)),
+            "objectives": {o: v for (o, u), v in frozen.items() if o is not None and u is None},
+        }
+    else:
+        figures = standings.previous_figures(previous_cycle)
+    index = current["index"]
+    change = None
+    if figures and index is not None and figures["index"] is not None:
+        change = index - figures["index"]
+
     # The committed teams are named only where they are few (COMMITTED_SHOWN); the others are
-    # counted, from the objectives' own figures.
-    many = [o["id"] for o in objectives if o["teams"] > COMMITTED_SHOWN]
+    # counted, from the objectives' own figures. Read with the part's items.
+    many = {o["id"] for o in objectives if o["teams"] > COMMITTED_SHOWN}
+    in_part = set(ids)
     committed = defaultdict(list)
-    for objective_id, team_id in (
-        CheckItem.objects.filter(alignment_check__cycle=cycle, is_extra=False)
-        .exclude(objective_id__in=many)
-        .values_list("objective_id", "alignment_check__unit_id")
-        .order_by()
-    ):
-        committed[objective_id].append(names.get(team_id, "?"))
-    trend = _trend(cycle, {"index": index, "objectives": objectives, "teams": part_teams})
+    items = defaultdict(list)
+    for item in _item_rows(cycle, team_ids=ids, committed_except=sorted(many)):
+        if item["team"] in in_part:
+            items[item["team"]].append(item)
+        if not item["is_extra"] and item["objective"] not in many:
+            committed[item["objective"]].append(names.get(item["team"], "?"))
+    trend = _trend(
+        cycle,
+        {"index": index, "objectives": objectives, "teams": part_teams},
+        cycles=cycles,
+        frozen=stored["frozen"],
+    )
     for o in objectives:
         o["committed_teams"] = sorted(committed.get(o["id"], []))
         o["committed_count"] = o["teams"]
         o["trend"] = trend["objectives"].get(o["id"], [])
 
-    fits = {
-        (o, t): s
-        for o, t, s in stored.cells()
-        .filter(unit_id__in=ids)
-        .values_list("objective_id", "unit_id", "score")
-    }
-    items = defaultdict(list)
-    for item in _item_rows(cycle, team_ids=ids):
-        items[item["team"]].append(item)
     commitments = defaultdict(list)
     for c in _commitment_rows(cycle, team_ids=ids):
         commitments[c["team"]].append(c)
@@ -459,7 +492,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
                     t,
                     objectives,
                     titles,
-                    fits,
+                    stored["fits"],
                     items=items[t["id"]],
                     commitments=commitments[t["id"]],
                     lever_means=_lever_means_of(items[t["id"]]),
@@ -475,7 +508,13 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         "not_started": sum(t["state"] == AlignmentCheck.State.NOT_STARTED for t in missing),
     }
     agenda_items, agenda_more = standings.agenda_items(
-        cycle, current, done, previous_cycle, figures
+        cycle,
+        current,
+        done,
+        previous_cycle,
+        figures,
+        drops=stored["drops"],
+        low=stored["low"],
     )
     signals = current.get("signals") if cycle.is_closed else None
     return {
@@ -488,16 +527,17 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         "objectives": objectives,
         "team_count": len(teams),
         "agenda_groups": _agenda_groups(agenda_items, agenda_more),
-        "actions": _actions(cycle, names, titles),
+        "actions": _actions(cycle, names, titles, previous=previous_cycle),
         "missing": missing,
         "missing_shown": missing[:MISSING_SHOWN],
         "missing_hidden": max(len(missing) - MISSING_SHOWN, 0),
         "trend_chart": trend["chart"],
         "year": trend["year"],
         "levers": [label for _, label in Lever.choices],
-        "signals": signals if signals is not None else _live_signals(now=now),
+        # A running cycle's: the stored board's, as last computed (never computed here).
+        "signals": signals if signals is not None else list(board.stored_signals()),
         "committed_shown": COMMITTED_SHOWN,
-        "teams_per_part": TEAMS_PER_PART,
+        "teams_per_part": TEAMS_PER_SCREEN,
         "regions": regions,
         "parts": parts,
         "part": part,
@@ -507,8 +547,97 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
     }
 
 
+def _print_scores(
+    cycle: ReviewCycle, cycles: list[ReviewCycle], previous: ReviewCycle | None, ids: list[int]
+) -> dict:
+    """Every stored score the print view shows, in one query: the trend's frozen rows of
+    `cycles` (no cell; the teams' only this fiscal year's, of `ids`), the fits of the teams
+    `ids`, the agenda's low cells and dropped teams (at most agenda.MAX_PER_KIND each, as
+    reviews.standings selects them), and each region's mean fit on each objective."""
+    stored = standings.scores(cycle)
+    # Typed NULLs: PostgreSQL matches a union's columns pair by pair, an untyped NULL as text.
+    nothing = {
+        "name": Cast(Value(None), CharField()),
+        "order": Cast(Value(None), IntegerField()),
+        "region": Cast(Value(None), CharField()),
+        "before": Cast(Value(None), FloatField()),
+    }
+
+    def rows(queryset, kind: int, **columns):
+        columns = nothing | columns
+        return queryset.values_list(
+            Value(kind, IntegerField()),
+            "cycle_id",
+            "objective_id",
+            "unit_id",
+            "score",
+            columns["name"],
+            columns["order"],
+            columns["region"],
+            columns["before"],
+        ).order_by()
+
+    trend = FrozenScore.objects.filter(cycle__in=cycles).filter(
+        Q(unit__isnull=True)
+        | Q(objective__isnull=True, cycle__fiscal_year=cycle.fiscal_year, unit__in=ids)
+    )
+    limit = agenda.MAX_PER_KIND
+    low = stored.filter(pk__in=standings.low_rows(cycle).values("pk")[:limit])
+    dropped = standings.drop_rows(cycle, previous)
+    dropped = dropped.filter(pk__in=dropped.values("pk")[:limit])
+    regions = (
+        stored.cells()
+        .values("unit__parent__name", "objective_id")
+        .annotate(mean=Avg("score"))
+        .values_list(
+            Value(_REGION_ROW, IntegerField()),
+            Cast(Value(None), IntegerField()),
+            "objective_id",
+            Cast(Value(None), IntegerField()),
+            "mean",
+            nothing["name"],
+            nothing["order"],
+            "unit__parent__name",
+            nothing["before"],
+        )
+        .order_by()
+    )
+    found = (
+        rows(trend, _TREND_ROW)
+        .union(
+            rows(stored.cells().filter(unit__in=ids), _FIT_ROW),
+            rows(low, _LOW_ROW, name=F("unit__name"), order=F("objective__order")),
+            rows(dropped, _DROP_ROW, name=F("unit__name"), before=F("before")),
+            regions,
+            all=True,
+        )
+        .order_by()
+    )
+    frozen = defaultdict(dict)  # cycle → (objective, team) → score
+    result = {"frozen": frozen, "fits": {}, "regions": {}, "low": [], "drops": []}
+    for kind, cycle_id, objective_id, unit_id, score, name, order, region, before in found:
+        if kind == _TREND_ROW:
+            frozen[cycle_id][(objective_id, unit_id)] = score
+        elif kind == _FIT_ROW:
+            result["fits"][(objective_id, unit_id)] = score
+        elif kind == _LOW_ROW:
+            result["low"].append((objective_id, unit_id, score, name, order))
+        elif kind == _DROP_ROW:
+            result["drops"].append((unit_id, name, score, before))
+        else:
+            result["regions"][(region or NO_REGION, objective_id)] = score
+    # In the order reviews.standings gives them (the union keeps none).
+    result["low"] = [row[:4] for row in sorted(result["low"], key=lambda r: (r[2], r[3], r[4]))]
+    result["drops"].sort(key=lambda r: (r[2] - r[3], r[1]))
+    return result
+
+
+_TREND_ROW, _FIT_ROW, _LOW_ROW, _DROP_ROW, _REGION_ROW = range(5)
+
+
 def _live_team_list(cycle: ReviewCycle) -> list[dict]:
-    """A running cycle's teams as a snapshot lists them, their fits from the live scores."""
+    """A running cycle's teams as a snapshot lists them, their fits from the live scores, and
+    the name of the unit above each (`region`)."""
     score = (
         standings.scores(cycle)
         .filter(unit=OuterRef("unit_id"), objective__isnull=True)
@@ -517,7 +646,15 @@ def _live_team_list(cycle: ReviewCycle) -> list[dict]:
     rows = (
         cycle.checks.annotate(score=Subquery(score, output_field=FloatField()))
         .order_by("unit__name", "unit_id")
-        .values("unit_id", "unit__name", "unit__code", "state", "submitted_at", "score")
+        .values(
+            "unit_id",
+            "unit__name",
+            "unit__code",
+            "unit__parent__name",
+            "state",
+            "submitted_at",
+            "score",
+        )
     )
     return [
         {
@@ -527,17 +664,21 @@ def _live_team_list(cycle: ReviewCycle) -> list[dict]:
             "state": r["state"],
             "submitted_at": r["submitted_at"].isoformat() if r["submitted_at"] else None,
             "score": r["score"],
+            "region": r["unit__parent__name"],
         }
         for r in rows
     ]
 
 
-def _actions(cycle: ReviewCycle, team_names: dict, objective_titles: dict) -> list:
-    """The cycle's actions, open ones carried over, named as the review knew them."""
-    actions = list(services.open_actions_for(cycle).defer("cycle__snapshot")) + list(
-        cycle.actions.filter(completed_at__isnull=False)
+def _actions(cycle: ReviewCycle, team_names: dict, objective_titles: dict, *, previous) -> list:
+    """The cycle's actions, named as the review knew them: the open ones carried over (by due
+    date), then those done in this cycle, in one query. `previous` is the review before it."""
+    carried = services.open_actions_for(cycle, previous=previous).values("pk").order_by()
+    actions = (
+        Action.objects.filter(Q(pk__in=carried) | Q(cycle=cycle, completed_at__isnull=False))
         .select_related("owner", "objective", "cycle")
         .defer("cycle__snapshot")
+        .order_by(F("completed_at").asc(nulls_first=True), "due_on", "pk")
     )
     for a in actions:
         # Names as the review knew them (a closed review's snapshot), like the rest of it.
@@ -556,13 +697,23 @@ def _done_report_files(cycle: ReviewCycle) -> dict:
     return latest
 
 
-def _item_rows(cycle: ReviewCycle, *, team_ids: list[int] | None = None) -> Iterator[dict]:
+def _item_rows(
+    cycle: ReviewCycle,
+    *,
+    team_ids: list[int] | None = None,
+    committed_except: list[int] | None = None,
+) -> Iterator[dict]:
     """The cycle's check items as a snapshot lists them (team, objective, submitted, is_extra,
     scores, evidence, blockers), read from the checks (which a closed cycle no longer lets
-    anyone change): those of `team_ids`, or every one, a chunk at a time, by team."""
+    anyone change): those of `team_ids`, or every one, a chunk at a time, by team. With
+    `committed_except`, also every team's committed (not extra) items on the objectives not
+    in that list."""
     rows = CheckItem.objects.filter(alignment_check__cycle=cycle)
     if team_ids is not None:
-        rows = rows.filter(alignment_check__unit_id__in=team_ids)
+        where = Q(alignment_check__unit_id__in=team_ids)
+        if committed_except is not None:
+            where |= Q(is_extra=False) & ~Q(objective_id__in=committed_except)
+        rows = rows.filter(where)
     else:
         rows = rows.order_by(
             "alignment_check__unit__name",
@@ -598,12 +749,11 @@ def _commitment_rows(cycle: ReviewCycle, *, team_ids: list[int] | None = None) -
     snapshot froze them, read element by element inside the database (never the whole
     snapshot); a running cycle's (or an old snapshot's without them) from the commitments.
     Those of `team_ids`, or every one, a chunk at a time."""
-    if (
-        cycle.is_closed
-        and ReviewCycle.objects.filter(pk=cycle.pk, snapshot__has_key="commitments").exists()
-    ):
-        yield from _snapshot_elements(cycle, "commitments", team_ids)
-        return
+    if cycle.is_closed:
+        elements = _snapshot_elements(cycle, "commitments", team_ids)
+        if next(elements):  # the snapshot froze them
+            yield from elements
+            return
     objectives = standings.summary(cycle)["objectives"] if cycle.is_closed else None
     rows = Commitment.objects.filter(unit__checks__cycle=cycle)
     if team_ids is not None:
@@ -641,43 +791,47 @@ def _commitment_rows(cycle: ReviewCycle, *, team_ids: list[int] | None = None) -
         }
 
 
-def _snapshot_elements(
-    cycle: ReviewCycle, key: str, team_ids: list[int] | None = None
-) -> Iterator[dict]:
-    """The elements of one list of a closed cycle's snapshot (those whose "team" is one of
-    `team_ids`, if given), in their order, taken apart inside the database and fetched a
-    chunk at a time: the snapshot is never read whole."""
+def _snapshot_elements(cycle: ReviewCycle, key: str, team_ids: list[int] | None = None) -> Iterator:
+    """Whether a closed cycle's snapshot has the list `key`, then its elements (those whose
+    "team" is one of `team_ids`, if given), in their order, in one query: taken apart inside
+    the database and fetched a chunk at a time, the snapshot is never read whole."""
     table = connection.ops.quote_name(ReviewCycle._meta.db_table)
-    params: list = [key, cycle.pk]
+    if team_ids is None:
+        wanted, params = "TRUE", []
+    elif not team_ids:
+        wanted, params = "FALSE", []
+    else:
+        wanted, params = f"{{team}} IN ({', '.join(['%s'] * len(team_ids))})", list(team_ids)
+    # Only the table's quoted name and placeholders are formatted in; every value is a
+    # parameter. The left join keeps the cycle's row (its element NULL) when none is wanted.
     if connection.vendor == "postgresql":
-        # Only the table's quoted name is formatted in; every value is a parameter.
         sql = (
-            f"SELECT e.value FROM {table} c CROSS JOIN LATERAL "  # noqa: S608
-            "jsonb_array_elements(c.snapshot -> %s) WITH ORDINALITY AS e(value, n) WHERE c.id = %s"
+            f"SELECT c.snapshot ? %s, e.value FROM {table} c LEFT JOIN LATERAL "  # noqa: S608
+            "jsonb_array_elements(c.snapshot -> %s) WITH ORDINALITY AS e(value, n) ON "
+            + wanted.format(team="(e.value ->> 'team')::integer")
+            + " WHERE c.id = %s ORDER BY e.n"
         )
-        team, order = "(e.value ->> 'team')::integer", "e.n"
     else:
         sql = (
-            f"SELECT e.value FROM {table} c, json_each(c.snapshot, '$.' || %s) e "  # noqa: S608
-            "WHERE c.id = %s"
+            "SELECT json_type(c.snapshot, '$.' || %s) IS NOT NULL, e.value "  # noqa: S608
+            f"FROM {table} c LEFT JOIN json_each(c.snapshot, '$.' || %s) e ON "
+            + wanted.format(team="json_extract(e.value, '$.team')")
+            + " WHERE c.id = %s ORDER BY e.key"
         )
-        team, order = "json_extract(e.value, '$.team')", "e.key"
-    if team_ids is not None:
-        if not team_ids:
-            return
-        sql += f" AND {team} IN ({', '.join(['%s'] * len(team_ids))})"
-        params += list(team_ids)
-    sql += f" ORDER BY {order}"
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(CSV_CHUNK_ROWS):
-            for (value,) in rows:
-                yield value if isinstance(value, dict) else json.loads(value)
+        cursor.execute(sql, [key, key, *params, cycle.pk])
+        rows = cursor.fetchmany(CSV_CHUNK_ROWS)
+        yield bool(rows and rows[0][0])
+        while rows:
+            for _, value in rows:
+                if value is not None:
+                    yield value if isinstance(value, dict) else json.loads(value)
+            rows = cursor.fetchmany(CSV_CHUNK_ROWS)
 
 
-def _trend(cycle: ReviewCycle, results: dict) -> dict:
-    """The index by quarter up to this cycle, each objective's scores, and this fiscal year's
-    quarters side by side."""
+def _trend_cycles(cycle: ReviewCycle) -> list[ReviewCycle]:
+    """The quarterly reviews up to this one (without their snapshots), in order, ending with
+    it."""
     here = (cycle.fiscal_year, cycle.quarter or 0)
     cycles = [
         c
@@ -687,7 +841,11 @@ def _trend(cycle: ReviewCycle, results: dict) -> dict:
         .defer("snapshot")
         if (c.fiscal_year, c.quarter) < here
     ]
-    cycles = sorted(cycles, key=lambda c: (c.fiscal_year, c.quarter)) + [cycle]
+    return sorted(cycles, key=lambda c: (c.fiscal_year, c.quarter)) + [cycle]
+
+
+def _trend_scores(cycle: ReviewCycle, cycles: list[ReviewCycle], team_ids: list[int]) -> dict:
+    """The frozen scores the trend shows, by cycle and (objective, team)."""
     frozen = defaultdict(dict)  # cycle → key → score
     rows = (
         FrozenScore.objects.filter(cycle__in=cycles)
@@ -698,13 +856,29 @@ def _trend(cycle: ReviewCycle, results: dict) -> dict:
             | Q(
                 objective__isnull=True,
                 cycle__fiscal_year=cycle.fiscal_year,
-                unit__in=[t["id"] for t in results["teams"]],
+                unit__in=team_ids,
             )
         )
         .values_list("cycle_id", "objective_id", "unit_id", "score")
     )
     for cycle_id, objective_id, unit_id, score in rows:
         frozen[cycle_id][(objective_id, unit_id)] = score
+    return frozen
+
+
+def _trend(
+    cycle: ReviewCycle,
+    results: dict,
+    *,
+    cycles: list[ReviewCycle] | None = None,
+    frozen: dict | None = None,
+) -> dict:
+    """The index by quarter up to this cycle, each objective's scores, and this fiscal year's
+    quarters side by side; from `cycles` (_trend_cycles) and their `frozen` scores by cycle
+    and (objective, team) when the caller read them."""
+    cycles = cycles if cycles is not None else _trend_cycles(cycle)
+    if frozen is None:
+        frozen = _trend_scores(cycle, cycles, [t["id"] for t in results["teams"]])
     live = {(None, None): results["index"]}
     live |= {(o["id"], None): o["score"] for o in results["objectives"]}
     live |= {(None, t["id"]): t["score"] for t in results["teams"]}

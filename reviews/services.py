@@ -683,12 +683,16 @@ def action_create(*, cycle: ReviewCycle, by, form) -> Action:
     return action
 
 
-def open_actions_for(cycle: ReviewCycle):
+_LOOK_UP = object()
+
+
+def open_actions_for(cycle: ReviewCycle, *, previous=_LOOK_UP):
     """Open actions of this cycle, carried over from the earlier quarters of its fiscal year and
     from the review just before it (last year's fourth quarter, for a first quarter).
 
     An annual refresh, which opens before its fiscal year starts, takes over those of the
     quarters of the year it follows that opened before it. Another year's actions stay there.
+    `previous` is previous_cycle(cycle) when the caller has it already.
     """
     if cycle.kind == ReviewCycle.Kind.QUARTERLY:
         scope = Q(pk=cycle.pk) | Q(
@@ -696,7 +700,8 @@ def open_actions_for(cycle: ReviewCycle):
             fiscal_year=cycle.fiscal_year,
             quarter__lt=cycle.quarter,
         )
-        previous = previous_cycle(cycle)
+        if previous is _LOOK_UP:
+            previous = previous_cycle(cycle)
         if previous is not None:
             scope |= Q(pk=previous.pk)
     else:

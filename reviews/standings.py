@@ -404,28 +404,22 @@ def agenda_items(
     done: dict,
     previous_cycle: ReviewCycle | None,
     figures: dict | None,
+    *,
+    drops: list[tuple] | None = None,
+    low: list[tuple] | None = None,
 ) -> tuple[list[agenda.AgendaItem], dict[str, int]]:
     """The agenda's items, at most AGENDA_LIMIT of a kind, and how many of each kind are left
     out. `current` is summary(cycle), `done` completion(cycle), `figures`
-    previous_figures(previous_cycle)."""
-    stored = scores(cycle)
+    previous_figures(previous_cycle); `drops` and `low`, when the caller read them with other
+    scores, are what drop_rows() and low_rows() select, in their order."""
     names: dict[int, str] = {}
     teams: list[dict] = []
-    # Asked without a previous cycle too (see scores()): then no team has dropped.
-    before = (
-        scores(previous_cycle)
-        .filter(unit=OuterRef("unit_id"), objective__isnull=True)
-        .values("score")[:1]
-    )
-    drops = (
-        stored.filter(objective__isnull=True, unit__isnull=False)
-        .annotate(before=Subquery(before, output_field=FloatField()))
-        .annotate(drop=F("before") - F("score"))
-        .filter(drop__gte=agenda.DROP_POINTS)
-        .order_by("-drop", "unit__name")
-        .values_list("unit_id", "unit__name", "score", "before")[: agenda.MAX_PER_KIND]
-    )
-    drops = list(drops)
+    if drops is None:
+        drops = list(
+            drop_rows(cycle, previous_cycle).values_list(
+                "unit_id", "unit__name", "score", "before"
+            )[: agenda.MAX_PER_KIND]
+        )
     previous = {
         "teams": [{"id": u, "score": b} for u, _, _, b in drops],
         "objectives": [
@@ -435,12 +429,12 @@ def agenda_items(
     for unit_id, name, score, _ in drops:
         names[unit_id] = name
         teams.append({"id": unit_id, "name": name, "score": score, "state": "submitted"})
-    low = list(
-        stored.cells()
-        .filter(score__lt=agenda.LOW_SCORE)
-        .order_by("score", "unit__name", "objective__order")
-        .values_list("objective_id", "unit_id", "score", "unit__name")[: agenda.MAX_PER_KIND]
-    )
+    if low is None:
+        low = list(
+            low_rows(cycle).values_list("objective_id", "unit_id", "score", "unit__name")[
+                : agenda.MAX_PER_KIND
+            ]
+        )
     names |= {unit_id: name for _, unit_id, _, name in low}
     disagreements, disagreements_total, named = _disagreements(cycle, current)
     names |= named
@@ -483,15 +477,42 @@ def agenda_items(
     return items, more
 
 
-def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, dict[int, str]]:
-    """The first disagreements, how many there are, and their teams' names."""
-    if "disagreements" in current:  # closed: as its snapshot froze them
-        found = current["disagreements"] or []
-        return found[:AGENDA_LIMIT], len(found), {}
+def drop_rows(cycle: ReviewCycle, previous_cycle: ReviewCycle | None):
+    """The teams' score rows that dropped at least agenda.DROP_POINTS since `previous_cycle`,
+    the most first, each with its `before` score."""
+    # Asked without a previous cycle too (see scores()): then no team has dropped.
+    before = (
+        scores(previous_cycle)
+        .filter(unit=OuterRef("unit_id"), objective__isnull=True)
+        .values("score")[:1]
+    )
+    return (
+        scores(cycle)
+        .filter(objective__isnull=True, unit__isnull=False)
+        .annotate(before=Subquery(before, output_field=FloatField()))
+        .annotate(drop=F("before") - F("score"))
+        .filter(drop__gte=agenda.DROP_POINTS)
+        .order_by("-drop", "unit__name")
+    )
+
+
+def low_rows(cycle: ReviewCycle):
+    """The cells scored below agenda.LOW_SCORE, the lowest first."""
+    return (
+        scores(cycle)
+        .cells()
+        .filter(score__lt=agenda.LOW_SCORE)
+        .order_by("score", "unit__name", "objective__order")
+    )
+
+
+def disagreement_rows(cycle: ReviewCycle):
+    """A running cycle's executive scores that disagree with the head's (`head`: the head's
+    mean), in the order they were given."""
     head = LiveScore.objects.filter(
         cycle_id=cycle.pk, unit=OuterRef("unit_id"), objective=OuterRef("objective_id")
     ).values("head_mean")[:1]
-    rows = (
+    return (
         ExecutiveScore.objects.filter(cycle_id=cycle.pk)
         .annotate(head=Subquery(head, output_field=FloatField()))
         .filter(head__isnull=False)
@@ -499,6 +520,14 @@ def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, 
         .filter(gap__gte=scoring.DISAGREEMENT_POINTS)
         .order_by("pk")
     )
+
+
+def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, dict[int, str]]:
+    """The first disagreements, how many there are, and their teams' names."""
+    if "disagreements" in current:  # closed: as its snapshot froze them
+        found = current["disagreements"] or []
+        return found[:AGENDA_LIMIT], len(found), {}
+    rows = disagreement_rows(cycle)
     found = list(
         rows.values_list("unit_id", "objective_id", "score", "head", "note", "unit__name")[
             : AGENDA_LIMIT + 1

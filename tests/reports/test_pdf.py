@@ -277,6 +277,7 @@ def test_print_view_shows_regions_and_links_to_the_appendix_parts_instead_of_eve
     login, org, regions, executive, monkeypatch
 ):
     monkeypatch.setattr(writers, "TEAMS_PER_PART", 1)
+    monkeypatch.setattr(writers, "TEAMS_PER_SCREEN", 1)
     client, pk = login(executive), org.cycle.pk
 
     html = client.get(reverse("reports:report-print", args=[pk])).content.decode()

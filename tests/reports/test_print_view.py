@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 def parts(org, monkeypatch):
     """One team a part: North region (Finance, Logistics), then No region (Quality)."""
     monkeypatch.setattr(writers, "TEAMS_PER_PART", 1)
+    monkeypatch.setattr(writers, "TEAMS_PER_SCREEN", 1)
     north = UnitFactory(name="North region", code="north")
     Unit.objects.filter(pk__in=[org.logistics.pk, org.finance.pk]).update(parent=north)
     return org
@@ -133,6 +134,7 @@ def test_print_view_of_a_closed_cycle_shows_its_part_as_it_stood(login, closed_o
 
 
 def _print_queries(client, cycle) -> int:
+    _get(client, cycle)  # the first request after logging in also saves the session
     with CaptureQueriesContext(connection) as queries:
         _get(client, cycle)
     return len(queries)
@@ -144,8 +146,8 @@ def test_print_view_runs_as_many_queries_for_many_teams_as_for_few(client):
     counts = {"open": _print_queries(client, small.open_cycle)}
     counts["closed"] = _print_queries(client, small.cycles[-2])
     data.clear()
-    large = data.build(teams=45, objectives=6, quarters=3)  # two parts of the appendix
+    large = data.build(teams=45, objectives=6, quarters=3)  # five parts of the appendix
     client.force_login(large.executive)
 
-    assert _print_queries(client, large.open_cycle) == counts["open"]
-    assert _print_queries(client, large.cycles[-2]) == counts["closed"]
+    assert _print_queries(client, large.open_cycle) == counts["open"] <= 15
+    assert _print_queries(client, large.cycles[-2]) == counts["closed"] <= 15
