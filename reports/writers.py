@@ -22,6 +22,7 @@ from django.contrib.staticfiles import finders
 from django.db import connection
 from django.db.models import (
     Avg,
+    Case,
     CharField,
     F,
     FloatField,
@@ -30,6 +31,7 @@ from django.db.models import (
     Q,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast
 from django.template.loader import render_to_string
@@ -1042,11 +1044,10 @@ def xl_range(*args) -> str:
 class _Sheet:
     """A worksheet written row by row in constant-memory mode, as an Excel table."""
 
-    def __init__(self, book: _Book, name: str, headers: list[str], rows: int, widths=None):
+    def __init__(self, book: _Book, name: str, headers: list[str], widths=None):
         headers = _unique(headers)
         self.book, self.headers = book, headers
         self.ws = book.wb.add_worksheet(name)
-        last_row = max(rows, 1)
         # add_table refuses constant-memory mode because it writes the header cells itself;
         # with no row written yet it is safe to let it, then write the headers again as the
         # inline strings constant-memory mode flushes.
@@ -1067,9 +1068,7 @@ class _Sheet:
         )
         if error:
             raise ValueError(f"The {name} sheet's table was refused (XlsxWriter error {error}).")
-        table = self.ws.tables[-1]
-        table["range"] = xl_range(0, 0, last_row, len(headers) - 1)
-        table["a_range"] = table["autofilter"] = table["range"]
+        self.table = self.ws.tables[-1]
         self.ws.table_cells.clear()
         self.ws.constant_memory = 1
         for col, header in enumerate(headers):
@@ -1103,6 +1102,13 @@ class _Sheet:
             else:
                 self.book.write(ws, row, col, value, fmt)
         self.row += 1
+
+    def finish(self) -> None:
+        """Give the table the rows written (the rows are streamed: not known beforehand);
+        XlsxWriter writes the table when the workbook closes."""
+        table = self.table
+        table["range"] = xl_range(0, 0, max(self.row - 1, 1), len(self.headers) - 1)
+        table["a_range"] = table["autofilter"] = table["range"]
 
 
 class _Book:
@@ -1154,63 +1160,79 @@ class _Book:
 
 
 def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
-    """Write the report workbook to a path or file object, reporting progress 0-100."""
-    data = report_data(cycle)
-    book = _Book(target)
-    objectives, teams = data["objectives"], data["teams"]
-    titles, fits = data["objective_titles"], data["fits"]
-    step = _progress(progress, 7)
+    """Write the report workbook to a path or file object, reporting progress 0-100.
 
-    summary = book.wb.add_worksheet("Summary")
-    summary.set_column(0, 0, 28)
-    summary.set_column(1, 1, 60)
-    rows = [
-        ("Company", data["company"]),
-        ("Review", cycle.label),
-        ("State", cycle.get_state_display()),
-        ("Generated", timezone.localtime(data["generated_at"]).strftime("%Y-%m-%d %H:%M")),
-        ("Alignment index (0-100)", None if data["index"] is None else round(data["index"], 1)),
-        (
-            f"Change since {data['previous_label']}" if data["previous_label"] else "Change",
-            None if data["change"] is None else round(data["change"], 1),
-        ),
-        ("Teams", len(teams)),
-        ("Checks not submitted", len(data["missing"])),
-    ]
-    heading = f"{cycle.label} alignment review"
-    summary.write_string(
-        0, 0, f"{data['company']}: {heading}" if data["company"] else heading, book.title
-    )
-    for i, (label, value) in enumerate(rows, start=2):
-        book.write(summary, i, 0, label, book.header)
-        book.write(summary, i, 1, value)
-    row = len(rows) + 3
-    book.write(summary, row, 0, "Agenda", book.header)
-    for item in data["agenda"]:
-        row += 1
-        book.write(summary, row, 0, item.kind_label)
-        book.write(summary, row, 1, item.text)
-    row += 2
-    book.write(summary, row, 0, "Sustained alignment", book.header)
-    for signal in data["signals"]:
-        row += 1
-        book.write(summary, row, 0, signal["label"])
-        book.write(summary, row, 1, signal["reason"])
-    step()
+    Streamed: the teams and objectives come from a few keys of a closed cycle's snapshot (a
+    running one's from its stored scores), the items with their fits and the commitments a
+    chunk at a time in the teams' order, so that its memory does not follow the company."""
+    now = timezone.now()
+    current = standings.summary(cycle)
+    teams = current.get("teams")
+    if teams is None:
+        teams = _live_team_list(cycle)
+    objectives = current["objectives"]
+    titles = {o["id"]: o["title"] for o in objectives}
+    names = {t["id"]: t["name"] for t in teams}
+    company = CompanySettings.read().name
+    book = _Book(target)
+    step = _progress(progress, 7)
+    summary = book.wb.add_worksheet("Summary")  # filled last: the agenda needs the low cells
+    levers = [label for _, label in Lever.choices]
 
     heat = _Sheet(
         book,
         "Heatmap",
         ["Team", "Check"] + [o["title"] for o in objectives] + ["Team fit"],
-        len(teams),
         [24, 12] + [16] * (len(objectives) + 1),
     )
+    team_sheet = _Sheet(
+        book,
+        "Teams",
+        ["Team", "Check", "Submitted", "Team fit"]
+        + levers
+        + ["Objective", "Fit", "Evidence", "Blockers"],
+        [22, 12, 18, 10] + [12] * len(levers) + [30, 8, 40, 40],
+    )
+    committed = defaultdict(list)
+    # The agenda's lowest cells: (score, objective position, item, objective, team), in the
+    # order the snapshot lists its cells when scores are equal (by objective, then item).
+    low = []
+    positions = {o["id"]: n for n, o in enumerate(objectives)}
+    team_items = _workbook_items(cycle, teams)
     for t in teams:
+        items = next(team_items)
+        fits = {i["objective"]: i["fit"] for i in items}
         heat.write(
             [t["name"], t["state"]]
-            + [_round(fits.get((o["id"], t["id"]))) for o in objectives]
+            + [_round(fits.get(o["id"])) for o in objectives]
             + [_round(t["score"])]
         )
+        submitted = _parse(t["submitted_at"])
+        submitted = submitted and timezone.make_naive(submitted)  # once per team, not per row
+        head = [t["name"], t["state"], submitted, _round(t["score"])]
+        means = _lever_means_of(items)
+        head += [means[label] for label in levers]
+        for item in items or [{}]:
+            objective = item.get("objective")
+            team_sheet.write(
+                head
+                + [
+                    titles.get(objective, "?") if item else None,
+                    _round(item.get("fit")),
+                    item.get("evidence"),
+                    item.get("blockers"),
+                ]
+            )
+            if not item:
+                continue
+            if not item["is_extra"]:
+                committed[objective].append(t["name"])
+            fit = item["fit"]
+            if fit is not None and fit < agenda.LOW_SCORE:
+                position = positions.get(objective, len(positions))
+                low.append((fit, position, item["pk"], objective, t["id"]))
+                if len(low) > 4 * agenda.MAX_PER_KIND:  # the agenda shows the lowest few
+                    low = sorted(low)[: agenda.MAX_PER_KIND]
     if teams and objectives:
         heat.ws.conditional_format(
             1,
@@ -1231,41 +1253,12 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
             },
         )
     step()
-
-    levers = data["levers"]
-    team_sheet = _Sheet(
-        book,
-        "Teams",
-        ["Team", "Check", "Submitted", "Team fit"]
-        + levers
-        + ["Objective", "Fit", "Evidence", "Blockers"],
-        sum(max(len(data["team_items"].get(t["id"], ())), 1) for t in teams),
-        [22, 12, 18, 10] + [12] * len(levers) + [30, 8, 40, 40],
-    )
-    for t in teams:
-        submitted = _parse(t["submitted_at"])
-        submitted = submitted and timezone.make_naive(submitted)  # once per team, not per row
-        head = [t["name"], t["state"], submitted, _round(t["score"])]
-        means = _lever_means(data, t["id"])
-        head += [means[label] for label in levers]
-        for item in data["team_items"].get(t["id"]) or [{}]:
-            objective = item.get("objective")
-            team_sheet.write(
-                head
-                + [
-                    titles.get(objective, "?") if item else None,
-                    _round(fits.get((objective, t["id"]))),
-                    item.get("evidence"),
-                    item.get("blockers"),
-                ]
-            )
     step()
 
     obj_sheet = _Sheet(
         book,
         "Objectives",
         ["Objective", "Weight", "Score", "Teams", "Committed teams", "External promise"],
-        len(objectives),
         [36, 8, 8, 8, 40, 50],
     )
     for o in objectives:
@@ -1275,13 +1268,13 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
                 o["weight"],
                 _round(o["score"]),
                 o["teams"],
-                ", ".join(o["committed_teams"]),
+                ", ".join(sorted(committed.get(o["id"], []))),
                 o.get("external_promise", ""),
             ]
         )
+    del committed
     step()
 
-    commitments = [(t["name"], c) for t in teams for c in data["team_commitments"].get(t["id"], ())]
     com_sheet = _Sheet(
         book,
         "Commitments",
@@ -1296,13 +1289,14 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
             "Amount",
             "Currency",
         ],
-        len(commitments),
         [22, 30, 20, 50, 30, 12, 12, 14, 9],
     )
-    for team_name, c in commitments:
+    for c in _commitment_rows(cycle):
+        if c["team"] not in names:
+            continue
         com_sheet.write(
             [
-                team_name,
+                names[c["team"]],
                 titles.get(c["objective"], "?"),
                 LEVER_LABELS.get(c["lever"], c["lever"]),
                 c["statement"],
@@ -1316,12 +1310,12 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         )
     step()
 
-    actions = data["actions"]
+    previous_cycle = services.previous_cycle(cycle)
+    actions = _actions(cycle, names, titles, previous=previous_cycle)
     act_sheet = _Sheet(
         book,
         "Actions",
         ["Kind", "Action", "Objective", "Owner team", "Due", "Raised in", "Agenda item", "Done"],
-        len(actions),
         [16, 40, 30, 20, 12, 14, 40, 12],
     )
     for a in actions:
@@ -1339,13 +1333,13 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         )
     step()
 
-    year = data["year"]
-    trend_rows = 1 + len(year["objectives"]) + len(year["teams"])
+    year = _trend(cycle, {"index": current["index"], "objectives": objectives, "teams": teams})[
+        "year"
+    ]
     trend = _Sheet(
         book,
         "Trend",
         ["Series", "Name"] + year["labels"],
-        trend_rows,
         [12, 36] + [14] * len(year["labels"]),
     )
     trend.write(["Company", "Alignment index"] + [_round(v) for v in year["index"]])
@@ -1353,8 +1347,134 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         trend.write(["Objective", o["title"]] + [_round(v) for v in o["values"]])
     for t in year["teams"]:
         trend.write(["Team", t["name"]] + [_round(v) for v in t["values"]])
+    del year
+    step()
+
+    previous = services.cycle_scores(previous_cycle) if previous_cycle else None
+    index = current["index"]
+    change = None
+    if previous and index is not None and previous["index"] is not None:
+        change = index - previous["index"]
+    if "disagreements" in current:  # closed: as its snapshot froze them
+        disagreements = current["disagreements"] or []
+    else:
+        disagreements = [
+            {"team": u, "objective": o, "executive": s, "head": round(h, 2), "note": note}
+            for u, o, s, h, note in standings.disagreement_rows(cycle).values_list(
+                "unit_id", "objective_id", "score", "head", "note"
+            )
+        ]
+    agenda_items = agenda.build(
+        {
+            "objectives": objectives,
+            "teams": teams,
+            "cells": [[o, t, s] for s, _, _, o, t in sorted(low)[: agenda.MAX_PER_KIND]],
+            "disagreements": disagreements,
+        },
+        previous,
+    )
+    signals = current.get("signals") if cycle.is_closed else None
+    if signals is None:
+        signals = _live_signals(now=now)
+    missing = sum(t["state"] != AlignmentCheck.State.SUBMITTED for t in teams)
+    summary.set_column(0, 0, 28)
+    summary.set_column(1, 1, 60)
+    rows = [
+        ("Company", company),
+        ("Review", cycle.label),
+        ("State", cycle.get_state_display()),
+        ("Generated", timezone.localtime(now).strftime("%Y-%m-%d %H:%M")),
+        ("Alignment index (0-100)", None if index is None else round(index, 1)),
+        (
+            f"Change since {previous_cycle.label}" if previous_cycle else "Change",
+            None if change is None else round(change, 1),
+        ),
+        ("Teams", len(teams)),
+        ("Checks not submitted", missing),
+    ]
+    heading = f"{cycle.label} alignment review"
+    summary.write_string(0, 0, f"{company}: {heading}" if company else heading, book.title)
+    for i, (label, value) in enumerate(rows, start=2):
+        book.write(summary, i, 0, label, book.header)
+        book.write(summary, i, 1, value)
+    row = len(rows) + 3
+    book.write(summary, row, 0, "Agenda", book.header)
+    for item in agenda_items:
+        row += 1
+        book.write(summary, row, 0, item.kind_label)
+        book.write(summary, row, 1, item.text)
+    row += 2
+    book.write(summary, row, 0, "Sustained alignment", book.header)
+    for signal in signals:
+        row += 1
+        book.write(summary, row, 0, signal["label"])
+        book.write(summary, row, 1, signal["reason"])
+    for sheet in (heat, team_sheet, obj_sheet, com_sheet, act_sheet, trend):
+        sheet.finish()
     book.wb.close()
     step()
+
+
+def _workbook_items(cycle: ReviewCycle, teams: list[dict]) -> Iterator[list[dict]]:
+    """Each team's check items (as _item_rows gives them) with their fit, team by team in
+    the order of `teams` (a closed cycle's as its snapshot lists them, whatever they were
+    renamed since), read a chunk at a time: one list per team, empty for a team without."""
+    fit = Subquery(
+        standings.scores(cycle)
+        .filter(objective_id=OuterRef("objective_id"), unit_id=OuterRef("alignment_check__unit_id"))
+        .values("score")[:1],
+        output_field=FloatField(),
+    )
+    # The teams' order, inside the database: their position in `teams`.
+    order = Case(
+        *[When(alignment_check__unit_id=t["id"], then=Value(n)) for n, t in enumerate(teams)],
+        default=Value(len(teams)),
+        output_field=IntegerField(),
+    )
+    fields = [f"score_{lever}" for lever in LEVERS]
+    rows = (
+        CheckItem.objects.filter(alignment_check__cycle=cycle)
+        .annotate(fit=fit, team_order=order)
+        .order_by("team_order", "objective__order", "objective_id")
+        .values_list(
+            "alignment_check__unit_id",
+            "alignment_check__state",
+            "objective_id",
+            "is_extra",
+            "evidence",
+            "blockers",
+            "fit",
+            "pk",
+            *fields,
+        )
+        .iterator(chunk_size=CSV_CHUNK_ROWS)
+    )
+    submitted = AlignmentCheck.State.SUBMITTED
+    pending = None
+    for t in teams:
+        items = []
+        if pending is not None and pending["team"] == t["id"]:
+            items.append(pending)
+            pending = None
+        if pending is None:
+            for row in rows:
+                team_id, state, objective_id, is_extra, evidence, blockers, fit_score, pk = row[:8]
+                item = {
+                    "team": team_id,
+                    "objective": objective_id,
+                    "submitted": state == submitted,
+                    "is_extra": is_extra,
+                    "scores": dict(zip(LEVERS, row[8:], strict=True)),
+                    "evidence": evidence,
+                    "blockers": blockers,
+                    "fit": fit_score,
+                    "pk": pk,
+                }
+                if team_id != t["id"]:
+                    pending = item
+                    break
+                items.append(item)
+        yield items
 
 
 def _unique(headers: list[str]) -> list[str]:
