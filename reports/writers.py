@@ -22,7 +22,6 @@ from django.contrib.staticfiles import finders
 from django.db import connection
 from django.db.models import (
     Avg,
-    Case,
     CharField,
     F,
     FloatField,
@@ -31,9 +30,8 @@ from django.db.models import (
     Q,
     Subquery,
     Value,
-    When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Concat, StrIndex
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -215,6 +213,7 @@ def _page_data(data: dict, year_teams: list[dict]) -> dict:
         )
         for t, year_row in zip(data["teams"], year_teams, strict=True)
     ]
+    _summary_texts(objectives, data["year"])
     parents = _parents(rows)
     regions = _regions(rows, objectives, parents, _region_cells(rows, objectives, parents, fits))
     missing = data["missing"]
@@ -229,6 +228,17 @@ def _page_data(data: dict, year_teams: list[dict]) -> dict:
         "parts": _parts(regions),
         "agenda_groups": _agenda_groups(data["agenda"], {}),
     }
+
+
+def _summary_texts(objectives: list[dict], year: dict) -> None:
+    """The summary's figures as its tables print them ("—" for none), formatted once here
+    rather than by a template filter per cell."""
+    for o in objectives:
+        o["score_text"] = number(o["score"]) or "—"
+        o["trend_text"] = "; ".join(f"{label}: {number(v) or '—'}" for label, v in o["trend"])
+    year["index_texts"] = [number(v) or "—" for v in year["index"]]
+    for o in year["objectives"]:
+        o["texts"] = [number(v) or "—" for v in o["values"]]
 
 
 def _team_row(
@@ -483,6 +493,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         o["committed_teams"] = sorted(committed.get(o["id"], []))
         o["committed_count"] = o["teams"]
         o["trend"] = trend["objectives"].get(o["id"], [])
+    _summary_texts(objectives, trend["year"])
 
     commitments = defaultdict(list)
     for c in _commitment_rows(cycle, team_ids=ids):
@@ -756,6 +767,7 @@ def _commitment_rows(cycle: ReviewCycle, *, team_ids: list[int] | None = None) -
         if next(elements):  # the snapshot froze them
             yield from elements
             return
+        elements.close()
     objectives = standings.summary(cycle)["objectives"] if cycle.is_closed else None
     rows = Commitment.objects.filter(unit__checks__cycle=cycle)
     if team_ids is not None:
@@ -1425,11 +1437,11 @@ def _workbook_items(cycle: ReviewCycle, teams: list[dict]) -> Iterator[list[dict
         .values("score")[:1],
         output_field=FloatField(),
     )
-    # The teams' order, inside the database: their position in `teams`.
-    order = Case(
-        *[When(alignment_check__unit_id=t["id"], then=Value(n)) for n, t in enumerate(teams)],
-        default=Value(len(teams)),
-        output_field=IntegerField(),
+    # The teams' order, inside the database: where each team's id is in the list of ids,
+    # one short parameter (a CASE of every team would be as big as the company, and slow).
+    ids = "," + ",".join(str(t["id"]) for t in teams) + ","
+    order = StrIndex(
+        Value(ids), Concat(Value(","), Cast("alignment_check__unit_id", CharField()), Value(","))
     )
     fields = [f"score_{lever}" for lever in LEVERS]
     rows = (
@@ -1450,6 +1462,7 @@ def _workbook_items(cycle: ReviewCycle, teams: list[dict]) -> Iterator[list[dict
         .iterator(chunk_size=CSV_CHUNK_ROWS)
     )
     submitted = AlignmentCheck.State.SUBMITTED
+    known = {t["id"] for t in teams}
     pending = None
     for t in teams:
         items = []
@@ -1470,6 +1483,8 @@ def _workbook_items(cycle: ReviewCycle, teams: list[dict]) -> Iterator[list[dict
                     "fit": fit_score,
                     "pk": pk,
                 }
+                if team_id not in known:  # not in the list: comes first, shown nowhere
+                    continue
                 if team_id != t["id"]:
                     pending = item
                     break
