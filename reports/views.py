@@ -17,17 +17,16 @@ from sustain import board
 
 
 def report_print(request: HttpRequest, pk: int) -> HttpResponse:
-    """The report as an HTML page to read or print; the PDF is rendered from the same template."""
-    cycle = get_cycle_for_user(request, pk)
-    roles.require(request, "reviews.export_reports")
-    return HttpResponse(writers.report_html(cycle))
+    """The report as an HTML page to read or print: the board's summary and the first part of
+    the team appendix; the PDF is rendered from the same templates."""
+    return report_part(request, pk, 1)
 
 
 def report_part(request: HttpRequest, pk: int, part: int) -> HttpResponse:
-    """One part of the report's team appendix: a bounded page, linked from the print view."""
+    """The print view with another part of the team appendix: a bounded page each."""
     cycle = get_cycle_for_user(request, pk)
     roles.require(request, "reviews.export_reports")
-    html = writers.report_part_html(cycle, part)
+    html = writers.print_html(cycle, part)
     if html is None:
         raise Http404("No such part of the appendix.")
     return HttpResponse(html)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import mimetypes
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -18,15 +19,28 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.db.models import F, FloatField, OuterRef, Q, Subquery, Value
+from django.db import connection
+from django.db.models import (
+    Avg,
+    CharField,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Concat, StrIndex
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from reviews import agenda, scoring, services, trends
+from reviews import agenda, scoring, services, standings, trends
 from reviews.models import (
     LEVERS,
     NOT_APPLICABLE,
+    Action,
     AlignmentCheck,
     CheckItem,
     FrozenScore,
@@ -34,6 +48,7 @@ from reviews.models import (
 )
 from reviews.templatetags.review_tags import heat_class
 from strategy.models import Commitment, CompanySettings, Lever, Unit
+from strategy.money import format_money
 from strategy.spreadsheet import FORMULA_TRIGGERS, is_formula_like, neutralise
 from sustain import board
 
@@ -63,6 +78,9 @@ CSV_CHUNK_ROWS = 250
 # region: one page of the print view each, one WeasyPrint document each in the PDF (whose
 # memory then follows the part, not the company).
 TEAMS_PER_PART = 40
+# The print view shows smaller parts: a page to read on screen, each team with its items and
+# commitments in full.
+TEAMS_PER_SCREEN = 10
 # Checks not submitted, by name, on the summary pages; the rest are counted (and each team's
 # state is in the appendix).
 MISSING_SHOWN = 30
@@ -121,6 +139,7 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool 
     trend = _trend(cycle, results)
     for o in objectives:
         o["committed_teams"] = sorted(committed_teams.get(o["id"], []))
+        o["committed_count"] = len(o["committed_teams"])
         o["trend"] = trend["objectives"].get(o["id"], [])
     team_levers = {
         team_id: {
@@ -180,50 +199,118 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool 
 def _page_data(data: dict, year_teams: list[dict]) -> dict:
     """What the pages add to the report's data: figures formatted once (not by a template
     filter per cell), the teams by region, and the appendix in parts."""
-    objectives, titles, fits = data["objectives"], data["objective_titles"], data["fits"]
-    rows = []
-    for t, year_row in zip(data["teams"], year_teams, strict=True):
-        team_id = t["id"]
-        rows.append(
-            t
-            | {
-                "state_label": STATE_LABELS.get(t["state"], t["state"]),
-                "score_text": number(t["score"]),
-                "lever_texts": [
-                    (label, number(v, 1)) for label, v in _lever_means(data, team_id).items()
-                ],
-                "items": [
-                    i
-                    | {
-                        "objective_title": titles.get(i["objective"], "?"),
-                        "fit_text": number(fits.get((i["objective"], team_id))),
-                    }
-                    for i in data["team_items"].get(team_id, [])
-                ],
-                "commitments": [
-                    c | {"objective_title": titles.get(c["objective"], "?")}
-                    for c in data["team_commitments"].get(team_id, [])
-                ],
-                "cells": [_heat(fits.get((o["id"], team_id))) for o in objectives],
-                "year_texts": [number(v) for v in year_row["values"]],
-            }
+    objectives, fits = data["objectives"], data["fits"]
+    rows = [
+        _team_row(
+            t,
+            objectives,
+            data["objective_titles"],
+            fits,
+            items=data["team_items"].get(t["id"], []),
+            commitments=data["team_commitments"].get(t["id"], []),
+            lever_means=_lever_means(data, t["id"]),
+            year_values=year_row["values"],
         )
-    regions = _regions(rows, objectives, fits)
+        for t, year_row in zip(data["teams"], year_teams, strict=True)
+    ]
+    _summary_texts(objectives, data["year"])
+    parents = _parents(rows)
+    regions = _regions(rows, objectives, parents, _region_cells(rows, objectives, parents, fits))
     missing = data["missing"]
     return {
         "teams": rows,
+        "team_count": len(rows),
         "missing_shown": missing[:MISSING_SHOWN],
         "missing_hidden": max(len(missing) - MISSING_SHOWN, 0),
         "committed_shown": COMMITTED_SHOWN,
         "teams_per_part": TEAMS_PER_PART,
         "regions": regions,
         "parts": _parts(regions),
+        "agenda_groups": _agenda_groups(data["agenda"], {}),
     }
+
+
+def _summary_texts(objectives: list[dict], year: dict) -> None:
+    """The summary's figures as its tables print them ("—" for none), formatted once here
+    rather than by a template filter per cell."""
+    for o in objectives:
+        o["score_text"] = number(o["score"]) or "—"
+        o["trend_text"] = "; ".join(f"{label}: {number(v) or '—'}" for label, v in o["trend"])
+    year["index_texts"] = [number(v) or "—" for v in year["index"]]
+    for o in year["objectives"]:
+        o["texts"] = [number(v) or "—" for v in o["values"]]
+
+
+def _team_row(
+    t: dict,
+    objectives: list[dict],
+    titles: dict,
+    fits: dict,
+    *,
+    items: list[dict],
+    commitments: list[dict],
+    lever_means: dict,
+    year_values: list,
+) -> dict:
+    """A team of the appendix, its figures formatted once."""
+    team_id = t["id"]
+    return t | {
+        "state_label": STATE_LABELS.get(t["state"], t["state"]),
+        "score_text": number(t["score"]),
+        "lever_texts": [(label, number(v, 1)) for label, v in lever_means.items()],
+        "items": [
+            i
+            | {
+                "objective_title": titles.get(i["objective"], "?"),
+                "fit_text": number(fits.get((i["objective"], team_id))),
+            }
+            for i in items
+        ],
+        "commitments": [
+            c
+            | {
+                "objective_title": titles.get(c["objective"], "?"),
+                "lever_label": LEVER_LABELS.get(c["lever"], c["lever"]),
+                "status_label": STATUS_LABELS.get(c["status"], c["status"]),
+                "amount_text": format_money(c["amount"], c["currency"]) if c["amount"] else "",
+            }
+            for c in commitments
+        ],
+        "cells": [_heat(fits.get((o["id"], team_id))) for o in objectives],
+        "year_texts": [number(v) for v in year_values],
+    }
+
+
+def _agenda_groups(items: list, more: dict) -> list[dict]:
+    """The agenda by kind, in the order the items come, each with how many are left out."""
+    groups: dict[str, dict] = {}
+    for item in items:
+        group = groups.setdefault(
+            item.kind, {"label": item.kind_label, "items": [], "more": more.get(item.kind, 0)}
+        )
+        group["items"].append(item)
+    return list(groups.values())
 
 
 def _lever_means(data: dict, team_id: int) -> dict:
     """A team's mean score on each lever (by its label), None where it has none."""
     return data["team_levers"].get(team_id) or dict.fromkeys(LEVER_LABELS.values())
+
+
+def _lever_means_of(items: list[dict]) -> dict:
+    """The mean score on each lever (by its label) of a team's submitted items, rounded as
+    report_data rounds them; None where none counts."""
+    means = {}
+    for lever in LEVERS:
+        values = [
+            v
+            for i in items
+            if i["submitted"]
+            for v in (i["scores"].get(lever),)
+            if v and v != NOT_APPLICABLE
+        ]
+        means[LEVER_LABELS[lever]] = round(sum(values) / len(values), 2) if values else None
+    return means
 
 
 def _live_signals(*, now: datetime) -> list[dict]:
@@ -252,12 +339,31 @@ def _mean(values):
     return scoring.mean(v for v in values if v is not None)
 
 
-def _regions(team_rows: list[dict], objectives: list[dict], cells: dict) -> list[dict]:
-    """The teams grouped by the unit above them (their region, branch or department), with
-    each group's aggregates: how many submitted, the mean team fit and each objective's."""
-    parents = dict(
+def _parents(team_rows: list[dict]) -> dict[int, str | None]:
+    """Each team's region: the name of the unit above it (its region, branch or department)."""
+    return dict(
         Unit.objects.filter(pk__in=[t["id"] for t in team_rows]).values_list("pk", "parent__name")
     )
+
+
+def _region_cells(team_rows: list[dict], objectives: list[dict], parents: dict, cells: dict):
+    """Each region's mean fit on each objective, by (region, objective id)."""
+    groups = defaultdict(list)
+    for t in team_rows:
+        groups[parents.get(t["id"]) or NO_REGION].append(t["id"])
+    return {
+        (name, o["id"]): _mean(cells.get((o["id"], team_id)) for team_id in members)
+        for name, members in groups.items()
+        for o in objectives
+    }
+
+
+def _regions(
+    team_rows: list[dict], objectives: list[dict], parents: dict, region_cells: dict
+) -> list[dict]:
+    """The teams grouped by the unit above them (their region, branch or department), with
+    each group's aggregates: how many submitted, the mean team fit and each objective's
+    (`region_cells`, by region and objective)."""
     groups = defaultdict(list)
     for t in team_rows:
         groups[parents.get(t["id"]) or NO_REGION].append(t)
@@ -275,22 +381,22 @@ def _regions(team_rows: list[dict], objectives: list[dict], cells: dict) -> list
                 "score": _mean(t["score"] for t in members),
                 "score_text": number(_mean(t["score"] for t in members)),
                 "lowest": lowest and f"{lowest['name']} ({number(lowest['score'])})",
-                "cells": [
-                    _heat(_mean(cells.get((o["id"], t["id"])) for t in members)) for o in objectives
-                ],
+                "cells": [_heat(region_cells.get((name, o["id"]))) for o in objectives],
             }
         )
     return regions
 
 
-def _parts(regions: list[dict]) -> list[dict]:
-    """The team appendix in parts of at most TEAMS_PER_PART teams, region by region: a page of
-    the print view each, and one WeasyPrint document each in the PDF."""
+def _parts(regions: list[dict], size: int | None = None) -> list[dict]:
+    """The team appendix in parts of at most `size` teams (TEAMS_PER_PART, the PDF's: one
+    WeasyPrint document each), region by region."""
+    size = size or TEAMS_PER_PART
     parts = []
     for region in regions:
         members = region["teams"]
-        for start in range(0, len(members), TEAMS_PER_PART):
-            teams = members[start : start + TEAMS_PER_PART]
+        for start in range(0, len(members), size):
+            teams = members[start : start + size]
+            submitted = sum(t["state"] == AlignmentCheck.State.SUBMITTED for t in teams)
             parts.append(
                 {
                     "number": len(parts) + 1,
@@ -299,6 +405,9 @@ def _parts(regions: list[dict]) -> list[dict]:
                     "first": start + 1,
                     "last": start + len(teams),
                     "of": len(members),
+                    "count": len(teams),
+                    "submitted": submitted,
+                    "not_submitted": len(teams) - submitted,
                 }
             )
     for part in parts:
@@ -306,9 +415,437 @@ def _parts(regions: list[dict]) -> list[dict]:
     return parts
 
 
-def _trend(cycle: ReviewCycle, results: dict) -> dict:
-    """The index by quarter up to this cycle, each objective's scores, and this fiscal year's
-    quarters side by side."""
+# --- The print view: the summary and one part, bounded ----------------------------------------
+
+
+def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) -> dict | None:
+    """The print view's page: the board's summary and part `number` (from 1) of the team
+    appendix, in parts of TEAMS_PER_SCREEN teams, with what report_data(pages=True) gives the
+    same templates; None if there is no such part.
+
+    Read from the stored scores (frozen rows once closed, live ones while the cycle runs) and
+    a few keys of a closed cycle's snapshot: the teams' items, fits and commitments only for
+    the part's teams, so that the page's cost follows the part shown, not the company."""
+    now = now or timezone.now()
+    current = standings.summary(cycle)
+    teams = current.get("teams")
+    if teams is None:
+        teams = _live_team_list(cycle)
+        parents = {t["id"]: t["region"] for t in teams}
+        # The agenda then lists the teams not submitted from this list, as a snapshot's.
+        current = current | {"teams": teams}
+    else:
+        parents = _parents(teams)
+    objectives = [dict(o) for o in current["objectives"]]
+    titles = {o["id"]: o["title"] for o in objectives}
+    names = {t["id"]: t["name"] for t in teams}
+    cycles = _trend_cycles(cycle)
+    # The trend's cycles end with the one before this (services.previous_cycle's).
+    quarterly = cycle.kind == ReviewCycle.Kind.QUARTERLY
+    previous_cycle = cycles[-2] if quarterly and len(cycles) > 1 else None
+
+    regions = _regions(teams, objectives, parents, {})
+    parts = _parts(regions, TEAMS_PER_SCREEN)
+    if not 1 <= number <= max(len(parts), 1):
+        return None
+    part = parts[number - 1] if parts else None
+    part_teams = part["teams"] if part else []
+    ids = [t["id"] for t in part_teams]
+
+    stored = _print_scores(cycle, cycles, previous_cycle, ids)
+    for region in regions:
+        region["cells"] = [
+            _heat(stored["regions"].get((region["name"], o["id"]))) for o in objectives
+        ]
+    if previous_cycle is None:
+        figures = None
+    elif previous_cycle.is_closed:
+        frozen = stored["frozen"][previous_cycle.pk]
+        figures = {
+            "index": frozen.get((None, None)),
+            "objectives": {o: v for (o, u), v in frozen.items() if o is not None and u is None},
+        }
+    else:
+        figures = standings.previous_figures(previous_cycle)
+    index = current["index"]
+    change = None
+    if figures and index is not None and figures["index"] is not None:
+        change = index - figures["index"]
+
+    # The committed teams are named only where they are few (COMMITTED_SHOWN); the others are
+    # counted, from the objectives' own figures. Read with the part's items.
+    many = {o["id"] for o in objectives if o["teams"] > COMMITTED_SHOWN}
+    in_part = set(ids)
+    committed = defaultdict(list)
+    items = defaultdict(list)
+    for item in _item_rows(cycle, team_ids=ids, committed_except=sorted(many)):
+        if item["team"] in in_part:
+            items[item["team"]].append(item)
+        if not item["is_extra"] and item["objective"] not in many:
+            committed[item["objective"]].append(names.get(item["team"], "?"))
+    trend = _trend(
+        cycle,
+        {"index": index, "objectives": objectives, "teams": part_teams},
+        cycles=cycles,
+        frozen=stored["frozen"],
+    )
+    for o in objectives:
+        o["committed_teams"] = sorted(committed.get(o["id"], []))
+        o["committed_count"] = o["teams"]
+        o["trend"] = trend["objectives"].get(o["id"], [])
+    _summary_texts(objectives, trend["year"])
+
+    commitments = defaultdict(list)
+    for c in _commitment_rows(cycle, team_ids=ids):
+        commitments[c["team"]].append(c)
+    if part:
+        part = part | {
+            "teams": [
+                _team_row(
+                    t,
+                    objectives,
+                    titles,
+                    stored["fits"],
+                    items=items[t["id"]],
+                    commitments=commitments[t["id"]],
+                    lever_means=_lever_means_of(items[t["id"]]),
+                    year_values=year_row["values"],
+                )
+                for t, year_row in zip(part_teams, trend["year"]["teams"], strict=True)
+            ]
+        }
+
+    missing = [t for t in teams if t["state"] != AlignmentCheck.State.SUBMITTED]
+    done = {
+        "draft": sum(t["state"] == AlignmentCheck.State.DRAFT for t in missing),
+        "not_started": sum(t["state"] == AlignmentCheck.State.NOT_STARTED for t in missing),
+    }
+    agenda_items, agenda_more = standings.agenda_items(
+        cycle,
+        current,
+        done,
+        previous_cycle,
+        figures,
+        drops=stored["drops"],
+        low=stored["low"],
+    )
+    signals = current.get("signals") if cycle.is_closed else None
+    return {
+        "company": CompanySettings.read().name,
+        "cycle": cycle,
+        "generated_at": now,
+        "index": index,
+        "previous_label": previous_cycle.label if previous_cycle else None,
+        "change": change,
+        "objectives": objectives,
+        "team_count": len(teams),
+        "agenda_groups": _agenda_groups(agenda_items, agenda_more),
+        "actions": _actions(cycle, names, titles),
+        "missing": missing,
+        "missing_shown": missing[:MISSING_SHOWN],
+        "missing_hidden": max(len(missing) - MISSING_SHOWN, 0),
+        "trend_chart": trend["chart"],
+        "year": trend["year"],
+        "levers": [label for _, label in Lever.choices],
+        # A running cycle's: the stored board's, as last computed (never computed here).
+        "signals": signals if signals is not None else list(board.stored_signals()),
+        "committed_shown": COMMITTED_SHOWN,
+        "teams_per_part": TEAMS_PER_SCREEN,
+        "regions": regions,
+        "parts": parts,
+        "part": part,
+        "previous_part": number - 1 if number > 1 else None,
+        "next_part": number + 1 if number < len(parts) else None,
+        "report_files": _done_report_files(cycle),
+    }
+
+
+def _print_scores(
+    cycle: ReviewCycle, cycles: list[ReviewCycle], previous: ReviewCycle | None, ids: list[int]
+) -> dict:
+    """Every stored score the print view shows, in one query: the trend's frozen rows of
+    `cycles` (no cell; the teams' only this fiscal year's, of `ids`), the fits of the teams
+    `ids`, the agenda's low cells and dropped teams (at most agenda.MAX_PER_KIND each, as
+    reviews.standings selects them), and each region's mean fit on each objective."""
+    stored = standings.scores(cycle)
+    # Typed NULLs: PostgreSQL matches a union's columns pair by pair, an untyped NULL as text.
+    nothing = {
+        "name": Cast(Value(None), CharField()),
+        "order": Cast(Value(None), IntegerField()),
+        "region": Cast(Value(None), CharField()),
+        "before": Cast(Value(None), FloatField()),
+    }
+
+    def rows(queryset, kind: int, **columns):
+        columns = nothing | columns
+        return queryset.values_list(
+            Value(kind, IntegerField()),
+            "cycle_id",
+            "objective_id",
+            "unit_id",
+            "score",
+            columns["name"],
+            columns["order"],
+            columns["region"],
+            columns["before"],
+        ).order_by()
+
+    trend = FrozenScore.objects.filter(cycle__in=cycles).filter(
+        Q(unit__isnull=True)
+        | Q(objective__isnull=True, cycle__fiscal_year=cycle.fiscal_year, unit__in=ids)
+    )
+    limit = agenda.MAX_PER_KIND
+    low = stored.filter(pk__in=standings.low_rows(cycle).values("pk")[:limit])
+    dropped = standings.drop_rows(cycle, previous)
+    dropped = dropped.filter(pk__in=dropped.values("pk")[:limit])
+    regions = (
+        stored.cells()
+        .values("unit__parent__name", "objective_id")
+        .annotate(mean=Avg("score"))
+        .values_list(
+            Value(_REGION_ROW, IntegerField()),
+            Cast(Value(None), IntegerField()),
+            "objective_id",
+            Cast(Value(None), IntegerField()),
+            "mean",
+            nothing["name"],
+            nothing["order"],
+            "unit__parent__name",
+            nothing["before"],
+        )
+        .order_by()
+    )
+    found = (
+        rows(trend, _TREND_ROW)
+        .union(
+            rows(stored.cells().filter(unit__in=ids), _FIT_ROW),
+            rows(low, _LOW_ROW, name=F("unit__name"), order=F("objective__order")),
+            rows(dropped, _DROP_ROW, name=F("unit__name"), before=F("before")),
+            regions,
+            all=True,
+        )
+        .order_by()
+    )
+    frozen = defaultdict(dict)  # cycle → (objective, team) → score
+    result = {"frozen": frozen, "fits": {}, "regions": {}, "low": [], "drops": []}
+    for kind, cycle_id, objective_id, unit_id, score, name, order, region, before in found:
+        if kind == _TREND_ROW:
+            frozen[cycle_id][(objective_id, unit_id)] = score
+        elif kind == _FIT_ROW:
+            result["fits"][(objective_id, unit_id)] = score
+        elif kind == _LOW_ROW:
+            result["low"].append((objective_id, unit_id, score, name, order))
+        elif kind == _DROP_ROW:
+            result["drops"].append((unit_id, name, score, before))
+        else:
+            result["regions"][(region or NO_REGION, objective_id)] = score
+    # In the order reviews.standings gives them (the union keeps none).
+    result["low"] = [row[:4] for row in sorted(result["low"], key=lambda r: (r[2], r[3], r[4]))]
+    result["drops"].sort(key=lambda r: (r[2] - r[3], r[1]))
+    return result
+
+
+_TREND_ROW, _FIT_ROW, _LOW_ROW, _DROP_ROW, _REGION_ROW = range(5)
+
+
+def _live_team_list(cycle: ReviewCycle) -> list[dict]:
+    """A running cycle's teams as a snapshot lists them, their fits from the live scores, and
+    the name of the unit above each (`region`)."""
+    score = (
+        standings.scores(cycle)
+        .filter(unit=OuterRef("unit_id"), objective__isnull=True)
+        .values("score")[:1]
+    )
+    rows = (
+        cycle.checks.annotate(score=Subquery(score, output_field=FloatField()))
+        .order_by("unit__name", "unit_id")
+        .values(
+            "unit_id",
+            "unit__name",
+            "unit__code",
+            "unit__parent__name",
+            "state",
+            "submitted_at",
+            "score",
+        )
+    )
+    return [
+        {
+            "id": r["unit_id"],
+            "name": r["unit__name"],
+            "code": r["unit__code"],
+            "state": r["state"],
+            "submitted_at": r["submitted_at"].isoformat() if r["submitted_at"] else None,
+            "score": r["score"],
+            "region": r["unit__parent__name"],
+        }
+        for r in rows
+    ]
+
+
+def _actions(cycle: ReviewCycle, team_names: dict, objective_titles: dict) -> list:
+    """The cycle's actions, named as the review knew them: the open ones carried over (by due
+    date), then those done in this cycle, in one query."""
+    carried = services.open_actions_for(cycle).values("pk").order_by()
+    actions = (
+        Action.objects.filter(Q(pk__in=carried) | Q(cycle=cycle, completed_at__isnull=False))
+        .select_related("owner", "objective", "cycle")
+        .defer("cycle__snapshot")
+        .order_by(F("completed_at").asc(nulls_first=True), "due_on", "pk")
+    )
+    for a in actions:
+        # Names as the review knew them (a closed review's snapshot), like the rest of it.
+        a.owner_name = team_names.get(a.owner_id, a.owner.name)
+        a.objective_title = (
+            objective_titles.get(a.objective_id, a.objective.title) if a.objective else ""
+        )
+    return actions
+
+
+def _done_report_files(cycle: ReviewCycle) -> dict:
+    """The latest built file of each format, by format: the print view links to them."""
+    latest = {}
+    for report in cycle.report_files.filter(state="done").exclude(file="").order_by("-pk"):
+        latest.setdefault(report.format, report)
+    return latest
+
+
+def _item_rows(
+    cycle: ReviewCycle,
+    *,
+    team_ids: list[int] | None = None,
+    committed_except: list[int] | None = None,
+) -> Iterator[dict]:
+    """The cycle's check items as a snapshot lists them (team, objective, submitted, is_extra,
+    scores, evidence, blockers), read from the checks (which a closed cycle no longer lets
+    anyone change): those of `team_ids`, or every one, a chunk at a time, by team. With
+    `committed_except`, also every team's committed (not extra) items on the objectives not
+    in that list."""
+    rows = CheckItem.objects.filter(alignment_check__cycle=cycle)
+    if team_ids is not None:
+        where = Q(alignment_check__unit_id__in=team_ids)
+        if committed_except is not None:
+            where |= Q(is_extra=False) & ~Q(objective_id__in=committed_except)
+        rows = rows.filter(where)
+    else:
+        rows = rows.order_by(
+            "alignment_check__unit__name",
+            "alignment_check__unit_id",
+            "objective__order",
+            "objective_id",
+        )
+    fields = [f"score_{lever}" for lever in LEVERS]
+    submitted = AlignmentCheck.State.SUBMITTED
+    for row in rows.values_list(
+        "alignment_check__unit_id",
+        "alignment_check__state",
+        "objective_id",
+        "is_extra",
+        "evidence",
+        "blockers",
+        *fields,
+    ).iterator(chunk_size=CSV_CHUNK_ROWS):
+        team_id, state, objective_id, is_extra, evidence, blockers = row[:6]
+        yield {
+            "team": team_id,
+            "objective": objective_id,
+            "submitted": state == submitted,
+            "is_extra": is_extra,
+            "scores": dict(zip(LEVERS, row[6:], strict=True)),
+            "evidence": evidence,
+            "blockers": blockers,
+        }
+
+
+def _commitment_rows(cycle: ReviewCycle, *, team_ids: list[int] | None = None) -> Iterator[dict]:
+    """The commitments a report shows, as a snapshot lists them: a closed cycle's as its
+    snapshot froze them, read element by element inside the database (never the whole
+    snapshot); a running cycle's (or an old snapshot's without them) from the commitments.
+    Those of `team_ids`, or every one, a chunk at a time."""
+    if cycle.is_closed:
+        elements = _snapshot_elements(cycle, "commitments", team_ids)
+        if next(elements):  # the snapshot froze them
+            yield from elements
+            return
+        elements.close()
+    objectives = standings.summary(cycle)["objectives"] if cycle.is_closed else None
+    rows = Commitment.objects.filter(unit__checks__cycle=cycle)
+    if team_ids is not None:
+        rows = rows.filter(unit_id__in=team_ids)
+    if objectives is not None:
+        rows = rows.filter(objective_id__in=[o["id"] for o in objectives])
+    else:
+        rows = rows.filter(
+            Q(objective__position_id=cycle.position_id, objective__retired_at__isnull=True)
+            | Q(objective__check_items__alignment_check__cycle=cycle)
+        ).distinct()
+    rows = rows.order_by("unit__name", "objective__order", "lever", "pk").values_list(
+        "unit_id",
+        "objective_id",
+        "lever",
+        "statement",
+        "target",
+        "due_on",
+        "status",
+        "amount",
+        "currency",
+    )
+    for row in rows.iterator(chunk_size=CSV_CHUNK_ROWS):
+        team, objective, lever, statement, target, due_on, status, amount, currency = row
+        yield {
+            "team": team,
+            "objective": objective,
+            "lever": lever,
+            "statement": statement,
+            "target": target,
+            "due_on": due_on.isoformat(),
+            "status": status,
+            "amount": str(amount) if amount is not None else None,
+            "currency": currency,
+        }
+
+
+# A closed cycle's snapshot list taken apart inside the database. Constant statements: the
+# list's key, the wanted teams and the cycle are parameters (the teams as an array, or as a JSON
+# list on SQLite), and `%s` as the first team filter says whether to take every element.
+_ELEMENTS_SQL = {
+    "postgresql": (
+        "SELECT c.snapshot ? %s, e.value FROM reviews_reviewcycle c LEFT JOIN LATERAL "
+        "jsonb_array_elements(c.snapshot -> %s) WITH ORDINALITY AS e(value, n) "
+        "ON (%s OR (e.value ->> 'team')::integer = ANY(%s)) WHERE c.id = %s ORDER BY e.n"
+    ),
+    "sqlite": (
+        "SELECT json_type(c.snapshot, '$.' || %s) IS NOT NULL, e.value FROM reviews_reviewcycle c "
+        "LEFT JOIN json_each(c.snapshot, '$.' || %s) e "
+        "ON (%s OR json_extract(e.value, '$.team') IN (SELECT value FROM json_each(%s))) "
+        "WHERE c.id = %s ORDER BY e.key"
+    ),
+}
+
+
+def _snapshot_elements(cycle: ReviewCycle, key: str, team_ids: list[int] | None = None) -> Iterator:
+    """Whether a closed cycle's snapshot has the list `key`, then its elements (those whose
+    "team" is one of `team_ids`, if given), in their order, in one query: taken apart inside
+    the database and fetched a chunk at a time, the snapshot is never read whole. The left
+    join keeps the cycle's row (its element NULL) when none is wanted."""
+    teams = list(team_ids or [])
+    wanted = teams if connection.vendor == "postgresql" else json.dumps(teams)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            _ELEMENTS_SQL[connection.vendor], [key, key, team_ids is None, wanted, cycle.pk]
+        )
+        rows = cursor.fetchmany(CSV_CHUNK_ROWS)
+        yield bool(rows and rows[0][0])
+        while rows:
+            for _, value in rows:
+                if value is not None:
+                    yield value if isinstance(value, dict) else json.loads(value)
+            rows = cursor.fetchmany(CSV_CHUNK_ROWS)
+
+
+def _trend_cycles(cycle: ReviewCycle) -> list[ReviewCycle]:
+    """The quarterly reviews up to this one (without their snapshots), in order, ending with
+    it."""
     here = (cycle.fiscal_year, cycle.quarter or 0)
     cycles = [
         c
@@ -318,18 +855,44 @@ def _trend(cycle: ReviewCycle, results: dict) -> dict:
         .defer("snapshot")
         if (c.fiscal_year, c.quarter) < here
     ]
-    cycles = sorted(cycles, key=lambda c: (c.fiscal_year, c.quarter)) + [cycle]
+    return sorted(cycles, key=lambda c: (c.fiscal_year, c.quarter)) + [cycle]
+
+
+def _trend_scores(cycle: ReviewCycle, cycles: list[ReviewCycle], team_ids: list[int]) -> dict:
+    """The frozen scores the trend shows, by cycle and (objective, team)."""
     frozen = defaultdict(dict)  # cycle → key → score
     rows = (
         FrozenScore.objects.filter(cycle__in=cycles)
-        # No cell (the trend has none), and the teams' only for this fiscal year's quarters.
+        # No cell (the trend has none), and the teams' only for this fiscal year's quarters,
+        # only those of `results` (the print view's: one part's).
         .filter(
-            Q(unit__isnull=True) | Q(objective__isnull=True, cycle__fiscal_year=cycle.fiscal_year)
+            Q(unit__isnull=True)
+            | Q(
+                objective__isnull=True,
+                cycle__fiscal_year=cycle.fiscal_year,
+                unit__in=team_ids,
+            )
         )
         .values_list("cycle_id", "objective_id", "unit_id", "score")
     )
     for cycle_id, objective_id, unit_id, score in rows:
         frozen[cycle_id][(objective_id, unit_id)] = score
+    return frozen
+
+
+def _trend(
+    cycle: ReviewCycle,
+    results: dict,
+    *,
+    cycles: list[ReviewCycle] | None = None,
+    frozen: dict | None = None,
+) -> dict:
+    """The index by quarter up to this cycle, each objective's scores, and this fiscal year's
+    quarters side by side; from `cycles` (_trend_cycles) and their `frozen` scores by cycle
+    and (objective, team) when the caller read them."""
+    cycles = cycles if cycles is not None else _trend_cycles(cycle)
+    if frozen is None:
+        frozen = _trend_scores(cycle, cycles, [t["id"] for t in results["teams"]])
     live = {(None, None): results["index"]}
     live |= {(o["id"], None): o["score"] for o in results["objectives"]}
     live |= {(None, t["id"]): t["score"] for t in results["teams"]}
@@ -493,11 +1056,10 @@ def xl_range(*args) -> str:
 class _Sheet:
     """A worksheet written row by row in constant-memory mode, as an Excel table."""
 
-    def __init__(self, book: _Book, name: str, headers: list[str], rows: int, widths=None):
+    def __init__(self, book: _Book, name: str, headers: list[str], widths=None):
         headers = _unique(headers)
         self.book, self.headers = book, headers
         self.ws = book.wb.add_worksheet(name)
-        last_row = max(rows, 1)
         # add_table refuses constant-memory mode because it writes the header cells itself;
         # with no row written yet it is safe to let it, then write the headers again as the
         # inline strings constant-memory mode flushes.
@@ -518,9 +1080,7 @@ class _Sheet:
         )
         if error:
             raise ValueError(f"The {name} sheet's table was refused (XlsxWriter error {error}).")
-        table = self.ws.tables[-1]
-        table["range"] = xl_range(0, 0, last_row, len(headers) - 1)
-        table["a_range"] = table["autofilter"] = table["range"]
+        self.table = self.ws.tables[-1]
         self.ws.table_cells.clear()
         self.ws.constant_memory = 1
         for col, header in enumerate(headers):
@@ -554,6 +1114,13 @@ class _Sheet:
             else:
                 self.book.write(ws, row, col, value, fmt)
         self.row += 1
+
+    def finish(self) -> None:
+        """Give the table the rows written (the rows are streamed: not known beforehand);
+        XlsxWriter writes the table when the workbook closes."""
+        table = self.table
+        table["range"] = xl_range(0, 0, max(self.row - 1, 1), len(self.headers) - 1)
+        table["a_range"] = table["autofilter"] = table["range"]
 
 
 class _Book:
@@ -605,63 +1172,79 @@ class _Book:
 
 
 def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
-    """Write the report workbook to a path or file object, reporting progress 0-100."""
-    data = report_data(cycle)
-    book = _Book(target)
-    objectives, teams = data["objectives"], data["teams"]
-    titles, fits = data["objective_titles"], data["fits"]
-    step = _progress(progress, 7)
+    """Write the report workbook to a path or file object, reporting progress 0-100.
 
-    summary = book.wb.add_worksheet("Summary")
-    summary.set_column(0, 0, 28)
-    summary.set_column(1, 1, 60)
-    rows = [
-        ("Company", data["company"]),
-        ("Review", cycle.label),
-        ("State", cycle.get_state_display()),
-        ("Generated", timezone.localtime(data["generated_at"]).strftime("%Y-%m-%d %H:%M")),
-        ("Alignment index (0-100)", None if data["index"] is None else round(data["index"], 1)),
-        (
-            f"Change since {data['previous_label']}" if data["previous_label"] else "Change",
-            None if data["change"] is None else round(data["change"], 1),
-        ),
-        ("Teams", len(teams)),
-        ("Checks not submitted", len(data["missing"])),
-    ]
-    heading = f"{cycle.label} alignment review"
-    summary.write_string(
-        0, 0, f"{data['company']}: {heading}" if data["company"] else heading, book.title
-    )
-    for i, (label, value) in enumerate(rows, start=2):
-        book.write(summary, i, 0, label, book.header)
-        book.write(summary, i, 1, value)
-    row = len(rows) + 3
-    book.write(summary, row, 0, "Agenda", book.header)
-    for item in data["agenda"]:
-        row += 1
-        book.write(summary, row, 0, item.kind_label)
-        book.write(summary, row, 1, item.text)
-    row += 2
-    book.write(summary, row, 0, "Sustained alignment", book.header)
-    for signal in data["signals"]:
-        row += 1
-        book.write(summary, row, 0, signal["label"])
-        book.write(summary, row, 1, signal["reason"])
-    step()
+    Streamed: the teams and objectives come from a few keys of a closed cycle's snapshot (a
+    running one's from its stored scores), the items with their fits and the commitments a
+    chunk at a time in the teams' order, so that its memory does not follow the company."""
+    now = timezone.now()
+    current = standings.summary(cycle)
+    teams = current.get("teams")
+    if teams is None:
+        teams = _live_team_list(cycle)
+    objectives = current["objectives"]
+    titles = {o["id"]: o["title"] for o in objectives}
+    names = {t["id"]: t["name"] for t in teams}
+    company = CompanySettings.read().name
+    book = _Book(target)
+    step = _progress(progress, 7)
+    summary = book.wb.add_worksheet("Summary")  # filled last: the agenda needs the low cells
+    levers = [label for _, label in Lever.choices]
 
     heat = _Sheet(
         book,
         "Heatmap",
         ["Team", "Check"] + [o["title"] for o in objectives] + ["Team fit"],
-        len(teams),
         [24, 12] + [16] * (len(objectives) + 1),
     )
+    team_sheet = _Sheet(
+        book,
+        "Teams",
+        ["Team", "Check", "Submitted", "Team fit"]
+        + levers
+        + ["Objective", "Fit", "Evidence", "Blockers"],
+        [22, 12, 18, 10] + [12] * len(levers) + [30, 8, 40, 40],
+    )
+    committed = defaultdict(list)
+    # The agenda's lowest cells: (score, objective position, item, objective, team), in the
+    # order the snapshot lists its cells when scores are equal (by objective, then item).
+    low = []
+    positions = {o["id"]: n for n, o in enumerate(objectives)}
+    team_items = _workbook_items(cycle, teams)
     for t in teams:
+        items = next(team_items)
+        fits = {i["objective"]: i["fit"] for i in items}
         heat.write(
             [t["name"], t["state"]]
-            + [_round(fits.get((o["id"], t["id"]))) for o in objectives]
+            + [_round(fits.get(o["id"])) for o in objectives]
             + [_round(t["score"])]
         )
+        submitted = _parse(t["submitted_at"])
+        submitted = submitted and timezone.make_naive(submitted)  # once per team, not per row
+        head = [t["name"], t["state"], submitted, _round(t["score"])]
+        means = _lever_means_of(items)
+        head += [means[label] for label in levers]
+        for item in items or [{}]:
+            objective = item.get("objective")
+            team_sheet.write(
+                head
+                + [
+                    titles.get(objective, "?") if item else None,
+                    _round(item.get("fit")),
+                    item.get("evidence"),
+                    item.get("blockers"),
+                ]
+            )
+            if not item:
+                continue
+            if not item["is_extra"]:
+                committed[objective].append(t["name"])
+            fit = item["fit"]
+            if fit is not None and fit < agenda.LOW_SCORE:
+                position = positions.get(objective, len(positions))
+                low.append((fit, position, item["pk"], objective, t["id"]))
+                if len(low) > 4 * agenda.MAX_PER_KIND:  # the agenda shows the lowest few
+                    low = sorted(low)[: agenda.MAX_PER_KIND]
     if teams and objectives:
         heat.ws.conditional_format(
             1,
@@ -682,41 +1265,12 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
             },
         )
     step()
-
-    levers = data["levers"]
-    team_sheet = _Sheet(
-        book,
-        "Teams",
-        ["Team", "Check", "Submitted", "Team fit"]
-        + levers
-        + ["Objective", "Fit", "Evidence", "Blockers"],
-        sum(max(len(data["team_items"].get(t["id"], ())), 1) for t in teams),
-        [22, 12, 18, 10] + [12] * len(levers) + [30, 8, 40, 40],
-    )
-    for t in teams:
-        submitted = _parse(t["submitted_at"])
-        submitted = submitted and timezone.make_naive(submitted)  # once per team, not per row
-        head = [t["name"], t["state"], submitted, _round(t["score"])]
-        means = _lever_means(data, t["id"])
-        head += [means[label] for label in levers]
-        for item in data["team_items"].get(t["id"]) or [{}]:
-            objective = item.get("objective")
-            team_sheet.write(
-                head
-                + [
-                    titles.get(objective, "?") if item else None,
-                    _round(fits.get((objective, t["id"]))),
-                    item.get("evidence"),
-                    item.get("blockers"),
-                ]
-            )
     step()
 
     obj_sheet = _Sheet(
         book,
         "Objectives",
         ["Objective", "Weight", "Score", "Teams", "Committed teams", "External promise"],
-        len(objectives),
         [36, 8, 8, 8, 40, 50],
     )
     for o in objectives:
@@ -726,13 +1280,13 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
                 o["weight"],
                 _round(o["score"]),
                 o["teams"],
-                ", ".join(o["committed_teams"]),
+                ", ".join(sorted(committed.get(o["id"], []))),
                 o.get("external_promise", ""),
             ]
         )
+    del committed
     step()
 
-    commitments = [(t["name"], c) for t in teams for c in data["team_commitments"].get(t["id"], ())]
     com_sheet = _Sheet(
         book,
         "Commitments",
@@ -747,13 +1301,14 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
             "Amount",
             "Currency",
         ],
-        len(commitments),
         [22, 30, 20, 50, 30, 12, 12, 14, 9],
     )
-    for team_name, c in commitments:
+    for c in _commitment_rows(cycle):
+        if c["team"] not in names:
+            continue
         com_sheet.write(
             [
-                team_name,
+                names[c["team"]],
                 titles.get(c["objective"], "?"),
                 LEVER_LABELS.get(c["lever"], c["lever"]),
                 c["statement"],
@@ -767,12 +1322,12 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         )
     step()
 
-    actions = data["actions"]
+    previous_cycle = services.previous_cycle(cycle)
+    actions = _actions(cycle, names, titles)
     act_sheet = _Sheet(
         book,
         "Actions",
         ["Kind", "Action", "Objective", "Owner team", "Due", "Raised in", "Agenda item", "Done"],
-        len(actions),
         [16, 40, 30, 20, 12, 14, 40, 12],
     )
     for a in actions:
@@ -790,13 +1345,13 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         )
     step()
 
-    year = data["year"]
-    trend_rows = 1 + len(year["objectives"]) + len(year["teams"])
+    year = _trend(cycle, {"index": current["index"], "objectives": objectives, "teams": teams})[
+        "year"
+    ]
     trend = _Sheet(
         book,
         "Trend",
         ["Series", "Name"] + year["labels"],
-        trend_rows,
         [12, 36] + [14] * len(year["labels"]),
     )
     trend.write(["Company", "Alignment index"] + [_round(v) for v in year["index"]])
@@ -804,8 +1359,137 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         trend.write(["Objective", o["title"]] + [_round(v) for v in o["values"]])
     for t in year["teams"]:
         trend.write(["Team", t["name"]] + [_round(v) for v in t["values"]])
+    del year
+    step()
+
+    previous = services.cycle_scores(previous_cycle) if previous_cycle else None
+    index = current["index"]
+    change = None
+    if previous and index is not None and previous["index"] is not None:
+        change = index - previous["index"]
+    if "disagreements" in current:  # closed: as its snapshot froze them
+        disagreements = current["disagreements"] or []
+    else:
+        disagreements = [
+            {"team": u, "objective": o, "executive": s, "head": round(h, 2), "note": note}
+            for u, o, s, h, note in standings.disagreement_rows(cycle).values_list(
+                "unit_id", "objective_id", "score", "head", "note"
+            )
+        ]
+    agenda_items = agenda.build(
+        {
+            "objectives": objectives,
+            "teams": teams,
+            "cells": [[o, t, s] for s, _, _, o, t in sorted(low)[: agenda.MAX_PER_KIND]],
+            "disagreements": disagreements,
+        },
+        previous,
+    )
+    signals = current.get("signals") if cycle.is_closed else None
+    if signals is None:
+        signals = _live_signals(now=now)
+    missing = sum(t["state"] != AlignmentCheck.State.SUBMITTED for t in teams)
+    summary.set_column(0, 0, 28)
+    summary.set_column(1, 1, 60)
+    rows = [
+        ("Company", company),
+        ("Review", cycle.label),
+        ("State", cycle.get_state_display()),
+        ("Generated", timezone.localtime(now).strftime("%Y-%m-%d %H:%M")),
+        ("Alignment index (0-100)", None if index is None else round(index, 1)),
+        (
+            f"Change since {previous_cycle.label}" if previous_cycle else "Change",
+            None if change is None else round(change, 1),
+        ),
+        ("Teams", len(teams)),
+        ("Checks not submitted", missing),
+    ]
+    heading = f"{cycle.label} alignment review"
+    summary.write_string(0, 0, f"{company}: {heading}" if company else heading, book.title)
+    for i, (label, value) in enumerate(rows, start=2):
+        book.write(summary, i, 0, label, book.header)
+        book.write(summary, i, 1, value)
+    row = len(rows) + 3
+    book.write(summary, row, 0, "Agenda", book.header)
+    for item in agenda_items:
+        row += 1
+        book.write(summary, row, 0, item.kind_label)
+        book.write(summary, row, 1, item.text)
+    row += 2
+    book.write(summary, row, 0, "Sustained alignment", book.header)
+    for signal in signals:
+        row += 1
+        book.write(summary, row, 0, signal["label"])
+        book.write(summary, row, 1, signal["reason"])
+    for sheet in (heat, team_sheet, obj_sheet, com_sheet, act_sheet, trend):
+        sheet.finish()
     book.wb.close()
     step()
+
+
+def _workbook_items(cycle: ReviewCycle, teams: list[dict]) -> Iterator[list[dict]]:
+    """Each team's check items (as _item_rows gives them) with their fit, team by team in
+    the order of `teams` (a closed cycle's as its snapshot lists them, whatever they were
+    renamed since), read a chunk at a time: one list per team, empty for a team without."""
+    fit = Subquery(
+        standings.scores(cycle)
+        .filter(objective_id=OuterRef("objective_id"), unit_id=OuterRef("alignment_check__unit_id"))
+        .values("score")[:1],
+        output_field=FloatField(),
+    )
+    # The teams' order, inside the database: where each team's id is in the list of ids,
+    # one short parameter (a CASE of every team would be as big as the company, and slow).
+    ids = "," + ",".join(str(t["id"]) for t in teams) + ","
+    order = StrIndex(
+        Value(ids), Concat(Value(","), Cast("alignment_check__unit_id", CharField()), Value(","))
+    )
+    fields = [f"score_{lever}" for lever in LEVERS]
+    rows = (
+        CheckItem.objects.filter(alignment_check__cycle=cycle)
+        .annotate(fit=fit, team_order=order)
+        .order_by("team_order", "objective__order", "objective_id")
+        .values_list(
+            "alignment_check__unit_id",
+            "alignment_check__state",
+            "objective_id",
+            "is_extra",
+            "evidence",
+            "blockers",
+            "fit",
+            "pk",
+            *fields,
+        )
+        .iterator(chunk_size=CSV_CHUNK_ROWS)
+    )
+    submitted = AlignmentCheck.State.SUBMITTED
+    known = {t["id"] for t in teams}
+    pending = None
+    for t in teams:
+        items = []
+        if pending is not None and pending["team"] == t["id"]:
+            items.append(pending)
+            pending = None
+        if pending is None:
+            for row in rows:
+                team_id, state, objective_id, is_extra, evidence, blockers, fit_score, pk = row[:8]
+                item = {
+                    "team": team_id,
+                    "objective": objective_id,
+                    "submitted": state == submitted,
+                    "is_extra": is_extra,
+                    "scores": dict(zip(LEVERS, row[8:], strict=True)),
+                    "evidence": evidence,
+                    "blockers": blockers,
+                    "fit": fit_score,
+                    "pk": pk,
+                }
+                if team_id not in known:  # not in the list: comes first, shown nowhere
+                    continue
+                if team_id != t["id"]:
+                    pending = item
+                    break
+                items.append(item)
+        yield items
 
 
 def _unique(headers: list[str]) -> list[str]:
@@ -897,6 +1581,18 @@ def report_html(cycle: ReviewCycle, *, for_pdf: bool = False, data: dict | None 
     return render_to_string(
         "reports/report.html",
         data | _page_urls(cycle) | {"for_pdf": for_pdf, "print_view": True},
+    )
+
+
+def print_html(cycle: ReviewCycle, number: int) -> str | None:
+    """The print view: the board's summary and part `number` (from 1) of the team appendix,
+    with links to the other parts and to the full data; None if there is no such part."""
+    data = print_data(cycle, number)
+    if data is None:
+        return None
+    return render_to_string(
+        "reports/report.html",
+        data | _page_urls(cycle) | {"for_pdf": False, "print_view": True},
     )
 
 

@@ -497,20 +497,26 @@ def agenda_items(
     done: dict,
     previous_cycle: ReviewCycle | None,
     figures: dict | None,
+    *,
+    drops: list[tuple] | None = None,
+    low: list[tuple] | None = None,
 ) -> tuple[list[agenda.AgendaItem], dict[str, int]]:
     """The agenda's items, at most AGENDA_LIMIT of a kind, and how many of each kind are left
     out. `current` is summary(cycle), `done` completion(cycle), `figures`
-    previous_figures(previous_cycle)."""
-    stored = scores(cycle)
+    previous_figures(previous_cycle); `drops` and `low`, when the caller read them with other
+    scores, are what drop_rows() and low_rows() select, in their order."""
     names: dict[int, str] = {}
     teams: list[dict] = []
-    # Asked without a previous cycle too (see scores()): then no team has dropped.
-    before = (
-        scores(previous_cycle)
-        .filter(unit=OuterRef("unit_id"), objective__isnull=True)
-        .values("score")[:1]
-    )
-    drops, low = _drops_and_low(stored, before)
+    if drops is None or low is None:
+        # Asked without a previous cycle too (see scores()): then no team has dropped.
+        before = (
+            scores(previous_cycle)
+            .filter(unit=OuterRef("unit_id"), objective__isnull=True)
+            .values("score")[:1]
+        )
+        found_drops, found_low = _drops_and_low(scores(cycle), before)
+        drops = found_drops if drops is None else drops
+        low = found_low if low is None else low
     previous = {
         "teams": [{"id": u, "score": b} for u, _, _, b in drops],
         "objectives": [
@@ -604,15 +610,42 @@ def _drops_and_low(stored, before) -> tuple[list[tuple], list[tuple]]:
     return drops, low
 
 
-def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, dict[int, str]]:
-    """The first disagreements, how many there are, and their teams' names."""
-    if "disagreements" in current:  # closed: as its snapshot froze them
-        found = current["disagreements"] or []
-        return found[:AGENDA_LIMIT], len(found), {}
+def drop_rows(cycle: ReviewCycle, previous_cycle: ReviewCycle | None):
+    """The teams' score rows that dropped at least agenda.DROP_POINTS since `previous_cycle`,
+    the most first, each with its `before` score."""
+    # Asked without a previous cycle too (see scores()): then no team has dropped.
+    before = (
+        scores(previous_cycle)
+        .filter(unit=OuterRef("unit_id"), objective__isnull=True)
+        .values("score")[:1]
+    )
+    return (
+        scores(cycle)
+        .filter(objective__isnull=True, unit__isnull=False)
+        .annotate(before=Subquery(before, output_field=FloatField()))
+        .annotate(drop=F("before") - F("score"))
+        .filter(drop__gte=agenda.DROP_POINTS)
+        .order_by("-drop", "unit__name")
+    )
+
+
+def low_rows(cycle: ReviewCycle):
+    """The cells scored below agenda.LOW_SCORE, the lowest first."""
+    return (
+        scores(cycle)
+        .cells()
+        .filter(score__lt=agenda.LOW_SCORE)
+        .order_by("score", "unit__name", "objective__order")
+    )
+
+
+def disagreement_rows(cycle: ReviewCycle):
+    """A running cycle's executive scores that disagree with the head's (`head`: the head's
+    mean), in the order they were given."""
     head = LiveScore.objects.filter(
         cycle_id=cycle.pk, unit=OuterRef("unit_id"), objective=OuterRef("objective_id")
     ).values("head_mean")[:1]
-    rows = (
+    return (
         ExecutiveScore.objects.filter(cycle_id=cycle.pk)
         .annotate(head=Subquery(head, output_field=FloatField()))
         .filter(head__isnull=False)
@@ -620,6 +653,14 @@ def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, 
         .filter(gap__gte=scoring.DISAGREEMENT_POINTS)
         .order_by("pk")
     )
+
+
+def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, dict[int, str]]:
+    """The first disagreements, how many there are, and their teams' names."""
+    if "disagreements" in current:  # closed: as its snapshot froze them
+        found = current["disagreements"] or []
+        return found[:AGENDA_LIMIT], len(found), {}
+    rows = disagreement_rows(cycle)
     # How many there are comes with the first ones (a window over them all): no COUNT query.
     found = list(
         rows.annotate(total=Window(Count("pk"))).values_list(
