@@ -57,27 +57,31 @@ UNSUBMITTED = "unsubmitted"  # the state filter's "not submitted yet": drafts an
 
 class JSONArrayHead(Func):
     """The first `n` elements of the array under `key` of a JSON column, as a JSON array ([]
-    where there is none): the database reads the column once and sends only those."""
+    where there is none): the database reads the column once and sends only those. The path
+    and the count are parameters (Value), compiled into Django's templates."""
 
     output_field = JSONField()
+    template = "JSONB_PATH_QUERY_ARRAY(%(expressions)s::jsonpath)"  # PostgreSQL
+    sqlite_template = (
+        "(SELECT JSON_GROUP_ARRAY(JSON(value)) FROM JSON_EACH(%(expressions)s) "
+        "WHERE key < %(limit)s)"
+    )
 
     def __init__(self, column: str, key: str, n: int):
-        super().__init__(F(column))
+        super().__init__(F(column), Value(f"$.{key}"))
         self.key, self.n = key, n
 
     def as_sql(self, compiler, connection, **extra):  # SQLite
-        column, params = compiler.compile(self.source_expressions[0])
-        return (
-            # `column` is the compiled column reference; the path and the count are parameters.
-            f"(SELECT JSON_GROUP_ARRAY(JSON(value)) FROM JSON_EACH({column}, %s) WHERE key < %s)",  # noqa: S608
-            (*params, f"$.{self.key}", self.n),
+        limit, limit_params = compiler.compile(Value(self.n))
+        sql, params = super().as_sql(
+            compiler, connection, template=self.sqlite_template, limit=limit, **extra
         )
+        return sql, (*params, *limit_params)
 
     def as_postgresql(self, compiler, connection, **extra):
-        column, params = compiler.compile(self.source_expressions[0])
-        return (
-            f"JSONB_PATH_QUERY_ARRAY({column}, %s::jsonpath)",
-            (*params, f"$.{self.key}[0 to {self.n - 1}]"),
+        path = Value(f"$.{self.key}[0 to {self.n - 1}]")
+        return Func(self.source_expressions[0], path, template=self.template).as_sql(
+            compiler, connection, **extra
         )
 
 
