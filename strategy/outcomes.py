@@ -301,6 +301,11 @@ def measures_lineages(measures: list[Measure]) -> dict[int, list[Measure]]:
     measures (each `measure.objective.position` should be read with it)."""
     chains = {m.pk: [m] for m in measures}
     known = {m.pk: m for m in measures}
+    for measure in measures:
+        # Last year's measure read with this one (select_related("previous__objective__
+        # position")) costs no query.
+        if measure.previous_id and Measure.previous.is_cached(measure):
+            known.setdefault(measure.previous_id, measure.previous)
     for _ in range(LINEAGE_LIMIT - 1):
         wanted = {
             chain[-1].previous_id
@@ -329,15 +334,29 @@ def measures_series(measures: list[Measure]) -> dict[int, list[SeriesPoint]]:
     pk → its series."""
     lineages = measures_lineages(measures)
     ids = {m.pk for lineage in lineages.values() for m in lineage}
-    values = {
-        (m, y, p): v
-        for m, y, p, v in MeasureActual.objects.filter(measure_id__in=ids).values_list(
-            "measure_id", "fiscal_year", "period", "value"
+    values, points = {}, {pk: [] for pk in ids}
+    if ids:
+        # The values and the plan points in one query: a page's queries are counted.
+        actuals = (
+            MeasureActual.objects.filter(measure_id__in=ids)
+            .annotate(kind=models.Value("actual", output_field=models.CharField()))
+            .order_by()
+            .values_list("measure_id", "fiscal_year", "period", "value", "kind")
         )
-    }
-    points: dict[int, list] = {pk: [] for pk in ids}
-    for point in MeasurePlanPoint.objects.filter(measure_id__in=ids):
-        points[point.measure_id].append(point)
+        plans = (
+            MeasurePlanPoint.objects.filter(measure_id__in=ids)
+            .annotate(
+                year=models.Value(0, output_field=models.IntegerField()),
+                kind=models.Value("plan", output_field=models.CharField()),
+            )
+            .order_by()
+            .values_list("measure_id", "year", "period", "value", "kind")
+        )
+        for m, y, p, v, kind in actuals.union(plans, all=True):
+            if kind == "actual":
+                values[(m, y, p)] = v
+            else:
+                points[m].append(MeasurePlanPoint(measure_id=m, period=p, value=v))
     result = {}
     for pk, lineage in lineages.items():
         series = []

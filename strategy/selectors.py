@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from datetime import date
 
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -14,6 +15,7 @@ from django.db.models import (
     Exists,
     F,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -39,7 +41,6 @@ from strategy.models import (
     Objective,
     StrategicPosition,
     Unit,
-    fiscal_year_span,
 )
 
 COMMITMENTS_PER_PAGE = 50
@@ -50,12 +51,14 @@ REGION_DEPTH = 4  # how far up a team's parents the matrix looks for its region
 # --- Measured outcomes -------------------------------------------------------------------------
 
 
-def measure_outcomes(*, user, measures: list[Measure]) -> list[outcomes.MeasureOutcome]:
+def measure_outcomes(
+    *, user, measures: list[Measure], company: CompanySettings | None = None
+) -> list[outcomes.MeasureOutcome]:
     """What the pages show of these measures (each read with its objective and position):
     values beside the plan, status, staleness, and for those who may enter its values a form
     (`outcome.form`); from the company settings read once, in a few queries whatever their
     number."""
-    company = CompanySettings.read()
+    company = company or CompanySettings.read()
     start_month, today = outcomes.company_calendar(company)
     found = outcomes.measures_outcomes(
         measures, company=company, today=today, start_month=start_month
@@ -98,10 +101,19 @@ def position_page(*, user, fiscal_year: int) -> dict:
     )
     objectives = list(
         position.objectives.select_related("owner", "customer_priority")
-        .prefetch_related("measures")
+        .prefetch_related(
+            Prefetch(
+                "measures",
+                queryset=Measure.objects.select_related("previous__objective__position"),
+            )
+        )
         .order_by("order", "pk")
     )
-    starts_on, ends_on, today = fiscal_year_span(position.fiscal_year)
+    # The company's calendar and thresholds, read once for the dates and the measures.
+    company = CompanySettings.read()
+    start_month, today = outcomes.company_calendar(company)
+    starts_on = date(position.fiscal_year, start_month, 1)
+    ends_on = date.fromordinal(date(position.fiscal_year + 1, start_month, 1).toordinal() - 1)
     current = position if position.is_current else StrategicPosition.objects.current()
     # A promise is at risk when one of its objective's measures is behind plan or off track.
     measures = []
@@ -111,7 +123,12 @@ def position_page(*, user, fiscal_year: int) -> dict:
             measure.objective = objective
             measures.append(measure)
     at_risk = defaultdict(list)
-    for outcome in measure_outcomes(user=user, measures=measures) if position.is_published else []:
+    shown = (
+        measure_outcomes(user=user, measures=measures, company=company)
+        if position.is_published
+        else []
+    )
+    for outcome in shown:
         if outcome.is_at_risk:
             at_risk[outcome.measure.objective_id].append(outcome)
     for objective in objectives:
@@ -210,7 +227,9 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
     known = [objective, objective.position, objective.owner]
     if objective.customer_priority_id:
         known.append(objective.customer_priority)
-    measures = list(objective.measures.select_related("reporting_team"))
+    measures = list(
+        objective.measures.select_related("reporting_team", "previous__objective__position")
+    )
     for measure in measures:
         measure.objective = objective  # read above, with its position
     return {
@@ -303,7 +322,7 @@ def unit_page(*, user, unit: Unit) -> dict:
             Measure.objects.filter(
                 reporting_team=unit, objective__position=position, objective__retired_at=None
             )
-            .select_related("objective__position")
+            .select_related("objective__position", "previous__objective__position")
             .order_by("objective__order", "objective_id", "pk")
         )
         if position is not None
