@@ -354,22 +354,23 @@ def test_the_csv_lists_the_periods_due_without_a_value_and_imports_once_filled_i
         ("On-time delivery", "Q3"),
         ("On-time delivery", "Q4"),
     ]
-    for row, value in zip(rows, ("88", "91", "95"), strict=True):
-        row["value"] = value
+    assert preview_of(rows, head).count(actuals_import.NEW) == 3
+    # The executive's file has the other measure too, its formula-like name neutralised,
+    # and imports as it is once filled in.
+    rows = _rows(login(executive).get(reverse("strategy:measure-actuals-template")))
+    assert {r["measure"] for r in rows} == {"On-time delivery", "'=Not ours"}
+    assert preview_of(rows, executive).count(actuals_import.NEW) == 7
+    assert other.reporting_team is None
+
+
+def preview_of(rows: list[dict], by):
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=actuals_import.COLUMNS)
     writer.writeheader()
-    writer.writerows(rows)
-    preview = actuals_import.actuals_import_preview(content=out.getvalue().encode(), by=head)
+    writer.writerows(r | {"value": "90"} for r in rows)
+    preview = actuals_import.actuals_import_preview(content=out.getvalue().encode(), by=by)
     assert preview.errors == []
-    assert preview.count(actuals_import.NEW) == 3
-    # The executive's file has the other measure too, its formula-like name neutralised.
-    names = {
-        r["measure"]
-        for r in _rows(login(executive).get(reverse("strategy:measure-actuals-template")))
-    }
-    assert names == {"On-time delivery", "'=Not ours"}
-    assert other.pk
+    return preview
 
 
 def test_the_csv_is_for_those_who_import(login, member, measure):
@@ -419,3 +420,24 @@ def test_the_pages_run_as_many_queries_for_many_measures_as_for_few(
     client.get(url(large))
     with django_assert_max_num_queries(expected, info=f"{page}: {expected} with one measure"):
         assert client.get(url(large)).status_code == 200
+
+
+def test_the_lineages_of_many_measures_are_read_together(
+    last_year, head, django_assert_num_queries
+):
+    objective = last_year.objectives.first()
+    before = make_draft_position(fiscal_year=last_year.fiscal_year - 1, owner=objective.owner)
+    earlier = before.objectives.first()
+    team = head.memberships.first().unit
+    _build(objective, earlier, team, 3)
+    measures = list(
+        Measure.objects.filter(objective=objective).select_related("objective__position")
+    )
+    # One query for last year's measures, one for the values and plans: not one per measure.
+    with django_assert_num_queries(2):
+        series = outcomes.measures_series(measures)
+    for measure in measures:
+        assert series[measure.pk] == outcomes.measure_series(measure)
+        assert [p.period.fiscal_year for p in series[measure.pk]] == [
+            last_year.fiscal_year - 1
+        ] * 4 + [last_year.fiscal_year] * 4
