@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from strategy.models import Measure, MeasureActual, Objective
 from strategy.outcomes import Period, parse_value
+from strategy.spreadsheet import restore
 
 REQUIRED = ("fiscal_year", "objective", "measure", "period", "value")
 COLUMNS = (*REQUIRED, "comment")
@@ -163,6 +164,11 @@ def _problem(cells: dict, measures: dict, objectives: dict, by) -> tuple[str, tu
         return "objective is empty", None
     if not name:
         return "measure is empty", None
+    # A name the download neutralised ('=...) is read back as it was written.
+    if (year, _key(title)) not in objectives and (year, _key(restore(title))) in objectives:
+        title = restore(title)
+    if (year, _key(title), _key(name)) not in measures:
+        name = restore(name)
     if (year, _key(title)) not in objectives:
         return f"the FY{year} strategy has no objective “{title}”", None
     found = measures.get((year, _key(title), _key(name)), [])

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 
-from strategy import actuals_import
+from strategy import actuals_import, outcomes
 from strategy.models import (
     Commitment,
     CompanySettings,
@@ -21,6 +21,7 @@ from strategy.models import (
     Objective,
     PositioningTheme,
     StrategicPosition,
+    Unit,
     fiscal_year_end,
     fiscal_year_start,
 )
@@ -271,26 +272,131 @@ class ObjectiveForm(forms.ModelForm):
         return title
 
 
+PLAN_FIELDS = [f"plan_{n}" for n in range(1, 13)]
+
+
+class MeasureForm(forms.ModelForm):
+    """A measure with its direction, reporting team, frequency and, where the straight line
+    from baseline to target is not the plan, a value planned per period (plan_1 to plan_12:
+    quarters 1-4 or months 1-12 of the fiscal year; empty follows the line)."""
+
+    class Meta:
+        model = Measure
+        fields = ["name", "unit", "baseline", "target", "direction", "reporting_team", "frequency"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reporting_team"].queryset = Unit.objects.active().functional().order_by("name")
+        planned = {}
+        if self.instance.pk:
+            planned = {p.period: p.value for p in self.instance.plan_points.all()}
+        for number, name in enumerate(PLAN_FIELDS, start=1):
+            self.fields[name] = forms.DecimalField(
+                label=f"Plan {number}",
+                required=False,
+                max_digits=14,
+                decimal_places=2,
+                initial=planned.get(number),
+            )
+
+    def clean_frequency(self) -> str:
+        frequency = self.cleaned_data["frequency"]
+        measure = self.instance
+        if measure.pk and frequency != measure.frequency and measure.actuals.exists():
+            raise ValidationError(
+                f"This measure already has values per {measure.get_frequency_display().lower()} "
+                "period: its frequency cannot change. Add a new measure for the new frequency."
+            )
+        return frequency
+
+    def clean(self) -> dict:
+        data = super().clean()
+        count = outcomes.periods_per_year(data.get("frequency") or Measure.Frequency.QUARTERLY)
+        for number, name in enumerate(PLAN_FIELDS, start=1):
+            if number > count and data.get(name) is not None:
+                self.add_error(
+                    name, f"A {data.get('frequency')} measure has {count} periods, not {number}."
+                )
+        return data
+
+    def plan_values(self) -> dict[int, object]:
+        """{period: value or None} for outcomes.measure_plan_set."""
+        count = outcomes.periods_per_year(self.cleaned_data["frequency"])
+        return {n: self.cleaned_data.get(f"plan_{n}") for n in range(1, count + 1)}
+
+
 class MeasureFormSetBase(_ChildFormSet):
     def clean(self) -> None:
         super().clean()
         if not any(self.errors):
             self._duplicates("name", "This measure is listed twice.")
 
+    def save_plans(self, *, by) -> None:
+        """Save each kept measure's plan per period (after the formset's own save)."""
+        for form in self.kept_forms():
+            if form.instance.pk and form.has_changed():
+                measure = form.instance
+                # A measure now reported less often drops the plan of periods it has no more.
+                for point in measure.plan_points.filter(period__gt=measure.periods_per_year):
+                    point._history_user = by
+                    point.delete()
+                outcomes.measure_plan_set(measure=measure, values=form.plan_values(), by=by)
+
 
 MeasureFormSet = forms.inlineformset_factory(
     Objective,
     Measure,
+    form=MeasureForm,
     formset=MeasureFormSetBase,
-    fields=["name", "unit", "baseline", "target"],
+    fields=["name", "unit", "baseline", "target", "direction", "reporting_team", "frequency"],
     extra=2,
 )
 
 
 def measure_formset(data=None, *, instance: Objective) -> MeasureFormSet:
-    formset = MeasureFormSet(data, instance=instance, prefix="measures")
+    formset = MeasureFormSet(
+        data,
+        instance=instance,
+        prefix="measures",
+        queryset=instance.measures.prefetch_related("plan_points") if instance.pk else None,
+    )
     formset.helper = _table_helper()
     return formset
+
+
+class MeasureActualForm(forms.Form):
+    """A value of a measure for one period of its fiscal year, with an optional comment."""
+
+    period = forms.ChoiceField(widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    value = forms.CharField(
+        max_length=40,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "size": 8}),
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+
+    def __init__(self, *args, measure: Measure, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.measure = measure
+        self.fiscal_year = measure.objective.position.fiscal_year
+        codes = [
+            outcomes.Period(self.fiscal_year, n, measure.frequency).code
+            for n in range(1, measure.periods_per_year + 1)
+        ]
+        self.fields["period"].choices = [(c, c) for c in codes]
+
+    def clean_period(self) -> outcomes.Period:
+        return outcomes.Period.parse(
+            self.cleaned_data["period"],
+            fiscal_year=self.fiscal_year,
+            frequency=self.measure.frequency,
+        )
+
+    def clean_value(self):
+        return outcomes.parse_value(self.cleaned_data["value"])
 
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -365,7 +471,14 @@ class CommitmentForm(forms.ModelForm):
 class CompanySettingsForm(forms.ModelForm):
     class Meta:
         model = CompanySettings
-        fields = ["name", "base_currency", "fiscal_year_start_month", "time_zone"]
+        fields = [
+            "name",
+            "base_currency",
+            "fiscal_year_start_month",
+            "time_zone",
+            "plan_tolerance_percent",
+            "off_track_percent",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

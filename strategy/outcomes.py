@@ -7,10 +7,12 @@ out. The services below it read and write the rows.
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -100,6 +102,14 @@ class Period:
 def _add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
+
+
+def company_calendar(company: CompanySettings) -> tuple[int, date]:
+    """The month the company's fiscal years start in and today in its time zone, from its
+    settings row (already read): FISCAL_YEAR_START_MONTH and TIME_ZONE where it sets none."""
+    month = company.fiscal_year_start_month or settings.FISCAL_YEAR_START_MONTH
+    tz = zoneinfo.ZoneInfo(company.time_zone or settings.TIME_ZONE)
+    return month, timezone.localdate(timezone.now(), tz)
 
 
 def last_due_period(
@@ -283,26 +293,140 @@ def measure_series(measure: Measure) -> list[SeriesPoint]:
     """Every period of the measure and of those it continues (annual refreshes), oldest
     first, with the value reached (None where there is none) and the value planned: each year
     under its own measure's plan and frequency."""
-    lineage = measure_lineage(measure)
-    ids = [m.pk for m in lineage]
-    values = {
-        (m, y, p): v
-        for m, y, p, v in MeasureActual.objects.filter(measure_id__in=ids).values_list(
-            "measure_id", "fiscal_year", "period", "value"
+    return measures_series([measure])[measure.pk]
+
+
+def measures_lineages(measures: list[Measure]) -> dict[int, list[Measure]]:
+    """measure_lineage of many measures at once: one query per earlier year, however many
+    measures (each `measure.objective.position` should be read with it)."""
+    chains = {m.pk: [m] for m in measures}
+    known = {m.pk: m for m in measures}
+    for measure in measures:
+        # Last year's measure read with this one (select_related("previous__objective__
+        # position")) costs no query.
+        if measure.previous_id and Measure.previous.is_cached(measure):
+            known.setdefault(measure.previous_id, measure.previous)
+    for _ in range(LINEAGE_LIMIT - 1):
+        wanted = {
+            chain[-1].previous_id
+            for chain in chains.values()
+            if chain[-1].previous_id and chain[-1].previous_id not in {n.pk for n in chain}
+        }
+        missing = wanted - known.keys()
+        if missing:
+            for found in Measure.objects.filter(pk__in=missing).select_related(
+                "objective__position"
+            ):
+                known[found.pk] = found
+        grew = False
+        for chain in chains.values():
+            previous = chain[-1].previous_id
+            if previous in known and previous not in {n.pk for n in chain}:
+                chain.append(known[previous])
+                grew = True
+        if not grew:
+            break
+    return {pk: list(reversed(chain)) for pk, chain in chains.items()}
+
+
+def measures_series(measures: list[Measure]) -> dict[int, list[SeriesPoint]]:
+    """measure_series of many measures, in a few queries whatever their number: measure
+    pk → its series."""
+    lineages = measures_lineages(measures)
+    ids = {m.pk for lineage in lineages.values() for m in lineage}
+    values, points = {}, {pk: [] for pk in ids}
+    if ids:
+        # The values and the plan points in one query: a page's queries are counted.
+        actuals = (
+            MeasureActual.objects.filter(measure_id__in=ids)
+            .annotate(kind=models.Value("actual", output_field=models.CharField()))
+            .order_by()
+            .values_list("measure_id", "fiscal_year", "period", "value", "kind")
         )
-    }
-    points: dict[int, list] = {pk: [] for pk in ids}
-    for point in MeasurePlanPoint.objects.filter(measure_id__in=ids):
-        points[point.measure_id].append(point)
-    series = []
-    for year_measure in lineage:
-        year = measure_fiscal_year(year_measure)
-        plan = measure_plan(year_measure, points=points[year_measure.pk])
-        for number, planned in plan.items():
-            period = Period(year, number, year_measure.frequency)
-            actual = values.get((year_measure.pk, year, number))
-            series.append(SeriesPoint(period, actual, planned, year_measure.pk))
-    return series
+        plans = (
+            MeasurePlanPoint.objects.filter(measure_id__in=ids)
+            .annotate(
+                year=models.Value(0, output_field=models.IntegerField()),
+                kind=models.Value("plan", output_field=models.CharField()),
+            )
+            .order_by()
+            .values_list("measure_id", "year", "period", "value", "kind")
+        )
+        for m, y, p, v, kind in actuals.union(plans, all=True):
+            if kind == "actual":
+                values[(m, y, p)] = v
+            else:
+                points[m].append(MeasurePlanPoint(measure_id=m, period=p, value=v))
+    result = {}
+    for pk, lineage in lineages.items():
+        series = []
+        for year_measure in lineage:
+            year = measure_fiscal_year(year_measure)
+            plan = measure_plan(year_measure, points=points[year_measure.pk])
+            for number, planned in plan.items():
+                period = Period(year, number, year_measure.frequency)
+                actual = values.get((year_measure.pk, year, number))
+                series.append(SeriesPoint(period, actual, planned, year_measure.pk))
+        result[pk] = series
+    return result
+
+
+@dataclass
+class MeasureOutcome:
+    """What the strategy pages show of a measure: its year's values beside the plan, the
+    status of the latest period with a value, and whether the last due period has one."""
+
+    measure: Measure
+    series: list[SeriesPoint]  # the lineage's, oldest first (the chart)
+    year: list[SeriesPoint]  # the measure's own fiscal year (the table)
+    last_due: Period | None
+    latest: SeriesPoint | None  # the latest period of the year with a value
+    status: str | None
+    is_stale: bool
+
+    @property
+    def status_label(self) -> str:
+        return OutcomeStatus(self.status).label if self.status else ""
+
+    @property
+    def is_at_risk(self) -> bool:
+        return self.status in (OutcomeStatus.BEHIND, OutcomeStatus.OFF_TRACK)
+
+
+def measures_outcomes(
+    measures: list[Measure], *, company: CompanySettings, today: date, start_month: int
+) -> list[MeasureOutcome]:
+    """MeasureOutcome of each measure, in the order given, in a few queries whatever their
+    number (each `measure.objective.position` should be read with it)."""
+    all_series = measures_series(measures)
+    outcomes = []
+    for measure in measures:
+        series = all_series[measure.pk]
+        fiscal_year = measure_fiscal_year(measure)
+        year = [p for p in series if p.measure_id == measure.pk]
+        last_due = last_due_period(
+            fiscal_year=fiscal_year,
+            frequency=measure.frequency,
+            today=today,
+            start_month=start_month,
+        )
+        reached = [p for p in year if p.actual is not None]
+        latest = reached[-1] if reached else None
+        status = None
+        if latest is not None:
+            status = status_for(
+                latest.actual,
+                latest.planned,
+                baseline=measure.baseline,
+                target=measure.target,
+                higher_is_better=measure.higher_is_better,
+                tolerance_percent=company.plan_tolerance_percent,
+                off_track_percent=company.off_track_percent,
+            )
+        due_value = next((p.actual for p in year if p.period == last_due), None)
+        is_stale = last_due is not None and due_value is None
+        outcomes.append(MeasureOutcome(measure, series, year, last_due, latest, status, is_stale))
+    return outcomes
 
 
 # --- Writing values --------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from datetime import date
 
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -14,6 +15,7 @@ from django.db.models import (
     Exists,
     F,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -26,20 +28,58 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from strategy import history, roles, services
+from strategy import actuals_import, history, outcomes, roles, services
+from strategy.forms import MeasureActualForm
 from strategy.models import (
     Acknowledgement,
     Commitment,
+    CompanySettings,
+    Measure,
+    MeasureActual,
+    MeasurePlanPoint,
     Membership,
     Objective,
     StrategicPosition,
     Unit,
-    fiscal_year_span,
 )
 
 COMMITMENTS_PER_PAGE = 50
 MATRIX_TEAMS_PER_PAGE = 25
 REGION_DEPTH = 4  # how far up a team's parents the matrix looks for its region
+
+
+# --- Measured outcomes -------------------------------------------------------------------------
+
+
+def measure_outcomes(
+    *, user, measures: list[Measure], company: CompanySettings | None = None
+) -> list[outcomes.MeasureOutcome]:
+    """What the pages show of these measures (each read with its objective and position):
+    values beside the plan, status, staleness, and for those who may enter its values a form
+    (`outcome.form`); from the company settings read once, in a few queries whatever their
+    number."""
+    company = company or CompanySettings.read()
+    start_month, today = outcomes.company_calendar(company)
+    found = outcomes.measures_outcomes(
+        measures, company=company, today=today, start_month=start_month
+    )
+    for outcome in found:
+        measure = outcome.measure
+        objective = measure.objective
+        outcome.can_enter = (
+            objective.position.is_published
+            and not objective.is_retired
+            and user.has_perm("alignment.enter_measure_actuals", measure)
+        )
+        outcome.form = None
+        if outcome.can_enter:
+            due = outcome.last_due or (outcome.year[0].period if outcome.year else None)
+            outcome.form = MeasureActualForm(
+                measure=measure,
+                initial={"period": due.code if due else ""},
+                prefix=f"measure-{measure.pk}",
+            )
+    return found
 
 
 # --- Positions ---------------------------------------------------------------------------------
@@ -61,11 +101,38 @@ def position_page(*, user, fiscal_year: int) -> dict:
     )
     objectives = list(
         position.objectives.select_related("owner", "customer_priority")
-        .prefetch_related("measures")
+        .prefetch_related(
+            Prefetch(
+                "measures",
+                queryset=Measure.objects.select_related("previous__objective__position"),
+            )
+        )
         .order_by("order", "pk")
     )
-    starts_on, ends_on, today = fiscal_year_span(position.fiscal_year)
+    # The company's calendar and thresholds, read once for the dates and the measures.
+    company = CompanySettings.read()
+    start_month, today = outcomes.company_calendar(company)
+    starts_on = date(position.fiscal_year, start_month, 1)
+    ends_on = date.fromordinal(date(position.fiscal_year + 1, start_month, 1).toordinal() - 1)
     current = position if position.is_current else StrategicPosition.objects.current()
+    # A promise is at risk when one of its objective's measures is behind plan or off track.
+    measures = []
+    for objective in objectives:
+        objective.position = position
+        for measure in objective.measures.all():
+            measure.objective = objective
+            measures.append(measure)
+    at_risk = defaultdict(list)
+    shown = (
+        measure_outcomes(user=user, measures=measures, company=company)
+        if position.is_published
+        else []
+    )
+    for outcome in shown:
+        if outcome.is_at_risk:
+            at_risk[outcome.measure.objective_id].append(outcome)
+    for objective in objectives:
+        objective.measures_at_risk = at_risk.get(objective.pk, [])
     return {
         "position": position,
         "themes": position.themes.all(),
@@ -160,10 +227,17 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
     known = [objective, objective.position, objective.owner]
     if objective.customer_priority_id:
         known.append(objective.customer_priority)
+    measures = list(
+        objective.measures.select_related("reporting_team", "previous__objective__position")
+    )
+    for measure in measures:
+        measure.objective = objective  # read above, with its position
     return {
         "objective": objective,
         "position": objective.position,
-        "measures": objective.measures.all(),
+        "measures": measures,
+        "outcomes": measure_outcomes(user=user, measures=measures),
+        "can_import": user.has_perm("alignment.import_measure_actuals"),
         "commitments": page.object_list,
         "page": page,
         "team_names": [name for name, _ in named],
@@ -242,9 +316,25 @@ def unit_page(*, user, unit: Unit) -> dict:
         by_objective[commitment.objective].append(commitment)
     active = list(position.objectives.active()) if position is not None else []
     memberships = unit.memberships.select_related("user").order_by("role", "user__last_name")
+    # The measures the team reports: the current strategy's, of its active objectives.
+    reported = (
+        list(
+            Measure.objects.filter(
+                reporting_team=unit, objective__position=position, objective__retired_at=None
+            )
+            .select_related("objective__position", "previous__objective__position")
+            .order_by("objective__order", "objective_id", "pk")
+        )
+        if position is not None
+        else []
+    )
+    for measure in reported:
+        measure.reporting_team = unit
     return {
         "unit": unit,
         "position": position,
+        "outcomes": measure_outcomes(user=user, measures=reported),
+        "can_import": user.has_perm("alignment.import_measure_actuals"),
         "by_objective": dict(by_objective),
         "uncommitted": [o for o in active if o not in by_objective],
         "to_confirm": services.commitments_to_confirm(
@@ -453,3 +543,54 @@ def matrix_rows(position: StrategicPosition) -> tuple[list[str], Iterator[list]]
 
     header = ["region", "team_code", "team", *(o.title for o in objectives), "commitments"]
     return header, rows()
+
+
+def measure_history_page(*, user, pk: int) -> dict:
+    """The changes to a measure, its plan per period and its values (corrections included)."""
+    positions = StrategicPosition.objects.visible_to(user)
+    measure = get_object_or_404(
+        Measure.objects.filter(objective__position__in=positions).select_related(
+            "objective__position"
+        ),
+        pk=pk,
+    )
+    return {
+        "subject": f"{measure.name} ({measure.objective.title})",
+        "back_url": measure.objective.get_absolute_url(),
+        "history": history.entries(
+            Measure.history.filter(id=measure.pk),
+            MeasurePlanPoint.history.filter(measure_id=measure.pk),
+            MeasureActual.history.filter(measure_id=measure.pk),
+            known=[measure, measure.objective],
+        ),
+    }
+
+
+def measure_actuals_template_rows(*, user) -> tuple[list[str], list[list]]:
+    """The current strategy's measures the user enters, one line per period due (ended) that
+    has no value yet, with empty value and comment: the import's columns, ready to fill in."""
+    position = StrategicPosition.objects.current()
+    if position is None:
+        return list(actuals_import.COLUMNS), []
+    measures = list(
+        Measure.objects.filter(objective__position=position, objective__retired_at=None)
+        .select_related("objective__position")
+        .order_by("objective__order", "objective_id", "pk")
+    )
+    measures = [m for m in measures if user.has_perm("alignment.enter_measure_actuals", m)]
+    company = CompanySettings.read()
+    start_month, today = outcomes.company_calendar(company)
+    rows = []
+    for outcome in outcomes.measures_outcomes(
+        measures, company=company, today=today, start_month=start_month
+    ):
+        measure = outcome.measure
+        for point in outcome.year:
+            if outcome.last_due is None or point.period > outcome.last_due:
+                break
+            if point.actual is None:
+                rows.append(
+                    [position.fiscal_year, measure.objective.title, measure.name,
+                     point.period.code, "", ""]
+                )  # fmt: skip
+    return list(actuals_import.COLUMNS), rows

@@ -257,7 +257,7 @@ def position_take_over(*, today: date) -> StrategicPosition | None:
 
 
 @transaction.atomic
-def objective_create(*, form, measures, position: StrategicPosition) -> Objective:
+def objective_create(*, form, measures, position: StrategicPosition, by=None) -> Objective:
     objective = form.save(commit=False)
     objective.position = position
     last = position.objectives.aggregate(last=Max("order"))["last"]
@@ -265,11 +265,12 @@ def objective_create(*, form, measures, position: StrategicPosition) -> Objectiv
     objective.save()
     measures.instance = objective
     measures.save()
+    measures.save_plans(by=by)
     return objective
 
 
 @transaction.atomic
-def objective_update(*, form, measures) -> Objective:
+def objective_update(*, form, measures, by=None) -> Objective:
     objective = form.save(commit=False)
     if objective.previous_id and (form.has_changed() or measures.has_changed()):
         # Editing an objective carried over by the annual refresh is revising it.
@@ -277,6 +278,7 @@ def objective_update(*, form, measures) -> Objective:
     objective.save()
     measures.instance = objective
     measures.save()
+    measures.save_plans(by=by)
     return objective
 
 

@@ -34,6 +34,15 @@ def neutralise(value):
     return "'" + value if is_formula_like(value) else value
 
 
+NEUTRALISED = re.compile(r"""(?:^|(?<=[;,\r\n]))'(?="*[=+\-@\t\r])""")
+
+
+def restore(text: str) -> str:
+    """The text `neutralise` was given: its apostrophes before a cell start taken out (a
+    downloaded file read back, such as the template of measure values)."""
+    return NEUTRALISED.sub("", text)
+
+
 class _Echo:
     """A file-like object whose write() returns the line, for streaming csv.writer output."""
 

@@ -33,6 +33,17 @@ urlpatterns = [
     ),
     path("company/", views.company_edit, name="company-edit"),
     path("measures/import/", views.measure_actuals_import, name="measure-actuals-import"),
+    path(
+        "measures/import/template.csv",
+        views.measure_actuals_template,
+        name="measure-actuals-template",
+    ),
+    path(
+        "measures/<int:pk>/values/",
+        views.measure_actual_record,
+        name="measure-actual-record",
+    ),
+    path("measures/<int:pk>/history/", views.measure_history, name="measure-history"),
     path("matrix/", views.matrix, name="matrix"),
     path("matrix.csv", views.matrix_csv, name="matrix-csv"),
     path("units/", views.unit_list, name="unit-list"),

@@ -10,13 +10,23 @@ from django.db.models import (
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from strategy import actuals_import, roles, selectors, services, signals, spreadsheet
+from strategy import (
+    actuals_import,
+    outcomes,
+    roles,
+    selectors,
+    services,
+    signals,
+    spreadsheet,
+)
 from strategy.forms import (
     ActualsImportForm,
     CommitmentForm,
     CompanySettingsForm,
+    MeasureActualForm,
     ObjectiveForm,
     PositionForm,
     as_typed,
@@ -27,6 +37,7 @@ from strategy.forms import (
 from strategy.models import (
     Commitment,
     CompanySettings,
+    Measure,
     Objective,
     RefreshDecision,
     StrategicPosition,
@@ -54,6 +65,23 @@ def _get_objective_for_user(request: HttpRequest, pk: int) -> Objective:
     positions = StrategicPosition.objects.visible_to(request.user)
     objectives = Objective.objects.filter(position__in=positions).select_related("position")
     return get_object_or_404(objectives, pk=pk)
+
+
+def _get_measure_for_user(request: HttpRequest, pk: int) -> Measure:
+    positions = StrategicPosition.objects.visible_to(request.user)
+    measures = Measure.objects.filter(objective__position__in=positions).select_related(
+        "objective__position"
+    )
+    return get_object_or_404(measures, pk=pk)
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    """The page a POST came from (its `next`), if it is one of ours; else `fallback`."""
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else fallback
 
 
 def _get_unit_for_user(request: HttpRequest, code: str) -> Unit:
@@ -261,7 +289,9 @@ def objective_create(request: HttpRequest, fiscal_year: int) -> HttpResponse:
         form = ObjectiveForm(request.POST, position=position)
         measures = measure_formset(request.POST, instance=Objective())
         if form.is_valid() and measures.is_valid():
-            objective = services.objective_create(form=form, measures=measures, position=position)
+            objective = services.objective_create(
+                form=form, measures=measures, position=position, by=request.user
+            )
             messages.success(request, f"Objective “{objective}” added.")
             return redirect(position.get_absolute_url())
         messages.error(request, "Nothing was saved: please correct the errors below.")
@@ -283,7 +313,7 @@ def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = ObjectiveForm(request.POST, instance=objective, position=position)
         measures = measure_formset(request.POST, instance=objective)
         if form.is_valid() and measures.is_valid():
-            services.objective_update(form=form, measures=measures)
+            services.objective_update(form=form, measures=measures, by=request.user)
             messages.success(request, f"Objective “{objective}” saved.")
             return redirect(objective.get_absolute_url())
         messages.error(request, "Nothing was saved: please correct the errors below.")
@@ -492,3 +522,57 @@ def measure_actuals_import(request: HttpRequest) -> HttpResponse:
             "columns": actuals_import.COLUMNS,
         },
     )
+
+
+@require_POST
+def measure_actual_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enter or correct one period's value of a measure; a correction keeps the old value in
+    the measure's history."""
+    measure = _get_measure_for_user(request, pk)
+    roles.require(request, "alignment.enter_measure_actuals", measure)
+    objective = measure.objective
+    back = _safe_next(request, objective.get_absolute_url())
+    if not objective.position.is_published:
+        messages.error(
+            request, "This strategy is a draft: its measures take values once published."
+        )
+        return redirect(back)
+    if objective.is_retired:
+        messages.error(request, f"“{objective}” is retired: its measures take no more values.")
+        return redirect(back)
+    form = MeasureActualForm(request.POST, measure=measure, prefix=f"measure-{measure.pk}")
+    if not form.is_valid():
+        problems = [e for errors in form.errors.values() for e in errors]
+        messages.error(request, f"Nothing was recorded for “{measure.name}”: {' '.join(problems)}")
+        return redirect(back)
+    period = form.cleaned_data["period"]
+    try:
+        outcomes.measure_actual_record(
+            measure=measure,
+            period=period,
+            value=form.cleaned_data["value"],
+            by=request.user,
+            comment=form.cleaned_data["comment"] or None,
+        )
+    except ValidationError as exc:
+        messages.error(request, f"Nothing was recorded: {' '.join(exc.messages)}")
+    else:
+        messages.success(request, f"{measure.name}: {period} recorded.")
+    return redirect(back)
+
+
+def measure_history(request: HttpRequest, pk: int) -> HttpResponse:
+    context = selectors.measure_history_page(user=request.user, pk=pk)
+    return render(request, "strategy/history.html", context)
+
+
+def measure_actuals_template(request: HttpRequest) -> StreamingHttpResponse:
+    """A CSV of the current strategy's measures the user enters, one line per period due
+    without a value: fill in the values and import it as it is."""
+    roles.require(request, "alignment.import_measure_actuals")
+    header, rows = selectors.measure_actuals_template_rows(user=request.user)
+    response = StreamingHttpResponse(
+        spreadsheet.csv_stream(header, rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="measure-values.csv"'
+    return response

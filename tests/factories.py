@@ -248,8 +248,37 @@ def objective_data(*, owner, title: str = "Advise every customer", measures=(), 
         "external_promise": "We help you choose.",
         **{name: "" if value is None else str(value) for name, value in fields.items()},
     }
-    rows = [{"name": n, "unit": u, "baseline": b, "target": t} for n, u, b, t in measures]
+    rows = [measure_row(*m) if isinstance(m, tuple) else measure_row(**m) for m in measures]
     return data | formset_data("measures", rows)
+
+
+def measure_row(
+    name,
+    unit,
+    baseline,
+    target,
+    *,
+    direction="higher",
+    reporting_team=None,
+    frequency="quarterly",
+    plan=None,
+    **extra,
+) -> dict:
+    """One row of the objective form's measures: `plan` is {period: value} where the plan is
+    not the straight line; `reporting_team` a unit (or its pk)."""
+    team = getattr(reporting_team, "pk", reporting_team)
+    row = {
+        "name": name,
+        "unit": unit,
+        "baseline": baseline,
+        "target": target,
+        "direction": direction,
+        "reporting_team": "" if team is None else str(team),
+        "frequency": frequency,
+    }
+    row |= {f"plan_{n}": "" for n in range(1, 13)}
+    row |= {f"plan_{n}": str(v) for n, v in (plan or {}).items()}
+    return row | extra
 
 
 def objective_edit_data(objective: Objective, **fields) -> dict:
@@ -265,7 +294,17 @@ def objective_edit_data(objective: Objective, **fields) -> dict:
         external_promise=objective.external_promise,
     )
     measures = [
-        {"id": m.pk, "name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target}
+        measure_row(
+            m.name,
+            m.unit,
+            m.baseline,
+            m.target,
+            direction=m.direction,
+            reporting_team=m.reporting_team_id,
+            frequency=m.frequency,
+            plan={p.period: p.value for p in m.plan_points.all()},
+            id=m.pk,
+        )
         for m in objective.measures.all()
     ]
     data |= formset_data("measures", measures, initial=len(measures))
@@ -335,6 +374,8 @@ def company_data(
     base_currency: str = "EUR",
     fiscal_year_start_month=None,
     time_zone: str | None = None,
+    plan_tolerance_percent: int = 10,
+    off_track_percent: int = 50,
     rates=(),
 ):
     """The company settings form with its exchange-rate rows (fiscal year, currency, rate); the
@@ -346,4 +387,13 @@ def company_data(
         ),
         "time_zone": company_tzinfo().key if time_zone is None else time_zone,
     }
-    return {"name": name, "base_currency": base_currency} | calendar | formset_data("rates", rows)
+    thresholds = {
+        "plan_tolerance_percent": str(plan_tolerance_percent),
+        "off_track_percent": str(off_track_percent),
+    }
+    return (
+        {"name": name, "base_currency": base_currency}
+        | calendar
+        | thresholds
+        | formset_data("rates", rows)
+    )

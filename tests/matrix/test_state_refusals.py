@@ -16,7 +16,12 @@ from django.test import Client
 from django.urls import reverse
 
 from notifications.models import Delivery
-from tests.factories import objective_data, objective_edit_data, position_edit_data
+from tests.factories import (
+    MeasureFactory,
+    objective_data,
+    objective_edit_data,
+    position_edit_data,
+)
 from tests.matrix.support import changed_tables, snapshot, undone
 from tests.matrix.test_url_matrix import check_form
 
@@ -186,7 +191,29 @@ REFUSALS = {
         lambda w: r("strategy:objective-decide", w.b.pk, "retired"),
         hidden=lambda w: (w.current.get_absolute_url(), f"Retire {w.b.title}"),
     ),
+    # --- Measured outcomes -----------------------------------------------------------------
+    "enter a value of a retired objective's measure": Refused(
+        "head_a",
+        lambda w: r("strategy:measure-actual-record", w.measure.pk),
+        lambda w: measure_value(w.measure),
+        hidden=lambda w: (w.a.get_absolute_url(), "Record value"),
+        setup=lambda w: w.a.retire(),
+    ),
+    "enter a value of a draft's measure": Refused(
+        "executive",
+        lambda w: r("strategy:measure-actual-record", w.draft_measure.pk),
+        lambda w: measure_value(w.draft_measure),
+        hidden=lambda w: (w.draft_objective.get_absolute_url(), "Record value"),
+        setup=lambda w: setattr(
+            w, "draft_measure", MeasureFactory(objective=w.draft_objective, reporting_team=None)
+        ),
+    ),
 }
+
+
+def measure_value(measure) -> dict:
+    prefix = f"measure-{measure.pk}"
+    return {f"{prefix}-period": "Q1", f"{prefix}-value": "91.5"}
 
 
 def messages_of(response) -> list[str]:

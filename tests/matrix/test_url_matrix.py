@@ -232,6 +232,18 @@ TARGETS: dict[str, Target] = {
     "measure actuals confirm": Target(
         lambda w: r("strategy:measure-actuals-import"), actuals_confirm, writes=True
     ),
+    "measure actuals template": Target(lambda w: r("strategy:measure-actuals-template")),
+    # Head A enters the values of A's measure, which Logistics reports; so do the executives.
+    "A's measure value record": Target(
+        lambda w: r("strategy:measure-actual-record", w.measure.pk),
+        lambda w, who: {
+            f"measure-{w.measure.pk}-period": "Q1",
+            f"measure-{w.measure.pk}-value": "91.5",
+            f"measure-{w.measure.pk}-comment": "Two late trucks.",
+        },
+        writes=True,
+    ),
+    "measure history": Target(lambda w: r("strategy:measure-history", w.measure.pk)),
     "matrix": Target(lambda w: r("strategy:matrix")),
     "matrix csv": Target(lambda w: r("strategy:matrix-csv")),
     "unit list": Target(lambda w: r("strategy:unit-list")),
@@ -498,6 +510,9 @@ GET = {
     "draft objective retire":     (LOGIN, 405, 405, 405, 405, 405, 405),
     "measure actuals import":     (LOGIN, 403, 403, 200, 200, 200, 403),
     "measure actuals confirm":    (LOGIN, 403, 403, 200, 200, 200, 403),
+    "measure actuals template":   (LOGIN, 403, 403, 200, 200, 200, 403),
+    "A's measure value record":   (LOGIN, 405, 405, 405, 405, 405, 405),
+    "measure history":            (LOGIN, 200, 200, 200, 200, 200, 200),
     "matrix":                     (LOGIN, 200, 200, 200, 200, 200, 200),
     "matrix csv":                 (LOGIN, 200, 200, 200, 200, 200, 200),
     "unit list":                  (LOGIN, 200, 200, 200, 200, 200, 200),
@@ -604,6 +619,9 @@ POST = {
     "draft objective retire":     (LOGIN, 404, 404, 404, 404, 302, 403),
     "measure actuals import":     (LOGIN, 403, 403, 200, 200, 200, 403),
     "measure actuals confirm":    (LOGIN, 403, 403, 302, 200, 302, 403),
+    "measure actuals template":   (LOGIN, 403, 403, 200, 200, 200, 403),
+    "A's measure value record":   (LOGIN, 403, 403, 302, 403, 302, 403),
+    "measure history":            (LOGIN, 200, 200, 200, 200, 200, 200),
     "matrix":                     (LOGIN, 200, 200, 200, 200, 200, 200),
     "matrix csv":                 (LOGIN, 200, 200, 200, 200, 200, 200),
     "unit list":                  (LOGIN, 200, 200, 200, 200, 200, 200),

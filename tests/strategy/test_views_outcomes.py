@@ -1,0 +1,443 @@
+"""Measured outcomes on the strategy pages: the objective form's measures, the values beside
+the plan with their status, the entry form, the team page, promises at risk, the company's
+thresholds and the CSV of measures due."""
+
+import csv
+import io
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains
+
+from strategy import actuals_import, outcomes
+from strategy.forms import MeasureForm
+from strategy.models import (
+    CompanySettings,
+    Measure,
+    MeasureActual,
+    MeasurePlanPoint,
+    fiscal_year_of,
+)
+from strategy.templatetags.outcome_tags import measure_chart_svg
+from tests.factories import (
+    MeasureFactory,
+    UnitFactory,
+    company_data,
+    make_draft_position,
+    make_published_position,
+    measure_row,
+    objective_data,
+    objective_edit_data,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def last_year(executive):
+    """The fiscal year before today's, published and current: all its periods are due, so
+    what the pages show does not depend on the day the tests run."""
+    return make_published_position(
+        fiscal_year=fiscal_year_of(timezone.localdate()) - 1, by=executive
+    )
+
+
+@pytest.fixture
+def measure(last_year, logistics):
+    """80 → 96 quarterly (plan 84, 88, 92, 96), reported by Logistics."""
+    objective = last_year.objectives.first()
+    return MeasureFactory(
+        objective=objective,
+        name="On-time delivery",
+        baseline=D("80"),
+        target=D("96"),
+        reporting_team=logistics,
+    )
+
+
+def record(measure, number, value, by):
+    year = measure.objective.position.fiscal_year
+    return outcomes.measure_actual_record(
+        measure=measure, period=outcomes.Period(year, number, measure.frequency), value=value, by=by
+    )
+
+
+def entry(measure, period="Q1", value="85", comment="", next_url=""):
+    prefix = f"measure-{measure.pk}"
+    data = {f"{prefix}-period": period, f"{prefix}-value": value, f"{prefix}-comment": comment}
+    return data | ({"next": next_url} if next_url else {})
+
+
+# --- The objective form ----------------------------------------------------------------------
+
+
+def test_the_objective_form_saves_direction_team_frequency_and_a_plan_per_period(
+    login, executive, draft_position, logistics
+):
+    row = measure_row(
+        "Days late",
+        "days",
+        "10",
+        "2",
+        direction="lower",
+        reporting_team=logistics,
+        frequency="quarterly",
+        plan={4: "3.5"},
+    )
+    data = objective_data(owner=executive, title="Deliver on time", measures=[row])
+    url = reverse("strategy:objective-create", args=[draft_position.fiscal_year])
+
+    response = login(executive).post(url, data)
+
+    assert response.status_code == 302
+    measure = Measure.objects.get(name="Days late")
+    assert (measure.direction, measure.reporting_team, measure.frequency) == (
+        "lower",
+        logistics,
+        "quarterly",
+    )
+    assert outcomes.measure_plan(measure) == {1: D("8"), 2: D("6"), 3: D("4"), 4: D("3.5")}
+
+
+def test_clearing_a_planned_period_returns_it_to_the_straight_line(
+    login, executive, draft_position
+):
+    objective = draft_position.objectives.first()
+    measure = MeasureFactory(objective=objective, baseline=D("80"), target=D("96"))
+    MeasurePlanPoint.objects.create(measure=measure, period=2, value=D("85"))
+    data = objective_edit_data(objective)
+    assert data["measures-0-plan_2"] == "85.00"
+    data["measures-0-plan_2"] = ""
+
+    response = login(executive).post(reverse("strategy:objective-edit", args=[objective.pk]), data)
+
+    assert response.status_code == 302
+    assert not measure.plan_points.exists()
+    assert outcomes.measure_plan(measure)[2] == D("88")
+
+
+def test_a_plan_for_a_period_the_frequency_does_not_have_is_refused(
+    login, executive, draft_position
+):
+    row = measure_row("Orders", "orders", "0", "100", plan={7: "50"})
+    data = objective_data(owner=executive, measures=[row])
+    url = reverse("strategy:objective-create", args=[draft_position.fiscal_year])
+
+    response = login(executive).post(url, data)
+
+    assertContains(response, "A quarterly measure has 4 periods, not 7.")
+    assert not Measure.objects.filter(name="Orders").exists()
+
+
+def test_the_frequency_of_a_measure_with_values_cannot_change(login, executive):
+    draft = make_draft_position(fiscal_year=2031, owner=executive)
+    objective = draft.objectives.first()
+    measure = MeasureFactory(objective=objective)
+    MeasureActual.objects.create(measure=measure, fiscal_year=2031, period=1, value=D("81"))
+    data = objective_edit_data(objective)
+    data["measures-0-frequency"] = "monthly"
+
+    response = login(executive).post(reverse("strategy:objective-edit", args=[objective.pk]), data)
+
+    assertContains(response, "its frequency cannot change")
+    measure.refresh_from_db()
+    assert measure.frequency == Measure.Frequency.QUARTERLY
+
+
+def test_the_reporting_team_is_one_of_the_active_functional_teams(executive, logistics):
+
+    closed = UnitFactory(name="Closed depot", is_active=False)
+    region = UnitFactory(name="North", level="business", kind="region")
+    teams = set(MeasureForm().fields["reporting_team"].queryset)
+    assert logistics in teams
+    assert closed not in teams and region not in teams
+
+
+# --- The objective page ----------------------------------------------------------------------
+
+
+def test_the_objective_page_shows_values_beside_the_plan_with_status_and_chart(
+    login, member, measure, head
+):
+    record(measure, 1, "84", head)
+    record(measure, 2, "83", head)  # plan 88: 5 short of a planned change of 16, 31%
+
+    response = login(member).get(measure.objective.get_absolute_url())
+
+    assertContains(response, "<td>84.00</td>", html=True)
+    assertContains(response, "<td>88.00</td>", html=True)
+    assertContains(response, "Behind plan")
+    assertContains(response, "Stale: no value for Q4")
+    assertContains(response, "<svg", count=1)
+    assertContains(response, "stroke-dasharray")  # the planned path
+    assertContains(response, reverse("strategy:measure-history", args=[measure.pk]))
+    # A member reads the values but does not enter them, nor imports.
+    assertNotContains(response, "Record value")
+    assertNotContains(response, reverse("strategy:measure-actuals-import"))
+
+
+def test_the_head_who_reports_a_measure_gets_the_entry_form_and_the_import_link(
+    login, measure, head, other_head
+):
+    page = measure.objective.get_absolute_url()
+    response = login(head).get(page)
+    assertContains(response, "Record value")
+    assertContains(response, reverse("strategy:measure-actuals-import"))
+    assertContains(response, reverse("strategy:measure-actuals-template"))
+    assertNotContains(login(other_head).get(page), "Record value")
+
+
+def test_the_chart_describes_the_values_in_words():
+    measure = Measure(
+        name="Defects", unit="%", baseline=D("4"), target=D("2"), frequency="quarterly"
+    )
+    points = [
+        outcomes.SeriesPoint(outcomes.Period(2026, n), actual, plan, 1)
+        for n, actual, plan in [(1, D("3.8"), D("3.5")), (2, None, D("3"))]
+    ]
+    outcome = outcomes.MeasureOutcome(measure, points, points, None, points[0], None, False)
+    svg = measure_chart_svg(outcome, 7)
+    assert "FY2026 Q1: 3.8 (plan 3.5)" in svg
+    assert 'aria-labelledby="measure-7-title measure-7-desc"' in svg
+    assert "style=" not in svg and "<script" not in svg
+
+
+# --- Entering a value ------------------------------------------------------------------------
+
+
+def test_the_reporting_head_records_a_value_and_returns_to_the_page(login, measure, head):
+    url = reverse("strategy:measure-actual-record", args=[measure.pk])
+    page = measure.objective.get_absolute_url()
+
+    response = login(head).post(url, entry(measure, "Q2", "87.5", "Two late trucks", page))
+
+    assert response.status_code == 302 and response.url == page
+    actual = MeasureActual.objects.get(measure=measure)
+    assert (actual.period, actual.value, actual.comment) == (2, D("87.5"), "Two late trucks")
+    assert actual.entered_by == head
+
+
+def test_a_correction_keeps_the_old_value_in_the_history(login, measure, head):
+    client = login(head)
+    url = reverse("strategy:measure-actual-record", args=[measure.pk])
+    client.post(url, entry(measure, "Q1", "85"))
+    client.post(url, entry(measure, "Q1", "86"))
+
+    assert MeasureActual.objects.get(measure=measure).value == D("86")
+    assert MeasureActual.history.filter(measure_id=measure.pk).count() == 2
+    history = client.get(reverse("strategy:measure-history", args=[measure.pk]))
+    assertContains(history, "85.00")
+    assertContains(history, "86.00")
+
+
+def test_a_value_that_is_not_a_number_is_refused_with_a_message(login, measure, head):
+    url = reverse("strategy:measure-actual-record", args=[measure.pk])
+    response = login(head).post(url, entry(measure, "Q1", "85,5"), follow=True)
+
+    assertContains(response, "Nothing was recorded for “On-time delivery”")
+    assertContains(response, "use a point for decimals")
+    assert not MeasureActual.objects.exists()
+
+
+def test_someone_who_does_not_report_the_measure_is_refused(
+    login, measure, member, other_head, admin_user
+):
+    url = reverse("strategy:measure-actual-record", args=[measure.pk])
+    for user in (member, other_head, admin_user):
+        assert login(user).post(url, entry(measure)).status_code == 403
+    assert not MeasureActual.objects.exists()
+
+
+def test_the_page_a_value_returns_to_must_be_ours(login, measure, executive):
+    url = reverse("strategy:measure-actual-record", args=[measure.pk])
+    response = login(executive).post(url, entry(measure, next_url="https://evil.example/"))
+    assert response.url == measure.objective.get_absolute_url()
+
+
+def test_a_draft_measure_takes_no_value(login, executive):
+    draft = make_draft_position(fiscal_year=2031, owner=executive)
+    measure = MeasureFactory(objective=draft.objectives.first())
+    url = reverse("strategy:measure-actual-record", args=[measure.pk])
+
+    response = login(executive).post(url, entry(measure), follow=True)
+
+    assertContains(response, "its measures take values once published")
+    assert not MeasureActual.objects.exists()
+
+
+# --- The team page and the position page -----------------------------------------------------
+
+
+def test_the_team_page_lists_the_measures_it_reports_with_the_entry_form(
+    login, measure, head, member
+):
+    record(measure, 1, "70", head)  # plan 84: off track
+
+    response = login(head).get(measure.reporting_team.get_absolute_url())
+
+    assertContains(response, "Measures this team reports")
+    assertContains(response, "On-time delivery")
+    assertContains(response, "Off track")
+    assertContains(response, "Stale: no value for Q4")
+    assertContains(response, "Record value")
+    assertNotContains(login(member).get(measure.reporting_team.get_absolute_url()), "Record value")
+
+
+def test_a_promise_is_at_risk_when_a_measure_is_behind_plan(login, measure, head, member):
+    record(measure, 1, "84", head)
+    page = measure.objective.position.get_absolute_url()
+    assertNotContains(login(member).get(page), "Promise at risk")
+
+    record(measure, 2, "83", head)
+
+    response = login(member).get(page)
+    assertContains(response, "Promise at risk")
+    assertContains(response, "On-time delivery behind plan in Q2")
+
+
+# --- The company's thresholds ----------------------------------------------------------------
+
+
+def test_an_executive_sets_the_thresholds_of_the_status(login, executive):
+    url = reverse("strategy:company-edit")
+    data = company_data(plan_tolerance_percent=5, off_track_percent=30)
+
+    assert login(executive).post(url, data).status_code == 302
+
+    company = CompanySettings.read()
+    assert (company.plan_tolerance_percent, company.off_track_percent) == (5, 30)
+
+
+def test_off_track_must_start_beyond_the_tolerance(login, executive):
+    url = reverse("strategy:company-edit")
+    data = company_data(plan_tolerance_percent=40, off_track_percent=40)
+
+    response = login(executive).post(url, data)
+
+    assertContains(response, "Off track must start beyond the on-plan tolerance.")
+    assert CompanySettings.read().off_track_percent == 50
+
+
+def test_the_status_follows_the_company_thresholds(login, executive, measure, head):
+    record(measure, 1, "83", head)  # plan 84: 1 short of 16, 6%
+    page = measure.objective.get_absolute_url()
+    assertContains(login(executive).get(page), "On plan")
+    login(executive).post(reverse("strategy:company-edit"), company_data(plan_tolerance_percent=5))
+    assertContains(login(executive).get(page), "Behind plan")
+
+
+# --- The CSV of measures due -----------------------------------------------------------------
+
+
+def _rows(response) -> list[dict]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_csv_lists_the_periods_due_without_a_value_and_imports_once_filled_in(
+    login, measure, head, logistics, executive
+):
+    record(measure, 1, "84", head)
+    other = MeasureFactory(objective=measure.objective, name="=Not ours")  # no team: executives'
+
+    response = login(head).get(reverse("strategy:measure-actuals-template"))
+
+    assert response["Content-Type"].startswith("text/csv")
+    rows = _rows(response)
+    assert list(rows[0]) == list(actuals_import.COLUMNS)
+    assert [(r["measure"], r["period"]) for r in rows] == [
+        ("On-time delivery", "Q2"),
+        ("On-time delivery", "Q3"),
+        ("On-time delivery", "Q4"),
+    ]
+    assert preview_of(rows, head).count(actuals_import.NEW) == 3
+    # The executive's file has the other measure too, its formula-like name neutralised,
+    # and imports as it is once filled in.
+    rows = _rows(login(executive).get(reverse("strategy:measure-actuals-template")))
+    assert {r["measure"] for r in rows} == {"On-time delivery", "'=Not ours"}
+    assert preview_of(rows, executive).count(actuals_import.NEW) == 7
+    assert other.reporting_team is None
+
+
+def preview_of(rows: list[dict], by):
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=actuals_import.COLUMNS)
+    writer.writeheader()
+    writer.writerows(r | {"value": "90"} for r in rows)
+    preview = actuals_import.actuals_import_preview(content=out.getvalue().encode(), by=by)
+    assert preview.errors == []
+    return preview
+
+
+def test_the_csv_is_for_those_who_import(login, member, measure):
+    assert login(member).get(reverse("strategy:measure-actuals-template")).status_code == 403
+
+
+# --- Queries ---------------------------------------------------------------------------------
+
+
+def _build(objective, earlier, team, count: int):
+    """`count` measures of `objective`, each continuing one of `earlier` (last year's), with
+    values in both years and a planned period."""
+    year = objective.position.fiscal_year
+    for n in range(count):
+        old = MeasureFactory(objective=earlier, name=f"Old {objective.pk} {n}")
+        MeasureActual.objects.create(measure=old, fiscal_year=year - 1, period=4, value=D("90"))
+        new = MeasureFactory(
+            objective=objective, name=f"Measure {n}", previous=old, reporting_team=team
+        )
+        MeasurePlanPoint.objects.create(measure=new, period=4, value=D("97"))
+        MeasureActual.objects.create(measure=new, fiscal_year=year, period=1, value=D("84"))
+
+
+@pytest.mark.parametrize("page", ["objective", "unit", "position"])
+def test_the_pages_run_as_many_queries_for_many_measures_as_for_few(
+    page, login, last_year, head, django_assert_max_num_queries
+):
+    small, large = last_year.objectives.all()[:2]
+    before = make_draft_position(fiscal_year=last_year.fiscal_year - 1, owner=small.owner)
+    earlier = before.objectives.first()
+    team = head.memberships.first().unit
+    _build(small, earlier, team, 1)
+    client = login(head)
+
+    def url(objective):
+        if page == "objective":
+            return objective.get_absolute_url()
+        if page == "unit":
+            return head.memberships.first().unit.get_absolute_url()
+        return last_year.get_absolute_url()
+
+    client.get(url(small))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url(small)).status_code == 200
+    expected = len(queries)
+    _build(large, earlier, team, 8)
+    client.get(url(large))
+    with django_assert_max_num_queries(expected, info=f"{page}: {expected} with one measure"):
+        assert client.get(url(large)).status_code == 200
+
+
+def test_the_lineages_of_many_measures_are_read_together(
+    last_year, head, django_assert_num_queries
+):
+    objective = last_year.objectives.first()
+    before = make_draft_position(fiscal_year=last_year.fiscal_year - 1, owner=objective.owner)
+    earlier = before.objectives.first()
+    team = head.memberships.first().unit
+    _build(objective, earlier, team, 3)
+    measures = list(
+        Measure.objects.filter(objective=objective).select_related("objective__position")
+    )
+    # One query for last year's measures, one for the values and plans: not one per measure.
+    with django_assert_num_queries(2):
+        series = outcomes.measures_series(measures)
+    for measure in measures:
+        assert series[measure.pk] == outcomes.measure_series(measure)
+        assert [p.period.fiscal_year for p in series[measure.pk]] == [
+            last_year.fiscal_year - 1
+        ] * 4 + [last_year.fiscal_year] * 4
