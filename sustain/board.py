@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Subquery
+from django.db.models import Count, F, Max, Q, Subquery
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -479,8 +479,11 @@ def _outcomes(config, company, objectives, teams, window, frozen, lineage, *, no
     rows = {
         m.pk: m
         for m in Measure.objects.filter(
-            objective__position__fiscal_year__gte=min(years),
-            objective__position__fiscal_year__lte=max(years),
+            Q(objective__in=objectives)
+            | Q(
+                objective__position__fiscal_year__gte=min(years),
+                objective__position__fiscal_year__lte=max(years),
+            )
         )
         .annotate(fiscal_year=F("objective__position__fiscal_year"))
         .order_by("pk")
