@@ -399,10 +399,12 @@ MEASURES = [
 
 def _measures(rng, position, objectives, units, quarters, hist) -> None:
     """Each objective's three measures, reported by a team, with a value in every period of
-    the `quarters` (some behind plan, some riding up and down): the quarters of earlier fiscal
-    years belong to an earlier year's measure, which this year's continues (Measure.previous),
-    under a draft position of that year."""
-    years = sorted({y for y, _ in quarters if y < position.fiscal_year})
+    the `quarters` of this fiscal year and the one before (some behind plan, some riding up and
+    down): last year's belong to last year's measure, which this year's continues
+    (Measure.previous), under a draft position of that year."""
+    # Always one earlier year (whatever the quarters span), so that reading a measure's past
+    # takes as many queries at every size; quarters before it have no value.
+    years = [position.fiscal_year - 1]
     chains = {}  # (objective index, measure index) → the measure of each year, oldest first
     for year in years:
         (earlier,) = bulk_create_with_history(
