@@ -514,8 +514,14 @@ def _outcomes(config, company, objectives, teams, window, frozen, lineage, *, no
             node = rows.get(node.previous_id)
         return found
 
-    def series(measure: Measure, quarters: list[tuple[int, int]]) -> measures.MeasureSeries:
+    def series(
+        measure: Measure, quarters: list[tuple[int, int]], *, covered: bool = False
+    ) -> measures.MeasureSeries:
+        """The measure's values and plan in `quarters`; `covered`: only the quarters of the
+        years it has a measure for (none is due before it was set)."""
         members = of_year(measure)
+        if covered:
+            quarters = [(y, q) for y, q in quarters if y in members]
         actuals, planned, labels = [], [], []
         for year, quarter in quarters:
             member = members.get(year)
@@ -553,7 +559,7 @@ def _outcomes(config, company, objectives, teams, window, frozen, lineage, *, no
         if not by_objective[o.pk]:
             continue
         link = o.get_absolute_url()
-        due_series = [(m, series(m, due)) for m in by_objective[o.pk]]
+        due_series = [(m, series(m, due, covered=True)) for m in by_objective[o.pk]]
         said_series = [series(m, said) for m in by_objective[o.pk]]
         for unit_id, scores in fits[o.pk].items():
             if unit_id not in names:

@@ -137,6 +137,19 @@ def test_a_measure_without_its_last_value_or_copied_forward_is_not_measuring(org
     assert len(found) == 3
 
 
+def test_a_measure_set_this_year_is_not_due_before_its_first_quarter_ends(org):
+    """FY2026 Q1-Q4 are closed and FY2027 Q1 has not ended: a measure of FY2027 has no value
+    due yet, whatever the earlier quarters had."""
+    four_quarters(org)
+    StrategicPosition.objects.update(is_current=False)
+    position = PositionFactory(
+        fiscal_year=FY + 1, status=StrategicPosition.Status.PUBLISHED, is_current=True
+    )
+    measure(ObjectiveFactory(position=position), [], name="On-time delivery")
+
+    assert signals(org.board(), "not_measuring") == []
+
+
 def test_a_plan_point_replaces_the_straight_line(org):
     m = measure(org.a, [84, 88, 92, 90])
     four_quarters(org)
