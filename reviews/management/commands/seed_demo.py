@@ -870,6 +870,8 @@ class Command(BaseCommand):
             span = measure.target - measure.baseline
             members = {position.fiscal_year: measure}
             for year in sorted({y for y, _ in quarters if y < position.fiscal_year}, reverse=True):
+                if measure.baseline >= 0 > measure.baseline - span * (position.fiscal_year - year):
+                    break  # a year before it would plan a negative amount: new this year
                 earlier = StrategicPosition.objects.filter(fiscal_year=year).first() or self.create(
                     StrategicPosition, by=author, fiscal_year=year, statement=STATEMENT
                 )
