@@ -401,14 +401,22 @@ def _measures(rng, position, objectives, units, quarters, hist) -> None:
     """Each objective's three measures, reported by a team, with a value in every period of
     the `quarters` of this fiscal year and the one before (some behind plan, some riding up and
     down): last year's belong to last year's measure, which this year's continues
-    (Measure.previous), under a draft position of that year."""
+    (Measure.previous), under last year's position (published, not current)."""
     # Always one earlier year (whatever the quarters span), so that reading a measure's past
     # takes as many queries at every size; quarters before it have no value.
     years = [position.fiscal_year - 1]
     chains = {}  # (objective index, measure index) → the measure of each year, oldest first
     for year in years:
         (earlier,) = bulk_create_with_history(
-            [StrategicPosition(fiscal_year=year, statement=f"FY{year} strategy.")],
+            [
+                StrategicPosition(
+                    fiscal_year=year,
+                    statement=f"FY{year} strategy.",
+                    status=StrategicPosition.Status.PUBLISHED,
+                    published_at=_at(fiscal_year_start(year)),
+                    published_by=hist["default_user"],
+                )
+            ],
             StrategicPosition,
             **hist,
         )

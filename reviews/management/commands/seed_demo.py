@@ -53,6 +53,7 @@ from strategy.models import (
     Theme,
     Unit,
     fiscal_year_of,
+    fiscal_year_start,
 )
 from strategy.roles import ADMIN, DEPARTMENT_HEAD, EXECUTIVE, MEMBER, ROLE_GROUPS
 
@@ -850,8 +851,8 @@ class Command(BaseCommand):
 
     def load_outcomes(self, users: dict, *, today: date) -> None:
         """Eight quarters of values for the current strategy's measures that have none: those of
-        earlier fiscal years under that year's measure (and a position of that year's, kept as
-        a draft), which this year's continues."""
+        earlier fiscal years under that year's measure (and a published position of that
+        year's, not the current one), which this year's continues."""
         position = StrategicPosition.objects.current()
         if position is None:
             return
@@ -873,7 +874,13 @@ class Command(BaseCommand):
                 if measure.baseline >= 0 > measure.baseline - span * (position.fiscal_year - year):
                     break  # a year before it would plan a negative amount: new this year
                 earlier = StrategicPosition.objects.filter(fiscal_year=year).first() or self.create(
-                    StrategicPosition, by=author, fiscal_year=year, statement=STATEMENT
+                    StrategicPosition,
+                    by=author,
+                    fiscal_year=year,
+                    statement=STATEMENT,
+                    status=StrategicPosition.Status.PUBLISHED,
+                    published_at=_at(fiscal_year_start(year), 9),
+                    published_by=author,
                 )
                 objective = earlier.objectives.filter(title=measure.objective.title).first()
                 if objective is None:
