@@ -46,6 +46,8 @@ from strategy.models import (
     CustomerPriority,
     Lever,
     Measure,
+    MeasureActual,
+    MeasurePlanPoint,
     Membership,
     Objective,
     PositioningTheme,
@@ -230,20 +232,6 @@ def build(
         Objective,
         **hist,
     )
-    bulk_create_with_history(
-        [
-            Measure(
-                objective=o,
-                name="On-time share",
-                unit="%",
-                baseline=Decimal("80"),
-                target=Decimal("95"),
-            )
-            for o in objective_rows
-        ],
-        Measure,
-        **hist,
-    )
 
     # The organisation: a company with `teams` functional teams, each with its head.
     (company,) = bulk_create_with_history(
@@ -280,6 +268,8 @@ def build(
         Membership,
         **hist,
     )
+
+    _measures(rng, position, objective_rows, units, _quarters(today, quarters), hist)
 
     # Commitments: each team commits to 4-6 objectives, on mixed levers.
     statuses = [
@@ -399,6 +389,106 @@ def build(
     )
 
 
+# Three measures per objective: (name, unit, baseline, target, direction, frequency).
+MEASURES = [
+    ("On-time share", "%", "80", "95", Measure.Direction.HIGHER, Measure.Frequency.QUARTERLY),
+    ("Days late", "days", "10", "4", Measure.Direction.LOWER, Measure.Frequency.QUARTERLY),
+    ("Orders complete", "%", "85", "97", Measure.Direction.HIGHER, Measure.Frequency.MONTHLY),
+]
+
+
+def _measures(rng, position, objectives, units, quarters, hist) -> None:
+    """Each objective's three measures, reported by a team, with a value in every period of
+    the `quarters` of this fiscal year and the one before (some behind plan, some riding up and
+    down): last year's belong to last year's measure, which this year's continues
+    (Measure.previous), under last year's position (published, not current)."""
+    # Always one earlier year (whatever the quarters span), so that reading a measure's past
+    # takes as many queries at every size; quarters before it have no value.
+    years = [position.fiscal_year - 1]
+    chains = {}  # (objective index, measure index) → the measure of each year, oldest first
+    for year in years:
+        (earlier,) = bulk_create_with_history(
+            [
+                StrategicPosition(
+                    fiscal_year=year,
+                    statement=f"FY{year} strategy.",
+                    status=StrategicPosition.Status.PUBLISHED,
+                    published_at=_at(fiscal_year_start(year)),
+                    published_by=hist["default_user"],
+                )
+            ],
+            StrategicPosition,
+            **hist,
+        )
+        copies = bulk_create_with_history(
+            [
+                Objective(
+                    position=earlier,
+                    title=o.title,
+                    owner=o.owner,
+                    priority_weight=o.priority_weight,
+                    theme=o.theme,
+                    order=o.order,
+                )
+                for o in objectives
+            ],
+            Objective,
+            **hist,
+        )
+        for j, o in enumerate(copies):
+            for k in range(len(MEASURES)):
+                chains.setdefault((j, k), []).append((year, o))
+    for j, o in enumerate(objectives):
+        for k in range(len(MEASURES)):
+            chains.setdefault((j, k), []).append((position.fiscal_year, o))
+    actuals = []
+    previous = {}
+    for year in [*years, position.fiscal_year]:
+        rows = []
+        for (j, k), chain in sorted(chains.items()):
+            objective = dict(chain)[year]
+            name, unit, baseline, target, direction, frequency = MEASURES[k]
+            rows.append(
+                Measure(
+                    objective=objective,
+                    name=name,
+                    unit=unit,
+                    baseline=Decimal(baseline),
+                    target=Decimal(target),
+                    direction=direction,
+                    frequency=frequency,
+                    reporting_team=units[(j * len(MEASURES) + k) % len(units)],
+                    previous=previous.get((j, k)),
+                )
+            )
+        created = bulk_create_with_history(rows, Measure, **hist)
+        for key, measure in zip(sorted(chains), created, strict=True):
+            previous[key] = measure
+            base, goal = float(measure.baseline), float(measure.target)
+            for y, q in quarters:
+                if y != year:
+                    continue
+                months = (q * 3 - 2, q * 3 - 1, q * 3) if frequency_of(measure) else (q,)
+                for period in months:
+                    share = period / (12 if frequency_of(measure) else 4)
+                    planned = base + (goal - base) * share
+                    value = planned - (goal - base) * rng.uniform(-0.2, 0.6)
+                    actuals.append(
+                        MeasureActual(
+                            measure=measure,
+                            fiscal_year=y,
+                            period=period,
+                            value=Decimal(f"{value:.2f}"),
+                        )
+                    )
+    bulk_create_with_history(actuals, MeasureActual, **hist)
+
+
+def frequency_of(measure: Measure) -> bool:
+    """True for a monthly measure."""
+    return measure.frequency == Measure.Frequency.MONTHLY
+
+
 def _fill_scores(rng, cycle, states, tendency, *, drift: float) -> None:
     """Lever scores around each team's tendency: complete when submitted, partial in draft."""
     checks = dict(cycle.checks.values_list("pk", "unit_id"))
@@ -498,6 +588,8 @@ def clear() -> None:
         ReviewCycle,
         Commitment,
         Membership,
+        MeasureActual,
+        MeasurePlanPoint,
         Measure,
         Objective,
         Competitor,

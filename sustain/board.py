@@ -14,23 +14,34 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Max, Subquery
+from django.db.models import Count, F, Max, Q, Subquery
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
-from reviews.models import LEVERS, AlignmentCheck, CheckItem, FrozenScore, ReviewCycle
-from strategy import money
+from reviews.models import (
+    LEVERS,
+    AlignmentCheck,
+    CheckItem,
+    FrozenScore,
+    ReviewCycle,
+    quarter_end,
+)
+from strategy import money, outcomes
 from strategy.models import (
     Acknowledgement,
     Commitment,
     CompanySettings,
     ExchangeRate,
     Lever,
+    Measure,
+    MeasureActual,
+    MeasurePlanPoint,
     Membership,
     Objective,
     StrategicPosition,
     Unit,
+    fiscal_year_of,
 )
 from sustain import measures
 from sustain.models import SignalSettings, StoredBoard, StoredSignal
@@ -137,7 +148,10 @@ def board(*, now: datetime, as_of: ReviewCycle | None = None) -> dict:
     signals += _complacency(config, cycles, window, teams, now=now, position=position)
 
     # 4: funding follows priorities.
-    funding, misallocation, unfunded, funding_currency = _funding(config, position, objectives)
+    company = CompanySettings.read()
+    funding, misallocation, unfunded, funding_currency = _funding(
+        config, company, position, objectives
+    )
     signals += [
         _signal(
             "funding",
@@ -155,6 +169,11 @@ def board(*, now: datetime, as_of: ReviewCycle | None = None) -> dict:
     # 5: promises backed inside.
     promises = _promises(config, objectives, window, frozen)
     signals += [p for p in promises if p["flagged"]]
+
+    # 8: measured outcomes.
+    signals += _outcomes(
+        config, company, objectives, teams, window, frozen, lineage, now=now, as_of=as_of
+    )
 
     # 6: communicated inside.
     acknowledgement = _acknowledgement(position, teams)
@@ -303,10 +322,9 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
     return found
 
 
-def _funding(config, position, objectives):
+def _funding(config, company, position, objectives):
     if position is None:
-        return [], None, [], _no_funding_currency()
-    company = CompanySettings.read()
+        return [], None, [], {"base": company.base_currency, "unconverted": []}
     base = company.base_currency
     rates = dict(
         ExchangeRate.objects.filter(fiscal_year=position.fiscal_year).values_list(
@@ -388,10 +406,6 @@ def _funding(config, position, objectives):
     return shares, index, unfunded, {"base": base, "unconverted": missing}
 
 
-def _no_funding_currency() -> dict:
-    return {"base": CompanySettings.read().base_currency, "unconverted": []}
-
-
 def _promises(config, objectives, window, frozen) -> list[dict]:
     latest = window[-1] if window else None
     levers = defaultdict(set)
@@ -426,6 +440,198 @@ def _promises(config, objectives, window, frozen) -> list[dict]:
             )
         )
     return results
+
+
+# --- 8. Measured outcomes --------------------------------------------------------------------
+
+
+def _last_ended_quarter(today) -> tuple[int, int]:
+    """The latest (fiscal year, quarter) that has ended by `today`."""
+    year = fiscal_year_of(today)
+    ended = [q for q in range(1, 5) if quarter_end(year, q) < today]
+    return (year, ended[-1]) if ended else (year - 1, 4)
+
+
+def _quarters_back(last: tuple[int, int], count: int) -> list[tuple[int, int]]:
+    """`count` quarters up to `last`, oldest first."""
+    year, quarter = last
+    found = []
+    for _ in range(count):
+        found.append((year, quarter))
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    return found[::-1]
+
+
+def _outcomes(config, company, objectives, teams, window, frozen, lineage, *, now, as_of):
+    """Say-do gap, roller-coaster outcomes, promise at risk and not measuring (docs/signals.md,
+    8): each measure of the objectives read quarter by quarter (a monthly one at each quarter's
+    last month), its earlier years through the annual refreshes (Measure.previous) under their
+    own plans. A fixed number of queries: the measures of the years looked at, their values and
+    their plan points."""
+    if not objectives:
+        return []
+    last = _last_ended_quarter(timezone.localdate(now))
+    if as_of is not None and as_of.quarter:
+        last = min(last, (as_of.fiscal_year, as_of.quarter))
+    due = _quarters_back(last, config.window)
+    said = [(c.fiscal_year, c.quarter) for c in window]
+    years = {y for y, _ in due + said}
+    rows = {
+        m.pk: m
+        for m in Measure.objects.filter(
+            Q(objective__in=objectives)
+            | Q(
+                objective__position__fiscal_year__gte=min(years),
+                objective__position__fiscal_year__lte=max(years),
+            )
+        )
+        .annotate(fiscal_year=F("objective__position__fiscal_year"))
+        .order_by("pk")
+    }
+    current = [m for m in rows.values() if m.objective_id in {o.pk for o in objectives}]
+    if not current:
+        return []
+    values = {
+        (measure_id, year, period): value
+        for measure_id, year, period, value in MeasureActual.objects.filter(
+            measure_id__in=list(rows), fiscal_year__in=years
+        ).values_list("measure_id", "fiscal_year", "period", "value")
+    }
+    points = defaultdict(list)
+    for point in MeasurePlanPoint.objects.filter(measure_id__in=list(rows)):
+        points[point.measure_id].append(point)
+    plans = {pk: outcomes.measure_plan(m, points=points[pk]) for pk, m in rows.items()}
+    thresholds = {
+        "tolerance_percent": company.plan_tolerance_percent,
+        "off_track_percent": company.off_track_percent,
+    }
+
+    def of_year(measure: Measure) -> dict[int, Measure]:
+        """Fiscal year → the measure of the lineage that belongs to it."""
+        found, node = {}, measure
+        while node is not None and node.fiscal_year not in found:
+            found[node.fiscal_year] = node
+            node = rows.get(node.previous_id)
+        return found
+
+    def series(
+        measure: Measure, quarters: list[tuple[int, int]], *, covered: bool = False
+    ) -> measures.MeasureSeries:
+        """The measure's values and plan in `quarters`; `covered`: only the quarters of the
+        years it has a measure for (none is due before it was set)."""
+        members = of_year(measure)
+        if covered:
+            quarters = [(y, q) for y, q in quarters if y in members]
+        actuals, planned, labels = [], [], []
+        for year, quarter in quarters:
+            member = members.get(year)
+            number = quarter * 3 if member and member.periods_per_year == 12 else quarter
+            value = values.get((member.pk, year, number)) if member else None
+            plan = plans[member.pk].get(number) if member else None
+            actuals.append(None if value is None else float(value))
+            planned.append(None if plan is None else float(plan))
+            frequency = member.frequency if member else Measure.Frequency.QUARTERLY
+            labels.append(str(outcomes.Period(year, number, frequency)))
+        return measures.MeasureSeries(
+            name=measure.name,
+            unit=measure.unit,
+            higher_is_better=measure.higher_is_better,
+            baseline=float(measure.baseline),
+            target=float(measure.target),
+            actuals=actuals,
+            plans=planned,
+            labels=labels,
+        )
+
+    by_objective = defaultdict(list)
+    for m in current:
+        by_objective[m.objective_id].append(m)
+    # Objective → team → its fit on the objective in each quarter of the window.
+    fits = defaultdict(lambda: defaultdict(lambda: [None] * len(window)))
+    keys = {k: o.pk for o in objectives for k in lineage(o.pk)}
+    for index, cycle in enumerate(window):
+        for (objective_id, unit_id), score in frozen[cycle.pk].items():
+            if unit_id is not None and objective_id in keys:
+                fits[keys[objective_id]][unit_id][index] = score
+    names = {t.pk: t.name for t in teams}
+    found = []
+    for o in objectives:
+        if not by_objective[o.pk]:
+            continue
+        link = o.get_absolute_url()
+        due_series = [(m, series(m, due, covered=True)) for m in by_objective[o.pk]]
+        said_series = [series(m, said) for m in by_objective[o.pk]]
+        for unit_id, scores in fits[o.pk].items():
+            if unit_id not in names:
+                continue
+            gap = measures.say_do_gap(
+                f"{names[unit_id]} on “{o.title}”",
+                scores,
+                said_series,
+                target_score=config.target_score,
+                quarters=config.say_do_quarters,
+                **thresholds,
+            )
+            if gap.flagged:
+                found.append(
+                    _signal(
+                        "say_do",
+                        "Say-do gap",
+                        names[unit_id],
+                        gap.reason + ".",
+                        link=link,
+                        team=unit_id,
+                        objective=o.pk,
+                    )
+                )
+        for m, s in due_series:
+            team = m.reporting_team_id if m.reporting_team_id in names else None
+            rode = measures.roller_coaster_outcomes(
+                s,
+                window=config.window,
+                min_mean_change=config.roller_min_change,
+                min_reversals=config.roller_min_reversals,
+            )
+            if rode.flagged:
+                found.append(
+                    _signal(
+                        "roller_outcomes",
+                        "Roller-coaster outcomes",
+                        m.name,
+                        rode.reason,
+                        link=link,
+                        team=team,
+                        objective=o.pk,
+                    )
+                )
+            idle = measures.not_measuring(s, periods=config.window)
+            if idle.flagged:
+                found.append(
+                    _signal(
+                        "not_measuring",
+                        "Not measuring",
+                        m.name,
+                        idle.reason,
+                        link=link,
+                        team=team,
+                        objective=o.pk,
+                    )
+                )
+        risk = measures.promise_at_risk(
+            o.title, o.external_promise, [s for _, s in due_series], **thresholds
+        )
+        if risk.flagged:
+            found.append(
+                _signal(
+                    "promise_risk",
+                    "Promise at risk",
+                    o.title,
+                    risk.reason,
+                    link=link,
+                    objective=o.pk,
+                )
+            )
+    return found
 
 
 def _acknowledgement(position, teams) -> list[dict]:
@@ -501,6 +707,10 @@ KINDS = [
     ("complacency", "Complacency"),
     ("funding", "Funding"),
     ("promise", "Promise not backed"),
+    ("say_do", "Say-do gap"),
+    ("roller_outcomes", "Roller-coaster outcomes"),
+    ("promise_risk", "Promise at risk"),
+    ("not_measuring", "Not measuring"),
 ]
 SIGNAL_FIELDS = ("kind", "label", "subject", "reason", "link", "team", "objective", "flagged")
 HOME_STREAKS = 5

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from reviews import agenda, services
 from reviews.models import Action, AlignmentCheck, CheckItem, FrozenScore, ReviewCycle
-from strategy.models import Commitment, Unit
+from strategy import outcomes
+from strategy.models import Commitment, Measure, MeasureActual, Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +172,25 @@ def test_a_missing_quarter_is_added_again_and_the_others_are_left_alone():
 
     assert {c.pk: c.snapshot for c in closed_cycles()} == closed
     assert open_cycle().checks.count() == 7
+
+
+def test_the_demo_trips_every_measured_outcome_signal():
+    from sustain import board
+
+    seed_demo()
+    seed_demo()  # a second run adds no values
+
+    result = board.board(now=timezone.now())
+    found = {(s["kind"], s["subject"]) for s in result["signals"]}
+    assert ("say_do", "Finance") in found
+    assert ("roller_outcomes", "On-time, in-full deliveries") in found
+    assert ("promise_risk", "Keep the right inventory in stock") in found
+    assert ("not_measuring", "Customer-facing staff certified on the core product lines") in found
+    assert ("not_measuring", "Calls answered within 60 seconds") in found
+    measure = Measure.objects.get(
+        name="Cost to serve as a share of sales", objective__position__is_current=True
+    )
+    assert measure.reporting_team.code == "finance"
+    assert measure.direction == Measure.Direction.LOWER
+    assert len(outcomes.measure_series(measure)) >= 8
+    assert MeasureActual.objects.filter(measure__name=measure.name).count() == 8

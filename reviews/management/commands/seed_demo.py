@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -44,6 +45,7 @@ from strategy.models import (
     CustomerPriority,
     Lever,
     Measure,
+    MeasureActual,
     Membership,
     Objective,
     PositioningTheme,
@@ -51,6 +53,7 @@ from strategy.models import (
     Theme,
     Unit,
     fiscal_year_of,
+    fiscal_year_start,
 )
 from strategy.roles import ADMIN, DEPARTMENT_HEAD, EXECUTIVE, MEMBER, ROLE_GROUPS
 
@@ -574,6 +577,45 @@ LATE_QUARTERS = {1, 3}  # of the four closed quarters, oldest first
 LATE_CLOSE_QUARTER = 1
 
 
+# How each measure is reported, and its story over the eight quarters up to the last closed
+# review, oldest first: how far each value falls short of the plan, as a share of the year's
+# planned change (0 on plan, 0.3 behind, 0.7 off track, negative ahead of it; None: no value).
+# Earlier years' values belong to that year's measure, one planned change lower (the annual
+# refresh links them): direction, reporting team, frequency, shortfalls.
+HIGHER, LOWER = Measure.Direction.HIGHER, Measure.Direction.LOWER
+QUARTERLY, MONTHLY = Measure.Frequency.QUARTERLY, Measure.Frequency.MONTHLY
+ON_PLAN = [0, 0.05, 0, 0.05, 0, 0.05, 0, 0.05]
+MEASURE_STORIES = {
+    # Rides up and down: roller-coaster outcomes.
+    "On-time, in-full deliveries": (
+        HIGHER,
+        "logistics",
+        QUARTERLY,
+        [0, 0, 0, 0, 0.5, -0.3, 0.5, -0.3],
+    ),
+    "Orders confirmed with a delivery date": (HIGHER, "inside-sales", QUARTERLY, ON_PLAN),
+    # Off track in the latest quarter: the promise to keep stock is at risk.
+    "Fill rate on A and B items": (HIGHER, "purchasing", QUARTERLY, [0, 0, 0, 0, 0, 0, 0.1, 0.7]),
+    "Stock-outs on A items per month": (LOWER, "purchasing", QUARTERLY, ON_PLAN),
+    "Customer satisfaction score": (HIGHER, "outside-sales", QUARTERLY, ON_PLAN),
+    # The same number copied forward every quarter: not measuring.
+    "Customer-facing staff certified on the core product lines": (HIGHER, "hr", QUARTERLY, None),
+    # No value for the latest month: not measuring.
+    "Calls answered within 60 seconds": (HIGHER, "inside-sales", MONTHLY, ON_PLAN[:-1] + [None]),
+    "Service investment committed": (HIGHER, "finance", QUARTERLY, ON_PLAN),
+    # Finance scores itself high while its cost to serve stays behind plan: a say-do gap.
+    "Cost to serve as a share of sales": (
+        LOWER,
+        "finance",
+        QUARTERLY,
+        [0, 0, 0, 0, 0, 0.3, 0.35, 0.4],
+    ),
+    "Orders placed through the web shop": (HIGHER, "operations", QUARTERLY, ON_PLAN),
+    "Web orders with a confirmed delivery date": (HIGHER, "operations", MONTHLY, ON_PLAN),
+}
+COPIED_VALUE = Decimal("55")  # the staff certified share, the same every quarter
+
+
 def _recent_quarters(today: date) -> list[tuple[int, int]]:
     """(fiscal year, quarter) of the four quarters before today's and of today's, oldest first."""
     fiscal_year = fiscal_year_of(today)
@@ -615,6 +657,7 @@ class Command(BaseCommand):
             users = self.load_users(units)
             self.load_strategy(units, users)
             self.load_reviews(units, users, today=timezone.localdate())
+            self.load_outcomes(users, today=timezone.localdate())
 
         if self.created:
             summary = ", ".join(f"{count} {label}" for label, count in self.created.items())
@@ -734,6 +777,7 @@ class Command(BaseCommand):
                 order=order,
             )
             for name, unit, baseline, target in measures:
+                direction, code, frequency, _ = MEASURE_STORIES[name]
                 self.create(
                     Measure,
                     by=author,
@@ -742,6 +786,9 @@ class Command(BaseCommand):
                     unit=unit,
                     baseline=Decimal(baseline),
                     target=Decimal(target),
+                    direction=direction,
+                    reporting_team=units[code],
+                    frequency=frequency,
                 )
             objectives[title] = objective
 
@@ -801,6 +848,91 @@ class Command(BaseCommand):
                 self.load_closed_cycle(position, fiscal_year, quarter, index)
         if current not in existing:
             self.load_open_cycle(position, *current, today=today)
+
+    def load_outcomes(self, users: dict, *, today: date) -> None:
+        """Eight quarters of values for the current strategy's measures that have none: those of
+        earlier fiscal years under that year's measure (and a published position of that
+        year's, not the current one), which this year's continues."""
+        position = StrategicPosition.objects.current()
+        if position is None:
+            return
+        *closed, _ = _recent_quarters(today)
+        quarters = closed
+        for _ in range(4):
+            year, quarter = quarters[0]
+            quarters = [(year, quarter - 1) if quarter > 1 else (year - 1, 4), *quarters]
+        author = users["exec"]
+        for measure in Measure.objects.filter(objective__position=position).select_related(
+            "objective"
+        ):
+            story = MEASURE_STORIES.get(measure.name)
+            if story is None or measure.previous_id or measure.actuals.exists():
+                continue
+            span = measure.target - measure.baseline
+            members = {position.fiscal_year: measure}
+            for year in sorted({y for y, _ in quarters if y < position.fiscal_year}, reverse=True):
+                if measure.baseline >= 0 > measure.baseline - span * (position.fiscal_year - year):
+                    break  # a year before it would plan a negative amount: new this year
+                earlier = StrategicPosition.objects.filter(fiscal_year=year).first() or self.create(
+                    StrategicPosition,
+                    by=author,
+                    fiscal_year=year,
+                    statement=STATEMENT,
+                    status=StrategicPosition.Status.PUBLISHED,
+                    published_at=_at(fiscal_year_start(year), 9),
+                    published_by=author,
+                )
+                objective = earlier.objectives.filter(title=measure.objective.title).first()
+                if objective is None:
+                    objective = self.create(
+                        Objective,
+                        by=author,
+                        position=earlier,
+                        title=measure.objective.title,
+                        owner=measure.objective.owner,
+                        priority_weight=measure.objective.priority_weight,
+                        theme=measure.objective.theme,
+                        order=measure.objective.order,
+                    )
+                back = position.fiscal_year - year
+                members[year] = self.create(
+                    Measure,
+                    by=author,
+                    objective=objective,
+                    name=measure.name,
+                    unit=measure.unit,
+                    baseline=measure.baseline - span * back,
+                    target=measure.target - span * back,
+                    direction=measure.direction,
+                    reporting_team=measure.reporting_team,
+                    frequency=measure.frequency,
+                )
+            chain = [members[y] for y in sorted(members)]
+            for earlier, later in pairwise(chain):
+                later.previous = earlier
+                later.save(update_fields=["previous"])
+            shortfalls = story[3] or [0] * len(quarters)
+            for (year, quarter), short in zip(quarters, shortfalls, strict=True):
+                member = members.get(year)
+                if member is None or short is None:
+                    continue
+                count = member.periods_per_year
+                numbers = range(quarter * 3 - 2, quarter * 3 + 1) if count == 12 else [quarter]
+                for number in numbers:
+                    planned = member.baseline + span * Decimal(number) / count
+                    miss = span * Decimal(str(short))
+                    value = planned - miss  # span carries the direction
+                    if story[3] is None:
+                        value = COPIED_VALUE
+                    self.create(
+                        MeasureActual,
+                        by=users["exec"],
+                        measure=member,
+                        fiscal_year=year,
+                        period=number,
+                        value=value.quantize(Decimal("0.01")),
+                        entered_by=users["exec"],
+                    )
 
     def load_closed_cycle(self, position, fiscal_year: int, quarter: int, index: int) -> None:
         opens_on, due_on = cadence.quarter_opening(
