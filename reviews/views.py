@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +16,7 @@ from reviews.forms import (
     ActionForm,
     CadenceSettingsForm,
     CheckForm,
+    CheckMeasuresForm,
     CycleForm,
     ExecutiveScoreForm,
     ReopenForm,
@@ -32,6 +33,7 @@ from reviews.models import (
 from strategy import roles
 from strategy.models import (
     Acknowledgement,
+    CompanySettings,
     Objective,
     StrategicPosition,
     Unit,
@@ -324,6 +326,73 @@ def _save_failed(request, check, message: str, conflict: bool = False):
         conflict=message if conflict else "",
         status=409 if conflict else 400,
     )
+
+
+@require_POST
+def check_measures_save(request: HttpRequest, pk: int) -> HttpResponse:
+    """The values of the measures the team reports, saved apart from the check (its own rows,
+    its own autosave): htmx posts here on every change and gets a status line back."""
+    check = _get_check_for_user(request, pk)
+    measures = list(services.check_measures(check))
+    form = CheckMeasuresForm(request.POST, check=check, measures=measures)
+    if form.unknown:
+        return _measures_failed(
+            request, check, form, "These are not values your team reports for this review."
+        )
+    if check.cycle.is_closed:
+        return _measures_failed(
+            request, check, form, "This review is closed: its measure values are read-only."
+        )
+    # Every value posted is one the user may enter; a post of none is refused to whoever may
+    # enter no value (reports_measure of None is false).
+    for measure in form.posted_measures or [None]:
+        roles.require(request, "alignment.enter_measure_actuals", measure)
+    if not form.is_valid():
+        return _measures_failed(request, check, form, "Not saved: see the marked values.")
+    try:
+        recorded = services.check_measures_save(check=check, values=form.changes, by=request.user)
+    except services.StaleMeasureValue as exc:
+        return _measures_failed(request, check, form, str(exc), conflict=True)
+    except IntegrityError:  # the first value of a period, entered by two people at once
+        message = "Not saved: someone entered this value at the same moment."
+        return _measures_failed(request, check, form, message, conflict=True)
+    except ValidationError as exc:
+        return _measures_failed(request, check, form, " ".join(exc.messages))
+    if request.htmx:
+        saved = {(c.measure.pk, c.period.number): c for c in form.changes}
+        values = {
+            (m, check.cycle.fiscal_year, p): actual.value for (m, p), actual in recorded.items()
+        }
+        rows = selectors.measure_rows(
+            check=check,
+            measures=[m for m in measures if any(k[0] == m.pk for k in saved)],
+            values=values,
+            company=CompanySettings.read(),
+        )
+        cells = [c for row in rows for c in row.cells if (row.measure.pk, c.period.number) in saved]
+        return render(request, "reviews/_measures_status.html", {"cells": cells, "saved": True})
+    messages.success(request, "Measure values saved." if recorded else "No value changed.")
+    return redirect(check.get_absolute_url())
+
+
+def _measures_failed(request, check, form, message: str, conflict: bool = False):
+    """Nothing was saved: say why beside the values, and keep every value as typed."""
+    status = 409 if conflict else 400
+    if request.htmx:
+        page = selectors.check_measures(
+            check=check, user=request.user, data=request.POST, errors=form.errors
+        )
+        posted = {name for _, _, name in form.posted}
+        cells = [c for row in page["measures"] for c in row.cells if c.name in posted]
+        context = {"cells": cells, "error": message, "check": check, "conflict": conflict}
+        # 200, so that htmx swaps the answer in: the status line says it was refused.
+        return render(request, "reviews/_measures_status.html", context)
+    messages.error(request, message)
+    context = selectors.check_page(
+        check=check, user=request.user, measure_data=request.POST, measure_errors=form.errors
+    )
+    context["conflict"] = message if conflict else ""
+    return render(request, "reviews/check_edit.html", context, status=status)
 
 
 @require_POST
