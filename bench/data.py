@@ -46,6 +46,7 @@ from strategy.models import (
     CustomerPriority,
     Lever,
     Measure,
+    MeasureActual,
     Membership,
     Objective,
     PositioningTheme,
@@ -366,6 +367,7 @@ def build(
         cycle.refresh_from_db()
         cycles.append(cycle)
 
+    _reported_measures(team, objective_rows, cycles, head)
     check = AlignmentCheck.objects.get(cycle=cycles[-1], unit=team)
     CheckReopening.objects.create(
         alignment_check=check, reason="Scores need evidence.", by=executive
@@ -397,6 +399,30 @@ def build(
         cycles=cycles,
         check=check,
     )
+
+
+def _reported_measures(team, objectives, cycles, head) -> None:
+    """The team reports two measures, one quarterly and one monthly, with values up to the
+    quarter before the open review: its check page shows them beside the scores."""
+    quarterly, *monthly = Measure.objects.filter(objective__in=objectives[:2]).order_by("pk")
+    Measure.objects.filter(pk=quarterly.pk).update(reporting_team=team)
+    Measure.objects.filter(pk__in=[m.pk for m in monthly]).update(
+        reporting_team=team, frequency=Measure.Frequency.MONTHLY
+    )
+    year = quarterly.objective.position.fiscal_year
+    done = [c.quarter for c in cycles[:-1] if c.fiscal_year == year]
+    values = [
+        MeasureActual(measure=quarterly, fiscal_year=year, period=q, value=Decimal(82 + q))
+        for q in done
+    ] + [
+        MeasureActual(measure=m, fiscal_year=year, period=n, value=Decimal(80 + n))
+        for m in monthly
+        for q in done
+        for n in range(3 * q - 2, 3 * q + 1)
+    ]
+    for value in values:
+        value.entered_by = head
+    bulk_create_with_history(values, MeasureActual, default_user=head, batch_size=BATCH)
 
 
 def _fill_scores(rng, cycle, states, tendency, *, drift: float) -> None:
@@ -498,6 +524,7 @@ def clear() -> None:
         ReviewCycle,
         Commitment,
         Membership,
+        MeasureActual,
         Measure,
         Objective,
         Competitor,

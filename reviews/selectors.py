@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.forms.utils import ErrorList
 from django.http import Http404, QueryDict
 from django.urls import reverse
@@ -51,6 +51,7 @@ from strategy.models import (
     CompanySettings,
     Lever,
     MeasureActual,
+    MeasurePlanPoint,
     Membership,
     Objective,
     PositioningTheme,
@@ -612,40 +613,47 @@ def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> di
     measures = list(services.check_measures(check))
     if not measures:
         return {"measures": [], "can_enter_measures": False}
-    year = check.cycle.fiscal_year
-    earlier = [m.previous_id for m in measures if m.previous_id]
-    values = {
-        (m, y, p): v
-        for m, y, p, v in MeasureActual.objects.filter(
-            Q(measure_id__in=[m.pk for m in measures], fiscal_year=year)
-            | Q(measure_id__in=earlier, fiscal_year=year - 1)
-        ).values_list("measure_id", "fiscal_year", "period", "value")
-    }
     return {
-        "measures": measure_rows(
-            check=check,
-            measures=measures,
-            values=values,
-            company=CompanySettings.read(),
-            data=data,
-            errors=errors,
-        ),
+        "measures": measure_rows(check=check, measures=measures, data=data, errors=errors),
         # The team's measures: whoever may enter one enters them all (its head, an executive).
         "can_enter_measures": not check.cycle.is_closed
         and all(user.has_perm("alignment.enter_measure_actuals", m) for m in measures),
     }
 
 
-def measure_rows(
-    *, check, measures, values: dict, company: CompanySettings, data=None, errors=None
-) -> list[MeasureRow]:
-    """A row per measure, a cell per period of the review, from the values read: (measure id,
-    fiscal year, period) → value."""
+def _measure_values(measures, *, fiscal_year: int) -> tuple[dict, dict]:
+    """The values of the measures in `fiscal_year` and of last year's measures the year before,
+    as (measure id, fiscal year, period) → value, and their plan points, as measure id → {period:
+    value}: in one query, the plan points being the rows of fiscal year 0."""
+    earlier = [m.previous_id for m in measures if m.previous_id]
+    ids = [m.pk for m in measures]
+    actuals = MeasureActual.objects.filter(
+        Q(measure_id__in=ids, fiscal_year=fiscal_year)
+        | Q(measure_id__in=earlier, fiscal_year=fiscal_year - 1)
+    ).values_list("measure_id", "fiscal_year", "period", "value")
+    plan = (
+        MeasurePlanPoint.objects.filter(measure_id__in=ids)
+        .annotate(year=Value(0, output_field=IntegerField()))
+        .values_list("measure_id", "year", "period", "value")
+    )
+    values, points = {}, {pk: [] for pk in ids}
+    for measure_id, year, period, value in actuals.order_by().union(plan.order_by(), all=True):
+        if year == 0:
+            points[measure_id].append(MeasurePlanPoint(period=period, value=value))
+        else:
+            values[measure_id, year, period] = value
+    return values, points
+
+
+def measure_rows(*, check, measures, data=None, errors=None) -> list[MeasureRow]:
+    """A row per measure of `services.check_measures`, a cell per period of the review."""
     errors = errors or {}
+    values, points = _measure_values(measures, fiscal_year=check.cycle.fiscal_year)
+    company = services.measures_company(measures)
     start = company.fiscal_year_start_month or settings.FISCAL_YEAR_START_MONTH
     rows = []
     for measure in measures:
-        plan = outcomes.measure_plan(measure, points=measure.plan_points.all())
+        plan = outcomes.measure_plan(measure, points=points[measure.pk])
         cells = []
         for period in services.check_periods(cycle=check.cycle, measure=measure):
             stored = values.get((measure.pk, period.fiscal_year, period.number))

@@ -26,7 +26,14 @@ from reviews.models import (
     ReviewCycle,
 )
 from strategy import outcomes
-from strategy.models import Commitment, Measure, MeasureActual, Objective, Unit
+from strategy.models import (
+    Commitment,
+    CompanySettings,
+    Measure,
+    MeasureActual,
+    Objective,
+    Unit,
+)
 
 _ACCEPTING_CHECKS = (ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW)  # accepts_checks
 SNAPSHOT_VERSION = 2  # 2: with the teams' commitments as they stood
@@ -771,7 +778,8 @@ class MeasureInput:
 
 def check_measures(check: AlignmentCheck):
     """The measures the check's team reports, of the reviewed year's strategy, with their
-    objective, position, plan points and last year's measure; none for an annual review."""
+    objective, position and last year's measure; none for an annual review."""
+    _company = CompanySettings.objects.filter(pk=1)
     cycle = check.cycle
     if cycle.kind != ReviewCycle.Kind.QUARTERLY:
         return Measure.objects.none()
@@ -782,9 +790,27 @@ def check_measures(check: AlignmentCheck):
             objective__retired_at__isnull=True,
         )
         .select_related("objective__position", "previous")
-        .prefetch_related("plan_points")
+        # The company's thresholds and calendar come with the measures, rather than with a
+        # query of their own: the check page is within 15 queries (CompanySettings below).
+        .annotate(
+            company_tolerance=Subquery(_company.values("plan_tolerance_percent")[:1]),
+            company_off_track=Subquery(_company.values("off_track_percent")[:1]),
+            company_start_month=Subquery(_company.values("fiscal_year_start_month")[:1]),
+        )
         .order_by("objective__order", "objective_id", "pk")
     )
+
+
+def measures_company(measures: list[Measure]) -> CompanySettings:
+    """The company settings the measures of `check_measures` came with: the thresholds of a
+    status and the month fiscal years start in (the fields' defaults until the row exists)."""
+    company = CompanySettings(pk=1)
+    first = measures[0] if measures else None
+    if first is not None and first.company_tolerance is not None:
+        company.plan_tolerance_percent = first.company_tolerance
+        company.off_track_percent = first.company_off_track
+        company.fiscal_year_start_month = first.company_start_month
+    return company
 
 
 def check_periods(*, cycle: ReviewCycle, measure: Measure) -> list[outcomes.Period]:

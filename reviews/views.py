@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from reviews import dispatch, docs, events, selectors, services, standings, trends
+from reviews import dispatch, docs, events, forms, selectors, services, standings, trends
 from reviews.forms import (
     ActionForm,
     CadenceSettingsForm,
@@ -33,7 +33,6 @@ from reviews.models import (
 from strategy import roles
 from strategy.models import (
     Acknowledgement,
-    CompanySettings,
     Objective,
     StrategicPosition,
     Unit,
@@ -359,17 +358,12 @@ def check_measures_save(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _measures_failed(request, check, form, " ".join(exc.messages))
     if request.htmx:
-        saved = {(c.measure.pk, c.period.number): c for c in form.changes}
-        values = {
-            (m, check.cycle.fiscal_year, p): actual.value for (m, p), actual in recorded.items()
-        }
+        saved = {forms.measure_field_name(c.measure, c.period) for c in form.changes}
+        changed = {c.measure.pk for c in form.changes}
         rows = selectors.measure_rows(
-            check=check,
-            measures=[m for m in measures if any(k[0] == m.pk for k in saved)],
-            values=values,
-            company=CompanySettings.read(),
+            check=check, measures=[m for m in measures if m.pk in changed]
         )
-        cells = [c for row in rows for c in row.cells if (row.measure.pk, c.period.number) in saved]
+        cells = [c for row in rows for c in row.cells if c.name in saved]
         return render(request, "reviews/_measures_status.html", {"cells": cells, "saved": True})
     messages.success(request, "Measure values saved." if recorded else "No value changed.")
     return redirect(check.get_absolute_url())
