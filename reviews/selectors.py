@@ -615,9 +615,10 @@ def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> di
         return {"measures": [], "can_enter_measures": False}
     return {
         "measures": measure_rows(check=check, measures=measures, data=data, errors=errors),
-        # The team's measures: whoever may enter one enters them all (its head, an executive).
+        # The measures share their reporting team, so whoever may enter one (its head, an
+        # executive) enters them all.
         "can_enter_measures": not check.cycle.is_closed
-        and all(user.has_perm("alignment.enter_measure_actuals", m) for m in measures),
+        and user.has_perm("alignment.enter_measure_actuals", measures[0]),
     }
 
 
