@@ -356,6 +356,7 @@ def build(
         cycle.refresh_from_db()
         cycles.append(cycle)
 
+    _reported_measures(team, objective_rows)
     check = AlignmentCheck.objects.get(cycle=cycles[-1], unit=team)
     CheckReopening.objects.create(
         alignment_check=check, reason="Scores need evidence.", by=executive
@@ -487,6 +488,17 @@ def _measures(rng, position, objectives, units, quarters, hist) -> None:
 def frequency_of(measure: Measure) -> bool:
     """True for a monthly measure."""
     return measure.frequency == Measure.Frequency.MONTHLY
+
+
+def _reported_measures(team, objectives) -> None:
+    """The bench head's team reports a quarterly and a monthly measure of this year's (their
+    values come from _measures): its check page shows them beside the scores."""
+    mine = Measure.objects.filter(objective__in=objectives).order_by("pk")
+    chosen = [
+        mine.filter(frequency=Measure.Frequency.QUARTERLY).first(),
+        mine.filter(frequency=Measure.Frequency.MONTHLY).first(),
+    ]
+    Measure.objects.filter(pk__in=[m.pk for m in chosen]).update(reporting_team=team)
 
 
 def _fill_scores(rng, cycle, states, tendency, *, drift: float) -> None:

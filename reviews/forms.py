@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from functools import cache
 
@@ -8,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 
+from reviews import services
 from reviews.models import (
     NOT_APPLICABLE,
     SCORE_LEVELS,
@@ -19,6 +21,7 @@ from reviews.models import (
     RubricQuestion,
 )
 from reviews.services import ItemInput
+from strategy import outcomes
 from strategy.forms import DateInput
 from strategy.models import Commitment, Lever, Objective, Unit
 
@@ -175,6 +178,77 @@ class CheckForm:
             },
             "submit": self.submit,
         }
+
+
+MEASURE_FIELD = re.compile(r"^measure-(\d+)-([QM]\d+)$")
+
+
+def measure_field_name(measure, period) -> str:
+    """measure-12-Q3 or measure-12-M7: a value's field; its `-shown` twin holds the value the
+    page showed, against which a save is checked."""
+    return f"measure-{measure.pk}-{period.code}"
+
+
+class CheckMeasuresForm:
+    """The values a head posts for the measures their team reports, in the review's periods.
+
+    Only the values that differ from what the page showed are to be saved. A field for a value
+    the check does not show (another team's measure, another period) makes the form invalid.
+    """
+
+    def __init__(self, data, *, check: AlignmentCheck, measures: list):
+        self.data = data
+        self.errors: dict[str, list[str]] = {}
+        self.posted = []  # (measure, period, field name) of every value posted
+        self.changes: list[services.MeasureInput] = []
+        known = set()
+        for measure in measures:
+            for period in services.check_periods(cycle=check.cycle, measure=measure):
+                name = measure_field_name(measure, period)
+                known.add(name)
+                if name in data:
+                    self.posted.append((measure, period, name))
+        self.unknown = sorted(n for n in data if MEASURE_FIELD.match(n) and n not in known)
+
+    @property
+    def posted_measures(self) -> list:
+        return list({m.pk: m for m, _, _ in self.posted}.values())
+
+    def is_valid(self) -> bool:
+        self.errors, self.changes = {}, []
+        for measure, period, name in self.posted:
+            raw = self.data.get(name, "").strip()
+            shown = _shown(self.data.get(f"{name}-shown", ""))
+            if not raw:
+                if shown is not None:
+                    self.errors[name] = [
+                        "A recorded value cannot be removed; enter the corrected value."
+                    ]
+                continue
+            try:
+                value = outcomes.parse_value(raw)
+            except ValidationError as exc:
+                self.errors[name] = [_sentence(m) for m in exc.messages]
+                continue
+            if value != shown:
+                self.changes.append(
+                    services.MeasureInput(measure=measure, period=period, value=raw, shown=shown)
+                )
+        return not self.errors and not self.unknown
+
+
+_UNREADABLE = object()  # a shown value that is not a number: equal to no stored value
+
+
+def _shown(raw: str):
+    try:
+        return outcomes.parse_value(raw) if raw.strip() else None
+    except ValidationError:
+        return _UNREADABLE  # so the save is refused as stale, not taken as "nothing shown"
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 class ReopenForm(forms.Form):

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.forms.utils import ErrorList
 from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils.html import format_html_join
 
-from reviews import dispatch, services, standings, trends
+from reviews import dispatch, forms, services, standings, trends
 from reviews.forms import (
     CheckItemForm,
     CommitmentStatusForm,
@@ -42,13 +43,15 @@ from reviews.models import (
     RubricQuestion,
     quarter_end,
 )
-from strategy import history, roles
+from strategy import history, outcomes, roles
 from strategy import services as strategy
 from strategy.models import (
     Acknowledgement,
     Commitment,
     CompanySettings,
     Lever,
+    MeasureActual,
+    MeasurePlanPoint,
     Membership,
     Objective,
     PositioningTheme,
@@ -402,8 +405,11 @@ class CheckRow:
     non_field_errors: ErrorList = field(default_factory=ErrorList)
 
 
-def check_page(*, check: AlignmentCheck, user, data=None) -> dict:
-    """The check page's context; `data` is what was posted, shown again after a refused save.
+def check_page(
+    *, check: AlignmentCheck, user, data=None, measure_data=None, measure_errors=None
+) -> dict:
+    """The check page's context; `data` is what was posted, shown again after a refused save,
+    `measure_data` and `measure_errors` the same for the values of the team's measures.
 
     The check comes from the views' lookup, with its cycle, unit and last writer.
     """
@@ -440,6 +446,7 @@ def check_page(*, check: AlignmentCheck, user, data=None) -> dict:
         "reopen_form": ReopenForm(),
         "reopenings": list(check.reopenings.select_related("by")) if check.was_reopened else [],
         **_recent_history(check, known=[i.objective for i in items]),
+        **check_measures(check=check, user=user, data=measure_data, errors=measure_errors),
         "other_objectives": list(
             Objective.objects.filter(position_id=check.cycle.position_id)
             .active()
@@ -560,3 +567,126 @@ def _status_control(commitment: Commitment, data) -> StatusControl:
         return StatusControl(commitment, name, label, commitment.status)
     bound = CommitmentStatusForm(data, commitment=commitment)["status"]
     return StatusControl(commitment, name, label, bound.value(), bound.errors)
+
+
+# --- The measures a check's team reports -----------------------------------------------------
+
+
+@dataclass
+class MeasureCell:
+    """One period's value of a measure on the check page: its field, the value stored, the
+    plan, last period's value and the status."""
+
+    period: outcomes.Period
+    name: str  # the field's name, e.g. measure-12-Q3
+    label: str  # Q3 FY2026, or Oct 2026
+    value: object  # as the field shows it: the stored value, or what was posted
+    stored: Decimal | None
+    planned: Decimal | None
+    last: Decimal | None
+    last_label: str
+    status: str | None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"id_{self.name}"
+
+    @property
+    def shown(self) -> str:
+        return "" if self.stored is None else str(self.stored)
+
+    @property
+    def status_label(self) -> str:
+        return outcomes.OutcomeStatus(self.status).label if self.status else ""
+
+
+@dataclass
+class MeasureRow:
+    measure: object
+    cells: list[MeasureCell]
+
+
+def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> dict:
+    """The measures the check's team reports, each with its value in the review's periods:
+    the quarter, or its three months. `data` and `errors` are a refused save's, shown again."""
+    measures = list(services.check_measures(check))
+    if not measures:
+        return {"measures": [], "can_enter_measures": False}
+    return {
+        "measures": measure_rows(check=check, measures=measures, data=data, errors=errors),
+        # The measures share their reporting team, so whoever may enter one (its head, an
+        # executive) enters them all.
+        "can_enter_measures": not check.cycle.is_closed
+        and user.has_perm("alignment.enter_measure_actuals", measures[0]),
+    }
+
+
+def _measure_values(measures, *, fiscal_year: int) -> tuple[dict, dict]:
+    """The values of the measures in `fiscal_year` and of last year's measures the year before,
+    as (measure id, fiscal year, period) → value, and their plan points, as measure id → {period:
+    value}: in one query, the plan points being the rows of fiscal year 0."""
+    earlier = [m.previous_id for m in measures if m.previous_id]
+    ids = [m.pk for m in measures]
+    actuals = MeasureActual.objects.filter(
+        Q(measure_id__in=ids, fiscal_year=fiscal_year)
+        | Q(measure_id__in=earlier, fiscal_year=fiscal_year - 1)
+    ).values_list("measure_id", "fiscal_year", "period", "value")
+    plan = (
+        MeasurePlanPoint.objects.filter(measure_id__in=ids)
+        .annotate(year=Value(0, output_field=IntegerField()))
+        .values_list("measure_id", "year", "period", "value")
+    )
+    values, points = {}, {pk: [] for pk in ids}
+    for measure_id, year, period, value in actuals.order_by().union(plan.order_by(), all=True):
+        if year == 0:
+            points[measure_id].append(MeasurePlanPoint(period=period, value=value))
+        else:
+            values[measure_id, year, period] = value
+    return values, points
+
+
+def measure_rows(*, check, measures, data=None, errors=None) -> list[MeasureRow]:
+    """A row per measure of `services.check_measures`, a cell per period of the review."""
+    errors = errors or {}
+    values, points = _measure_values(measures, fiscal_year=check.cycle.fiscal_year)
+    company = services.measures_company(measures)
+    start = company.fiscal_year_start_month or settings.FISCAL_YEAR_START_MONTH
+    rows = []
+    for measure in measures:
+        plan = outcomes.measure_plan(measure, points=points[measure.pk])
+        cells = []
+        for period in services.check_periods(cycle=check.cycle, measure=measure):
+            stored = values.get((measure.pk, period.fiscal_year, period.number))
+            before = period.previous()
+            if period.number > 1:
+                last = values.get((measure.pk, before.fiscal_year, before.number))
+            elif measure.previous and measure.previous.frequency == measure.frequency:
+                last = values.get((measure.previous_id, before.fiscal_year, before.number))
+            else:
+                last = None
+            name = forms.measure_field_name(measure, period)
+            cells.append(
+                MeasureCell(
+                    period=period,
+                    name=name,
+                    label=services.period_label(period, start),
+                    value=data.get(name, "") if data is not None else (stored or ""),
+                    stored=stored,
+                    planned=plan.get(period.number),
+                    last=last,
+                    last_label=services.period_label(before, start),
+                    status=outcomes.status_for(
+                        stored,
+                        plan.get(period.number),
+                        baseline=measure.baseline,
+                        target=measure.target,
+                        higher_is_better=measure.higher_is_better,
+                        tolerance_percent=company.plan_tolerance_percent,
+                        off_track_percent=company.off_track_percent,
+                    ),
+                    errors=errors.get(name, []),
+                )
+            )
+        rows.append(MeasureRow(measure, cells))
+    return rows

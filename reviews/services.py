@@ -25,7 +25,15 @@ from reviews.models import (
     LiveScore,
     ReviewCycle,
 )
-from strategy.models import Commitment, Objective, Unit
+from strategy import outcomes
+from strategy.models import (
+    Commitment,
+    CompanySettings,
+    Measure,
+    MeasureActual,
+    Objective,
+    Unit,
+)
 
 _ACCEPTING_CHECKS = (ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW)  # accepts_checks
 SNAPSHOT_VERSION = 2  # 2: with the teams' commitments as they stood
@@ -49,6 +57,28 @@ class StaleCheck(Exception):
         super().__init__(
             f"{saved}. Your changes were not saved; they are still on this page. Copy what you "
             "need, then load the latest version."
+        )
+
+
+class StaleMeasureValue(Exception):
+    """A value the head changed was changed by someone else since the page showed it."""
+
+    def __init__(self, stale: list[tuple[MeasureInput, MeasureActual | None]]):
+        self.stale = stale
+        parts = []
+        for entry, actual in stale:
+            what = f"{entry.measure.name}, {period_label(entry.period)}"
+            if actual is None:
+                parts.append(f"{what}: the value shown was removed")
+                continue
+            who = actual.entered_by
+            name = (who.get_full_name() or who.username) if who else "someone"
+            when = timezone.localtime(actual.entered_at).strftime("%H:%M")
+            parts.append(f"{what}: {name} recorded {actual.value} at {when}")
+        super().__init__(
+            "Not saved: a value you changed was changed by someone else since this page was "
+            f"loaded ({'; '.join(parts)}). Your values are still on this page; load the latest "
+            "version to see theirs."
         )
 
 
@@ -728,3 +758,119 @@ def action_cycles(cycle: ReviewCycle):
             opens_on__lte=cycle.opens_on,
         )
     return ReviewCycle.objects.filter(scope)
+
+
+# --- The measures a check's team reports -----------------------------------------------------
+#
+# A measure's value is its own row (strategy's MeasureActual), not part of the check: it is saved
+# on its own, never with the check's version. What protects a value from a stale overwrite is
+# the value the page showed, posted beside it: saving a value someone else changed since then is
+# refused (StaleMeasureValue), as a check saved since its version was read is.
+
+
+@dataclass(frozen=True)
+class MeasureInput:
+    measure: Measure
+    period: outcomes.Period
+    value: object  # as typed, checked again by outcomes.measure_actual_record
+    shown: object  # the value the page showed (a Decimal), None when it showed none
+
+
+def check_measures(check: AlignmentCheck):
+    """The measures the check's team reports, of the reviewed year's strategy, with their
+    objective, position and last year's measure; none for an annual review."""
+    _company = CompanySettings.objects.filter(pk=1)
+    cycle = check.cycle
+    if cycle.kind != ReviewCycle.Kind.QUARTERLY:
+        return Measure.objects.none()
+    return (
+        Measure.objects.filter(
+            reporting_team_id=check.unit_id,
+            objective__position__fiscal_year=cycle.fiscal_year,
+            objective__retired_at__isnull=True,
+        )
+        .select_related("objective__position", "previous")
+        # The company's thresholds and calendar come with the measures, rather than with a
+        # query of their own: the check page is within 15 queries (CompanySettings below).
+        .annotate(
+            company_tolerance=Subquery(_company.values("plan_tolerance_percent")[:1]),
+            company_off_track=Subquery(_company.values("off_track_percent")[:1]),
+            company_start_month=Subquery(_company.values("fiscal_year_start_month")[:1]),
+        )
+        .order_by("objective__order", "objective_id", "pk")
+    )
+
+
+def measures_company(measures: list[Measure]) -> CompanySettings:
+    """The company settings the measures of `check_measures` came with: the thresholds of a
+    status and the month fiscal years start in (the fields' defaults until the row exists)."""
+    company = CompanySettings(pk=1)
+    first = measures[0] if measures else None
+    if first is not None and first.company_tolerance is not None:
+        company.plan_tolerance_percent = first.company_tolerance
+        company.off_track_percent = first.company_off_track
+        company.fiscal_year_start_month = first.company_start_month
+    return company
+
+
+def check_periods(*, cycle: ReviewCycle, measure: Measure) -> list[outcomes.Period]:
+    """The periods of the review's quarter the measure reports in: the quarter itself, or its
+    three months."""
+    if measure.frequency == Measure.Frequency.MONTHLY:
+        first = 3 * cycle.quarter - 2
+        months = range(first, first + 3)
+        return [outcomes.Period(cycle.fiscal_year, n, measure.frequency) for n in months]
+    return [outcomes.Period(cycle.fiscal_year, cycle.quarter, measure.frequency)]
+
+
+def period_label(period: outcomes.Period, start_month: int | None = None) -> str:
+    """Q3 FY2026, or a month's name and year (Oct 2026) when the fiscal calendar is known."""
+    if period.kind == "month" and start_month is not None:
+        return date_format(period.bounds(start_month)[0], "M Y")
+    return f"{period.code} FY{period.fiscal_year}"
+
+
+@transaction.atomic
+def check_measures_save(
+    *, check: AlignmentCheck, values: list[MeasureInput], by
+) -> dict[tuple[int, int], MeasureActual]:
+    """Record the values a head entered on the check page, all of them or none.
+
+    Refused with ValidationError when the review is closed; with StaleMeasureValue when a value
+    stored now is not the one the page showed beside it (someone else, or the same person in
+    another tab, recorded or imported it since): last write never silently wins. Recording the
+    value already stored is no change (outcomes.measure_actual_record). Returns the recorded
+    values by (measure id, period number).
+    """
+    if check.cycle.is_closed:
+        raise ValidationError("This review is closed: its measure values are read-only.")
+    if not values:
+        return {}
+    year = check.cycle.fiscal_year
+    # The stored rows are locked until the end: a concurrent save of the same value waits, then
+    # sees this one's. Two first values of one period inserted at once clash on the unique
+    # constraint instead, which the view answers as a conflict.
+    stored = {
+        (a.measure_id, a.period): a
+        for a in MeasureActual.objects.select_for_update(of=("self",))
+        .select_related("entered_by")
+        .filter(
+            measure_id__in={v.measure.pk for v in values},
+            fiscal_year=year,
+            period__in={v.period.number for v in values},
+        )
+    }
+    stale = []
+    for entry in values:
+        actual = stored.get((entry.measure.pk, entry.period.number))
+        now = actual.value if actual is not None else None
+        if now != entry.shown and now != outcomes.parse_value(entry.value):
+            stale.append((entry, actual))
+    if stale:
+        raise StaleMeasureValue(stale)
+    return {
+        (entry.measure.pk, entry.period.number): outcomes.measure_actual_record(
+            measure=entry.measure, period=entry.period, value=entry.value, by=by
+        )
+        for entry in values
+    }

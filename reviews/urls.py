@@ -17,6 +17,7 @@ urlpatterns = [
     path("actions/<int:pk>/complete/", views.action_complete, name="action-complete"),
     path("checks/<int:pk>/", views.check_edit, name="check-edit"),
     path("checks/<int:pk>/save/", views.check_save, name="check-save"),
+    path("checks/<int:pk>/measures/", views.check_measures_save, name="check-measures-save"),
     path("checks/<int:pk>/history/", views.check_history, name="check-history"),
     path("checks/<int:pk>/objectives/", views.check_add_objective, name="check-add-objective"),
     path("checks/<int:pk>/reopen/", views.check_reopen, name="check-reopen"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from reviews import dispatch, docs, events, selectors, services, standings, trends
+from reviews import dispatch, docs, events, forms, selectors, services, standings, trends
 from reviews.forms import (
     ActionForm,
     CadenceSettingsForm,
     CheckForm,
+    CheckMeasuresForm,
     CycleForm,
     ExecutiveScoreForm,
     ReopenForm,
@@ -324,6 +325,68 @@ def _save_failed(request, check, message: str, conflict: bool = False):
         conflict=message if conflict else "",
         status=409 if conflict else 400,
     )
+
+
+@require_POST
+def check_measures_save(request: HttpRequest, pk: int) -> HttpResponse:
+    """The values of the measures the team reports, saved apart from the check (its own rows,
+    its own autosave): htmx posts here on every change and gets a status line back."""
+    check = _get_check_for_user(request, pk)
+    measures = list(services.check_measures(check))
+    form = CheckMeasuresForm(request.POST, check=check, measures=measures)
+    if form.unknown:
+        return _measures_failed(
+            request, check, form, "These are not values your team reports for this review."
+        )
+    if check.cycle.is_closed:
+        return _measures_failed(
+            request, check, form, "This review is closed: its measure values are read-only."
+        )
+    # Every value posted is one the user may enter; a post of none is refused to whoever may
+    # enter no value (reports_measure of None is false).
+    for measure in form.posted_measures or [None]:
+        roles.require(request, "alignment.enter_measure_actuals", measure)
+    if not form.is_valid():
+        return _measures_failed(request, check, form, "Not saved: see the marked values.")
+    try:
+        recorded = services.check_measures_save(check=check, values=form.changes, by=request.user)
+    except services.StaleMeasureValue as exc:
+        return _measures_failed(request, check, form, str(exc), conflict=True)
+    except IntegrityError:  # the first value of a period, entered by two people at once
+        message = "Not saved: someone entered this value at the same moment."
+        return _measures_failed(request, check, form, message, conflict=True)
+    except ValidationError as exc:
+        return _measures_failed(request, check, form, " ".join(exc.messages))
+    if request.htmx:
+        saved = {forms.measure_field_name(c.measure, c.period) for c in form.changes}
+        changed = {c.measure.pk for c in form.changes}
+        rows = selectors.measure_rows(
+            check=check, measures=[m for m in measures if m.pk in changed]
+        )
+        cells = [c for row in rows for c in row.cells if c.name in saved]
+        return render(request, "reviews/_measures_status.html", {"cells": cells, "saved": True})
+    messages.success(request, "Measure values saved." if recorded else "No value changed.")
+    return redirect(check.get_absolute_url())
+
+
+def _measures_failed(request, check, form, message: str, conflict: bool = False):
+    """Nothing was saved: say why beside the values, and keep every value as typed."""
+    status = 409 if conflict else 400
+    if request.htmx:
+        page = selectors.check_measures(
+            check=check, user=request.user, data=request.POST, errors=form.errors
+        )
+        posted = {name for _, _, name in form.posted}
+        cells = [c for row in page["measures"] for c in row.cells if c.name in posted]
+        context = {"cells": cells, "error": message, "check": check, "conflict": conflict}
+        # 200, so that htmx swaps the answer in: the status line says it was refused.
+        return render(request, "reviews/_measures_status.html", context)
+    messages.error(request, message)
+    context = selectors.check_page(
+        check=check, user=request.user, measure_data=request.POST, measure_errors=form.errors
+    )
+    context["conflict"] = message if conflict else ""
+    return render(request, "reviews/check_edit.html", context, status=status)
 
 
 @require_POST

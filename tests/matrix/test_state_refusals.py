@@ -16,12 +16,8 @@ from django.test import Client
 from django.urls import reverse
 
 from notifications.models import Delivery
-from tests.factories import (
-    MeasureFactory,
-    objective_data,
-    objective_edit_data,
-    position_edit_data,
-)
+from strategy.models import MeasureActual
+from tests.factories import MeasureFactory, objective_data, objective_edit_data, position_edit_data
 from tests.matrix.support import changed_tables, snapshot, undone
 from tests.matrix.test_url_matrix import check_form
 
@@ -42,6 +38,16 @@ def action_data(w) -> dict:
         "due_on": "2026-09-30",
         "agenda_item": "",
     }
+
+
+def old_measure(w):
+    """A measure of last year's objective that Logistics reports, made by the rows' setup."""
+    return w.last_year.objectives.get().measures.get(name="Picks per hour")
+
+
+def old_measure_value(w) -> dict:
+    name = f"measure-{old_measure(w).pk}-Q4"
+    return {name: "70", f"{name}-shown": ""}
 
 
 def score_data(w) -> dict:
@@ -152,6 +158,26 @@ REFUSALS = {
             "Reopen",
         ),
     ),
+    "enter a measure value in a closed review": Refused(
+        "head_a",
+        lambda w: r("reviews:check-measures-save", w.closed.checks.get(unit=w.logistics).pk),
+        old_measure_value,
+        hidden=lambda w: (
+            r("reviews:check-edit", w.closed.checks.get(unit=w.logistics).pk),
+            "Save values",
+        ),
+        setup=lambda w: MeasureFactory(
+            objective=w.last_year.objectives.get(),
+            name="Picks per hour",
+            reporting_team=w.logistics,
+        ),
+    ),
+    "enter another team's measure value on one's own check": Refused(
+        "head_b",
+        lambda w: r("reviews:check-measures-save", w.finance_check.pk),
+        lambda w: {f"measure-{w.measure.pk}-Q1": "91.5", f"measure-{w.measure.pk}-Q1-shown": ""},
+        hidden=lambda w: (r("reviews:check-edit", w.finance_check.pk), f"measure-{w.measure.pk}"),
+    ),
     "retry a delivery that did not fail": Refused(
         "admin",
         lambda w: r("notifications:delivery-retry", w.delivery.pk),
@@ -243,3 +269,27 @@ def test_a_change_the_page_does_not_offer_is_refused_and_changes_nothing(world, 
     else:
         assert response.status_code in (400, 409)
         assert "alert-danger" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "answer"),
+    [("member", 404), ("head_b", 404), ("outsider", 404), ("admin", 403)],
+)
+def test_only_the_reporting_teams_head_or_an_executive_enters_a_measure_value(world, who, answer):
+    """A member of A, another team's head: A's check is not theirs, and no value is written.
+    The admin reads the check but enters no value."""
+    client = Client()
+    client.force_login(world.people[who])
+    name = f"measure-{world.measure.pk}-Q1"
+    before = snapshot()
+
+    with undone(client):
+        response = client.post(
+            r("reviews:check-measures-save", world.logistics_check.pk),
+            {name: "91.5", f"{name}-shown": ""},
+        )
+        changed = changed_tables(before, snapshot())
+
+    assert response.status_code == answer
+    assert changed == []
+    assert not MeasureActual.objects.filter(measure=world.measure).exists()

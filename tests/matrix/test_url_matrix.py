@@ -90,6 +90,12 @@ def check_form(check) -> dict:
     return data
 
 
+def measure_values(w) -> dict:
+    """Q1's value of A's measure, which Logistics reports, as the check page posts it."""
+    name = f"measure-{w.measure.pk}-Q1"
+    return {name: "91.5", f"{name}-shown": ""}
+
+
 def settings_form(config, **changes) -> dict:
     data = model_to_dict(config, exclude=["id"])
     return {k: v for k, v in data.items() if v is not None} | changes
@@ -331,6 +337,11 @@ TARGETS: dict[str, Target] = {
         lambda w: r("reviews:check-save", w.finance_check.pk),
         lambda w, who: check_form(w.finance_check),
     ),
+    "A's check measures save": Target(
+        lambda w: r("reviews:check-measures-save", w.logistics_check.pk),
+        lambda w, who: measure_values(w),
+        writes=True,
+    ),
     "A's check add objective": Target(
         lambda w: r("reviews:check-add-objective", w.logistics_check.pk),
         lambda w, who: {"objective": w.unscored.pk},
@@ -542,6 +553,7 @@ GET = {
     "A's check history":          (LOGIN, 404, 404, 200, 404, 200, 200),
     "A's check save":             (LOGIN, 405, 405, 405, 405, 405, 405),
     "B's check save":             (LOGIN, 405, 405, 405, 405, 405, 405),
+    "A's check measures save":    (LOGIN, 405, 405, 405, 405, 405, 405),
     "A's check add objective":    (LOGIN, 405, 405, 405, 405, 405, 405),
     "B's check reopen":           (LOGIN, 405, 405, 405, 405, 405, 405),
     "rubric":                     (LOGIN, 403, 403, 403, 403, 200, 403),
@@ -651,6 +663,7 @@ POST = {
     "A's check history":          (LOGIN, 405, 405, 405, 405, 405, 405),
     "A's check save":             (LOGIN, 404, 404, 302, 404, 403, 403),
     "B's check save":             (LOGIN, 404, 404, 404, 400, 403, 403),
+    "A's check measures save":    (LOGIN, 404, 404, 302, 404, 302, 403),
     "A's check add objective":    (LOGIN, 404, 404, 302, 404, 403, 403),
     "B's check reopen":           (LOGIN, 404, 404, 404, 403, 302, 403),
     "rubric":                     (LOGIN, 403, 403, 403, 403, 302, 403),

@@ -169,3 +169,27 @@ def test_an_autosave_of_every_objective_runs_at_most_15_queries(size, client):
     assert VERSION.search(response.content.decode()), response.content.decode()[:300]
     assert dataset.check.items.filter(evidence="Autosaved").count() > 1
     assert len(queries) <= MAX_QUERIES_BOUNDED, [q["sql"][:80] for q in queries]
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["small", "large"])
+def test_an_autosave_of_a_measure_value_runs_at_most_15_queries(size, client):
+    """An htmx autosave of one value of a measure the head's team reports, as the page posts
+    its measures form: every value, one of them changed."""
+    from strategy.models import MeasureActual
+
+    dataset = data.build(**size)
+    client.force_login(dataset.head)
+    context = client.get(dataset.check.get_absolute_url()).context
+    cells = [c for row in context["measures"] for c in row.cells]
+    assert len(cells) == 4, "a quarterly measure and a monthly one"
+    posted = {c.name: str(c.value) for c in cells} | {f"{c.name}-shown": c.shown for c in cells}
+    posted[cells[0].name] = "91.25"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            reverse("reviews:check-measures-save", args=[dataset.check.pk]),
+            posted,
+            HTTP_HX_REQUEST="true",
+        )
+    assert "Values saved" in response.content.decode(), response.content.decode()[:300]
+    assert MeasureActual.objects.filter(value="91.25").count() == 1
+    assert len(queries) <= MAX_QUERIES_BOUNDED, [q["sql"][:80] for q in queries]
