@@ -498,7 +498,11 @@ def _reported_measures(team, objectives) -> None:
         mine.filter(frequency=Measure.Frequency.QUARTERLY).first(),
         mine.filter(frequency=Measure.Frequency.MONTHLY).first(),
     ]
-    Measure.objects.filter(pk__in=[m.pk for m in chosen]).update(reporting_team=team)
+    chosen = [m.pk for m in chosen]
+    # Only those two: the team's others (dealt round by _measures) go to another team.
+    other = Unit.objects.filter(level=Unit.Level.FUNCTIONAL).exclude(pk=team.pk).first()
+    mine.filter(reporting_team=team).exclude(pk__in=chosen).update(reporting_team=other)
+    Measure.objects.filter(pk__in=chosen).update(reporting_team=team)
 
 
 def _fill_scores(rng, cycle, states, tendency, *, drift: float) -> None:

@@ -198,6 +198,25 @@ def position_publish_note(*, position: StrategicPosition, asked: int) -> str:
 # --- Objectives --------------------------------------------------------------------------------
 
 
+def _counted_page(queryset, per_page: int, number):
+    """Paginator(queryset, per_page).get_page(number), with the count read beside the page's
+    rows (a window over them all) rather than by a COUNT query of its own; a page past the end
+    (no rows to carry the count) falls back to the paginator's own reading."""
+    try:
+        wanted = max(1, int(number or 1))
+    except (TypeError, ValueError):
+        wanted = 1
+    start = (wanted - 1) * per_page
+    rows = list(queryset.annotate(_total=Window(Count("pk")))[start : start + per_page])
+    paginator = Paginator(queryset, per_page)
+    if not rows:
+        return paginator.get_page(number)
+    paginator.count = rows[0]._total  # a cached_property: read, not asked of the database
+    page = paginator.get_page(wanted)
+    page.object_list = rows
+    return page
+
+
 def objective_page(*, user, pk: int, page_number=None) -> dict:
     """An objective, its measures, the teams committed (named up to TEAMS_NAMED, counted) and a
     page of the commitments of the teams the user sees, with its history."""
@@ -223,7 +242,7 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         .select_related("unit")
         .order_by("unit__name", "lever", "pk")
     )
-    page = Paginator(commitments, COMMITMENTS_PER_PAGE).get_page(page_number)
+    page = _counted_page(commitments, COMMITMENTS_PER_PAGE, page_number)
     known = [objective, objective.position, objective.owner]
     if objective.customer_priority_id:
         known.append(objective.customer_priority)
@@ -232,6 +251,9 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
     )
     for measure in measures:
         measure.objective = objective  # read above, with its position
+    # The measures' history names their reporting teams and last year's measures: read here.
+    known += [m.reporting_team for m in measures if m.reporting_team_id]
+    known += [m.previous for m in measures if m.previous_id]
     return {
         "objective": objective,
         "position": objective.position,
