@@ -19,6 +19,7 @@ from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
+from reviews import standings
 from reviews.models import (
     LEVERS,
     AlignmentCheck,
@@ -858,7 +859,9 @@ def stored_signals():
     return StoredSignal.objects.values(*SIGNAL_FIELDS)
 
 
-CYCLE_SIGNALS_SHOWN = 20  # the rest are counted, and listed on the Signals page
+# As many as a closed cycle's page reads of its frozen ones; the rest are counted, and listed on
+# the Signals page.
+CYCLE_SIGNALS_SHOWN = standings.FROZEN_SIGNALS_SHOWN
 
 
 def cycle_signals(cycle: ReviewCycle, results: dict | None = None) -> tuple[list[dict], int]:
