@@ -40,13 +40,15 @@ class CycleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quarter"].required = True
+        if "quarter" in self.fields:
+            self.fields["quarter"].required = True
         self.helper = FormHelper()
         self.helper.form_tag = False
 
     def clean(self):
         data = super().clean()
-        year, quarter = data.get("fiscal_year"), data.get("quarter")
+        year = data.get("fiscal_year", self.instance.fiscal_year)
+        quarter = data.get("quarter", self.instance.quarter)
         if year and quarter:
             clash = ReviewCycle.objects.quarterly().filter(fiscal_year=year, quarter=quarter)
             if clash.exclude(pk=self.instance.pk).exists():
@@ -61,6 +63,13 @@ class CycleForm(forms.ModelForm):
             for field, message in proposed.date_errors(config=CadenceSettings.load()).items():
                 self.add_error(field, message)
         return data
+
+
+class CycleDatesForm(CycleForm):
+    """A planned review's opening and due dates; its quarter stays."""
+
+    class Meta(CycleForm.Meta):
+        fields = ["opens_on", "due_on"]
 
 
 class CheckItemForm(forms.Form):
