@@ -433,11 +433,51 @@ def test_the_lineages_of_many_measures_are_read_together(
     measures = list(
         Measure.objects.filter(objective=objective).select_related("objective__position")
     )
-    # One query for last year's measures, one for the values and plans: not one per measure.
-    with django_assert_num_queries(2):
+    # One query for last year's measures, their values and plans: not one per measure.
+    with django_assert_num_queries(1):
         series = outcomes.measures_series(measures)
     for measure in measures:
         assert series[measure.pk] == outcomes.measure_series(measure)
         assert [p.period.fiscal_year for p in series[measure.pk]] == [
             last_year.fiscal_year - 1
         ] * 4 + [last_year.fiscal_year] * 4
+
+
+def test_a_measure_continued_over_many_years_is_read_in_one_query(
+    last_year, head, django_assert_num_queries
+):
+    """Four annual refreshes back: the series reads them all at once, each year under its own
+    plan and frequency, and so do the lineage's measures."""
+    objective = last_year.objectives.first()
+    year = last_year.fiscal_year
+    previous = None
+    for back in (4, 3, 2, 1):
+        older = make_draft_position(fiscal_year=year - back, owner=objective.owner)
+        previous = MeasureFactory(
+            objective=older.objectives.first(),
+            name=f"FY{year - back}",
+            baseline=D("10"),
+            target=D("20"),
+            previous=previous,
+            frequency=Measure.Frequency.MONTHLY if back == 2 else Measure.Frequency.QUARTERLY,
+        )
+        MeasureActual.objects.create(
+            measure=previous, fiscal_year=year - back, period=1, value=D(back)
+        )
+    measure = MeasureFactory(objective=objective, previous=previous, baseline=D("10"))
+    measure = Measure.objects.select_related("objective__position").get(pk=measure.pk)
+
+    with django_assert_num_queries(1):
+        series = outcomes.measures_series([measure])[measure.pk]
+    years = [p.period.fiscal_year for p in series]
+    assert years == [year - 4] * 4 + [year - 3] * 4 + [year - 2] * 12 + [year - 1] * 4 + [year] * 4
+    firsts = [p for p in series if p.period.number == 1 and p.actual is not None]
+    assert [(p.period.fiscal_year, p.actual) for p in firsts] == [
+        (year - back, D(back)) for back in (4, 3, 2, 1)
+    ]
+    # Each year's plan is its own: 10 → 20 in four steps, or twelve for the monthly year.
+    assert series[0].planned == D("12.50")
+    assert series[8].planned == D("10.83")
+    with django_assert_num_queries(1):
+        lineage = outcomes.measure_lineage(measure)
+    assert [m.name for m in lineage[:4]] == [f"FY{year - back}" for back in (4, 3, 2, 1)]
