@@ -287,6 +287,7 @@ class SeriesPoint:
     actual: Decimal | None
     planned: Decimal | None
     measure_id: int  # the lineage's measure of that year
+    comment: str = ""  # the value's, where it has one
 
 
 def measure_series(measure: Measure) -> list[SeriesPoint]:
@@ -373,7 +374,7 @@ def measures_series(measures: list[Measure]) -> dict[int, list[SeriesPoint]]:
         "value",
         nothing["number"],
         nothing["decimal"],
-        nothing["text"],
+        Cast("comment", models.CharField()),
     )
     plans = MeasurePlanPoint.objects.filter(measure_id__in=lineage).values_list(
         Value(_PLAN),
@@ -398,14 +399,14 @@ def measures_series(measures: list[Measure]) -> dict[int, list[SeriesPoint]]:
     known = {m.pk: m for m in measures}
     values, points = {}, defaultdict(list)
     rows = actuals.order_by().union(plans.order_by(), years.order_by(), all=True)
-    for kind, pk, year, number, value, previous, target, frequency in rows:
+    for kind, pk, year, number, value, previous, target, text in rows:
         if kind == _ACTUAL:
-            values[(pk, year, number)] = value
+            values[(pk, year, number)] = (value, text or "")
         elif kind == _PLAN:
             points[pk].append(MeasurePlanPoint(measure_id=pk, period=number, value=value))
         elif pk not in known:  # an earlier year's measure: what its values are read under
             earlier = Measure(
-                pk=pk, previous_id=previous, baseline=value, target=target, frequency=frequency
+                pk=pk, previous_id=previous, baseline=value, target=target, frequency=text
             )
             earlier.fiscal_year = year
             known[pk] = earlier
@@ -424,8 +425,8 @@ def measures_series(measures: list[Measure]) -> dict[int, list[SeriesPoint]]:
             plan = measure_plan(year_measure, points=points[year_measure.pk])
             for number, planned in plan.items():
                 period = Period(year, number, year_measure.frequency)
-                actual = values.get((year_measure.pk, year, number))
-                series.append(SeriesPoint(period, actual, planned, year_measure.pk))
+                actual, comment = values.get((year_measure.pk, year, number), (None, ""))
+                series.append(SeriesPoint(period, actual, planned, year_measure.pk, comment))
         result[measure.pk] = series
     return result
 

@@ -234,6 +234,68 @@ def test_a_correction_keeps_the_old_value_in_the_history(login, measure, head):
     assertContains(history, "86.00")
 
 
+def test_a_period_with_a_value_comes_with_its_value_and_comment_to_correct(
+    login, measure, executive
+):
+    """Every period of last year is due: the form opens on Q4, and each period's option
+    carries what was recorded for it (js/measure-value.js fills the form with it)."""
+    record(measure, 4, "93", executive)
+    outcomes.measure_actual_record(
+        measure=measure,
+        period=outcomes.Period(measure.objective.position.fiscal_year, 2, measure.frequency),
+        value="87",
+        by=executive,
+        comment="Two late trucks",
+    )
+
+    response = login(executive).get(measure.objective.get_absolute_url())
+
+    form = response.context["outcomes"][0].form
+    prefix = f"measure-{measure.pk}"
+    assert (form["period"].value(), form["value"].value(), form["comment_for"].value()) == (
+        "Q4",
+        "93.00",
+        "Q4",
+    )
+    assertContains(response, 'data-value="87.00" data-comment="Two late trucks"')
+    assertContains(response, f'name="{prefix}-comment_for" value="Q4"')
+    assertContains(response, "js/measure-value.js")
+
+
+def test_a_comment_cleared_where_it_was_shown_is_removed_and_kept_in_the_history(
+    login, measure, executive
+):
+    client = login(executive)
+    url = reverse("strategy:measure-actual-record", args=[measure.pk])
+    client.post(url, entry(measure, "Q1", "85", "Strike at the depot"))
+    prefix = f"measure-{measure.pk}"
+
+    client.post(url, entry(measure, "Q1", "86", "") | {f"{prefix}-comment_for": "Q1"})
+
+    actual = MeasureActual.objects.get(measure=measure)
+    assert (actual.value, actual.comment) == (D("86"), "")
+    old = actual.history.order_by("history_date").first()
+    assert (old.value, old.comment) == (D("85"), "Strike at the depot")
+
+
+def test_an_empty_comment_for_a_period_whose_comment_was_not_shown_keeps_it(
+    login, measure, executive
+):
+    """The form showed Q4's comment (or none, before a script filled it): Q1's stays."""
+    client = login(executive)
+    url = reverse("strategy:measure-actual-record", args=[measure.pk])
+    client.post(url, entry(measure, "Q1", "85", "Strike at the depot"))
+    prefix = f"measure-{measure.pk}"
+
+    client.post(url, entry(measure, "Q1", "86", "") | {f"{prefix}-comment_for": "Q4"})
+    assert MeasureActual.objects.get(measure=measure).comment == "Strike at the depot"
+    client.post(url, entry(measure, "Q1", "87", ""))
+    assert MeasureActual.objects.get(measure=measure).comment == "Strike at the depot"
+    client.post(url, entry(measure, "Q1", "88", "Depot reopened"))
+    actual = MeasureActual.objects.get(measure=measure)
+    assert (actual.value, actual.comment) == (D("88"), "Depot reopened")
+
+
 def test_a_value_that_is_not_a_number_is_refused_with_a_message(login, measure, head):
     url = reverse("strategy:measure-actual-record", args=[measure.pk])
     response = login(head).post(url, entry(measure, "Q1", "85,5"), follow=True)
