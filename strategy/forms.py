@@ -319,6 +319,24 @@ class MeasureForm(forms.ModelForm):
                 )
         return data
 
+    # How the objective form lays a measure out (strategy/_measure_formset.html): what it is,
+    # how it is read and reported, then its plan per period; any other field (the formset's
+    # DELETE) goes with the second group, so that none is left out.
+    WHAT = ("name", "unit", "baseline", "target")
+    PLAN_QUARTERS = PLAN_FIELDS[:4]
+
+    def field_groups(self) -> dict:
+        visible = self.visible_fields()
+        plan = [f for f in visible if f.name in PLAN_FIELDS]
+        return {
+            "what": [f for f in visible if f.name in self.WHAT],
+            "how": [f for f in visible if f.name not in self.WHAT and f.name not in PLAN_FIELDS],
+            "plan_quarters": [f for f in plan if f.name in self.PLAN_QUARTERS],
+            "plan_months": [f for f in plan if f.name not in self.PLAN_QUARTERS],
+            # The plan is shown open when it says something (or is wrong), folded otherwise.
+            "plan_open": any(f.errors or f.value() not in (None, "") for f in plan),
+        }
+
     def plan_values(self) -> dict[int, object]:
         """{period: value or None} for outcomes.measure_plan_set."""
         count = outcomes.periods_per_year(self.cleaned_data["frequency"])
@@ -360,7 +378,9 @@ def measure_formset(data=None, *, instance: Objective) -> MeasureFormSet:
         prefix="measures",
         queryset=instance.measures.prefetch_related("plan_points") if instance.pk else None,
     )
-    formset.helper = _table_helper()
+    formset.helper = FormHelper()
+    formset.helper.form_tag = False
+    formset.helper.template = "strategy/_measure_formset.html"
     return formset
 
 

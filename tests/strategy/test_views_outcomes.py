@@ -103,6 +103,33 @@ def test_the_objective_form_saves_direction_team_frequency_and_a_plan_per_period
     assert outcomes.measure_plan(measure) == {1: D("8"), 2: D("6"), 3: D("4"), 4: D("3.5")}
 
 
+def test_the_objective_form_lays_each_measure_out_in_a_fieldset_with_every_field_labelled(
+    login, executive, draft_position
+):
+    objective = draft_position.objectives.first()
+    measure = MeasureFactory(objective=objective, name="Days late")
+    MeasurePlanPoint.objects.create(measure=measure, period=2, value=D("85"))
+
+    response = login(executive).get(reverse("strategy:objective-edit", args=[objective.pk]))
+
+    html = response.content.decode()
+    assert "<table" not in html.split('id="measures-help"')[1]
+    formset = response.context["measures"]
+    assert len(formset.forms) == 3  # the measure and two blank ones
+    for n, form in enumerate(formset.forms):
+        for field in form.visible_fields():
+            assert f'for="id_measures-{n}-{field.name}"' in html, field.name
+        groups = form.field_groups()
+        placed = [
+            f.name for key in ("what", "how", "plan_quarters", "plan_months") for f in groups[key]
+        ]
+        assert sorted(placed) == sorted(f.name for f in form.visible_fields())
+    assert "<legend" in html and "Days late</legend>" in html
+    # The measure with a planned period shows its plan; a blank one folds it.
+    assert html.count('<details class="mb-2" open>') == 1
+    assert html.count("Plan per period: the straight line from baseline to target") == 2
+
+
 def test_clearing_a_planned_period_returns_it_to_the_straight_line(
     login, executive, draft_position
 ):
