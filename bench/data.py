@@ -400,12 +400,13 @@ MEASURES = [
 
 def _measures(rng, position, objectives, units, quarters, hist) -> None:
     """Each objective's three measures, reported by a team, with a value in every period of
-    the `quarters` of this fiscal year and the one before (some behind plan, some riding up and
-    down): last year's belong to last year's measure, which this year's continues
-    (Measure.previous), under last year's position (published, not current)."""
-    # Always one earlier year (whatever the quarters span), so that reading a measure's past
-    # takes as many queries at every size; quarters before it have no value.
-    years = [position.fiscal_year - 1]
+    the `quarters` (some behind plan, some riding up and down): an earlier year's belong to
+    that year's measure, which the next year's continues (Measure.previous), under that year's
+    position (published, not current)."""
+    # Every earlier year the quarters span (8 quarters span three fiscal years unless they
+    # start with one), and always the one before this: a measure's past at every size.
+    this_year = position.fiscal_year
+    years = sorted({y for y, _ in quarters if y < this_year} | {this_year - 1})
     chains = {}  # (objective index, measure index) → the measure of each year, oldest first
     for year in years:
         (earlier,) = bulk_create_with_history(

@@ -612,7 +612,13 @@ def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> di
     the quarter, or its three months. `data` and `errors` are a refused save's, shown again."""
     measures = list(services.check_measures(check))
     if not measures:
-        return {"measures": [], "can_enter_measures": False}
+        elsewhere = services.check_measures_elsewhere(check)
+        return {
+            "measures": [],
+            "can_enter_measures": False,
+            "measures_elsewhere": elsewhere[: services.MEASURES_NAMED],
+            "more_measures_elsewhere": len(elsewhere) > services.MEASURES_NAMED,
+        }
     return {
         "measures": measure_rows(check=check, measures=measures, data=data, errors=errors),
         # The measures share their reporting team, so whoever may enter one (its head, an

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Q, Subquery
+from django.db.models import Avg, Exists, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.utils import bulk_update_with_history
@@ -32,6 +32,7 @@ from strategy.models import (
     Measure,
     MeasureActual,
     Objective,
+    StrategicPosition,
     Unit,
 )
 
@@ -777,8 +778,9 @@ class MeasureInput:
 
 
 def check_measures(check: AlignmentCheck):
-    """The measures the check's team reports, of the reviewed year's strategy, with their
-    objective, position and last year's measure; none for an annual review."""
+    """The measures the check's team reports, of the reviewed year's published strategy (a
+    draft's take no value yet), with their objective, position and last year's measure; none
+    for an annual review."""
     _company = CompanySettings.objects.filter(pk=1)
     cycle = check.cycle
     if cycle.kind != ReviewCycle.Kind.QUARTERLY:
@@ -787,6 +789,7 @@ def check_measures(check: AlignmentCheck):
         Measure.objects.filter(
             reporting_team_id=check.unit_id,
             objective__position__fiscal_year=cycle.fiscal_year,
+            objective__position__status=StrategicPosition.Status.PUBLISHED,
             objective__retired_at__isnull=True,
         )
         .select_related("objective__position", "previous")
@@ -798,6 +801,36 @@ def check_measures(check: AlignmentCheck):
             company_start_month=Subquery(_company.values("fiscal_year_start_month")[:1]),
         )
         .order_by("objective__order", "objective_id", "pk")
+    )
+
+
+MEASURES_NAMED = 5  # measures named where the check page says why it shows none
+
+
+def check_measures_elsewhere(check: AlignmentCheck) -> list[dict]:
+    """Where a quarterly review's year has none for the team (check_measures is empty): the
+    measures it reports in the strategy the review is held against, when that is another
+    year's (a review of a year whose strategy is not published yet, held against the current
+    one), the first MEASURES_NAMED by name and one more if there are more, each saying whether
+    the review's year has a published strategy; one query."""
+    cycle = check.cycle
+    if cycle.kind != ReviewCycle.Kind.QUARTERLY:
+        return []
+    year_strategy = StrategicPosition.objects.filter(
+        fiscal_year=cycle.fiscal_year, status=StrategicPosition.Status.PUBLISHED
+    )
+    return list(
+        Measure.objects.filter(
+            reporting_team_id=check.unit_id,
+            objective__position_id=cycle.position_id,
+            objective__retired_at__isnull=True,
+        )
+        .exclude(objective__position__fiscal_year=cycle.fiscal_year)
+        .annotate(year_published=Exists(year_strategy))
+        .order_by("name", "pk")
+        .values("name", "objective_id", "objective__position__fiscal_year", "year_published")[
+            : MEASURES_NAMED + 1
+        ]
     )
 
 

@@ -7,7 +7,9 @@ out. The services below it read and write the rows.
 
 from __future__ import annotations
 
+import json
 import zoneinfo
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -15,6 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Func, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from strategy.models import (
@@ -206,19 +210,15 @@ def parse_value(raw) -> Decimal:
 
 
 def measure_fiscal_year(measure: Measure) -> int:
-    return measure.objective.position.fiscal_year
+    """Its position's year; the `fiscal_year` it was read with, where it was."""
+    year = measure.__dict__.get("fiscal_year")
+    return year if year is not None else measure.objective.position.fiscal_year
 
 
 def measure_lineage(measure: Measure) -> list[Measure]:
     """The measure and the ones it continues through the annual refreshes, oldest first: one
-    query per earlier year."""
-    chain, seen = [measure], {measure.pk}
-    node = measure
-    while node.previous_id and node.previous_id not in seen and len(chain) < LINEAGE_LIMIT:
-        node = Measure.objects.select_related("objective__position").get(pk=node.previous_id)
-        chain.append(node)
-        seen.add(node.pk)
-    return list(reversed(chain))
+    query, however many earlier years."""
+    return measures_lineages([measure])[measure.pk]
 
 
 def measure_plan(measure: Measure, *, points=None) -> dict[int, Decimal]:
@@ -287,6 +287,7 @@ class SeriesPoint:
     actual: Decimal | None
     planned: Decimal | None
     measure_id: int  # the lineage's measure of that year
+    comment: str = ""  # the value's, where it has one
 
 
 def measure_series(measure: Measure) -> list[SeriesPoint]:
@@ -296,79 +297,141 @@ def measure_series(measure: Measure) -> list[SeriesPoint]:
     return measures_series([measure])[measure.pk]
 
 
+class _LineageIds(Func):
+    """The ids of the measures `ids` and of all those they continue, however far back: one
+    recursive subquery (for `pk__in`), its depth bounded by `limit` (a refresh cannot make a
+    cycle; a guard all the same). The ids (as a JSON list) and the bound are parameters,
+    compiled into the constant templates below."""
+
+    output_field = models.IntegerField()
+    chain = (
+        "WITH RECURSIVE chain(id, previous_id, depth) AS ("
+        "SELECT m.id, m.previous_id, 1 FROM alignment_measure m WHERE m.id IN (%(members)s) "
+        "UNION SELECT m.id, m.previous_id, c.depth + 1 "
+        "FROM alignment_measure m JOIN chain c ON m.id = c.previous_id WHERE c.depth < %(limit)s"
+        ") SELECT id FROM chain"
+    )
+    ids_templates = {
+        "postgresql": "SELECT (value)::bigint FROM JSONB_ARRAY_ELEMENTS_TEXT(%(ids)s::jsonb)",
+        "sqlite": "SELECT value FROM JSON_EACH(%(ids)s)",
+    }
+
+    def __init__(self, ids: set[int], limit: int):
+        super().__init__(Value(json.dumps(sorted(ids))), Value(limit))
+
+    def as_sql(self, compiler, connection, **extra):
+        ids, ids_params = compiler.compile(self.source_expressions[0])
+        limit, limit_params = compiler.compile(self.source_expressions[1])
+        members = self.ids_templates[connection.vendor] % {"ids": ids}
+        return self.chain % {"members": members, "limit": limit}, (*ids_params, *limit_params)
+
+
 def measures_lineages(measures: list[Measure]) -> dict[int, list[Measure]]:
-    """measure_lineage of many measures at once: one query per earlier year, however many
-    measures (each `measure.objective.position` should be read with it)."""
+    """measure_lineage of many measures at once: at most one query, however many measures and
+    years (each `measure.objective.position` should be read with it; last year's measure read
+    with it, `select_related("previous__objective__position")`, makes two years cost none)."""
     chains = {m.pk: [m] for m in measures}
     known = {m.pk: m for m in measures}
     for measure in measures:
-        # Last year's measure read with this one (select_related("previous__objective__
-        # position")) costs no query.
         if measure.previous_id and Measure.previous.is_cached(measure):
             known.setdefault(measure.previous_id, measure.previous)
-    for _ in range(LINEAGE_LIMIT - 1):
-        wanted = {
-            chain[-1].previous_id
-            for chain in chains.values()
-            if chain[-1].previous_id and chain[-1].previous_id not in {n.pk for n in chain}
-        }
-        missing = wanted - known.keys()
-        if missing:
-            for found in Measure.objects.filter(pk__in=missing).select_related(
-                "objective__position"
-            ):
-                known[found.pk] = found
-        grew = False
-        for chain in chains.values():
+    missing = {m.previous_id for m in known.values() if m.previous_id} - known.keys()
+    if missing:
+        earlier = Measure.objects.filter(pk__in=_LineageIds(missing, LINEAGE_LIMIT))
+        for found in earlier.select_related("objective__position"):
+            known.setdefault(found.pk, found)
+    for chain in chains.values():
+        seen = {chain[0].pk}
+        while len(chain) < LINEAGE_LIMIT:
             previous = chain[-1].previous_id
-            if previous in known and previous not in {n.pk for n in chain}:
-                chain.append(known[previous])
-                grew = True
-        if not grew:
-            break
+            if previous not in known or previous in seen:
+                break
+            chain.append(known[previous])
+            seen.add(previous)
     return {pk: list(reversed(chain)) for pk, chain in chains.items()}
 
 
 def measures_series(measures: list[Measure]) -> dict[int, list[SeriesPoint]]:
-    """measure_series of many measures, in a few queries whatever their number: measure
-    pk → its series."""
-    lineages = measures_lineages(measures)
-    ids = {m.pk for lineage in lineages.values() for m in lineage}
-    values, points = {}, {pk: [] for pk in ids}
-    if ids:
-        # The values and the plan points in one query: a page's queries are counted.
-        actuals = (
-            MeasureActual.objects.filter(measure_id__in=ids)
-            .annotate(kind=models.Value("actual", output_field=models.CharField()))
-            .order_by()
-            .values_list("measure_id", "fiscal_year", "period", "value", "kind")
-        )
-        plans = (
-            MeasurePlanPoint.objects.filter(measure_id__in=ids)
-            .annotate(
-                year=models.Value(0, output_field=models.IntegerField()),
-                kind=models.Value("plan", output_field=models.CharField()),
+    """measure_series of many measures, in one query whatever their number and however many
+    years they continue: measure pk → its series."""
+    if not measures:
+        return {}
+    lineage = _LineageIds({m.pk for m in measures}, LINEAGE_LIMIT)
+    nothing = {
+        "year": Cast(Value(None), models.IntegerField()),
+        "number": Cast(Value(None), models.IntegerField()),
+        "decimal": Cast(Value(None), models.DecimalField(max_digits=14, decimal_places=2)),
+        "text": Cast(Value(None), models.CharField()),
+    }
+    # The values, the plan points and every measure of the lineages (the earlier years': the
+    # year, plan and frequency their values are read under) in one query: a page's queries are
+    # counted. Typed NULLs: PostgreSQL matches a union's columns pair by pair.
+    actuals = MeasureActual.objects.filter(measure_id__in=lineage).values_list(
+        Value(_ACTUAL),
+        "measure_id",
+        "fiscal_year",
+        "period",
+        "value",
+        nothing["number"],
+        nothing["decimal"],
+        Cast("comment", models.CharField()),
+    )
+    plans = MeasurePlanPoint.objects.filter(measure_id__in=lineage).values_list(
+        Value(_PLAN),
+        "measure_id",
+        nothing["year"],
+        "period",
+        "value",
+        nothing["number"],
+        nothing["decimal"],
+        nothing["text"],
+    )
+    years = Measure.objects.filter(pk__in=lineage).values_list(
+        Value(_MEASURE),
+        "pk",
+        "objective__position__fiscal_year",
+        nothing["number"],
+        "baseline",
+        "previous_id",
+        "target",
+        "frequency",
+    )
+    known = {m.pk: m for m in measures}
+    values, points = {}, defaultdict(list)
+    rows = actuals.order_by().union(plans.order_by(), years.order_by(), all=True)
+    for kind, pk, year, number, value, previous, target, text in rows:
+        if kind == _ACTUAL:
+            values[(pk, year, number)] = (value, text or "")
+        elif kind == _PLAN:
+            points[pk].append(MeasurePlanPoint(measure_id=pk, period=number, value=value))
+        elif pk not in known:  # an earlier year's measure: what its values are read under
+            earlier = Measure(
+                pk=pk, previous_id=previous, baseline=value, target=target, frequency=text
             )
-            .order_by()
-            .values_list("measure_id", "year", "period", "value", "kind")
-        )
-        for m, y, p, v, kind in actuals.union(plans, all=True):
-            if kind == "actual":
-                values[(m, y, p)] = v
-            else:
-                points[m].append(MeasurePlanPoint(measure_id=m, period=p, value=v))
+            earlier.fiscal_year = year
+            known[pk] = earlier
     result = {}
-    for pk, lineage in lineages.items():
+    for measure in measures:
+        chain, seen = [measure], {measure.pk}
+        while len(chain) < LINEAGE_LIMIT:
+            previous = chain[-1].previous_id
+            if previous not in known or previous in seen:
+                break
+            chain.append(known[previous])
+            seen.add(previous)
         series = []
-        for year_measure in lineage:
+        for year_measure in reversed(chain):
             year = measure_fiscal_year(year_measure)
             plan = measure_plan(year_measure, points=points[year_measure.pk])
             for number, planned in plan.items():
                 period = Period(year, number, year_measure.frequency)
-                actual = values.get((year_measure.pk, year, number))
-                series.append(SeriesPoint(period, actual, planned, year_measure.pk))
-        result[pk] = series
+                actual, comment = values.get((year_measure.pk, year, number), (None, ""))
+                series.append(SeriesPoint(period, actual, planned, year_measure.pk, comment))
+        result[measure.pk] = series
     return result
+
+
+_ACTUAL, _PLAN, _MEASURE = "actual", "plan", "measure"
 
 
 @dataclass

@@ -76,7 +76,13 @@ def measure_outcomes(
             due = outcome.last_due or (outcome.year[0].period if outcome.year else None)
             outcome.form = MeasureActualForm(
                 measure=measure,
-                initial={"period": due.code if due else ""},
+                # A period with a value comes with it and its comment: a correction.
+                recorded={
+                    p.period.code: (str(p.actual), p.comment)
+                    for p in outcome.year
+                    if p.actual is not None
+                },
+                period=due.code if due else "",
                 prefix=f"measure-{measure.pk}",
             )
     return found

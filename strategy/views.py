@@ -573,7 +573,7 @@ def measure_actual_record(request: HttpRequest, pk: int) -> HttpResponse:
             period=period,
             value=form.cleaned_data["value"],
             by=request.user,
-            comment=form.cleaned_data["comment"] or None,
+            comment=form.comment_to_record(),
         )
     except ValidationError as exc:
         messages.error(request, f"Nothing was recorded: {' '.join(exc.messages)}")
