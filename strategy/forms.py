@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
+from django.utils.html import format_html
 
 from strategy import actuals_import, outcomes
 from strategy.models import (
@@ -26,6 +27,52 @@ from strategy.models import (
     fiscal_year_start,
 )
 from strategy.roles import EXECUTIVE
+
+
+def _attrs_format(attrs: dict) -> tuple[str, list]:
+    """Attributes as django/forms/widgets/attrs.html writes them, as a format string for
+    format_html (the names are the code's) and its arguments (the values)."""
+    markup, values = [], []
+    for name, value in attrs.items():
+        if value is True:
+            markup.append(f" {name}")
+        elif value is not False:
+            markup.append(f' {name}="{{}}"')
+            values.append(value)
+    return "".join(markup), values
+
+
+class PlainSelect(forms.Select):
+    """A Select written in Python, with the markup of Django's templates (no optgroups): a
+    page that shows a form per row renders it without a template per option."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        markup, args = _attrs_format(widget["attrs"])
+        markup, args = f'<select name="{{}}"{markup}>', [widget["name"], *args]
+        for _, group, _ in widget["optgroups"]:
+            for option in group:
+                option_markup, option_args = _attrs_format(option["attrs"])
+                markup += f'\n  <option value="{{}}"{option_markup}>{{}}</option>\n'
+                args += [option["value"], *option_args, option["label"]]
+        return format_html(markup + "\n</select>", *args)
+
+
+class PlainTextInput(forms.TextInput):
+    """A TextInput written in Python, with the markup of Django's template (see PlainSelect)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        markup, args = _attrs_format(widget["attrs"])
+        shown = ' value="{}"' if widget["value"] is not None else ""
+        values = [widget["value"]] if shown else []
+        return format_html(
+            f'<input type="{{}}" name="{{}}"{shown}{markup}>',
+            widget["type"],
+            widget["name"],
+            *values,
+            *args,
+        )
 
 
 class DateInput(forms.DateInput):
@@ -367,15 +414,16 @@ def measure_formset(data=None, *, instance: Objective) -> MeasureFormSet:
 class MeasureActualForm(forms.Form):
     """A value of a measure for one period of its fiscal year, with an optional comment."""
 
-    period = forms.ChoiceField(widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    # Written in Python: the objective and team pages show a form per measure.
+    period = forms.ChoiceField(widget=PlainSelect(attrs={"class": "form-select form-select-sm"}))
     value = forms.CharField(
         max_length=40,
-        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "size": 8}),
+        widget=PlainTextInput(attrs={"class": "form-control form-control-sm", "size": 8}),
     )
     comment = forms.CharField(
         required=False,
         max_length=500,
-        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+        widget=PlainTextInput(attrs={"class": "form-control form-control-sm"}),
     )
 
     def __init__(self, *args, measure: Measure, **kwargs):
