@@ -25,6 +25,7 @@ from strategy.models import (
     Unit,
     fiscal_year_end,
     fiscal_year_start,
+    start_month_or_default,
 )
 from strategy.roles import EXECUTIVE
 
@@ -533,11 +534,10 @@ class CompanySettingsForm(forms.ModelForm):
         for name in ("name", "fiscal_year_start_month", "time_zone"):
             self.fields[name].required = True
         # A row that never had its calendar set follows FISCAL_YEAR_START_MONTH and TIME_ZONE.
-        for name, default in (
-            ("fiscal_year_start_month", settings.FISCAL_YEAR_START_MONTH),
-            ("time_zone", settings.TIME_ZONE),
-        ):
-            self.initial[name] = self.initial.get(name) or default
+        self.initial["fiscal_year_start_month"] = start_month_or_default(
+            self.initial.get("fiscal_year_start_month")
+        )
+        self.initial["time_zone"] = self.initial.get("time_zone") or settings.TIME_ZONE
         self.helper = FormHelper()
         self.helper.form_tag = False
 

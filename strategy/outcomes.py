@@ -7,12 +7,10 @@ out. The services below it read and write the rows.
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -107,9 +105,7 @@ def _add_months(day: date, months: int) -> date:
 def company_calendar(company: CompanySettings) -> tuple[int, date]:
     """The month the company's fiscal years start in and today in its time zone, from its
     settings row (already read): FISCAL_YEAR_START_MONTH and TIME_ZONE where it sets none."""
-    month = company.fiscal_year_start_month or settings.FISCAL_YEAR_START_MONTH
-    tz = zoneinfo.ZoneInfo(company.time_zone or settings.TIME_ZONE)
-    return month, timezone.localdate(timezone.now(), tz)
+    return company.start_month, timezone.localdate(timezone.now(), company.tzinfo)
 
 
 def last_due_period(
