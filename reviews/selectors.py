@@ -461,14 +461,14 @@ def check_page(
     }
 
 
-def check_history(check: AlignmentCheck, *, limit: int = 50, known=()) -> list:
-    """The check's score history, newest first: who changed which score, text or status."""
-    return history.entries(
+def check_history_page(check: AlignmentCheck, *, page=None) -> dict:
+    """A page of the check's score history, newest first: who changed which score or text
+    (history.history_page: `history` and `history_page`)."""
+    return history.history_page(
         CheckItem.history.filter(alignment_check_id=check.pk),
-        limit=limit,
+        page=page,
         fields=CHECK_HISTORY_FIELDS,
         values=CHECK_HISTORY_VALUES,
-        known=known,
     )
 
 

@@ -178,19 +178,21 @@ def position_page(*, user, fiscal_year: int) -> dict:
     }
 
 
-def position_history_page(*, user, fiscal_year: int) -> dict:
-    """The changes to a position, its themes, priorities, competitors and objectives."""
+def position_history_page(*, user, fiscal_year: int, page=None) -> dict:
+    """A page of the changes to a position, its themes, priorities, competitors and
+    objectives, newest first."""
     positions = StrategicPosition.objects.visible_to(user)
     position = get_object_or_404(positions, fiscal_year=fiscal_year)
     return {
         "subject": f"Strategic position FY{position.fiscal_year}",
         "back_url": position.get_absolute_url(),
-        "history": history.entries(
+        **history.history_page(
             StrategicPosition.history.filter(id=position.pk),
             position.themes.model.history.filter(position_id=position.pk),
             position.priorities.model.history.filter(position_id=position.pk),
             position.competitors.model.history.filter(position_id=position.pk),
             Objective.history.filter(position_id=position.pk),
+            page=page,
             known=[position],
         ),
     }
@@ -310,11 +312,13 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         "team_names": [name for name, _ in named],
         "team_count": team_count,
         "teams_hidden": team_count - len(named),
-        "history": history.entries(
+        # Its newest changes (PER_PAGE of them): the older are on the position's history page
+        # and the measures'.
+        "history": history.newest_entries(
             Objective.history.filter(id=objective.pk),
-            objective.measures.model.history.filter(objective_id=objective.pk),
+            Measure.history.filter(objective_id=objective.pk),
             known=known,
-        ),
+        )[0],
     }
 
 
@@ -416,15 +420,16 @@ def unit_page(*, user, unit: Unit) -> dict:
     }
 
 
-def unit_history_page(*, unit: Unit) -> dict:
-    """The changes to a unit, its memberships and its commitments."""
+def unit_history_page(*, unit: Unit, page=None) -> dict:
+    """A page of the changes to a unit, its memberships and its commitments, newest first."""
     return {
         "subject": unit.name,
         "back_url": unit.get_absolute_url(),
-        "history": history.entries(
+        **history.history_page(
             Unit.history.filter(id=unit.pk),
             Membership.history.filter(unit_id=unit.pk),
             Commitment.history.filter(unit_id=unit.pk),
+            page=page,
             known=[unit],
         ),
     }
@@ -460,7 +465,8 @@ def commitment_form_page(*, user, pk: int) -> tuple[Commitment, QuerySet[Objecti
 
 
 def commitment_history(commitment: Commitment) -> list[history.Entry]:
-    return history.entries(Commitment.history.filter(id=commitment.pk))
+    """The commitment's newest changes (PER_PAGE of them; its unit's history page has all)."""
+    return history.newest_entries(Commitment.history.filter(id=commitment.pk))[0]
 
 
 # --- The coverage matrix -----------------------------------------------------------------------
@@ -612,8 +618,9 @@ def matrix_rows(position: StrategicPosition) -> tuple[list[str], Iterator[list]]
     return header, rows()
 
 
-def measure_history_page(*, user, pk: int) -> dict:
-    """The changes to a measure, its plan per period and its values (corrections included)."""
+def measure_history_page(*, user, pk: int, page=None) -> dict:
+    """A page of the changes to a measure, its plan per period and its values (corrections
+    included), newest first."""
     positions = StrategicPosition.objects.visible_to(user)
     measure = get_object_or_404(
         Measure.objects.filter(objective__position__in=positions).select_related(
@@ -624,10 +631,11 @@ def measure_history_page(*, user, pk: int) -> dict:
     return {
         "subject": f"{measure.name} ({measure.objective.title})",
         "back_url": measure.objective.get_absolute_url(),
-        "history": history.entries(
+        **history.history_page(
             Measure.history.filter(id=measure.pk),
             MeasurePlanPoint.history.filter(measure_id=measure.pk),
             MeasureActual.history.filter(measure_id=measure.pk),
+            page=page,
             known=[measure, measure.objective],
         ),
     }
