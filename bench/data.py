@@ -356,7 +356,6 @@ def build(
         cycle.refresh_from_db()
         cycles.append(cycle)
 
-    _reported_measures(team, objective_rows)
     check = AlignmentCheck.objects.get(cycle=cycles[-1], unit=team)
     CheckReopening.objects.create(
         alignment_check=check, reason="Scores need evidence.", by=executive
@@ -459,7 +458,9 @@ def _measures(rng, position, objectives, units, quarters, hist) -> None:
                     target=Decimal(target),
                     direction=direction,
                     frequency=frequency,
-                    reporting_team=units[(j * len(MEASURES) + k) % len(units)],
+                    reporting_team=_reporting_team(
+                        units, (j, k), this_year=year == position.fiscal_year
+                    ),
                     previous=previous.get((j, k)),
                 )
             )
@@ -491,19 +492,25 @@ def frequency_of(measure: Measure) -> bool:
     return measure.frequency == Measure.Frequency.MONTHLY
 
 
-def _reported_measures(team, objectives) -> None:
-    """The bench head's team reports a quarterly and a monthly measure of this year's (their
-    values come from _measures): its check page shows them beside the scores."""
-    mine = Measure.objects.filter(objective__in=objectives).order_by("pk")
-    chosen = [
-        mine.filter(frequency=Measure.Frequency.QUARTERLY).first(),
-        mine.filter(frequency=Measure.Frequency.MONTHLY).first(),
-    ]
-    chosen = [m.pk for m in chosen]
-    # Only those two: the team's others (dealt round by _measures) go to another team.
-    other = Unit.objects.filter(level=Unit.Level.FUNCTIONAL).exclude(pk=team.pk).first()
-    mine.filter(reporting_team=team).exclude(pk__in=chosen).update(reporting_team=other)
-    Measure.objects.filter(pk__in=chosen).update(reporting_team=team)
+def _reporting_team(units: list[Unit], key: tuple[int, int], *, this_year: bool) -> Unit | None:
+    """The team that reports measure `key` (objective index, measure index): dealt round the
+    teams; this year, the bench head's team (the first) reports exactly the first objective's
+    first quarterly and first monthly measures, so its check page shows one of each beside
+    the scores, and the measures the deal gives it besides go to the second team."""
+    j, k = key
+    team = units[(j * len(MEASURES) + k) % len(units)]
+    if not this_year:
+        return team
+    frequencies = [m[5] for m in MEASURES]
+    reported = {
+        (0, frequencies.index(Measure.Frequency.QUARTERLY)),
+        (0, frequencies.index(Measure.Frequency.MONTHLY)),
+    }
+    if key in reported:
+        return units[0]
+    if team is units[0]:
+        return units[1] if len(units) > 1 else None
+    return team
 
 
 def _fill_scores(rng, cycle, states, tendency, *, drift: float) -> None:

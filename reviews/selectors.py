@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.forms.utils import ErrorList
 from django.http import Http404, QueryDict
@@ -56,6 +55,7 @@ from strategy.models import (
     Objective,
     PositioningTheme,
     StrategicPosition,
+    start_month_or_default,
 )
 
 DUE_SOON_DAYS = 45
@@ -218,7 +218,7 @@ def cycle_and_previous(pk: int) -> tuple[ReviewCycle, ReviewCycle | None]:
 def _first_month(cycle: ReviewCycle) -> int:
     """The month fiscal years start in, as strategy.models.fiscal_start_month() has it, from
     the cycle's `fiscal_start_month` (read with it)."""
-    return cycle.fiscal_start_month or settings.FISCAL_YEAR_START_MONTH
+    return start_month_or_default(cycle.fiscal_start_month)
 
 
 def team_table(cycle: ReviewCycle, current: dict, done: dict, *, user, params: QueryDict) -> dict:
@@ -461,14 +461,14 @@ def check_page(
     }
 
 
-def check_history(check: AlignmentCheck, *, limit: int = 50, known=()) -> list:
-    """The check's score history, newest first: who changed which score, text or status."""
-    return history.entries(
+def check_history_page(check: AlignmentCheck, *, page=None) -> dict:
+    """A page of the check's score history, newest first: who changed which score or text
+    (history.history_page: `history` and `history_page`)."""
+    return history.history_page(
         CheckItem.history.filter(alignment_check_id=check.pk),
-        limit=limit,
+        page=page,
         fields=CHECK_HISTORY_FIELDS,
         values=CHECK_HISTORY_VALUES,
-        known=known,
     )
 
 
@@ -657,7 +657,7 @@ def measure_rows(*, check, measures, data=None, errors=None) -> list[MeasureRow]
     errors = errors or {}
     values, points = _measure_values(measures, fiscal_year=check.cycle.fiscal_year)
     company = services.measures_company(measures)
-    start = company.fiscal_year_start_month or settings.FISCAL_YEAR_START_MONTH
+    start = company.start_month
     rows = []
     for measure in measures:
         plan = outcomes.measure_plan(measure, points=points[measure.pk])

@@ -302,7 +302,11 @@ def check_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def check_history(request: HttpRequest, pk: int) -> HttpResponse:
     check = _get_check_for_user(request, pk)
-    context = {"check": check, "cycle": check.cycle, "history": selectors.check_history(check)}
+    context = {
+        "check": check,
+        "cycle": check.cycle,
+        **selectors.check_history_page(check, page=request.GET.get("page")),
+    }
     return render(request, "reviews/check_history.html", context)
 
 

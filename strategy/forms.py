@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
+from django.utils.html import format_html
 
 from strategy import actuals_import, outcomes
 from strategy.models import (
@@ -24,8 +25,55 @@ from strategy.models import (
     Unit,
     fiscal_year_end,
     fiscal_year_start,
+    start_month_or_default,
 )
 from strategy.roles import EXECUTIVE
+
+
+def _attrs_format(attrs: dict) -> tuple[str, list]:
+    """Attributes as django/forms/widgets/attrs.html writes them, as a format string for
+    format_html (the names are the code's) and its arguments (the values)."""
+    markup, values = [], []
+    for name, value in attrs.items():
+        if value is True:
+            markup.append(f" {name}")
+        elif value is not False:
+            markup.append(f' {name}="{{}}"')
+            values.append(value)
+    return "".join(markup), values
+
+
+class PlainSelect(forms.Select):
+    """A Select written in Python, with the markup of Django's templates (no optgroups): a
+    page that shows a form per row renders it without a template per option."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        markup, args = _attrs_format(widget["attrs"])
+        markup, args = f'<select name="{{}}"{markup}>', [widget["name"], *args]
+        for _, group, _ in widget["optgroups"]:
+            for option in group:
+                option_markup, option_args = _attrs_format(option["attrs"])
+                markup += f'\n  <option value="{{}}"{option_markup}>{{}}</option>\n'
+                args += [option["value"], *option_args, option["label"]]
+        return format_html(markup + "\n</select>", *args)
+
+
+class PlainTextInput(forms.TextInput):
+    """A TextInput written in Python, with the markup of Django's template (see PlainSelect)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        markup, args = _attrs_format(widget["attrs"])
+        shown = ' value="{}"' if widget["value"] is not None else ""
+        values = [widget["value"]] if shown else []
+        return format_html(
+            f'<input type="{{}}" name="{{}}"{shown}{markup}>',
+            widget["type"],
+            widget["name"],
+            *values,
+            *args,
+        )
 
 
 class DateInput(forms.DateInput):
@@ -384,7 +432,7 @@ def measure_formset(data=None, *, instance: Objective) -> MeasureFormSet:
     return formset
 
 
-class _PeriodSelect(forms.Select):
+class _PeriodSelect(PlainSelect):
     """The period choice, each option carrying the value and comment recorded for it (static
     js/measure-value.js fills the form with them when another period is chosen)."""
 
@@ -407,15 +455,16 @@ class MeasureActualForm(forms.Form):
     clearing it; for another period (the person never saw its comment) an empty comment keeps
     the stored one."""
 
+    # Written in Python: the objective and team pages show a form per measure.
     period = forms.ChoiceField(widget=_PeriodSelect(attrs={"class": "form-select form-select-sm"}))
     value = forms.CharField(
         max_length=40,
-        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "size": 8}),
+        widget=PlainTextInput(attrs={"class": "form-control form-control-sm", "size": 8}),
     )
     comment = forms.CharField(
         required=False,
         max_length=500,
-        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+        widget=PlainTextInput(attrs={"class": "form-control form-control-sm"}),
     )
     comment_for = forms.CharField(required=False, max_length=4, widget=forms.HiddenInput)
 
@@ -552,11 +601,10 @@ class CompanySettingsForm(forms.ModelForm):
         for name in ("name", "fiscal_year_start_month", "time_zone"):
             self.fields[name].required = True
         # A row that never had its calendar set follows FISCAL_YEAR_START_MONTH and TIME_ZONE.
-        for name, default in (
-            ("fiscal_year_start_month", settings.FISCAL_YEAR_START_MONTH),
-            ("time_zone", settings.TIME_ZONE),
-        ):
-            self.initial[name] = self.initial.get(name) or default
+        self.initial["fiscal_year_start_month"] = start_month_or_default(
+            self.initial.get("fiscal_year_start_month")
+        )
+        self.initial["time_zone"] = self.initial.get("time_zone") or settings.TIME_ZONE
         self.helper = FormHelper()
         self.helper.form_tag = False
 

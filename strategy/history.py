@@ -1,8 +1,9 @@
 """Readable change logs from django-simple-history records: who, when, before and after.
 
-Diffs are computed on raw values; related rows (owners, units...) are then looked up in one
-query per related model for the entries shown, so a page's query count does not grow with
-its history.
+Each record is read with the values its row had before (a window function), so a page reads
+only the records it shows; diffs are computed on raw values; related rows (owners, units...)
+are then looked up in one query per related model for the entries shown, so a page's query
+count does not grow with its history.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
-from itertools import chain
 from types import SimpleNamespace
 
 from django.db import models
@@ -83,51 +84,47 @@ def _display(value, model_field: models.Field, related: dict, texts: dict | None
     return str(value)
 
 
-def entries(
+PER_PAGE = 50  # entries on a page of a whole history, and at most on a page that shows its newest
+
+
+def newest_entries(
     *querysets,
-    limit: int = 50,
+    limit: int = PER_PAGE,
+    offset: int = 0,
     fields: dict[str, str] | None = None,
     values: dict[str, dict] | None = None,
     known: Iterable[models.Model] = (),
-) -> list[Entry]:
-    """Merge the history of several historical querysets, newest first, with field diffs.
+) -> tuple[list[Entry], bool]:
+    """The newest `limit` entries of these historical querysets (after the newest `offset`),
+    newest first, with field diffs, and whether there are older ones.
+
+    Reads `offset + limit + 1` records of each queryset, each with the values its row had
+    before (a window function over the row's records), not the whole history: a page shows
+    its newest changes at the same cost however long their history. Records of the same time
+    come in the order of the querysets, last first.
 
     `fields` keeps only these fields (by name), shown under these labels; a change to no other
     field is then no entry. `values` shows a field's raw values as texts: {name: {value: text}}.
     `known` are related rows the caller has already read: they are not read again.
     """
-    values = values or {}
-    records = chain.from_iterable(
-        qs.select_related("history_user").order_by("history_date", "history_id") for qs in querysets
-    )
-    kept: list[_Pending] = []
-    previous = {}
-    for record in sorted(records, key=lambda r: r.history_date):
-        model = record.instance_type
-        before = previous.get((model, record.id))
-        previous[(model, record.id)] = record
-        diffs = _diffs(record, before, fields)
-        if record.history_type == "~" and not diffs:
-            continue
-        kept.append(_Pending(record, diffs))
-    return _entries(kept[::-1][:limit], fields, values, known)
+    wanted = offset + limit + 1
+    records = []
+    for index, queryset in enumerate(querysets):
+        records += [
+            (r.history_date, index, r.history_id, r) for r in _newest(queryset, fields, wanted)
+        ]
+    records.sort(key=lambda found: found[:3], reverse=True)
+    kept = []
+    for *_, record in records[offset : offset + limit]:
+        diffs = _diffs(record, record.before, fields)
+        if record.history_type != "~" or diffs:
+            kept.append(_Pending(record, diffs))
+    return _entries(kept, fields, values or {}, known), len(records) > offset + limit
 
 
-def newest_entries(
-    queryset,
-    *,
-    limit: int,
-    fields: dict[str, str] | None = None,
-    values: dict[str, dict] | None = None,
-    known: Iterable[models.Model] = (),
-) -> tuple[list[Entry], bool]:
-    """The newest `limit` entries of one historical queryset as `entries` gives them, and
-    whether it holds older ones.
-
-    Reads `limit` + 1 records, each with the values its row had before (a window function
-    over the row's records), not the whole history: a page shows its newest changes at the
-    same cost however long their history.
-    """
+def _newest(queryset, fields: dict[str, str] | None, count: int) -> list:
+    """The newest `count` records of a historical queryset, each with `before`: the values
+    of the fields shown as its row's previous record had them (None: it is the first)."""
     model = queryset.model.instance_type
     shown = [f for f in _fields(model) if fields is None or f.name in fields]
     over = {"partition_by": [F("id")], "order_by": [F("history_date").asc(), F("history_id")]}
@@ -137,19 +134,48 @@ def newest_entries(
             before_history_id=Window(Lag("history_id"), **over),
             **{f"before_{f.attname}": Window(Lag(f.attname), **over) for f in shown},
         )
-        .order_by("-history_date", "-history_id")[: limit + 1]
+        .order_by("-history_date", "-history_id")[:count]
     )
-    kept = []
-    for record in records[:limit]:
-        before = (
-            SimpleNamespace(**{f.attname: getattr(record, f"before_{f.attname}") for f in shown})
+    for record in records:
+        record.before = (
+            SimpleNamespace(
+                **{f.attname: _as_stored(f, getattr(record, f"before_{f.attname}")) for f in shown}
+            )
             if record.before_history_id is not None
             else None
         )
-        diffs = _diffs(record, before, fields)
-        if record.history_type != "~" or diffs:
-            kept.append(_Pending(record, diffs))
-    return _entries(kept, fields, values or {}, known), len(records) > limit
+    return records
+
+
+def _as_stored(model_field: models.Field, value):
+    """A value read through the window function as its column gives it: PostgreSQL returns a
+    decimal without its field's places (95 for 95.00)."""
+    if value is not None and isinstance(model_field, models.DecimalField):
+        return Decimal(value).quantize(Decimal(1).scaleb(-model_field.decimal_places))
+    return value
+
+
+def history_page(*querysets, page=None, per_page: int = PER_PAGE, **options) -> dict:
+    """A page of a whole history, newest first (newest_entries, with its `options`), for a
+    history page's template: its entries (`history`) and its page number with those of the
+    pages of newer and older changes (`history_page`). A page past the end is the first."""
+    try:
+        number = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        number = 1
+    found, more = newest_entries(
+        *querysets, limit=per_page, offset=(number - 1) * per_page, **options
+    )
+    if number > 1 and not found and not more:
+        return history_page(*querysets, page=1, per_page=per_page, **options)
+    return {
+        "history": found,
+        "history_page": {
+            "number": number,
+            "newer": number - 1 if number > 1 else None,
+            "older": number + 1 if more else None,
+        },
+    }
 
 
 def _diffs(record, before, fields: dict[str, str] | None) -> list:

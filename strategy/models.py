@@ -22,13 +22,22 @@ from strategy import roles
 # settings; where they are not set, FISCAL_YEAR_START_MONTH and TIME_ZONE say.
 
 
+def start_month_or_default(month: int | None) -> int:
+    """The month fiscal years start in, from the company settings' `fiscal_year_start_month`
+    (None until it is set): FISCAL_YEAR_START_MONTH where they set none. For a value read
+    with another row; CompanySettings.start_month where the row is at hand."""
+    return month or settings.FISCAL_YEAR_START_MONTH
+
+
+def time_zone_or_default(time_zone: str | None) -> zoneinfo.ZoneInfo:
+    """The company's time zone from its settings' `time_zone`: TIME_ZONE where they set none."""
+    return zoneinfo.ZoneInfo(time_zone or settings.TIME_ZONE)
+
+
 def _calendar() -> tuple[int, zoneinfo.ZoneInfo]:
     row = CompanySettings.objects.filter(pk=1).values_list("fiscal_year_start_month", "time_zone")
     month, time_zone = row.first() or (None, None)
-    return (
-        month or settings.FISCAL_YEAR_START_MONTH,
-        zoneinfo.ZoneInfo(time_zone or settings.TIME_ZONE),
-    )
+    return start_month_or_default(month), time_zone_or_default(time_zone)
 
 
 def fiscal_start_month() -> int:
@@ -175,6 +184,16 @@ class CompanySettings(SingletonModel):
             "fiscal_year_start_month": settings.FISCAL_YEAR_START_MONTH,
             "time_zone": settings.TIME_ZONE,
         }
+
+    @property
+    def start_month(self) -> int:
+        """The month fiscal years start in: this row's, else FISCAL_YEAR_START_MONTH."""
+        return start_month_or_default(self.fiscal_year_start_month)
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        """The company's time zone: this row's, else TIME_ZONE."""
+        return time_zone_or_default(self.time_zone)
 
     def clean(self) -> None:
         tolerance, off_track = self.plan_tolerance_percent, self.off_track_percent

@@ -8,13 +8,11 @@ out. The services below it read and write the rows.
 from __future__ import annotations
 
 import json
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Func, Value
@@ -111,9 +109,7 @@ def _add_months(day: date, months: int) -> date:
 def company_calendar(company: CompanySettings) -> tuple[int, date]:
     """The month the company's fiscal years start in and today in its time zone, from its
     settings row (already read): FISCAL_YEAR_START_MONTH and TIME_ZONE where it sets none."""
-    month = company.fiscal_year_start_month or settings.FISCAL_YEAR_START_MONTH
-    tz = zoneinfo.ZoneInfo(company.time_zone or settings.TIME_ZONE)
-    return month, timezone.localdate(timezone.now(), tz)
+    return company.start_month, timezone.localdate(timezone.now(), company.tzinfo)
 
 
 def last_due_period(
@@ -434,8 +430,20 @@ def measures_series(measures: list[Measure]) -> dict[int, list[SeriesPoint]]:
 _ACTUAL, _PLAN, _MEASURE = "actual", "plan", "measure"
 
 
+class _Status:
+    status: str | None
+
+    @property
+    def status_label(self) -> str:
+        return OutcomeStatus(self.status).label if self.status else ""
+
+    @property
+    def is_at_risk(self) -> bool:
+        return self.status in (OutcomeStatus.BEHIND, OutcomeStatus.OFF_TRACK)
+
+
 @dataclass
-class MeasureOutcome:
+class MeasureOutcome(_Status):
     """What the strategy pages show of a measure: its year's values beside the plan, the
     status of the latest period with a value, and whether the last due period has one."""
 
@@ -447,13 +455,20 @@ class MeasureOutcome:
     status: str | None
     is_stale: bool
 
-    @property
-    def status_label(self) -> str:
-        return OutcomeStatus(self.status).label if self.status else ""
 
-    @property
-    def is_at_risk(self) -> bool:
-        return self.status in (OutcomeStatus.BEHIND, OutcomeStatus.OFF_TRACK)
+def _latest_status(measure: Measure, latest: SeriesPoint | None, company) -> str | None:
+    """The status of the measure's latest value of its year, with the company's thresholds."""
+    if latest is None:
+        return None
+    return status_for(
+        latest.actual,
+        latest.planned,
+        baseline=measure.baseline,
+        target=measure.target,
+        higher_is_better=measure.higher_is_better,
+        tolerance_percent=company.plan_tolerance_percent,
+        off_track_percent=company.off_track_percent,
+    )
 
 
 def measures_outcomes(
@@ -475,21 +490,85 @@ def measures_outcomes(
         )
         reached = [p for p in year if p.actual is not None]
         latest = reached[-1] if reached else None
-        status = None
-        if latest is not None:
-            status = status_for(
-                latest.actual,
-                latest.planned,
-                baseline=measure.baseline,
-                target=measure.target,
-                higher_is_better=measure.higher_is_better,
-                tolerance_percent=company.plan_tolerance_percent,
-                off_track_percent=company.off_track_percent,
-            )
+        status = _latest_status(measure, latest, company)
         due_value = next((p.actual for p in year if p.period == last_due), None)
         is_stale = last_due is not None and due_value is None
         outcomes.append(MeasureOutcome(measure, series, year, last_due, latest, status, is_stale))
     return outcomes
+
+
+# --- The latest status alone ------------------------------------------------------------------
+
+
+@dataclass
+class MeasureStatus(_Status):
+    """A measure's status in the latest period of its year with a value, without its values
+    and plan (MeasureOutcome has them): what the position page shows of a promise at risk."""
+
+    measure: Measure
+    latest: SeriesPoint | None
+    status: str | None
+
+
+def _year_values(measure_ids, *, fiscal_year: int | None):
+    """The values (measure pk, fiscal year, period → value) and the plan points (measure pk →
+    points) of these measures, of `fiscal_year` only or of every year (None): one query, as a
+    page's queries are counted."""
+    values, points = {}, {pk: [] for pk in measure_ids}
+    if not points:
+        return values, points
+    actuals = MeasureActual.objects.filter(measure_id__in=points)
+    if fiscal_year is not None:
+        actuals = actuals.filter(fiscal_year=fiscal_year)
+    actuals = (
+        actuals.annotate(kind=models.Value("actual", output_field=models.CharField()))
+        .order_by()
+        .values_list("measure_id", "fiscal_year", "period", "value", "kind")
+    )
+    plans = (
+        MeasurePlanPoint.objects.filter(measure_id__in=points)
+        .annotate(
+            year=models.Value(0, output_field=models.IntegerField()),
+            kind=models.Value("plan", output_field=models.CharField()),
+        )
+        .order_by()
+        .values_list("measure_id", "year", "period", "value", "kind")
+    )
+    for m, y, p, v, kind in actuals.union(plans, all=True):
+        if kind == "actual":
+            values[(m, y, p)] = v
+        else:
+            points[m].append(MeasurePlanPoint(measure_id=m, period=p, value=v))
+    return values, points
+
+
+def measures_statuses(
+    measures: list[Measure], *, company: CompanySettings, fiscal_year: int
+) -> list[MeasureStatus]:
+    """MeasureStatus of each measure of `fiscal_year`'s position, in the order given, in one
+    query whatever their number: the status MeasureOutcome has, from this year's values alone
+    (not last years' nor the whole plan)."""
+    values, points = _year_values([m.pk for m in measures], fiscal_year=fiscal_year)
+    found = []
+    for measure in measures:
+        count = measure.periods_per_year
+        reached = [n for n in range(1, count + 1) if (measure.pk, fiscal_year, n) in values]
+        latest = None
+        if reached:
+            number = reached[-1]
+            planned = next((p.value for p in points[measure.pk] if p.period == number), None)
+            if planned is None:
+                planned = straight_line(
+                    measure.baseline, measure.target, number=number, count=count
+                )
+            latest = SeriesPoint(
+                Period(fiscal_year, number, measure.frequency),
+                values[(measure.pk, fiscal_year, number)],
+                planned,
+                measure.pk,
+            )
+        found.append(MeasureStatus(measure, latest, _latest_status(measure, latest, company)))
+    return found
 
 
 # --- Writing values --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import date
+from functools import cache
 
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -15,7 +16,6 @@ from django.db.models import (
     Exists,
     F,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -25,7 +25,8 @@ from django.db.models import (
 )
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.dates import MONTHS_3
 from django.utils.http import urlencode
 
 from strategy import actuals_import, history, outcomes, roles, services
@@ -34,6 +35,7 @@ from strategy.models import (
     Acknowledgement,
     Commitment,
     CompanySettings,
+    Lever,
     Measure,
     MeasureActual,
     MeasurePlanPoint,
@@ -88,6 +90,26 @@ def measure_outcomes(
     return found
 
 
+# --- Writing many values ------------------------------------------------------------------------
+
+
+def _url_maker(name: str):
+    """pk → reverse(name, args=[pk]), reversed once: a page that links many rows of one kind."""
+    marker = "2147483647"  # a key no row has, that appears nowhere else in the URL
+    before, after = reverse(name, args=[marker]).split(marker)
+    return lambda pk: f"{before}{pk}{after}"
+
+
+def _short_date(day: date | None) -> str:
+    """A date as {{ day|date:"j M Y" }} writes it, without a DateFormat per date."""
+    return f"{day.day} {MONTHS_3[day.month].title()} {day.year:04d}" if day else ""
+
+
+def _number_text():
+    """A number as a template writes it ({{ value }}, localized), each value formatted once."""
+    return cache(formats.localize)
+
+
 # --- Positions ---------------------------------------------------------------------------------
 
 
@@ -107,12 +129,7 @@ def position_page(*, user, fiscal_year: int) -> dict:
     )
     objectives = list(
         position.objectives.select_related("owner", "customer_priority")
-        .prefetch_related(
-            Prefetch(
-                "measures",
-                queryset=Measure.objects.select_related("previous__objective__position"),
-            )
-        )
+        .prefetch_related("measures")
         .order_by("order", "pk")
     )
     # The company's calendar and thresholds, read once for the dates and the measures.
@@ -121,24 +138,32 @@ def position_page(*, user, fiscal_year: int) -> dict:
     starts_on = date(position.fiscal_year, start_month, 1)
     ends_on = date.fromordinal(date(position.fiscal_year + 1, start_month, 1).toordinal() - 1)
     current = position if position.is_current else StrategicPosition.objects.current()
-    # A promise is at risk when one of its objective's measures is behind plan or off track.
-    measures = []
+    # What each objective's card shows, written here rather than by a template node per value.
+    # A promise is at risk when one of its objective's measures is behind plan or off track
+    # in the latest period of the year with a value.
+    measures = [m for objective in objectives for m in objective.measures.all()]
+    at_risk = defaultdict(list)
+    if position.is_published:
+        for found in outcomes.measures_statuses(
+            measures, company=company, fiscal_year=position.fiscal_year
+        ):
+            if found.is_at_risk:
+                at_risk[found.measure.objective_id].append(found)
+    url_of, number = _url_maker("strategy:objective-detail"), _number_text()
     for objective in objectives:
         objective.position = position
-        for measure in objective.measures.all():
-            measure.objective = objective
-            measures.append(measure)
-    at_risk = defaultdict(list)
-    shown = (
-        measure_outcomes(user=user, measures=measures, company=company)
-        if position.is_published
-        else []
-    )
-    for outcome in shown:
-        if outcome.is_at_risk:
-            at_risk[outcome.measure.objective_id].append(outcome)
-    for objective in objectives:
+        objective.url = url_of(objective.pk)
+        owner = objective.owner
+        objective.owner_name = owner.get_full_name() or owner.username
+        objective.measure_lines = [
+            f"{m.name}: {number(m.baseline)} → {number(m.target)} {m.unit}"
+            for m in objective.measures.all()
+        ]
         objective.measures_at_risk = at_risk.get(objective.pk, [])
+        objective.at_risk_text = "; ".join(
+            f"{found.measure.name} {found.status_label.lower()} in {found.latest.period.code}"
+            for found in objective.measures_at_risk
+        )
     return {
         "position": position,
         "themes": position.themes.all(),
@@ -159,19 +184,21 @@ def position_page(*, user, fiscal_year: int) -> dict:
     }
 
 
-def position_history_page(*, user, fiscal_year: int) -> dict:
-    """The changes to a position, its themes, priorities, competitors and objectives."""
+def position_history_page(*, user, fiscal_year: int, page=None) -> dict:
+    """A page of the changes to a position, its themes, priorities, competitors and
+    objectives, newest first."""
     positions = StrategicPosition.objects.visible_to(user)
     position = get_object_or_404(positions, fiscal_year=fiscal_year)
     return {
         "subject": f"Strategic position FY{position.fiscal_year}",
         "back_url": position.get_absolute_url(),
-        "history": history.entries(
+        **history.history_page(
             StrategicPosition.history.filter(id=position.pk),
             position.themes.model.history.filter(position_id=position.pk),
             position.priorities.model.history.filter(position_id=position.pk),
             position.competitors.model.history.filter(position_id=position.pk),
             Objective.history.filter(position_id=position.pk),
+            page=page,
             known=[position],
         ),
     }
@@ -217,10 +244,29 @@ def _counted_page(queryset, per_page: int, number):
     paginator = Paginator(queryset, per_page)
     if not rows:
         return paginator.get_page(number)
-    paginator.count = rows[0]._total  # a cached_property: read, not asked of the database
+    # A cached_property: read, not asked of the database. Rows of values() are dicts.
+    paginator.count = rows[0]["_total"] if isinstance(rows[0], dict) else rows[0]._total
     page = paginator.get_page(wanted)
     page.object_list = rows
     return page
+
+
+def _commitment_rows(rows: list[dict]) -> list[dict]:
+    """The objective page's commitments (values of Commitment with their unit's name and code)
+    with their texts: the team's link, the lever, the due date and the status."""
+    unit_url = _url_maker("strategy:unit-detail")
+    levers, statuses = dict(Lever.choices), dict(Commitment.Status.choices)
+    return [
+        {
+            "url": unit_url(row["unit__code"]),
+            "team": row["unit__name"],
+            "lever": levers.get(row["lever"], row["lever"]),
+            "statement": row["statement"],
+            "due": _short_date(row["due_on"]),
+            "status": statuses.get(row["status"], row["status"]),
+        }
+        for row in rows
+    ]
 
 
 def objective_page(*, user, pk: int, page_number=None) -> dict:
@@ -242,13 +288,14 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         .values_list("name", "total")[: services.TEAMS_NAMED]
     )
     team_count = named[0][1] if named else 0
-    # The commitments of the teams the user sees, a page at a time.
+    # The commitments of the teams the user sees, a page at a time, as the table shows them.
     commitments = (
         objective.commitments.filter(unit__in=Unit.objects.visible_to(user))
-        .select_related("unit")
         .order_by("unit__name", "lever", "pk")
+        .values("unit__name", "unit__code", "lever", "statement", "due_on", "status")
     )
     page = _counted_page(commitments, COMMITMENTS_PER_PAGE, page_number)
+    page.object_list = _commitment_rows(page.object_list)
     known = [objective, objective.position, objective.owner]
     if objective.customer_priority_id:
         known.append(objective.customer_priority)
@@ -271,11 +318,13 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         "team_names": [name for name, _ in named],
         "team_count": team_count,
         "teams_hidden": team_count - len(named),
-        "history": history.entries(
+        # Its newest changes (PER_PAGE of them): the older are on the position's history page
+        # and the measures'.
+        "history": history.newest_entries(
             Objective.history.filter(id=objective.pk),
-            objective.measures.model.history.filter(objective_id=objective.pk),
+            Measure.history.filter(objective_id=objective.pk),
             known=known,
-        ),
+        )[0],
     }
 
 
@@ -377,15 +426,16 @@ def unit_page(*, user, unit: Unit) -> dict:
     }
 
 
-def unit_history_page(*, unit: Unit) -> dict:
-    """The changes to a unit, its memberships and its commitments."""
+def unit_history_page(*, unit: Unit, page=None) -> dict:
+    """A page of the changes to a unit, its memberships and its commitments, newest first."""
     return {
         "subject": unit.name,
         "back_url": unit.get_absolute_url(),
-        "history": history.entries(
+        **history.history_page(
             Unit.history.filter(id=unit.pk),
             Membership.history.filter(unit_id=unit.pk),
             Commitment.history.filter(unit_id=unit.pk),
+            page=page,
             known=[unit],
         ),
     }
@@ -421,7 +471,8 @@ def commitment_form_page(*, user, pk: int) -> tuple[Commitment, QuerySet[Objecti
 
 
 def commitment_history(commitment: Commitment) -> list[history.Entry]:
-    return history.entries(Commitment.history.filter(id=commitment.pk))
+    """The commitment's newest changes (PER_PAGE of them; its unit's history page has all)."""
+    return history.newest_entries(Commitment.history.filter(id=commitment.pk))[0]
 
 
 # --- The coverage matrix -----------------------------------------------------------------------
@@ -573,8 +624,9 @@ def matrix_rows(position: StrategicPosition) -> tuple[list[str], Iterator[list]]
     return header, rows()
 
 
-def measure_history_page(*, user, pk: int) -> dict:
-    """The changes to a measure, its plan per period and its values (corrections included)."""
+def measure_history_page(*, user, pk: int, page=None) -> dict:
+    """A page of the changes to a measure, its plan per period and its values (corrections
+    included), newest first."""
     positions = StrategicPosition.objects.visible_to(user)
     measure = get_object_or_404(
         Measure.objects.filter(objective__position__in=positions).select_related(
@@ -585,10 +637,11 @@ def measure_history_page(*, user, pk: int) -> dict:
     return {
         "subject": f"{measure.name} ({measure.objective.title})",
         "back_url": measure.objective.get_absolute_url(),
-        "history": history.entries(
+        **history.history_page(
             Measure.history.filter(id=measure.pk),
             MeasurePlanPoint.history.filter(measure_id=measure.pk),
             MeasureActual.history.filter(measure_id=measure.pk),
+            page=page,
             known=[measure, measure.objective],
         ),
     }

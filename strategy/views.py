@@ -139,7 +139,9 @@ def position_detail(request: HttpRequest, fiscal_year: int) -> HttpResponse:
 
 
 def position_history(request: HttpRequest, fiscal_year: int) -> HttpResponse:
-    context = selectors.position_history_page(user=request.user, fiscal_year=fiscal_year)
+    context = selectors.position_history_page(
+        user=request.user, fiscal_year=fiscal_year, page=request.GET.get("page")
+    )
     return render(request, "strategy/history.html", context)
 
 
@@ -413,7 +415,8 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 def unit_history(request: HttpRequest, code: str) -> HttpResponse:
     unit = _get_unit_for_user(request, code)
-    return render(request, "strategy/history.html", selectors.unit_history_page(unit=unit))
+    context = selectors.unit_history_page(unit=unit, page=request.GET.get("page"))
+    return render(request, "strategy/history.html", context)
 
 
 @require_POST
@@ -583,7 +586,7 @@ def measure_actual_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def measure_history(request: HttpRequest, pk: int) -> HttpResponse:
-    context = selectors.measure_history_page(user=request.user, pk=pk)
+    context = selectors.measure_history_page(user=request.user, pk=pk, page=request.GET.get("page"))
     return render(request, "strategy/history.html", context)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -43,7 +43,11 @@ def chart_description(outcome) -> str:
 @register.simple_tag
 def measure_chart_svg(outcome, chart_id) -> str:
     """The measure's values (solid line, dots) and planned path (dashed) over its periods,
-    last years' included."""
+    last years' included.
+
+    One format_html per chart rather than one per element: the markup and the numbers computed
+    here make the format string, the texts (the chart's id, the measure's name, the periods)
+    are its arguments, escaped."""
     series = outcome.series
     numbers = [p.planned for p in series if p.planned is not None]
     numbers += [p.actual for p in series if p.actual is not None]
@@ -55,67 +59,60 @@ def measure_chart_svg(outcome, chart_id) -> str:
     xs = [
         round(PAD_LEFT + (i * step if len(series) > 1 else span / 2), 1) for i in range(len(series))
     ]
-    plan = " ".join(
-        f"{x},{y(p.planned)}" for x, p in zip(xs, series, strict=True) if p.planned is not None
-    )
+    points = [
+        (x, p, None if p.actual is None else y(p.actual)) for x, p in zip(xs, series, strict=True)
+    ]
+    plan = " ".join(f"{x},{y(p.planned)}" for x, p, _ in points if p.planned is not None)
     segments, run = [], []
-    for x, p in zip(xs, series, strict=True):
-        if p.actual is None:
+    for x, _, actual_y in points:
+        if actual_y is None:
             if run:
                 segments.append(" ".join(run))
             run = []
         else:
-            run.append(f"{x},{y(p.actual)}")
+            run.append(f"{x},{actual_y}")
     if run:
         segments.append(" ".join(run))
     every = max(1, -(-len(series) // MAX_LABELS))
-    grid = format_html_join(
-        "\n",
-        '<line x1="{0}" x2="{1}" y1="{2}" y2="{2}" stroke="#dee2e6" stroke-width="1"/>'
-        '<text x="{3}" y="{2}" text-anchor="end" dominant-baseline="middle" font-size="11" '
-        'fill="#6c757d">{4}</text>',
-        (
-            (PAD_LEFT, WIDTH - PAD_RIGHT, y(v), PAD_LEFT - 6, f"{v:.2f}".rstrip("0").rstrip("."))
-            for v in (low + (high - low) * k / 4 for k in range(5))
-        ),
+    texts = [chart_id, chart_id, chart_id, f"{outcome.measure.name}: values and plan"]
+    texts += [chart_id, chart_description(outcome)]
+    grid = []
+    for k in range(5):
+        value = low + (high - low) * k / 4
+        grid.append(
+            f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(value)}" y2="{y(value)}" '
+            f'stroke="#dee2e6" stroke-width="1"/><text x="{PAD_LEFT - 6}" y="{y(value)}" '
+            'text-anchor="end" dominant-baseline="middle" font-size="11" fill="#6c757d">{}</text>'
+        )
+        texts.append(f"{value:.2f}".rstrip("0").rstrip("."))
+    planned = (
+        f'<polyline points="{plan}" fill="none" stroke="#6c757d" stroke-width="1.5" '
+        'stroke-dasharray="6 4"/>'
     )
-    planned = format_html(
-        '<polyline points="{}" fill="none" stroke="#6c757d" stroke-width="1.5" '
-        'stroke-dasharray="6 4"/>',
-        plan,
+    lines = "\n".join(
+        f'<polyline points="{s}" fill="none" stroke="#0d6efd" stroke-width="2.5"/>'
+        for s in segments
     )
-    lines = format_html_join(
-        "\n",
-        '<polyline points="{}" fill="none" stroke="#0d6efd" stroke-width="2.5"/>',
-        ((s,) for s in segments),
+    dots = "\n".join(
+        f'<circle cx="{x}" cy="{actual_y}" r="4" fill="#0d6efd"/>'
+        for x, _, actual_y in points
+        if actual_y is not None
     )
-    dots = format_html_join(
-        "\n",
-        '<circle cx="{}" cy="{}" r="4" fill="#0d6efd"/>',
-        ((x, y(p.actual)) for x, p in zip(xs, series, strict=True) if p.actual is not None),
-    )
-    labels = format_html_join(
-        "\n",
-        '<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="#495057">{}</text>',
-        (
-            (x, HEIGHT - PAD_BOTTOM + 20, p.period.code if i % every == 0 else "")
-            for i, (x, p) in enumerate(zip(xs, series, strict=True))
-            if i % every == 0
-        ),
-    )
+    labels = []
+    for i, (x, p, _) in enumerate(points):
+        if i % every == 0:
+            labels.append(
+                f'<text x="{x}" y="{HEIGHT - PAD_BOTTOM + 20}" text-anchor="middle" '
+                'font-size="11" fill="#495057">{}</text>'
+            )
+            texts.append(p.period.code)
     return format_html(
-        '<svg viewBox="0 0 {0} {1}" role="img" aria-labelledby="measure-{2}-title '
-        'measure-{2}-desc" xmlns="http://www.w3.org/2000/svg" class="trend-svg">\n'
-        '<title id="measure-{2}-title">{3}</title>\n<desc id="measure-{2}-desc">{4}</desc>\n'
-        "{5}\n{6}\n{7}\n{8}\n{9}</svg>",
-        WIDTH,
-        HEIGHT,
-        chart_id,
-        f"{outcome.measure.name}: values and plan",
-        chart_description(outcome),
-        grid,
-        planned,
-        lines,
-        dots,
-        labels,
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="measure-{{}}-title '
+        'measure-{}-desc" xmlns="http://www.w3.org/2000/svg" class="trend-svg">\n'
+        '<title id="measure-{}-title">{}</title>\n<desc id="measure-{}-desc">{}</desc>\n'
+        + "\n".join(grid)
+        + f"\n{planned}\n{lines}\n{dots}\n"
+        + "\n".join(labels)
+        + "</svg>",
+        *texts,
     )

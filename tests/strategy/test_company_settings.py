@@ -19,6 +19,7 @@ from strategy.models import (
     fiscal_year_of,
     fiscal_year_span,
     fiscal_year_start,
+    start_month_or_default,
 )
 from strategy.money import format_money
 from tests.factories import CommitmentFactory, company_data
@@ -126,6 +127,17 @@ def test_the_calendar_is_the_settings_until_an_executive_sets_it(login, executiv
     assert (company.fiscal_year_start_month, company.time_zone) == (7, "Asia/Tokyo")
     assert (fiscal_year_start(2026), company_tzinfo().key) == (date(2026, 7, 1), "Asia/Tokyo")
     assert fiscal_year_of(date(2027, 6, 30)) == 2026
+
+
+def test_a_row_without_its_calendar_follows_the_settings(settings):
+    settings.FISCAL_YEAR_START_MONTH, settings.TIME_ZONE = 4, "Europe/Paris"
+    unset = CompanySettings(fiscal_year_start_month=None, time_zone="")
+    company = CompanySettings(fiscal_year_start_month=7, time_zone="Asia/Tokyo")
+
+    assert (unset.start_month, unset.tzinfo.key) == (4, "Europe/Paris")
+    assert (company.start_month, company.tzinfo.key) == (7, "Asia/Tokyo")
+    # A month read with another row (a cycle's, say) falls back the same way.
+    assert (start_month_or_default(None), start_month_or_default(10)) == (4, 10)
 
 
 def test_the_calendar_is_read_once_per_question(django_assert_num_queries):

@@ -271,6 +271,55 @@ def test_the_series_has_every_period_with_its_value_and_plan(measure, head):
     ]
 
 
+def test_the_latest_status_alone_is_the_one_the_whole_outcome_has(measure, head, executive):
+    """measures_statuses (the position page's promises at risk) reads this year's values and
+    the plan points alone, and finds the same latest period, value, plan and status as
+    measures_outcomes (the objective page) does with the whole series."""
+    year = measure.objective.position.fiscal_year
+    objective = measure.objective
+    record = outcomes.measure_actual_record
+    record(measure=measure, period=Period(year, 1), value="84", by=head)
+    record(measure=measure, period=Period(year, 2), value="83", by=head)  # plan 88: behind
+    planned = MeasureFactory(objective=objective, baseline=D(10), target=D(4), direction="lower")
+    outcomes.measure_plan_set(measure=planned, values={1: "9"}, by=executive)
+    record(measure=planned, period=Period(year, 1), value="10", by=head)  # plan point 9
+    monthly = MeasureFactory(objective=objective, frequency=M, baseline=D(0), target=D(12))
+    record(measure=monthly, period=Period(year, 7, M), value="0.5", by=head)  # plan 7
+    # A value of the year before belongs to last year's measure, not to this year's status.
+    MeasureActual.objects.create(measure=measure, fiscal_year=year - 1, period=4, value=D(1))
+    # A quarterly measure that was monthly keeps a value of month 7, which is no quarter.
+    was_monthly = MeasureFactory(objective=objective, baseline=D(0), target=D(4))
+    MeasureActual.objects.create(measure=was_monthly, fiscal_year=year, period=7, value=D(9))
+    record(measure=was_monthly, period=Period(year, 2), value="2", by=head)
+    empty = MeasureFactory(objective=objective)
+    measures = list(
+        Measure.objects.filter(
+            pk__in=[m.pk for m in (measure, planned, monthly, was_monthly, empty)]
+        )
+        .select_related("objective__position")
+        .order_by("pk")
+    )
+    company = CompanySettings.read()
+
+    statuses = outcomes.measures_statuses(measures, company=company, fiscal_year=year)
+    whole = outcomes.measures_outcomes(
+        measures, company=company, today=date(year, 1, 1), start_month=1
+    )
+
+    assert [(s.measure, s.latest, s.status) for s in statuses] == [
+        (o.measure, o.latest, o.status) for o in whole
+    ]
+    assert [s.status for s in statuses] == [
+        OutcomeStatus.BEHIND,
+        OutcomeStatus.BEHIND,  # 10 for a plan of 9, on the way from 10 to 4
+        OutcomeStatus.OFF_TRACK,
+        OutcomeStatus.ON_PLAN,
+        None,
+    ]
+    assert [s.is_at_risk for s in statuses] == [True, True, True, False, False]
+    assert statuses[0].status_label == "Behind plan"
+
+
 # --- Who may enter values --------------------------------------------------------------------
 
 
