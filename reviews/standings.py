@@ -29,7 +29,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Abs, Coalesce, RowNumber
 from django.urls import reverse
-from django.utils.html import format_html_join
 
 from reviews import agenda, scoring
 from reviews.models import (
@@ -402,12 +401,6 @@ def team_page(
                 "region": t["region_name"] or "No region",
                 "is_first": t["is_first"] == 0,
                 "cells": team_cells,
-                # The row's cells as HTML: one join, not a template loop over every cell.
-                "cells_html": format_html_join(
-                    "",
-                    '<td class="text-center {}">{}</td>',
-                    ((c["heat"], c["text"]) for c in team_cells),
-                ),
             }
         )
     return TeamPage(page=page, rows=rows, total=total, matching=paginator.count)
