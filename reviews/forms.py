@@ -7,7 +7,7 @@ from functools import cache
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from reviews import services
 from reviews.models import (
@@ -299,8 +299,24 @@ class ExecutiveScoreForm(forms.ModelForm):
         self.fields["score"].widget = forms.Select(
             choices=[("", "—")] + [(k, f"{k} · {v}") for k, v in SCORE_LEVELS.items()]
         )
-        self.helper = FormHelper()
-        self.helper.form_tag = False
+
+    def options(self, name: str) -> str:
+        """The <option>s of the select `name`, nothing chosen: the cycle page writes the form
+        by hand (a template per option and field was a tenth of its time); posted, the form
+        is only validated."""
+        return _options(self.fields[name].widget.choices, "")
+
+    @property
+    def unit_options(self) -> str:
+        return self.options("unit")
+
+    @property
+    def objective_options(self) -> str:
+        return self.options("objective")
+
+    @property
+    def score_options(self) -> str:
+        return self.options("score")
 
 
 class TeamFilterForm(forms.Form):
@@ -331,6 +347,47 @@ class TeamFilterForm(forms.Form):
         for name, field in self.fields.items():
             kind = "form-control" if name == "q" else "form-select"
             field.widget.attrs["class"] = f"{kind} {kind}-sm"
+
+    def controls(self) -> list[dict]:
+        """Each filter's id, label, control and errors, as _heatmap.html shows them: written
+        here as the widgets write them, without their template per option and attribute."""
+        controls = []
+        for name, field in self.fields.items():
+            bound = self[name]
+            value = "" if bound.value() is None else str(bound.value())
+            invalid = (
+                format_html(' aria-invalid="true" aria-describedby="{}_error"', bound.auto_id)
+                if bound.errors
+                else ""
+            )
+            if isinstance(field, forms.CharField):
+                control = format_html(
+                    '<input type="text" name="{}"{} maxlength="{}" class="{}"{} id="{}">',
+                    name,
+                    format_html(' value="{}"', value) if value else "",
+                    field.max_length,
+                    field.widget.attrs["class"],
+                    invalid,
+                    bound.auto_id,
+                )
+            else:
+                control = format_html(
+                    '<select name="{}" class="{}"{} id="{}">{}</select>',
+                    name,
+                    field.widget.attrs["class"],
+                    invalid,
+                    bound.auto_id,
+                    _options(field.choices, value),
+                )
+            controls.append(
+                {
+                    "id": bound.auto_id,
+                    "label": field.label,
+                    "control": control,
+                    "errors": bound.errors,
+                }
+            )
+        return controls
 
     def filters(self) -> dict:
         """The valid filters; a value that is not valid filters nothing (its field says why)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, IntegerField, OuterRef, Q, Value
 from django.forms.utils import ErrorList
 from django.http import Http404, QueryDict
 from django.urls import reverse
@@ -37,7 +37,6 @@ from reviews.models import (
     AlignmentCheck,
     CadenceSettings,
     CheckItem,
-    FrozenScore,
     ReviewCycle,
     RubricQuestion,
     quarter_end,
@@ -47,14 +46,13 @@ from strategy import services as strategy
 from strategy.models import (
     Acknowledgement,
     Commitment,
-    CompanySettings,
     Lever,
     MeasureActual,
     MeasurePlanPoint,
-    Membership,
     Objective,
     PositioningTheme,
     StrategicPosition,
+    Unit,
     start_month_or_default,
 )
 
@@ -182,33 +180,60 @@ def next_cycle_initial(position: StrategicPosition) -> dict:
 # --- The cycle page --------------------------------------------------------------------------
 
 
+# The cycle page's statements are written out: the ORM took ten times longer to build and
+# compile them than the database takes to run them. Constant text, every value a parameter;
+# the same SQL on PostgreSQL and SQLite.
+CYCLE_AND_PREVIOUS_SQL = """
+SELECT c.id, c.kind, c.fiscal_year, c.quarter, c.position_id, c.opens_on, c.due_on, c.state,
+  c.opened_at, c.review_started_at, c.closed_at, c.closed_by_id, c.created_at,
+  p.fiscal_year AS position_year,
+  (SELECT COUNT(*) FROM reviews_alignmentcheck k
+    WHERE k.cycle_id = c.id AND k.state = %(submitted)s) AS submitted,
+  (SELECT COUNT(*) FROM reviews_alignmentcheck k
+    WHERE k.cycle_id = c.id AND k.state = %(draft)s) AS draft,
+  (SELECT COUNT(*) FROM reviews_alignmentcheck k
+    WHERE k.cycle_id = c.id AND k.state = %(not_started)s) AS not_started,
+  (SELECT s.fiscal_year_start_month FROM alignment_companysettings s
+    ORDER BY s.id LIMIT 1) AS fiscal_start_month,
+  (SELECT f.score FROM reviews_frozenscore f
+    WHERE f.cycle_id = c.id AND f.objective_id IS NULL AND f.unit_id IS NULL
+    LIMIT 1) AS frozen_index
+FROM reviews_reviewcycle c JOIN alignment_strategicposition p ON p.id = c.position_id
+WHERE c.id = %(pk)s OR c.id = (
+  SELECT e.id FROM reviews_reviewcycle e
+  JOIN reviews_reviewcycle t ON t.id = %(pk)s AND t.kind = %(quarterly)s
+  WHERE e.kind = %(quarterly)s AND e.state <> %(planned)s
+    AND (e.fiscal_year < t.fiscal_year OR (e.fiscal_year = t.fiscal_year AND e.quarter < t.quarter))
+  ORDER BY e.fiscal_year DESC, e.quarter DESC
+  LIMIT 1)
+"""
+
+
 def cycle_and_previous(pk: int) -> tuple[ReviewCycle, ReviewCycle | None]:
     """The cycle (its checks counted by state: `submitted`, `draft`, `not_started`) and the
     quarterly review before it (services.previous_cycle), in one query; each with its frozen
-    index (`frozen_index`, None while it runs) and the month fiscal years start in
-    (`fiscal_start_month`, None until the company settings are saved)."""
-    this = ReviewCycle.objects.filter(pk=pk, kind=ReviewCycle.Kind.QUARTERLY)
-    before = services.earlier_reviews(
-        Subquery(this.values("fiscal_year")), Subquery(this.values("quarter"))
-    )
+    index (`frozen_index`, None while it runs), the month fiscal years start in
+    (`fiscal_start_month`, None until the company settings are saved) and its position's
+    fiscal year (`position`, the rest of which is read if asked for). Not the snapshot."""
     states = AlignmentCheck.State
     rows = list(
-        ReviewCycle.objects.select_related("position")
-        .filter(Q(pk=pk) | Q(pk__in=before.values("pk")[:1]))
-        .annotate(
-            # Counted over a join: cheaper to build than a subquery per state.
-            submitted=Count("checks", filter=Q(checks__state=states.SUBMITTED)),
-            draft=Count("checks", filter=Q(checks__state=states.DRAFT)),
-            not_started=Count("checks", filter=Q(checks__state=states.NOT_STARTED)),
-            # The company's calendar (strategy.models.fiscal_start_month reads it).
-            fiscal_start_month=Subquery(
-                CompanySettings.objects.order_by("pk").values("fiscal_year_start_month")[:1]
-            ),
-            frozen_index=Subquery(
-                FrozenScore.objects.company().filter(cycle=OuterRef("pk")).values("score")[:1]
-            ),
+        ReviewCycle.objects.raw(
+            CYCLE_AND_PREVIOUS_SQL,
+            {
+                "pk": pk,
+                "submitted": states.SUBMITTED,
+                "draft": states.DRAFT,
+                "not_started": states.NOT_STARTED,
+                "quarterly": ReviewCycle.Kind.QUARTERLY,
+                "planned": ReviewCycle.State.PLANNED,
+            },
         )
     )
+    for row in rows:
+        # The position as select_related() would give it, with only the field the page shows.
+        row.position = StrategicPosition.from_db(
+            row._state.db, ["id", "fiscal_year"], [row.position_id, row.position_year]
+        )
     cycle = next((c for c in rows if c.pk == pk), None)
     if cycle is None:
         raise Http404("No such review.")
@@ -230,10 +255,7 @@ def team_table(cycle: ReviewCycle, current: dict, done: dict, *, user, params: Q
         current,
         total=done["total"],
         filters=form.filters(),
-        # A subquery: the viewer's teams come first without a query of their own.
-        first=Membership.objects.filter(user_id=user.pk, role=Membership.Role.HEAD)
-        .order_by()
-        .values("unit_id"),
+        viewer=user.pk,  # the teams they head first
         page_number=params.get("page"),
     )
     query = params.copy()
@@ -248,17 +270,62 @@ def team_table(cycle: ReviewCycle, current: dict, done: dict, *, user, params: Q
     }
 
 
-def _actions(cycle: ReviewCycle) -> tuple[list[Action], list[Action]]:
+# The actions of services.open_actions_for (open, of the cycles services.action_cycles
+# names: this one; for a quarterly review the earlier quarters of its fiscal year and the
+# review just before it, for an annual refresh the quarters of the year before that opened
+# by its own opening) and those done in this cycle, with the names the page shows.
+ACTIONS_SQL = """
+SELECT a.id, a.cycle_id, a.kind, a.title, a.objective_id, a.owner_id, a.due_on,
+  a.agenda_item, a.completed_at,
+  o.title AS objective_title, u.name AS owner_name,
+  c.kind AS cycle_kind, c.fiscal_year AS cycle_year, c.quarter AS cycle_quarter
+FROM reviews_action a
+JOIN reviews_reviewcycle c ON c.id = a.cycle_id
+JOIN alignment_unit u ON u.id = a.owner_id
+LEFT JOIN alignment_objective o ON o.id = a.objective_id
+WHERE (a.completed_at IS NULL AND (
+    a.cycle_id = %(cycle)s OR a.cycle_id = %(previous)s
+    OR (c.kind = %(quarterly)s AND c.fiscal_year = %(year)s AND c.quarter < %(quarter)s)
+    OR (c.kind = %(quarterly)s AND c.fiscal_year = %(year_before)s AND c.opens_on <= %(opened)s)
+  ))
+  OR (a.cycle_id = %(cycle)s AND a.completed_at IS NOT NULL)
+ORDER BY a.due_on, a.id
+"""
+
+
+def _actions(cycle: ReviewCycle, previous: ReviewCycle | None) -> tuple[list[Action], list[Action]]:
     """The open actions the page lists (services.open_actions_for) and those done in this
-    review, in one query."""
-    carried = Q(completed_at__isnull=True, cycle__in=services.action_cycles(cycle))
-    done = Q(cycle_id=cycle.pk, completed_at__isnull=False)
+    review, in one query; `previous` is services.previous_cycle(cycle). Each with its owner's
+    name, objective's title and cycle's label, as select_related() would give them."""
+    quarterly = cycle.kind == ReviewCycle.Kind.QUARTERLY
     rows = list(
-        Action.objects.filter(carried | done)
-        .select_related("owner", "objective", "cycle")
-        .defer("cycle__snapshot")
-        .order_by("due_on", "pk")
+        Action.objects.raw(
+            ACTIONS_SQL,
+            {
+                "cycle": cycle.pk,
+                "quarterly": ReviewCycle.Kind.QUARTERLY,
+                # A quarterly review's scope, or an annual refresh's (see above).
+                "previous": previous.pk if quarterly and previous else None,
+                "year": cycle.fiscal_year if quarterly else None,
+                "quarter": cycle.quarter if quarterly else None,
+                "year_before": None if quarterly else cycle.fiscal_year - 1,
+                "opened": None if quarterly else cycle.opens_on,
+            },
+        )
     )
+    for a in rows:
+        db = a._state.db
+        a.owner = Unit.from_db(db, ["id", "name"], [a.owner_id, a.owner_name])
+        a.objective = (
+            Objective.from_db(db, ["id", "title"], [a.objective_id, a.objective_title])
+            if a.objective_id
+            else None
+        )
+        a.cycle = ReviewCycle.from_db(
+            db,
+            ["id", "kind", "fiscal_year", "quarter"],
+            [a.cycle_id, a.cycle_kind, a.cycle_year, a.cycle_quarter],
+        )
     finished = sorted(
         (a for a in rows if a.completed_at is not None),
         key=lambda a: (a.completed_at, a.due_on, a.pk),  # Action's own ordering
@@ -293,7 +360,7 @@ def cycle_page(*, pk: int, user, params: QueryDict, today: date) -> dict:
         if previous is None or current["index"] is None or previous["index"] is None
         else current["index"] - previous["index"]
     )
-    actions, done_actions = _actions(cycle)
+    actions, done_actions = _actions(cycle, previous_cycle)
     context |= {
         "results": current,
         "previous_cycle": previous_cycle,
