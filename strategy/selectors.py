@@ -134,11 +134,14 @@ def position_page(*, user, fiscal_year: int) -> dict:
         if position.is_published
         else []
     )
+    judged = defaultdict(int)  # the measures with a status: a promise kept outside
     for outcome in shown:
         if outcome.is_at_risk:
             at_risk[outcome.measure.objective_id].append(outcome)
+        judged[outcome.measure.objective_id] += outcome.status is not None
     for objective in objectives:
         objective.measures_at_risk = at_risk.get(objective.pk, [])
+        objective.measures_judged = judged[objective.pk]
     return {
         "position": position,
         "themes": position.themes.all(),

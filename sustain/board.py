@@ -854,6 +854,23 @@ def stored_board(*, now: datetime, summary: bool = False) -> StoredBoard:
     return row
 
 
+def stored_promises(*, now: datetime, fiscal_year: int) -> list[dict] | None:
+    """The stored board's promises (backed inside or not, each objective of the current
+    strategy: board()'s "promises") when it judged the strategy of `fiscal_year`, else None:
+    two keys of its summary, read inside the database (not the whole summary). Computed here
+    only when none was ever stored."""
+    rows = StoredBoard.objects.filter(pk=1, computed_at__isnull=False).values(
+        year=F("summary__fiscal_year"), promises=F("summary__promises")
+    )
+    row = rows.first()
+    if row is None:
+        stored_board(now=now)
+        row = rows.first()
+    if row is None or row["year"] != fiscal_year:
+        return None
+    return row["promises"] or []
+
+
 def stored_signals():
     """The stored live board's signals, as board() dicts (`values()` of their fields)."""
     return StoredSignal.objects.values(*SIGNAL_FIELDS)

@@ -44,3 +44,22 @@ def cycle_signals(cycle, results=None):
     while it runs, and how many more there are."""
     shown, more = board.cycle_signals(cycle, results)
     return {"signal_list": shown, "more": more, "link_subjects": True, "empty_text": "No signal."}
+
+
+@register.simple_tag(takes_context=True)
+def position_promises(context, position):
+    """Whether each objective's external promise is backed inside (signal 5), by objective
+    id, as the stored board judged the current strategy's: None where the user may not see
+    the signals or the position is not the one the board judged. One query."""
+    if not context["request"].user.has_perm("reviews.view_signals") or not position.is_current:
+        return None
+    promises = board.stored_promises(now=timezone.now(), fiscal_year=position.fiscal_year)
+    if promises is None:
+        return None
+    return {p["objective"]: p for p in promises}
+
+
+@register.filter
+def promise_of(promises: dict | None, objective):
+    """The objective's entry of position_promises, or None."""
+    return promises.get(objective.pk) if promises else None

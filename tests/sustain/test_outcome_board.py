@@ -2,6 +2,7 @@
 quarter by quarter from the rows, the teams' fits from the frozen scores, stored with the other
 signals, frozen with a closing cycle, and a fixed number of queries."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -35,6 +36,11 @@ def measure(objective, values, *, frequency=Measure.Frequency.QUARTERLY, **field
         if v is not None
     )
     return m
+
+
+def words(response) -> str:
+    """A page's text, tags removed and spaces collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())
 
 
 def signals(result, kind):
@@ -176,6 +182,47 @@ def test_last_years_values_are_read_through_the_refresh(org):
     assert any(
         s["kind"] == "roller_outcomes" and s["objective"] == next_year.pk for s in result["signals"]
     )
+
+
+def test_the_strategy_page_shows_each_promise_backed_inside_beside_kept_outside(
+    org, login, executive, member
+):
+    """A's delivery promise lacks its processes commitment (not backed) and its measure is
+    behind plan in Q2 (at risk); B is backed, its measure on plan (kept). The page reads the
+    real clock: FY2026's Q1 and Q2 have ended whatever the day."""
+    from strategy.models import Commitment, Lever
+
+    Commitment.objects.filter(unit=org.logistics, lever=Lever.PROCESSES).update(
+        status=Commitment.Status.DROPPED
+    )
+    measure(org.a, [84, 82], name="On-time delivery")
+    measure(org.b, [84, 88], name="Advice rating")
+    board.board_refresh(now=timezone.now())
+    page = org.position.get_absolute_url()
+
+    seen = words(login(executive).get(page))
+    assert (
+        "Promise not backed inside “Deliver on the promised date”: a delivery promise with no "
+        "commitment on processes and policies."
+    ) in seen
+    assert "Promise at risk On-time delivery behind plan in Q2" in seen
+    assert "Promise backed inside by the teams' commitments" in seen
+    assert "Promise kept outside its measures on plan" in seen
+
+    # Members read the measures, not the signals about the teams' backing.
+    seen = words(login(member).get(page))
+    assert "Promise at risk On-time delivery behind plan in Q2" in seen
+    assert "backed inside" not in seen
+
+
+def test_a_strategy_the_board_did_not_judge_shows_no_backing(org, login, executive):
+    from tests.factories import make_draft_position
+
+    draft = make_draft_position(fiscal_year=FY + 1, owner=executive)
+    board.board_refresh(now=timezone.now())
+
+    assert "backed inside" in words(login(executive).get(org.position.get_absolute_url()))
+    assert "backed inside" not in words(login(executive).get(draft.get_absolute_url()))
 
 
 def test_the_stored_board_shows_the_outcome_signals_on_every_page(org, login, executive):
