@@ -180,6 +180,8 @@ def summary(cycle: ReviewCycle, *, previous: ReviewCycle | None = None) -> dict:
                 # ones and how many there are, never the whole list.
                 signals=JSONArrayHead("snapshot", "signals", FROZEN_SIGNALS_SHOWN),
                 signals_total=JSONArrayLength("snapshot", "signals"),
+                # The measured outcomes' first signals of each kind, for the agenda.
+                outcome_agenda=F("snapshot__outcome_agenda"),
             )
             .get()
         )
