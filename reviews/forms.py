@@ -7,6 +7,7 @@ from functools import cache
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorList
 from django.utils.html import format_html, format_html_join
 
 from reviews import services
@@ -24,6 +25,7 @@ from reviews.services import ItemInput
 from strategy import outcomes
 from strategy.forms import DateInput
 from strategy.models import Commitment, Lever, Objective, Unit
+from strategy.prepared import as_models, prepared
 
 SCORE_CHOICES = (
     [("", "—")]
@@ -72,48 +74,73 @@ class CycleDatesForm(CycleForm):
         fields = ["opens_on", "due_on"]
 
 
-class CheckItemForm(forms.Form):
+class _PostedFields:
+    """Fields of one row of a posted form, cleaned as a Django form cleans them (the same
+    fields, the same messages), by field objects shared between rows and requests: a check
+    posts eight fields for each objective, and a Form copies every field it declares each
+    time it is made. A field cleans without keeping any state, so sharing it is safe."""
+
+    FIELDS: dict[str, forms.Field] = {}
+
+    def __init__(self, data, *, prefix: str):
+        self.data = data
+        self.prefix = prefix
+        self._errors: dict[str, ErrorList] | None = None
+        self.cleaned_data: dict = {}
+
+    def add_prefix(self, name: str) -> str:
+        return f"{self.prefix}-{name}"
+
+    def value(self, name: str):
+        """What was posted for the field, as BoundField.value() gives it for these widgets."""
+        return self.data.get(self.add_prefix(name))
+
+    @property
+    def errors(self) -> dict[str, ErrorList]:
+        if self._errors is None:
+            self._errors, self.cleaned_data = {}, {}
+            for name, field in self.FIELDS.items():
+                try:
+                    self.cleaned_data[name] = field.clean(self.value(name))
+                except ValidationError as error:
+                    self._errors[name] = ErrorList(error.messages)
+        return self._errors
+
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def non_field_errors(self) -> ErrorList:
+        return ErrorList()  # these rows have no rule across their fields
+
+
+_SCORE_FIELD = forms.TypedChoiceField(
+    choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False
+)
+_TEXT_FIELD = forms.CharField(required=False)
+
+
+class CheckItemForm(_PostedFields):
     """One row of the check: a score per lever, evidence and blockers."""
 
-    evidence = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    blockers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    FIELDS = {f"score_{lever}": _SCORE_FIELD for lever, _ in Lever.choices} | {
+        "evidence": _TEXT_FIELD,
+        "blockers": _TEXT_FIELD,
+    }
 
-    def __init__(self, *args, item, **kwargs):
-        initial = {f"score_{lever}": getattr(item, f"score_{lever}") for lever, _ in Lever.choices}
-        initial |= {"evidence": item.evidence, "blockers": item.blockers}
-        super().__init__(*args, prefix=f"item-{item.pk}", initial=initial, **kwargs)
+    def __init__(self, data, *, item):
+        super().__init__(data, prefix=f"item-{item.pk}")
         self.item = item
-        for lever, label in Lever.choices:
-            self.fields[f"score_{lever}"] = forms.TypedChoiceField(
-                label=label,
-                choices=SCORE_CHOICES,
-                coerce=int,
-                empty_value=None,
-                required=False,
-            )
-
-    def score_fields(self):
-        return [self[f"score_{lever}"] for lever, _ in Lever.choices]
 
     def scores(self) -> dict[str, int | None]:
         return {lever: self.cleaned_data.get(f"score_{lever}") for lever, _ in Lever.choices}
 
 
-class CommitmentStatusForm(forms.Form):
-    status = forms.ChoiceField(
-        choices=Commitment.Status.choices,
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
-    )
+class CommitmentStatusForm(_PostedFields):
+    FIELDS = {"status": forms.ChoiceField(choices=Commitment.Status.choices)}
 
-    def __init__(self, *args, commitment: Commitment, **kwargs):
-        super().__init__(
-            *args,
-            prefix=f"commitment-{commitment.pk}",
-            initial={"status": commitment.status},
-            **kwargs,
-        )
+    def __init__(self, data, *, commitment: Commitment):
+        super().__init__(data, prefix=f"commitment-{commitment.pk}")
         self.commitment = commitment
-        self.fields["status"].label = self.label_for(commitment)
 
     @staticmethod
     def label_for(commitment: Commitment) -> str:
@@ -142,16 +169,27 @@ def status_options(selected: str) -> str:
     return _options(Commitment.Status.choices, selected)
 
 
+@prepared
+def _posted_commitments(*, unit, objectives):
+    return (
+        Commitment.objects.filter(unit_id=unit, objective_id__in=objectives)
+        .order_by()
+        .values_list("id", "statement", "status")
+    )
+
+
 class CheckForm:
     """The check as a head posts it: a CheckItemForm per item of the check, a
     CommitmentStatusForm per commitment status posted, the version the page was read at."""
 
     def __init__(self, data, *, check: AlignmentCheck):
-        items = check.items.select_related("objective")
-        self.item_forms = [CheckItemForm(data, item=i) for i in items]
-        commitments = Commitment.objects.filter(
-            unit_id=check.unit_id, objective__in=[f.item.objective_id for f in self.item_forms]
-        ).only("statement", "status")
+        self.item_forms = [CheckItemForm(data, item=i) for i in services.check_items(check)]
+        objectives = [f.item.objective_id for f in self.item_forms]
+        commitments = as_models(
+            Commitment,
+            ["id", "statement", "status"],
+            _posted_commitments(unit=check.unit_id, objectives=objectives),
+        )
         # A commitment status that was not posted (e.g. added meanwhile) is simply left alone.
         self.status_forms = [
             form

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, IntegerField, OuterRef, Q, Value
 from django.forms.utils import ErrorList
 from django.http import Http404, QueryDict
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils.html import format_html_join
 
@@ -37,6 +39,7 @@ from reviews.models import (
     AlignmentCheck,
     CadenceSettings,
     CheckItem,
+    CheckReopening,
     ReviewCycle,
     RubricQuestion,
     quarter_end,
@@ -55,6 +58,7 @@ from strategy.models import (
     Unit,
     start_month_or_default,
 )
+from strategy.prepared import as_models, prepared
 
 DUE_SOON_DAYS = 45
 DUE_SOON_SHOWN = 20
@@ -462,14 +466,112 @@ class StatusControl:
     def options(self) -> str:
         return status_options(str(self.value))
 
+    @property
+    def due(self) -> str:
+        return date_filter(self.commitment.due_on, "j M Y")
+
 
 @dataclass
 class CheckRow:
     item: CheckItem
+    title: str  # the objective's
     levers: list[LeverControl]
     texts: list[TextControl]  # evidence, blockers
     commitments: list[StatusControl]
     non_field_errors: ErrorList = field(default_factory=ErrorList)
+
+
+@prepared
+def _check_objectives(*, position, objectives):
+    """The objectives of the strategy under review, and those of the check's items (the same
+    ones, unless data was moved by hand): the items' titles and those the head may add."""
+    return (
+        Objective.objects.filter(Q(position_id=position) | Q(pk__in=objectives))
+        .order_by("order", "pk")
+        .values_list(*_OBJECTIVE_FIELDS)
+    )
+
+
+_OBJECTIVE_FIELDS = ["id", "title", "order", "retired_at", "previous_id"]
+_COMMITMENT_FIELDS = ["id", "objective_id", "lever", "statement", "due_on", "status"]
+
+
+@prepared
+def _check_commitments(*, unit, objectives, dropped):
+    return (
+        Commitment.objects.filter(unit_id=unit, objective_id__in=objectives)
+        .exclude(status=dropped)
+        .order_by("lever", "pk")
+        .values_list(*_COMMITMENT_FIELDS)
+    )
+
+
+@dataclass
+class Reopening:
+    at: object
+    reason: str
+    by: str  # the executive's name
+
+
+@prepared
+def _reopenings(*, check):
+    return (
+        CheckReopening.objects.filter(alignment_check_id=check)
+        .order_by("-at")
+        .values_list("at", "reason", "by__first_name", "by__last_name", "by__username")
+    )
+
+
+_CHECK_FIELDS = ["id", "cycle_id", "unit_id", "state", "version", "updated_at", "updated_by_id"]
+_CHECK_FIELDS += ["submitted_at", "submitted_by_id"]
+# A closed cycle's snapshot is big and the check pages never show it (nor its position).
+_CYCLE_FIELDS = ["id", "kind", "fiscal_year", "quarter", "position_id", "opens_on", "due_on"]
+_CYCLE_FIELDS += ["state", "opened_at", "review_started_at", "closed_at", "closed_by_id"]
+_CYCLE_FIELDS += ["created_at"]
+_UNIT_FIELDS = ["id", "code", "name", "level", "kind", "parent_id", "is_active"]
+_WRITER_FIELDS = ["id", "first_name", "last_name", "username"]  # who saved it last, named
+
+
+@prepared
+def _check_row(*, pk):
+    return (
+        AlignmentCheck.objects.filter(pk=pk)
+        # Whether to read the reopenings at all: most checks were never reopened.
+        .annotate(
+            was_reopened=Exists(CheckReopening.objects.filter(alignment_check=OuterRef("pk")))
+        )
+        .values_list(
+            *_CHECK_FIELDS,
+            *(f"cycle__{name}" for name in _CYCLE_FIELDS),
+            *(f"unit__{name}" for name in _UNIT_FIELDS),
+            *(f"updated_by__{name}" for name in _WRITER_FIELDS),
+            "was_reopened",
+        )
+    )
+
+
+def check_with_cycle(pk: int) -> AlignmentCheck | None:
+    """The check, with its cycle (not its snapshot), unit and last writer, and whether it was
+    ever reopened (`was_reopened`): what every check view reads first, in one prepared read."""
+    found = _check_row(pk=pk)
+    if not found:
+        return None
+    (row,) = found
+    parts, start = [], 0
+    for fields in (_CHECK_FIELDS, _CYCLE_FIELDS, _UNIT_FIELDS, _WRITER_FIELDS):
+        parts.append(row[start : start + len(fields)])
+        start += len(fields)
+    check_values, cycle_values, unit_values, writer_values = parts
+    (check,) = as_models(AlignmentCheck, _CHECK_FIELDS, [check_values])
+    (check.cycle,) = as_models(ReviewCycle, _CYCLE_FIELDS, [cycle_values])
+    (check.unit,) = as_models(Unit, _UNIT_FIELDS, [unit_values])
+    check.updated_by = (
+        as_models(get_user_model(), _WRITER_FIELDS, [writer_values])[0]
+        if check.updated_by_id is not None
+        else None
+    )
+    check.was_reopened = row[-1]
+    return check
 
 
 def check_page(
@@ -480,14 +582,25 @@ def check_page(
 
     The check comes from the views' lookup, with its cycle, unit and last writer.
     """
-    items = list(
-        check.items.select_related("objective").order_by("objective__order", "objective_id")
+    items = services.check_items(check)
+    ids = [i.objective_id for i in items]
+    objectives = as_models(
+        Objective,
+        _OBJECTIVE_FIELDS,
+        _check_objectives(position=check.cycle.position_id, objectives=ids),
     )
-    commitments = list(
-        Commitment.objects.filter(unit=check.unit, objective__in=[i.objective_id for i in items])
-        .exclude(status=Commitment.Status.DROPPED)
-        .order_by("lever", "pk")
-        .only("objective_id", "lever", "statement", "due_on", "status")
+    by_pk = {o.pk: o for o in objectives}
+    by_item = set(ids)
+    for item in items:
+        item.objective = by_pk[item.objective_id]
+    order = {o.pk: n for n, o in enumerate(objectives)}  # by order, then pk
+    items.sort(key=lambda i: order[i.objective_id])
+    commitments = as_models(
+        Commitment,
+        _COMMITMENT_FIELDS,
+        _check_commitments(
+            unit=check.unit_id, objectives=ids, dropped=Commitment.Status.DROPPED.value
+        ),
     )
     last_cycle, last_scores = services.check_last_quarter(check=check, items=items)
     rows = check_rows(
@@ -511,15 +624,15 @@ def check_page(
         and not check.cycle.is_closed
         and user.has_perm("reviews.run_reviews"),
         "reopen_form": ReopenForm(),
-        "reopenings": list(check.reopenings.select_related("by")) if check.was_reopened else [],
-        **_recent_history(check, known=[i.objective for i in items]),
+        "reopenings": [
+            Reopening(at, reason, f"{first} {last}".strip() or username)
+            for at, reason, first, last, username in _reopenings(check=check.pk)
+        ]
+        if check.was_reopened
+        else [],
+        **_recent_history(check, known=objectives),
         **check_measures(check=check, user=user, data=measure_data, errors=measure_errors),
-        "other_objectives": list(
-            Objective.objects.filter(position_id=check.cycle.position_id)
-            .active()
-            .exclude(pk__in=[i.objective_id for i in items])
-            .only("title")
-        )
+        "other_objectives": [o for o in objectives if o.retired_at is None and o.pk not in by_item]
         if can_edit
         else [],
         # After a refused save, the page keeps the version its input was based on, so that
@@ -541,8 +654,10 @@ def check_history_page(check: AlignmentCheck, *, page=None) -> dict:
 
 def _recent_history(check: AlignmentCheck, *, known) -> dict:
     """The newest CHECK_HISTORY_SHOWN entries, and a link to the whole history if it has more."""
-    entries, more = history.newest_entries(
-        CheckItem.history.filter(alignment_check_id=check.pk),
+    entries, more = history.newest_entries_prepared(
+        CheckItem,
+        key="alignment_check_id",
+        value=check.pk,
         limit=CHECK_HISTORY_SHOWN,
         fields=CHECK_HISTORY_FIELDS,
         values=CHECK_HISTORY_VALUES,
@@ -554,19 +669,24 @@ def _recent_history(check: AlignmentCheck, *, known) -> dict:
     }
 
 
+@prepared
+def _rubric_questions(*, position):
+    # In one query: the themes are a subquery, not a list read first.
+    themes = PositioningTheme.objects.filter(
+        position_id=position, weight__gte=THEME_SHARE_FOR_QUESTIONS
+    )
+    return RubricQuestion.objects.for_themes(themes.values("theme")).values_list("lever", "text")
+
+
 def _questions(check: AlignmentCheck) -> dict[str, str]:
     """The rubric questions by lever, for the themes the check's strategy competes on, as the
     <li>s of their list."""
-    # In one query: the themes are a subquery, not a list read first.
-    themes = PositioningTheme.objects.filter(
-        position_id=check.cycle.position_id, weight__gte=THEME_SHARE_FOR_QUESTIONS
-    ).values("theme")
-    questions: dict[str, list[RubricQuestion]] = {}
-    for question in RubricQuestion.objects.for_themes(themes).only("lever", "text"):
-        questions.setdefault(question.lever, []).append(question)
+    questions: dict[str, list[str]] = {}
+    for lever, text in _rubric_questions(position=check.cycle.position_id):
+        questions.setdefault(lever, []).append(text)
     # Every objective shows a lever's questions: their list items are written once.
     return {
-        lever: format_html_join("", "<li>{}</li>", ((q.text,) for q in asked))
+        lever: format_html_join("", "<li>{}</li>", ((text,) for text in asked))
         for lever, asked in questions.items()
     }
 
@@ -590,6 +710,7 @@ def check_rows(
         rows.append(
             CheckRow(
                 item=item,
+                title=item.objective.title,
                 levers=[
                     LeverControl(
                         **posted.value_of(f"score_{lever}"),
@@ -623,8 +744,11 @@ class _Posted:
         html_name = f"item-{self.item.pk}-{name}"
         if self.form is None:
             return {"name": html_name, "value": getattr(self.item, name)}
-        bound = self.form[name]
-        return {"name": html_name, "value": bound.value(), "errors": bound.errors}
+        return {
+            "name": html_name,
+            "value": self.form.value(name),
+            "errors": self.form.errors.get(name, ErrorList()),
+        }
 
 
 def _status_control(commitment: Commitment, data) -> StatusControl:
@@ -632,8 +756,9 @@ def _status_control(commitment: Commitment, data) -> StatusControl:
     name = f"commitment-{commitment.pk}-status"
     if data is None:
         return StatusControl(commitment, name, label, commitment.status)
-    bound = CommitmentStatusForm(data, commitment=commitment)["status"]
-    return StatusControl(commitment, name, label, bound.value(), bound.errors)
+    posted = CommitmentStatusForm(data, commitment=commitment)
+    errors = posted.errors.get("status", ErrorList())
+    return StatusControl(commitment, name, label, posted.value("status"), errors)
 
 
 # --- The measures a check's team reports -----------------------------------------------------
@@ -677,7 +802,7 @@ class MeasureRow:
 def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> dict:
     """The measures the check's team reports, each with its value in the review's periods:
     the quarter, or its three months. `data` and `errors` are a refused save's, shown again."""
-    measures = list(services.check_measures(check))
+    measures = services.check_measures(check)
     if not measures:
         elsewhere = services.check_measures_elsewhere(check)
         return {
@@ -695,23 +820,32 @@ def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> di
     }
 
 
-def _measure_values(measures, *, fiscal_year: int) -> tuple[dict, dict]:
-    """The values of the measures in `fiscal_year` and of last year's measures the year before,
-    as (measure id, fiscal year, period) → value, and their plan points, as measure id → {period:
-    value}: in one query, the plan points being the rows of fiscal year 0."""
-    earlier = [m.previous_id for m in measures if m.previous_id]
-    ids = [m.pk for m in measures]
+@prepared
+def _measure_values_and_plans(*, ids, year, earlier, last_year):
     actuals = MeasureActual.objects.filter(
-        Q(measure_id__in=ids, fiscal_year=fiscal_year)
-        | Q(measure_id__in=earlier, fiscal_year=fiscal_year - 1)
+        Q(measure_id__in=ids, fiscal_year=year) | Q(measure_id__in=earlier, fiscal_year=last_year)
     ).values_list("measure_id", "fiscal_year", "period", "value")
     plan = (
         MeasurePlanPoint.objects.filter(measure_id__in=ids)
         .annotate(year=Value(0, output_field=IntegerField()))
         .values_list("measure_id", "year", "period", "value")
     )
+    return actuals.order_by().union(plan.order_by(), all=True)
+
+
+def _measure_values(measures, *, fiscal_year: int) -> tuple[dict, dict]:
+    """The values of the measures in `fiscal_year` and of last year's measures the year before,
+    as (measure id, fiscal year, period) → value, and their plan points, as measure id → {period:
+    value}: in one query, the plan points being the rows of fiscal year 0."""
+    ids = [m.pk for m in measures]
+    rows = _measure_values_and_plans(
+        ids=ids,
+        year=fiscal_year,
+        earlier=[m.previous_id for m in measures if m.previous_id],
+        last_year=fiscal_year - 1,
+    )
     values, points = {}, {pk: [] for pk in ids}
-    for measure_id, year, period, value in actuals.order_by().union(plan.order_by(), all=True):
+    for measure_id, year, period, value in rows:
         if year == 0:
             points[measure_id].append(MeasurePlanPoint(period=period, value=value))
         else:

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -27,7 +26,6 @@ from reviews.models import (
     Action,
     AlignmentCheck,
     CadenceSettings,
-    CheckReopening,
     ReviewCycle,
     RubricQuestion,
 )
@@ -63,17 +61,8 @@ def get_cycle_for_user(
 
 
 def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
-    # A closed cycle's snapshot is big and the check pages never show it (nor its position).
-    checks = (
-        AlignmentCheck.objects.select_related("cycle", "unit", "updated_by")
-        .defer("cycle__snapshot")
-        # Whether to read the reopenings at all: most checks were never reopened.
-        .annotate(
-            was_reopened=Exists(CheckReopening.objects.filter(alignment_check=OuterRef("pk")))
-        )
-    )
-    check = get_object_or_404(checks, pk=pk)
-    if not request.user.has_perm("reviews.view_check", check):
+    check = selectors.check_with_cycle(pk)
+    if check is None or not request.user.has_perm("reviews.view_check", check):
         raise Http404
     return check
 
@@ -355,7 +344,7 @@ def check_measures_save(request: HttpRequest, pk: int) -> HttpResponse:
     """The values of the measures the team reports, saved apart from the check (its own rows,
     its own autosave): htmx posts here on every change and gets a status line back."""
     check = _get_check_for_user(request, pk)
-    measures = list(services.check_measures(check))
+    measures = services.check_measures(check)
     form = CheckMeasuresForm(request.POST, check=check, measures=measures)
     if form.unknown:
         return _measures_failed(
