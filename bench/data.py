@@ -472,18 +472,23 @@ def _measures(rng, position, objectives, units, quarters, hist) -> None:
                 if y != year:
                     continue
                 months = (q * 3 - 2, q * 3 - 1, q * 3) if frequency_of(measure) else (q,)
+                # Entered in the quarter's review, before it closed: a closed review's reports
+                # read the values as they stood then (their history).
+                entered = min(_at(quarter_end(y, q) + timedelta(days=3)), timezone.now())
                 for period in months:
                     share = period / (12 if frequency_of(measure) else 4)
                     planned = base + (goal - base) * share
                     value = planned - (goal - base) * rng.uniform(-0.2, 0.6)
-                    actuals.append(
-                        MeasureActual(
-                            measure=measure,
-                            fiscal_year=y,
-                            period=period,
-                            value=Decimal(f"{value:.2f}"),
-                        )
+                    actual = MeasureActual(
+                        measure=measure,
+                        fiscal_year=y,
+                        period=period,
+                        value=Decimal(f"{value:.2f}"),
+                        entered_by=hist["default_user"],
+                        entered_at=entered,
                     )
+                    actual._history_date = entered  # read by bulk_create_with_history
+                    actuals.append(actual)
     bulk_create_with_history(actuals, MeasureActual, **hist)
 
 

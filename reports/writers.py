@@ -47,7 +47,8 @@ from reviews.models import (
     ReviewCycle,
 )
 from reviews.templatetags.review_tags import heat_class
-from strategy.models import Commitment, CompanySettings, Lever, Unit
+from strategy import outcomes
+from strategy.models import Commitment, CompanySettings, Lever, Measure, MeasureActual, Unit
 from strategy.money import format_money
 from strategy.spreadsheet import FORMULA_TRIGGERS, is_formula_like, neutralise
 from sustain import board
@@ -193,6 +194,7 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool 
     }
     if pages:
         data |= _page_data(data, trend["year"]["teams"])
+        data["measured_outcomes"] = measured_outcomes(cycle, objectives, now=now)
     return data
 
 
@@ -413,6 +415,135 @@ def _parts(regions: list[dict], size: int | None = None) -> list[dict]:
     for part in parts:
         part["title"] = f"{part['region']}, teams {part['first']}–{part['last']} of {part['of']}"
     return parts
+
+
+# --- Measured outcomes -------------------------------------------------------------------------
+
+
+def measured_outcomes(
+    cycle: ReviewCycle, objectives: list[dict], *, now: datetime
+) -> list[outcomes.MeasureOutcome]:
+    """The measures of the report's objectives (`objectives`, as the report lists them), each
+    with its values beside the plan and its status (strategy.outcomes): a closed review's as
+    they stood when it closed (the values' history), a running one's as they are `now`. Each
+    outcome's `objective_title` is the report's. A few queries, whatever the company."""
+    return _measured(cycle, objectives, now=now)[0]
+
+
+def _measured(cycle: ReviewCycle, objectives: list[dict], *, now: datetime):
+    """measured_outcomes, and the company settings they were judged with."""
+    titles = {o["id"]: o["title"] for o in objectives}
+    measures = list(
+        Measure.objects.filter(objective_id__in=list(titles))
+        .select_related("objective__position", "reporting_team")
+        .order_by("objective__order", "objective_id", "pk")
+    )
+    if not measures:
+        return [], None
+    as_of = cycle.closed_at if cycle.is_closed else None
+    company = CompanySettings.read()
+    start_month, today = outcomes.company_calendar(company, now=as_of or now)
+    found = outcomes.measures_outcomes(
+        measures, company=company, today=today, start_month=start_month, as_of=as_of
+    )
+    for outcome in found:
+        outcome.objective_title = titles[outcome.measure.objective_id]
+    return found, company
+
+
+MEASURE_COLUMNS = [
+    "Objective",
+    "Measure",
+    "Unit",
+    "Direction",
+    "Frequency",
+    "Reporting team",
+    "Fiscal year",
+    "Period",
+    "Planned",
+    "Value",
+    "Status",
+    "Source",
+    "Entered by",
+    "Entered at",
+    "Comment",
+]
+SOURCE_LABELS = dict(MeasureActual.Source.choices)
+
+
+def _measure_rows(cycle: ReviewCycle, objectives: list[dict], *, now: datetime) -> Iterator[list]:
+    """The Measures sheet: a row per measure of the report's objectives and period of its
+    fiscal year, the value beside the plan with its status and who entered it, when, how and
+    why; a period due without a value says so. A closed review's values as they stood when
+    it closed."""
+    found, company = _measured(cycle, objectives, now=now)
+    if not found:
+        return
+    as_of = cycle.closed_at if cycle.is_closed else None
+    entered = {
+        (m, y, p): (source, at, " ".join(n for n in (first, last) if n) or user or "")
+        for m, y, p, source, at, first, last, user in outcomes.recorded_values(as_of=as_of)
+        .filter(measure_id__in=[o.measure.pk for o in found])
+        .order_by()
+        .values_list(
+            "measure_id",
+            "fiscal_year",
+            "period",
+            "source",
+            "entered_at",
+            "entered_by__first_name",
+            "entered_by__last_name",
+            "entered_by__username",
+        )
+    }
+    for outcome in found:
+        m = outcome.measure
+        head = [
+            outcome.objective_title,
+            m.name,
+            m.unit,
+            m.get_direction_display(),
+            m.get_frequency_display(),
+            m.reporting_team.name if m.reporting_team else "",
+        ]
+        for p in outcome.year:
+            status = outcomes.status_for(
+                p.actual,
+                p.planned,
+                baseline=m.baseline,
+                target=m.target,
+                higher_is_better=m.higher_is_better,
+                tolerance_percent=company.plan_tolerance_percent,
+                off_track_percent=company.off_track_percent,
+            )
+            due = outcome.last_due is not None and p.period <= outcome.last_due
+            label = outcomes.OutcomeStatus(status).label if status else ""
+            source, at, who = entered.get((m.pk, p.period.fiscal_year, p.period.number), ("",) * 3)
+            yield head + [
+                p.period.fiscal_year,
+                p.period.code,
+                None if p.planned is None else float(p.planned),
+                None if p.actual is None else float(p.actual),
+                label or ("No value" if due else ""),
+                SOURCE_LABELS.get(source, source),
+                who,
+                timezone.make_naive(at) if at else None,
+                p.comment,
+            ]
+
+
+def _measures_sheet(book: _Book, cycle: ReviewCycle, objectives: list[dict], *, now) -> None:
+    """The workbook's Measures sheet (_measure_rows), written and finished."""
+    sheet = _Sheet(
+        book,
+        "Measures",
+        MEASURE_COLUMNS,
+        [30, 30, 10, 16, 10, 22, 10, 8] + [10] * 3 + [10, 22, 17, 40],
+    )
+    when = book.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for row in _measure_rows(cycle, objectives, now=now):
+        sheet.write(row, {13: when})
+    sheet.finish()
 
 
 # --- The print view: the summary and one part, bounded ----------------------------------------
@@ -1187,7 +1318,7 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     names = {t["id"]: t["name"] for t in teams}
     company = CompanySettings.read().name
     book = _Book(target)
-    step = _progress(progress, 7)
+    step = _progress(progress, 8)
     summary = book.wb.add_worksheet("Summary")  # filled last: the agenda needs the low cells
     levers = [label for _, label in Lever.choices]
 
@@ -1423,6 +1554,8 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         book.write(summary, row, 1, signal["reason"])
     for sheet in (heat, team_sheet, obj_sheet, com_sheet, act_sheet, trend):
         sheet.finish()
+    _measures_sheet(book, cycle, objectives, now=now)
+    step()
     book.wb.close()
     step()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -106,10 +106,11 @@ def _add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def company_calendar(company: CompanySettings) -> tuple[int, date]:
-    """The month the company's fiscal years start in and today in its time zone, from its
-    settings row (already read): FISCAL_YEAR_START_MONTH and TIME_ZONE where it sets none."""
-    return company.start_month, timezone.localdate(timezone.now(), company.tzinfo)
+def company_calendar(company: CompanySettings, *, now=None) -> tuple[int, date]:
+    """The month the company's fiscal years start in and today (the day of `now`) in its time
+    zone, from its settings row (already read): FISCAL_YEAR_START_MONTH and TIME_ZONE where it
+    sets none."""
+    return company.start_month, timezone.localdate(now or timezone.now(), company.tzinfo)
 
 
 def last_due_period(
@@ -347,9 +348,18 @@ def measures_lineages(measures: list[Measure]) -> dict[int, list[Measure]]:
     return {pk: list(reversed(chain)) for pk, chain in chains.items()}
 
 
-def measures_series(measures: list[Measure]) -> dict[int, list[SeriesPoint]]:
+def recorded_values(*, as_of: datetime | None = None):
+    """The values recorded (MeasureActual rows), or as they stood at `as_of` (from their
+    history: a closed review's reports show what was known when it closed)."""
+    return MeasureActual.history.as_of(as_of) if as_of is not None else MeasureActual.objects
+
+
+def measures_series(
+    measures: list[Measure], *, as_of: datetime | None = None
+) -> dict[int, list[SeriesPoint]]:
     """measure_series of many measures, in one query whatever their number and however many
-    years they continue: measure pk → its series."""
+    years they continue: measure pk → its series; the values as they stood at `as_of` if
+    given (recorded_values)."""
     if not measures:
         return {}
     lineage = _LineageIds({m.pk for m in measures}, LINEAGE_LIMIT)
@@ -362,15 +372,19 @@ def measures_series(measures: list[Measure]) -> dict[int, list[SeriesPoint]]:
     # The values, the plan points and every measure of the lineages (the earlier years': the
     # year, plan and frequency their values are read under) in one query: a page's queries are
     # counted. Typed NULLs: PostgreSQL matches a union's columns pair by pair.
-    actuals = MeasureActual.objects.filter(measure_id__in=lineage).values_list(
-        Value(_ACTUAL),
-        "measure_id",
-        "fiscal_year",
-        "period",
-        "value",
-        nothing["number"],
-        nothing["decimal"],
-        Cast("comment", models.CharField()),
+    actuals = (
+        recorded_values(as_of=as_of)
+        .filter(measure_id__in=lineage)
+        .values_list(
+            Value(_ACTUAL),
+            "measure_id",
+            "fiscal_year",
+            "period",
+            "value",
+            nothing["number"],
+            nothing["decimal"],
+            Cast("comment", models.CharField()),
+        )
     )
     plans = MeasurePlanPoint.objects.filter(measure_id__in=lineage).values_list(
         Value(_PLAN),
@@ -472,11 +486,17 @@ def _latest_status(measure: Measure, latest: SeriesPoint | None, company) -> str
 
 
 def measures_outcomes(
-    measures: list[Measure], *, company: CompanySettings, today: date, start_month: int
+    measures: list[Measure],
+    *,
+    company: CompanySettings,
+    today: date,
+    start_month: int,
+    as_of: datetime | None = None,
 ) -> list[MeasureOutcome]:
     """MeasureOutcome of each measure, in the order given, in a few queries whatever their
-    number (each `measure.objective.position` should be read with it)."""
-    all_series = measures_series(measures)
+    number (each `measure.objective.position` should be read with it); with `as_of`, the
+    values as they stood then (`today` should be that day)."""
+    all_series = measures_series(measures, as_of=as_of)
     outcomes = []
     for measure in measures:
         series = all_series[measure.pk]
