@@ -564,17 +564,13 @@ def _print_scores(cycle: ReviewCycle, ids: list[int]) -> dict:
     """Every stored score the print view shows but the agenda's (which reads its own as the
     cycle page does), in one query: the frozen rows of the trend's cycles (_trend_cycles':
     no cell; the teams' only this fiscal year's, of `ids`), the stored fits of the teams `ids`
-    (at most TEAMS_PER_SCREEN) and each region's mean fit on each objective."""
-    if len(ids) > _PART_SLOTS:
-        raise ValueError(f"At most {_PART_SLOTS} teams a part, not {len(ids)}.")
-    teams = dict.fromkeys((f"team{n}" for n in range(_PART_SLOTS)), None)
-    teams |= {f"team{n}": team_id for n, team_id in enumerate(ids)}
+    and each region's mean fit on each objective."""
     with connection.cursor() as cursor:
         cursor.execute(
             _PRINT_SCORES_SQL,
             standings.stored_ids(cycle)
-            | teams
             | {
+                "units": standings.id_list(ids),
                 "cycle": cycle.pk,
                 "quarterly": ReviewCycle.Kind.QUARTERLY,
                 "planned": ReviewCycle.State.PLANNED,
@@ -596,7 +592,6 @@ def _print_scores(cycle: ReviewCycle, ids: list[int]) -> dict:
 
 
 _TREND_ROW, _FIT_ROW, _REGION_ROW = range(3)
-_PART_SLOTS = 10  # the teams of a part, each a parameter of _PRINT_SCORES_SQL (None if fewer)
 # Written out: the ORM took longer to build this union than the database takes to run it.
 # Typed NULLs: PostgreSQL matches a union's columns pair by pair, an untyped NULL as text.
 _PRINT_SCORES_SQL = """
@@ -612,15 +607,11 @@ FROM reviews_frozenscore f JOIN reviews_reviewcycle c ON c.id = f.cycle_id
 WHERE (c.id = %(cycle)s OR (c.kind = %(quarterly)s AND c.state <> %(planned)s
     AND (c.fiscal_year < %(year)s OR (c.fiscal_year = %(year)s AND c.quarter < %(quarter)s))))
   AND (f.unit_id IS NULL OR (f.objective_id IS NULL AND c.fiscal_year = %(year)s
-    AND f.unit_id IN (
-    %(team0)s, %(team1)s, %(team2)s, %(team3)s, %(team4)s,
-    %(team5)s, %(team6)s, %(team7)s, %(team8)s, %(team9)s)))
+    AND %(units)s LIKE '%%,' || CAST(f.unit_id AS TEXT) || ',%%'))
 UNION ALL
 SELECT 1, CAST(NULL AS INTEGER), s.objective_id, s.unit_id, s.score, CAST(NULL AS TEXT)
 FROM stored s
-WHERE s.unit_id IN (
-    %(team0)s, %(team1)s, %(team2)s, %(team3)s, %(team4)s,
-    %(team5)s, %(team6)s, %(team7)s, %(team8)s, %(team9)s)
+WHERE %(units)s LIKE '%%,' || CAST(s.unit_id AS TEXT) || ',%%'
 UNION ALL
 SELECT 2, CAST(NULL AS INTEGER), s.objective_id, CAST(NULL AS INTEGER), AVG(s.score), p.name
 FROM stored s JOIN alignment_unit u ON u.id = s.unit_id

@@ -267,11 +267,11 @@ def previous_figures(cycle: ReviewCycle | None, *, current: dict | None = None) 
     (`frozen_index`, as reviews.selectors reads it)."""
     if current and "previous_scores" in current and hasattr(cycle, "frozen_index"):
         return {"index": cycle.frozen_index, "objectives": current["previous_scores"]}
-    rows = scores(cycle).filter(unit__isnull=True)
+    with connection.cursor() as cursor:  # asked without a cycle too: see scores()
+        cursor.execute(FIGURES_SQL, stored_ids(cycle))
+        rows = cursor.fetchall()
     objectives, weights, index = {}, {}, None
-    for objective_id, score, weight in rows.values_list(
-        "objective_id", "score", "objective__priority_weight"
-    ):
+    for objective_id, score, weight in rows:
         if objective_id is not None:
             objectives[objective_id], weights[objective_id] = score, weight
         else:
@@ -281,6 +281,19 @@ def previous_figures(cycle: ReviewCycle | None, *, current: dict | None = None) 
     if not cycle.is_closed:
         index = scoring.weighted_index(objectives, weights)
     return {"index": index, "objectives": objectives}
+
+
+# A cycle's stored rows of the whole company and of each objective (see stored_ids), with the
+# objective's weight.
+FIGURES_SQL = """
+SELECT s.objective_id, s.score, o.priority_weight FROM (
+  SELECT objective_id, score FROM reviews_livescore
+  WHERE cycle_id = %(live)s AND unit_id IS NULL
+  UNION ALL
+  SELECT objective_id, score FROM reviews_frozenscore
+  WHERE cycle_id = %(frozen)s AND unit_id IS NULL
+) s LEFT JOIN alignment_objective o ON o.id = s.objective_id
+"""
 
 
 def completion(cycle: ReviewCycle) -> dict:
@@ -334,13 +347,18 @@ class TeamPage:
 
 
 def regions() -> list[tuple[int, str]]:
-    """The business-level units teams are grouped by."""
-    return list(
-        Unit.objects.filter(level=Unit.Level.BUSINESS, children__isnull=False)
-        .distinct()
-        .order_by("name")
-        .values_list("pk", "name")
-    )
+    """The business-level units teams are grouped by (those with a unit under them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(REGIONS_SQL, {"business": Unit.Level.BUSINESS})
+        return cursor.fetchall()
+
+
+REGIONS_SQL = """
+SELECT DISTINCT r.id, r.name FROM alignment_unit r
+JOIN alignment_unit c ON c.parent_id = r.id
+WHERE r.level = %(business)s
+ORDER BY r.name
+"""
 
 
 # A cycle's checks with their team's name, code, region (its parent when that is a business
@@ -458,13 +476,11 @@ def team_page(
         paginator = Paginator(checks, per_page)
     page = paginator.get_page(page_number)
     teams = list(page.object_list)
-    cells = {
-        (o, t): s
-        for o, t, s in scores(cycle)
-        .cells()
-        .filter(unit_id__in=[t["unit_id"] for t in teams])
-        .values_list("objective_id", "unit_id", "score")
-    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CELLS_SQL, stored_ids(cycle) | {"units": id_list(t["unit_id"] for t in teams)}
+        )
+        cells = {(o, t): s for o, t, s in cursor.fetchall()}
     check_url = url_pattern("reviews:check-edit")
     states = dict(AlignmentCheck.State.choices)
     rows = []
@@ -493,6 +509,24 @@ def team_page(
             }
         )
     return TeamPage(page=page, rows=rows, total=total, matching=paginator.count)
+
+
+def id_list(ids) -> str:
+    """Ids as one short parameter, ",4,8,15,": a statement finds an id in it with LIKE (see
+    CELLS_SQL), the same text whatever their number, on PostgreSQL and SQLite."""
+    return "," + ",".join(str(pk) for pk in ids) + ","
+
+
+# The stored cells (see stored_ids) of the teams `units` (an id_list).
+CELLS_SQL = """
+SELECT objective_id, unit_id, score FROM reviews_livescore
+WHERE cycle_id = %(live)s AND objective_id IS NOT NULL AND unit_id IS NOT NULL
+  AND %(units)s LIKE '%%,' || CAST(unit_id AS TEXT) || ',%%'
+UNION ALL
+SELECT objective_id, unit_id, score FROM reviews_frozenscore
+WHERE cycle_id = %(frozen)s AND objective_id IS NOT NULL AND unit_id IS NOT NULL
+  AND %(units)s LIKE '%%,' || CAST(unit_id AS TEXT) || ',%%'
+"""
 
 
 def _frozen_teams(cycle, frozen: list[dict], filters, viewer, per_page, total):
