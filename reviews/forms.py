@@ -326,10 +326,14 @@ class ExecutiveScoreForm(forms.ModelForm):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(checks__cycle=cycle).order_by("name")
-        self.fields["objective"].queryset = Objective.objects.filter(position=cycle.position)
         # The page offers the teams it shows, from rows it has read already; a posted score is
-        # checked against the querysets.
+        # checked against the querysets, which the page does not need to build.
+        if self.is_bound or teams is None:
+            self.fields["unit"].queryset = Unit.objects.filter(checks__cycle=cycle).order_by("name")
+        if self.is_bound or objectives is None:
+            self.fields["objective"].queryset = Objective.objects.filter(
+                position_id=cycle.position_id
+            )
         if teams is not None:
             self.fields["unit"].choices = [("", "---------"), *teams]
         if objectives is not None:

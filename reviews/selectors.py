@@ -297,10 +297,13 @@ ORDER BY a.due_on, a.id
 """
 
 
-def _actions(cycle: ReviewCycle, previous: ReviewCycle | None) -> tuple[list[Action], list[Action]]:
-    """The open actions the page lists (services.open_actions_for) and those done in this
-    review, in one query; `previous` is services.previous_cycle(cycle). Each with its owner's
-    name, objective's title and cycle's label, as select_related() would give them."""
+def cycle_actions(
+    cycle: ReviewCycle, previous: ReviewCycle | None
+) -> tuple[list[Action], list[Action]]:
+    """The open actions a cycle's page and reports list (services.open_actions_for's, by due
+    date) and those done in this cycle (in Action's order), in one query; `previous` is
+    services.previous_cycle(cycle). Each with its owner's name, objective's title and cycle's
+    label, as select_related() would give them."""
     quarterly = cycle.kind == ReviewCycle.Kind.QUARTERLY
     rows = list(
         Action.objects.raw(
@@ -364,7 +367,7 @@ def cycle_page(*, pk: int, user, params: QueryDict, today: date) -> dict:
         if previous is None or current["index"] is None or previous["index"] is None
         else current["index"] - previous["index"]
     )
-    actions, done_actions = _actions(cycle, previous_cycle)
+    actions, done_actions = cycle_actions(cycle, previous_cycle)
     context |= {
         "results": current,
         "previous_cycle": previous_cycle,

@@ -269,11 +269,11 @@ def previous_figures(cycle: ReviewCycle | None, *, current: dict | None = None) 
     (`frozen_index`, as reviews.selectors reads it)."""
     if current and "previous_scores" in current and hasattr(cycle, "frozen_index"):
         return {"index": cycle.frozen_index, "objectives": current["previous_scores"]}
-    rows = scores(cycle).filter(unit__isnull=True)
+    with connection.cursor() as cursor:  # asked without a cycle too: see scores()
+        cursor.execute(FIGURES_SQL, stored_ids(cycle))
+        rows = cursor.fetchall()
     objectives, weights, index = {}, {}, None
-    for objective_id, score, weight in rows.values_list(
-        "objective_id", "score", "objective__priority_weight"
-    ):
+    for objective_id, score, weight in rows:
         if objective_id is not None:
             objectives[objective_id], weights[objective_id] = score, weight
         else:
@@ -283,6 +283,19 @@ def previous_figures(cycle: ReviewCycle | None, *, current: dict | None = None) 
     if not cycle.is_closed:
         index = scoring.weighted_index(objectives, weights)
     return {"index": index, "objectives": objectives}
+
+
+# A cycle's stored rows of the whole company and of each objective (see stored_ids), with the
+# objective's weight.
+FIGURES_SQL = """
+SELECT s.objective_id, s.score, o.priority_weight FROM (
+  SELECT objective_id, score FROM reviews_livescore
+  WHERE cycle_id = %(live)s AND unit_id IS NULL
+  UNION ALL
+  SELECT objective_id, score FROM reviews_frozenscore
+  WHERE cycle_id = %(frozen)s AND unit_id IS NULL
+) s LEFT JOIN alignment_objective o ON o.id = s.objective_id
+"""
 
 
 def completion(cycle: ReviewCycle) -> dict:
@@ -336,13 +349,18 @@ class TeamPage:
 
 
 def regions() -> list[tuple[int, str]]:
-    """The business-level units teams are grouped by."""
-    return list(
-        Unit.objects.filter(level=Unit.Level.BUSINESS, children__isnull=False)
-        .distinct()
-        .order_by("name")
-        .values_list("pk", "name")
-    )
+    """The business-level units teams are grouped by (those with a unit under them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(REGIONS_SQL, {"business": Unit.Level.BUSINESS})
+        return cursor.fetchall()
+
+
+REGIONS_SQL = """
+SELECT DISTINCT r.id, r.name FROM alignment_unit r
+JOIN alignment_unit c ON c.parent_id = r.id
+WHERE r.level = %(business)s
+ORDER BY r.name
+"""
 
 
 # A cycle's checks with their team's name, code, region (its parent when that is a business
@@ -460,13 +478,11 @@ def team_page(
         paginator = Paginator(checks, per_page)
     page = paginator.get_page(page_number)
     teams = list(page.object_list)
-    cells = {
-        (o, t): s
-        for o, t, s in scores(cycle)
-        .cells()
-        .filter(unit_id__in=[t["unit_id"] for t in teams])
-        .values_list("objective_id", "unit_id", "score")
-    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CELLS_SQL, stored_ids(cycle) | {"units": id_list(t["unit_id"] for t in teams)}
+        )
+        cells = {(o, t): s for o, t, s in cursor.fetchall()}
     check_url = url_pattern("reviews:check-edit")
     states = dict(AlignmentCheck.State.choices)
     rows = []
@@ -495,6 +511,24 @@ def team_page(
             }
         )
     return TeamPage(page=page, rows=rows, total=total, matching=paginator.count)
+
+
+def id_list(ids) -> str:
+    """Ids as one short parameter, ",4,8,15,": a statement finds an id in it with LIKE (see
+    CELLS_SQL), the same text whatever their number, on PostgreSQL and SQLite."""
+    return "," + ",".join(str(pk) for pk in ids) + ","
+
+
+# The stored cells (see stored_ids) of the teams `units` (an id_list).
+CELLS_SQL = """
+SELECT objective_id, unit_id, score FROM reviews_livescore
+WHERE cycle_id = %(live)s AND objective_id IS NOT NULL AND unit_id IS NOT NULL
+  AND %(units)s LIKE '%%,' || CAST(unit_id AS TEXT) || ',%%'
+UNION ALL
+SELECT objective_id, unit_id, score FROM reviews_frozenscore
+WHERE cycle_id = %(frozen)s AND objective_id IS NOT NULL AND unit_id IS NOT NULL
+  AND %(units)s LIKE '%%,' || CAST(unit_id AS TEXT) || ',%%'
+"""
 
 
 def _frozen_teams(cycle, frozen: list[dict], filters, viewer, per_page, total):
@@ -548,20 +582,21 @@ def agenda_items(
     done: dict,
     previous_cycle: ReviewCycle | None,
     figures: dict | None,
-    *,
-    drops: list[tuple] | None = None,
-    low: list[tuple] | None = None,
 ) -> tuple[list[agenda.AgendaItem], dict[str, int]]:
     """The agenda's items, at most AGENDA_LIMIT of a kind, and how many of each kind are left
-    out. `current` is summary(cycle), `done` completion(cycle), `figures`
-    previous_figures(previous_cycle); `drops` and `low`, when the caller read them with other
-    scores, are what drop_rows() and low_rows() select, in their order."""
+    out. `current` is summary(cycle) (with a snapshot's `teams` and `disagreements` once
+    closed, which the agenda then takes from it), `done` completion(cycle), `figures`
+    previous_figures(previous_cycle)."""
     names: dict[int, str] = {}
     teams: list[dict] = []
-    if drops is None or low is None:
-        found_drops, found_low = drops_and_low(cycle, previous_cycle)
-        drops = found_drops if drops is None else drops
-        low = found_low if low is None else low
+    frozen = current.get("teams")
+    found = agenda_rows(
+        cycle,
+        previous_cycle,
+        disagreements="disagreements" not in current,
+        missing=frozen is None,
+    )
+    drops, low = found["drops"], found["low"]
     previous = {
         "teams": [{"id": u, "score": b} for u, _, _, b in drops],
         "objectives": [
@@ -572,10 +607,14 @@ def agenda_items(
         names[unit_id] = name
         teams.append({"id": unit_id, "name": name, "score": score, "state": "submitted"})
     names |= {unit_id: name for _, unit_id, _, name in low}
-    disagreements, disagreements_total, named = _disagreements(cycle, current)
-    names |= named
-    if "teams" in current:  # closed: the teams as the snapshot named them
-        frozen = current["teams"]
+    if "disagreements" in current:  # closed: as its snapshot froze them
+        disagreements = (current["disagreements"] or [])[:AGENDA_LIMIT]
+        disagreements_total = len(current["disagreements"] or [])
+    else:
+        disagreements = found["disagreements"]
+        disagreements_total = found["disagreements_total"]
+        names |= found["disagreeing"]
+    if frozen is not None:  # closed: the teams as the snapshot named them
         wanted = set(names) | {d["team"] for d in disagreements}
         names |= {t["id"]: t["name"] for t in frozen if t["id"] in wanted}
         for team in teams:
@@ -583,16 +622,7 @@ def agenda_items(
         missing = [(t["id"], t["name"], t["state"]) for t in frozen if t["state"] != "submitted"]
         missing = missing[:AGENDA_LIMIT]
     else:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                MISSING_SQL,
-                {
-                    "cycle": cycle.pk,
-                    "submitted": AlignmentCheck.State.SUBMITTED,
-                    "limit": AGENDA_LIMIT,
-                },
-            )
-            missing = cursor.fetchall()
+        missing = found["missing"]
     shown = {t["id"] for t in teams}
     teams += [
         {"id": u, "name": n, "score": None, "state": "submitted"}
@@ -618,48 +648,74 @@ def agenda_items(
     return items, more
 
 
-# The first checks not submitted, by their team's name.
-MISSING_SQL = """
-SELECT k.unit_id, u.name, k.state
-FROM reviews_alignmentcheck k JOIN alignment_unit u ON u.id = k.unit_id
-WHERE k.cycle_id = %(cycle)s AND k.state <> %(submitted)s
-ORDER BY u.name
-LIMIT %(limit)s
-"""
-
-
-def drops_and_low(
-    cycle: ReviewCycle, previous_cycle: ReviewCycle | None
-) -> tuple[list[tuple], list[tuple]]:
-    """The teams that fell most since `previous_cycle` (at least agenda.DROP_POINTS): (unit_id,
-    name, score, before); and the lowest cells (below agenda.LOW_SCORE): (objective_id,
-    unit_id, score, name); at most agenda.MAX_PER_KIND of each, from the stored rows of both
-    cycles (see stored_ids), in one query: each kind numbered in its own order."""
+def agenda_rows(
+    cycle: ReviewCycle,
+    previous_cycle: ReviewCycle | None,
+    *,
+    disagreements: bool = True,
+    missing: bool = True,
+) -> dict:
+    """What the agenda reads, in one query (AGENDA_SQL): the teams that fell most since
+    `previous_cycle` (`drops`: (unit_id, name, score, before)) and the lowest cells (`low`:
+    (objective_id, unit_id, score, name)), at most agenda.MAX_PER_KIND of each, from the
+    stored rows of both cycles (see stored_ids); and while the cycle runs, if asked, the first
+    AGENDA_LIMIT `disagreements` (as the snapshot lists them) with how many there are and the
+    names of their teams (`disagreeing`), and the first checks not submitted (`missing`:
+    (unit_id, name, state), by the team's name)."""
     before = stored_ids(previous_cycle)
+    running = None if cycle.is_closed else cycle.pk
     with connection.cursor() as cursor:
         cursor.execute(
-            DROPS_AND_LOW_SQL,
+            AGENDA_SQL,
             stored_ids(cycle)
-            | {"live_before": before["live"], "frozen_before": before["frozen"]}
             | {
+                "live_before": before["live"],
+                "frozen_before": before["frozen"],
                 "drop": agenda.DROP_POINTS,
                 "low": agenda.LOW_SCORE,
-                "limit": agenda.MAX_PER_KIND,
+                "per_kind": agenda.MAX_PER_KIND,
+                "disagreements": running if disagreements else None,
+                "gap": scoring.DISAGREEMENT_POINTS,
+                "missing": running if missing else None,
+                "submitted": AlignmentCheck.State.SUBMITTED,
+                "shown": AGENDA_LIMIT,
             },
         )
         rows = cursor.fetchall()
-    drops, low = [], []
-    for objective_id, unit_id, name, score, previous in rows:
-        if objective_id is None:
-            drops.append((unit_id, name, score, previous))
+    found = {"drops": [], "low": [], "disagreements": [], "disagreements_total": 0}
+    found |= {"disagreeing": {}, "missing": []}
+    for kind, _, objective_id, unit_id, name, score, other, note, state, total in rows:
+        if kind == _DROP_OR_LOW and objective_id is None:
+            found["drops"].append((unit_id, name, score, other))
+        elif kind == _DROP_OR_LOW:
+            found["low"].append((objective_id, unit_id, score, name))
+        elif kind == _DISAGREEMENT:
+            found["disagreements"].append(
+                {
+                    "team": unit_id,
+                    "objective": objective_id,
+                    "executive": int(score),
+                    "head": round(other, 2),
+                    "note": note,
+                }
+            )
+            found["disagreements_total"] = total
+            found["disagreeing"][unit_id] = name
         else:
-            low.append((objective_id, unit_id, score, name))
-    return drops, low
+            found["missing"].append((unit_id, name, state))
+    return found
 
 
-# Teams by the largest drop, cells by the lowest score; then by the team's name and the
-# objective's order. A team's score before is its row in the previous cycle, if any.
-DROPS_AND_LOW_SQL = """
+_DROP_OR_LOW, _DISAGREEMENT, _MISSING = range(3)
+# The agenda's rows, each kind numbered (n) in its order:
+# - the teams that dropped at least `drop` points since the earlier cycle (their fit there,
+#   if any) by the largest drop, and the cells below `low` by the lowest score, then by the
+#   team's name and the objective's order: `per_kind` of each;
+# - the running cycle's executive scores `gap` or more from the head's mean (disagreement_rows),
+#   in the order they were given, with how many there are (a window over them all);
+# - its checks not submitted, by the team's name.
+# Typed NULLs: PostgreSQL takes an untyped NULL of a subquery for text.
+AGENDA_SQL = """
 WITH stored AS (
   SELECT objective_id, unit_id, score FROM reviews_livescore
   WHERE cycle_id = %(live)s AND unit_id IS NOT NULL
@@ -691,40 +747,38 @@ WITH stored AS (
   LEFT JOIN alignment_objective o ON o.id = c.objective_id
   WHERE (c.objective_id IS NULL AND c.previous_score - c.score >= %(drop)s)
     OR (c.objective_id IS NOT NULL AND c.score < %(low)s)
+), scored AS (
+  SELECT e.id, e.unit_id, e.objective_id, e.score, e.note, u.name,
+    (SELECT s.head_mean FROM reviews_livescore s
+      WHERE s.cycle_id = e.cycle_id AND s.unit_id = e.unit_id AND s.objective_id = e.objective_id
+      LIMIT 1) AS head
+  FROM reviews_executivescore e JOIN alignment_unit u ON u.id = e.unit_id
+  WHERE e.cycle_id = %(disagreements)s
+), disagreeing AS (
+  SELECT id, unit_id, objective_id, score, note, name, head, COUNT(*) OVER () AS total
+  FROM scored
+  WHERE head IS NOT NULL AND ABS(score - head) >= %(gap)s
 )
-SELECT objective_id, unit_id, name, score, previous_score FROM ranked
-WHERE place <= %(limit)s
-ORDER BY place
+SELECT * FROM (
+  SELECT 0 AS kind, place AS n, objective_id, unit_id, name, score, previous_score AS other,
+    CAST(NULL AS TEXT) AS note, CAST(NULL AS TEXT) AS state, CAST(NULL AS INTEGER) AS total
+  FROM ranked WHERE place <= %(per_kind)s
+) drops_and_low
+UNION ALL
+SELECT * FROM (
+  SELECT 1, id, objective_id, unit_id, name, score, head, note, CAST(NULL AS TEXT), total
+  FROM disagreeing ORDER BY id LIMIT %(shown)s
+) disagreements
+UNION ALL
+SELECT * FROM (
+  SELECT 2, ROW_NUMBER() OVER (ORDER BY u.name), CAST(NULL AS INTEGER), k.unit_id, u.name,
+    CAST(NULL AS FLOAT), CAST(NULL AS FLOAT), CAST(NULL AS TEXT), k.state, CAST(NULL AS INTEGER)
+  FROM reviews_alignmentcheck k JOIN alignment_unit u ON u.id = k.unit_id
+  WHERE k.cycle_id = %(missing)s AND k.state <> %(submitted)s
+  ORDER BY u.name LIMIT %(shown)s
+) missing
+ORDER BY kind, n
 """
-
-
-def drop_rows(cycle: ReviewCycle, previous_cycle: ReviewCycle | None):
-    """The teams' score rows that dropped at least agenda.DROP_POINTS since `previous_cycle`,
-    the most first, each with its `before` score."""
-    # Asked without a previous cycle too (see scores()): then no team has dropped.
-    before = (
-        scores(previous_cycle)
-        .filter(unit=OuterRef("unit_id"), objective__isnull=True)
-        .values("score")[:1]
-    )
-    return (
-        scores(cycle)
-        .filter(objective__isnull=True, unit__isnull=False)
-        .annotate(before=Subquery(before, output_field=FloatField()))
-        .annotate(drop=F("before") - F("score"))
-        .filter(drop__gte=agenda.DROP_POINTS)
-        .order_by("-drop", "unit__name")
-    )
-
-
-def low_rows(cycle: ReviewCycle):
-    """The cells scored below agenda.LOW_SCORE, the lowest first."""
-    return (
-        scores(cycle)
-        .cells()
-        .filter(score__lt=agenda.LOW_SCORE)
-        .order_by("score", "unit__name", "objective__order")
-    )
 
 
 def disagreement_rows(cycle: ReviewCycle):
@@ -748,35 +802,5 @@ def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, 
     if "disagreements" in current:  # closed: as its snapshot froze them
         found = current["disagreements"] or []
         return found[:AGENDA_LIMIT], len(found), {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            DISAGREEMENTS_SQL,
-            {"cycle": cycle.pk, "gap": scoring.DISAGREEMENT_POINTS, "limit": AGENDA_LIMIT},
-        )
-        found = cursor.fetchall()
-    total = found[0][6] if found else 0
-    return (
-        [
-            {"team": u, "objective": o, "executive": s, "head": round(h, 2), "note": n}
-            for u, o, s, h, n, _, _ in found
-        ],
-        total,
-        {row[0]: row[5] for row in found},
-    )
-
-
-# What disagreement_rows() selects, the first ones with their team's name and how many there
-# are (a window over them all: no COUNT query).
-DISAGREEMENTS_SQL = """
-SELECT unit_id, objective_id, score, head, note, name, COUNT(*) OVER () FROM (
-  SELECT e.id, e.unit_id, e.objective_id, e.score, e.note, u.name,
-    (SELECT s.head_mean FROM reviews_livescore s
-      WHERE s.cycle_id = e.cycle_id AND s.unit_id = e.unit_id AND s.objective_id = e.objective_id
-      LIMIT 1) AS head
-  FROM reviews_executivescore e JOIN alignment_unit u ON u.id = e.unit_id
-  WHERE e.cycle_id = %(cycle)s
-) scored
-WHERE head IS NOT NULL AND ABS(score - head) >= %(gap)s
-ORDER BY id
-LIMIT %(limit)s
-"""
+    found = agenda_rows(cycle, None, missing=False)
+    return found["disagreements"], found["disagreements_total"], found["disagreeing"]

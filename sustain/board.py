@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Count, F, Max, Q, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Q
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -971,20 +970,34 @@ def _cycle_rows(shown: int) -> list[dict]:
     measured-outcome kind, in its order, each with its rank and count among its kind's and the
     board's count (None while no board is stored): one query. The stored signals are numbered
     from 0 in the board's order (board_refresh), so the first `shown` are those below it."""
-    counted = StoredBoard.objects.filter(pk=1, computed_at__isnull=False).values("signal_count")
-    kinds = list(AGENDA_OUTCOMES)
-    by_kind = {"partition_by": [F("kind")], "order_by": F("order").asc()}
-    return list(
-        StoredSignal.objects.filter(Q(order__lt=shown) | Q(kind__in=kinds))
-        .annotate(
-            kind_rank=Window(RowNumber(), **by_kind),
-            kind_count=Window(Count("pk"), partition_by=[F("kind")]),
-            board_count=Subquery(counted[:1]),
-        )
-        .filter(Q(order__lt=shown) | Q(kind__in=kinds, kind_rank__lte=AGENDA_OUTCOMES_SHOWN))
-        .order_by("order")
-        .values(*SIGNAL_FIELDS, "order", "kind_rank", "kind_count", "board_count")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_CYCLE_SIGNALS_SQL, {"shown": shown, "per_kind": AGENDA_OUTCOMES_SHOWN})
+        columns = [column[0] for column in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    kept = []
+    for row in rows:  # every kind's first few came: the agenda keeps the outcome kinds'
+        if row["order"] < shown or row["kind"] in AGENDA_OUTCOMES:
+            row["flagged"] = bool(row["flagged"])  # SQLite has no booleans
+            kept.append(row)
+    return kept
+
+
+# The stored signals below `shown` in the board's order and the first `per_kind` of each kind,
+# each with its rank and count among its kind's, and the stored board's count (NULL until one
+# is computed). Written out: the ORM took longer to build it than the database takes to run it.
+_CYCLE_SIGNALS_SQL = """
+SELECT t.* FROM (
+  SELECT s.kind, s.label, s.subject, s.reason, s.link, s.team, s.objective, s.flagged,
+    s."order" AS "order",
+    ROW_NUMBER() OVER (PARTITION BY s.kind ORDER BY s."order") AS kind_rank,
+    COUNT(*) OVER (PARTITION BY s.kind) AS kind_count,
+    (SELECT b.signal_count FROM reviews_storedboard b
+      WHERE b.id = 1 AND b.computed_at IS NOT NULL) AS board_count
+  FROM reviews_storedsignal s
+) t
+WHERE t."order" < %(shown)s OR t.kind_rank <= %(per_kind)s
+ORDER BY t."order"
+"""
 
 
 CSV_COLUMNS = ["Section", "Signal", "Subject", "Detail", "Region", "Link"]
