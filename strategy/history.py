@@ -1,7 +1,7 @@
 """Readable change logs from django-simple-history records: who, when, before and after.
 
-Each record is read with the values its row had before (a window function), so a page reads
-only the records it shows; diffs are computed on raw values; related rows (owners, units...)
+Each record is read with its row's record before it (a window function names it), so a page
+reads only the records it shows; diffs are computed on raw values; related rows (owners, units...)
 are then looked up in one query per related model for the entries shown, so a page's query
 count does not grow with its history.
 """
@@ -12,12 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from functools import cache
-from types import SimpleNamespace
 
 from django.db import models
-from django.db.models import F, Window
+from django.db.models import F, Q, Window
 from django.db.models.functions import Lag
 from django.utils import formats, timezone
 
@@ -98,10 +96,10 @@ def newest_entries(
     """The newest `limit` entries of these historical querysets (after the newest `offset`),
     newest first, with field diffs, and whether there are older ones.
 
-    Reads `offset + limit + 1` records of each queryset, each with the values its row had
-    before (a window function over the row's records), not the whole history: a page shows
-    its newest changes at the same cost however long their history. Records of the same time
-    come in the order of the querysets, last first.
+    Reads `offset + limit + 1` records of each queryset and the record before each of them,
+    in one query per queryset, not the whole history: a page shows its newest changes at the
+    same cost however long their history. Records of the same time come in the order of the
+    querysets, last first.
 
     `fields` keeps only these fields (by name), shown under these labels; a change to no other
     field is then no entry. `values` shows a field's raw values as texts: {name: {value: text}}.
@@ -111,48 +109,41 @@ def newest_entries(
     records = []
     for index, queryset in enumerate(querysets):
         records += [
-            (r.history_date, index, r.history_id, r) for r in _newest(queryset, fields, wanted)
+            (r.history_date, index, r.history_id, r, before)
+            for r, before in _newest(queryset, wanted)
         ]
     records.sort(key=lambda found: found[:3], reverse=True)
     kept = []
-    for *_, record in records[offset : offset + limit]:
-        diffs = _diffs(record, record.before, fields)
+    for *_, record, before in records[offset : offset + limit]:
+        diffs = _diffs(record, before, fields)
         if record.history_type != "~" or diffs:
             kept.append(_Pending(record, diffs))
     return _entries(kept, fields, values or {}, known), len(records) > offset + limit
 
 
-def _newest(queryset, fields: dict[str, str] | None, count: int) -> list:
-    """The newest `count` records of a historical queryset, each with `before`: the values
-    of the fields shown as its row's previous record had them (None: it is the first)."""
-    model = queryset.model.instance_type
-    shown = [f for f in _fields(model) if fields is None or f.name in fields]
+def _newest(queryset, count: int) -> list[tuple]:
+    """The newest `count` records of a historical queryset, newest first, each with the
+    record of its row before it (None: it is the first), read together: the newest records
+    and those the window function names before them."""
     over = {"partition_by": [F("id")], "order_by": [F("history_date").asc(), F("history_id")]}
-    records = list(
-        queryset.select_related("history_user")
-        .annotate(
-            before_history_id=Window(Lag("history_id"), **over),
-            **{f"before_{f.attname}": Window(Lag(f.attname), **over) for f in shown},
-        )
-        .order_by("-history_date", "-history_id")[:count]
+    newest = queryset.annotate(before_id=Window(Lag("history_id"), **over)).order_by(
+        "-history_date", "-history_id"
+    )[:count]
+    read = sorted(
+        queryset.filter(
+            Q(history_id__in=newest.values("history_id"))
+            | Q(history_id__in=newest.values("before_id"))
+        ).select_related("history_user"),
+        key=lambda r: (r.history_date, r.history_id),
     )
-    for record in records:
-        record.before = (
-            SimpleNamespace(
-                **{f.attname: _as_stored(f, getattr(record, f"before_{f.attname}")) for f in shown}
-            )
-            if record.before_history_id is not None
-            else None
-        )
-    return records
-
-
-def _as_stored(model_field: models.Field, value):
-    """A value read through the window function as its column gives it: PostgreSQL returns a
-    decimal without its field's places (95 for 95.00)."""
-    if value is not None and isinstance(model_field, models.DecimalField):
-        return Decimal(value).quantize(Decimal(1).scaleb(-model_field.decimal_places))
-    return value
+    # A row's records read are its newest and the one before them: each one's record before
+    # it is the row's previous one read. Those read only as a record before are older than
+    # every newest one.
+    before, last = {}, {}
+    for record in read:
+        before[record.history_id] = last.get(record.id)
+        last[record.id] = record
+    return [(record, before[record.history_id]) for record in read[::-1][:count]]
 
 
 def history_page(*querysets, page=None, per_page: int = PER_PAGE, **options) -> dict:
