@@ -86,20 +86,21 @@ PER_PAGE = 50  # entries on a page of a whole history, and at most on a page tha
 
 
 def newest_entries(
-    *querysets,
+    *histories,
     limit: int = PER_PAGE,
     offset: int = 0,
     fields: dict[str, str] | None = None,
     values: dict[str, dict] | None = None,
     known: Iterable[models.Model] = (),
 ) -> tuple[list[Entry], bool]:
-    """The newest `limit` entries of these historical querysets (after the newest `offset`),
-    newest first, with field diffs, and whether there are older ones.
+    """The newest `limit` entries of these histories (after the newest `offset`), newest
+    first, with field diffs, and whether there are older ones. Each history is a historical
+    queryset, or a row (a model instance) for its own history.
 
-    Reads `offset + limit + 1` records of each queryset and the record before each of them,
-    in one query per queryset, not the whole history: a page shows its newest changes at the
+    Reads `offset + limit + 1` records of each history and the record before each of them,
+    in one query per history, not the whole history: a page shows its newest changes at the
     same cost however long their history. Records of the same time come in the order of the
-    querysets, last first.
+    histories, last first.
 
     `fields` keeps only these fields (by name), shown under these labels; a change to no other
     field is then no entry. `values` shows a field's raw values as texts: {name: {value: text}}.
@@ -107,10 +108,10 @@ def newest_entries(
     """
     wanted = offset + limit + 1
     records = []
-    for index, queryset in enumerate(querysets):
+    for index, found in enumerate(histories):
+        read = _newest_of_row if isinstance(found, models.Model) else _newest
         records += [
-            (r.history_date, index, r.history_id, r, before)
-            for r, before in _newest(queryset, wanted)
+            (r.history_date, index, r.history_id, r, before) for r, before in read(found, wanted)
         ]
     records.sort(key=lambda found: found[:3], reverse=True)
     kept = []
@@ -146,7 +147,22 @@ def _newest(queryset, count: int) -> list[tuple]:
     return [(record, before[record.history_id]) for record in read[::-1][:count]]
 
 
-def history_page(*querysets, page=None, per_page: int = PER_PAGE, **options) -> dict:
+def _newest_of_row(row: models.Model, count: int) -> list[tuple]:
+    """_newest of one row's own history: its records in order are each one's record before
+    the next, so the newest `count` and the one before them are all it reads."""
+    records = list(
+        type(row)
+        .history.filter(id=row.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[: count + 1]
+    )
+    return [
+        (record, records[i + 1] if i + 1 < len(records) else None)
+        for i, record in enumerate(records[:count])
+    ]
+
+
+def history_page(*histories, page=None, per_page: int = PER_PAGE, **options) -> dict:
     """A page of a whole history, newest first (newest_entries, with its `options`), for a
     history page's template: its entries (`history`) and its page number with those of the
     pages of newer and older changes (`history_page`). A page past the end is the first."""
@@ -155,10 +171,10 @@ def history_page(*querysets, page=None, per_page: int = PER_PAGE, **options) -> 
     except (TypeError, ValueError):
         number = 1
     found, more = newest_entries(
-        *querysets, limit=per_page, offset=(number - 1) * per_page, **options
+        *histories, limit=per_page, offset=(number - 1) * per_page, **options
     )
     if number > 1 and not found and not more:
-        return history_page(*querysets, page=1, per_page=per_page, **options)
+        return history_page(*histories, page=1, per_page=per_page, **options)
     return {
         "history": found,
         "history_page": {

@@ -187,7 +187,7 @@ def position_history_page(*, user, fiscal_year: int, page=None) -> dict:
         "subject": f"Strategic position FY{position.fiscal_year}",
         "back_url": position.get_absolute_url(),
         **history.history_page(
-            StrategicPosition.history.filter(id=position.pk),
+            position,
             position.themes.model.history.filter(position_id=position.pk),
             position.priorities.model.history.filter(position_id=position.pk),
             position.competitors.model.history.filter(position_id=position.pk),
@@ -322,7 +322,7 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         # Its newest changes (PER_PAGE of them): the older are on the position's history page
         # and the measures'.
         "history": history.newest_entries(
-            Objective.history.filter(id=objective.pk),
+            objective,
             Measure.history.filter(objective_id=objective.pk),
             known=known,
         )[0],
@@ -433,7 +433,7 @@ def unit_history_page(*, unit: Unit, page=None) -> dict:
         "subject": unit.name,
         "back_url": unit.get_absolute_url(),
         **history.history_page(
-            Unit.history.filter(id=unit.pk),
+            unit,
             Membership.history.filter(unit_id=unit.pk),
             Commitment.history.filter(unit_id=unit.pk),
             page=page,
@@ -473,7 +473,7 @@ def commitment_form_page(*, user, pk: int) -> tuple[Commitment, QuerySet[Objecti
 
 def commitment_history(commitment: Commitment) -> list[history.Entry]:
     """The commitment's newest changes (PER_PAGE of them; its unit's history page has all)."""
-    return history.newest_entries(Commitment.history.filter(id=commitment.pk))[0]
+    return history.newest_entries(commitment)[0]
 
 
 # --- The coverage matrix -----------------------------------------------------------------------
@@ -639,7 +639,7 @@ def measure_history_page(*, user, pk: int, page=None) -> dict:
         "subject": f"{measure.name} ({measure.objective.title})",
         "back_url": measure.objective.get_absolute_url(),
         **history.history_page(
-            Measure.history.filter(id=measure.pk),
+            measure,
             MeasurePlanPoint.history.filter(measure_id=measure.pk),
             MeasureActual.history.filter(measure_id=measure.pk),
             page=page,
