@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import QueryDict
 
@@ -13,6 +12,7 @@ from notifications.models import Delivery
 from reviews.models import CadenceSettings
 from reviews.operations import schedule_overview, upcoming_reminders
 from strategy.models import company_tzinfo
+from strategy.selectors import counted_page
 
 DELIVERIES_PER_PAGE = 50
 DELIVERY_FILTERS = ("state", "kind", "cycle")
@@ -39,7 +39,7 @@ def operations_page(*, params: QueryDict, now: datetime) -> dict:
                 ignored.append(filters[field].label.lower())
             elif filters.cleaned_data.get(field):
                 deliveries = deliveries.filter(**{field: filters.cleaned_data[field]})
-    page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(params.get("page"))
+    page = counted_page(deliveries, DELIVERIES_PER_PAGE, params.get("page"))
     counts = dict(Delivery.objects.order_by().values_list("state").annotate(n=Count("pk")))
     query = params.copy()
     query.pop("page", None)

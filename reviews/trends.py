@@ -6,7 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.core.paginator import Paginator
 from django.db.models import FloatField, OuterRef, Subquery
 from django.template.defaultfilters import floatformat
 
@@ -15,6 +14,7 @@ from reviews.models import FrozenScore, LiveScore, ReviewCycle
 from reviews.standings import url_pattern, whole
 from reviews.templatetags.review_tags import heat_class
 from strategy.models import Objective, StrategicPosition, Unit
+from strategy.selectors import counted_page
 
 WIDTH, HEIGHT = 640, 220
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 40, 48, 16, 36
@@ -204,7 +204,7 @@ def overview(*, page_number=None, q: str = "", per_page: int | None = None) -> d
     teams = Unit.objects.active().functional().order_by("name", "pk").only("name", "code")
     if q:
         teams = teams.filter(name__icontains=q)
-    page = Paginator(teams, per_page or TEAMS_PER_PAGE).get_page(page_number)
+    page = counted_page(teams, per_page or TEAMS_PER_PAGE, page_number)
     shown = list(page.object_list)
     by_team: dict[int, dict[int, float]] = defaultdict(dict)
     for cycle_id, unit_id, score in FrozenScore.objects.filter(

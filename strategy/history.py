@@ -1,7 +1,7 @@
 """Readable change logs from django-simple-history records: who, when, before and after.
 
-Each record is read with the values its row had before (a window function), so a page reads
-only the records it shows; diffs are computed on raw values; related rows (owners, units...)
+Each record is read with its row's record before it (a window function names it), so a page
+reads only the records it shows; diffs are computed on raw values; related rows (owners, units...)
 are then looked up in one query per related model for the entries shown, so a page's query
 count does not grow with its history.
 """
@@ -17,7 +17,7 @@ from functools import cache
 from types import SimpleNamespace
 
 from django.db import models
-from django.db.models import F, Window
+from django.db.models import F, Q, Window
 from django.db.models.functions import Lag
 from django.utils import formats, timezone
 
@@ -90,20 +90,21 @@ PER_PAGE = 50  # entries on a page of a whole history, and at most on a page tha
 
 
 def newest_entries(
-    *querysets,
+    *histories,
     limit: int = PER_PAGE,
     offset: int = 0,
     fields: dict[str, str] | None = None,
     values: dict[str, dict] | None = None,
     known: Iterable[models.Model] = (),
 ) -> tuple[list[Entry], bool]:
-    """The newest `limit` entries of these historical querysets (after the newest `offset`),
-    newest first, with field diffs, and whether there are older ones.
+    """The newest `limit` entries of these histories (after the newest `offset`), newest
+    first, with field diffs, and whether there are older ones. Each history is a historical
+    queryset, or a row (a model instance) for its own history.
 
-    Reads `offset + limit + 1` records of each queryset, each with the values its row had
-    before (a window function over the row's records), not the whole history: a page shows
-    its newest changes at the same cost however long their history. Records of the same time
-    come in the order of the querysets, last first.
+    Reads `offset + limit + 1` records of each history and the record before each of them,
+    in one query per history, not the whole history: a page shows its newest changes at the
+    same cost however long their history. Records of the same time come in the order of the
+    histories, last first.
 
     `fields` keeps only these fields (by name), shown under these labels; a change to no other
     field is then no entry. `values` shows a field's raw values as texts: {name: {value: text}}.
@@ -111,53 +112,61 @@ def newest_entries(
     """
     wanted = offset + limit + 1
     records = []
-    for index, queryset in enumerate(querysets):
+    for index, found in enumerate(histories):
+        read = _newest_of_row if isinstance(found, models.Model) else _newest
         records += [
-            (r.history_date, index, r.history_id, r) for r in _newest(queryset, fields, wanted)
+            (r.history_date, index, r.history_id, r, before) for r, before in read(found, wanted)
         ]
     records.sort(key=lambda found: found[:3], reverse=True)
     kept = []
-    for *_, record in records[offset : offset + limit]:
-        diffs = _diffs(record, record.before, fields)
+    for *_, record, before in records[offset : offset + limit]:
+        diffs = _diffs(record, before, fields)
         if record.history_type != "~" or diffs:
             kept.append(_Pending(record, diffs))
     return _entries(kept, fields, values or {}, known), len(records) > offset + limit
 
 
-def _newest(queryset, fields: dict[str, str] | None, count: int) -> list:
-    """The newest `count` records of a historical queryset, each with `before`: the values
-    of the fields shown as its row's previous record had them (None: it is the first)."""
-    model = queryset.model.instance_type
-    shown = [f for f in _fields(model) if fields is None or f.name in fields]
+def _newest(queryset, count: int) -> list[tuple]:
+    """The newest `count` records of a historical queryset, newest first, each with the
+    record of its row before it (None: it is the first), read together: the newest records
+    and those the window function names before them."""
     over = {"partition_by": [F("id")], "order_by": [F("history_date").asc(), F("history_id")]}
-    records = list(
-        queryset.select_related("history_user")
-        .annotate(
-            before_history_id=Window(Lag("history_id"), **over),
-            **{f"before_{f.attname}": Window(Lag(f.attname), **over) for f in shown},
-        )
-        .order_by("-history_date", "-history_id")[:count]
+    newest = queryset.annotate(before_id=Window(Lag("history_id"), **over)).order_by(
+        "-history_date", "-history_id"
+    )[:count]
+    read = sorted(
+        queryset.filter(
+            Q(history_id__in=newest.values("history_id"))
+            | Q(history_id__in=newest.values("before_id"))
+        ).select_related("history_user"),
+        key=lambda r: (r.history_date, r.history_id),
     )
-    for record in records:
-        record.before = (
-            SimpleNamespace(
-                **{f.attname: _as_stored(f, getattr(record, f"before_{f.attname}")) for f in shown}
-            )
-            if record.before_history_id is not None
-            else None
-        )
-    return records
+    # A row's records read are its newest and the one before them: each one's record before
+    # it is the row's previous one read. Those read only as a record before are older than
+    # every newest one.
+    before, last = {}, {}
+    for record in read:
+        before[record.history_id] = last.get(record.id)
+        last[record.id] = record
+    return [(record, before[record.history_id]) for record in read[::-1][:count]]
 
 
-def _as_stored(model_field: models.Field, value):
-    """A value read through the window function as its column gives it: PostgreSQL returns a
-    decimal without its field's places (95 for 95.00)."""
-    if value is not None and isinstance(model_field, models.DecimalField):
-        return Decimal(value).quantize(Decimal(1).scaleb(-model_field.decimal_places))
-    return value
+def _newest_of_row(row: models.Model, count: int) -> list[tuple]:
+    """_newest of one row's own history: its records in order are each one's record before
+    the next, so the newest `count` and the one before them are all it reads."""
+    records = list(
+        type(row)
+        .history.filter(id=row.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[: count + 1]
+    )
+    return [
+        (record, records[i + 1] if i + 1 < len(records) else None)
+        for i, record in enumerate(records[:count])
+    ]
 
 
-def history_page(*querysets, page=None, per_page: int = PER_PAGE, **options) -> dict:
+def history_page(*histories, page=None, per_page: int = PER_PAGE, **options) -> dict:
     """A page of a whole history, newest first (newest_entries, with its `options`), for a
     history page's template: its entries (`history`) and its page number with those of the
     pages of newer and older changes (`history_page`). A page past the end is the first."""
@@ -166,10 +175,10 @@ def history_page(*querysets, page=None, per_page: int = PER_PAGE, **options) -> 
     except (TypeError, ValueError):
         number = 1
     found, more = newest_entries(
-        *querysets, limit=per_page, offset=(number - 1) * per_page, **options
+        *histories, limit=per_page, offset=(number - 1) * per_page, **options
     )
     if number > 1 and not found and not more:
-        return history_page(*querysets, page=1, per_page=per_page, **options)
+        return history_page(*histories, page=1, per_page=per_page, **options)
     return {
         "history": found,
         "history_page": {
@@ -227,6 +236,14 @@ def newest_entries_prepared(
         if record.history_type != "~" or diffs:
             kept.append(_Pending(record, diffs))
     return _entries(kept, fields, values or {}, known), len(rows) > limit
+
+
+def _as_stored(model_field: models.Field, value):
+    """A value read through a window function as its column gives it: PostgreSQL returns a
+    decimal without its field's places (95 for 95.00)."""
+    if value is not None and isinstance(model_field, models.DecimalField):
+        return Decimal(value).quantize(Decimal(1).scaleb(-model_field.decimal_places))
+    return value
 
 
 @dataclass

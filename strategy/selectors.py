@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from functools import cache
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     CharField,
@@ -196,7 +196,7 @@ def position_history_page(*, user, fiscal_year: int, page=None) -> dict:
         "subject": f"Strategic position FY{position.fiscal_year}",
         "back_url": position.get_absolute_url(),
         **history.history_page(
-            StrategicPosition.history.filter(id=position.pk),
+            position,
             position.themes.model.history.filter(position_id=position.pk),
             position.priorities.model.history.filter(position_id=position.pk),
             position.competitors.model.history.filter(position_id=position.pk),
@@ -234,21 +234,28 @@ def position_publish_note(*, position: StrategicPosition, asked: int) -> str:
 # --- Objectives --------------------------------------------------------------------------------
 
 
-def _counted_page(queryset, per_page: int, number):
+def counted_page(queryset, per_page: int, number) -> Page:
     """Paginator(queryset, per_page).get_page(number), with the count read beside the page's
-    rows (a window over them all) rather than by a COUNT query of its own; a page past the end
-    (no rows to carry the count) falls back to the paginator's own reading."""
+    rows (a window over them all) rather than by a COUNT query of its own. A page the rows
+    cannot answer (past the end, or below the first: get_page shows the last) falls back to
+    the paginator's own reading. Rows of values() keep only their own keys."""
+    paginator = Paginator(queryset, per_page)
     try:
-        wanted = max(1, int(number or 1))
+        wanted = int(number or 1)
     except (TypeError, ValueError):
         wanted = 1
+    if wanted < 1:
+        return paginator.get_page(number)
     start = (wanted - 1) * per_page
     rows = list(queryset.annotate(_total=Window(Count("pk")))[start : start + per_page])
-    paginator = Paginator(queryset, per_page)
     if not rows:
         return paginator.get_page(number)
-    # A cached_property: read, not asked of the database. Rows of values() are dicts.
-    paginator.count = rows[0]["_total"] if isinstance(rows[0], dict) else rows[0]._total
+    if isinstance(rows[0], dict):
+        paginator.count = rows[0]["_total"]  # a cached_property: read, not asked
+        for row in rows:
+            del row["_total"]
+    else:
+        paginator.count = rows[0]._total
     page = paginator.get_page(wanted)
     page.object_list = rows
     return page
@@ -297,7 +304,7 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         .order_by("unit__name", "lever", "pk")
         .values("unit__name", "unit__code", "lever", "statement", "due_on", "status")
     )
-    page = _counted_page(commitments, COMMITMENTS_PER_PAGE, page_number)
+    page = counted_page(commitments, COMMITMENTS_PER_PAGE, page_number)
     page.object_list = _commitment_rows(page.object_list)
     known = [objective, objective.position, objective.owner]
     if objective.customer_priority_id:
@@ -324,7 +331,7 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         # Its newest changes (PER_PAGE of them): the older are on the position's history page
         # and the measures'.
         "history": history.newest_entries(
-            Objective.history.filter(id=objective.pk),
+            objective,
             Measure.history.filter(objective_id=objective.pk),
             known=known,
         )[0],
@@ -435,7 +442,7 @@ def unit_history_page(*, unit: Unit, page=None) -> dict:
         "subject": unit.name,
         "back_url": unit.get_absolute_url(),
         **history.history_page(
-            Unit.history.filter(id=unit.pk),
+            unit,
             Membership.history.filter(unit_id=unit.pk),
             Commitment.history.filter(unit_id=unit.pk),
             page=page,
@@ -475,7 +482,7 @@ def commitment_form_page(*, user, pk: int) -> tuple[Commitment, QuerySet[Objecti
 
 def commitment_history(commitment: Commitment) -> list[history.Entry]:
     """The commitment's newest changes (PER_PAGE of them; its unit's history page has all)."""
-    return history.newest_entries(Commitment.history.filter(id=commitment.pk))[0]
+    return history.newest_entries(commitment)[0]
 
 
 # --- The coverage matrix -----------------------------------------------------------------------
@@ -536,8 +543,8 @@ def matrix_page(*, user, position: StrategicPosition, params: Mapping[str, str])
     objectives = _active_objectives(position)
     ignored: list[str] = []
     teams, regions, filters = _matrix_teams(params, ignored)
-    page = Paginator(teams.only("code", "name", "parent_id"), MATRIX_TEAMS_PER_PAGE).get_page(
-        params.get("page")
+    page = counted_page(
+        teams.only("code", "name", "parent_id"), MATRIX_TEAMS_PER_PAGE, params.get("page")
     )
     shown = list(page.object_list)
     # A team's name links to its page only for those who may open it (the page's own rule).
@@ -641,7 +648,7 @@ def measure_history_page(*, user, pk: int, page=None) -> dict:
         "subject": f"{measure.name} ({measure.objective.title})",
         "back_url": measure.objective.get_absolute_url(),
         **history.history_page(
-            Measure.history.filter(id=measure.pk),
+            measure,
             MeasurePlanPoint.history.filter(measure_id=measure.pk),
             MeasureActual.history.filter(measure_id=measure.pk),
             page=page,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import QueryDict
 
 from reviews.forms import SignalFilterForm
 from strategy.models import Unit
+from strategy.selectors import counted_page
 from sustain import board
 
 SIGNALS_PER_PAGE = 25
@@ -46,7 +46,7 @@ def signals_page(*, params: QueryDict, now: datetime) -> dict:
             listed = listed.filter(kind=kind)
         if region is not None:
             listed = listed.filter(region=region)
-    page = Paginator(listed, SIGNALS_PER_PAGE).get_page(params.get("page"))
+    page = counted_page(listed, SIGNALS_PER_PAGE, params.get("page"))
     total = stored.signal_count
     streaks = summary.get("streaks", [])
     reading = [a for a in summary.get("acknowledgement", []) if region in (None, a["region"])]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils import formats
 from django.utils.html import format_html
 
 register = template.Library()
@@ -38,6 +39,42 @@ def chart_description(outcome) -> str:
     if not shown:
         return f"No values yet; the plan goes to {outcome.measure.target} {unit}."
     return f"Values in {unit} by period, beside the plan. " + "; ".join(shown) + "."
+
+
+@register.simple_tag
+def measure_table(outcome) -> str:
+    """The values of the measure's year beside the plan, a column per period (twelve for a
+    monthly measure): one format_html, the markup its format string, the texts (localized
+    as {{ value }} writes them) its arguments."""
+    measure, year = outcome.measure, outcome.year
+    text = formats.localize
+    cells = {"code": [], "plan": [], "value": []}
+    texts = {"code": [], "plan": [], "value": []}
+    for point in year:
+        cells["code"].append('<th scope="col">{}</th>')
+        texts["code"].append(point.period.code)
+        cells["plan"].append("<td>{}</td>")
+        texts["plan"].append(text(point.planned))
+        if point.actual is not None:
+            cells["value"].append("<td>{}</td>")
+            texts["value"].append(text(point.actual))
+        else:
+            cells["value"].append('<td><span class="text-body-secondary">–</span></td>')
+    return format_html(
+        '<table class="table table-sm mb-2">\n'
+        '      <caption class="visually-hidden">Values of {} beside the plan, FY{}</caption>\n'
+        '      <thead><tr><th scope="row">Period</th>' + "".join(cells["code"]) + "</tr></thead>\n"
+        "      <tbody>\n"
+        '        <tr><th scope="row">Plan</th>' + "".join(cells["plan"]) + "</tr>\n"
+        '        <tr><th scope="row">Value</th>' + "".join(cells["value"]) + "</tr>\n"
+        "      </tbody>\n"
+        "    </table>",
+        measure.name,
+        text(measure.objective.position.fiscal_year),
+        *texts["code"],
+        *texts["plan"],
+        *texts["value"],
+    )
 
 
 @register.simple_tag

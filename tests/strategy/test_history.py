@@ -89,6 +89,13 @@ def test_the_newest_entries_are_those_every_record_gave(busy_unit, limit):
 
     assert newest == _every_record(*querysets, limit=limit)
     assert more is (limit == 4)
+    # A row stands for its own history, read without the window function.
+    assert history.newest_entries(busy_unit, *querysets[1:], limit=limit) == (newest, more)
+    commitment = busy_unit.commitments.order_by("pk").first()
+    for shown in (1, 2, 3, 50):
+        assert history.newest_entries(commitment, limit=shown) == history.newest_entries(
+            Commitment.history.filter(id=commitment.pk), limit=shown
+        )
     # The records of the same time, the later queryset's first; then the deletion.
     assert [(e.action, e.kind) for e in newest[:4]] == [
         ("changed", "commitment"),
@@ -132,7 +139,8 @@ def test_a_page_reads_only_the_newest_records_of_each_history(busy_unit):
 
     read = [q["sql"] for q in captured if "alignment_historical" in q["sql"].split(" FROM ")[1]]
     assert len(read) == 3
-    assert all(sql.endswith("LIMIT 16") for sql in read)  # offset + limit + 1 records
+    # offset + limit + 1 records, and the one before each of them
+    assert all(sql.count("LIMIT 16") == 2 for sql in read)
 
 
 def _entries_shown(response) -> list[str]:

@@ -1,6 +1,6 @@
 """What the strategy pages write in Python rather than with a template node per value: the
-measure chart, the measure entry form's controls and the objective page's commitment rows
-write what the element-by-element code, Django's widget templates and the filters wrote."""
+measure chart and table, the measure entry form's controls and the objective page's commitment
+rows write what the element-by-element code, the templates and the filters wrote."""
 
 from datetime import date
 from decimal import Decimal as D
@@ -138,6 +138,27 @@ def test_the_measure_chart_is_the_svg_it_was_element_by_element(outcome, chart_i
 def test_a_measure_without_values_or_plan_draws_no_chart():
     outcome = _outcome("Nothing", "quarterly", [], [])
     assert measure_chart_svg(outcome, 1) == _chart_element_by_element(outcome, 1) == ""
+
+
+OLD_TABLE = """<table class="table table-sm mb-2">
+      <caption class="visually-hidden">Values of {{ m.name }} beside the plan, FY{{ m.objective.position.fiscal_year }}</caption>
+      <thead><tr><th scope="row">Period</th>{% for p in outcome.year %}<th scope="col">{{ p.period.code }}</th>{% endfor %}</tr></thead>
+      <tbody>
+        <tr><th scope="row">Plan</th>{% for p in outcome.year %}<td>{{ p.planned }}</td>{% endfor %}</tr>
+        <tr><th scope="row">Value</th>{% for p in outcome.year %}<td>{% if p.actual is not None %}{{ p.actual }}{% else %}<span class="text-body-secondary">–</span>{% endif %}</td>{% endfor %}</tr>
+      </tbody>
+    </table>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("frequency", ["quarterly", M])
+def test_the_measure_table_is_what_the_template_wrote(current_position, frequency):
+    outcome = _outcome("Share <b>&</b>", frequency, [D("1234567.5"), None, D(85)], [D(84)] * 12)
+    outcome.measure.objective = current_position.objectives.first()
+    outcome.year = outcome.series[len(outcome.series) // 2 :]
+
+    old = Template(OLD_TABLE).render(Context({"outcome": outcome, "m": outcome.measure}))
+
+    assert outcome_tags.measure_table(outcome) == old
 
 
 class _Templated(forms.Form):
