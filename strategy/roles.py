@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import rules
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, IntegerField, Value
 
@@ -41,12 +42,9 @@ def _headed_unit_ids(user) -> frozenset[int]:
 
 @prepared
 def _role_rows(*, user):
-    from django.contrib.auth.models import Group
-
-    from strategy.models import Membership
-
-    groups = Group.objects.filter(user=user).annotate(unit=Value(None, output_field=IntegerField()))
-    headed = Membership.objects.filter(user_id=user, role="head").annotate(
+    person = get_user_model()(pk=user)  # for its relations: the groups, the memberships
+    groups = person.groups.annotate(unit=Value(None, output_field=IntegerField()))
+    headed = person.memberships.filter(role="head").annotate(
         group=Value(None, output_field=CharField())
     )
     return (
