@@ -591,7 +591,7 @@ def check_history(check: AlignmentCheck, *, limit: int = 50, known=()) -> list:
 
 def _recent_history(check: AlignmentCheck, *, known) -> dict:
     """The newest CHECK_HISTORY_SHOWN entries, and a link to the whole history if it has more."""
-    entries, more = history.newest_entries(
+    entries, more = history.newest_entries_of(
         CheckItem,
         key="alignment_check_id",
         value=check.pk,

@@ -116,6 +116,45 @@ def entries(
 
 
 def newest_entries(
+    queryset,
+    *,
+    limit: int,
+    fields: dict[str, str] | None = None,
+    values: dict[str, dict] | None = None,
+    known: Iterable[models.Model] = (),
+) -> tuple[list[Entry], bool]:
+    """The newest `limit` entries of one historical queryset as `entries` gives them, and
+    whether it holds older ones.
+
+    Reads `limit` + 1 records, each with the values its row had before (a window function
+    over the row's records), not the whole history: a page shows its newest changes at the
+    same cost however long their history.
+    """
+    model = queryset.model.instance_type
+    shown = [f for f in _fields(model) if fields is None or f.name in fields]
+    over = {"partition_by": [F("id")], "order_by": [F("history_date").asc(), F("history_id")]}
+    records = list(
+        queryset.select_related("history_user")
+        .annotate(
+            before_history_id=Window(Lag("history_id"), **over),
+            **{f"before_{f.attname}": Window(Lag(f.attname), **over) for f in shown},
+        )
+        .order_by("-history_date", "-history_id")[: limit + 1]
+    )
+    kept = []
+    for record in records[:limit]:
+        before = (
+            SimpleNamespace(**{f.attname: getattr(record, f"before_{f.attname}") for f in shown})
+            if record.before_history_id is not None
+            else None
+        )
+        diffs = _diffs(record, before, fields)
+        if record.history_type != "~" or diffs:
+            kept.append(_Pending(record, diffs))
+    return _entries(kept, fields, values or {}, known), len(records) > limit
+
+
+def newest_entries_of(
     model: type[models.Model],
     *,
     key: str,
@@ -125,22 +164,16 @@ def newest_entries(
     values: dict[str, dict] | None = None,
     known: Iterable[models.Model] = (),
 ) -> tuple[list[Entry], bool]:
-    """The newest `limit` entries of the history of `model`'s rows whose `key` is `value`
-    (`entries(model.history.filter(**{key: value}))` as it gives them), and whether there are
-    older ones.
-
-    Reads `limit` + 1 records, each with the values its row had before (a window function
-    over the row's records), not the whole history: a page shows its newest changes at the
-    same cost however long their history; in a prepared read (strategy.prepared), the same
-    SQL every time.
-    """
+    """newest_entries(model.history.filter(**{key: value}), ...) in a prepared read
+    (strategy.prepared), for a page that shows them on every request: the same records, the
+    same entries, without building and compiling the query each time."""
     names = None if fields is None else tuple(fields)
     read, shown, columns = _newest_read(model, key, names, limit)
     rows = read(value=value)
     kept = []
     for row in rows[:limit]:
         named = dict(zip(columns, row, strict=True))
-        record = SimpleNamespace(
+        record = _Row(
             instance_type=model,
             history_user=_HistoryUser(
                 named.pop("history_user__first_name"),
@@ -152,7 +185,7 @@ def newest_entries(
             **named,
         )
         before = (
-            SimpleNamespace(**{f.attname: named[f"before_{f.attname}"] for f in shown})
+            _Row(**{f.attname: named[f"before_{f.attname}"] for f in shown})
             if record.before_history_id is not None
             else None
         )
@@ -160,6 +193,13 @@ def newest_entries(
         if record.history_type != "~" or diffs:
             kept.append(_Pending(record, diffs))
     return _entries(kept, fields, values or {}, known), len(rows) > limit
+
+
+class _Row:
+    """A record as newest_entries_of reads it: its columns as attributes."""
+
+    def __init__(self, **columns):
+        self.__dict__.update(columns)
 
 
 @dataclass
