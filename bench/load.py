@@ -18,9 +18,10 @@ view.
 bench/loadgen.py (asyncio on raw sockets, a process of its own) drives the heads, each about
 once a second. They read the home, check, strategy and unit pages, make htmx autosaves of their
 whole check with random scores, and request the trivial view. A few executives (--executives,
-5 by default) read the open review's cycle page, which heads may not open, as often. The generator shares the cores
-with the server, so it is kept cheap; the run prints the CPU that gunicorn, the PostgreSQL
-backends of the load's database and the generator each used, per request served.
+5 by default) read the open review's cycle page, which heads may not open, as often. The
+generator shares the cores with the server, so it is kept cheap; the run prints the CPU that
+gunicorn, the PostgreSQL backends of the load's database and the generator each used, per
+request served.
 
 Budgets (issue #12): no failed request, no lost save (the database holds the scores and
 evidence of each head's last confirmed save), at least 150 requests a second served (0.75 a
