@@ -17,8 +17,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, IntegerField, OuterRef, Q, Value
 from django.forms.utils import ErrorList
 from django.http import Http404, QueryDict
-from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
+from django.utils.dates import MONTHS_3
 from django.utils.html import format_html_join
 
 from reviews import dispatch, forms, services, standings, trends
@@ -412,6 +412,7 @@ class LeverControl:
 
     name: str  # the field's name in the form, e.g. item-7-score_people
     label: str
+    lever: str  # its code, e.g. people
     value: object  # as shown: the item's score, or what was posted
     errors: ErrorList = field(default_factory=ErrorList)
     questions: str = ""  # the rubric questions' <li>s
@@ -471,7 +472,9 @@ class StatusControl:
 
     @property
     def due(self) -> str:
-        return date_filter(self.commitment.due_on, "j M Y")
+        """As the date filter writes "j M Y"."""
+        day = self.commitment.due_on
+        return f"{day.day} {MONTHS_3[day.month].title()} {day.year:04d}"
 
 
 @dataclass
@@ -657,7 +660,7 @@ def check_history_page(check: AlignmentCheck, *, page=None) -> dict:
 
 def _recent_history(check: AlignmentCheck, *, known) -> dict:
     """The newest CHECK_HISTORY_SHOWN entries, and a link to the whole history if it has more."""
-    entries, more = history.newest_entries_prepared(
+    entries, more = history.newest_entries_of(
         CheckItem,
         key="alignment_check_id",
         value=check.pk,
@@ -718,6 +721,7 @@ def check_rows(
                     LeverControl(
                         **posted.value_of(f"score_{lever}"),
                         label=LEVER_LABELS[lever],
+                        lever=lever,
                         questions=questions.get(lever, ""),
                         has_last=last is not None,
                         last=last.get(lever) if last is not None else None,

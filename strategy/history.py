@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from types import SimpleNamespace
 
 from django.db import models
 from django.db.models import F, Q, Window
@@ -189,7 +188,7 @@ def history_page(*histories, page=None, per_page: int = PER_PAGE, **options) -> 
     }
 
 
-def newest_entries_prepared(
+def newest_entries_of(
     model: type[models.Model],
     *,
     key: str,
@@ -199,22 +198,16 @@ def newest_entries_prepared(
     values: dict[str, dict] | None = None,
     known: Iterable[models.Model] = (),
 ) -> tuple[list[Entry], bool]:
-    """newest_entries of the history of `model`'s rows whose `key` is `value`
-    (`newest_entries(model.history.filter(**{key: value}), limit=limit)`), as a prepared read:
-    for the pages asked all the time (the check page).
-
-    Reads `limit` + 1 records, each with the values its row had before (a window function
-    over the row's records), not the whole history: a page shows its newest changes at the
-    same cost however long their history; in a prepared read (strategy.prepared), the same
-    SQL every time.
-    """
+    """newest_entries(model.history.filter(**{key: value}), ...) in a prepared read
+    (strategy.prepared), for a page that shows them on every request: the same records, the
+    same entries, without building and compiling the query each time."""
     names = None if fields is None else tuple(fields)
     read, shown, columns = _newest_read(model, key, names, limit)
     rows = read(value=value)
     kept = []
     for row in rows[:limit]:
         named = dict(zip(columns, row, strict=True))
-        record = SimpleNamespace(
+        record = _Row(
             instance_type=model,
             history_user=_HistoryUser(
                 named.pop("history_user__first_name"),
@@ -226,9 +219,7 @@ def newest_entries_prepared(
             **named,
         )
         before = (
-            SimpleNamespace(
-                **{f.attname: _as_stored(f, named[f"before_{f.attname}"]) for f in shown}
-            )
+            _Row(**{f.attname: _as_stored(f, named[f"before_{f.attname}"]) for f in shown})
             if record.before_history_id is not None
             else None
         )
@@ -244,6 +235,13 @@ def _as_stored(model_field: models.Field, value):
     if value is not None and isinstance(model_field, models.DecimalField):
         return Decimal(value).quantize(Decimal(1).scaleb(-model_field.decimal_places))
     return value
+
+
+class _Row:
+    """A record as newest_entries_of reads it: its columns as attributes."""
+
+    def __init__(self, **columns):
+        self.__dict__.update(columns)
 
 
 @dataclass

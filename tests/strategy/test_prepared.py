@@ -14,6 +14,7 @@ from tests.factories import (
     CommitmentFactory,
     MeasureFactory,
     UnitFactory,
+    UserFactory,
     make_published_position,
 )
 
@@ -142,3 +143,29 @@ def test_an_id_beyond_any_integer_column_reads_nothing(position, django_assert_n
     with django_assert_num_queries(0):
         assert read(pk=2**70) == []
     assert read(pk=position.objectives.first().pk) != []
+
+
+@pytest.mark.parametrize("fields", [None, {"title": "Title", "order": "Order"}])
+def test_the_newest_history_read_prepared_is_the_newest_history_read_by_the_orm(position, fields):
+    from strategy import history
+
+    a, b, _ = position.objectives.all()
+    owner = UserFactory()
+    for n in range(4):  # more changes than the limit, each with the one before it
+        a.title, a.order = f"Title {n}", n
+        a._history_user = owner
+        a.save()
+    b.title = "Renamed"
+    b.save()
+    options = {"limit": 3, "fields": fields, "known": [position]}
+
+    prepared_entries = history.newest_entries_of(
+        Objective, key="position_id", value=position.pk, **options
+    )
+
+    assert prepared_entries == history.newest_entries(
+        Objective.history.filter(position_id=position.pk), **options
+    )
+    entries, more = prepared_entries
+    assert more and len(entries) == 3
+    assert entries[1].who == (owner.get_full_name() or owner.username)
