@@ -1,11 +1,28 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView
+from rest_framework.routers import SimpleRouter
 
 from api import pages, views
 
 app_name = "api"
 
+# Path converters, not regexes (lookup_value_converter on each viewset).
+router = SimpleRouter(use_regex_path=False)
+router.register("positions", views.PositionViewSet, basename="position")
+router.register("objectives", views.ObjectiveViewSet, basename="objective")
+router.register("measures", views.MeasureViewSet, basename="measure")
+router.register("measure-actuals", views.MeasureActualViewSet, basename="measure-actual")
+router.register("units", views.UnitViewSet, basename="unit")
+router.register("memberships", views.MembershipViewSet, basename="membership")
+router.register("commitments", views.CommitmentViewSet, basename="commitment")
+router.register("cycles", views.CycleViewSet, basename="cycle")
+router.register("checks", views.CheckViewSet, basename="check")
+router.register("actions", views.ActionViewSet, basename="action")
+router.register("signals", views.SignalViewSet, basename="signal")
+router.register("deliveries", views.DeliveryViewSet, basename="delivery")
+
 urlpatterns = [
+    path("api/v1/", include(router.urls)),
     path("api/v1/me/", views.MeView.as_view(), name="me"),
     path("api/v1/schema/", SpectacularJSONAPIView.as_view(), name="schema"),
     path("api/docs/", pages.docs, name="docs"),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 from typing import NamedTuple
 
 import pytest
@@ -31,6 +32,9 @@ from django.urls import resolve, reverse
 from rest_framework.test import APIClient
 
 from api.models import AccessToken
+from strategy.models import MeasureActual
+from sustain.models import StoredSignal
+from tests.factories import MeasureFactory
 from tests.matrix.support import PEOPLE, api_endpoint_names, changed_tables, snapshot, undone
 
 pytestmark = pytest.mark.django_db
@@ -54,9 +58,56 @@ class Endpoint(NamedTuple):
     headers: Callable = lambda w, who: {}  # (world, user) → the headers its writes send
 
 
+@pytest.fixture
+def world(world):
+    """The pages' world, and what only the API's rows need: a value of A's measure, a measure
+    of the draft, and a signal about team A."""
+    world.actual = MeasureActual.objects.create(
+        measure=world.measure, fiscal_year=2026, period=2, value=Decimal("90.5")
+    )
+    world.draft_measure = MeasureFactory(objective=world.draft_objective)
+    world.signal = StoredSignal.objects.create(
+        order=99, kind="late", label="Late", subject="Logistics", reason="Late twice",
+        team=world.logistics.pk,
+    )  # fmt: skip
+    return world
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "me": Endpoint(lambda w: r("api:me")),
     "schema": Endpoint(lambda w: r("api:schema")),
+    "positions": Endpoint(lambda w: r("api:position-list")),
+    "published position": Endpoint(lambda w: r("api:position-detail", 2026)),
+    "draft position": Endpoint(lambda w: r("api:position-detail", 2027)),
+    "objectives": Endpoint(lambda w: r("api:objective-list")),
+    "published objective": Endpoint(lambda w: r("api:objective-detail", w.a.pk)),
+    "draft objective": Endpoint(lambda w: r("api:objective-detail", w.draft_objective.pk)),
+    "measures": Endpoint(lambda w: r("api:measure-list")),
+    "A's measure": Endpoint(lambda w: r("api:measure-detail", w.measure.pk)),
+    "draft measure": Endpoint(lambda w: r("api:measure-detail", w.draft_measure.pk)),
+    "measure actuals": Endpoint(lambda w: r("api:measure-actual-list")),
+    "A's measure actual": Endpoint(lambda w: r("api:measure-actual-detail", w.actual.pk)),
+    "units": Endpoint(lambda w: r("api:unit-list")),
+    "unit tree": Endpoint(lambda w: r("api:unit-tree")),
+    "A's unit": Endpoint(lambda w: r("api:unit-detail", "logistics")),
+    "B's unit": Endpoint(lambda w: r("api:unit-detail", "finance")),
+    "memberships": Endpoint(lambda w: r("api:membership-list")),
+    "B's head membership": Endpoint(
+        lambda w: r("api:membership-detail", w.finance.memberships.get().pk)
+    ),
+    "commitments": Endpoint(lambda w: r("api:commitment-list")),
+    "B's commitment": Endpoint(lambda w: r("api:commitment-detail", w.commitments["finance A"].pk)),
+    "cycles": Endpoint(lambda w: r("api:cycle-list")),
+    "closed cycle": Endpoint(lambda w: r("api:cycle-detail", w.closed.pk)),
+    "closed cycle results": Endpoint(lambda w: r("api:cycle-results", w.closed.pk)),
+    "running cycle team results": Endpoint(lambda w: r("api:cycle-team-results", w.running.pk)),
+    "checks": Endpoint(lambda w: r("api:check-list")),
+    "A's check": Endpoint(lambda w: r("api:check-detail", w.logistics_check.pk)),
+    "actions": Endpoint(lambda w: r("api:action-list")),
+    "action": Endpoint(lambda w: r("api:action-detail", w.action.pk)),
+    "signals": Endpoint(lambda w: r("api:signal-list")),
+    "deliveries": Endpoint(lambda w: r("api:delivery-list")),
+    "delivery": Endpoint(lambda w: r("api:delivery-detail", w.delivery.pk)),
 }
 
 # Expected answers, in the order of PEOPLE:
@@ -64,12 +115,52 @@ ENDPOINTS: dict[str, Endpoint] = {
 GET = {
     "me":                         (401, 200, 200, 200, 200, 200, 200),
     "schema":                     (401, 200, 200, 200, 200, 200, 200),
+    "positions":                  (401, 200, 200, 200, 200, 200, 200),
+    "published position":         (401, 200, 200, 200, 200, 200, 200),
+    "draft position":             (401, 404, 404, 404, 404, 200, 200),
+    "objectives":                 (401, 200, 200, 200, 200, 200, 200),
+    "published objective":        (401, 200, 200, 200, 200, 200, 200),
+    "draft objective":            (401, 404, 404, 404, 404, 200, 200),
+    "measures":                   (401, 200, 200, 200, 200, 200, 200),
+    "A's measure":                (401, 200, 200, 200, 200, 200, 200),
+    "draft measure":              (401, 404, 404, 404, 404, 200, 200),
+    "measure actuals":            (401, 200, 200, 200, 200, 200, 200),
+    "A's measure actual":         (401, 200, 200, 200, 200, 200, 200),
+    "units":                      (401, 200, 200, 200, 200, 200, 200),
+    "unit tree":                  (401, 200, 200, 200, 200, 200, 200),
+    "A's unit":                   (401, 404, 200, 200, 200, 200, 200),
+    "B's unit":                   (401, 404, 404, 200, 200, 200, 200),
+    "memberships":                (401, 200, 200, 200, 200, 200, 200),
+    "B's head membership":        (401, 404, 404, 200, 200, 200, 200),
+    "commitments":                (401, 200, 200, 200, 200, 200, 200),
+    "B's commitment":             (401, 404, 404, 200, 200, 200, 200),
+    "cycles":                     (401, 403, 403, 403, 403, 200, 200),
+    "closed cycle":               (401, 403, 403, 403, 403, 200, 200),
+    "closed cycle results":       (401, 403, 403, 403, 403, 200, 200),
+    "running cycle team results": (401, 403, 403, 403, 403, 200, 200),
+    "checks":                     (401, 200, 200, 200, 200, 200, 200),
+    "A's check":                  (401, 404, 404, 200, 404, 200, 200),
+    "actions":                    (401, 403, 403, 403, 403, 200, 200),
+    "action":                     (401, 403, 403, 403, 403, 200, 200),
+    "signals":                    (401, 403, 403, 200, 200, 200, 200),
+    "deliveries":                 (401, 403, 403, 403, 403, 403, 200),
+    "delivery":                   (401, 403, 403, 403, 403, 403, 200),
 }  # fmt: skip
 
-# Every method an endpoint does not accept, asked with a token that may write.
+# Every method an endpoint does not accept, asked with a token that may write: refused by the
+# endpoint's role before the method is looked at, else not allowed.
 OTHER = {
-    "me":                         (401, 405, 405, 405, 405, 405, 405),
-    "schema":                     (401, 405, 405, 405, 405, 405, 405),
+    name: (401, 405, 405, 405, 405, 405, 405)
+    for name in GET
+} | {
+    "cycles":                     (401, 403, 403, 403, 403, 405, 405),
+    "closed cycle":               (401, 403, 403, 403, 403, 405, 405),
+    "closed cycle results":       (401, 403, 403, 403, 403, 405, 405),
+    "running cycle team results": (401, 403, 403, 403, 403, 405, 405),
+    "actions":                    (401, 403, 403, 403, 403, 405, 405),
+    "action":                     (401, 403, 403, 403, 403, 405, 405),
+    "deliveries":                 (401, 403, 403, 403, 403, 403, 405),
+    "delivery":                   (401, 403, 403, 403, 403, 403, 405),
 }  # fmt: skip
 
 # (endpoint, method) → answers, for the writes endpoints accept.

@@ -1,0 +1,127 @@
+"""The API's lists run as many SQL queries for a large organisation as for a small one: their
+cost follows the page size, not the number of rows returned (tests/reviews/test_query_counts.py
+has the pages'). Each list is asked for a page of up to 200 rows, so that the large
+organisation's page holds more rows than the small one's."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext, override_settings
+from rest_framework.test import APIClient
+
+from bench import data
+from notifications.models import Delivery
+from strategy.roles import ADMIN
+from sustain.models import StoredSignal
+from tests.api.conftest import make_token
+
+pytestmark = pytest.mark.django_db
+
+SMALL = {"teams": 3, "objectives": 3, "quarters": 3}
+LARGE = {"teams": 12, "objectives": 5, "quarters": 4}
+MAX_QUERIES = 12  # no list needs more, whatever the data
+
+# list: (who asks, its URL in a dataset)
+LISTS = {
+    "positions": ("executive", lambda d: "/api/v1/positions/"),
+    "objectives": ("executive", lambda d: "/api/v1/objectives/"),
+    "measures": ("executive", lambda d: "/api/v1/measures/"),
+    "measure actuals": ("executive", lambda d: "/api/v1/measure-actuals/"),
+    "units": ("executive", lambda d: "/api/v1/units/"),
+    "unit tree": ("executive", lambda d: "/api/v1/units/tree/"),
+    "memberships": ("executive", lambda d: "/api/v1/memberships/"),
+    "commitments": ("executive", lambda d: "/api/v1/commitments/"),
+    "commitments of a head": ("head", lambda d: "/api/v1/commitments/"),
+    "cycles": ("executive", lambda d: "/api/v1/cycles/"),
+    "cycle results": ("executive", lambda d: f"/api/v1/cycles/{d.open_cycle.pk}/results/"),
+    "closed cycle results": ("executive", lambda d: f"/api/v1/cycles/{d.cycles[-2].pk}/results/"),
+    "team results": ("executive", lambda d: f"/api/v1/cycles/{d.open_cycle.pk}/results/teams/"),
+    "closed team results": (
+        "executive",
+        lambda d: f"/api/v1/cycles/{d.cycles[-2].pk}/results/teams/",
+    ),
+    "checks": ("executive", lambda d: "/api/v1/checks/"),
+    "late checks": ("executive", lambda d: "/api/v1/checks/?late=true"),
+    "check": ("head", lambda d: f"/api/v1/checks/{d.check.pk}/"),
+    "actions": ("executive", lambda d: "/api/v1/actions/"),
+    "signals": ("executive", lambda d: "/api/v1/signals/"),
+    "deliveries": ("admin", lambda d: "/api/v1/deliveries/"),
+}
+
+
+def _build(size: dict):
+    """The bench's organisation, with deliveries and signals as many as its teams."""
+    dataset = data.build(**size)
+    admin, _ = get_user_model().objects.get_or_create(username="count-admin", is_staff=True)
+    admin.groups.add(Group.objects.get(name=ADMIN))
+    dataset.admin = admin
+    heads = get_user_model().objects.filter(memberships__role="head")
+    Delivery.objects.bulk_create(
+        Delivery(cycle=dataset.open_cycle, recipient=h, kind=Delivery.Kind.CHECK_OPENED)
+        for h in heads
+    )
+    StoredSignal.objects.bulk_create(
+        StoredSignal(order=n, kind="late", label="Late", subject=f"Team {n}", reason="Late")
+        for n in range(heads.count())
+    )
+    return dataset
+
+
+def _clients(dataset) -> dict[str, APIClient]:
+    clients = {}
+    for who in ("executive", "head", "admin"):
+        _, secret = make_token(getattr(dataset, who))
+        clients[who] = APIClient()
+        clients[who].credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return clients
+
+
+def _count(clients, dataset, name: str) -> tuple[int, int]:
+    """(queries, rows) of a second request of the list: the first fills per-process caches."""
+    who, url = LISTS[name]
+    url = url(dataset) + ("&" if "?" in url(dataset) else "?") + "page_size=200"
+    client = clients[who]
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
+    return len(queries), _rows(response.json())
+
+
+def _rows(body) -> int:
+    """The rows of a page, the objectives of results, or the units of the tree."""
+    if isinstance(body, list):
+        return sum(1 + _rows(node["children"]) for node in body)
+    return len(body["results"] if "results" in body else body.get("objectives", []))
+
+
+@pytest.fixture(scope="module")
+def small_counts(django_db_setup, django_db_blocker) -> dict[str, tuple[int, int]]:
+    counts = {}
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            API_THROTTLE_RATE="10000/minute",
+        ),
+        transaction.atomic(),
+    ):
+        dataset = _build(SMALL)
+        clients = _clients(dataset)
+        counts = {name: _count(clients, dataset, name) for name in LISTS}
+        transaction.set_rollback(True)
+    return counts
+
+
+@pytest.mark.parametrize("name", list(LISTS))
+def test_a_list_runs_no_more_queries_for_a_larger_organisation(name, small_counts):
+    expected, small_rows = small_counts[name]
+    large = _build(LARGE)
+
+    queries, large_rows = _count(_clients(large), large, name)
+
+    assert queries <= expected, f"{name}: {queries} queries, {expected} for {SMALL}"
+    assert expected <= MAX_QUERIES, f"{name}: {expected} queries for {SMALL}"
+    if name not in {"positions", "check", "cycle results", "closed cycle results"}:
+        assert large_rows > small_rows, f"{name}: the large page should hold more rows"
