@@ -1,4 +1,4 @@
-"""Personal access tokens."""
+"""Personal access tokens, and the answers kept for requests that may be repeated."""
 
 from __future__ import annotations
 
@@ -60,3 +60,28 @@ class AccessToken(models.Model):
     @property
     def writes(self) -> bool:
         return self.scope == self.Scope.WRITE
+
+
+class IdempotentRequest(models.Model):
+    """The answer given to a writing request sent with an Idempotency-Key: the same key and
+    body again get the same answer, and nothing is written twice (docs/api.md)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=60)
+    key = models.CharField(max_length=120)
+    # SHA-256 of the request's body as parsed and re-encoded with sorted keys: the same
+    # request, however its JSON was spaced.
+    request_digest = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "endpoint", "key"], name="one_answer_per_idempotency_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key}"

@@ -164,6 +164,62 @@ class MeasureActualSerializer(serializers.ModelSerializer):
         return Period(actual.fiscal_year, actual.period, actual.measure.frequency).code
 
 
+class ValueLine(serializers.Serializer):
+    measure = serializers.IntegerField(min_value=1)
+    fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    period = serializers.CharField(
+        max_length=4,
+        help_text="Q1 to Q4 (or 1 to 4) for a quarterly measure, M1 to M12 (or 1 to "
+        "12) for a monthly one: the fiscal year's quarters and months.",
+    )
+    value = serializers.CharField(
+        max_length=40, help_text="A number with a point for decimals, at most two decimals."
+    )
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Left out: the value keeps the comment it has.",
+    )
+    expected = serializers.CharField(
+        required=False, allow_null=True, max_length=40,
+        help_text="The value you last read for this period (null: none yet). When given, the "
+        "request is refused (409) if the value stored now is another: nobody's change is "
+        "overwritten unseen.",
+    )  # fmt: skip
+
+    def to_internal_value(self, data):
+        # Numbers are welcome as JSON numbers too: they are read as the text they were written.
+        if isinstance(data, dict):
+            data = {
+                k: (str(v) if k in ("value", "expected", "period") and isinstance(v, int | float)
+                    and not isinstance(v, bool) else v)
+                for k, v in data.items()
+            }  # fmt: skip
+        return super().to_internal_value(data)
+
+
+class ValuesUpsert(serializers.Serializer):
+    values = ValueLine(many=True, allow_empty=False, max_length=1000)
+
+
+class UpsertedValue(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Its index in `values`.")
+    measure = serializers.IntegerField()
+    fiscal_year = serializers.IntegerField()
+    period = serializers.IntegerField()
+    period_code = serializers.CharField()
+    value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    outcome = serializers.ChoiceField(choices=["created", "changed", "unchanged"])
+
+
+class UpsertResult(serializers.Serializer):
+    created = serializers.IntegerField()
+    changed = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    values = UpsertedValue(many=True)
+
+
 # --- The organisation ------------------------------------------------------------------------
 
 

@@ -1,21 +1,24 @@
-"""Personal access tokens: made, found, used and revoked."""
+"""Personal access tokens: made, found, used and revoked; and the answers kept for requests sent
+with an Idempotency-Key."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from api.models import AccessToken
+from api.models import AccessToken, IdempotentRequest
 
 # Tells a token apart from other secrets (secret scanners can look for it).
 TOKEN_PREFIX = "ar_"  # noqa: S105  (a prefix, not a secret)
 SHOWN_CHARACTERS = 8  # of the secret, after the prefix: how a token is named after it is made
 MAX_ACTIVE_TOKENS = 20  # per user
 LAST_USE_PRECISION = timedelta(minutes=1)  # last_used_at is written at most once a minute
+IDEMPOTENCY_WINDOW = timedelta(days=30)  # a key is remembered this long
 
 
 def token_digest(secret: str) -> str:
@@ -71,3 +74,39 @@ def token_touch(*, token: AccessToken, now: datetime) -> None:
         return
     AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
     token.last_used_at = now
+
+
+# --- Idempotency keys ------------------------------------------------------------------------
+
+
+def request_digest(payload) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotent_answer(*, user, endpoint: str, key: str, now: datetime):
+    """The answer kept for this key, or None; a key older than IDEMPOTENCY_WINDOW is forgotten
+    (deleted, so that it can be used again)."""
+    kept = IdempotentRequest.objects.filter(user=user, endpoint=endpoint, key=key).first()
+    if kept is not None and now - kept.created_at > IDEMPOTENCY_WINDOW:
+        kept.delete()
+        return None
+    return kept
+
+
+def idempotent_keep(*, user, endpoint: str, key: str, digest: str, status: int, response) -> bool:
+    """Keep the answer to a request; False when another request with the same key was answered
+    first (the caller's transaction must then be rolled back: the first one's writes stand)."""
+    try:
+        with transaction.atomic():
+            IdempotentRequest.objects.create(
+                user=user,
+                endpoint=endpoint,
+                key=key,
+                request_digest=digest,
+                status=status,
+                response=response,
+            )
+    except IntegrityError:
+        return False
+    return True

@@ -4,7 +4,10 @@ people the page shows it to, through the same querysets, rules and services."""
 from __future__ import annotations
 
 from django.db.models import Count, F, Prefetch, Q
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     inline_serializer,
 )
@@ -14,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from api import checks, filters, permissions
+from api import checks, filters, permissions, upserts
 from api import serializers as s
 from api.models import AccessToken
 from api.problems import InvalidParameters
@@ -32,6 +35,8 @@ from strategy.models import (
     Unit,
 )
 from sustain.models import StoredSignal
+
+PROBLEM = OpenApiResponse(description="Problem details (RFC 9457).")
 
 
 def _positions(request):
@@ -110,7 +115,8 @@ class MeasureViewSet(ReadOnly):
 
 
 class MeasureActualViewSet(ReadOnly):
-    """The values the measures reached, one per period: read by whoever sees the measure."""
+    """The values the measures reached, one per period: read by whoever sees the measure;
+    written in bulk by those who enter them (`bulk`)."""
 
     model = MeasureActual
     serializer_class = s.MeasureActualSerializer
@@ -124,6 +130,27 @@ class MeasureActualViewSet(ReadOnly):
         return MeasureActual.objects.select_related("measure", "entered_by").filter(
             measure__objective__position__in=_positions(self.request)
         )
+
+    @extend_schema(
+        request=s.ValuesUpsert,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="Your name for this request (at most 120 characters): sent again "
+                "with the same body, it is answered as the first time and writes nothing.",
+            )
+        ],
+        responses={200: s.UpsertResult, 409: PROBLEM},
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        """Record or correct many values at once, all of them or none: by measure, fiscal year
+        and period. The same rules as the pages: the measure's team's head (or an executive)
+        enters its values, in a published strategy, for an objective not retired."""
+        return upserts.bulk_upsert(request)
 
 
 # --- The organisation ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from notifications.models import Delivery
 from strategy.roles import ADMIN
 from sustain.models import StoredSignal
 from tests.api.conftest import make_token
+from tests.factories import MeasureFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +126,34 @@ def test_a_list_runs_no_more_queries_for_a_larger_organisation(name, small_count
     assert expected <= MAX_QUERIES, f"{name}: {expected} queries for {SMALL}"
     if name not in {"positions", "check", "cycle results", "closed cycle results"}:
         assert large_rows > small_rows, f"{name}: the large page should hold more rows"
+
+
+# A value of a bulk is recorded by strategy.outcomes.measure_actual_record, as on the pages: in
+# its savepoint, the stored row locked, written, its history written, the signal board marked
+# stale. A request adds a fixed few: the token, the Idempotency-Key, the rules, the measures.
+QUERIES_PER_VALUE = 6
+QUERIES_PER_BULK = 11
+
+
+@pytest.mark.parametrize("count", [3, 12])
+def test_a_bulk_of_values_costs_a_fixed_number_of_queries_per_value(
+    count, head, current_position, logistics
+):
+    objective = current_position.objectives.first()
+    measures = [MeasureFactory(objective=objective, reporting_team=logistics) for _ in range(count)]
+    _, secret = make_token(head)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    values = [
+        {"measure": m.pk, "fiscal_year": 2026, "period": "Q1", "value": "90"} for m in measures
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            "/api/v1/measure-actuals/bulk/", {"values": values}, format="json",
+            HTTP_IDEMPOTENCY_KEY="counted",
+        )  # fmt: skip
+
+    assert response.status_code == 200
+    assert response.json()["created"] == count
+    assert len(queries) <= QUERIES_PER_BULK + QUERIES_PER_VALUE * count

@@ -87,6 +87,18 @@ ENDPOINTS: dict[str, Endpoint] = {
     "draft measure": Endpoint(lambda w: r("api:measure-detail", w.draft_measure.pk)),
     "measure actuals": Endpoint(lambda w: r("api:measure-actual-list")),
     "A's measure actual": Endpoint(lambda w: r("api:measure-actual-detail", w.actual.pk)),
+    # Q3 of A's measure, which Logistics reports: its head enters it, and the executives.
+    "measure actuals bulk": Endpoint(
+        lambda w: r("api:measure-actual-bulk"),
+        writes={
+            "POST": lambda w, who: {
+                "values": [
+                    {"measure": w.measure.pk, "fiscal_year": 2026, "period": "Q3", "value": "93.5"}
+                ]
+            }
+        },
+        headers=lambda w, who: {"Idempotency-Key": "matrix"},
+    ),  # fmt: skip
     "units": Endpoint(lambda w: r("api:unit-list")),
     "unit tree": Endpoint(lambda w: r("api:unit-tree")),
     "A's unit": Endpoint(lambda w: r("api:unit-detail", "logistics")),
@@ -126,6 +138,7 @@ GET = {
     "draft measure":              (401, 404, 404, 404, 404, 200, 200),
     "measure actuals":            (401, 200, 200, 200, 200, 200, 200),
     "A's measure actual":         (401, 200, 200, 200, 200, 200, 200),
+    "measure actuals bulk":       (401, 405, 405, 405, 405, 405, 405),
     "units":                      (401, 200, 200, 200, 200, 200, 200),
     "unit tree":                  (401, 200, 200, 200, 200, 200, 200),
     "A's unit":                   (401, 404, 200, 200, 200, 200, 200),
@@ -164,7 +177,9 @@ OTHER = {
 }  # fmt: skip
 
 # (endpoint, method) → answers, for the writes endpoints accept.
-WRITES: dict[tuple[str, str], tuple] = {}
+WRITES: dict[tuple[str, str], tuple] = {
+    ("measure actuals bulk", "POST"): (401, 403, 403, 200, 403, 200, 403),
+}  # fmt: skip
 
 
 def test_every_endpoint_of_the_api_has_a_row_in_the_table(world):
