@@ -22,6 +22,9 @@ MEDIA_TYPE = "application/problem+json"
 # The problems the API defines: slug → title. docs/api.md describes each under "Problems".
 TYPES = {
     "invalid-request": "Your request is not valid",
+    "not-saved": "Nothing was saved",
+    "stale-version": "Changed since you read it",
+    "precondition-required": "Say which version you change",
     "value-changed": "A value changed since you read it",
     "idempotency-key-reused": "This Idempotency-Key was used for another request",
 }

@@ -439,6 +439,32 @@ class CheckDetailSerializer(CheckSerializer):
         fields = [*CheckSerializer.Meta.fields, "items", "commitments"]
 
 
+class ItemChange(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The item's id, from the check's `items`.")
+    scores = Scores(required=False)
+    evidence = serializers.CharField(required=False, allow_blank=True)
+    blockers = serializers.CharField(required=False, allow_blank=True)
+
+
+class StatusChange(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The commitment's id, from the check's `commitments`.")
+    status = serializers.ChoiceField(choices=Commitment.Status.choices)
+
+
+class CheckChange(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text='The version you read; or send it as If-Match: "<version>" (the ETag).',
+    )
+    items = ItemChange(many=True, required=False, help_text="Only the items that change; what "
+                       "an item leaves out keeps its value.")  # fmt: skip
+    commitments = StatusChange(many=True, required=False)
+    submit = serializers.BooleanField(
+        default=False, help_text="Submit the check: every lever needs a score or N/A (0)."
+    )
+
+
 class ActionSerializer(serializers.ModelSerializer):
     cycle = CycleRef()
     objective = ObjectiveRef(allow_null=True)

@@ -370,15 +370,21 @@ class CycleViewSet(ReadOnly):
         )
 
 
-class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Alignment checks: executives and admins read every team's, a head their own team's
-    (reviews.view_check)."""
+class CheckViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Alignment checks: executives and admins read every team's, a head reads and writes their
+    own team's (reviews.view_check, reviews.edit_check), with the version check of the page."""
 
     serializer_class = s.CheckSerializer
     lookup_value_converter = "int"
     filterset_class = filters.CheckFilter
     ordering_fields = ["id", "submitted_at", "updated_at", "unit__name"]
     ordering = ["-cycle__fiscal_year", "-cycle__quarter", "unit__name", "id"]
+    http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -391,6 +397,25 @@ class CheckViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def retrieve(self, request, *args, **kwargs):
         check = checks.check_for_user(request, self.get_object())
         return checks.check_response(check)
+
+    @extend_schema(
+        request=s.CheckChange,
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description='The check\'s ETag ("<version>"), or its `version` in the body.',
+            )
+        ],
+        responses={200: s.CheckDetailSerializer, 409: PROBLEM, 412: PROBLEM, 428: PROBLEM},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """Change the scores, evidence and blockers of items, the statuses of the team's
+        commitments, or submit: as the check page saves it, refused if anyone saved the check
+        since the version you read (409, or 412 with If-Match)."""
+        check = checks.check_for_user(request, self.get_object())
+        return checks.check_change(request, check)
 
 
 class ActionViewSet(ReadOnly):

@@ -133,6 +133,10 @@ def test_a_list_runs_no_more_queries_for_a_larger_organisation(name, small_count
 # stale. A request adds a fixed few: the token, the Idempotency-Key, the rules, the measures.
 QUERIES_PER_VALUE = 6
 QUERIES_PER_BULK = 11
+# The page's autosave is within 15 (tests/reviews/test_query_counts.py); the API reads the
+# check's items twice (its change over the stored values, then the page's form) and answers
+# with the saved items and commitments.
+QUERIES_CHECK_CHANGE = 16
 
 
 @pytest.mark.parametrize("count", [3, 12])
@@ -157,3 +161,26 @@ def test_a_bulk_of_values_costs_a_fixed_number_of_queries_per_value(
     assert response.status_code == 200
     assert response.json()["created"] == count
     assert len(queries) <= QUERIES_PER_BULK + QUERIES_PER_VALUE * count
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["small", "large"])
+def test_a_change_of_every_item_of_a_check_runs_at_most_16_queries(size):
+    """The API's save of a check goes through the check page's form and service, whatever the
+    number of its objectives, and answers with the check as saved: its items and commitments
+    read again."""
+    dataset = _build(size)
+    client = _clients(dataset)["head"]
+    check = client.get(f"/api/v1/checks/{dataset.check.pk}/").json()
+    change = {
+        "version": check["version"],
+        "items": [
+            {"id": i["id"], "scores": {"people": 3}, "evidence": "API"} for i in check["items"]
+        ],
+    }
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.patch(f"/api/v1/checks/{dataset.check.pk}/", change, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert dataset.check.items.filter(evidence="API").count() == len(check["items"]) > 1
+    assert len(queries) <= QUERIES_CHECK_CHANGE, [q["sql"][:80] for q in queries]

@@ -114,7 +114,16 @@ ENDPOINTS: dict[str, Endpoint] = {
     "closed cycle results": Endpoint(lambda w: r("api:cycle-results", w.closed.pk)),
     "running cycle team results": Endpoint(lambda w: r("api:cycle-team-results", w.running.pk)),
     "checks": Endpoint(lambda w: r("api:check-list")),
-    "A's check": Endpoint(lambda w: r("api:check-detail", w.logistics_check.pk)),
+    # A score of A's running check: its head writes it.
+    "A's check": Endpoint(
+        lambda w: r("api:check-detail", w.logistics_check.pk),
+        writes={
+            "PATCH": lambda w, who: {
+                "version": w.logistics_check.version,
+                "items": [{"id": w.logistics_check.items.first().pk, "scores": {"people": 2}}],
+            }
+        },
+    ),  # fmt: skip
     "actions": Endpoint(lambda w: r("api:action-list")),
     "action": Endpoint(lambda w: r("api:action-detail", w.action.pk)),
     "signals": Endpoint(lambda w: r("api:signal-list")),
@@ -179,6 +188,7 @@ OTHER = {
 # (endpoint, method) → answers, for the writes endpoints accept.
 WRITES: dict[tuple[str, str], tuple] = {
     ("measure actuals bulk", "POST"): (401, 403, 403, 200, 403, 200, 403),
+    ("A's check", "PATCH"):           (401, 404, 404, 200, 404, 403, 403),
 }  # fmt: skip
 
 
