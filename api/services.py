@@ -94,19 +94,22 @@ def idempotent_answer(*, user, endpoint: str, key: str, now: datetime):
     return kept
 
 
-def idempotent_keep(*, user, endpoint: str, key: str, digest: str, status: int, response) -> bool:
-    """Keep the answer to a request; False when another request with the same key was answered
-    first (the caller's transaction must then be rolled back: the first one's writes stand)."""
+def idempotent_claim(*, user, endpoint: str, key: str, digest: str) -> IdempotentRequest | None:
+    """Claim the key for this request, in the caller's transaction (which must stay open until
+    the answer is kept): None when another request with the key was answered first, whose
+    answer the caller then gives. A request with the key still running makes this wait until it
+    ends, as the key's row is unique: the same request sent twice at once is done once."""
     try:
         with transaction.atomic():
-            IdempotentRequest.objects.create(
-                user=user,
-                endpoint=endpoint,
-                key=key,
-                request_digest=digest,
-                status=status,
-                response=response,
+            return IdempotentRequest.objects.create(
+                user=user, endpoint=endpoint, key=key, request_digest=digest, status=0, response={}
             )
     except IntegrityError:
-        return False
-    return True
+        return None
+
+
+def idempotent_keep(*, claim: IdempotentRequest, status: int, response) -> None:
+    """Keep the answer to the request that claimed the key. A refused request keeps nothing:
+    its transaction, claim included, is rolled back, and the key may be sent again."""
+    claim.status, claim.response = status, response
+    claim.save(update_fields=["status", "response"])

@@ -31,7 +31,7 @@ CREATED, CHANGED, UNCHANGED = "created", "changed", "unchanged"
 
 
 class _Answered(Exception):
-    """Another request with the same Idempotency-Key was answered first: undo this one."""
+    """Another request with the same Idempotency-Key was answered first: give its answer."""
 
 
 def _key(request) -> str:
@@ -68,11 +68,11 @@ def bulk_upsert(request) -> Response:
         return _replay(kept, digest)
     try:
         with transaction.atomic():
-            result = _record(request, body.validated_data["values"])
-            if not services.idempotent_keep(
-                user=user, endpoint=ENDPOINT, key=key, digest=digest, status=200, response=result
-            ):
+            claim = services.idempotent_claim(user=user, endpoint=ENDPOINT, key=key, digest=digest)
+            if claim is None:
                 raise _Answered
+            result = _record(request, body.validated_data["values"])
+            services.idempotent_keep(claim=claim, status=200, response=result)
     except _Answered:
         kept = IdempotentRequest.objects.get(user=user, endpoint=ENDPOINT, key=key)
         return _replay(kept, digest)

@@ -2,16 +2,20 @@
 pages' rules, idempotent with an Idempotency-Key, and never overwriting unseen a value someone
 changed since it was read (`expected`), nor overwritten unseen by the check page."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from api.models import IdempotentRequest
 from reviews import services as review_services
 from strategy import outcomes
 from strategy.models import MeasureActual
+from tests.api.conftest import make_token
 from tests.factories import MeasureFactory, make_open_cycle
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +92,40 @@ def test_the_same_request_sent_again_is_answered_as_the_first_time_and_writes_no
     assert again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert MeasureActual.history.count() == history
+    assert IdempotentRequest.objects.count() == 1
+
+
+# Not serialized_rollback: its teardown would flush the tables without making the permissions
+# again, and the Admin group would lose its own (tests/conftest.py makes the migrations' rows
+# again after a plain flush).
+@pytest.mark.needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_request_sent_twice_at_once_is_done_once(head, measures):
+    """The second waits for the first's key (a unique row, claimed first), then answers as it."""
+    _, secret = make_token(head)
+    values = [line(measures["on time"]), line(measures["returns"], "M1", "2")]
+    start = threading.Barrier(2)
+    answers = []
+
+    def send() -> None:
+        try:
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+            start.wait(timeout=10)
+            response = push(client, values, key="twice")
+            answers.append((response.status_code, response.get("Idempotent-Replayed")))
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(answers, key=lambda a: a[1] or "") == [(200, None), (200, "true")]
+    assert MeasureActual.objects.count() == 2
+    assert MeasureActual.history.count() == 2
     assert IdempotentRequest.objects.count() == 1
 
 

@@ -130,9 +130,10 @@ def test_a_list_runs_no_more_queries_for_a_larger_organisation(name, small_count
 
 # A value of a bulk is recorded by strategy.outcomes.measure_actual_record, as on the pages: in
 # its savepoint, the stored row locked, written, its history written, the signal board marked
-# stale. A request adds a fixed few: the token, the Idempotency-Key, the rules, the measures.
+# stale. A request adds a fixed few: the token, its Idempotency-Key (looked up, claimed, its
+# answer kept), the rules, the measures.
 QUERIES_PER_VALUE = 6
-QUERIES_PER_BULK = 11
+QUERIES_PER_BULK = 12
 # The page's autosave is within 15 (tests/reviews/test_query_counts.py); the API reads the
 # check's items twice (its change over the stored values, then the page's form) and answers
 # with the saved items and commitments.

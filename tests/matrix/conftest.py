@@ -5,6 +5,7 @@ fay-finance); an executive; an admin (staff in the Admin group, not a superuser)
 (otto-outsider, logged in but in no team and no role). The strategy
 has a published FY2025 and FY2026 and a FY2027 draft; reviews have a closed Q4 FY2025 with a
 built XLSX report, a running Q1 FY2026 with a check for both teams, and a planned Q2 FY2026.
+Everyone has a personal access token that may write (`tokens`, their secrets in `secrets`).
 """
 
 from datetime import date, timedelta
