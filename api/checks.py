@@ -11,7 +11,6 @@ from django.utils import timezone
 from rest_framework import status
 from rest_framework.response import Response
 
-from api import permissions
 from api import serializers as s
 from api.problems import InvalidHeaders, Problem
 from reviews import services
@@ -147,7 +146,7 @@ def _stale(exc: services.StaleCheck, *, version: int, by_header: bool) -> Proble
 
 def check_change(request, check: AlignmentCheck) -> Response:
     """PATCH a check: the changes of the body over what is stored, saved as the page saves."""
-    permissions.require(request, "reviews.edit_check", check)
+    roles.require(request, "reviews.edit_check", check)
     body = s.CheckChange(data=request.data)
     body.is_valid(raise_exception=True)
     change = body.validated_data

@@ -88,7 +88,7 @@ class UnitFilter(filters.FilterSet):
 
     class Meta:
         model = Unit
-        fields = ["level", "kind", "is_active", "parent", "root"]
+        fields = ["code", "level", "kind", "is_active", "parent", "root"]
 
 
 class MembershipFilter(filters.FilterSet):

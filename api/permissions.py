@@ -44,8 +44,3 @@ def rule(perm: str) -> type[permissions.BasePermission]:
 
     Rule.__name__ = Rule.__qualname__ = f"Rule({perm})"
     return Rule
-
-
-def require(request, perm: str, obj=None) -> None:
-    """roles.require for an object inside a view: 403 and a log line when refused."""
-    roles.require(request, perm, obj)

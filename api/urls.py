@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import SimpleRouter
 
@@ -25,6 +25,8 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/v1/me/", views.MeView.as_view(), name="me"),
     path("api/v1/schema/", SpectacularJSONAPIView.as_view(), name="schema"),
+    # Last of /api/v1/: anything else there is not found, as problem details.
+    re_path(r"^api/v1/", views.NotFoundView.as_view(), name="not-found"),
     path("api/docs/", pages.docs, name="docs"),
     path("profile/", pages.profile, name="profile"),
     path("profile/tokens/", pages.token_create, name="token-create"),

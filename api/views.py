@@ -4,6 +4,7 @@ people the page shows it to, through the same querysets, rules and services."""
 from __future__ import annotations
 
 from django.db.models import Count, F, Prefetch, Q
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -13,6 +14,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
@@ -479,6 +481,20 @@ class DeliveryViewSet(ReadOnly):
 
     def visible(self):
         return Delivery.objects.select_related("cycle", "recipient").defer("cycle__snapshot")
+
+
+class NotFoundView(APIView):
+    """Any other address under /api/v1/: not found, answered as problem details like every
+    refusal of the API (rather than the pages' HTML)."""
+
+    schema = None  # not an endpoint of the description
+
+    def _not_found(self, request, *args, **kwargs):
+        raise NotFound(
+            f"There is no {request.path} in the API: its endpoints are at {reverse('api:schema')}."
+        )
+
+    get = post = put = patch = delete = _not_found
 
 
 class MeView(APIView):

@@ -228,6 +228,18 @@ def test_without_a_token_or_session_the_api_asks_for_a_bearer_token(db):
     }
 
 
+def test_an_address_of_the_api_that_is_no_endpoint_is_not_found_as_problem_details(head):
+    _, secret = make_token(head)
+
+    response = bearer(secret).get("/api/v1/positionz/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == (
+        "There is no /api/v1/positionz/ in the API: its endpoints are at /api/v1/schema/."
+    )
+
+
 def test_a_read_only_token_may_not_write(head, caplog):
     _, secret = make_token(head, scope="read")
 

@@ -27,7 +27,7 @@ def api_endpoint_names(resolver=None, namespace: str = "", route: str = "") -> s
     """The URL names of the REST API's endpoints (under /api/v1/), namespaced."""
     found = set()
     for pattern in (resolver or get_resolver()).url_patterns:
-        here = route + str(pattern.pattern)
+        here = route + str(pattern.pattern).removeprefix("^")
         if isinstance(pattern, URLResolver):
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             found |= api_endpoint_names(pattern, inner, here)

@@ -74,6 +74,7 @@ def world(world):
 
 
 ENDPOINTS: dict[str, Endpoint] = {
+    "an address that is no endpoint": Endpoint(lambda w: "/api/v1/no-such-list/"),
     "me": Endpoint(lambda w: r("api:me")),
     "schema": Endpoint(lambda w: r("api:schema")),
     "positions": Endpoint(lambda w: r("api:position-list")),
@@ -134,6 +135,7 @@ ENDPOINTS: dict[str, Endpoint] = {
 # Expected answers, in the order of PEOPLE:
 #                               anonymous outsider member head_a head_b executive admin
 GET = {
+    "an address that is no endpoint": (401, 404, 404, 404, 404, 404, 404),
     "me":                         (401, 200, 200, 200, 200, 200, 200),
     "schema":                     (401, 200, 200, 200, 200, 200, 200),
     "positions":                  (401, 200, 200, 200, 200, 200, 200),
@@ -175,6 +177,7 @@ OTHER = {
     name: (401, 405, 405, 405, 405, 405, 405)
     for name in GET
 } | {
+    "an address that is no endpoint": (401, 404, 404, 404, 404, 404, 404),
     "cycles":                     (401, 403, 403, 403, 403, 405, 405),
     "closed cycle":               (401, 403, 403, 403, 403, 405, 405),
     "closed cycle results":       (401, 403, 403, 403, 403, 405, 405),
