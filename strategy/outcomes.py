@@ -594,6 +594,17 @@ def measures_statuses(
 # --- Writing values --------------------------------------------------------------------------
 
 
+def measure_entry_refusal(measure: Measure) -> str:
+    """Why no value of the measure may be recorded now ("" when one may): its strategy is a
+    draft, or its objective is retired. Who may record it is the rules' (roles)."""
+    objective = measure.objective
+    if not objective.position.is_published:
+        return "This strategy is a draft: its measures take values once published."
+    if objective.is_retired:
+        return f"“{objective}” is retired: its measures take no more values."
+    return ""
+
+
 def _measure_of_year(measure: Measure, fiscal_year: int) -> Measure:
     """The measure of the lineage that belongs to `fiscal_year`: a value of last year entered
     after the refresh goes to last year's measure, under last year's plan."""

@@ -203,4 +203,6 @@ def main_pages() -> list[MainPage]:
         MainPage("operations", "admin", reverse("notifications:operations")),
         MainPage("cadence settings", "exec", reverse("reviews:cadence-edit")),
         MainPage("notifications", "head", reverse("notifications:notification-list")),
+        MainPage("profile and tokens", "head", reverse("api:profile")),
+        MainPage("API help", "head", reverse("reviews:doc-detail", args=["api"])),
     ]
