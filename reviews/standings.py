@@ -40,6 +40,7 @@ TEAMS_PER_PAGE = 50
 AGENDA_LIMIT = 10  # agenda items of one kind shown; a count and a link stand for the rest
 FROZEN_SIGNALS_SHOWN = 20  # a closed cycle's frozen signals read for its page; the rest counted
 UNSUBMITTED = "unsubmitted"  # the state filter's "not submitted yet": drafts and not started
+SORTS = ("name", "score", "-score", "state")  # the orders of the team lists (TEAMS_SQL)
 
 
 class JSONArrayHead(Func):
