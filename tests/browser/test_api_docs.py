@@ -27,7 +27,10 @@ def test_the_docs_page_draws_the_api_and_tries_a_request_as_the_signed_in_person
     page.goto(f"{live_server.url}/")
     page.get_by_role("link", name="API", exact=True).click()
 
-    expect(page.get_by_role("heading", name="Alignment Reviews API")).to_be_visible()
+    # Swagger UI draws the page once its bundle has run and the schema, generated from the
+    # code on each request, has come: on a loaded machine that takes more than 5 seconds.
+    heading = page.get_by_role("heading", name="Alignment Reviews API")
+    expect(heading).to_be_visible(timeout=30_000)
     me = page.locator("#operations-me-me_retrieve")
     expect(me).to_be_visible()
     me.locator(".opblock-summary").click()
