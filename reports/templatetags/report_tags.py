@@ -37,10 +37,17 @@ def appendix_parts(parts: list[dict], shown=None, part_url: str = "", for_pdf: b
     if for_pdf:
         items = [
             format_html(
-                '<li><span class="part" data-page="{}">Appendix {}: {}</span></li>',
+                '<li><span class="part" data-page="{}">Appendix {}: {}{}</span></li>',
                 p.get("page") or "999",
                 p["number"],
                 p["title"],
+                format_html(
+                    ' <span class="counts">({} team page{})</span>',
+                    p["pages"],
+                    "" if p["pages"] == 1 else "s",
+                )
+                if p.get("pages") is not None and p["pages"] < p["count"]
+                else "",
             )
             for p in parts
         ]
