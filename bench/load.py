@@ -1,6 +1,6 @@
 """Heads saving scores and reading pages at once, on gunicorn and PostgreSQL: `make bench`.
 
-    python -m bench.load [--users 200] [--seconds 60] [--workers N]
+    python -m bench.load [--users 200] [--seconds 60] [--workers N] [--threads N]
 
 It builds an organisation (bench.data: 200 teams, 12 objectives, 8 closed quarters and an open
 review) in a database of its own: BENCH_LOAD_DATABASE (`alignment_load` by default) on the
@@ -11,10 +11,10 @@ and DATABASE_URL's own database is refused. Each user is the head of one team. I
 made server-side, so there is no login form and the login lockout does not get in the way. The
 open review's checks are all in draft, so every head can save its own.
 
-gunicorn runs with the product's own gunicorn.conf.py (sync workers, WEB_CONCURRENCY of them,
-else two per core plus one; --workers overrides it; printed) and serves the production
-settings: DEBUG off, a random SECRET_KEY, persistent connections, plus bench/urls.py's trivial
-view.
+gunicorn runs with the product's own gunicorn.conf.py (threaded workers, WEB_CONCURRENCY of
+them, else one per core plus one, of GUNICORN_THREADS threads; --workers overrides the count;
+printed) and serves the production settings: DEBUG off, a random SECRET_KEY, persistent
+connections, plus bench/urls.py's trivial view.
 bench/loadgen.py (asyncio on raw sockets, a process of its own) drives the heads, each about
 once a second. They read the home, check, strategy and unit pages, make htmx autosaves of their
 whole check with random scores, and request the trivial view. A few executives (--executives,
@@ -284,12 +284,13 @@ def _gunicorn_config(env: dict[str, str]) -> dict:
         os.environ.update(saved)
 
 
-def _start_server(env: dict[str, str], port: int, workers: int, log_path: Path):
+def _start_server(env: dict[str, str], port: int, config: dict, log_path: Path):
     log = open(log_path, "wb")  # noqa: SIM115  (the server's, closed when it stops)
     command = [
         *(sys.executable, "-m", "gunicorn", "alignment.wsgi:application"),
         *("--config", str(GUNICORN_CONFIG), "--bind", f"127.0.0.1:{port}"),
-        *("--workers", str(workers)),
+        *("--workers", str(config["workers"]), "--threads", str(config["threads"])),
+        *("--worker-class", config["worker_class"]),
         "--no-control-socket",  # the default socket is shared with any other gunicorn here
     ]
     server = subprocess.Popen(command, env=env, cwd=BASE_DIR, stdout=log, stderr=log)
@@ -435,6 +436,14 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         help="gunicorn workers (default: gunicorn.conf.py's, from WEB_CONCURRENCY or the cores)",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="threads per worker (default: gunicorn.conf.py's, from GUNICORN_THREADS or 4)",
+    )
+    parser.add_argument(
+        "--worker-class", help="gunicorn's worker class (default: gunicorn.conf.py's, gthread)"
+    )
     parser.add_argument("--objectives", type=int, default=12)
     parser.add_argument("--quarters", type=int, default=9, help="closed quarters + the open one")
     args = parser.parse_args(argv)
@@ -469,11 +478,13 @@ def main(argv: list[str] | None = None) -> None:
         log_path = Path(var_dir, "gunicorn.log")
         config = _gunicorn_config(env)
         args.workers = args.workers or config["workers"]
-        server = _start_server(env, port, args.workers, log_path)
+        config["threads"] = args.threads or config.get("threads", 1)
+        config["worker_class"] = args.worker_class or config["worker_class"]
+        server = _start_server(env, port, config | {"workers": args.workers}, log_path)
         _wait_until_healthy(base_url, server, log_path)
         print(
             f"gunicorn on {base_url} with gunicorn.conf.py: {args.workers} "
-            f"{config['worker_class']} workers, DEBUG off, "
+            f"{config['worker_class']} workers of {config.get('threads', 1)} threads, DEBUG off, "
             f"cookies {plan['session_cookie']} and {plan['csrf_cookie']}.\n"
             f"{args.users} heads and {args.executives} executives for {args.seconds:.0f} s, "
             f"{args.think:g} s between a user's requests on average…\n"
@@ -511,7 +522,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  LOST {line}")
         budgets = Budgets("Load")
         print(
-            f"\nBudgets (gunicorn --workers {args.workers} {config['worker_class']}, "
+            f"\nBudgets (gunicorn --workers {args.workers} {config['worker_class']} "
+            f"--threads {config.get('threads', 1)}, "
             f"{args.users} heads, {args.executives} executives):"
         )
         budgets.check(
