@@ -49,6 +49,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -144,25 +145,60 @@ def _processes() -> list[tuple[int, int, str]]:
     return found
 
 
-def _server_cpu(server_pid: int, db_name: str) -> dict[str, float]:
-    """CPU seconds so far of gunicorn (master and workers) and of the PostgreSQL backends that
-    serve the load's database, when they run on this machine; empty without /proc."""
-    if not os.path.isdir("/proc"):
-        return {}
+def _server_pids(server_pid: int, db_name: str) -> dict[str, list[int]]:
+    """The processes of gunicorn (master and workers) and the PostgreSQL backends that serve
+    the load's database, when they run on this machine."""
     processes = _processes()
-    workers = [pid for pid, parent, _ in processes if parent == server_pid]
     # A backend's title is "postgres: USER DATABASE HOST(PORT) STATE".
-    backends = [pid for pid, _, command in processes if f" {db_name} " in f"{command} "]
     return {
-        "gunicorn": sum(map(_cpu_seconds, [server_pid, *workers])),
-        "PostgreSQL": sum(map(_cpu_seconds, backends)),
+        "gunicorn": [server_pid] + [pid for pid, parent, _ in processes if parent == server_pid],
+        "PostgreSQL": [pid for pid, _, command in processes if f" {db_name} " in f"{command} "],
     }
 
 
-def _print_cpu(before: dict, after: dict, generator: float, seconds: float, served: int):
+class _CpuSampler(threading.Thread):
+    """The CPU seconds gunicorn and the load's PostgreSQL backends use from now until used(),
+    read twice a second: a backend ends, and its CPU time with it, when its connection turns
+    older than CONN_MAX_AGE during the load. Empty without /proc."""
+
+    def __init__(self, server_pid: int, db_name: str):
+        super().__init__(daemon=True)
+        self.server_pid, self.db_name = server_pid, db_name
+        self.first: dict[tuple[str, int], float] = {}  # at first sight; 0 if born meanwhile
+        self.last: dict[tuple[str, int], float] = {}
+        self.stopping = threading.Event()
+        self.available = os.path.isdir("/proc")
+        if self.available:
+            self._sample(starting=True)
+
+    def _sample(self, *, starting: bool = False) -> None:
+        for kind, pids in _server_pids(self.server_pid, self.db_name).items():
+            for pid in pids:
+                cpu = _cpu_seconds(pid)  # 0 once the process is gone: its last reading stays
+                key = (kind, pid)
+                self.first.setdefault(key, cpu if starting else 0.0)
+                self.last[key] = max(cpu, self.last.get(key, 0.0))
+
+    def run(self) -> None:
+        while self.available and not self.stopping.wait(0.5):
+            self._sample()
+
+    def used(self) -> dict[str, float]:
+        self.stopping.set()
+        if self.is_alive():
+            self.join()
+        if not self.available:
+            return {}
+        self._sample()
+        totals = {"gunicorn": 0.0, "PostgreSQL": 0.0}
+        for (kind, pid), cpu in self.last.items():
+            totals[kind] += cpu - self.first[kind, pid]
+        return totals
+
+
+def _print_cpu(used: dict, generator: float, seconds: float, served: int):
     """Where the machine's CPU went during the load, per request served."""
-    used = {name: after[name] - before.get(name, 0.0) for name in after}
-    used["load generator"] = generator
+    used = used | {"load generator": generator}
     per_request = served and 1000 / served
     parts = ", ".join(
         f"{name} {value:.1f} s ({value * per_request:.1f} ms a request)"
@@ -492,21 +528,22 @@ def main(argv: list[str] | None = None) -> None:
 
         plan_path, result_path = Path(var_dir, "plan.json"), Path(var_dir, "result.json")
         plan_path.write_text(json.dumps(plan))
-        cpu_before = _server_cpu(server.pid, db_name)
+        sampler = _CpuSampler(server.pid, db_name)
+        sampler.start()
         load = subprocess.run(
             [sys.executable, "-m", "bench.loadgen", str(plan_path), str(result_path)],
             cwd=BASE_DIR,
             timeout=args.seconds + 300,
         )
-        cpu_after = _server_cpu(server.pid, db_name)
+        cpu_used = sampler.used()
         _stop_server(server)
         if load.returncode != 0 or not result_path.exists():
             raise SystemExit(f"The load generator failed ({load.returncode}).")
         result = json.loads(result_path.read_text())
 
         failed, served, p99s = _report(result)
-        if cpu_after:
-            _print_cpu(cpu_before, cpu_after, result["cpu_seconds"], result["seconds"], served)
+        if cpu_used:
+            _print_cpu(cpu_used, result["cpu_seconds"], result["seconds"], served)
         from django.db import connections
 
         from reviews.models import LEVERS
