@@ -24,5 +24,6 @@ RUN useradd --system --home /app alignment && mkdir -p /var/lib/alignment \
     && chown alignment /var/lib/alignment
 USER alignment
 EXPOSE 8000
-# gunicorn.conf.py: port 8000 (PORT), WEB_CONCURRENCY sync workers, else two per core plus one.
+# gunicorn.conf.py: port 8000 (PORT), WEB_CONCURRENCY threaded workers (else one per core plus
+# one) of GUNICORN_THREADS threads (else 4).
 CMD ["gunicorn", "alignment.wsgi"]

@@ -4,14 +4,16 @@ load test (`python -m bench.load`) all start `gunicorn alignment.wsgi` with this
 gunicorn reads it from the working directory by itself; a command-line option still wins over
 it (`--bind`, `--workers`...). Measured with `python -m bench.load` (README, "Benchmarks").
 
-Sync workers, WEB_CONCURRENCY of them, by default two per core plus one (5 on 2 cores). A page
-is CPU work in Python with short waits for PostgreSQL in between, so a worker per core keeps
-the cores busy; the others cover those waits, and a worker held by a slow client or a streamed
-CSV. More workers serve no more requests a second on the same cores: they only split the
-cores between more requests at once, and use memory. Waiting requests
-queue in the listen backlog and are taken in turn, so a short request waits as long as a page
-but no longer. A sync worker answers one request per connection; a proxy in front keeps the
-browsers' connections open and buffers slow clients.
+Threaded workers (gthread): WEB_CONCURRENCY processes, by default one per core plus one (3 on
+2 cores), each with GUNICORN_THREADS threads (4). A page is CPU work in Python with short waits
+for PostgreSQL in between: a process per core keeps the cores busy (Python runs one thread of a
+process at a time), the extra one and the threads cover the waits. A thread also keeps its
+client's connection open between requests (keep-alive), where a sync worker closed it after
+every answer and then waited, doing nothing else, for the client to close its side: under the
+load test's 200 users that wait, not the CPU, capped a sync worker's requests a second. More
+processes or threads serve no more requests a second on the same cores: they split the cores
+between more requests at once, and each thread holds a database connection (CONN_MAX_AGE).
+Requests beyond them wait in the listen backlog and are taken in turn.
 """
 
 import os
@@ -26,8 +28,12 @@ def _cores() -> int:
 
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * _cores() + 1)
-worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY") or _cores() + 1)
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+# Seconds a client's idle connection stays open for its next request: the heads' pages send
+# one about every second (an autosave, a page), so most find their connection still open.
+keepalive = 5
 # A request that runs longer than this is killed and its worker restarted: the XLSX and PDF
 # reports are built by Celery tasks, so no page needs more.
 timeout = 30

@@ -1,6 +1,6 @@
 """Heads saving scores and reading pages at once, on gunicorn and PostgreSQL: `make bench`.
 
-    python -m bench.load [--users 200] [--seconds 60] [--workers N]
+    python -m bench.load [--users 200] [--seconds 60] [--workers N] [--threads N]
 
 It builds an organisation (bench.data: 200 teams, 12 objectives, 8 closed quarters and an open
 review) in a database of its own: BENCH_LOAD_DATABASE (`alignment_load` by default) on the
@@ -11,10 +11,10 @@ and DATABASE_URL's own database is refused. Each user is the head of one team. I
 made server-side, so there is no login form and the login lockout does not get in the way. The
 open review's checks are all in draft, so every head can save its own.
 
-gunicorn runs with the product's own gunicorn.conf.py (sync workers, WEB_CONCURRENCY of them,
-else two per core plus one; --workers overrides it; printed) and serves the production
-settings: DEBUG off, a random SECRET_KEY, persistent connections, plus bench/urls.py's trivial
-view.
+gunicorn runs with the product's own gunicorn.conf.py (threaded workers, WEB_CONCURRENCY of
+them, else one per core plus one, of GUNICORN_THREADS threads; --workers overrides the count;
+printed) and serves the production settings: DEBUG off, a random SECRET_KEY, persistent
+connections, plus bench/urls.py's trivial view.
 bench/loadgen.py (asyncio on raw sockets, a process of its own) drives the heads, each about
 once a second. They read the home, check, strategy and unit pages, make htmx autosaves of their
 whole check with random scores, and request the trivial view. A few executives (--executives,
@@ -49,6 +49,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -144,25 +145,60 @@ def _processes() -> list[tuple[int, int, str]]:
     return found
 
 
-def _server_cpu(server_pid: int, db_name: str) -> dict[str, float]:
-    """CPU seconds so far of gunicorn (master and workers) and of the PostgreSQL backends that
-    serve the load's database, when they run on this machine; empty without /proc."""
-    if not os.path.isdir("/proc"):
-        return {}
+def _server_pids(server_pid: int, db_name: str) -> dict[str, list[int]]:
+    """The processes of gunicorn (master and workers) and the PostgreSQL backends that serve
+    the load's database, when they run on this machine."""
     processes = _processes()
-    workers = [pid for pid, parent, _ in processes if parent == server_pid]
     # A backend's title is "postgres: USER DATABASE HOST(PORT) STATE".
-    backends = [pid for pid, _, command in processes if f" {db_name} " in f"{command} "]
     return {
-        "gunicorn": sum(map(_cpu_seconds, [server_pid, *workers])),
-        "PostgreSQL": sum(map(_cpu_seconds, backends)),
+        "gunicorn": [server_pid] + [pid for pid, parent, _ in processes if parent == server_pid],
+        "PostgreSQL": [pid for pid, _, command in processes if f" {db_name} " in f"{command} "],
     }
 
 
-def _print_cpu(before: dict, after: dict, generator: float, seconds: float, served: int):
+class _CpuSampler(threading.Thread):
+    """The CPU seconds gunicorn and the load's PostgreSQL backends use from now until used(),
+    read twice a second: a backend ends, and its CPU time with it, when its connection turns
+    older than CONN_MAX_AGE during the load. Empty without /proc."""
+
+    def __init__(self, server_pid: int, db_name: str):
+        super().__init__(daemon=True)
+        self.server_pid, self.db_name = server_pid, db_name
+        self.first: dict[tuple[str, int], float] = {}  # at first sight; 0 if born meanwhile
+        self.last: dict[tuple[str, int], float] = {}
+        self.stopping = threading.Event()
+        self.available = os.path.isdir("/proc")
+        if self.available:
+            self._sample(starting=True)
+
+    def _sample(self, *, starting: bool = False) -> None:
+        for kind, pids in _server_pids(self.server_pid, self.db_name).items():
+            for pid in pids:
+                cpu = _cpu_seconds(pid)  # 0 once the process is gone: its last reading stays
+                key = (kind, pid)
+                self.first.setdefault(key, cpu if starting else 0.0)
+                self.last[key] = max(cpu, self.last.get(key, 0.0))
+
+    def run(self) -> None:
+        while self.available and not self.stopping.wait(0.5):
+            self._sample()
+
+    def used(self) -> dict[str, float]:
+        self.stopping.set()
+        if self.is_alive():
+            self.join()
+        if not self.available:
+            return {}
+        self._sample()
+        totals = {"gunicorn": 0.0, "PostgreSQL": 0.0}
+        for (kind, pid), cpu in self.last.items():
+            totals[kind] += cpu - self.first[kind, pid]
+        return totals
+
+
+def _print_cpu(used: dict, generator: float, seconds: float, served: int):
     """Where the machine's CPU went during the load, per request served."""
-    used = {name: after[name] - before.get(name, 0.0) for name in after}
-    used["load generator"] = generator
+    used = used | {"load generator": generator}
     per_request = served and 1000 / served
     parts = ", ".join(
         f"{name} {value:.1f} s ({value * per_request:.1f} ms a request)"
@@ -284,12 +320,13 @@ def _gunicorn_config(env: dict[str, str]) -> dict:
         os.environ.update(saved)
 
 
-def _start_server(env: dict[str, str], port: int, workers: int, log_path: Path):
+def _start_server(env: dict[str, str], port: int, config: dict, log_path: Path):
     log = open(log_path, "wb")  # noqa: SIM115  (the server's, closed when it stops)
     command = [
         *(sys.executable, "-m", "gunicorn", "alignment.wsgi:application"),
         *("--config", str(GUNICORN_CONFIG), "--bind", f"127.0.0.1:{port}"),
-        *("--workers", str(workers)),
+        *("--workers", str(config["workers"]), "--threads", str(config["threads"])),
+        *("--worker-class", config["worker_class"]),
         "--no-control-socket",  # the default socket is shared with any other gunicorn here
     ]
     server = subprocess.Popen(command, env=env, cwd=BASE_DIR, stdout=log, stderr=log)
@@ -435,6 +472,14 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         help="gunicorn workers (default: gunicorn.conf.py's, from WEB_CONCURRENCY or the cores)",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="threads per worker (default: gunicorn.conf.py's, from GUNICORN_THREADS or 4)",
+    )
+    parser.add_argument(
+        "--worker-class", help="gunicorn's worker class (default: gunicorn.conf.py's, gthread)"
+    )
     parser.add_argument("--objectives", type=int, default=12)
     parser.add_argument("--quarters", type=int, default=9, help="closed quarters + the open one")
     args = parser.parse_args(argv)
@@ -469,11 +514,13 @@ def main(argv: list[str] | None = None) -> None:
         log_path = Path(var_dir, "gunicorn.log")
         config = _gunicorn_config(env)
         args.workers = args.workers or config["workers"]
-        server = _start_server(env, port, args.workers, log_path)
+        config["threads"] = args.threads or config.get("threads", 1)
+        config["worker_class"] = args.worker_class or config["worker_class"]
+        server = _start_server(env, port, config | {"workers": args.workers}, log_path)
         _wait_until_healthy(base_url, server, log_path)
         print(
             f"gunicorn on {base_url} with gunicorn.conf.py: {args.workers} "
-            f"{config['worker_class']} workers, DEBUG off, "
+            f"{config['worker_class']} workers of {config.get('threads', 1)} threads, DEBUG off, "
             f"cookies {plan['session_cookie']} and {plan['csrf_cookie']}.\n"
             f"{args.users} heads and {args.executives} executives for {args.seconds:.0f} s, "
             f"{args.think:g} s between a user's requests on average…\n"
@@ -481,21 +528,22 @@ def main(argv: list[str] | None = None) -> None:
 
         plan_path, result_path = Path(var_dir, "plan.json"), Path(var_dir, "result.json")
         plan_path.write_text(json.dumps(plan))
-        cpu_before = _server_cpu(server.pid, db_name)
+        sampler = _CpuSampler(server.pid, db_name)
+        sampler.start()
         load = subprocess.run(
             [sys.executable, "-m", "bench.loadgen", str(plan_path), str(result_path)],
             cwd=BASE_DIR,
             timeout=args.seconds + 300,
         )
-        cpu_after = _server_cpu(server.pid, db_name)
+        cpu_used = sampler.used()
         _stop_server(server)
         if load.returncode != 0 or not result_path.exists():
             raise SystemExit(f"The load generator failed ({load.returncode}).")
         result = json.loads(result_path.read_text())
 
         failed, served, p99s = _report(result)
-        if cpu_after:
-            _print_cpu(cpu_before, cpu_after, result["cpu_seconds"], result["seconds"], served)
+        if cpu_used:
+            _print_cpu(cpu_used, result["cpu_seconds"], result["seconds"], served)
         from django.db import connections
 
         from reviews.models import LEVERS
@@ -511,7 +559,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  LOST {line}")
         budgets = Budgets("Load")
         print(
-            f"\nBudgets (gunicorn --workers {args.workers} {config['worker_class']}, "
+            f"\nBudgets (gunicorn --workers {args.workers} {config['worker_class']} "
+            f"--threads {config.get('threads', 1)}, "
             f"{args.users} heads, {args.executives} executives):"
         )
         budgets.check(

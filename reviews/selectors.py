@@ -809,7 +809,7 @@ class MeasureRow:
 def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> dict:
     """The measures the check's team reports, each with its value in the review's periods:
     the quarter, or its three months. `data` and `errors` are a refused save's, shown again."""
-    measures = services.check_measures(check)
+    measures = list(services.check_measures(check))
     if not measures:
         elsewhere = services.check_measures_elsewhere(check)
         return {

@@ -344,7 +344,7 @@ def check_measures_save(request: HttpRequest, pk: int) -> HttpResponse:
     """The values of the measures the team reports, saved apart from the check (its own rows,
     its own autosave): htmx posts here on every change and gets a status line back."""
     check = _get_check_for_user(request, pk)
-    measures = services.check_measures(check)
+    measures = list(services.check_measures(check))
     form = CheckMeasuresForm(request.POST, check=check, measures=measures)
     if form.unknown:
         return _measures_failed(

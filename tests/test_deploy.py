@@ -103,7 +103,8 @@ def test_a_secret_key_may_start_with_an_escaped_dollar(tmp_path):
 
 def _gunicorn_settings(env: dict[str, str]) -> dict[str, str]:
     """What gunicorn makes of gunicorn.conf.py, which it reads from the working directory."""
-    base = {k: v for k, v in os.environ.items() if k not in {"WEB_CONCURRENCY", "PORT"}}
+    unset = {"WEB_CONCURRENCY", "GUNICORN_THREADS", "PORT"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
     result = subprocess.run(
         [str(Path(sys.executable).parent / "gunicorn"), "--print-config", "alignment.wsgi"],
         cwd=BASE_DIR,
@@ -119,19 +120,22 @@ def _gunicorn_settings(env: dict[str, str]) -> dict[str, str]:
     )
 
 
-def test_gunicorn_runs_two_sync_workers_per_core_plus_one_on_port_8000():
+def test_gunicorn_runs_a_threaded_worker_per_core_plus_one_on_port_8000():
     settings = _gunicorn_settings({})
 
-    assert settings["worker_class"] == "sync"
-    assert settings["workers"] == str(2 * len(os.sched_getaffinity(0)) + 1)
+    assert settings["worker_class"] == "gthread"
+    assert settings["workers"] == str(len(os.sched_getaffinity(0)) + 1)
+    assert settings["threads"] == "4"
+    assert int(settings["keepalive"]) > 1  # the heads' next request finds its connection open
     assert settings["bind"] == "['0.0.0.0:8000']"
     assert settings["accesslog"] == "-"
 
 
-def test_gunicorn_takes_its_workers_and_port_from_the_environment():
-    settings = _gunicorn_settings({"WEB_CONCURRENCY": "7", "PORT": "9123"})
+def test_gunicorn_takes_its_workers_threads_and_port_from_the_environment():
+    settings = _gunicorn_settings({"WEB_CONCURRENCY": "7", "GUNICORN_THREADS": "2", "PORT": "9123"})
 
     assert settings["workers"] == "7"
+    assert settings["threads"] == "2"
     assert settings["bind"] == "['0.0.0.0:9123']"
 
 
