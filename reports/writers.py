@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -35,6 +36,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
+from reports.models import ReportFile
 from reviews import agenda, scoring, selectors, services, standings, trends
 from reviews.models import (
     LEVERS,
@@ -352,6 +354,7 @@ def _live_signals(*, now: datetime) -> list[dict]:
     return list(board.stored_signals())
 
 
+@lru_cache(maxsize=8192)  # a report formats the same figures again and again
 def number(value, digits: int = 0) -> str | None:
     """A figure as the report prints it, rounded half up like the floatformat filter; None
     stays None. Formatted once here rather than by a template filter per cell."""
@@ -413,14 +416,15 @@ def _regions(
         members = groups[name]
         scored = [t for t in members if t["score"] is not None]
         lowest = min(scored, key=lambda t: t["score"]) if scored else None
+        score = scoring.mean(t["score"] for t in scored)
         regions.append(
             {
                 "name": name,
                 "teams": members,
                 "count": len(members),
                 "submitted": sum(t["state"] == AlignmentCheck.State.SUBMITTED for t in members),
-                "score": _mean(t["score"] for t in members),
-                "score_text": number(_mean(t["score"] for t in members)),
+                "score": score,
+                "score_text": number(score),
                 "lowest": lowest and f"{lowest['name']} ({number(lowest['score'])})",
                 "cells": [_heat(region_cells.get((name, o["id"]))) for o in objectives],
             }
@@ -649,7 +653,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
     in_part = set(ids)
     committed = defaultdict(list)
     items = defaultdict(list)
-    for item in _item_rows(cycle, team_ids=ids, committed_except=sorted(many)):
+    for item in _part_items(cycle, ids, many):
         if item["team"] in in_part:
             items[item["team"]].append(item)
         if not item["is_extra"] and item["objective"] not in many:
@@ -696,7 +700,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
     )
     signals, signals_more = board.cycle_signals(cycle, current)
     return {
-        "company": CompanySettings.read().name,
+        "company": _company_name(),
         "cycle": cycle,
         "generated_at": now,
         "index": index,
@@ -725,6 +729,15 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         "next_part": number + 1 if number < len(parts) else None,
         "report_files": _done_report_files(cycle),
     }
+
+
+def _company_name() -> str:
+    """CompanySettings.read().name, in a statement of its own (the ORM took longer to build
+    the query than the database takes to run it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM alignment_companysettings WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else CompanySettings(pk=1, **CompanySettings.defaults()).name
 
 
 def _print_scores(cycle: ReviewCycle, ids: list[int]) -> dict:
@@ -841,28 +854,73 @@ def _actions(
 def _done_report_files(cycle: ReviewCycle) -> dict:
     """The latest built file of each format, by format: the print view links to them."""
     latest = {}
-    for report in cycle.report_files.filter(state="done").exclude(file="").order_by("-pk"):
+    for report in ReportFile.objects.raw(
+        _DONE_REPORT_FILES_SQL, {"cycle": cycle.pk, "done": ReportFile.State.DONE}
+    ):
         latest.setdefault(report.format, report)
     return latest
 
 
-def _item_rows(
-    cycle: ReviewCycle,
-    *,
-    team_ids: list[int] | None = None,
-    committed_except: list[int] | None = None,
-) -> Iterator[dict]:
+# Written out: the ORM took longer to build it than the database takes to run it.
+_DONE_REPORT_FILES_SQL = """
+SELECT * FROM reviews_reportfile
+WHERE cycle_id = %(cycle)s AND state = %(done)s AND file <> ''
+ORDER BY id DESC
+"""
+
+
+def _part_items(cycle: ReviewCycle, team_ids: list[int], committed_except: set[int]) -> list:
+    """The check items of the teams `team_ids` as _item_rows gives them, and every team's
+    committed (not extra) items on the objectives not in `committed_except`, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PART_ITEMS_SQL,
+            {
+                "cycle": cycle.pk,
+                "teams": standings.id_list(team_ids),
+                "counted": standings.id_list(committed_except),
+            },
+        )
+        rows = cursor.fetchall()
+    submitted = AlignmentCheck.State.SUBMITTED
+    return [
+        {
+            "team": team_id,
+            "objective": objective_id,
+            "submitted": state == submitted,
+            "is_extra": bool(is_extra),  # SQLite has no booleans
+            "scores": dict(zip(LEVERS, scores, strict=True)),
+            "evidence": evidence,
+            "blockers": blockers,
+        }
+        for team_id, state, objective_id, is_extra, evidence, blockers, *scores in rows
+    ]
+
+
+# Written out: the ORM took longer to build it than the database takes to run it. The scores
+# in the order of LEVERS; the items in CheckItem's order.
+_PART_ITEMS_SQL = """
+SELECT k.unit_id, k.state, i.objective_id, i.is_extra, i.evidence, i.blockers,
+  i.score_people, i.score_incentives, i.score_inventory, i.score_processes, i.score_funding,
+  i.score_communication
+FROM reviews_checkitem i
+JOIN reviews_alignmentcheck k ON k.id = i.alignment_check_id
+JOIN alignment_objective o ON o.id = i.objective_id
+WHERE k.cycle_id = %(cycle)s
+  AND (%(teams)s LIKE '%%,' || CAST(k.unit_id AS TEXT) || ',%%'
+    OR (NOT i.is_extra
+      AND %(counted)s NOT LIKE '%%,' || CAST(i.objective_id AS TEXT) || ',%%'))
+ORDER BY o."order", i.objective_id
+"""
+
+
+def _item_rows(cycle: ReviewCycle, *, team_ids: list[int] | None = None) -> Iterator[dict]:
     """The cycle's check items as a snapshot lists them (team, objective, submitted, is_extra,
     scores, evidence, blockers), read from the checks (which a closed cycle no longer lets
-    anyone change): those of `team_ids`, or every one, a chunk at a time, by team. With
-    `committed_except`, also every team's committed (not extra) items on the objectives not
-    in that list."""
+    anyone change): those of `team_ids`, or every one, a chunk at a time, by team."""
     rows = CheckItem.objects.filter(alignment_check__cycle=cycle)
     if team_ids is not None:
-        where = Q(alignment_check__unit_id__in=team_ids)
-        if committed_except is not None:
-            where |= Q(is_extra=False) & ~Q(objective_id__in=committed_except)
-        rows = rows.filter(where)
+        rows = rows.filter(alignment_check__unit_id__in=team_ids)
     else:
         rows = rows.order_by(
             "alignment_check__unit__name",

@@ -5,6 +5,7 @@ is closed. Each page reads a bounded page of teams; nothing here scans every che
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -14,13 +15,9 @@ from django.db.models import (
     Count,
     F,
     FloatField,
-    Func,
-    IntegerField,
-    JSONField,
     OuterRef,
     Q,
     Subquery,
-    Value,
 )
 from django.db.models.functions import Abs
 from django.urls import reverse
@@ -43,61 +40,38 @@ UNSUBMITTED = "unsubmitted"  # the state filter's "not submitted yet": drafts an
 SORTS = ("name", "score", "-score", "state")  # the orders of the team lists (TEAMS_SQL)
 
 
-class JSONArrayHead(Func):
-    """The first `n` elements of the array under `key` of a JSON column, as a JSON array ([]
-    where there is none): the database reads the column once and sends only those. The path
-    and the count are parameters (Value), compiled into Django's templates."""
-
-    output_field = JSONField()
-    template = "JSONB_PATH_QUERY_ARRAY(%(expressions)s::jsonpath)"  # PostgreSQL
-    sqlite_template = (
-        "(SELECT JSON_GROUP_ARRAY(JSON(value)) FROM JSON_EACH(%(expressions)s) "
-        "WHERE key < %(limit)s)"
-    )
-
-    def __init__(self, column: str, key: str, n: int):
-        super().__init__(F(column), Value(f"$.{key}"))
-        self.key, self.n = key, n
-
-    def as_sql(self, compiler, connection, **extra):  # SQLite
-        limit, limit_params = compiler.compile(Value(self.n))
-        sql, params = super().as_sql(
-            compiler, connection, template=self.sqlite_template, limit=limit, **extra
-        )
-        return sql, (*params, *limit_params)
-
-    def as_postgresql(self, compiler, connection, **extra):
-        path = Value(f"$.{self.key}[0 to {self.n - 1}]")
-        return Func(self.source_expressions[0], path, template=self.template).as_sql(
-            compiler, connection, **extra
-        )
-
-
-class JSONArrayLength(Func):
-    """How many elements the array under `key` of a JSON column has; NULL where there is none
-    (no such key, or not an array)."""
-
-    output_field = IntegerField()
-
-    def __init__(self, column: str, key: str):
-        super().__init__(F(column))
-        self.key = key
-
-    def as_sql(self, compiler, connection, **extra):  # SQLite
-        column, params = compiler.compile(self.source_expressions[0])
-        return (
-            f"(CASE WHEN JSON_TYPE({column}, %s) = 'array' "
-            f"THEN JSON_ARRAY_LENGTH({column}, %s) END)",
-            (*params, f"$.{self.key}", *params, f"$.{self.key}"),
-        )
-
-    def as_postgresql(self, compiler, connection, **extra):
-        column, params = compiler.compile(self.source_expressions[0])
-        # strict: NULL, not an error or 1, for a missing key or anything but an array.
-        return (
-            f"(JSONB_PATH_QUERY_FIRST({column}, %s::jsonpath, '{{}}', true))::integer",
-            (*params, f"strict $.{self.key}.size()"),
-        )
+# The keys of a closed cycle's snapshot that its pages show, not the whole snapshot (its items
+# and commitments are big): the index, the objectives, the teams as they were named when it
+# closed, the disagreements, the measured outcomes' first signals of each kind for the agenda;
+# and of the signals frozen at closing, which the sustain app's tag
+# shows, the first ones and how many there are, never the whole list. The database reads the
+# column once and sends only those (the JSON functions are each database's own). Written as
+# the ORM writes a read of the snapshot, which tests/reviews/test_snapshot_reads.py looks for.
+FROZEN_SUMMARY_SQL = {
+    "postgresql": """
+SELECT "reviews_reviewcycle"."snapshot" -> 'index',
+  "reviews_reviewcycle"."snapshot" -> 'objectives',
+  "reviews_reviewcycle"."snapshot" -> 'teams',
+  "reviews_reviewcycle"."snapshot" -> 'disagreements',
+  "reviews_reviewcycle"."snapshot" -> 'outcome_agenda',
+  JSONB_PATH_QUERY_ARRAY("reviews_reviewcycle"."snapshot", CAST(%(head)s AS jsonpath)),
+  (JSONB_PATH_QUERY_FIRST(
+    "reviews_reviewcycle"."snapshot", 'strict $.signals.size()', '{}', true))::integer
+FROM "reviews_reviewcycle" WHERE "reviews_reviewcycle"."id" = %(cycle)s LIMIT 1
+""",
+    "sqlite": """
+SELECT JSON_EXTRACT("reviews_reviewcycle"."snapshot", '$.index'),
+  JSON_EXTRACT("reviews_reviewcycle"."snapshot", '$.objectives'),
+  JSON_EXTRACT("reviews_reviewcycle"."snapshot", '$.teams'),
+  JSON_EXTRACT("reviews_reviewcycle"."snapshot", '$.disagreements'),
+  JSON_EXTRACT("reviews_reviewcycle"."snapshot", '$.outcome_agenda'),
+  (SELECT JSON_GROUP_ARRAY(JSON(value))
+    FROM JSON_EACH("reviews_reviewcycle"."snapshot", '$.signals') WHERE key < %(shown)s),
+  CASE WHEN JSON_TYPE("reviews_reviewcycle"."snapshot", '$.signals') = 'array'
+    THEN JSON_ARRAY_LENGTH("reviews_reviewcycle"."snapshot", '$.signals') END
+FROM "reviews_reviewcycle" WHERE "reviews_reviewcycle"."id" = %(cycle)s LIMIT 1
+""",
+}
 
 
 def whole(value: float | None, empty: str = "") -> str:
@@ -170,22 +144,23 @@ def summary(cycle: ReviewCycle, *, previous: ReviewCycle | None = None) -> dict:
     if cycle.is_closed:
         # The keys the page shows, not the whole snapshot (its items and commitments are big);
         # the teams as they were named when it closed.
-        frozen = (
-            ReviewCycle.objects.filter(pk=cycle.pk)
-            .values(
-                index=F("snapshot__index"),
-                objectives=F("snapshot__objectives"),
-                teams=F("snapshot__teams"),
-                disagreements=F("snapshot__disagreements"),
-                # The signals frozen at closing, which the sustain app's tag shows: the first
-                # ones and how many there are, never the whole list.
-                signals=JSONArrayHead("snapshot", "signals", FROZEN_SIGNALS_SHOWN),
-                signals_total=JSONArrayLength("snapshot", "signals"),
-                # The measured outcomes' first signals of each kind, for the agenda.
-                outcome_agenda=F("snapshot__outcome_agenda"),
+        with connection.cursor() as cursor:
+            cursor.execute(
+                FROZEN_SUMMARY_SQL[connection.vendor],
+                {
+                    "cycle": cycle.pk,
+                    "shown": FROZEN_SIGNALS_SHOWN,
+                    "head": f"$.signals[0 to {FROZEN_SIGNALS_SHOWN - 1}]",
+                },
             )
-            .get()
-        )
+            values = cursor.fetchone()
+        # JSON as text (the database's own numbers as they are), None where there is no key.
+        keys = ["index", "objectives", "teams", "disagreements", "outcome_agenda"]
+        keys += ["signals", "signals_total"]
+        frozen = {
+            key: json.loads(value) if isinstance(value, str) else value
+            for key, value in zip(keys, values, strict=True)
+        }
         if frozen["objectives"] is not None:
             return frozen
     compared = previous is not None and previous.is_closed
@@ -466,7 +441,7 @@ def team_page(
     objectives = current["objectives"]
     per_page = per_page or TEAMS_PER_PAGE
     if "teams" in current:
-        paginator = _frozen_teams(cycle, current["teams"], filters, viewer, per_page, total)
+        paginator = _frozen_teams(cycle, current["teams"], filters, viewer, per_page)
     else:
         filtered = any(filters.get(f) for f in ("region", "state", "q"))
         checks = TeamRows(
@@ -514,6 +489,24 @@ def team_page(
     return TeamPage(page=page, rows=rows, total=total, matching=paginator.count)
 
 
+# Each of a cycle's checks (by its team) with its team's region and whether the viewer heads
+# the team, as TEAMS_SQL has them.
+CHECK_REGIONS_SQL = """
+SELECT k.unit_id, k.id,
+  CASE WHEN p.level = %(business)s THEN u.parent_id ELSE p.parent_id END,
+  CASE WHEN p.level = %(business)s THEN p.name ELSE g.name END,
+  CASE WHEN k.unit_id IN (
+    SELECT m.unit_id FROM alignment_membership m
+    WHERE m.user_id = %(viewer)s AND m.role = %(head)s
+  ) THEN 0 ELSE 1 END
+FROM reviews_alignmentcheck k
+JOIN alignment_unit u ON u.id = k.unit_id
+LEFT JOIN alignment_unit p ON p.id = u.parent_id
+LEFT JOIN alignment_unit g ON g.id = p.parent_id
+WHERE k.cycle_id = %(cycle)s
+"""
+
+
 def id_list(ids) -> str:
     """Ids as one short parameter, ",4,8,15,": a statement finds an id in it with LIKE (see
     CELLS_SQL), the same text whatever their number, on PostgreSQL and SQLite."""
@@ -532,10 +525,23 @@ WHERE cycle_id = %(frozen)s AND objective_id IS NOT NULL AND unit_id IS NOT NULL
 """
 
 
-def _frozen_teams(cycle, frozen: list[dict], filters, viewer, per_page, total):
+def _frozen_teams(cycle, frozen: list[dict], filters, viewer, per_page):
     """A closed cycle's teams as its snapshot froze them (names included), in Python: a list
     of plain values, never the snapshot's items."""
-    regions = {row["unit_id"]: row for row in TeamRows(cycle, viewer=viewer).rows(0, total)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CHECK_REGIONS_SQL,
+            {
+                "cycle": cycle.pk,
+                "business": Unit.Level.BUSINESS,
+                "viewer": viewer,
+                "head": Membership.Role.HEAD,
+            },
+        )
+        regions = {
+            unit_id: {"pk": pk, "region_id": region, "region_name": name, "is_first": first}
+            for unit_id, pk, region, name, first in cursor.fetchall()
+        }
     rows = []
     q = (filters.get("q") or "").casefold()
     state = filters.get("state")

@@ -4,6 +4,8 @@ long lists, written in one pass rather than by a template node per cell: the app
 parts and the team articles of a part.
 """
 
+from functools import lru_cache
+
 from django import template
 from django.utils.html import format_html, format_html_join
 
@@ -25,6 +27,27 @@ def _joined(parts: list, between: str = "") -> str:
     if not parts:
         return ""
     return format_html(between.join(["{}"] * len(parts)), *parts)
+
+
+@lru_cache(maxsize=4096)
+def _cell(text, css: str | None = None) -> str:
+    """A table cell, each distinct one written once per process (a handful of classes and
+    figures out of 100)."""
+    if css is None:
+        return format_html("<td>{}</td>", text)
+    return format_html('<td class="{}">{}</td>', css, text)
+
+
+@register.simple_tag
+def heat_cells(cells: list[tuple[str, str]]) -> str:
+    """A row's heatmap cells, each (CSS class, figure) as writers._heat gives them."""
+    return _joined([_cell(text, css) for css, text in cells])
+
+
+@register.simple_tag
+def figure_cells(values: list, empty: str = "") -> str:
+    """A row's figures (formatted already), `empty` for those that are None or ""."""
+    return _joined([_cell(v or empty) for v in values])
 
 
 @register.simple_tag
