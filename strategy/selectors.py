@@ -239,8 +239,13 @@ def counted_page(queryset, per_page: int, number) -> Page:
         return paginator.get_page(number)
     start = (wanted - 1) * per_page
     rows = list(queryset.annotate(_total=Window(Count("pk")))[start : start + per_page])
-    if not rows:
+    if not rows and wanted > 1:
         return paginator.get_page(number)
+    if not rows:  # no first page's rows: none at all, the one empty page
+        paginator.count = 0
+        page = paginator.get_page(1)
+        page.object_list = rows
+        return page
     if isinstance(rows[0], dict):
         paginator.count = rows[0]["_total"]  # a cached_property: read, not asked
         for row in rows:
