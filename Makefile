@@ -38,14 +38,14 @@ services:
 
 # Development only: DEBUG needs no SECRET_KEY. The venv's bin comes first so that Procfile.dev's
 # plain `python` and `celery` are the project's. The filesystem broker (used when REDIS_URL is
-# unset) needs both of its folders to exist. honcho gives the first process in Procfile.dev (web)
+# unset) needs its folders to exist, under VAR_DIR (var/ unless set). honcho gives the first process in Procfile.dev (web)
 # PORT, and PORT+100 and PORT+200 to the worker and beat, which do not listen on them.
 run: export DJANGO_DEBUG := true
 run: export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Links in the emails the console prints point at this server, whatever PORT it listens on.
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed-run
-	mkdir -p var/broker/queue var/broker/processed var/broker/control
+	mkdir -p $${VAR_DIR:-var}/broker/queue $${VAR_DIR:-var}/broker/processed $${VAR_DIR:-var}/broker/control
 	python manage.py migrate --no-input
 	python manage.py seed_demo
 	@echo

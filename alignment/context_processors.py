@@ -5,6 +5,22 @@ from django.utils.functional import SimpleLazyObject, cached_property
 
 from strategy import roles
 from strategy.models import CompanySettings
+from strategy.prepared import prepared
+
+
+@prepared
+def _header(*, user):
+    name = CompanySettings.objects.filter(pk=1).values("name")[:1]
+    return (
+        get_user_model()
+        .objects.filter(pk=user)
+        .annotate(
+            company=Subquery(name),
+            unread=Count("notifications", filter=Q(notifications__read_at__isnull=True)),
+        )
+        .order_by("pk")
+        .values_list("company", "unread")[:1]
+    )
 
 
 def user_roles(request: HttpRequest) -> dict:
@@ -23,25 +39,14 @@ def user_roles(request: HttpRequest) -> dict:
         until they do), and a signed-in user's unread notifications; one query for both."""
         if header:
             return header
-        row = None
-        if user.is_authenticated:
-            name = CompanySettings.objects.filter(pk=1).values("name")[:1]
-            row = (
-                get_user_model()
-                .objects.filter(pk=user.pk)
-                .values(
-                    company=Subquery(name),
-                    unread=Count("notifications", filter=Q(notifications__read_at__isnull=True)),
-                )
-                .first()
-            )
-        if row is None:
+        found = _header(user=user.pk) if user.is_authenticated else []
+        if not found:
             header.update(company=CompanySettings.read().name, unread=0)
         else:
-            company = row["company"]
+            ((company, unread),) = found
             if company is None:  # no row yet: the defaults, as CompanySettings.read() has them
                 company = CompanySettings.read().name
-            header.update(company=company, unread=row["unread"])
+            header.update(company=company, unread=unread)
         return header
 
     return {

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
@@ -51,8 +51,10 @@ class SessionTimeoutMiddleware:
                     return response
                 was_authenticated = False  # on the login page already: show it
         response = self.get_response(request)
-        # The view may have logged someone in (a new login starts both clocks) or out.
-        if request.user.is_authenticated:
+        # The view may have logged someone in (a new login starts both clocks) or out. Only a
+        # session that carries a login is timed: an API request authenticated by its token
+        # (request.user set by the API) has no session to start.
+        if request.user.is_authenticated and SESSION_KEY in request.session:
             _touch(request.session, now, new_login=not was_authenticated)
         return response
 

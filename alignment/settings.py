@@ -77,6 +77,11 @@ INSTALLED_APPS = [
     "notifications",
     "sustain",
     "reports",
+    # The REST API (api/): Django REST Framework, django-filter, drf-spectacular's schema.
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -345,6 +350,73 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     }
+
+# --- Cache ------------------------------------------------------------------
+# What the API's throttling counts (the only user of the cache): in Redis when there is one, so
+# every web process counts the same requests; in the process's memory otherwise.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- REST API (api/, docs/api.md) ---------------------------------------------
+REST_FRAMEWORK = {
+    # A personal access token (Authorization: Bearer ...) or the browser's session, whose
+    # writes need the CSRF token as the pages' do.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.AccessTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.SignedIn", "api.permissions.TokenScope"],
+    # JSON only: the browsable documentation is the OpenAPI page (api:docs), not DRF's own
+    # HTML, which the strict CSP would not run anyway.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "api.filters.FilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per personal access token (and per user for their browser session), as DRF writes
+# rates: "600/minute", "10000/hour".
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Alignment Reviews API",
+    "DESCRIPTION": "The strategy, the organisation, the reviews and their results, as the pages "
+    "show them to the same people. Tokens, problems, examples and versioning: the API's help "
+    "page, /reviews/help/api/ (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["api.permissions.SignedIn", "api.permissions.TokenScope"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problem_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "CheckStateEnum": "reviews.models.AlignmentCheck.State",
+        "CycleStateEnum": "reviews.models.ReviewCycle.State",
+        "CommitmentStatusEnum": "strategy.models.Commitment.Status",
+        "DeliveryStateEnum": "notifications.models.Delivery.State",
+        "ActionKindEnum": "reviews.models.Action.Kind",
+        "CycleKindEnum": "reviews.models.ReviewCycle.Kind",
+        "UnitKindEnum": "strategy.models.Unit.Kind",
+        "DeliveryKindEnum": "notifications.models.Delivery.Kind",
+    },
+}
 
 # --- Imports in the admin --------------------------------------------------
 IMPORT_EXPORT_USE_TRANSACTIONS = True  # all-or-nothing

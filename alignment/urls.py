@@ -12,6 +12,7 @@ urlpatterns = [
     path("reviews/", include("notifications.urls")),
     path("reviews/", include("reports.urls")),
     path("reviews/", include("sustain.urls")),
+    path("", include("api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -399,12 +399,13 @@ MEASURES = [
 
 def _measures(rng, position, objectives, units, quarters, hist) -> None:
     """Each objective's three measures, reported by a team, with a value in every period of
-    the `quarters` of this fiscal year and the one before (some behind plan, some riding up and
-    down): last year's belong to last year's measure, which this year's continues
-    (Measure.previous), under last year's position (published, not current)."""
-    # Always one earlier year (whatever the quarters span), so that reading a measure's past
-    # takes as many queries at every size; quarters before it have no value.
-    years = [position.fiscal_year - 1]
+    the `quarters` (some behind plan, some riding up and down): an earlier year's belong to
+    that year's measure, which the next year's continues (Measure.previous), under that year's
+    position (published, not current)."""
+    # Every earlier year the quarters span (8 quarters span three fiscal years unless they
+    # start with one), and always the one before this: a measure's past at every size.
+    this_year = position.fiscal_year
+    years = sorted({y for y, _ in quarters if y < this_year} | {this_year - 1})
     chains = {}  # (objective index, measure index) → the measure of each year, oldest first
     for year in years:
         (earlier,) = bulk_create_with_history(
@@ -471,18 +472,23 @@ def _measures(rng, position, objectives, units, quarters, hist) -> None:
                 if y != year:
                     continue
                 months = (q * 3 - 2, q * 3 - 1, q * 3) if frequency_of(measure) else (q,)
+                # Entered in the quarter's review, before it closed: a closed review's reports
+                # read the values as they stood then (their history).
+                entered = min(_at(quarter_end(y, q) + timedelta(days=3)), timezone.now())
                 for period in months:
                     share = period / (12 if frequency_of(measure) else 4)
                     planned = base + (goal - base) * share
                     value = planned - (goal - base) * rng.uniform(-0.2, 0.6)
-                    actuals.append(
-                        MeasureActual(
-                            measure=measure,
-                            fiscal_year=y,
-                            period=period,
-                            value=Decimal(f"{value:.2f}"),
-                        )
+                    actual = MeasureActual(
+                        measure=measure,
+                        fiscal_year=y,
+                        period=period,
+                        value=Decimal(f"{value:.2f}"),
+                        entered_by=hist["default_user"],
+                        entered_at=entered,
                     )
+                    actual._history_date = entered  # read by bulk_create_with_history
+                    actuals.append(actual)
     bulk_create_with_history(actuals, MeasureActual, **hist)
 
 

@@ -17,15 +17,16 @@ settings: DEBUG off, a random SECRET_KEY, persistent connections, plus bench/url
 view.
 bench/loadgen.py (asyncio on raw sockets, a process of its own) drives the heads, each about
 once a second. They read the home, check, strategy and unit pages, make htmx autosaves of their
-whole check with random scores, and request the trivial view. The generator shares the cores
-with the server, so it is kept cheap; the run prints the CPU that gunicorn, the PostgreSQL
-backends of the load's database and the generator each used, per request served.
+whole check with random scores, and request the trivial view. A few executives (--executives,
+5 by default) read the open review's cycle page, which heads may not open, as often. The
+generator shares the cores with the server, so it is kept cheap; the run prints the CPU that
+gunicorn, the PostgreSQL backends of the load's database and the generator each used, per
+request served.
 
 Budgets (issue #12): no failed request, no lost save (the database holds the scores and
 evidence of each head's last confirmed save), at least 150 requests a second served (0.75 a
-second per user), and the
-p99 latency of the home page and of the check page (a head's page of the open review: heads
-may not open the cycle page itself) at most 3 times the trivial view's p99 in the same run.
+second per head), and the p99 latency of the home page, of the cycle page and of the heads'
+check page at most 3 times the trivial view's p99 in the same run.
 Prints p50/p95/p99 latencies per kind of request beside the trivial view's, each budget beside
 its figure, and exits 1 when any is missed.
 
@@ -67,7 +68,8 @@ DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 BASE_DIR = Path(__file__).resolve().parent.parent
 GUNICORN_CONFIG = BASE_DIR / "gunicorn.conf.py"  # what Procfile and the Docker image run
 MIN_REQUESTS_PER_USER_SECOND = 0.75  # 150 a second for the 200 users of issue #12
-MAX_P99_RATIO = 3.0  # p99 of the home and check pages / p99 of the trivial view
+MAX_P99_RATIO = 3.0  # p99 of the home, check and cycle pages / p99 of the trivial view
+EXECUTIVES = 5  # reading the cycle page, which heads may not open
 # Variables that would change what the server does, or where it writes, if inherited.
 INHERITED_NOT = [
     "DJANGO_DEBUG",
@@ -207,31 +209,40 @@ def _setup(args) -> dict:
         "user", "unit"
     )
     store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
-    plan_heads = []
-    for membership in heads.order_by("unit__code")[: args.users]:
-        user = membership.user
+
+    def session_of(user) -> str:
         session = store()
         # What django.contrib.auth.login() stores, without a login request.
         session[SESSION_KEY] = user._meta.pk.value_to_string(user)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
-        plan_heads.append(
-            {
-                "username": user.username,
-                "session_key": session.session_key,
-                "check_id": checks[membership.unit_id],
-                "unit_code": membership.unit.code,
-            }
-        )
+        return session.session_key
+
+    plan_heads = [
+        {
+            "username": membership.user.username,
+            "session_key": session_of(membership.user),
+            "check_id": checks[membership.unit_id],
+            "unit_code": membership.unit.code,
+        }
+        for membership in heads.order_by("unit__code")[: args.users]
+    ]
+    plan_executives = [
+        {"username": user.username, "session_key": session_of(user)}
+        for user in _executives(dataset.executive, args.executives)
+    ]
     connections.close_all()
     print(
         f"Built {args.teams} teams × {args.objectives} objectives × {args.quarters} quarters "
         f"on PostgreSQL {settings.DATABASES['default']['NAME']} and logged "
-        f"{len(plan_heads)} heads in, in {time.perf_counter() - started:.0f} s."
+        f"{len(plan_heads)} heads and {len(plan_executives)} executives in, in "
+        f"{time.perf_counter() - started:.0f} s."
     )
     return {
         "heads": plan_heads,
+        "executives": plan_executives,
+        "cycle_path": cycle.get_absolute_url(),
         "session_cookie": settings.SESSION_COOKIE_NAME,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
         # /strategy/ only redirects to the current position's page.
@@ -241,6 +252,24 @@ def _setup(args) -> dict:
         "seconds": args.seconds,
         "think": args.think,
     }
+
+
+def _executives(first, count: int) -> list:
+    """The dataset's executive and as many more as it takes to make `count`."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from strategy.roles import EXECUTIVE
+
+    group = Group.objects.get(name=EXECUTIVE)
+    found = [first][:count]
+    for n in range(1, count):
+        user = get_user_model().objects.create(
+            username=f"{first.username}-{n}", first_name="Exec", last_name=f"Utive {n}"
+        )
+        user.groups.add(group)
+        found.append(user)
+    return found
 
 
 def _gunicorn_config(env: dict[str, str]) -> dict:
@@ -390,6 +419,12 @@ def main(argv: list[str] | None = None) -> None:
     description = __doc__.split("\n")[0]
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=description)
     parser.add_argument("--users", type=int, default=200, help="heads, one team each")
+    parser.add_argument(
+        "--executives",
+        type=int,
+        default=EXECUTIVES,
+        help="executives reading the open review's cycle page, besides the heads",
+    )
     parser.add_argument("--teams", type=int, help="teams built (default: as many as users)")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument(
@@ -404,8 +439,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quarters", type=int, default=9, help="closed quarters + the open one")
     args = parser.parse_args(argv)
     args.teams = args.teams or args.users
-    if args.users < 1 or args.seconds <= 0 or args.teams < args.users:
-        parser.error("--users and --seconds must be positive, --teams at least --users")
+    if args.users < 1 or args.seconds <= 0 or args.teams < args.users or args.executives < 1:
+        parser.error(
+            "--users, --executives and --seconds must be positive, --teams at least --users"
+        )
     started = time.perf_counter()
     # A plain `kill` (or make's) still stops gunicorn and drops the database, in `finally`.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -438,8 +475,8 @@ def main(argv: list[str] | None = None) -> None:
             f"gunicorn on {base_url} with gunicorn.conf.py: {args.workers} "
             f"{config['worker_class']} workers, DEBUG off, "
             f"cookies {plan['session_cookie']} and {plan['csrf_cookie']}.\n"
-            f"{args.users} users for {args.seconds:.0f} s, {args.think:g} s between a user's "
-            "requests on average…\n"
+            f"{args.users} heads and {args.executives} executives for {args.seconds:.0f} s, "
+            f"{args.think:g} s between a user's requests on average…\n"
         )
 
         plan_path, result_path = Path(var_dir, "plan.json"), Path(var_dir, "result.json")
@@ -473,7 +510,10 @@ def main(argv: list[str] | None = None) -> None:
         for line in lost[:20]:
             print(f"  LOST {line}")
         budgets = Budgets("Load")
-        print(f"\nBudgets (gunicorn --workers {args.workers}, {args.users} users):")
+        print(
+            f"\nBudgets (gunicorn --workers {args.workers} {config['worker_class']}, "
+            f"{args.users} heads, {args.executives} executives):"
+        )
         budgets.check(
             "requests served a second",
             served / result["seconds"],
@@ -485,14 +525,15 @@ def main(argv: list[str] | None = None) -> None:
             "no exception in a user", not result["exceptions"], f"{len(result['exceptions'])}"
         )
         budgets.require("no lost save", not lost, f"{len(lost)} lost of {compared} heads")
+        users = args.users + args.executives
         budgets.require(
             "every user started",
-            result["users_started"] == args.users,
-            f"{result['users_started']} of {args.users}",
+            result["users_started"] == users,
+            f"{result['users_started']} of {users}",
         )
         trivial = p99s[result["trivial"]]
-        # A head's page of the open review is its check: heads may not open the cycle page.
-        for kind in ("home", "check page"):
+        # The heads' home and check page, the executives' cycle page (heads may not open it).
+        for kind in ("home", "check page", "cycle page"):
             budgets.check(
                 f"p99 of the {kind} / of the trivial view ({p99s[kind]:.0f} / {trivial:.0f} ms)",
                 p99s[kind] / trivial,

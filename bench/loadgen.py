@@ -2,11 +2,12 @@
 
     python -m bench.loadgen PLAN.json RESULT.json
 
-bench.load writes PLAN: the server's address, the cookie names, the run's length and one head
-per user (session key, check, unit). Each user is such a head. It opens its check once, for
+bench.load writes PLAN: the server's address, the cookie names, the run's length, the heads
+(session key, check, unit) and a few executives (session key). A head opens its check once, for
 the CSRF cookie and the form as a browser has them, then mixes page reads with htmx autosaves
 of its whole check (random scores 1-5) until the time is up, sending each save with the
-version the previous save returned. RESULT holds the raw latencies by kind of request, the
+version the previous save returned. An executive reads the open review's cycle page (which
+heads may not open) and the trivial view. RESULT holds the raw latencies by kind of request, the
 failed requests, what each head last saw saved (for bench.load to compare with the database)
 and the CPU seconds this process used.
 
@@ -31,15 +32,16 @@ from urllib.parse import urlencode, urlsplit
 
 from bench.checkform import SCORE_FIELD, VERSION, check_fields
 
-HOME, CHECK, STRATEGY, UNIT, SAVE, TRIVIAL = (
+HOME, CHECK, STRATEGY, UNIT, SAVE, CYCLE, TRIVIAL = (
     "home",
     "check page",
     "strategy page",
     "unit page",
     "score save",
+    "cycle page",
     "trivial view",
 )
-KINDS = [SAVE, CHECK, HOME, STRATEGY, UNIT, TRIVIAL]
+KINDS = [SAVE, CHECK, HOME, STRATEGY, UNIT, CYCLE, TRIVIAL]
 SAMPLES = 20  # failures kept with their details, per kind and outcome
 TIMEOUT = 60.0  # seconds for a whole request, connect included
 SPAWN_RATE = 100  # users started a second, as a ramp rather than all in the same instant
@@ -49,6 +51,7 @@ latencies: dict[str, list[float]] = defaultdict(list)
 outcomes: dict[str, Counter] = defaultdict(Counter)
 samples: dict[str, list[str]] = defaultdict(list)
 saved: dict[str, dict] = {}  # username -> what the head last saw saved, see Head.__init__
+users_started: set[str] = set()  # the users who made their first request
 
 
 class Response:
@@ -145,54 +148,32 @@ class Client:
         self.reader = self.writer = None
 
 
-class Head:
-    """A department head on their own team's check."""
+class User:
+    """One signed-in person: their connection, cookies and pace."""
 
-    # (task, weight): as often as a head does each, relative to the others.
-    TASKS: list[tuple[str, int]] = [
-        ("save", 3),
-        ("check_page", 2),
-        ("home", 1),
-        ("strategy", 1),
-        ("unit_page", 1),
-        ("trivial", 2),
-    ]
+    TASKS: list[tuple[str, int]] = []  # (task, weight): how often each, relative to the others
 
-    def __init__(self, head: dict, plan: dict) -> None:
-        self.head = head
+    def __init__(self, person: dict, plan: dict) -> None:
+        self.person = person
         self.base_url = plan["base_url"]
         parts = urlsplit(self.base_url)
         self.client = Client(parts.hostname, parts.port)
-        self.strategy_path = plan["strategy_path"]
         self.think = plan["think"]
-        self.rng = random.Random(head["username"])
+        self.rng = random.Random(person["username"])
         # The cookies are kept here, not in a cookie jar: without DEBUG they are Secure (and
         # __Host-), which a jar rightly never sends over plain HTTP.
-        self.cookies = {plan["session_cookie"]: head["session_key"]}
-        self.check_url = f"/reviews/checks/{head['check_id']}/"
-        self.fields: dict[str, str] | None = None
-        self.version: int | None = None
-        self.saves = 0
-        self.record: dict = {}
+        self.cookies = {plan["session_cookie"]: person["session_key"]}
         self.tasks = [getattr(self, name) for name, _ in self.TASKS]
         self.weights = [weight for _, weight in self.TASKS]
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Open the check, then a task and a pause at a time until `stopping` is set.
+        """A task and a pause at a time until `stopping` is set.
 
         A request under way when it is set is finished (so that a save the server committed is
         not forgotten), a pause is cut short.
         """
-        # `confirmed`: the values of the last save the server confirmed (at first, the ones the
-        # form showed); `unknown`: saves sent after it whose outcome is unknown (no answer, or
-        # a 5xx), so any of these may be in the database.
-        self.record = saved[self.head["username"]] = {
-            "check_id": self.head["check_id"],
-            "confirmed": None,
-            "unknown": [],
-            "saves": 0,
-        }
-        await self._open_check()
+        users_started.add(self.person["username"])
+        await self.start()
         while not stopping.is_set():
             pause = self.rng.uniform(self.think * 0.5, self.think * 1.5)
             try:
@@ -202,6 +183,12 @@ class Head:
                 pass
             await self.rng.choices(self.tasks, self.weights)[0]()
         self.client.close()
+
+    async def start(self) -> None:
+        """What the user does first, before the mix of tasks."""
+
+    async def trivial(self) -> None:
+        await self._request(TRIVIAL, "GET", "/bench/trivial/")
 
     async def _request(self, kind: str, method: str, path: str, *, headers=None, body=b""):
         cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
@@ -236,13 +223,49 @@ class Head:
     def _sample(self, kind: str, outcome: str, text: str) -> None:
         key = f"{kind}: {outcome}"
         if len(samples[key]) < SAMPLES:
-            samples[key].append(f"{self.head['username']} {text}")
+            samples[key].append(f"{self.person['username']} {text}")
 
     def _fail(self, kind: str, outcome: str, text: str) -> None:
         """Count a 200 whose content is wrong as a failure of its own kind."""
         outcomes[kind]["ok"] -= 1
         outcomes[kind][outcome] += 1
         self._sample(kind, outcome, text)
+
+
+class Head(User):
+    """A department head on their own team's check."""
+
+    # (task, weight): as often as a head does each, relative to the others.
+    TASKS: list[tuple[str, int]] = [
+        ("save", 3),
+        ("check_page", 2),
+        ("home", 1),
+        ("strategy", 1),
+        ("unit_page", 1),
+        ("trivial", 2),
+    ]
+
+    def __init__(self, head: dict, plan: dict) -> None:
+        super().__init__(head, plan)
+        self.strategy_path = plan["strategy_path"]
+        self.check_url = f"/reviews/checks/{head['check_id']}/"
+        self.fields: dict[str, str] | None = None
+        self.version: int | None = None
+        self.saves = 0
+        self.record: dict = {}
+
+    async def start(self) -> None:
+        """Open the check: the form as the browser has it, and the version it was read at."""
+        # `confirmed`: the values of the last save the server confirmed (at first, the ones the
+        # form showed); `unknown`: saves sent after it whose outcome is unknown (no answer, or
+        # a 5xx), so any of these may be in the database.
+        self.record = saved[self.person["username"]] = {
+            "check_id": self.person["check_id"],
+            "confirmed": None,
+            "unknown": [],
+            "saves": 0,
+        }
+        await self._open_check()
 
     async def _open_check(self) -> None:
         response, status = await self._request(CHECK, "GET", self.check_url)
@@ -275,7 +298,7 @@ class Head:
             await self._open_check()
             return
         self.saves += 1
-        evidence = f"{self.head['username']}, save {self.saves}"
+        evidence = f"{self.person['username']}, save {self.saves}"
         data = dict(self.fields, version=str(self.version))
         for name in self.fields:
             match = SCORE_FIELD.match(name)
@@ -333,14 +356,25 @@ class Head:
         await self._request(STRATEGY, "GET", self.strategy_path)
 
     async def unit_page(self) -> None:
-        await self._request(UNIT, "GET", f"/strategy/units/{self.head['unit_code']}/")
+        await self._request(UNIT, "GET", f"/strategy/units/{self.person['unit_code']}/")
 
-    async def trivial(self) -> None:
-        await self._request(TRIVIAL, "GET", "/bench/trivial/")
+
+class Executive(User):
+    """An executive following the open review on its cycle page while the heads fill in."""
+
+    TASKS = [("cycle_page", 3), ("trivial", 1)]
+
+    def __init__(self, executive: dict, plan: dict) -> None:
+        super().__init__(executive, plan)
+        self.cycle_path = plan["cycle_path"]
+
+    async def cycle_page(self) -> None:
+        await self._request(CYCLE, "GET", self.cycle_path)
 
 
 async def _run(plan: dict) -> dict:
     heads = [Head(head, plan) for head in plan["heads"]]
+    heads += [Executive(executive, plan) for executive in plan.get("executives", [])]
     stopping = asyncio.Event()
     exceptions: Counter = Counter()
 
@@ -383,7 +417,7 @@ def main(argv: list[str]) -> None:
                 "outcomes": outcomes,
                 "samples": samples,
                 "saved": saved,
-                "users_started": len(saved),
+                "users_started": len(users_started),
                 "cpu_seconds": usage.ru_utime + usage.ru_stime,
             },
             f,

@@ -15,12 +15,15 @@ import smtplib
 import socket
 import threading
 import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import F
 from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -92,18 +95,25 @@ def deliveries_create(
         batch_size=1000,
     )
     ids = [pk for pk, _ in created]
-    if ids:
-        # What the new notes supersede counts as read: one unread note per cycle and subject
-        # for each person, not a pile. (Those created now are the deliveries stamped `now`.)
-        told_now = Delivery.objects.filter(cycle=cycle, kind=kind, step=step, created_at=now)
+    # What the new notes supersede counts as read: one unread note per cycle and subject for
+    # each person, not a pile. The recipients are named a chunk at a time rather than by a
+    # subquery on the deliveries just written: right after a bulk insert the planner's
+    # statistics still describe the tables before it, and it then joined 10,000 deliveries
+    # to 10,000 (minutes, not milliseconds).
+    recipients = [r for _, r in created]
+    kinds = [kind, *SUPERSEDES.get(kind, ())]
+    for start in range(0, len(recipients), SUPERSEDE_CHUNK):
         Notification.objects.unread().filter(
-            user_id__in=told_now.values("recipient_id"),
+            user_id__in=recipients[start : start + SUPERSEDE_CHUNK],
             delivery__cycle=cycle,
-            delivery__kind__in=[kind, *SUPERSEDES.get(kind, ())],
+            delivery__kind__in=kinds,
             created_at__lt=now,
         ).update(read_at=now)
     enqueue(ids)
     return ids
+
+
+SUPERSEDE_CHUNK = 1000  # recipients per update: within SQLite's limit of query parameters
 
 
 SEND_CHUNK = 50  # deliveries per send task: 200 messages to the broker for 10,000 emails
@@ -222,46 +232,129 @@ def _backoff(attempts: int) -> float:
 
 
 def delivery_send(*, delivery_id: int, now: datetime) -> Outcome:
-    """Send one delivery, at most once while it is pending.
+    """Send one delivery, at most once while it is pending (deliveries_send, for one)."""
+    outcomes = deliveries_send(delivery_ids=[delivery_id], clock=lambda: now)
+    try:
+        return next(outcomes)[1]
+    finally:
+        outcomes.close()
 
-    The attempt is counted in its own transaction first, so that a worker killed mid-send
-    still used one; after MAX_ATTEMPTS the delivery fails instead of looping.
+
+# Deliveries read together: what their emails say, in a few queries for all of them. Few
+# enough that it is read just before they go (a check submitted meanwhile cancels its reminder).
+SEND_BATCH = 10
+
+
+def deliveries_send(
+    *, delivery_ids: list[int], clock: Callable[[], datetime]
+) -> Iterator[tuple[int, Outcome]]:
+    """Send deliveries one after the other, each at most once while it is pending; yields
+    (id, outcome) for each, in order. `clock` gives the time of each send.
+
+    What their emails say is read a few deliveries at a time (SEND_BATCH). Each is then sent
+    on its own: its attempt counted in a transaction of its own first, so that a worker
+    killed mid-send still used one (after MAX_ATTEMPTS it fails instead of looping); then
+    locked, sent and marked in a second one.
     """
-    with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=delivery_id, state=Delivery.State.PENDING)
-            .first()
-        )
-        if delivery is None:
-            return Outcome("skipped")
-        if delivery.attempts >= MAX_ATTEMPTS:
-            delivery.state = Delivery.State.FAILED
-            delivery.last_error = (
-                delivery.last_error + f"\nGave up after {MAX_ATTEMPTS} attempts."
-            ).strip()
-            delivery.save(update_fields=["state", "last_error"])
-            return Outcome("failed")
-        delivery.attempts += 1
-        delivery.next_attempt_at = now
-        delivery.save(update_fields=["attempts", "next_attempt_at"])
+    for start in range(0, len(delivery_ids), SEND_BATCH):
+        batch = delivery_ids[start : start + SEND_BATCH]
+        prepared = _prepare(batch)
+        for pk in batch:
+            yield pk, _send_one(prepared[pk], now=clock()) if pk in prepared else SKIPPED
 
+
+def _claim(delivery_id: int, *, now: datetime) -> Outcome | None:
+    """Count an attempt of a pending delivery that no other worker holds; None when claimed,
+    else the outcome: skipped, or failed when it used all its attempts."""
     with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("cycle", "recipient")
-            .defer("cycle__snapshot")
-            .filter(pk=delivery_id, state=Delivery.State.PENDING)
+        free = Delivery.objects.select_for_update(skip_locked=True).filter(pk=delivery_id)
+        won = Delivery.objects.filter(
+            pk__in=free.values("pk"), state=Delivery.State.PENDING, attempts__lt=MAX_ATTEMPTS
+        ).update(attempts=F("attempts") + 1, next_attempt_at=now)
+        if won:
+            return None
+        # Not claimed: sent, held by another worker (who may have claimed it meanwhile), or
+        # out of attempts; only the last fails it.
+        spent = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery_id, state=Delivery.State.PENDING, attempts__gte=MAX_ATTEMPTS)
+            .values_list("last_error")
             .first()
         )
-        if delivery is None:
-            return Outcome("skipped")
+        if spent is None:
+            return SKIPPED
+        Delivery.objects.filter(pk=delivery_id).update(
+            state=Delivery.State.FAILED,
+            last_error=(spent[0] + f"\nGave up after {MAX_ATTEMPTS} attempts.").strip(),
+        )
+        return Outcome("failed")
+
+
+@dataclass
+class _Prepared:
+    delivery: Delivery
+    message: EmailMultiAlternatives | None
+
+
+def _prepare(batch: list[int]) -> dict[int, _Prepared]:
+    """The pending deliveries of `batch` with their emails (None: not needed any more), in a
+    few queries for all of them."""
+    deliveries = list(
+        Delivery.objects.pending()
+        .filter(pk__in=batch)
+        .select_related("cycle", "recipient")
+        .defer("cycle__snapshot")
+    )
+    if not deliveries:
+        return {}
+    notifications = {
+        n.delivery_id: n
+        for n in Notification.objects.filter(delivery_id__in=batch).only(
+            "delivery_id", "title", "link"
+        )
+    }
+    details = _details_of(deliveries)
+    company_name = CompanySettings.read().name
+    return {
+        d.pk: _Prepared(
+            d,
+            build_message(
+                d,
+                details=details[d.pk],
+                notification=notifications.get(d.pk),
+                company_name=company_name,
+            )
+            if d.recipient.email
+            else None,
+        )
+        for d in deliveries
+    }
+
+
+SKIPPED = Outcome("skipped")
+
+
+def _send_one(prepared: _Prepared, *, now: datetime) -> Outcome:
+    """Claim a delivery (_claim), then lock it, send its email and mark it."""
+    delivery, message = prepared.delivery, prepared.message
+    refused = _claim(delivery.pk, now=now)
+    if refused is not None:
+        return refused
+    with transaction.atomic():
+        locked = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery.pk, state=Delivery.State.PENDING)
+            .values_list("attempts", flat=True)
+            .first()
+        )
+        if locked is None:
+            return SKIPPED
+        delivery.attempts = locked
         if not delivery.recipient.email:
             delivery.state = Delivery.State.FAILED
             delivery.last_error = "The recipient has no email address."
             delivery.save(update_fields=["state", "last_error"])
             return Outcome("failed")
-        message = build_message(delivery)
         if message is None:
             delivery.state = Delivery.State.CANCELLED
             delivery.save(update_fields=["state"])
@@ -319,12 +412,17 @@ def _absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def build_message(delivery: Delivery) -> EmailMultiAlternatives | None:
-    """The email for a delivery, from the data as it is now; None if it is not needed any more."""
-    details = _details(delivery)
+def build_message(
+    delivery: Delivery,
+    *,
+    details: list[str] | None,
+    notification: Notification | None,
+    company_name: str,
+) -> EmailMultiAlternatives | None:
+    """The email for a delivery, with what it lists (`details`, _details_of: None if it is not
+    needed any more) and its in-app twin's title and link."""
     if details is None:
         return None
-    notification = Notification.objects.filter(delivery=delivery).first()
     title = notification.title if notification else delivery.get_kind_display()
     link = _absolute(notification.link if notification else reverse("home"))
     context = {
@@ -334,7 +432,7 @@ def build_message(delivery: Delivery) -> EmailMultiAlternatives | None:
         "link": link,
         "lines": details,
         "cycle": delivery.cycle,
-        "company_name": CompanySettings.read().name,
+        "company_name": company_name,
         "notifications_url": _absolute(reverse("notifications:notification-list")),
     }
     message = EmailMultiAlternatives(
@@ -347,21 +445,65 @@ def build_message(delivery: Delivery) -> EmailMultiAlternatives | None:
     return message
 
 
+CHECK_KINDS = (Delivery.Kind.CHECK_OPENED, Delivery.Kind.CHECK_REMINDER)
+
+
+def _details_of(deliveries: list[Delivery]) -> dict[int, list[str] | None]:
+    """What each delivery's email lists, from the data as it is now, by delivery id; None for
+    one not needed any more. The kinds sent to every head or member (the checks' and the
+    acknowledgements') are read in one query each for all of them."""
+    kind = Delivery.Kind
+    checks = [d for d in deliveries if d.kind in CHECK_KINDS]
+    acks = [d for d in deliveries if d.kind == kind.ACK_REMINDER]
+    teams = defaultdict(list)  # (cycle, head) → [(team name, state)], in the checks' order
+    if checks:
+        rows = AlignmentCheck.objects.filter(
+            cycle_id__in={d.cycle_id for d in checks},
+            unit__memberships__user_id__in={d.recipient_id for d in checks},
+            unit__memberships__role=Membership.Role.HEAD,
+        ).values_list("cycle_id", "unit__memberships__user_id", "unit__name", "state")
+        for cycle_id, user_id, name, state in rows:
+            teams[(cycle_id, user_id)].append((name, state))
+    read = set()
+    if acks:
+        from strategy.models import Acknowledgement
+
+        read = set(
+            Acknowledgement.objects.filter(
+                user_id__in={d.recipient_id for d in acks},
+                position_id__in={_ack_position(d) for d in acks},
+            ).values_list("user_id", "position_id")
+        )
+    details = {}
+    for d in deliveries:
+        if d.kind in CHECK_KINDS:
+            found = teams[(d.cycle_id, d.recipient_id)]
+            open_checks = [t for t in found if t[1] != AlignmentCheck.State.SUBMITTED]
+            if d.kind == kind.CHECK_REMINDER and not open_checks:
+                details[d.pk] = None  # submitted meanwhile: nobody who has submitted is reminded
+            else:
+                details[d.pk] = [
+                    f"{name}: {STATE_LABELS[state].lower()}" for name, state in open_checks or found
+                ]
+        elif d.kind == kind.ACK_REMINDER:
+            # Read meanwhile: not needed any more.
+            details[d.pk] = None if (d.recipient_id, _ack_position(d)) in read else []
+        else:
+            details[d.pk] = _details(d)
+    return details
+
+
+STATE_LABELS = dict(AlignmentCheck.State.choices)
+
+
+def _ack_position(delivery: Delivery) -> int:
+    return int(delivery.step.removeprefix("position-"))
+
+
 def _details(delivery: Delivery) -> list[str] | None:
+    """What the email of a delivery of the other kinds lists; None if not needed any more."""
     cycle = delivery.cycle
     kind = Delivery.Kind
-    if delivery.kind in (kind.CHECK_OPENED, kind.CHECK_REMINDER):
-        checks = list(
-            AlignmentCheck.objects.filter(
-                cycle=cycle,
-                unit__memberships__user=delivery.recipient,
-                unit__memberships__role=Membership.Role.HEAD,
-            ).select_related("unit")
-        )
-        open_checks = [c for c in checks if not c.is_submitted]
-        if delivery.kind == kind.CHECK_REMINDER and not open_checks:
-            return None  # submitted meanwhile: nobody who has submitted is reminded
-        return [f"{c.unit.name}: {c.get_state_display().lower()}" for c in open_checks or checks]
     if delivery.kind == kind.ESCALATION:
         late = list(
             cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED)
@@ -371,15 +513,6 @@ def _details(delivery: Delivery) -> list[str] | None:
         if not late:
             return None
         return [f"{c.unit.name}: {c.get_state_display().lower()}" for c in late]
-    if delivery.kind == kind.ACK_REMINDER:
-        from strategy.models import Acknowledgement
-
-        position_id = int(delivery.step.removeprefix("position-"))
-        if Acknowledgement.objects.filter(
-            user=delivery.recipient, position_id=position_id
-        ).exists():
-            return None  # read meanwhile
-        return []
     if delivery.kind == kind.REFRESH_REMINDER:
         from strategy import services as strategy
 

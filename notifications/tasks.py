@@ -29,20 +29,23 @@ CHUNK_SECONDS = 60  # a chunk hands what is left to a new task after this, far w
 def send_deliveries(delivery_ids: list[int]) -> int:
     """Send a chunk of deliveries one after the other (notify.enqueue); returns how many went.
 
-    Each is claimed and sent by delivery_send as by send_delivery; one that must wait for a
-    retry gets a send_delivery task of its own with that countdown. Run twice (redelivered
-    after a crash), it skips what was sent.
+    Each is claimed and sent by notify.deliveries_send as by send_delivery (what the emails
+    say is read a few at a time); one that must wait for a retry gets a send_delivery task of
+    its own with that countdown. Run twice (redelivered after a crash), it skips what was sent.
     """
     started = time.monotonic()
     sent = 0
-    for n, pk in enumerate(delivery_ids):
-        if n and time.monotonic() - started > CHUNK_SECONDS:
-            send_deliveries.delay(delivery_ids[n:])  # slow SMTP: the rest, in a task of its own
-            break
-        outcome = notify.delivery_send(delivery_id=pk, now=timezone.now())
-        if outcome.retry_in is not None:
-            send_delivery.apply_async((pk,), countdown=outcome.retry_in)
-        sent += outcome.state == "sent"
+    outcomes = notify.deliveries_send(delivery_ids=delivery_ids, clock=timezone.now)
+    try:
+        for n, (pk, outcome) in enumerate(outcomes, start=1):
+            if outcome.retry_in is not None:
+                send_delivery.apply_async((pk,), countdown=outcome.retry_in)
+            sent += outcome.state == "sent"
+            if n < len(delivery_ids) and time.monotonic() - started > CHUNK_SECONDS:
+                send_deliveries.delay(delivery_ids[n:])  # slow SMTP: the rest, in a task of its own
+                break
+    finally:
+        outcomes.close()
     return sent
 
 

@@ -27,11 +27,18 @@ report_requested = Signal()
 
 
 def latest_report_files(cycle: ReviewCycle) -> list[ReportFile]:
-    """The latest report file of each format, in the formats' order: one query."""
+    """The latest report file of each format, in the formats' order: one query, written out
+    (the ORM took longer to build it than the database takes to run it)."""
     latest = {}
-    for report in cycle.report_files.all():
+    for report in ReportFile.objects.raw(_REPORT_FILES_SQL, {"cycle": cycle.pk}):
         latest.setdefault(report.format, report)
     return [latest[f] for f in ReportFile.Format.values if f in latest]
+
+
+# A cycle's report files in ReportFile's order, the latest first.
+_REPORT_FILES_SQL = """
+SELECT * FROM reviews_reportfile WHERE cycle_id = %(cycle)s ORDER BY created_at DESC, id DESC
+"""
 
 
 @transaction.atomic

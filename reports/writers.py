@@ -21,11 +21,9 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.db import connection
 from django.db.models import (
-    Avg,
     CharField,
     F,
     FloatField,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
@@ -36,18 +34,18 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from reviews import agenda, scoring, services, standings, trends
+from reviews import agenda, scoring, selectors, services, standings, trends
 from reviews.models import (
     LEVERS,
     NOT_APPLICABLE,
-    Action,
     AlignmentCheck,
     CheckItem,
     FrozenScore,
     ReviewCycle,
 )
 from reviews.templatetags.review_tags import heat_class
-from strategy.models import Commitment, CompanySettings, Lever, Unit
+from strategy import outcomes
+from strategy.models import Commitment, CompanySettings, Lever, Measure, MeasureActual
 from strategy.money import format_money
 from strategy.spreadsheet import FORMULA_TRIGGERS, is_formula_like, neutralise
 from sustain import board
@@ -193,6 +191,7 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool 
     }
     if pages:
         data |= _page_data(data, trend["year"]["teams"])
+        data["measured_outcomes"] = measured_outcomes(cycle, objectives, now=now)
     return data
 
 
@@ -214,7 +213,7 @@ def _page_data(data: dict, year_teams: list[dict]) -> dict:
         for t, year_row in zip(data["teams"], year_teams, strict=True)
     ]
     _summary_texts(objectives, data["year"])
-    parents = _parents(rows)
+    parents = _parents(data["cycle"])
     regions = _regions(rows, objectives, parents, _region_cells(rows, objectives, parents, fits))
     missing = data["missing"]
     return {
@@ -339,11 +338,20 @@ def _mean(values):
     return scoring.mean(v for v in values if v is not None)
 
 
-def _parents(team_rows: list[dict]) -> dict[int, str | None]:
-    """Each team's region: the name of the unit above it (its region, branch or department)."""
-    return dict(
-        Unit.objects.filter(pk__in=[t["id"] for t in team_rows]).values_list("pk", "parent__name")
-    )
+def _parents(cycle: ReviewCycle) -> dict[int, str | None]:
+    """Each team of the cycle's checks: the name of the unit above it (its region, branch or
+    department), None where there is none. Written out: the ORM took longer to build the
+    query than the database to run it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PARENTS_SQL, {"cycle": cycle.pk})
+        return dict(cursor.fetchall())
+
+
+_PARENTS_SQL = """
+SELECT u.id, p.name FROM alignment_unit u
+LEFT JOIN alignment_unit p ON p.id = u.parent_id
+WHERE u.id IN (SELECT k.unit_id FROM reviews_alignmentcheck k WHERE k.cycle_id = %(cycle)s)
+"""
 
 
 def _region_cells(team_rows: list[dict], objectives: list[dict], parents: dict, cells: dict):
@@ -415,6 +423,135 @@ def _parts(regions: list[dict], size: int | None = None) -> list[dict]:
     return parts
 
 
+# --- Measured outcomes -------------------------------------------------------------------------
+
+
+def measured_outcomes(
+    cycle: ReviewCycle, objectives: list[dict], *, now: datetime
+) -> list[outcomes.MeasureOutcome]:
+    """The measures of the report's objectives (`objectives`, as the report lists them), each
+    with its values beside the plan and its status (strategy.outcomes): a closed review's as
+    they stood when it closed (the values' history), a running one's as they are `now`. Each
+    outcome's `objective_title` is the report's. A few queries, whatever the company."""
+    return _measured(cycle, objectives, now=now)[0]
+
+
+def _measured(cycle: ReviewCycle, objectives: list[dict], *, now: datetime):
+    """measured_outcomes, and the company settings they were judged with."""
+    titles = {o["id"]: o["title"] for o in objectives}
+    measures = list(
+        Measure.objects.filter(objective_id__in=list(titles))
+        .select_related("objective__position", "reporting_team")
+        .order_by("objective__order", "objective_id", "pk")
+    )
+    if not measures:
+        return [], None
+    as_of = cycle.closed_at if cycle.is_closed else None
+    company = CompanySettings.read()
+    start_month, today = outcomes.company_calendar(company, now=as_of or now)
+    found = outcomes.measures_outcomes(
+        measures, company=company, today=today, start_month=start_month, as_of=as_of
+    )
+    for outcome in found:
+        outcome.objective_title = titles[outcome.measure.objective_id]
+    return found, company
+
+
+MEASURE_COLUMNS = [
+    "Objective",
+    "Measure",
+    "Unit",
+    "Direction",
+    "Frequency",
+    "Reporting team",
+    "Fiscal year",
+    "Period",
+    "Planned",
+    "Value",
+    "Status",
+    "Source",
+    "Entered by",
+    "Entered at",
+    "Comment",
+]
+SOURCE_LABELS = dict(MeasureActual.Source.choices)
+
+
+def _measure_rows(cycle: ReviewCycle, objectives: list[dict], *, now: datetime) -> Iterator[list]:
+    """The Measures sheet: a row per measure of the report's objectives and period of its
+    fiscal year, the value beside the plan with its status and who entered it, when, how and
+    why; a period due without a value says so. A closed review's values as they stood when
+    it closed."""
+    found, company = _measured(cycle, objectives, now=now)
+    if not found:
+        return
+    as_of = cycle.closed_at if cycle.is_closed else None
+    entered = {
+        (m, y, p): (source, at, " ".join(n for n in (first, last) if n) or user or "")
+        for m, y, p, source, at, first, last, user in outcomes.recorded_values(as_of=as_of)
+        .filter(measure_id__in=[o.measure.pk for o in found])
+        .order_by()
+        .values_list(
+            "measure_id",
+            "fiscal_year",
+            "period",
+            "source",
+            "entered_at",
+            "entered_by__first_name",
+            "entered_by__last_name",
+            "entered_by__username",
+        )
+    }
+    for outcome in found:
+        m = outcome.measure
+        head = [
+            outcome.objective_title,
+            m.name,
+            m.unit,
+            m.get_direction_display(),
+            m.get_frequency_display(),
+            m.reporting_team.name if m.reporting_team else "",
+        ]
+        for p in outcome.year:
+            status = outcomes.status_for(
+                p.actual,
+                p.planned,
+                baseline=m.baseline,
+                target=m.target,
+                higher_is_better=m.higher_is_better,
+                tolerance_percent=company.plan_tolerance_percent,
+                off_track_percent=company.off_track_percent,
+            )
+            due = outcome.last_due is not None and p.period <= outcome.last_due
+            label = outcomes.OutcomeStatus(status).label if status else ""
+            source, at, who = entered.get((m.pk, p.period.fiscal_year, p.period.number), ("",) * 3)
+            yield head + [
+                p.period.fiscal_year,
+                p.period.code,
+                None if p.planned is None else float(p.planned),
+                None if p.actual is None else float(p.actual),
+                label or ("No value" if due else ""),
+                SOURCE_LABELS.get(source, source),
+                who,
+                timezone.make_naive(at) if at else None,
+                p.comment,
+            ]
+
+
+def _measures_sheet(book: _Book, cycle: ReviewCycle, objectives: list[dict], *, now) -> None:
+    """The workbook's Measures sheet (_measure_rows), written and finished."""
+    sheet = _Sheet(
+        book,
+        "Measures",
+        MEASURE_COLUMNS,
+        [30, 30, 10, 16, 10, 22, 10, 8] + [10] * 3 + [10, 22, 17, 40],
+    )
+    when = book.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for row in _measure_rows(cycle, objectives, now=now):
+        sheet.write(row, {13: when})
+    sheet.finish()
+
+
 # --- The print view: the summary and one part, bounded ----------------------------------------
 
 
@@ -435,7 +572,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         # The agenda then lists the teams not submitted from this list, as a snapshot's.
         current = current | {"teams": teams}
     else:
-        parents = _parents(teams)
+        parents = _parents(cycle)
     objectives = [dict(o) for o in current["objectives"]]
     titles = {o["id"]: o["title"] for o in objectives}
     names = {t["id"]: t["name"] for t in teams}
@@ -452,7 +589,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
     part_teams = part["teams"] if part else []
     ids = [t["id"] for t in part_teams]
 
-    stored = _print_scores(cycle, cycles, previous_cycle, ids)
+    stored = _print_scores(cycle, ids)
     for region in regions:
         region["cells"] = [
             _heat(stored["regions"].get((region["name"], o["id"]))) for o in objectives
@@ -521,13 +658,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         "not_started": sum(t["state"] == AlignmentCheck.State.NOT_STARTED for t in missing),
     }
     agenda_items, agenda_more = standings.agenda_items(
-        cycle,
-        current,
-        done,
-        previous_cycle,
-        figures,
-        drops=stored["drops"],
-        low=stored["low"],
+        cycle, current, done, previous_cycle, figures
     )
     signals = current.get("signals") if cycle.is_closed else None
     return {
@@ -540,7 +671,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         "objectives": objectives,
         "team_count": len(teams),
         "agenda_groups": _agenda_groups(agenda_items, agenda_more),
-        "actions": _actions(cycle, names, titles),
+        "actions": _actions(cycle, previous_cycle, names, titles),
         "missing": missing,
         "missing_shown": missing[:MISSING_SHOWN],
         "missing_hidden": max(len(missing) - MISSING_SHOWN, 0),
@@ -560,92 +691,64 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
     }
 
 
-def _print_scores(
-    cycle: ReviewCycle, cycles: list[ReviewCycle], previous: ReviewCycle | None, ids: list[int]
-) -> dict:
-    """Every stored score the print view shows, in one query: the trend's frozen rows of
-    `cycles` (no cell; the teams' only this fiscal year's, of `ids`), the fits of the teams
-    `ids`, the agenda's low cells and dropped teams (at most agenda.MAX_PER_KIND each, as
-    reviews.standings selects them), and each region's mean fit on each objective."""
-    stored = standings.scores(cycle)
-    # Typed NULLs: PostgreSQL matches a union's columns pair by pair, an untyped NULL as text.
-    nothing = {
-        "name": Cast(Value(None), CharField()),
-        "order": Cast(Value(None), IntegerField()),
-        "region": Cast(Value(None), CharField()),
-        "before": Cast(Value(None), FloatField()),
-    }
-
-    def rows(queryset, kind: int, **columns):
-        columns = nothing | columns
-        return queryset.values_list(
-            Value(kind, IntegerField()),
-            "cycle_id",
-            "objective_id",
-            "unit_id",
-            "score",
-            columns["name"],
-            columns["order"],
-            columns["region"],
-            columns["before"],
-        ).order_by()
-
-    trend = FrozenScore.objects.filter(cycle__in=cycles).filter(
-        Q(unit__isnull=True)
-        | Q(objective__isnull=True, cycle__fiscal_year=cycle.fiscal_year, unit__in=ids)
-    )
-    limit = agenda.MAX_PER_KIND
-    low = stored.filter(pk__in=standings.low_rows(cycle).values("pk")[:limit])
-    dropped = standings.drop_rows(cycle, previous)
-    dropped = dropped.filter(pk__in=dropped.values("pk")[:limit])
-    regions = (
-        stored.cells()
-        .values("unit__parent__name", "objective_id")
-        .annotate(mean=Avg("score"))
-        .values_list(
-            Value(_REGION_ROW, IntegerField()),
-            Cast(Value(None), IntegerField()),
-            "objective_id",
-            Cast(Value(None), IntegerField()),
-            "mean",
-            nothing["name"],
-            nothing["order"],
-            "unit__parent__name",
-            nothing["before"],
+def _print_scores(cycle: ReviewCycle, ids: list[int]) -> dict:
+    """Every stored score the print view shows but the agenda's (which reads its own as the
+    cycle page does), in one query: the frozen rows of the trend's cycles (_trend_cycles':
+    no cell; the teams' only this fiscal year's, of `ids`), the stored fits of the teams `ids`
+    and each region's mean fit on each objective."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PRINT_SCORES_SQL,
+            standings.stored_ids(cycle)
+            | {
+                "units": standings.id_list(ids),
+                "cycle": cycle.pk,
+                "quarterly": ReviewCycle.Kind.QUARTERLY,
+                "planned": ReviewCycle.State.PLANNED,
+                "year": cycle.fiscal_year,
+                "quarter": cycle.quarter or 0,
+            },
         )
-        .order_by()
-    )
-    found = (
-        rows(trend, _TREND_ROW)
-        .union(
-            rows(stored.cells().filter(unit__in=ids), _FIT_ROW),
-            rows(low, _LOW_ROW, name=F("unit__name"), order=F("objective__order")),
-            rows(dropped, _DROP_ROW, name=F("unit__name"), before=F("before")),
-            regions,
-            all=True,
-        )
-        .order_by()
-    )
+        found = cursor.fetchall()
     frozen = defaultdict(dict)  # cycle → (objective, team) → score
-    result = {"frozen": frozen, "fits": {}, "regions": {}, "low": [], "drops": []}
-    for kind, cycle_id, objective_id, unit_id, score, name, order, region, before in found:
+    result = {"frozen": frozen, "fits": {}, "regions": {}}
+    for kind, cycle_id, objective_id, unit_id, score, region in found:
         if kind == _TREND_ROW:
             frozen[cycle_id][(objective_id, unit_id)] = score
         elif kind == _FIT_ROW:
             result["fits"][(objective_id, unit_id)] = score
-        elif kind == _LOW_ROW:
-            result["low"].append((objective_id, unit_id, score, name, order))
-        elif kind == _DROP_ROW:
-            result["drops"].append((unit_id, name, score, before))
         else:
             result["regions"][(region or NO_REGION, objective_id)] = score
-    # In the order reviews.standings gives them (the union keeps none).
-    result["low"] = [row[:4] for row in sorted(result["low"], key=lambda r: (r[2], r[3], r[4]))]
-    result["drops"].sort(key=lambda r: (r[2] - r[3], r[1]))
     return result
 
 
-_TREND_ROW, _FIT_ROW, _LOW_ROW, _DROP_ROW, _REGION_ROW = range(5)
+_TREND_ROW, _FIT_ROW, _REGION_ROW = range(3)
+# Written out: the ORM took longer to build this union than the database takes to run it.
+# Typed NULLs: PostgreSQL matches a union's columns pair by pair, an untyped NULL as text.
+_PRINT_SCORES_SQL = """
+WITH stored AS (
+  SELECT objective_id, unit_id, score FROM reviews_livescore
+  WHERE cycle_id = %(live)s AND objective_id IS NOT NULL AND unit_id IS NOT NULL
+  UNION ALL
+  SELECT objective_id, unit_id, score FROM reviews_frozenscore
+  WHERE cycle_id = %(frozen)s AND objective_id IS NOT NULL AND unit_id IS NOT NULL
+)
+SELECT 0, f.cycle_id, f.objective_id, f.unit_id, f.score, CAST(NULL AS TEXT)
+FROM reviews_frozenscore f JOIN reviews_reviewcycle c ON c.id = f.cycle_id
+WHERE (c.id = %(cycle)s OR (c.kind = %(quarterly)s AND c.state <> %(planned)s
+    AND (c.fiscal_year < %(year)s OR (c.fiscal_year = %(year)s AND c.quarter < %(quarter)s))))
+  AND (f.unit_id IS NULL OR (f.objective_id IS NULL AND c.fiscal_year = %(year)s
+    AND %(units)s LIKE '%%,' || CAST(f.unit_id AS TEXT) || ',%%'))
+UNION ALL
+SELECT 1, CAST(NULL AS INTEGER), s.objective_id, s.unit_id, s.score, CAST(NULL AS TEXT)
+FROM stored s
+WHERE %(units)s LIKE '%%,' || CAST(s.unit_id AS TEXT) || ',%%'
+UNION ALL
+SELECT 2, CAST(NULL AS INTEGER), s.objective_id, CAST(NULL AS INTEGER), AVG(s.score), p.name
+FROM stored s JOIN alignment_unit u ON u.id = s.unit_id
+LEFT JOIN alignment_unit p ON p.id = u.parent_id
+GROUP BY p.name, s.objective_id
+"""
 
 
 def _live_team_list(cycle: ReviewCycle) -> list[dict]:
@@ -683,16 +786,13 @@ def _live_team_list(cycle: ReviewCycle) -> list[dict]:
     ]
 
 
-def _actions(cycle: ReviewCycle, team_names: dict, objective_titles: dict) -> list:
+def _actions(
+    cycle: ReviewCycle, previous: ReviewCycle | None, team_names: dict, objective_titles: dict
+) -> list:
     """The cycle's actions, named as the review knew them: the open ones carried over (by due
-    date), then those done in this cycle, in one query."""
-    carried = services.open_actions_for(cycle).values("pk").order_by()
-    actions = (
-        Action.objects.filter(Q(pk__in=carried) | Q(cycle=cycle, completed_at__isnull=False))
-        .select_related("owner", "objective", "cycle")
-        .defer("cycle__snapshot")
-        .order_by(F("completed_at").asc(nulls_first=True), "due_on", "pk")
-    )
+    date), then those done in this cycle, in one query (`previous`: the review before it)."""
+    carried, done = selectors.cycle_actions(cycle, previous)
+    actions = carried + done
     for a in actions:
         # Names as the review knew them (a closed review's snapshot), like the rest of it.
         a.owner_name = team_names.get(a.owner_id, a.owner.name)
@@ -846,16 +946,28 @@ def _snapshot_elements(cycle: ReviewCycle, key: str, team_ids: list[int] | None 
 def _trend_cycles(cycle: ReviewCycle) -> list[ReviewCycle]:
     """The quarterly reviews up to this one (without their snapshots), in order, ending with
     it."""
-    here = (cycle.fiscal_year, cycle.quarter or 0)
-    cycles = [
-        c
-        for c in ReviewCycle.objects.quarterly()
-        .exclude(state=ReviewCycle.State.PLANNED)
-        .exclude(pk=cycle.pk)
-        .defer("snapshot")
-        if (c.fiscal_year, c.quarter) < here
-    ]
-    return sorted(cycles, key=lambda c: (c.fiscal_year, c.quarter)) + [cycle]
+    cycles = ReviewCycle.objects.raw(
+        _TREND_CYCLES_SQL,
+        {
+            "quarterly": ReviewCycle.Kind.QUARTERLY,
+            "planned": ReviewCycle.State.PLANNED,
+            "year": cycle.fiscal_year,
+            "quarter": cycle.quarter or 0,
+        },
+    )
+    return [*cycles, cycle]
+
+
+# Every column but the snapshot; written out, as the ORM took longer to build it than the
+# database to run it.
+_TREND_CYCLES_SQL = """
+SELECT id, kind, fiscal_year, quarter, position_id, opens_on, due_on, state, opened_at,
+  review_started_at, closed_at, closed_by_id, created_at
+FROM reviews_reviewcycle
+WHERE kind = %(quarterly)s AND state <> %(planned)s
+  AND (fiscal_year < %(year)s OR (fiscal_year = %(year)s AND quarter < %(quarter)s))
+ORDER BY fiscal_year, quarter
+"""
 
 
 def _trend_scores(cycle: ReviewCycle, cycles: list[ReviewCycle], team_ids: list[int]) -> dict:
@@ -1187,7 +1299,7 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     names = {t["id"]: t["name"] for t in teams}
     company = CompanySettings.read().name
     book = _Book(target)
-    step = _progress(progress, 7)
+    step = _progress(progress, 8)
     summary = book.wb.add_worksheet("Summary")  # filled last: the agenda needs the low cells
     levers = [label for _, label in Lever.choices]
 
@@ -1323,7 +1435,7 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     step()
 
     previous_cycle = services.previous_cycle(cycle)
-    actions = _actions(cycle, names, titles)
+    actions = _actions(cycle, previous_cycle, names, titles)
     act_sheet = _Sheet(
         book,
         "Actions",
@@ -1423,6 +1535,8 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         book.write(summary, row, 1, signal["reason"])
     for sheet in (heat, team_sheet, obj_sheet, com_sheet, act_sheet, trend):
         sheet.finish()
+    _measures_sheet(book, cycle, objectives, now=now)
+    step()
     book.wb.close()
     step()
 

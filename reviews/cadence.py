@@ -20,9 +20,13 @@ def local_day(now: datetime, tz: zoneinfo.ZoneInfo, *, from_hour: int = 0) -> da
     return day if local.hour >= from_hour else day - timedelta(days=1)
 
 
-def quarter_opening(fiscal_year: int, quarter: int, *, open_days: int, due_days: int):
-    """(opens_on, due_on) of the review of a quarter."""
-    opens_on = quarter_end(fiscal_year, quarter) + timedelta(days=open_days)
+def quarter_opening(
+    fiscal_year: int, quarter: int, *, open_days: int, due_days: int, first_month: int | None = None
+):
+    """(opens_on, due_on) of the review of a quarter; `first_month` (the month fiscal years
+    start in) when already read, else the company's calendar is read."""
+    quarter_last = quarter_end(fiscal_year, quarter, first_month=first_month)
+    opens_on = quarter_last + timedelta(days=open_days)
     return opens_on, opens_on + timedelta(days=due_days)
 
 

@@ -103,6 +103,32 @@ def replan_cycles(*, config: CadenceSettings, previous: CadenceSettings | None =
     return moved
 
 
+def replan_for_calendar(*, previous_month: int, month: int) -> int:
+    """After the month fiscal years start in changed, move the quarterly reviews not opened yet
+    to the new quarters' dates. A review whose dates an executive chose by hand (they differ
+    from what the previous calendar gave) keeps them; returns how many moved."""
+    config = CadenceSettings.load()
+    days = {
+        "open_days": config.open_days_after_quarter_end,
+        "due_days": config.due_days_after_opening,
+    }
+    moved = []
+    for cycle in ReviewCycle.objects.quarterly().filter(state=ReviewCycle.State.PLANNED):
+        planned = cadence.quarter_opening(
+            cycle.fiscal_year, cycle.quarter, first_month=previous_month, **days
+        )
+        if (cycle.opens_on, cycle.due_on) != planned:
+            continue
+        opens_on, due_on = cadence.quarter_opening(
+            cycle.fiscal_year, cycle.quarter, first_month=month, **days
+        )
+        if (cycle.opens_on, cycle.due_on) != (opens_on, due_on):
+            cycle.opens_on, cycle.due_on = opens_on, due_on
+            cycle.save(update_fields=["opens_on", "due_on"])
+            moved.append(cycle)
+    return len(moved)
+
+
 def open_due_cycles(*, now: datetime) -> int:
     """Plan upcoming quarterly reviews and open those whose opening date has come."""
     config = CadenceSettings.load()

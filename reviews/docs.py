@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 # Page name → file in docs/.
-DOCS = {"signals": "signals.md", "scoring": "scoring.md"}
+DOCS = {"signals": "signals.md", "scoring": "scoring.md", "api": "api.md"}
 # The sizes of the other pages' headings.
 HEADING_CLASSES = {"h1": "h3 mb-3", "h2": "h5 mt-4", "h3": "h6 mt-3"}
 

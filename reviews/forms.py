@@ -7,7 +7,8 @@ from functools import cache
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html_join
+from django.forms.utils import ErrorList
+from django.utils.html import format_html, format_html_join
 
 from reviews import services
 from reviews.models import (
@@ -24,6 +25,7 @@ from reviews.services import ItemInput
 from strategy import outcomes
 from strategy.forms import DateInput
 from strategy.models import Commitment, Lever, Objective, Unit
+from strategy.prepared import as_models, prepared
 
 SCORE_CHOICES = (
     [("", "—")]
@@ -40,13 +42,15 @@ class CycleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quarter"].required = True
+        if "quarter" in self.fields:
+            self.fields["quarter"].required = True
         self.helper = FormHelper()
         self.helper.form_tag = False
 
     def clean(self):
         data = super().clean()
-        year, quarter = data.get("fiscal_year"), data.get("quarter")
+        year = data.get("fiscal_year", self.instance.fiscal_year)
+        quarter = data.get("quarter", self.instance.quarter)
         if year and quarter:
             clash = ReviewCycle.objects.quarterly().filter(fiscal_year=year, quarter=quarter)
             if clash.exclude(pk=self.instance.pk).exists():
@@ -63,48 +67,80 @@ class CycleForm(forms.ModelForm):
         return data
 
 
-class CheckItemForm(forms.Form):
+class CycleDatesForm(CycleForm):
+    """A planned review's opening and due dates; its quarter stays."""
+
+    class Meta(CycleForm.Meta):
+        fields = ["opens_on", "due_on"]
+
+
+class _PostedFields:
+    """Fields of one row of a posted form, cleaned as a Django form cleans them (the same
+    fields, the same messages), by field objects shared between rows and requests: a check
+    posts eight fields for each objective, and a Form copies every field it declares each
+    time it is made. A field cleans without keeping any state, so sharing it is safe."""
+
+    FIELDS: dict[str, forms.Field] = {}
+
+    def __init__(self, data, *, prefix: str):
+        self.data = data
+        self.prefix = prefix
+        self._errors: dict[str, ErrorList] | None = None
+        self.cleaned_data: dict = {}
+
+    def add_prefix(self, name: str) -> str:
+        return f"{self.prefix}-{name}"
+
+    def value(self, name: str):
+        """What was posted for the field, as BoundField.value() gives it for these widgets."""
+        return self.data.get(self.add_prefix(name))
+
+    @property
+    def errors(self) -> dict[str, ErrorList]:
+        if self._errors is None:
+            self._errors, self.cleaned_data = {}, {}
+            for name, field in self.FIELDS.items():
+                try:
+                    self.cleaned_data[name] = field.clean(self.value(name))
+                except ValidationError as error:
+                    self._errors[name] = ErrorList(error.messages)
+        return self._errors
+
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def non_field_errors(self) -> ErrorList:
+        return ErrorList()  # these rows have no rule across their fields
+
+
+_SCORE_FIELD = forms.TypedChoiceField(
+    choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False
+)
+_TEXT_FIELD = forms.CharField(required=False)
+
+
+class CheckItemForm(_PostedFields):
     """One row of the check: a score per lever, evidence and blockers."""
 
-    evidence = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    blockers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    FIELDS = {f"score_{lever}": _SCORE_FIELD for lever, _ in Lever.choices} | {
+        "evidence": _TEXT_FIELD,
+        "blockers": _TEXT_FIELD,
+    }
 
-    def __init__(self, *args, item, **kwargs):
-        initial = {f"score_{lever}": getattr(item, f"score_{lever}") for lever, _ in Lever.choices}
-        initial |= {"evidence": item.evidence, "blockers": item.blockers}
-        super().__init__(*args, prefix=f"item-{item.pk}", initial=initial, **kwargs)
+    def __init__(self, data, *, item):
+        super().__init__(data, prefix=f"item-{item.pk}")
         self.item = item
-        for lever, label in Lever.choices:
-            self.fields[f"score_{lever}"] = forms.TypedChoiceField(
-                label=label,
-                choices=SCORE_CHOICES,
-                coerce=int,
-                empty_value=None,
-                required=False,
-            )
-
-    def score_fields(self):
-        return [self[f"score_{lever}"] for lever, _ in Lever.choices]
 
     def scores(self) -> dict[str, int | None]:
         return {lever: self.cleaned_data.get(f"score_{lever}") for lever, _ in Lever.choices}
 
 
-class CommitmentStatusForm(forms.Form):
-    status = forms.ChoiceField(
-        choices=Commitment.Status.choices,
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
-    )
+class CommitmentStatusForm(_PostedFields):
+    FIELDS = {"status": forms.ChoiceField(choices=Commitment.Status.choices)}
 
-    def __init__(self, *args, commitment: Commitment, **kwargs):
-        super().__init__(
-            *args,
-            prefix=f"commitment-{commitment.pk}",
-            initial={"status": commitment.status},
-            **kwargs,
-        )
+    def __init__(self, data, *, commitment: Commitment):
+        super().__init__(data, prefix=f"commitment-{commitment.pk}")
         self.commitment = commitment
-        self.fields["status"].label = self.label_for(commitment)
 
     @staticmethod
     def label_for(commitment: Commitment) -> str:
@@ -133,16 +169,27 @@ def status_options(selected: str) -> str:
     return _options(Commitment.Status.choices, selected)
 
 
+@prepared
+def _posted_commitments(*, unit, objectives):
+    return (
+        Commitment.objects.filter(unit_id=unit, objective_id__in=objectives)
+        .order_by()
+        .values_list("id", "statement", "status")
+    )
+
+
 class CheckForm:
     """The check as a head posts it: a CheckItemForm per item of the check, a
     CommitmentStatusForm per commitment status posted, the version the page was read at."""
 
     def __init__(self, data, *, check: AlignmentCheck):
-        items = check.items.select_related("objective")
-        self.item_forms = [CheckItemForm(data, item=i) for i in items]
-        commitments = Commitment.objects.filter(
-            unit_id=check.unit_id, objective__in=[f.item.objective_id for f in self.item_forms]
-        ).only("statement", "status")
+        self.item_forms = [CheckItemForm(data, item=i) for i in services.check_items(check)]
+        objectives = [f.item.objective_id for f in self.item_forms]
+        commitments = as_models(
+            Commitment,
+            ["id", "statement", "status"],
+            _posted_commitments(unit=check.unit_id, objectives=objectives),
+        )
         # A commitment status that was not posted (e.g. added meanwhile) is simply left alone.
         self.status_forms = [
             form
@@ -279,10 +326,14 @@ class ExecutiveScoreForm(forms.ModelForm):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(checks__cycle=cycle).order_by("name")
-        self.fields["objective"].queryset = Objective.objects.filter(position=cycle.position)
         # The page offers the teams it shows, from rows it has read already; a posted score is
-        # checked against the querysets.
+        # checked against the querysets, which the page does not need to build.
+        if self.is_bound or teams is None:
+            self.fields["unit"].queryset = Unit.objects.filter(checks__cycle=cycle).order_by("name")
+        if self.is_bound or objectives is None:
+            self.fields["objective"].queryset = Objective.objects.filter(
+                position_id=cycle.position_id
+            )
         if teams is not None:
             self.fields["unit"].choices = [("", "---------"), *teams]
         if objectives is not None:
@@ -290,8 +341,24 @@ class ExecutiveScoreForm(forms.ModelForm):
         self.fields["score"].widget = forms.Select(
             choices=[("", "—")] + [(k, f"{k} · {v}") for k, v in SCORE_LEVELS.items()]
         )
-        self.helper = FormHelper()
-        self.helper.form_tag = False
+
+    def options(self, name: str) -> str:
+        """The <option>s of the select `name`, nothing chosen: the cycle page writes the form
+        by hand (a template per option and field was a tenth of its time); posted, the form
+        is only validated."""
+        return _options(self.fields[name].widget.choices, "")
+
+    @property
+    def unit_options(self) -> str:
+        return self.options("unit")
+
+    @property
+    def objective_options(self) -> str:
+        return self.options("objective")
+
+    @property
+    def score_options(self) -> str:
+        return self.options("score")
 
 
 class TeamFilterForm(forms.Form):
@@ -322,6 +389,47 @@ class TeamFilterForm(forms.Form):
         for name, field in self.fields.items():
             kind = "form-control" if name == "q" else "form-select"
             field.widget.attrs["class"] = f"{kind} {kind}-sm"
+
+    def controls(self) -> list[dict]:
+        """Each filter's id, label, control and errors, as _heatmap.html shows them: written
+        here as the widgets write them, without their template per option and attribute."""
+        controls = []
+        for name, field in self.fields.items():
+            bound = self[name]
+            value = "" if bound.value() is None else str(bound.value())
+            invalid = (
+                format_html(' aria-invalid="true" aria-describedby="{}_error"', bound.auto_id)
+                if bound.errors
+                else ""
+            )
+            if isinstance(field, forms.CharField):
+                control = format_html(
+                    '<input type="text" name="{}"{} maxlength="{}" class="{}"{} id="{}">',
+                    name,
+                    format_html(' value="{}"', value) if value else "",
+                    field.max_length,
+                    field.widget.attrs["class"],
+                    invalid,
+                    bound.auto_id,
+                )
+            else:
+                control = format_html(
+                    '<select name="{}" class="{}"{} id="{}">{}</select>',
+                    name,
+                    field.widget.attrs["class"],
+                    invalid,
+                    bound.auto_id,
+                    _options(field.choices, value),
+                )
+            controls.append(
+                {
+                    "id": bound.auto_id,
+                    "label": field.label,
+                    "control": control,
+                    "errors": bound.errors,
+                }
+            )
+        return controls
 
     def filters(self) -> dict:
         """The valid filters; a value that is not valid filters nothing (its field says why)."""

@@ -36,11 +36,12 @@ def quarter_start(fiscal_year: int, quarter: int, *, first_month: int | None = N
     return date(start.year + month_index // 12, month_index % 12 + 1, 1)
 
 
-def quarter_end(fiscal_year: int, quarter: int) -> date:
+def quarter_end(fiscal_year: int, quarter: int, *, first_month: int | None = None) -> date:
+    """The quarter's last day; `first_month` as for quarter_start."""
     following = (
-        quarter_start(fiscal_year, quarter + 1)
+        quarter_start(fiscal_year, quarter + 1, first_month=first_month)
         if quarter < 4
-        else fiscal_year_start(fiscal_year + 1)
+        else quarter_start(fiscal_year + 1, 1, first_month=first_month)
     )
     return date.fromordinal(following.toordinal() - 1)
 

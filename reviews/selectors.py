@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, IntegerField, OuterRef, Q, Value
 from django.forms.utils import ErrorList
 from django.http import Http404, QueryDict
 from django.urls import reverse
+from django.utils.dates import MONTHS_3
 from django.utils.html import format_html_join
 
 from reviews import dispatch, forms, services, standings, trends
@@ -37,7 +39,7 @@ from reviews.models import (
     AlignmentCheck,
     CadenceSettings,
     CheckItem,
-    FrozenScore,
+    CheckReopening,
     ReviewCycle,
     RubricQuestion,
     quarter_end,
@@ -47,16 +49,16 @@ from strategy import services as strategy
 from strategy.models import (
     Acknowledgement,
     Commitment,
-    CompanySettings,
     Lever,
     MeasureActual,
     MeasurePlanPoint,
-    Membership,
     Objective,
     PositioningTheme,
     StrategicPosition,
+    Unit,
     start_month_or_default,
 )
+from strategy.prepared import as_models, prepared
 
 DUE_SOON_DAYS = 45
 DUE_SOON_SHOWN = 20
@@ -182,33 +184,60 @@ def next_cycle_initial(position: StrategicPosition) -> dict:
 # --- The cycle page --------------------------------------------------------------------------
 
 
+# The cycle page's statements are written out: the ORM took ten times longer to build and
+# compile them than the database takes to run them. Constant text, every value a parameter;
+# the same SQL on PostgreSQL and SQLite.
+CYCLE_AND_PREVIOUS_SQL = """
+SELECT c.id, c.kind, c.fiscal_year, c.quarter, c.position_id, c.opens_on, c.due_on, c.state,
+  c.opened_at, c.review_started_at, c.closed_at, c.closed_by_id, c.created_at,
+  p.fiscal_year AS position_year,
+  (SELECT COUNT(*) FROM reviews_alignmentcheck k
+    WHERE k.cycle_id = c.id AND k.state = %(submitted)s) AS submitted,
+  (SELECT COUNT(*) FROM reviews_alignmentcheck k
+    WHERE k.cycle_id = c.id AND k.state = %(draft)s) AS draft,
+  (SELECT COUNT(*) FROM reviews_alignmentcheck k
+    WHERE k.cycle_id = c.id AND k.state = %(not_started)s) AS not_started,
+  (SELECT s.fiscal_year_start_month FROM alignment_companysettings s
+    ORDER BY s.id LIMIT 1) AS fiscal_start_month,
+  (SELECT f.score FROM reviews_frozenscore f
+    WHERE f.cycle_id = c.id AND f.objective_id IS NULL AND f.unit_id IS NULL
+    LIMIT 1) AS frozen_index
+FROM reviews_reviewcycle c JOIN alignment_strategicposition p ON p.id = c.position_id
+WHERE c.id = %(pk)s OR c.id = (
+  SELECT e.id FROM reviews_reviewcycle e
+  JOIN reviews_reviewcycle t ON t.id = %(pk)s AND t.kind = %(quarterly)s
+  WHERE e.kind = %(quarterly)s AND e.state <> %(planned)s
+    AND (e.fiscal_year < t.fiscal_year OR (e.fiscal_year = t.fiscal_year AND e.quarter < t.quarter))
+  ORDER BY e.fiscal_year DESC, e.quarter DESC
+  LIMIT 1)
+"""
+
+
 def cycle_and_previous(pk: int) -> tuple[ReviewCycle, ReviewCycle | None]:
     """The cycle (its checks counted by state: `submitted`, `draft`, `not_started`) and the
     quarterly review before it (services.previous_cycle), in one query; each with its frozen
-    index (`frozen_index`, None while it runs) and the month fiscal years start in
-    (`fiscal_start_month`, None until the company settings are saved)."""
-    this = ReviewCycle.objects.filter(pk=pk, kind=ReviewCycle.Kind.QUARTERLY)
-    before = services.earlier_reviews(
-        Subquery(this.values("fiscal_year")), Subquery(this.values("quarter"))
-    )
+    index (`frozen_index`, None while it runs), the month fiscal years start in
+    (`fiscal_start_month`, None until the company settings are saved) and its position's
+    fiscal year (`position`, the rest of which is read if asked for). Not the snapshot."""
     states = AlignmentCheck.State
     rows = list(
-        ReviewCycle.objects.select_related("position")
-        .filter(Q(pk=pk) | Q(pk__in=before.values("pk")[:1]))
-        .annotate(
-            # Counted over a join: cheaper to build than a subquery per state.
-            submitted=Count("checks", filter=Q(checks__state=states.SUBMITTED)),
-            draft=Count("checks", filter=Q(checks__state=states.DRAFT)),
-            not_started=Count("checks", filter=Q(checks__state=states.NOT_STARTED)),
-            # The company's calendar (strategy.models.fiscal_start_month reads it).
-            fiscal_start_month=Subquery(
-                CompanySettings.objects.order_by("pk").values("fiscal_year_start_month")[:1]
-            ),
-            frozen_index=Subquery(
-                FrozenScore.objects.company().filter(cycle=OuterRef("pk")).values("score")[:1]
-            ),
+        ReviewCycle.objects.raw(
+            CYCLE_AND_PREVIOUS_SQL,
+            {
+                "pk": pk,
+                "submitted": states.SUBMITTED,
+                "draft": states.DRAFT,
+                "not_started": states.NOT_STARTED,
+                "quarterly": ReviewCycle.Kind.QUARTERLY,
+                "planned": ReviewCycle.State.PLANNED,
+            },
         )
     )
+    for row in rows:
+        # The position as select_related() would give it, with only the field the page shows.
+        row.position = StrategicPosition.from_db(
+            row._state.db, ["id", "fiscal_year"], [row.position_id, row.position_year]
+        )
     cycle = next((c for c in rows if c.pk == pk), None)
     if cycle is None:
         raise Http404("No such review.")
@@ -230,10 +259,7 @@ def team_table(cycle: ReviewCycle, current: dict, done: dict, *, user, params: Q
         current,
         total=done["total"],
         filters=form.filters(),
-        # A subquery: the viewer's teams come first without a query of their own.
-        first=Membership.objects.filter(user_id=user.pk, role=Membership.Role.HEAD)
-        .order_by()
-        .values("unit_id"),
+        viewer=user.pk,  # the teams they head first
         page_number=params.get("page"),
     )
     query = params.copy()
@@ -248,17 +274,65 @@ def team_table(cycle: ReviewCycle, current: dict, done: dict, *, user, params: Q
     }
 
 
-def _actions(cycle: ReviewCycle) -> tuple[list[Action], list[Action]]:
-    """The open actions the page lists (services.open_actions_for) and those done in this
-    review, in one query."""
-    carried = Q(completed_at__isnull=True, cycle__in=services.action_cycles(cycle))
-    done = Q(cycle_id=cycle.pk, completed_at__isnull=False)
+# The actions of services.open_actions_for (open, of the cycles services.action_cycles
+# names: this one; for a quarterly review the earlier quarters of its fiscal year and the
+# review just before it, for an annual refresh the quarters of the year before that opened
+# by its own opening) and those done in this cycle, with the names the page shows.
+ACTIONS_SQL = """
+SELECT a.id, a.cycle_id, a.kind, a.title, a.objective_id, a.owner_id, a.due_on,
+  a.agenda_item, a.completed_at,
+  o.title AS objective_title, u.name AS owner_name,
+  c.kind AS cycle_kind, c.fiscal_year AS cycle_year, c.quarter AS cycle_quarter
+FROM reviews_action a
+JOIN reviews_reviewcycle c ON c.id = a.cycle_id
+JOIN alignment_unit u ON u.id = a.owner_id
+LEFT JOIN alignment_objective o ON o.id = a.objective_id
+WHERE (a.completed_at IS NULL AND (
+    a.cycle_id = %(cycle)s OR a.cycle_id = %(previous)s
+    OR (c.kind = %(quarterly)s AND c.fiscal_year = %(year)s AND c.quarter < %(quarter)s)
+    OR (c.kind = %(quarterly)s AND c.fiscal_year = %(year_before)s AND c.opens_on <= %(opened)s)
+  ))
+  OR (a.cycle_id = %(cycle)s AND a.completed_at IS NOT NULL)
+ORDER BY a.due_on, a.id
+"""
+
+
+def cycle_actions(
+    cycle: ReviewCycle, previous: ReviewCycle | None
+) -> tuple[list[Action], list[Action]]:
+    """The open actions a cycle's page and reports list (services.open_actions_for's, by due
+    date) and those done in this cycle (in Action's order), in one query; `previous` is
+    services.previous_cycle(cycle). Each with its owner's name, objective's title and cycle's
+    label, as select_related() would give them."""
+    quarterly = cycle.kind == ReviewCycle.Kind.QUARTERLY
     rows = list(
-        Action.objects.filter(carried | done)
-        .select_related("owner", "objective", "cycle")
-        .defer("cycle__snapshot")
-        .order_by("due_on", "pk")
+        Action.objects.raw(
+            ACTIONS_SQL,
+            {
+                "cycle": cycle.pk,
+                "quarterly": ReviewCycle.Kind.QUARTERLY,
+                # A quarterly review's scope, or an annual refresh's (see above).
+                "previous": previous.pk if quarterly and previous else None,
+                "year": cycle.fiscal_year if quarterly else None,
+                "quarter": cycle.quarter if quarterly else None,
+                "year_before": None if quarterly else cycle.fiscal_year - 1,
+                "opened": None if quarterly else cycle.opens_on,
+            },
+        )
     )
+    for a in rows:
+        db = a._state.db
+        a.owner = Unit.from_db(db, ["id", "name"], [a.owner_id, a.owner_name])
+        a.objective = (
+            Objective.from_db(db, ["id", "title"], [a.objective_id, a.objective_title])
+            if a.objective_id
+            else None
+        )
+        a.cycle = ReviewCycle.from_db(
+            db,
+            ["id", "kind", "fiscal_year", "quarter"],
+            [a.cycle_id, a.cycle_kind, a.cycle_year, a.cycle_quarter],
+        )
     finished = sorted(
         (a for a in rows if a.completed_at is not None),
         key=lambda a: (a.completed_at, a.due_on, a.pk),  # Action's own ordering
@@ -293,7 +367,7 @@ def cycle_page(*, pk: int, user, params: QueryDict, today: date) -> dict:
         if previous is None or current["index"] is None or previous["index"] is None
         else current["index"] - previous["index"]
     )
-    actions, done_actions = _actions(cycle)
+    actions, done_actions = cycle_actions(cycle, previous_cycle)
     context |= {
         "results": current,
         "previous_cycle": previous_cycle,
@@ -338,6 +412,7 @@ class LeverControl:
 
     name: str  # the field's name in the form, e.g. item-7-score_people
     label: str
+    lever: str  # its code, e.g. people
     value: object  # as shown: the item's score, or what was posted
     errors: ErrorList = field(default_factory=ErrorList)
     questions: str = ""  # the rubric questions' <li>s
@@ -395,14 +470,114 @@ class StatusControl:
     def options(self) -> str:
         return status_options(str(self.value))
 
+    @property
+    def due(self) -> str:
+        """As the date filter writes "j M Y"."""
+        day = self.commitment.due_on
+        return f"{day.day} {MONTHS_3[day.month].title()} {day.year:04d}"
+
 
 @dataclass
 class CheckRow:
     item: CheckItem
+    title: str  # the objective's
     levers: list[LeverControl]
     texts: list[TextControl]  # evidence, blockers
     commitments: list[StatusControl]
     non_field_errors: ErrorList = field(default_factory=ErrorList)
+
+
+@prepared
+def _check_objectives(*, position, objectives):
+    """The objectives of the strategy under review, and those of the check's items (the same
+    ones, unless data was moved by hand): the items' titles and those the head may add."""
+    return (
+        Objective.objects.filter(Q(position_id=position) | Q(pk__in=objectives))
+        .order_by("order", "pk")
+        .values_list(*_OBJECTIVE_FIELDS)
+    )
+
+
+_OBJECTIVE_FIELDS = ["id", "title", "order", "retired_at", "previous_id"]
+_COMMITMENT_FIELDS = ["id", "objective_id", "lever", "statement", "due_on", "status"]
+
+
+@prepared
+def _check_commitments(*, unit, objectives, dropped):
+    return (
+        Commitment.objects.filter(unit_id=unit, objective_id__in=objectives)
+        .exclude(status=dropped)
+        .order_by("lever", "pk")
+        .values_list(*_COMMITMENT_FIELDS)
+    )
+
+
+@dataclass
+class Reopening:
+    at: object
+    reason: str
+    by: str  # the executive's name
+
+
+@prepared
+def _reopenings(*, check):
+    return (
+        CheckReopening.objects.filter(alignment_check_id=check)
+        .order_by("-at")
+        .values_list("at", "reason", "by__first_name", "by__last_name", "by__username")
+    )
+
+
+_CHECK_FIELDS = ["id", "cycle_id", "unit_id", "state", "version", "updated_at", "updated_by_id"]
+_CHECK_FIELDS += ["submitted_at", "submitted_by_id"]
+# A closed cycle's snapshot is big and the check pages never show it (nor its position).
+_CYCLE_FIELDS = ["id", "kind", "fiscal_year", "quarter", "position_id", "opens_on", "due_on"]
+_CYCLE_FIELDS += ["state", "opened_at", "review_started_at", "closed_at", "closed_by_id"]
+_CYCLE_FIELDS += ["created_at"]
+_UNIT_FIELDS = ["id", "code", "name", "level", "kind", "parent_id", "is_active"]
+_WRITER_FIELDS = ["id", "first_name", "last_name", "username"]  # who saved it last, named
+
+
+@prepared
+def _check_row(*, pk):
+    return (
+        AlignmentCheck.objects.filter(pk=pk)
+        # Whether to read the reopenings at all: most checks were never reopened.
+        .annotate(
+            was_reopened=Exists(CheckReopening.objects.filter(alignment_check=OuterRef("pk")))
+        )
+        .values_list(
+            *_CHECK_FIELDS,
+            *(f"cycle__{name}" for name in _CYCLE_FIELDS),
+            *(f"unit__{name}" for name in _UNIT_FIELDS),
+            *(f"updated_by__{name}" for name in _WRITER_FIELDS),
+            "was_reopened",
+        )
+    )
+
+
+def check_with_cycle(pk: int) -> AlignmentCheck | None:
+    """The check, with its cycle (not its snapshot), unit and last writer, and whether it was
+    ever reopened (`was_reopened`): what every check view reads first, in one prepared read."""
+    found = _check_row(pk=pk)
+    if not found:
+        return None
+    (row,) = found
+    parts, start = [], 0
+    for fields in (_CHECK_FIELDS, _CYCLE_FIELDS, _UNIT_FIELDS, _WRITER_FIELDS):
+        parts.append(row[start : start + len(fields)])
+        start += len(fields)
+    check_values, cycle_values, unit_values, writer_values = parts
+    (check,) = as_models(AlignmentCheck, _CHECK_FIELDS, [check_values])
+    (check.cycle,) = as_models(ReviewCycle, _CYCLE_FIELDS, [cycle_values])
+    (check.unit,) = as_models(Unit, _UNIT_FIELDS, [unit_values])
+    check.updated_by = (
+        as_models(get_user_model(), _WRITER_FIELDS, [writer_values])[0]
+        if check.updated_by_id is not None
+        else None
+    )
+    check.was_reopened = row[-1]
+    return check
 
 
 def check_page(
@@ -413,14 +588,25 @@ def check_page(
 
     The check comes from the views' lookup, with its cycle, unit and last writer.
     """
-    items = list(
-        check.items.select_related("objective").order_by("objective__order", "objective_id")
+    items = services.check_items(check)
+    ids = [i.objective_id for i in items]
+    objectives = as_models(
+        Objective,
+        _OBJECTIVE_FIELDS,
+        _check_objectives(position=check.cycle.position_id, objectives=ids),
     )
-    commitments = list(
-        Commitment.objects.filter(unit=check.unit, objective__in=[i.objective_id for i in items])
-        .exclude(status=Commitment.Status.DROPPED)
-        .order_by("lever", "pk")
-        .only("objective_id", "lever", "statement", "due_on", "status")
+    by_pk = {o.pk: o for o in objectives}
+    by_item = set(ids)
+    for item in items:
+        item.objective = by_pk[item.objective_id]
+    order = {o.pk: n for n, o in enumerate(objectives)}  # by order, then pk
+    items.sort(key=lambda i: order[i.objective_id])
+    commitments = as_models(
+        Commitment,
+        _COMMITMENT_FIELDS,
+        _check_commitments(
+            unit=check.unit_id, objectives=ids, dropped=Commitment.Status.DROPPED.value
+        ),
     )
     last_cycle, last_scores = services.check_last_quarter(check=check, items=items)
     rows = check_rows(
@@ -444,15 +630,15 @@ def check_page(
         and not check.cycle.is_closed
         and user.has_perm("reviews.run_reviews"),
         "reopen_form": ReopenForm(),
-        "reopenings": list(check.reopenings.select_related("by")) if check.was_reopened else [],
-        **_recent_history(check, known=[i.objective for i in items]),
+        "reopenings": [
+            Reopening(at, reason, f"{first} {last}".strip() or username)
+            for at, reason, first, last, username in _reopenings(check=check.pk)
+        ]
+        if check.was_reopened
+        else [],
+        **_recent_history(check, known=objectives),
         **check_measures(check=check, user=user, data=measure_data, errors=measure_errors),
-        "other_objectives": list(
-            Objective.objects.filter(position_id=check.cycle.position_id)
-            .active()
-            .exclude(pk__in=[i.objective_id for i in items])
-            .only("title")
-        )
+        "other_objectives": [o for o in objectives if o.retired_at is None and o.pk not in by_item]
         if can_edit
         else [],
         # After a refused save, the page keeps the version its input was based on, so that
@@ -474,8 +660,10 @@ def check_history_page(check: AlignmentCheck, *, page=None) -> dict:
 
 def _recent_history(check: AlignmentCheck, *, known) -> dict:
     """The newest CHECK_HISTORY_SHOWN entries, and a link to the whole history if it has more."""
-    entries, more = history.newest_entries(
-        CheckItem.history.filter(alignment_check_id=check.pk),
+    entries, more = history.newest_entries_of(
+        CheckItem,
+        key="alignment_check_id",
+        value=check.pk,
         limit=CHECK_HISTORY_SHOWN,
         fields=CHECK_HISTORY_FIELDS,
         values=CHECK_HISTORY_VALUES,
@@ -487,19 +675,24 @@ def _recent_history(check: AlignmentCheck, *, known) -> dict:
     }
 
 
+@prepared
+def _rubric_questions(*, position):
+    # In one query: the themes are a subquery, not a list read first.
+    themes = PositioningTheme.objects.filter(
+        position_id=position, weight__gte=THEME_SHARE_FOR_QUESTIONS
+    )
+    return RubricQuestion.objects.for_themes(themes.values("theme")).values_list("lever", "text")
+
+
 def _questions(check: AlignmentCheck) -> dict[str, str]:
     """The rubric questions by lever, for the themes the check's strategy competes on, as the
     <li>s of their list."""
-    # In one query: the themes are a subquery, not a list read first.
-    themes = PositioningTheme.objects.filter(
-        position_id=check.cycle.position_id, weight__gte=THEME_SHARE_FOR_QUESTIONS
-    ).values("theme")
-    questions: dict[str, list[RubricQuestion]] = {}
-    for question in RubricQuestion.objects.for_themes(themes).only("lever", "text"):
-        questions.setdefault(question.lever, []).append(question)
+    questions: dict[str, list[str]] = {}
+    for lever, text in _rubric_questions(position=check.cycle.position_id):
+        questions.setdefault(lever, []).append(text)
     # Every objective shows a lever's questions: their list items are written once.
     return {
-        lever: format_html_join("", "<li>{}</li>", ((q.text,) for q in asked))
+        lever: format_html_join("", "<li>{}</li>", ((text,) for text in asked))
         for lever, asked in questions.items()
     }
 
@@ -523,10 +716,12 @@ def check_rows(
         rows.append(
             CheckRow(
                 item=item,
+                title=item.objective.title,
                 levers=[
                     LeverControl(
                         **posted.value_of(f"score_{lever}"),
                         label=LEVER_LABELS[lever],
+                        lever=lever,
                         questions=questions.get(lever, ""),
                         has_last=last is not None,
                         last=last.get(lever) if last is not None else None,
@@ -556,8 +751,11 @@ class _Posted:
         html_name = f"item-{self.item.pk}-{name}"
         if self.form is None:
             return {"name": html_name, "value": getattr(self.item, name)}
-        bound = self.form[name]
-        return {"name": html_name, "value": bound.value(), "errors": bound.errors}
+        return {
+            "name": html_name,
+            "value": self.form.value(name),
+            "errors": self.form.errors.get(name, ErrorList()),
+        }
 
 
 def _status_control(commitment: Commitment, data) -> StatusControl:
@@ -565,8 +763,9 @@ def _status_control(commitment: Commitment, data) -> StatusControl:
     name = f"commitment-{commitment.pk}-status"
     if data is None:
         return StatusControl(commitment, name, label, commitment.status)
-    bound = CommitmentStatusForm(data, commitment=commitment)["status"]
-    return StatusControl(commitment, name, label, bound.value(), bound.errors)
+    posted = CommitmentStatusForm(data, commitment=commitment)
+    errors = posted.errors.get("status", ErrorList())
+    return StatusControl(commitment, name, label, posted.value("status"), errors)
 
 
 # --- The measures a check's team reports -----------------------------------------------------
@@ -610,9 +809,15 @@ class MeasureRow:
 def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> dict:
     """The measures the check's team reports, each with its value in the review's periods:
     the quarter, or its three months. `data` and `errors` are a refused save's, shown again."""
-    measures = list(services.check_measures(check))
+    measures = services.check_measures(check)
     if not measures:
-        return {"measures": [], "can_enter_measures": False}
+        elsewhere = services.check_measures_elsewhere(check)
+        return {
+            "measures": [],
+            "can_enter_measures": False,
+            "measures_elsewhere": elsewhere[: services.MEASURES_NAMED],
+            "more_measures_elsewhere": len(elsewhere) > services.MEASURES_NAMED,
+        }
     return {
         "measures": measure_rows(check=check, measures=measures, data=data, errors=errors),
         # The measures share their reporting team, so whoever may enter one (its head, an
@@ -622,23 +827,32 @@ def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> di
     }
 
 
-def _measure_values(measures, *, fiscal_year: int) -> tuple[dict, dict]:
-    """The values of the measures in `fiscal_year` and of last year's measures the year before,
-    as (measure id, fiscal year, period) → value, and their plan points, as measure id → {period:
-    value}: in one query, the plan points being the rows of fiscal year 0."""
-    earlier = [m.previous_id for m in measures if m.previous_id]
-    ids = [m.pk for m in measures]
+@prepared
+def _measure_values_and_plans(*, ids, year, earlier, last_year):
     actuals = MeasureActual.objects.filter(
-        Q(measure_id__in=ids, fiscal_year=fiscal_year)
-        | Q(measure_id__in=earlier, fiscal_year=fiscal_year - 1)
+        Q(measure_id__in=ids, fiscal_year=year) | Q(measure_id__in=earlier, fiscal_year=last_year)
     ).values_list("measure_id", "fiscal_year", "period", "value")
     plan = (
         MeasurePlanPoint.objects.filter(measure_id__in=ids)
         .annotate(year=Value(0, output_field=IntegerField()))
         .values_list("measure_id", "year", "period", "value")
     )
+    return actuals.order_by().union(plan.order_by(), all=True)
+
+
+def _measure_values(measures, *, fiscal_year: int) -> tuple[dict, dict]:
+    """The values of the measures in `fiscal_year` and of last year's measures the year before,
+    as (measure id, fiscal year, period) → value, and their plan points, as measure id → {period:
+    value}: in one query, the plan points being the rows of fiscal year 0."""
+    ids = [m.pk for m in measures]
+    rows = _measure_values_and_plans(
+        ids=ids,
+        year=fiscal_year,
+        earlier=[m.previous_id for m in measures if m.previous_id],
+        last_year=fiscal_year - 1,
+    )
     values, points = {}, {pk: [] for pk in ids}
-    for measure_id, year, period, value in actuals.order_by().union(plan.order_by(), all=True):
+    for measure_id, year, period, value in rows:
         if year == 0:
             points[measure_id].append(MeasurePlanPoint(period=period, value=value))
         else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Q, Subquery
+from django.db.models import Avg, Exists, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.utils import bulk_update_with_history
@@ -32,8 +32,10 @@ from strategy.models import (
     Measure,
     MeasureActual,
     Objective,
+    StrategicPosition,
     Unit,
 )
+from strategy.prepared import as_models, prepared
 
 _ACCEPTING_CHECKS = (ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW)  # accepts_checks
 SNAPSHOT_VERSION = 2  # 2: with the teams' commitments as they stood
@@ -145,6 +147,24 @@ def check_add_objective(*, check: AlignmentCheck, objective: Objective) -> Check
 # --- Filling in ------------------------------------------------------------------------------
 
 
+SCORE_FIELDS = [f"score_{lever}" for lever in LEVERS]
+ITEM_FIELDS = ["id", "objective_id", "is_extra", *SCORE_FIELDS, "evidence", "blockers"]
+
+
+@prepared
+def _item_rows(*, check):
+    return CheckItem.objects.filter(alignment_check_id=check).order_by().values_list(*ITEM_FIELDS)
+
+
+def check_items(check: AlignmentCheck) -> list[CheckItem]:
+    """The check's items, in no order, without their objectives: every field a page or a save
+    writes, in one prepared read (strategy.prepared)."""
+    items = as_models(CheckItem, ITEM_FIELDS, _item_rows(check=check.pk))
+    for item in items:
+        item.alignment_check = check
+    return items
+
+
 @dataclass
 class ItemInput:
     scores: dict[str, int | None]
@@ -209,7 +229,9 @@ def check_save(
             .get(pk=check.pk)
         )
     locked.version = version + 1
-    rows = {item.pk: item for item in locked.items.select_related("objective")}
+    # The objectives (in their order) name the items a submit still misses: a draft needs none.
+    items_read = locked.items.select_related("objective") if submit else check_items(locked)
+    rows = {item.pk: item for item in items_read}
     changed = []
     for pk, data in items.items():
         item = rows.get(pk)
@@ -640,7 +662,40 @@ def build_snapshot(cycle: ReviewCycle) -> dict:
     }
 
 
-SCORE_FIELDS = [f"score_{lever}" for lever in LEVERS]
+def _earlier_closed_quarters(year, quarter):
+    return (
+        ReviewCycle.objects.quarterly()
+        .closed()
+        .filter(Q(fiscal_year__lt=year) | Q(fiscal_year=year, quarter__lt=quarter))
+        .order_by("-fiscal_year", "-quarter")
+    )
+
+
+_REVIEW = ["alignment_check__cycle_id", "alignment_check__cycle__kind"]
+_REVIEW += ["alignment_check__cycle__fiscal_year", "alignment_check__cycle__quarter"]
+
+
+@prepared
+def _last_quarter_scores(*, year, quarter, unit, objectives):
+    return (
+        CheckItem.objects.filter(
+            alignment_check__cycle=Subquery(
+                _earlier_closed_quarters(year, quarter).values("pk")[:1]
+            ),
+            alignment_check__unit_id=unit,
+            alignment_check__state=AlignmentCheck.State.SUBMITTED,
+            objective_id__in=objectives,
+        )
+        .order_by()
+        .values_list(*_REVIEW, "objective_id", *SCORE_FIELDS)
+    )
+
+
+@prepared
+def _last_quarter(*, year, quarter):
+    return _earlier_closed_quarters(year, quarter).values_list(
+        "id", "kind", "fiscal_year", "quarter"
+    )[:1]
 
 
 def check_last_quarter(
@@ -656,37 +711,14 @@ def check_last_quarter(
     cycle = check.cycle
     if cycle.kind != ReviewCycle.Kind.QUARTERLY:
         return None, {}
-    earlier = (
-        ReviewCycle.objects.quarterly()
-        .closed()
-        .filter(
-            Q(fiscal_year__lt=cycle.fiscal_year)
-            | Q(fiscal_year=cycle.fiscal_year, quarter__lt=cycle.quarter)
-        )
-        .order_by("-fiscal_year", "-quarter")
-    )
     current_of = {i.objective.previous_id: i.objective_id for i in items if i.objective.previous_id}
     current_of |= {i.objective_id: i.objective_id for i in items}  # the same objective wins
-    review = ("alignment_check__cycle_id", "alignment_check__cycle__kind")
-    review += ("alignment_check__cycle__fiscal_year", "alignment_check__cycle__quarter")
-    rows = list(
-        CheckItem.objects.filter(
-            alignment_check__cycle=Subquery(earlier.values("pk")[:1]),
-            alignment_check__unit_id=check.unit_id,
-            alignment_check__state=AlignmentCheck.State.SUBMITTED,
-            objective_id__in=current_of,
-        )
-        .order_by()
-        .values_list(*review, "objective_id", *SCORE_FIELDS)
-    )
-    if rows:
-        previous = ReviewCycle.from_db(
-            ReviewCycle.objects.db, ["id", "kind", "fiscal_year", "quarter"], rows[0][:4]
-        )
-    else:
-        previous = earlier.only("kind", "fiscal_year", "quarter").first()
-    if previous is None:
+    when = {"year": cycle.fiscal_year, "quarter": cycle.quarter}
+    rows = _last_quarter_scores(**when, unit=check.unit_id, objectives=list(current_of))
+    found = [row[:4] for row in rows[:1]] or _last_quarter(**when)
+    if not found:
         return None, {}
+    (previous,) = as_models(ReviewCycle, ["id", "kind", "fiscal_year", "quarter"], found)
     scores: dict[int, dict[str, int | None]] = {}
     for objective_id, *values in sorted(
         (row[4:] for row in rows), key=lambda r: current_of[r[0]] == r[0]
@@ -776,28 +808,90 @@ class MeasureInput:
     shown: object  # the value the page showed (a Decimal), None when it showed none
 
 
-def check_measures(check: AlignmentCheck):
-    """The measures the check's team reports, of the reviewed year's strategy, with their
-    objective, position and last year's measure; none for an annual review."""
-    _company = CompanySettings.objects.filter(pk=1)
-    cycle = check.cycle
-    if cycle.kind != ReviewCycle.Kind.QUARTERLY:
-        return Measure.objects.none()
+_MEASURE_FIELDS = ["id", "objective_id", "name", "unit", "baseline", "target", "direction"]
+_MEASURE_FIELDS += ["reporting_team_id", "frequency", "previous_id"]
+_MEASURE_WITH = ["objective__title", "objective__position_id", "objective__position__fiscal_year"]
+_MEASURE_WITH += ["previous__frequency", "company_tolerance", "company_off_track"]
+_MEASURE_WITH += ["company_start_month"]
+
+
+@prepared
+def _check_measure_rows(*, unit, year):
+    company = CompanySettings.objects.filter(pk=1)
     return (
         Measure.objects.filter(
-            reporting_team_id=check.unit_id,
-            objective__position__fiscal_year=cycle.fiscal_year,
+            reporting_team_id=unit,
+            objective__position__fiscal_year=year,
+            # A draft's measures take no value yet.
+            objective__position__status=StrategicPosition.Status.PUBLISHED,
             objective__retired_at__isnull=True,
         )
-        .select_related("objective__position", "previous")
         # The company's thresholds and calendar come with the measures, rather than with a
         # query of their own: the check page is within 15 queries (CompanySettings below).
         .annotate(
-            company_tolerance=Subquery(_company.values("plan_tolerance_percent")[:1]),
-            company_off_track=Subquery(_company.values("off_track_percent")[:1]),
-            company_start_month=Subquery(_company.values("fiscal_year_start_month")[:1]),
+            company_tolerance=Subquery(company.values("plan_tolerance_percent")[:1]),
+            company_off_track=Subquery(company.values("off_track_percent")[:1]),
+            company_start_month=Subquery(company.values("fiscal_year_start_month")[:1]),
         )
         .order_by("objective__order", "objective_id", "pk")
+        .values_list(*_MEASURE_FIELDS, *_MEASURE_WITH)
+    )
+
+
+def check_measures(check: AlignmentCheck) -> list[Measure]:
+    """The measures the check's team reports, of the reviewed year's published strategy (a
+    draft's take no value yet), with their objective (its title), position (its year) and last
+    year's measure (its frequency); none for an annual review."""
+    cycle = check.cycle
+    if cycle.kind != ReviewCycle.Kind.QUARTERLY:
+        return []
+    rows = _check_measure_rows(unit=check.unit_id, year=cycle.fiscal_year)
+    n = len(_MEASURE_FIELDS)
+    measures = as_models(Measure, _MEASURE_FIELDS, [row[:n] for row in rows])
+    for measure, row in zip(measures, rows, strict=True):
+        title, position_id, year, previous_frequency, *company = row[n:]
+        (position,) = as_models(StrategicPosition, ["id", "fiscal_year"], [(position_id, year)])
+        (objective,) = as_models(
+            Objective, ["id", "position_id", "title"], [(measure.objective_id, position_id, title)]
+        )
+        objective.position = position
+        measure.objective = objective
+        measure.previous = (
+            as_models(Measure, ["id", "frequency"], [(measure.previous_id, previous_frequency)])[0]
+            if measure.previous_id
+            else None
+        )
+        measure.company_tolerance, measure.company_off_track, measure.company_start_month = company
+    return measures
+
+
+MEASURES_NAMED = 5  # measures named where the check page says why it shows none
+
+
+def check_measures_elsewhere(check: AlignmentCheck) -> list[dict]:
+    """Where a quarterly review's year has none for the team (check_measures is empty): the
+    measures it reports in the strategy the review is held against, when that is another
+    year's (a review of a year whose strategy is not published yet, held against the current
+    one), the first MEASURES_NAMED by name and one more if there are more, each saying whether
+    the review's year has a published strategy; one query."""
+    cycle = check.cycle
+    if cycle.kind != ReviewCycle.Kind.QUARTERLY:
+        return []
+    year_strategy = StrategicPosition.objects.filter(
+        fiscal_year=cycle.fiscal_year, status=StrategicPosition.Status.PUBLISHED
+    )
+    return list(
+        Measure.objects.filter(
+            reporting_team_id=check.unit_id,
+            objective__position_id=cycle.position_id,
+            objective__retired_at__isnull=True,
+        )
+        .exclude(objective__position__fiscal_year=cycle.fiscal_year)
+        .annotate(year_published=Exists(year_strategy))
+        .order_by("name", "pk")
+        .values("name", "objective_id", "objective__position__fiscal_year", "year_published")[
+            : MEASURES_NAMED + 1
+        ]
     )
 
 

@@ -9,12 +9,9 @@ import math
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
-    BooleanField,
-    Case,
-    CharField,
     Count,
-    ExpressionWrapper,
     F,
     FloatField,
     Func,
@@ -24,35 +21,26 @@ from django.db.models import (
     Q,
     Subquery,
     Value,
-    When,
-    Window,
 )
-from django.db.models.functions import Abs, Coalesce, RowNumber
+from django.db.models.functions import Abs
 from django.urls import reverse
-from django.utils.html import format_html_join
 
 from reviews import agenda, scoring
 from reviews.models import (
     AlignmentCheck,
-    CheckItem,
     ExecutiveScore,
     FrozenScore,
     LiveScore,
     ReviewCycle,
 )
 from reviews.templatetags.review_tags import heat_class
-from strategy.models import Objective, Unit
+from strategy.models import Membership, Unit
 
 TEAMS_PER_PAGE = 50
 AGENDA_LIMIT = 10  # agenda items of one kind shown; a count and a link stand for the rest
 FROZEN_SIGNALS_SHOWN = 20  # a closed cycle's frozen signals read for its page; the rest counted
-SORTS = {
-    "name": ("unit__name",),
-    "score": (F("score").asc(nulls_last=True), "unit__name"),
-    "-score": (F("score").desc(nulls_last=True), "unit__name"),
-    "state": ("state", "unit__name"),
-}
 UNSUBMITTED = "unsubmitted"  # the state filter's "not submitted yet": drafts and not started
+SORTS = ("name", "score", "-score", "state")  # the orders of the team lists (TEAMS_SQL)
 
 
 class JSONArrayHead(Func):
@@ -193,54 +181,85 @@ def summary(cycle: ReviewCycle, *, previous: ReviewCycle | None = None) -> dict:
                 # ones and how many there are, never the whole list.
                 signals=JSONArrayHead("snapshot", "signals", FROZEN_SIGNALS_SHOWN),
                 signals_total=JSONArrayLength("snapshot", "signals"),
+                # The measured outcomes' first signals of each kind, for the agenda.
+                outcome_agenda=F("snapshot__outcome_agenda"),
             )
             .get()
         )
         if frozen["objectives"] is not None:
             return frozen
-    live = scores(cycle).filter(objective=OuterRef("pk"), unit__isnull=True).values("score")[:1]
-    committed = (
-        CheckItem.objects.filter(
-            alignment_check__cycle_id=cycle.pk, objective=OuterRef("pk"), is_extra=False
-        )
-        .values("objective")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    in_cycle = CheckItem.objects.filter(alignment_check__cycle_id=cycle.pk).values("objective_id")
-    rows = (
-        Objective.objects.filter(
-            Q(position_id=cycle.position_id, retired_at__isnull=True) | Q(pk__in=in_cycle)
-        )
-        .order_by("order", "pk")
-        .annotate(
-            score=Subquery(live, output_field=FloatField()),
-            teams=Coalesce(Subquery(committed, output_field=IntegerField()), 0),
-        )
-        .values("pk", "title", "priority_weight", "external_promise", "score", "teams")
-    )
     compared = previous is not None and previous.is_closed
-    if compared:
-        before = scores(previous).filter(objective=OuterRef("pk"), unit__isnull=True)
-        rows = rows.annotate(before=Subquery(before.values("score")[:1]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            OBJECTIVES_SQL,
+            stored_ids(cycle)
+            | {
+                "cycle": cycle.pk,
+                "position": cycle.position_id,
+                "previous": previous.pk if compared else None,
+            },
+        )
+        rows = cursor.fetchall()
     objectives = [
         {
-            "id": o["pk"],
-            "title": o["title"],
-            "weight": o["priority_weight"],
-            "external_promise": o["external_promise"],
-            "score": o["score"],
-            "teams": o["teams"],
+            "id": pk,
+            "title": title,
+            "weight": weight,
+            "external_promise": promise,
+            "score": score,
+            "teams": teams,
         }
-        for o in rows
+        for pk, title, weight, promise, score, teams, _ in rows
     ]
     index = scoring.weighted_index(
         {o["id"]: o["score"] for o in objectives}, {o["id"]: o["weight"] for o in objectives}
     )
     result = {"index": index, "objectives": objectives}
     if compared:
-        result["previous_scores"] = {o["pk"]: o["before"] for o in rows if o["before"] is not None}
+        result["previous_scores"] = {row[0]: row[6] for row in rows if row[6] is not None}
     return result
+
+
+def stored_ids(cycle: ReviewCycle | None) -> dict:
+    """The parameters `live` and `frozen` of the statements that read a cycle's stored score
+    rows as scores() does: the cycle's id as the one of the table it reads (None as the
+    other, and as both without a cycle)."""
+    if cycle is None:
+        return {"live": None, "frozen": None}
+    if cycle.is_closed:
+        return {"live": None, "frozen": cycle.pk}
+    return {"live": cycle.pk, "frozen": None}
+
+
+# The objectives a cycle scores (the position's active ones, and any of its checks' items),
+# each with its stored score (see stored_ids), how many teams committed to it (its items that
+# are not extras) and its frozen score in a `previous` cycle.
+OBJECTIVES_SQL = """
+SELECT o.id, o.title, o.priority_weight, o.external_promise,
+  COALESCE(
+    (SELECT s.score FROM reviews_livescore s
+      WHERE s.cycle_id = %(live)s AND s.objective_id = o.id AND s.unit_id IS NULL LIMIT 1),
+    (SELECT f.score FROM reviews_frozenscore f
+      WHERE f.cycle_id = %(frozen)s AND f.objective_id = o.id AND f.unit_id IS NULL LIMIT 1)
+  ) AS score,
+  COALESCE(committed.n, 0) AS teams,
+  (SELECT f.score FROM reviews_frozenscore f
+    WHERE f.cycle_id = %(previous)s AND f.objective_id = o.id AND f.unit_id IS NULL
+    LIMIT 1) AS previous_score
+FROM alignment_objective o
+LEFT JOIN (
+  SELECT i.objective_id, COUNT(*) AS n FROM reviews_checkitem i
+  JOIN reviews_alignmentcheck k ON k.id = i.alignment_check_id
+  WHERE k.cycle_id = %(cycle)s AND NOT i.is_extra
+  GROUP BY i.objective_id
+) committed ON committed.objective_id = o.id
+WHERE (o.position_id = %(position)s AND o.retired_at IS NULL)
+  OR o.id IN (
+    SELECT i.objective_id FROM reviews_checkitem i
+    JOIN reviews_alignmentcheck k ON k.id = i.alignment_check_id
+    WHERE k.cycle_id = %(cycle)s)
+ORDER BY o."order", o.id
+"""
 
 
 def previous_figures(cycle: ReviewCycle | None, *, current: dict | None = None) -> dict | None:
@@ -251,11 +270,11 @@ def previous_figures(cycle: ReviewCycle | None, *, current: dict | None = None) 
     (`frozen_index`, as reviews.selectors reads it)."""
     if current and "previous_scores" in current and hasattr(cycle, "frozen_index"):
         return {"index": cycle.frozen_index, "objectives": current["previous_scores"]}
-    rows = scores(cycle).filter(unit__isnull=True)
+    with connection.cursor() as cursor:  # asked without a cycle too: see scores()
+        cursor.execute(FIGURES_SQL, stored_ids(cycle))
+        rows = cursor.fetchall()
     objectives, weights, index = {}, {}, None
-    for objective_id, score, weight in rows.values_list(
-        "objective_id", "score", "objective__priority_weight"
-    ):
+    for objective_id, score, weight in rows:
         if objective_id is not None:
             objectives[objective_id], weights[objective_id] = score, weight
         else:
@@ -265,6 +284,19 @@ def previous_figures(cycle: ReviewCycle | None, *, current: dict | None = None) 
     if not cycle.is_closed:
         index = scoring.weighted_index(objectives, weights)
     return {"index": index, "objectives": objectives}
+
+
+# A cycle's stored rows of the whole company and of each objective (see stored_ids), with the
+# objective's weight.
+FIGURES_SQL = """
+SELECT s.objective_id, s.score, o.priority_weight FROM (
+  SELECT objective_id, score FROM reviews_livescore
+  WHERE cycle_id = %(live)s AND unit_id IS NULL
+  UNION ALL
+  SELECT objective_id, score FROM reviews_frozenscore
+  WHERE cycle_id = %(frozen)s AND unit_id IS NULL
+) s LEFT JOIN alignment_objective o ON o.id = s.objective_id
+"""
 
 
 def completion(cycle: ReviewCycle) -> dict:
@@ -318,35 +350,104 @@ class TeamPage:
 
 
 def regions() -> list[tuple[int, str]]:
-    """The business-level units teams are grouped by."""
-    return list(
-        Unit.objects.filter(level=Unit.Level.BUSINESS, children__isnull=False)
-        .distinct()
-        .order_by("name")
-        .values_list("pk", "name")
-    )
+    """The business-level units teams are grouped by (those with a unit under them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(REGIONS_SQL, {"business": Unit.Level.BUSINESS})
+        return cursor.fetchall()
 
 
-def _team_rows(cycle: ReviewCycle, *, first):
-    business = Unit.Level.BUSINESS
-    team_score = (
-        scores(cycle).filter(unit=OuterRef("unit_id"), objective__isnull=True).values("score")[:1]
-    )
-    # A team's region: its parent when that is a business unit, else its grandparent.
-    return AlignmentCheck.objects.filter(cycle_id=cycle.pk).annotate(
-        region_id=Case(
-            When(unit__parent__level=business, then=F("unit__parent_id")),
-            default=F("unit__parent__parent_id"),
-            output_field=IntegerField(),
-        ),
-        region_name=Case(
-            When(unit__parent__level=business, then=F("unit__parent__name")),
-            default=F("unit__parent__parent__name"),
-            output_field=CharField(),
-        ),
-        score=Subquery(team_score, output_field=FloatField()),
-        is_first=Case(When(unit_id__in=first, then=Value(0)), default=Value(1)),
-    )
+REGIONS_SQL = """
+SELECT DISTINCT r.id, r.name FROM alignment_unit r
+JOIN alignment_unit c ON c.parent_id = r.id
+WHERE r.level = %(business)s
+ORDER BY r.name
+"""
+
+
+# A cycle's checks with their team's name, code, region (its parent when that is a business
+# unit, else its grandparent), stored fit (see stored_ids) and whether the viewer heads it
+# (is_first 0, first); filtered by region, name (a LIKE pattern), state or not submitted
+# (each ignored when None), in the order `sort` asks for (forms.TeamFilterForm's), a page
+# at a time; with how many match (a window over them all).
+TEAMS_SQL = r"""
+SELECT id, unit_id, name, code, state, region_id, region_name, score, is_first,
+  COUNT(*) OVER () FROM (
+  SELECT k.id, k.unit_id, u.name, u.code, k.state,
+    CASE WHEN p.level = %(business)s THEN u.parent_id ELSE p.parent_id END AS region_id,
+    CASE WHEN p.level = %(business)s THEN p.name ELSE g.name END AS region_name,
+    COALESCE(
+      (SELECT s.score FROM reviews_livescore s
+        WHERE s.cycle_id = %(live)s AND s.unit_id = k.unit_id AND s.objective_id IS NULL
+        LIMIT 1),
+      (SELECT f.score FROM reviews_frozenscore f
+        WHERE f.cycle_id = %(frozen)s AND f.unit_id = k.unit_id AND f.objective_id IS NULL
+        LIMIT 1)
+    ) AS score,
+    CASE WHEN k.unit_id IN (
+      SELECT m.unit_id FROM alignment_membership m
+      WHERE m.user_id = %(viewer)s AND m.role = %(head)s
+    ) THEN 0 ELSE 1 END AS is_first
+  FROM reviews_alignmentcheck k
+  JOIN alignment_unit u ON u.id = k.unit_id
+  LEFT JOIN alignment_unit p ON p.id = u.parent_id
+  LEFT JOIN alignment_unit g ON g.id = p.parent_id
+  WHERE k.cycle_id = %(cycle)s
+    AND (%(name)s IS NULL OR UPPER(u.name) LIKE UPPER(%(name)s) ESCAPE '\')
+    AND (%(state)s IS NULL OR k.state = %(state)s)
+    AND (%(unsubmitted)s IS NULL OR k.state <> %(unsubmitted)s)
+) teams
+WHERE %(region)s IS NULL OR region_id = %(region)s
+ORDER BY is_first, region_name NULLS LAST,
+  CASE WHEN %(sort)s = 'score' THEN score END NULLS LAST,
+  CASE WHEN %(sort)s = '-score' THEN score END DESC NULLS LAST,
+  CASE WHEN %(sort)s = 'state' THEN state END,
+  name, id
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+TEAM_COLUMNS = ["pk", "unit_id", "unit__name", "unit__code", "state", "region_id", "region_name"]
+TEAM_COLUMNS += ["score", "is_first"]
+
+
+class TeamRows:
+    """A cycle's checks as TEAMS_SQL reads them, for a Paginator: sliced, it reads that page
+    of them; counted, how many match, `count` if known already, else read with the first page,
+    which slicing then does not read again."""
+
+    def __init__(self, cycle: ReviewCycle, *, viewer=None, filters=None, count=None, per_page=1):
+        filters = filters or {}
+        state = filters.get("state") or None
+        name = filters.get("q")
+        self.params = stored_ids(cycle) | {
+            "cycle": cycle.pk,
+            "business": Unit.Level.BUSINESS,
+            "viewer": viewer,
+            "head": Membership.Role.HEAD,
+            "name": f"%{connection.ops.prep_for_like_query(name)}%" if name else None,
+            "state": state if state != UNSUBMITTED else None,
+            "unsubmitted": AlignmentCheck.State.SUBMITTED if state == UNSUBMITTED else None,
+            "region": filters.get("region"),
+            "sort": filters.get("sort") or "name",
+        }
+        self.known, self.per_page = count, per_page
+        self.read: dict[tuple[int, int], list[dict]] = {}
+
+    def rows(self, offset: int, limit: int) -> list[dict]:
+        if (offset, limit) not in self.read:
+            with connection.cursor() as cursor:
+                cursor.execute(TEAMS_SQL, self.params | {"offset": offset, "limit": limit})
+                found = cursor.fetchall()
+            if found or offset == 0:
+                self.known = found[0][-1] if found else 0
+            self.read[offset, limit] = [dict(zip(TEAM_COLUMNS, r[:-1], strict=True)) for r in found]
+        return self.read[offset, limit]
+
+    def count(self) -> int:
+        if self.known is None:
+            self.rows(0, self.per_page)
+        return self.known
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        return self.rows(page.start, page.stop - page.start)
 
 
 def team_page(
@@ -355,28 +456,34 @@ def team_page(
     *,
     total: int,
     filters: dict,
-    first=frozenset(),
+    viewer: int | None = None,
     page_number=None,
     per_page: int | None = None,
 ) -> TeamPage:
-    """One page of the heatmap's teams: the viewer's own teams first (`first`: their unit ids,
-    or a subquery of them), then by region, in the order asked for; `filters` holds region (a
-    unit id), state and q (part of a team's name). `current` is summary(cycle)."""
+    """One page of the heatmap's teams: those the `viewer` (a user id) heads first, then by
+    region, in the order asked for; `filters` holds region (a unit id), state, q (part of a
+    team's name) and sort. `current` is summary(cycle), `total` the cycle's checks."""
     objectives = current["objectives"]
     per_page = per_page or TEAMS_PER_PAGE
     if "teams" in current:
-        paginator = _frozen_teams(cycle, current["teams"], filters, first, per_page)
+        paginator = _frozen_teams(cycle, current["teams"], filters, viewer, per_page, total)
     else:
-        paginator = _live_teams(cycle, total, filters, first, per_page)
+        filtered = any(filters.get(f) for f in ("region", "state", "q"))
+        checks = TeamRows(
+            cycle,
+            viewer=viewer,
+            filters=filters,
+            count=None if filtered else total,  # known already: not counted
+            per_page=per_page,
+        )
+        paginator = Paginator(checks, per_page)
     page = paginator.get_page(page_number)
     teams = list(page.object_list)
-    cells = {
-        (o, t): s
-        for o, t, s in scores(cycle)
-        .cells()
-        .filter(unit_id__in=[t["unit_id"] for t in teams])
-        .values_list("objective_id", "unit_id", "score")
-    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CELLS_SQL, stored_ids(cycle) | {"units": id_list(t["unit_id"] for t in teams)}
+        )
+        cells = {(o, t): s for o, t, s in cursor.fetchall()}
     check_url = url_pattern("reviews:check-edit")
     states = dict(AlignmentCheck.State.choices)
     rows = []
@@ -402,58 +509,33 @@ def team_page(
                 "region": t["region_name"] or "No region",
                 "is_first": t["is_first"] == 0,
                 "cells": team_cells,
-                # The row's cells as HTML: one join, not a template loop over every cell.
-                "cells_html": format_html_join(
-                    "",
-                    '<td class="text-center {}">{}</td>',
-                    ((c["heat"], c["text"]) for c in team_cells),
-                ),
             }
         )
     return TeamPage(page=page, rows=rows, total=total, matching=paginator.count)
 
 
-def _live_teams(cycle, total, filters, first, per_page):
-    checks = _team_rows(cycle, first=first)
-    if filters.get("region"):
-        checks = checks.filter(region_id=filters["region"])
-    state = filters.get("state")
-    if state == UNSUBMITTED:
-        checks = checks.exclude(state=AlignmentCheck.State.SUBMITTED)
-    elif state:
-        checks = checks.filter(state=state)
-    if filters.get("q"):
-        checks = checks.filter(unit__name__icontains=filters["q"])
-    order = SORTS.get(filters.get("sort") or "name", SORTS["name"])
-    checks = checks.order_by("is_first", F("region_name").asc(nulls_last=True), *order, "pk")
-    paginator = Paginator(
-        checks.values(
-            "pk",
-            "unit_id",
-            "unit__name",
-            "unit__code",
-            "state",
-            "region_id",
-            "region_name",
-            "score",
-            "is_first",
-        ),
-        per_page,
-    )
-    if not any(filters.get(f) for f in ("region", "state", "q")):
-        paginator.count = total  # known already: no COUNT query
-    return paginator
+def id_list(ids) -> str:
+    """Ids as one short parameter, ",4,8,15,": a statement finds an id in it with LIKE (see
+    CELLS_SQL), the same text whatever their number, on PostgreSQL and SQLite."""
+    return "," + ",".join(str(pk) for pk in ids) + ","
 
 
-def _frozen_teams(cycle, frozen: list[dict], filters, first, per_page):
+# The stored cells (see stored_ids) of the teams `units` (an id_list).
+CELLS_SQL = """
+SELECT objective_id, unit_id, score FROM reviews_livescore
+WHERE cycle_id = %(live)s AND objective_id IS NOT NULL AND unit_id IS NOT NULL
+  AND %(units)s LIKE '%%,' || CAST(unit_id AS TEXT) || ',%%'
+UNION ALL
+SELECT objective_id, unit_id, score FROM reviews_frozenscore
+WHERE cycle_id = %(frozen)s AND objective_id IS NOT NULL AND unit_id IS NOT NULL
+  AND %(units)s LIKE '%%,' || CAST(unit_id AS TEXT) || ',%%'
+"""
+
+
+def _frozen_teams(cycle, frozen: list[dict], filters, viewer, per_page, total):
     """A closed cycle's teams as its snapshot froze them (names included), in Python: a list
     of plain values, never the snapshot's items."""
-    regions = {
-        row["unit_id"]: row
-        for row in _team_rows(cycle, first=first).values(
-            "pk", "unit_id", "region_id", "region_name", "is_first"
-        )
-    }
+    regions = {row["unit_id"]: row for row in TeamRows(cycle, viewer=viewer).rows(0, total)}
     rows = []
     q = (filters.get("q") or "").casefold()
     state = filters.get("state")
@@ -501,26 +583,21 @@ def agenda_items(
     done: dict,
     previous_cycle: ReviewCycle | None,
     figures: dict | None,
-    *,
-    drops: list[tuple] | None = None,
-    low: list[tuple] | None = None,
 ) -> tuple[list[agenda.AgendaItem], dict[str, int]]:
     """The agenda's items, at most AGENDA_LIMIT of a kind, and how many of each kind are left
-    out. `current` is summary(cycle), `done` completion(cycle), `figures`
-    previous_figures(previous_cycle); `drops` and `low`, when the caller read them with other
-    scores, are what drop_rows() and low_rows() select, in their order."""
+    out. `current` is summary(cycle) (with a snapshot's `teams` and `disagreements` once
+    closed, which the agenda then takes from it), `done` completion(cycle), `figures`
+    previous_figures(previous_cycle)."""
     names: dict[int, str] = {}
     teams: list[dict] = []
-    if drops is None or low is None:
-        # Asked without a previous cycle too (see scores()): then no team has dropped.
-        before = (
-            scores(previous_cycle)
-            .filter(unit=OuterRef("unit_id"), objective__isnull=True)
-            .values("score")[:1]
-        )
-        found_drops, found_low = _drops_and_low(scores(cycle), before)
-        drops = found_drops if drops is None else drops
-        low = found_low if low is None else low
+    frozen = current.get("teams")
+    found = agenda_rows(
+        cycle,
+        previous_cycle,
+        disagreements="disagreements" not in current,
+        missing=frozen is None,
+    )
+    drops, low = found["drops"], found["low"]
     previous = {
         "teams": [{"id": u, "score": b} for u, _, _, b in drops],
         "objectives": [
@@ -531,10 +608,14 @@ def agenda_items(
         names[unit_id] = name
         teams.append({"id": unit_id, "name": name, "score": score, "state": "submitted"})
     names |= {unit_id: name for _, unit_id, _, name in low}
-    disagreements, disagreements_total, named = _disagreements(cycle, current)
-    names |= named
-    if "teams" in current:  # closed: the teams as the snapshot named them
-        frozen = current["teams"]
+    if "disagreements" in current:  # closed: as its snapshot froze them
+        disagreements = (current["disagreements"] or [])[:AGENDA_LIMIT]
+        disagreements_total = len(current["disagreements"] or [])
+    else:
+        disagreements = found["disagreements"]
+        disagreements_total = found["disagreements_total"]
+        names |= found["disagreeing"]
+    if frozen is not None:  # closed: the teams as the snapshot named them
         wanted = set(names) | {d["team"] for d in disagreements}
         names |= {t["id"]: t["name"] for t in frozen if t["id"] in wanted}
         for team in teams:
@@ -542,11 +623,7 @@ def agenda_items(
         missing = [(t["id"], t["name"], t["state"]) for t in frozen if t["state"] != "submitted"]
         missing = missing[:AGENDA_LIMIT]
     else:
-        missing = list(
-            cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED)
-            .order_by("unit__name")
-            .values_list("unit_id", "unit__name", "state")[:AGENDA_LIMIT]
-        )
+        missing = found["missing"]
     shown = {t["id"] for t in teams}
     teams += [
         {"id": u, "name": n, "score": None, "state": "submitted"}
@@ -572,75 +649,137 @@ def agenda_items(
     return items, more
 
 
-def _drops_and_low(stored, before) -> tuple[list[tuple], list[tuple]]:
-    """The teams that fell most since `before` (their previous fit): (unit_id, name, score,
-    before); and the lowest cells: (objective_id, unit_id, score, name); at most
-    agenda.MAX_PER_KIND of each, from one query (each kind numbered in its own order)."""
-    is_team = Q(objective__isnull=True)
-    rows = (
-        stored.filter(unit__isnull=False)
-        .annotate(
-            before=Case(
-                When(is_team, then=Subquery(before, output_field=FloatField())),
-                output_field=FloatField(),
+def agenda_rows(
+    cycle: ReviewCycle,
+    previous_cycle: ReviewCycle | None,
+    *,
+    disagreements: bool = True,
+    missing: bool = True,
+) -> dict:
+    """What the agenda reads, in one query (AGENDA_SQL): the teams that fell most since
+    `previous_cycle` (`drops`: (unit_id, name, score, before)) and the lowest cells (`low`:
+    (objective_id, unit_id, score, name)), at most agenda.MAX_PER_KIND of each, from the
+    stored rows of both cycles (see stored_ids); and while the cycle runs, if asked, the first
+    AGENDA_LIMIT `disagreements` (as the snapshot lists them) with how many there are and the
+    names of their teams (`disagreeing`), and the first checks not submitted (`missing`:
+    (unit_id, name, state), by the team's name)."""
+    before = stored_ids(previous_cycle)
+    running = None if cycle.is_closed else cycle.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            AGENDA_SQL,
+            stored_ids(cycle)
+            | {
+                "live_before": before["live"],
+                "frozen_before": before["frozen"],
+                "drop": agenda.DROP_POINTS,
+                "low": agenda.LOW_SCORE,
+                "per_kind": agenda.MAX_PER_KIND,
+                "disagreements": running if disagreements else None,
+                "gap": scoring.DISAGREEMENT_POINTS,
+                "missing": running if missing else None,
+                "submitted": AlignmentCheck.State.SUBMITTED,
+                "shown": AGENDA_LIMIT,
+            },
+        )
+        rows = cursor.fetchall()
+    found = {"drops": [], "low": [], "disagreements": [], "disagreements_total": 0}
+    found |= {"disagreeing": {}, "missing": []}
+    for kind, _, objective_id, unit_id, name, score, other, note, state, total in rows:
+        if kind == _DROP_OR_LOW and objective_id is None:
+            found["drops"].append((unit_id, name, score, other))
+        elif kind == _DROP_OR_LOW:
+            found["low"].append((objective_id, unit_id, score, name))
+        elif kind == _DISAGREEMENT:
+            found["disagreements"].append(
+                {
+                    "team": unit_id,
+                    "objective": objective_id,
+                    "executive": int(score),
+                    "head": round(other, 2),
+                    "note": note,
+                }
             )
-        )
-        .annotate(drop=F("before") - F("score"))
-        .filter(
-            Q(is_team, drop__gte=agenda.DROP_POINTS)
-            | Q(objective__isnull=False, score__lt=agenda.LOW_SCORE)
-        )
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[ExpressionWrapper(is_team, output_field=BooleanField())],
-                # Teams by the largest drop, cells by the lowest score; then by name.
-                order_by=[
-                    Case(When(is_team, then=-F("drop")), default=F("score")).asc(),
-                    F("unit__name").asc(),
-                    F("objective__order").asc(),
-                ],
-            )
-        )
-        .filter(rank__lte=agenda.MAX_PER_KIND)
-        .values_list("objective_id", "unit_id", "unit__name", "score", "before", "rank")
-    )
-    drops, low = [], []
-    for objective_id, unit_id, name, score, previous, _ in sorted(rows, key=lambda r: r[5]):
-        if objective_id is None:
-            drops.append((unit_id, name, score, previous))
+            found["disagreements_total"] = total
+            found["disagreeing"][unit_id] = name
         else:
-            low.append((objective_id, unit_id, score, name))
-    return drops, low
+            found["missing"].append((unit_id, name, state))
+    return found
 
 
-def drop_rows(cycle: ReviewCycle, previous_cycle: ReviewCycle | None):
-    """The teams' score rows that dropped at least agenda.DROP_POINTS since `previous_cycle`,
-    the most first, each with its `before` score."""
-    # Asked without a previous cycle too (see scores()): then no team has dropped.
-    before = (
-        scores(previous_cycle)
-        .filter(unit=OuterRef("unit_id"), objective__isnull=True)
-        .values("score")[:1]
-    )
-    return (
-        scores(cycle)
-        .filter(objective__isnull=True, unit__isnull=False)
-        .annotate(before=Subquery(before, output_field=FloatField()))
-        .annotate(drop=F("before") - F("score"))
-        .filter(drop__gte=agenda.DROP_POINTS)
-        .order_by("-drop", "unit__name")
-    )
-
-
-def low_rows(cycle: ReviewCycle):
-    """The cells scored below agenda.LOW_SCORE, the lowest first."""
-    return (
-        scores(cycle)
-        .cells()
-        .filter(score__lt=agenda.LOW_SCORE)
-        .order_by("score", "unit__name", "objective__order")
-    )
+_DROP_OR_LOW, _DISAGREEMENT, _MISSING = range(3)
+# The agenda's rows, each kind numbered (n) in its order:
+# - the teams that dropped at least `drop` points since the earlier cycle (their fit there,
+#   if any) by the largest drop, and the cells below `low` by the lowest score, then by the
+#   team's name and the objective's order: `per_kind` of each;
+# - the running cycle's executive scores `gap` or more from the head's mean (disagreement_rows),
+#   in the order they were given, with how many there are (a window over them all);
+# - its checks not submitted, by the team's name.
+# Typed NULLs: PostgreSQL takes an untyped NULL of a subquery for text.
+AGENDA_SQL = """
+WITH stored AS (
+  SELECT objective_id, unit_id, score FROM reviews_livescore
+  WHERE cycle_id = %(live)s AND unit_id IS NOT NULL
+  UNION ALL
+  SELECT objective_id, unit_id, score FROM reviews_frozenscore
+  WHERE cycle_id = %(frozen)s AND unit_id IS NOT NULL
+), earlier AS (
+  SELECT unit_id, score FROM reviews_livescore
+  WHERE cycle_id = %(live_before)s AND objective_id IS NULL AND unit_id IS NOT NULL
+  UNION ALL
+  SELECT unit_id, score FROM reviews_frozenscore
+  WHERE cycle_id = %(frozen_before)s AND objective_id IS NULL AND unit_id IS NOT NULL
+), compared AS (
+  SELECT n.objective_id, n.unit_id, n.score,
+    CASE WHEN n.objective_id IS NULL THEN
+      (SELECT e.score FROM earlier e WHERE e.unit_id = n.unit_id LIMIT 1)
+    END AS previous_score
+  FROM stored n
+), ranked AS (
+  SELECT c.objective_id, c.unit_id, u.name, c.score, c.previous_score,
+    ROW_NUMBER() OVER (
+      PARTITION BY c.objective_id IS NULL
+      ORDER BY CASE WHEN c.objective_id IS NULL THEN c.score - c.previous_score
+        ELSE c.score END,
+        u.name, o."order"
+    ) AS place
+  FROM compared c
+  JOIN alignment_unit u ON u.id = c.unit_id
+  LEFT JOIN alignment_objective o ON o.id = c.objective_id
+  WHERE (c.objective_id IS NULL AND c.previous_score - c.score >= %(drop)s)
+    OR (c.objective_id IS NOT NULL AND c.score < %(low)s)
+), scored AS (
+  SELECT e.id, e.unit_id, e.objective_id, e.score, e.note, u.name,
+    (SELECT s.head_mean FROM reviews_livescore s
+      WHERE s.cycle_id = e.cycle_id AND s.unit_id = e.unit_id AND s.objective_id = e.objective_id
+      LIMIT 1) AS head
+  FROM reviews_executivescore e JOIN alignment_unit u ON u.id = e.unit_id
+  WHERE e.cycle_id = %(disagreements)s
+), disagreeing AS (
+  SELECT id, unit_id, objective_id, score, note, name, head, COUNT(*) OVER () AS total
+  FROM scored
+  WHERE head IS NOT NULL AND ABS(score - head) >= %(gap)s
+)
+SELECT * FROM (
+  SELECT 0 AS kind, place AS n, objective_id, unit_id, name, score, previous_score AS other,
+    CAST(NULL AS TEXT) AS note, CAST(NULL AS TEXT) AS state, CAST(NULL AS INTEGER) AS total
+  FROM ranked WHERE place <= %(per_kind)s
+) drops_and_low
+UNION ALL
+SELECT * FROM (
+  SELECT 1, id, objective_id, unit_id, name, score, head, note, CAST(NULL AS TEXT), total
+  FROM disagreeing ORDER BY id LIMIT %(shown)s
+) disagreements
+UNION ALL
+SELECT * FROM (
+  SELECT 2, ROW_NUMBER() OVER (ORDER BY u.name), CAST(NULL AS INTEGER), k.unit_id, u.name,
+    CAST(NULL AS FLOAT), CAST(NULL AS FLOAT), CAST(NULL AS TEXT), k.state, CAST(NULL AS INTEGER)
+  FROM reviews_alignmentcheck k JOIN alignment_unit u ON u.id = k.unit_id
+  WHERE k.cycle_id = %(missing)s AND k.state <> %(submitted)s
+  ORDER BY u.name LIMIT %(shown)s
+) missing
+ORDER BY kind, n
+"""
 
 
 def disagreement_rows(cycle: ReviewCycle):
@@ -664,19 +803,5 @@ def _disagreements(cycle: ReviewCycle, current: dict) -> tuple[list[dict], int, 
     if "disagreements" in current:  # closed: as its snapshot froze them
         found = current["disagreements"] or []
         return found[:AGENDA_LIMIT], len(found), {}
-    rows = disagreement_rows(cycle)
-    # How many there are comes with the first ones (a window over them all): no COUNT query.
-    found = list(
-        rows.annotate(total=Window(Count("pk"))).values_list(
-            "unit_id", "objective_id", "score", "head", "note", "unit__name", "total"
-        )[:AGENDA_LIMIT]
-    )
-    total = found[0][6] if found else 0
-    return (
-        [
-            {"team": u, "objective": o, "executive": s, "head": round(h, 2), "note": n}
-            for u, o, s, h, n, _, _ in found
-        ],
-        total,
-        {row[0]: row[5] for row in found},
-    )
+    found = agenda_rows(cycle, None, missing=False)
+    return found["disagreements"], found["disagreements_total"], found["disagreeing"]

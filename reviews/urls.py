@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.cycle_list, name="cycle-list"),
     path("new/", views.cycle_create, name="cycle-create"),
     path("<int:pk>/", views.cycle_detail, name="cycle-detail"),
+    path("<int:pk>/edit/", views.cycle_edit, name="cycle-edit"),
     path("<int:pk>/heatmap/", views.cycle_heatmap, name="cycle-heatmap"),
     path("<int:pk>/open/", views.cycle_open, name="cycle-open"),
     path("<int:pk>/review/", views.cycle_start_review, name="cycle-start-review"),

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from reviews.forms import (
     CadenceSettingsForm,
     CheckForm,
     CheckMeasuresForm,
+    CycleDatesForm,
     CycleForm,
     ExecutiveScoreForm,
     ReopenForm,
@@ -26,7 +26,6 @@ from reviews.models import (
     Action,
     AlignmentCheck,
     CadenceSettings,
-    CheckReopening,
     ReviewCycle,
     RubricQuestion,
 )
@@ -62,17 +61,8 @@ def get_cycle_for_user(
 
 
 def _get_check_for_user(request: HttpRequest, pk: int) -> AlignmentCheck:
-    # A closed cycle's snapshot is big and the check pages never show it (nor its position).
-    checks = (
-        AlignmentCheck.objects.select_related("cycle", "unit", "updated_by")
-        .defer("cycle__snapshot")
-        # Whether to read the reopenings at all: most checks were never reopened.
-        .annotate(
-            was_reopened=Exists(CheckReopening.objects.filter(alignment_check=OuterRef("pk")))
-        )
-    )
-    check = get_object_or_404(checks, pk=pk)
-    if not request.user.has_perm("reviews.view_check", check):
+    check = selectors.check_with_cycle(pk)
+    if check is None or not request.user.has_perm("reviews.view_check", check):
         raise Http404
     return check
 
@@ -119,6 +109,24 @@ def cycle_create(request: HttpRequest) -> HttpResponse:
     else:
         form = CycleForm(initial=selectors.next_cycle_initial(position))
     return render(request, "reviews/cycle_form.html", {"form": form, "position": position})
+
+
+def cycle_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A planned review's dates, changed before it opens (a typo that keeps it from opening)."""
+    roles.require(request, "reviews.run_reviews")
+    with transaction.atomic():
+        cycle = get_object_or_404(
+            ReviewCycle.objects.quarterly().defer("snapshot").select_for_update(), pk=pk
+        )
+        if cycle.state != ReviewCycle.State.PLANNED:
+            messages.error(request, f"{cycle.label} has opened: its dates can no longer change.")
+            return redirect(cycle.get_absolute_url())
+        form = CycleDatesForm(request.POST or None, instance=cycle)
+        if request.method == "POST" and form.is_valid():
+            form.save()
+            messages.success(request, f"The dates of {cycle.label} are saved.")
+            return redirect(cycle.get_absolute_url())
+    return render(request, "reviews/cycle_dates_form.html", {"form": form, "cycle": cycle})
 
 
 def cycle_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
@@ -336,7 +344,7 @@ def check_measures_save(request: HttpRequest, pk: int) -> HttpResponse:
     """The values of the measures the team reports, saved apart from the check (its own rows,
     its own autosave): htmx posts here on every change and gets a status line back."""
     check = _get_check_for_user(request, pk)
-    measures = list(services.check_measures(check))
+    measures = services.check_measures(check)
     form = CheckMeasuresForm(request.POST, check=check, measures=measures)
     if form.unknown:
         return _measures_failed(

@@ -367,6 +367,24 @@ class MeasureForm(forms.ModelForm):
                 )
         return data
 
+    # How the objective form lays a measure out (strategy/_measure_formset.html): what it is,
+    # how it is read and reported, then its plan per period; any other field (the formset's
+    # DELETE) goes with the second group, so that none is left out.
+    WHAT = ("name", "unit", "baseline", "target")
+    PLAN_QUARTERS = PLAN_FIELDS[:4]
+
+    def field_groups(self) -> dict:
+        visible = self.visible_fields()
+        plan = [f for f in visible if f.name in PLAN_FIELDS]
+        return {
+            "what": [f for f in visible if f.name in self.WHAT],
+            "how": [f for f in visible if f.name not in self.WHAT and f.name not in PLAN_FIELDS],
+            "plan_quarters": [f for f in plan if f.name in self.PLAN_QUARTERS],
+            "plan_months": [f for f in plan if f.name not in self.PLAN_QUARTERS],
+            # The plan is shown open when it says something (or is wrong), folded otherwise.
+            "plan_open": any(f.errors or f.value() not in (None, "") for f in plan),
+        }
+
     def plan_values(self) -> dict[int, object]:
         """{period: value or None} for outcomes.measure_plan_set."""
         count = outcomes.periods_per_year(self.cleaned_data["frequency"])
@@ -408,15 +426,37 @@ def measure_formset(data=None, *, instance: Objective) -> MeasureFormSet:
         prefix="measures",
         queryset=instance.measures.prefetch_related("plan_points") if instance.pk else None,
     )
-    formset.helper = _table_helper()
+    formset.helper = FormHelper()
+    formset.helper.form_tag = False
+    formset.helper.template = "strategy/_measure_formset.html"
     return formset
 
 
+class _PeriodSelect(PlainSelect):
+    """The period choice, each option carrying the value and comment recorded for it (static
+    js/measure-value.js fills the form with them when another period is chosen)."""
+
+    recorded: dict[str, tuple[str, str]] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value in self.recorded:
+            shown, comment = self.recorded[value]
+            option["attrs"] |= {"data-value": shown, "data-comment": comment}
+        return option
+
+
 class MeasureActualForm(forms.Form):
-    """A value of a measure for one period of its fiscal year, with an optional comment."""
+    """A value of a measure for one period of its fiscal year, with an optional comment.
+
+    A period with a value is corrected: the form comes with its value and comment filled in
+    (`recorded`, period code → (value, comment)), and `comment_for` says which period's comment
+    the field showed. The comment posted for that period replaces the one stored, an empty one
+    clearing it; for another period (the person never saw its comment) an empty comment keeps
+    the stored one."""
 
     # Written in Python: the objective and team pages show a form per measure.
-    period = forms.ChoiceField(widget=PlainSelect(attrs={"class": "form-select form-select-sm"}))
+    period = forms.ChoiceField(widget=_PeriodSelect(attrs={"class": "form-select form-select-sm"}))
     value = forms.CharField(
         max_length=40,
         widget=PlainTextInput(attrs={"class": "form-control form-control-sm", "size": 8}),
@@ -426,8 +466,25 @@ class MeasureActualForm(forms.Form):
         max_length=500,
         widget=PlainTextInput(attrs={"class": "form-control form-control-sm"}),
     )
+    comment_for = forms.CharField(required=False, max_length=4, widget=forms.HiddenInput)
 
-    def __init__(self, *args, measure: Measure, **kwargs):
+    def __init__(
+        self,
+        *args,
+        measure: Measure,
+        recorded: dict[str, tuple[str, str]] | None = None,
+        period: str = "",
+        **kwargs,
+    ):
+        recorded = recorded or {}
+        if period:
+            shown, comment = recorded.get(period, ("", ""))
+            kwargs["initial"] = {
+                "period": period,
+                "value": shown,
+                "comment": comment,
+                "comment_for": period,
+            } | kwargs.get("initial", {})
         super().__init__(*args, **kwargs)
         self.measure = measure
         self.fiscal_year = measure.objective.position.fiscal_year
@@ -436,6 +493,7 @@ class MeasureActualForm(forms.Form):
             for n in range(1, measure.periods_per_year + 1)
         ]
         self.fields["period"].choices = [(c, c) for c in codes]
+        self.fields["period"].widget.recorded = recorded
 
     def clean_period(self) -> outcomes.Period:
         return outcomes.Period.parse(
@@ -446,6 +504,15 @@ class MeasureActualForm(forms.Form):
 
     def clean_value(self):
         return outcomes.parse_value(self.cleaned_data["value"])
+
+    def comment_to_record(self) -> str | None:
+        """The comment for measure_actual_record: as posted for the period whose comment the
+        form showed (empty clears it), None (keep the stored one) for another when empty."""
+        comment = self.cleaned_data["comment"].strip()
+        shown_for = self.cleaned_data.get("comment_for", "").strip().upper()
+        if comment or shown_for == self.cleaned_data["period"].code:
+            return comment
+        return None
 
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")

@@ -12,12 +12,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 
 from django.db import models
 from django.db.models import F, Q, Window
 from django.db.models.functions import Lag
 from django.utils import formats, timezone
+
+from strategy.prepared import prepared
 
 SKIPPED_FIELDS = {"id", "created_at", "updated_at"}
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -183,6 +186,112 @@ def history_page(*histories, page=None, per_page: int = PER_PAGE, **options) -> 
             "older": number + 1 if more else None,
         },
     }
+
+
+def newest_entries_of(
+    model: type[models.Model],
+    *,
+    key: str,
+    value: int,
+    limit: int,
+    fields: dict[str, str] | None = None,
+    values: dict[str, dict] | None = None,
+    known: Iterable[models.Model] = (),
+) -> tuple[list[Entry], bool]:
+    """newest_entries(model.history.filter(**{key: value}), ...) in a prepared read
+    (strategy.prepared), for a page that shows them on every request: the same records, the
+    same entries, without building and compiling the query each time."""
+    names = None if fields is None else tuple(fields)
+    read, shown, columns = _newest_read(model, key, names, limit)
+    rows = read(value=value)
+    kept = []
+    for row in rows[:limit]:
+        named = dict(zip(columns, row, strict=True))
+        record = _Row(
+            instance_type=model,
+            history_user=_HistoryUser(
+                named.pop("history_user__first_name"),
+                named.pop("history_user__last_name"),
+                named.pop("history_user__username"),
+            )
+            if named["history_user_id"] is not None
+            else None,
+            **named,
+        )
+        before = (
+            _Row(**{f.attname: _as_stored(f, named[f"before_{f.attname}"]) for f in shown})
+            if record.before_history_id is not None
+            else None
+        )
+        diffs = _diffs(record, before, fields)
+        if record.history_type != "~" or diffs:
+            kept.append(_Pending(record, diffs))
+    return _entries(kept, fields, values or {}, known), len(rows) > limit
+
+
+def _as_stored(model_field: models.Field, value):
+    """A value read through a window function as its column gives it: PostgreSQL returns a
+    decimal without its field's places (95 for 95.00)."""
+    if value is not None and isinstance(model_field, models.DecimalField):
+        return Decimal(value).quantize(Decimal(1).scaleb(-model_field.decimal_places))
+    return value
+
+
+class _Row:
+    """A record as newest_entries_of reads it: its columns as attributes."""
+
+    def __init__(self, **columns):
+        self.__dict__.update(columns)
+
+
+@dataclass
+class _HistoryUser:
+    """Who made a change, as a history entry names them (AbstractUser.get_full_name())."""
+
+    first_name: str
+    last_name: str
+    username: str
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@cache
+def _newest_read(model, key: str, names: tuple[str, ...] | None, limit: int):
+    """The prepared read of newest_entries for one model, key and limit; the fields it shows;
+    the names of its columns."""
+    shown = [f for f in _fields(model) if names is None or f.name in names]
+    subject = _subject_field(model)
+    attnames = [f.attname for f in shown]
+    if subject is not None and subject.attname not in attnames:
+        attnames.append(subject.attname)
+    columns = [
+        "id",
+        "history_date",
+        "history_type",
+        "history_user_id",
+        "history_user__first_name",
+        "history_user__last_name",
+        "history_user__username",
+        *attnames,
+        "before_history_id",
+        *(f"before_{f.attname}" for f in shown),
+    ]
+    over = {"partition_by": [F("id")], "order_by": [F("history_date").asc(), F("history_id")]}
+
+    @prepared
+    def read(*, value):
+        return (
+            model.history.filter(**{key: value})
+            .annotate(
+                before_history_id=Window(Lag("history_id"), **over),
+                **{f"before_{f.attname}": Window(Lag(f.attname), **over) for f in shown},
+            )
+            .order_by("-history_date", "-history_id")
+            .values_list(*columns)[: limit + 1]
+        )
+
+    return read, shown, columns
 
 
 def _diffs(record, before, fields: dict[str, str] | None) -> list:

@@ -7,12 +7,16 @@ out. The services below it read and write the rows.
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Func, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from strategy.models import (
@@ -102,10 +106,11 @@ def _add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def company_calendar(company: CompanySettings) -> tuple[int, date]:
-    """The month the company's fiscal years start in and today in its time zone, from its
-    settings row (already read): FISCAL_YEAR_START_MONTH and TIME_ZONE where it sets none."""
-    return company.start_month, timezone.localdate(timezone.now(), company.tzinfo)
+def company_calendar(company: CompanySettings, *, now=None) -> tuple[int, date]:
+    """The month the company's fiscal years start in and today (the day of `now`) in its time
+    zone, from its settings row (already read): FISCAL_YEAR_START_MONTH and TIME_ZONE where it
+    sets none."""
+    return company.start_month, timezone.localdate(now or timezone.now(), company.tzinfo)
 
 
 def last_due_period(
@@ -202,19 +207,15 @@ def parse_value(raw) -> Decimal:
 
 
 def measure_fiscal_year(measure: Measure) -> int:
-    return measure.objective.position.fiscal_year
+    """Its position's year; the `fiscal_year` it was read with, where it was."""
+    year = measure.__dict__.get("fiscal_year")
+    return year if year is not None else measure.objective.position.fiscal_year
 
 
 def measure_lineage(measure: Measure) -> list[Measure]:
     """The measure and the ones it continues through the annual refreshes, oldest first: one
-    query per earlier year."""
-    chain, seen = [measure], {measure.pk}
-    node = measure
-    while node.previous_id and node.previous_id not in seen and len(chain) < LINEAGE_LIMIT:
-        node = Measure.objects.select_related("objective__position").get(pk=node.previous_id)
-        chain.append(node)
-        seen.add(node.pk)
-    return list(reversed(chain))
+    query, however many earlier years."""
+    return measures_lineages([measure])[measure.pk]
 
 
 def measure_plan(measure: Measure, *, points=None) -> dict[int, Decimal]:
@@ -283,6 +284,7 @@ class SeriesPoint:
     actual: Decimal | None
     planned: Decimal | None
     measure_id: int  # the lineage's measure of that year
+    comment: str = ""  # the value's, where it has one
 
 
 def measure_series(measure: Measure) -> list[SeriesPoint]:
@@ -292,58 +294,154 @@ def measure_series(measure: Measure) -> list[SeriesPoint]:
     return measures_series([measure])[measure.pk]
 
 
+class _LineageIds(Func):
+    """The ids of the measures `ids` and of all those they continue, however far back: one
+    recursive subquery (for `pk__in`), its depth bounded by `limit` (a refresh cannot make a
+    cycle; a guard all the same). The ids (as a JSON list) and the bound are parameters,
+    compiled into the constant templates below."""
+
+    output_field = models.IntegerField()
+    chain = (
+        "WITH RECURSIVE chain(id, previous_id, depth) AS ("
+        "SELECT m.id, m.previous_id, 1 FROM alignment_measure m WHERE m.id IN (%(members)s) "
+        "UNION SELECT m.id, m.previous_id, c.depth + 1 "
+        "FROM alignment_measure m JOIN chain c ON m.id = c.previous_id WHERE c.depth < %(limit)s"
+        ") SELECT id FROM chain"
+    )
+    ids_templates = {
+        "postgresql": "SELECT (value)::bigint FROM JSONB_ARRAY_ELEMENTS_TEXT(%(ids)s::jsonb)",
+        "sqlite": "SELECT value FROM JSON_EACH(%(ids)s)",
+    }
+
+    def __init__(self, ids: set[int], limit: int):
+        super().__init__(Value(json.dumps(sorted(ids))), Value(limit))
+
+    def as_sql(self, compiler, connection, **extra):
+        ids, ids_params = compiler.compile(self.source_expressions[0])
+        limit, limit_params = compiler.compile(self.source_expressions[1])
+        members = self.ids_templates[connection.vendor] % {"ids": ids}
+        return self.chain % {"members": members, "limit": limit}, (*ids_params, *limit_params)
+
+
 def measures_lineages(measures: list[Measure]) -> dict[int, list[Measure]]:
-    """measure_lineage of many measures at once: one query per earlier year, however many
-    measures (each `measure.objective.position` should be read with it)."""
+    """measure_lineage of many measures at once: at most one query, however many measures and
+    years (each `measure.objective.position` should be read with it; last year's measure read
+    with it, `select_related("previous__objective__position")`, makes two years cost none)."""
     chains = {m.pk: [m] for m in measures}
     known = {m.pk: m for m in measures}
     for measure in measures:
-        # Last year's measure read with this one (select_related("previous__objective__
-        # position")) costs no query.
         if measure.previous_id and Measure.previous.is_cached(measure):
             known.setdefault(measure.previous_id, measure.previous)
-    for _ in range(LINEAGE_LIMIT - 1):
-        wanted = {
-            chain[-1].previous_id
-            for chain in chains.values()
-            if chain[-1].previous_id and chain[-1].previous_id not in {n.pk for n in chain}
-        }
-        missing = wanted - known.keys()
-        if missing:
-            for found in Measure.objects.filter(pk__in=missing).select_related(
-                "objective__position"
-            ):
-                known[found.pk] = found
-        grew = False
-        for chain in chains.values():
+    missing = {m.previous_id for m in known.values() if m.previous_id} - known.keys()
+    if missing:
+        earlier = Measure.objects.filter(pk__in=_LineageIds(missing, LINEAGE_LIMIT))
+        for found in earlier.select_related("objective__position"):
+            known.setdefault(found.pk, found)
+    for chain in chains.values():
+        seen = {chain[0].pk}
+        while len(chain) < LINEAGE_LIMIT:
             previous = chain[-1].previous_id
-            if previous in known and previous not in {n.pk for n in chain}:
-                chain.append(known[previous])
-                grew = True
-        if not grew:
-            break
+            if previous not in known or previous in seen:
+                break
+            chain.append(known[previous])
+            seen.add(previous)
     return {pk: list(reversed(chain)) for pk, chain in chains.items()}
 
 
-def measures_series(measures: list[Measure]) -> dict[int, list[SeriesPoint]]:
-    """measure_series of many measures, in a few queries whatever their number: measure
-    pk → its series."""
-    lineages = measures_lineages(measures)
-    values, points = _year_values(
-        {m.pk for lineage in lineages.values() for m in lineage}, fiscal_year=None
+def recorded_values(*, as_of: datetime | None = None):
+    """The values recorded (MeasureActual rows), or as they stood at `as_of` (from their
+    history: a closed review's reports show what was known when it closed)."""
+    return MeasureActual.history.as_of(as_of) if as_of is not None else MeasureActual.objects
+
+
+def measures_series(
+    measures: list[Measure], *, as_of: datetime | None = None
+) -> dict[int, list[SeriesPoint]]:
+    """measure_series of many measures, in one query whatever their number and however many
+    years they continue: measure pk → its series; the values as they stood at `as_of` if
+    given (recorded_values)."""
+    if not measures:
+        return {}
+    lineage = _LineageIds({m.pk for m in measures}, LINEAGE_LIMIT)
+    nothing = {
+        "year": Cast(Value(None), models.IntegerField()),
+        "number": Cast(Value(None), models.IntegerField()),
+        "decimal": Cast(Value(None), models.DecimalField(max_digits=14, decimal_places=2)),
+        "text": Cast(Value(None), models.CharField()),
+    }
+    # The values, the plan points and every measure of the lineages (the earlier years': the
+    # year, plan and frequency their values are read under) in one query: a page's queries are
+    # counted. Typed NULLs: PostgreSQL matches a union's columns pair by pair.
+    actuals = (
+        recorded_values(as_of=as_of)
+        .filter(measure_id__in=lineage)
+        .values_list(
+            Value(_ACTUAL),
+            "measure_id",
+            "fiscal_year",
+            "period",
+            "value",
+            nothing["number"],
+            nothing["decimal"],
+            Cast("comment", models.CharField()),
+        )
     )
+    plans = MeasurePlanPoint.objects.filter(measure_id__in=lineage).values_list(
+        Value(_PLAN),
+        "measure_id",
+        nothing["year"],
+        "period",
+        "value",
+        nothing["number"],
+        nothing["decimal"],
+        nothing["text"],
+    )
+    years = Measure.objects.filter(pk__in=lineage).values_list(
+        Value(_MEASURE),
+        "pk",
+        "objective__position__fiscal_year",
+        nothing["number"],
+        "baseline",
+        "previous_id",
+        "target",
+        "frequency",
+    )
+    known = {m.pk: m for m in measures}
+    values, points = {}, defaultdict(list)
+    rows = actuals.order_by().union(plans.order_by(), years.order_by(), all=True)
+    for kind, pk, year, number, value, previous, target, text in rows:
+        if kind == _ACTUAL:
+            values[(pk, year, number)] = (value, text or "")
+        elif kind == _PLAN:
+            points[pk].append(MeasurePlanPoint(measure_id=pk, period=number, value=value))
+        elif pk not in known:  # an earlier year's measure: what its values are read under
+            earlier = Measure(
+                pk=pk, previous_id=previous, baseline=value, target=target, frequency=text
+            )
+            earlier.fiscal_year = year
+            known[pk] = earlier
     result = {}
-    for pk, lineage in lineages.items():
+    for measure in measures:
+        chain, seen = [measure], {measure.pk}
+        while len(chain) < LINEAGE_LIMIT:
+            previous = chain[-1].previous_id
+            if previous not in known or previous in seen:
+                break
+            chain.append(known[previous])
+            seen.add(previous)
         series = []
-        for year_measure in lineage:
+        for year_measure in reversed(chain):
             year = measure_fiscal_year(year_measure)
             plan = measure_plan(year_measure, points=points[year_measure.pk])
             for number, planned in plan.items():
                 period = Period(year, number, year_measure.frequency)
-                actual = values.get((year_measure.pk, year, number))
-                series.append(SeriesPoint(period, actual, planned, year_measure.pk))
-        result[pk] = series
+                actual, comment = values.get((year_measure.pk, year, number), (None, ""))
+                series.append(SeriesPoint(period, actual, planned, year_measure.pk, comment))
+        result[measure.pk] = series
     return result
+
+
+_ACTUAL, _PLAN, _MEASURE = "actual", "plan", "measure"
 
 
 class _Status:
@@ -388,11 +486,17 @@ def _latest_status(measure: Measure, latest: SeriesPoint | None, company) -> str
 
 
 def measures_outcomes(
-    measures: list[Measure], *, company: CompanySettings, today: date, start_month: int
+    measures: list[Measure],
+    *,
+    company: CompanySettings,
+    today: date,
+    start_month: int,
+    as_of: datetime | None = None,
 ) -> list[MeasureOutcome]:
     """MeasureOutcome of each measure, in the order given, in a few queries whatever their
-    number (each `measure.objective.position` should be read with it)."""
-    all_series = measures_series(measures)
+    number (each `measure.objective.position` should be read with it); with `as_of`, the
+    values as they stood then (`today` should be that day)."""
+    all_series = measures_series(measures, as_of=as_of)
     outcomes = []
     for measure in measures:
         series = all_series[measure.pk]
@@ -488,6 +592,17 @@ def measures_statuses(
 
 
 # --- Writing values --------------------------------------------------------------------------
+
+
+def measure_entry_refusal(measure: Measure) -> str:
+    """Why no value of the measure may be recorded now ("" when one may): its strategy is a
+    draft, or its objective is retired. Who may record it is the rules' (roles)."""
+    objective = measure.objective
+    if not objective.position.is_published:
+        return "This strategy is a draft: its measures take values once published."
+    if objective.is_retired:
+        return f"“{objective}” is retired: its measures take no more values."
+    return ""
 
 
 def _measure_of_year(measure: Measure, fiscal_year: int) -> Measure:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 
 import rules
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, IntegerField, Value
+
+from strategy.prepared import prepared
 
 # The role groups' names (Django groups).
 EXECUTIVE = "Executive"
@@ -37,20 +40,25 @@ def _headed_unit_ids(user) -> frozenset[int]:
     return user._headed_unit_ids
 
 
-def _read_roles(user) -> None:
-    """Remember the user's group names and the units they head, read in one query: most pages
-    ask both (the permissions of a team's page, the header's links)."""
-    groups = user.groups.annotate(unit=Value(None, output_field=IntegerField()))
-    headed = user.memberships.filter(role="head").annotate(
+@prepared
+def _role_rows(*, user):
+    person = get_user_model()(pk=user)  # for its relations: the groups, the memberships
+    groups = person.groups.annotate(unit=Value(None, output_field=IntegerField()))
+    headed = person.memberships.filter(role="head").annotate(
         group=Value(None, output_field=CharField())
     )
-    rows = (
+    return (
         groups.order_by()
         .values_list("name", "unit")
         .union(headed.order_by().values_list("group", "unit_id"), all=True)
     )
+
+
+def _read_roles(user) -> None:
+    """Remember the user's group names and the units they head, read in one query: most pages
+    ask both (the permissions of a team's page, the header's links)."""
     names, units = set(), set()
-    for name, unit_id in rows:
+    for name, unit_id in _role_rows(user=user.pk):
         if unit_id is None:
             names.add(name)
         else:

@@ -78,7 +78,13 @@ def measure_outcomes(
             due = outcome.last_due or (outcome.year[0].period if outcome.year else None)
             outcome.form = MeasureActualForm(
                 measure=measure,
-                initial={"period": due.code if due else ""},
+                # A period with a value comes with it and its comment: a correction.
+                recorded={
+                    p.period.code: (str(p.actual), p.comment)
+                    for p in outcome.year
+                    if p.actual is not None
+                },
+                period=due.code if due else "",
                 prefix=f"measure-{measure.pk}",
             )
     return found
@@ -137,12 +143,14 @@ def position_page(*, user, fiscal_year: int) -> dict:
     # in the latest period of the year with a value.
     measures = [m for objective in objectives for m in objective.measures.all()]
     at_risk = defaultdict(list)
+    judged = defaultdict(int)  # the measures with a status: a promise kept outside
     if position.is_published:
         for found in outcomes.measures_statuses(
             measures, company=company, fiscal_year=position.fiscal_year
         ):
             if found.is_at_risk:
                 at_risk[found.measure.objective_id].append(found)
+            judged[found.measure.objective_id] += found.status is not None
     url_of, number = _url_maker("strategy:objective-detail"), _number_text()
     for objective in objectives:
         objective.position = position
@@ -154,6 +162,7 @@ def position_page(*, user, fiscal_year: int) -> dict:
             for m in objective.measures.all()
         ]
         objective.measures_at_risk = at_risk.get(objective.pk, [])
+        objective.measures_judged = judged[objective.pk]
         objective.at_risk_text = "; ".join(
             f"{found.measure.name} {found.status_label.lower()} in {found.latest.period.code}"
             for found in objective.measures_at_risk

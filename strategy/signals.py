@@ -19,3 +19,9 @@ invitations_requested = Signal()
 # Sent after an admin import wrote units or memberships in bulk (no save signal per row), with
 # the model as sender; the reviews app then recomputes what it derives from the organisation.
 organisation_imported = Signal()
+
+
+# Sent by the company page, inside its transaction, when the month fiscal years start in changed,
+# with `previous_month` and `month`. A receiver answers with the number of planned reviews it
+# moved to the new calendar (or None); the page reports the sum.
+calendar_changed = Signal()

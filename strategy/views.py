@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from strategy import (
@@ -42,6 +43,7 @@ from strategy.models import (
     RefreshDecision,
     StrategicPosition,
     Unit,
+    fiscal_start_month,
 )
 
 # --- Lookups with their permission checks -------------------------------------------------
@@ -265,14 +267,33 @@ def company_edit(request: HttpRequest) -> HttpResponse:
     )
     rates = exchange_rate_formset(request.POST or None, base_currency=base)
     if request.method == "POST":
+        previous_month = fiscal_start_month()
         if form.is_valid() and rates.is_valid():
             with transaction.atomic():
                 form.save()
                 rates.save()
-            messages.success(request, "Company settings saved.")
+                moved = _calendar_moved(previous_month, company.fiscal_year_start_month)
+            messages.success(request, f"Company settings saved.{moved}")
             return redirect("strategy:company-edit")
         messages.error(request, "Nothing was saved: please correct the errors below.")
     return render(request, "strategy/company_form.html", {"form": form, "rates": rates})
+
+
+def _calendar_moved(previous_month: int, month: int) -> str:
+    """Tell the apps above that the fiscal calendar changed; what the page adds about it."""
+    if previous_month == month:
+        return ""
+    answers = signals.calendar_changed.send(
+        sender=CompanySettings, previous_month=previous_month, month=month
+    )
+    moved = sum(answer or 0 for _, answer in answers)
+    if not moved:
+        return ""
+    return " " + ngettext(
+        "%(count)d planned review moved to the new fiscal quarters.",
+        "%(count)d planned reviews moved to the new fiscal quarters.",
+        moved,
+    ) % {"count": moved}
 
 
 # --- Objectives -----------------------------------------------------------------------------
@@ -555,7 +576,7 @@ def measure_actual_record(request: HttpRequest, pk: int) -> HttpResponse:
             period=period,
             value=form.cleaned_data["value"],
             by=request.user,
-            comment=form.cleaned_data["comment"] or None,
+            comment=form.comment_to_record(),
         )
     except ValidationError as exc:
         messages.error(request, f"Nothing was recorded: {' '.join(exc.messages)}")

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Count, F, Max, Q, Subquery
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Q
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -689,12 +689,45 @@ def for_objective(result: dict, objective_id: int) -> list[dict]:
 
 
 def frozen_summary(result: dict) -> dict:
-    """What a closing cycle keeps of the board: JSON values only."""
+    """What a closing cycle keeps of the board: JSON values only. The measured outcomes' first
+    signals of each kind, counted, go on its page's agenda (`outcome_agenda`), read without the
+    whole list."""
     return {
         "signals": result["signals"],
         "streaks": result["streaks"],
         "misallocation": result["misallocation"],
+        "outcome_agenda": outcome_agenda(result["signals"]),
     }
+
+
+# The measured outcomes on a review page's agenda: the first few signals of each of these kinds,
+# in this order, counted; the rest are on the Signals page (and in the reports).
+AGENDA_OUTCOMES = {
+    "say_do": "Say-do gaps",
+    "promise_risk": "Promises at risk",
+    "roller_outcomes": "Roller-coaster outcomes",
+    "not_measuring": "Measures not measured",
+}
+AGENDA_OUTCOMES_SHOWN = 5
+
+
+def outcome_agenda(signals: list[dict]) -> list[dict]:
+    """The agenda's groups of measured-outcome signals, from a board's signals in its order:
+    kind, label, the first AGENDA_OUTCOMES_SHOWN and how many more; kinds without any left out."""
+    groups = {kind: [] for kind in AGENDA_OUTCOMES}
+    for signal in signals:
+        if signal.get("kind") in groups:
+            groups[signal["kind"]].append(signal)
+    return [
+        {
+            "kind": kind,
+            "label": AGENDA_OUTCOMES[kind],
+            "signals": found[:AGENDA_OUTCOMES_SHOWN],
+            "more": max(0, len(found) - AGENDA_OUTCOMES_SHOWN),
+        }
+        for kind, found in groups.items()
+        if found
+    ]
 
 
 # --- The stored live board -------------------------------------------------------------------
@@ -854,6 +887,23 @@ def stored_board(*, now: datetime, summary: bool = False) -> StoredBoard:
     return row
 
 
+def stored_promises(*, now: datetime, fiscal_year: int) -> list[dict] | None:
+    """The stored board's promises (backed inside or not, each objective of the current
+    strategy: board()'s "promises") when it judged the strategy of `fiscal_year`, else None:
+    two keys of its summary, read inside the database (not the whole summary). Computed here
+    only when none was ever stored."""
+    rows = StoredBoard.objects.filter(pk=1, computed_at__isnull=False).values(
+        year=F("summary__fiscal_year"), promises=F("summary__promises")
+    )
+    row = rows.first()
+    if row is None:
+        stored_board(now=now)
+        row = rows.first()
+    if row is None or row["year"] != fiscal_year:
+        return None
+    return row["promises"] or []
+
+
 def stored_signals():
     """The stored live board's signals, as board() dicts (`values()` of their fields)."""
     return StoredSignal.objects.values(*SIGNAL_FIELDS)
@@ -869,23 +919,85 @@ def cycle_signals(cycle: ReviewCycle, results: dict | None = None) -> tuple[list
     cycle closed (`results`, reviews.standings.summary(cycle), has the first ones and their
     count, read with the rest of its snapshot's figures), or as the stored board has them for
     a running one."""
+    found = cycle_board(cycle, results)
+    return found["signals"], found["more"]
+
+
+def cycle_board(cycle: ReviewCycle, results: dict | None = None) -> dict:
+    """What a review page shows of the signals: the first CYCLE_SIGNALS_SHOWN (`signals`) and
+    how many more (`more`), and the measured outcomes' groups of its agenda (`outcomes`, as
+    outcome_agenda gives them). A closed cycle's as its snapshot froze them (`results`,
+    reviews.standings.summary(cycle), has them with its figures); a running one's from the
+    stored board, in one query."""
     shown = CYCLE_SIGNALS_SHOWN
     frozen = results or {}
     if cycle.is_closed and frozen.get("signals_total") is not None:
         first = frozen["signals"][:shown]
-        return first, max(0, frozen["signals_total"] - len(first))
-    # The board's count comes with its signals: one query while a board is stored.
-    counted = StoredBoard.objects.filter(pk=1, computed_at__isnull=False).values("signal_count")
-    first = list(stored_signals().annotate(board_count=Subquery(counted[:1]))[:shown])
-    if not first or first[0]["board_count"] is None:
+        agenda = frozen.get("outcome_agenda")
+        if agenda is None:  # closed before the agenda was frozen: from the first signals
+            agenda = outcome_agenda(frozen["signals"])
+        more = max(0, frozen["signals_total"] - len(first))
+        return {"signals": first, "more": more, "outcomes": agenda}
+    rows = _cycle_rows(shown)
+    if not rows or rows[0]["board_count"] is None:
         stored_board(now=timezone.now())  # computed here only if none was ever stored
-        first = list(stored_signals()[:shown])
-        total = stored_signals().count() if len(first) == shown else len(first)
-    else:
-        total = first[0]["board_count"]
-        for signal in first:
-            del signal["board_count"]
-    return first, total - len(first) if len(first) == shown else 0
+        rows = _cycle_rows(shown)
+    total = rows[0]["board_count"] if rows else 0
+    first, groups = [], {kind: [] for kind in AGENDA_OUTCOMES}
+    counts = {}
+    for row in rows:
+        signal = {f: row[f] for f in SIGNAL_FIELDS}
+        if row["order"] < shown:
+            first.append(signal)
+        if row["kind"] in groups and row["kind_rank"] <= AGENDA_OUTCOMES_SHOWN:
+            groups[row["kind"]].append(signal)
+            counts[row["kind"]] = row["kind_count"]
+    agenda = [
+        {
+            "kind": kind,
+            "label": AGENDA_OUTCOMES[kind],
+            "signals": found,
+            "more": counts[kind] - len(found),
+        }
+        for kind, found in groups.items()
+        if found
+    ]
+    return {"signals": first, "more": max(0, (total or 0) - len(first)), "outcomes": agenda}
+
+
+def _cycle_rows(shown: int) -> list[dict]:
+    """The stored board's first `shown` signals and the first AGENDA_OUTCOMES_SHOWN of each
+    measured-outcome kind, in its order, each with its rank and count among its kind's and the
+    board's count (None while no board is stored): one query. The stored signals are numbered
+    from 0 in the board's order (board_refresh), so the first `shown` are those below it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CYCLE_SIGNALS_SQL, {"shown": shown, "per_kind": AGENDA_OUTCOMES_SHOWN})
+        columns = [column[0] for column in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    kept = []
+    for row in rows:  # every kind's first few came: the agenda keeps the outcome kinds'
+        if row["order"] < shown or row["kind"] in AGENDA_OUTCOMES:
+            row["flagged"] = bool(row["flagged"])  # SQLite has no booleans
+            kept.append(row)
+    return kept
+
+
+# The stored signals below `shown` in the board's order and the first `per_kind` of each kind,
+# each with its rank and count among its kind's, and the stored board's count (NULL until one
+# is computed). Written out: the ORM took longer to build it than the database takes to run it.
+_CYCLE_SIGNALS_SQL = """
+SELECT t.* FROM (
+  SELECT s.kind, s.label, s.subject, s.reason, s.link, s.team, s.objective, s.flagged,
+    s."order" AS "order",
+    ROW_NUMBER() OVER (PARTITION BY s.kind ORDER BY s."order") AS kind_rank,
+    COUNT(*) OVER (PARTITION BY s.kind) AS kind_count,
+    (SELECT b.signal_count FROM reviews_storedboard b
+      WHERE b.id = 1 AND b.computed_at IS NOT NULL) AS board_count
+  FROM reviews_storedsignal s
+) t
+WHERE t."order" < %(shown)s OR t.kind_rank <= %(per_kind)s
+ORDER BY t."order"
+"""
 
 
 CSV_COLUMNS = ["Section", "Signal", "Subject", "Detail", "Region", "Link"]

@@ -27,3 +27,17 @@ class SignalSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        window = cleaned.get("window")
+        # Both are counted within the quarters looked at: more could never be flagged.
+        for name in ("say_do_quarters", "late_cycles"):
+            value = cleaned.get(name)
+            if window is not None and value is not None and value > window:
+                self.add_error(
+                    name,
+                    f"At most the quarters looked at ({window}): only those are read, so "
+                    f"{value} could never be reached.",
+                )
+        return cleaned

@@ -19,7 +19,10 @@ class SignalSettings(SingletonModel):
         "quarters looked at",
         default=4,
         validators=[MinValueValidator(3), MaxValueValidator(12)],
-        help_text="How many closed quarters the roller-coaster and lateness signals look at.",
+        help_text="How many of the latest quarters the signals read: the closed quarterly "
+        "reviews for roller-coasters, streaks (counted up to this many), late or missing checks "
+        "and the say-do gap; the measures' values for roller-coaster outcomes and not measuring "
+        "(the same value this many quarters in a row).",
     )
     roller_min_change = models.FloatField(
         "roller-coaster: mean change of at least",
@@ -54,6 +57,7 @@ class SignalSettings(SingletonModel):
         "flag teams late or missing in at least (cycles)",
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="Of the quarters looked at: at most that many.",
     )
     close_grace_days = models.PositiveSmallIntegerField(
         "a review is closed on time up to (days after its due date)",
@@ -66,7 +70,8 @@ class SignalSettings(SingletonModel):
         default=3,
         validators=[MinValueValidator(2), MaxValueValidator(8)],
         help_text="A team that scores its fit high (or higher) while the objective's measures "
-        "stay behind plan (or fall) for this many quarters is flagged.",
+        "stay behind plan (or fall) for this many quarters is flagged; at most the quarters "
+        "looked at.",
     )
 
     history = HistoricalRecords(table_name="reviews_historicalsignalsettings")

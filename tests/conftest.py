@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from strategy.roles import ADMIN
 from sustain import tasks as sustain_tasks
@@ -106,6 +107,10 @@ def _data_from_migrations_left_behind(django_db_setup, django_db_blocker):
 def _fast_test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # The API's throttle counts requests in the cache: in memory, emptied for every test, never
+    # in a Redis that outlives the run.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
 
 
 @pytest.fixture

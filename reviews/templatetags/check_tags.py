@@ -1,62 +1,228 @@
-"""The check page's lever controls, written in one pass: a check shows six levers for each of
-its objectives, too many for a template node per attribute."""
+"""The check page's objectives, written in one pass: a check shows six levers for each of its
+objectives, with evidence, blockers and the team's commitments, too many for a template node
+per attribute.
+
+Every value goes through format_html. What repeats is escaped once, not once per control: a
+lever's label, field name and classes for the whole process, an item's prefix (item-7) once per
+item; the controls' names and ids are those safe pieces put together, so that most arguments
+of the format_html calls below are already safe and cost nothing to escape again.
+"""
 
 from django import template
 from django.utils.html import format_html, format_html_join
 
+from strategy.models import Lever
+
 register = template.Library()
 
 
+def _safe(text: str):
+    return format_html("{}", text)
+
+
+ADDED = format_html('{}<span class="badge text-bg-light">added</span>', " ")
+NOT_SCORED = format_html('{}<span class="visually-hidden"> not scored</span>', "—")
+# Last quarter's score as shown: not scored, not applicable, or the score.
+LAST_SHOWN = {None: NOT_SCORED, 0: _safe("N/A")} | {n: _safe(str(n)) for n in range(1, 6)}
+SCORE_NAME = {lever: _safe(f"-score_{lever}") for lever, _ in Lever.choices}
+LEVER_LABEL = {lever: _safe(label) for lever, label in Lever.choices}
+SELECT_CLASSES = {
+    (errors, unscored): _safe(
+        "form-select form-select-sm"
+        + (" is-invalid" if errors else "")
+        + (" unscored" if unscored else "")
+    )
+    for errors in (False, True)
+    for unscored in (False, True)
+}
+ID, EMPTY = _safe("id_"), _safe("")
+ITEMS, CONTROLS = _safe("\n    "), _safe("\n          ")  # between sections, between controls
+
+
 @register.simple_tag
-def lever_control(lever, last_cycle):
+def check_items(rows, last_cycle):
+    """A <section> per row of selectors.check_rows: its levers, texts and commitments."""
+    last_label = _safe(last_cycle.label) if last_cycle is not None else EMPTY
+    return format_html_join(ITEMS, "{}", ((_item(row, last_label),) for row in rows))
+
+
+def _item(row, last_label):
+    item = row.item
+    prefix = format_html("item-{}", item.pk)
+    return format_html(
+        '<section class="card mb-3 check-item" aria-labelledby="{}-title">\n'
+        '      <div class="card-body">\n'
+        '        <h2 id="{}-title" class="h6">{}{}</h2>\n'
+        "        {}\n"
+        '        <div class="row g-3">\n          {}\n        </div>\n'
+        '        <div class="row g-2 mt-1">\n          {}\n        </div>\n'
+        "        {}\n"
+        "      </div>\n    </section>",
+        prefix,
+        prefix,
+        row.title,
+        ADDED if item.is_extra else EMPTY,
+        format_html('<div class="text-danger">{}</div>', row.non_field_errors)
+        if row.non_field_errors
+        else EMPTY,
+        format_html_join(
+            CONTROLS, "{}", ((lever_control(lever, prefix, last_label),) for lever in row.levers)
+        ),
+        format_html_join(CONTROLS, "{}", ((_text(text),) for text in row.texts)),
+        _commitments(row.commitments) if row.commitments else EMPTY,
+    )
+
+
+def _lever_template(has_last: bool, has_questions: bool) -> str:
+    """The HTML of a lever's control, with or without last quarter's score and the questions
+    (and the aria-describedby that points at them)."""
+    hints = ["{id}-last"] * has_last + ["{id}-questions"] * has_questions
+    return (
+        '<div class="col-md-6 col-xl-4">'
+        '<label class="form-label small fw-semibold mb-0" for="{id}">{label}</label>'
+        '<div class="d-flex align-items-center gap-2">'
+        '<select name="{name}" id="{id}" class="{classes}"'
+        + (f' aria-describedby="{" ".join(hints)}"' if hints else "")
+        + ">{options}</select>"
+        + (
+            '<span class="small text-body-secondary text-nowrap last-score" id="{id}-last">'
+            "{last_label}: <strong>{last}</strong></span>"
+            if has_last
+            else ""
+        )
+        + "</div>{errors}"
+        + (
+            '<ul class="form-text list-unstyled mb-0 mt-1 rubric-questions" '
+            'id="{id}-questions">{questions}</ul>'
+            if has_questions
+            else ""
+        )
+        + "</div>"
+    )
+
+
+LEVER_TEMPLATES = {
+    (has_last, has_questions): _lever_template(has_last, has_questions)
+    for has_last in (False, True)
+    for has_questions in (False, True)
+}
+
+
+def lever_control(lever, prefix, last_label):
     """A lever's label and score select, last quarter's score beside it, its errors and its
     rubric questions (selectors.LeverControl)."""
-    classes = "form-select form-select-sm"
-    if lever.errors:
-        classes += " is-invalid"
-    if lever.is_unscored:
-        classes += " unscored"
-    described_by = (
-        format_html(' aria-describedby="{}"', lever.described_by) if lever.described_by else ""
-    )
+    name = prefix + SCORE_NAME[lever.lever]
     return format_html(
-        '<div class="col-md-6 col-xl-4">'
-        '<label class="form-label small fw-semibold mb-0" for="{}">{}</label>'
-        '<div class="d-flex align-items-center gap-2">'
-        '<select name="{}" id="{}" class="{}"{}>{}</select>{}</div>{}{}</div>',
-        lever.id,
-        lever.label,
-        lever.name,
-        lever.id,
-        classes,
-        described_by,
-        lever.options,
-        _last_score(lever, last_cycle),
-        format_html_join(
-            "", '<div class="invalid-feedback d-block">{}</div>', ((e,) for e in lever.errors)
-        ),
-        format_html(
-            '<ul class="form-text list-unstyled mb-0 mt-1 rubric-questions" id="{}-questions">'
-            "{}</ul>",
-            lever.id,
-            lever.questions,
+        LEVER_TEMPLATES[lever.has_last, bool(lever.questions)],
+        id=ID + name,
+        label=LEVER_LABEL[lever.lever],
+        name=name,
+        classes=SELECT_CLASSES[bool(lever.errors), lever.is_unscored],
+        options=lever.options,
+        last_label=last_label,
+        last=LAST_SHOWN.get(lever.last) or lever.last,
+        errors=format_html_join(
+            EMPTY, '<div class="invalid-feedback d-block">{}</div>', ((e,) for e in lever.errors)
         )
-        if lever.questions
-        else "",
+        if lever.errors
+        else EMPTY,
+        questions=lever.questions,
     )
 
 
-def _last_score(lever, last_cycle):
-    if not lever.has_last:
-        return ""
-    if lever.last is None:
-        shown = format_html('—<span class="visually-hidden"> not scored</span>')
+def _text(text):
+    """Evidence or blockers: a textarea as crispy's Bootstrap 5 field writes it."""
+    control = _safe(text.id)
+    if text.errors:
+        invalid = format_html(
+            ' is-invalid" aria-invalid="true" aria-describedby="{}_error', control
+        )
+        errors = format_html(
+            '<div id="{}_error" class="invalid-feedback">{}</div>',
+            control,
+            format_html_join(
+                EMPTY,
+                '<p id="error_{}_{}"><strong>{}</strong></p>',
+                ((n, control, e) for n, e in enumerate(text.errors, start=1)),
+            ),
+        )
     else:
-        shown = "N/A" if lever.last == 0 else lever.last
+        invalid = errors = EMPTY
     return format_html(
-        '<span class="small text-body-secondary text-nowrap last-score" id="{}-last">'
-        "{}: <strong>{}</strong></span>",
-        lever.id,
-        last_cycle.label,
+        '<div class="col-md-6"><div id="div_{id}" class="mb-3">\n'
+        '            <label for="{id}" class="form-label">{label}</label>\n'
+        '            <textarea name="{name}" cols="40" rows="2" class="textarea form-control'
+        '{invalid}" id="{id}">\n{value}</textarea>\n            {errors}\n          </div></div>',
+        id=control,
+        label=text.label,
+        name=text.name,
+        invalid=invalid,
+        value=text.value or EMPTY,
+        errors=errors,
+    )
+
+
+def _commitments(statuses):
+    return format_html(
+        '<div class="mt-1">\n          <p class="small fw-semibold mb-1">Our commitments</p>\n'
+        "          {}\n        </div>",
+        format_html_join(CONTROLS, "{}", ((_status(status),) for status in statuses)),
+    )
+
+
+def _status(status):
+    commitment = status.commitment
+    control = _safe(status.id)
+    return format_html(
+        '<div class="row g-2 align-items-center mb-1">\n'
+        '            <div class="col-md-8 small">{lever}: {statement} '
+        '<span class="text-body-secondary">(due {due})</span></div>\n'
+        '            <div class="col-md-4">\n'
+        '              <label class="visually-hidden" for="{id}">{label}</label>\n'
+        '              <select name="{name}" class="form-select form-select-sm"{invalid} '
+        'id="{id}">{options}</select>\n'
+        "            </div>\n          </div>",
+        lever=LEVER_LABEL.get(commitment.lever) or commitment.get_lever_display(),
+        statement=commitment.statement,
+        due=status.due,
+        id=control,
+        label=status.label,
+        name=status.name,
+        invalid=format_html(' aria-invalid="true" aria-describedby="{}_error"', control)
+        if status.errors
+        else EMPTY,
+        options=status.options,
+    )
+
+
+BADGES = {"on_plan": _safe("text-bg-success"), "behind": _safe("text-bg-warning")}
+
+
+@register.simple_tag
+def measure_feedback(cell, oob=False):
+    """Beside a measure's value: why it was refused, or its status (selectors.MeasureCell); with
+    `oob`, for htmx to swap in where the page has it."""
+    control = _safe(cell.id)
+    if cell.errors:
+        shown = format_html_join(
+            EMPTY,
+            '<div class="text-danger fw-semibold" id="{}_error">{}</div>',
+            ((control, error) for error in cell.errors),
+        )
+    elif cell.status:
+        shown = format_html(
+            '<span class="badge {}">{}</span>',
+            BADGES.get(cell.status, DANGER),
+            cell.status_label,
+        )
+    else:
+        shown = EMPTY
+    return format_html(
+        '<div id="{}-feedback" class="small measure-feedback"{}>{}</div>',
+        control,
+        OOB if oob else EMPTY,
         shown,
     )
+
+
+DANGER, OOB = _safe("text-bg-danger"), _safe(' data-hx-swap-oob="true"')

@@ -1,3 +1,5 @@
+from functools import cache
+
 from django import template
 from django.utils.html import format_html, format_html_join
 
@@ -112,3 +114,49 @@ def trend_cells(values: list[dict]) -> str:
             for v in values
         ),
     )
+
+
+@cache
+def _heat_cell(heat: str, text: str, extra: str = "") -> str:
+    """One cell of the heatmap: a handful of distinct ones, each written once per process."""
+    return format_html('<td class="text-center{} {}">{}</td>', extra, heat, text)
+
+
+@register.simple_tag
+def heatmap_rows(rows: list[dict], columns: int) -> str:
+    """The heatmap's body (reviews.standings.team_page's rows): a heading row where the group
+    changes (the viewer's own teams, then each region), then a row per team with a cell per
+    objective and its fit. Written here in one pass: a template node per cell and per row
+    was most of the cycle page's rendering."""
+    html, group = [], None
+    for row in rows:
+        if (row["is_first"], row["region"]) != group:
+            group = (row["is_first"], row["region"])
+            html.append(
+                format_html(
+                    '<tr class="table-light"><th scope="rowgroup" colspan="{}">{}</th></tr>',
+                    columns + 3,
+                    "Your team" if row["is_first"] else row["region"],
+                )
+            )
+        team = row["team"]
+        cells = _joined([_heat_cell(c["heat"], c["text"]) for c in row["cells"]])
+        html.append(
+            format_html(
+                '<tr><th scope="row"><a href="{}">{}</a></th><td class="small">{}</td>{}{}</tr>',
+                row["check_url"],
+                team["name"],
+                team["state_label"],
+                cells,
+                _heat_cell(team["heat"], team["score_text"], " fw-semibold"),
+            )
+        )
+    return _joined(html, "\n")
+
+
+def _joined(parts: list, between: str = "") -> str:
+    """Parts of HTML (safe strings already) as one, with a single format_html: one per part
+    costs as much again as writing them."""
+    if not parts:
+        return ""
+    return format_html(between.join(["{}"] * len(parts)), *parts)

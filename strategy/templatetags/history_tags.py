@@ -1,6 +1,8 @@
 """A page's history, formatted in one pass: it holds up to fifty entries of a dozen changes
 each, too many for a template node per value."""
 
+from functools import cache
+
 from django import template
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
@@ -10,15 +12,25 @@ from django.utils.text import capfirst
 register = template.Library()
 
 
+NEWLINE, EMPTY = format_html("{}", "\n"), format_html("{}", "")
+
+
 @register.simple_tag
 def history_entries(entries):
     """The <li> of each entry: who did what to which row, when; and its changes in a table."""
-    return format_html_join("\n", "{}", ((_entry(entry),) for entry in entries))
+    return format_html_join(NEWLINE, "{}", ((_entry(entry),) for entry in entries))
 
 
 def _entry(entry):
-    table = (
-        format_html(
+    return format_html(
+        '<li class="mb-2"><details><summary><strong>{who}</strong> {action} {kind} '
+        "<em>{subject}</em> {time}</summary>{table}</details></li>",
+        who=entry.who,
+        action=entry.action,
+        kind=entry.kind,
+        subject=entry.subject,
+        time=history_time(entry),
+        table=format_html(
             '<table class="table table-sm small mt-1 mb-0 history-changes">'
             '<caption class="visually-hidden">Values before and after</caption>'
             '<thead><tr><th scope="col">Field</th><th scope="col">Before</th>'
@@ -26,27 +38,23 @@ def _entry(entry):
             history_changes(entry),
         )
         if entry.changes
-        else ""
-    )
-    return format_html(
-        '<li class="mb-2"><details><summary><strong>{}</strong> {} {} <em>{}</em> {}</summary>'
-        "{}</details></li>",
-        entry.who,
-        entry.action,
-        entry.kind,
-        entry.subject,
-        history_time(entry),
-        table,
+        else EMPTY,
     )
 
 
 @register.simple_tag
 def history_changes(entry):
     return format_html_join(
-        "\n",
+        NEWLINE,
         '<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>',
-        ((capfirst(c.field), c.before, c.after) for c in entry.changes),
+        ((_label(c.field), c.before, c.after) for c in entry.changes),
     )
+
+
+@cache
+def _label(name: str):
+    """A field's label, capitalised (capfirst) and escaped: the same few on every entry."""
+    return format_html("{}", capfirst(name))
 
 
 @register.simple_tag
@@ -54,11 +62,10 @@ def history_time(entry):
     """The entry's <time>, as the `date` filter writes "Y-m-d\\TH:i:sO" and "j M Y, H:i", from
     one conversion to local time."""
     when = timezone.localtime(entry.when) if timezone.is_aware(entry.when) else entry.when
-    month = MONTHS_3[when.month].title()
     return format_html(
         '<time class="text-body-secondary small" datetime="{}">{} {} {}</time>',
         when.strftime("%Y-%m-%dT%H:%M:%S%z"),
         when.day,
-        month,
+        MONTHS_3[when.month].title(),
         when.strftime("%Y, %H:%M"),
     )

@@ -37,10 +37,50 @@ def objective_signals(context, objective):
     return _box(objective=objective.pk)
 
 
-@register.inclusion_tag("sustain/_cycle_signals.html")
-def cycle_signals(cycle, results=None):
+def _cycle_board(context, cycle, results) -> dict:
+    """board.cycle_board, read once for the page's agenda and its signal section."""
+    key = ("cycle_board", cycle.pk)
+    if key not in context.render_context:
+        context.render_context[key] = board.cycle_board(cycle, results)
+    return context.render_context[key]
+
+
+@register.inclusion_tag("sustain/_cycle_signals.html", takes_context=True)
+def cycle_signals(context, cycle, results=None):
     """A review page's signal section: the first signals as they stood when it closed (from
     `results`, the figures its page read from the snapshot), or as the stored board has them
     while it runs, and how many more there are."""
-    shown, more = board.cycle_signals(cycle, results)
-    return {"signal_list": shown, "more": more, "link_subjects": True, "empty_text": "No signal."}
+    found = _cycle_board(context, cycle, results)
+    return {
+        "signal_list": found["signals"],
+        "more": found["more"],
+        "link_subjects": True,
+        "empty_text": "No signal.",
+    }
+
+
+@register.simple_tag(takes_context=True)
+def cycle_outcome_agenda(context, cycle, results=None) -> list[dict]:
+    """The measured outcomes on a review page's agenda: the say-do gaps, promises at risk,
+    roller-coaster outcomes and measures not measured, the first few of each kind with how
+    many more, as they stood when it closed or as the stored board has them while it runs."""
+    return _cycle_board(context, cycle, results)["outcomes"]
+
+
+@register.simple_tag(takes_context=True)
+def position_promises(context, position):
+    """Whether each objective's external promise is backed inside (signal 5), by objective
+    id, as the stored board judged the current strategy's: None where the user may not see
+    the signals or the position is not the one the board judged. One query."""
+    if not context["request"].user.has_perm("reviews.view_signals") or not position.is_current:
+        return None
+    promises = board.stored_promises(now=timezone.now(), fiscal_year=position.fiscal_year)
+    if promises is None:
+        return None
+    return {p["objective"]: p for p in promises}
+
+
+@register.filter
+def promise_of(promises: dict | None, objective):
+    """The objective's entry of position_promises, or None."""
+    return promises.get(objective.pk) if promises else None

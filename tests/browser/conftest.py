@@ -170,6 +170,13 @@ def main_pages() -> list[MainPage]:
         MainPage("home (member)", "member", reverse("home")),
         MainPage("home (admin)", "admin", reverse("home")),
         MainPage("strategy page", "member", current.get_absolute_url()),
+        MainPage("strategy page (executive)", "exec", current.get_absolute_url()),
+        # Its measures' values beside the plan, their charts and the form to record a value.
+        MainPage(
+            "objective page",
+            "exec",
+            current.objectives.order_by("order").first().get_absolute_url(),
+        ),
         MainPage(
             "position edit form",
             "exec",
@@ -196,4 +203,6 @@ def main_pages() -> list[MainPage]:
         MainPage("operations", "admin", reverse("notifications:operations")),
         MainPage("cadence settings", "exec", reverse("reviews:cadence-edit")),
         MainPage("notifications", "head", reverse("notifications:notification-list")),
+        MainPage("profile and tokens", "head", reverse("api:profile")),
+        MainPage("API help", "head", reverse("reviews:doc-detail", args=["api"])),
     ]

@@ -5,9 +5,10 @@ fay-finance); an executive; an admin (staff in the Admin group, not a superuser)
 (otto-outsider, logged in but in no team and no role). The strategy
 has a published FY2025 and FY2026 and a FY2027 draft; reviews have a closed Q4 FY2025 with a
 built XLSX report, a running Q1 FY2026 with a check for both teams, and a planned Q2 FY2026.
+Everyone has a personal access token that may write (`tokens`, their secrets in `secrets`).
 """
 
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from api import services as api_services
 from notifications.models import Delivery, Notification
 from reports import services as report_services
 from reports.models import ReportFile
@@ -103,6 +105,16 @@ def world(people, logistics, finance) -> SimpleNamespace:
         for person, user in people.items()
         if user is not None
     }
+    # Everyone's personal access token, able to write: the API's matrix sends them.
+    tokens, secrets = {}, {}
+    for person, user in people.items():
+        if user is not None:
+            tokens[person], secrets[person] = api_services.token_create(
+                user=user,
+                name="Matrix",
+                scope="write",
+                expires_at=timezone.now() + timedelta(days=30),
+            )
     member = get_user_model().objects.get(pk=people["member"].pk)
     # What the worker stores after these commits: pages read the signal board, never write it.
     board.board_refresh(now=timezone.now())
@@ -145,6 +157,8 @@ def world(people, logistics, finance) -> SimpleNamespace:
             last_error="SMTP down",
         ),
         notifications=notifications,
+        tokens=tokens,
+        secrets=secrets,
         cadence=CadenceSettings.load(),
         signal_settings=SignalSettings.load(),
         member_uid=urlsafe_base64_encode(force_bytes(member.pk)),

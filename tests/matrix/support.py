@@ -9,13 +9,31 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.db import connection, transaction
+from django.urls import URLPattern, URLResolver, get_resolver
 
 # The people every page is asked about, in the order of the tables' columns.
 PEOPLE = ("anonymous", "outsider", "member", "head_a", "head_b", "executive", "admin")
 
-# Sessions, axes' attempts and the last-login time are bookkeeping, not what the project knows.
-SNAPSHOT_APPS = ("alignment", "reviews", "notifications", "reports", "sustain", "auth", "admin")
-IGNORED_COLUMNS = {"auth.user": {"last_login"}}
+# Sessions, axes' attempts and the last-login (and a token's last-use) time are bookkeeping, not
+# what the project knows.
+SNAPSHOT_APPS = (
+    "alignment", "reviews", "notifications", "reports", "sustain", "api", "auth", "admin"
+)  # fmt: skip
+IGNORED_COLUMNS = {"auth.user": {"last_login"}, "api.accesstoken": {"last_used_at"}}
+API_PREFIX = "api/v1/"  # the REST API's endpoints: their own table, test_api_matrix.py
+
+
+def api_endpoint_names(resolver=None, namespace: str = "", route: str = "") -> set[str]:
+    """The URL names of the REST API's endpoints (under /api/v1/), namespaced."""
+    found = set()
+    for pattern in (resolver or get_resolver()).url_patterns:
+        here = route + str(pattern.pattern).removeprefix("^")
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            found |= api_endpoint_names(pattern, inner, here)
+        elif isinstance(pattern, URLPattern) and here.startswith(API_PREFIX):
+            found.add(f"{namespace}{pattern.name}")
+    return found
 
 
 def reset_token(user) -> str:

@@ -71,6 +71,12 @@ REFUSALS = {
         hidden=lambda w: (w.running.get_absolute_url(), "Open the review"),
     ),
     "open a closed review": Refused("executive", lambda w: r("reviews:cycle-open", w.closed.pk)),
+    "change the dates of a running review": Refused(
+        "executive",
+        lambda w: r("reviews:cycle-edit", w.running.pk),
+        lambda w: {"opens_on": "2026-04-06", "due_on": "2026-04-20"},
+        hidden=lambda w: (w.running.get_absolute_url(), "Change dates"),
+    ),
     "start the meeting of a planned review": Refused(
         "executive",
         lambda w: r("reviews:cycle-start-review", w.planned.pk),

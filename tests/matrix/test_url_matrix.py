@@ -49,6 +49,7 @@ from tests.factories import (
 )
 from tests.matrix.support import (
     PEOPLE,
+    api_endpoint_names,
     changed_tables,
     reset_token,
     snapshot,
@@ -295,6 +296,11 @@ TARGETS: dict[str, Target] = {
         },
         writes=True,
     ),
+    "cycle edit": Target(
+        lambda w: r("reviews:cycle-edit", w.planned.pk),
+        lambda w, who: {"opens_on": "2026-07-06", "due_on": "2026-07-20"},
+        writes=True,
+    ),
     "running cycle": Target(lambda w: r("reviews:cycle-detail", w.running.pk)),
     "closed cycle": Target(lambda w: r("reviews:cycle-detail", w.closed.pk)),
     "heatmap": Target(lambda w: r("reviews:cycle-heatmap", w.running.pk)),
@@ -411,6 +417,18 @@ TARGETS: dict[str, Target] = {
     ),
     "report download": Target(
         lambda w: r("reports:report-download", w.report.pk), audit=DOWNLOAD_LOG
+    ),
+    # --- The API's pages (its endpoints: test_api_matrix.py) ---------------------------------
+    "api docs": Target(lambda w: r("api:docs")),
+    "profile": Target(lambda w: r("api:profile")),
+    "token create": Target(
+        lambda w: r("api:token-create"),
+        lambda w, who: {"name": "Nightly export", "scope": "read", "expires_in": "30"},
+        writes=True,
+    ),
+    # Head A's token: only head A revokes it on the profile page (others: not found).
+    "head A's token revoke": Target(
+        lambda w: r("api:token-revoke", w.tokens["head_a"].pk), writes=True
     ),
     # --- The Django admin: one target per kind of page ---------------------------------------
     "admin index": Target(lambda w: r("admin:index")),
@@ -539,6 +557,7 @@ GET = {
     "B's commitment drop":        (LOGIN, 405, 405, 405, 405, 405, 405),
     "cycle list":                 (LOGIN, 403, 403, 403, 403, 200, 200),
     "cycle create":               (LOGIN, 403, 403, 403, 403, 200, 403),
+    "cycle edit":                 (LOGIN, 403, 403, 403, 403, 200, 403),
     "running cycle":              (LOGIN, 403, 403, 403, 403, 200, 200),
     "closed cycle":               (LOGIN, 403, 403, 403, 403, 200, 200),
     "heatmap":                    (LOGIN, 403, 403, 403, 403, 200, 200),
@@ -579,6 +598,10 @@ GET = {
     "report status":              (LOGIN, 403, 403, 403, 403, 200, 200),
     "report request":             (LOGIN, 405, 405, 405, 405, 405, 405),
     "report download":            (LOGIN, 403, 403, 403, 403, 200, 200),
+    "api docs":                   (LOGIN, 200, 200, 200, 200, 200, 200),
+    "profile":                    (LOGIN, 200, 200, 200, 200, 200, 200),
+    "token create":               (LOGIN, 405, 405, 405, 405, 405, 405),
+    "head A's token revoke":      (LOGIN, 405, 405, 405, 405, 405, 405),
     "admin index":                (STAFF, STAFF, STAFF, STAFF, STAFF, STAFF, 200),
     "admin login":                (200, 200, 200, 200, 200, 200, 302),
     "admin logout":               (STAFF, 302, 302, 302, 302, 302, 405),
@@ -649,6 +672,7 @@ POST = {
     "B's commitment drop":        (LOGIN, 404, 404, 403, 302, 403, 403),
     "cycle list":                 (LOGIN, 403, 403, 403, 403, 200, 200),
     "cycle create":               (LOGIN, 403, 403, 403, 403, 302, 403),
+    "cycle edit":                 (LOGIN, 403, 403, 403, 403, 302, 403),
     "running cycle":              (LOGIN, 403, 403, 403, 403, 200, 200),
     "closed cycle":               (LOGIN, 403, 403, 403, 403, 200, 200),
     "heatmap":                    (LOGIN, 403, 403, 403, 403, 200, 200),
@@ -689,6 +713,10 @@ POST = {
     "report status":              (LOGIN, 403, 403, 403, 403, 200, 200),
     "report request":             (LOGIN, 403, 403, 403, 403, 302, 302),
     "report download":            (LOGIN, 403, 403, 403, 403, 200, 200),
+    "api docs":                   (LOGIN, 405, 405, 405, 405, 405, 405),
+    "profile":                    (LOGIN, 405, 405, 405, 405, 405, 405),
+    "token create":               (LOGIN, 302, 302, 302, 302, 302, 302),
+    "head A's token revoke":      (LOGIN, 404, 404, 302, 404, 404, 404),
     "admin index":                (STAFF, STAFF, STAFF, STAFF, STAFF, STAFF, 200),
     "admin login":                (302, 200, 200, 200, 200, 200, 302),
     "admin logout":               (STAFF, 302, 302, 302, 302, 302, 302),
@@ -731,7 +759,9 @@ def url_names(resolver=None, namespace: str = "") -> list[tuple[str, str]]:
 
 def test_every_url_of_the_project_has_a_row_in_the_table(world):
     patterns = url_names()
+    # The REST API's endpoints have their own table, which covers them all: test_api_matrix.py.
     project = {name for namespace, name in patterns if namespace != "admin:"}
+    project -= api_endpoint_names()
     reached = {resolve(target.url(world)).view_name for target in TARGETS.values()}
 
     assert "" not in project, "every URL of the project's own apps has a name"
@@ -793,7 +823,7 @@ def csrf_client(user) -> tuple[Client, str]:
 def is_project_view(url: str) -> bool:
     module = resolve(url).func.__module__
     return module.startswith(
-        ("alignment.", "strategy.", "reviews.", "notifications.", "reports.", "sustain.")
+        ("alignment.", "strategy.", "reviews.", "notifications.", "reports.", "sustain.", "api.")
     )
 
 

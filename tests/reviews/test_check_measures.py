@@ -262,3 +262,82 @@ def test_an_executive_sees_the_values_and_may_enter_them(
     assert f'name="{name}"' in client.get(logistics_check.get_absolute_url()).content.decode()
     assert client.post(url(logistics_check), {name: "85", f"{name}-shown": ""}).status_code == 302
     assert value_of(on_time, 1) == Decimal("85.00")
+
+
+# --- A review of a year without its own strategy --------------------------------------------
+
+
+@pytest.fixture
+def next_year_check(current_position, commitments, logistics):
+    """Q1 FY2027, held against the FY2026 strategy (FY2027 has none published yet)."""
+    from tests.factories import make_open_cycle
+
+    cycle = make_open_cycle(current_position, fiscal_year=2027, quarter=1)
+    return cycle.checks.get(unit=logistics)
+
+
+def test_a_review_of_a_year_without_a_strategy_says_why_it_shows_no_measure(
+    client, head, executive, next_year_check, on_time, returns
+):
+    for user in (head, executive):
+        client.force_login(user)
+        response = client.get(next_year_check.get_absolute_url())
+
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "FY2027 has no published strategy yet, so it has no measure to report" in html
+        assert "there is no value to enter for Q1 FY2027" in html
+        assert "take FY2026 values, on their objective pages: " in html
+        assert f'href="/strategy/objectives/{on_time.objective_id}/#measures">On-time share' in (
+            html
+        )
+        assert f'name="measure-{on_time.pk}-Q1"' not in html and "Save values" not in html
+
+    name = f"measure-{on_time.pk}-Q1"
+    response = client.post(url(next_year_check), {name: "85", f"{name}-shown": ""})
+    assert response.status_code == 400
+    assert "These are not values your team reports for this review." in response.content.decode()
+    assert not MeasureActual.objects.exists()
+
+
+def test_a_draft_strategys_measures_are_neither_shown_nor_saved_on_the_check(
+    client, head, executive, next_year_check, on_time, logistics
+):
+    from tests.factories import make_draft_position
+
+    draft = make_draft_position(fiscal_year=2027, owner=executive)
+    planned = MeasureFactory(objective=draft.objectives.first(), reporting_team=logistics)
+    client.force_login(head)
+
+    html = client.get(next_year_check.get_absolute_url()).content.decode()
+    assert f'name="measure-{planned.pk}-Q1"' not in html
+    assert "FY2027 has no published strategy yet" in html
+
+    name = f"measure-{planned.pk}-Q1"
+    response = client.post(url(next_year_check), {name: "85", f"{name}-shown": ""})
+    assert response.status_code == 400
+    assert not MeasureActual.objects.exists()
+
+
+def test_a_team_without_a_measure_in_the_year_or_the_strategy_reviewed_sees_no_section(
+    client, head, next_year_check
+):
+    client.force_login(head)
+
+    html = client.get(next_year_check.get_absolute_url()).content.decode()
+    assert "Measures we report" not in html
+
+
+def test_a_team_with_no_measure_in_the_years_published_strategy_is_told_so(
+    client, head, executive, next_year_check, on_time
+):
+    from strategy import services as strategy_services
+    from tests.factories import make_draft_position
+
+    draft = make_draft_position(fiscal_year=2027, owner=executive)
+    strategy_services.position_publish(position=draft, by=executive, switch_now=False)
+    client.force_login(head)
+
+    html = client.get(next_year_check.get_absolute_url()).content.decode()
+    assert "Logistics reports no measure of the FY2027 strategy" in html
+    assert "On-time share" in html

@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains
 
 from notifications.models import Delivery
 from reviews import dispatch, services
@@ -247,3 +248,36 @@ def test_a_review_closes_from_the_first_day_of_its_quarter(current_position, exe
     assert services.cycle_close(
         cycle=cycle, by=executive, now=datetime.combine(start, datetime.min.time(), tzinfo=UTC)
     )
+
+
+def test_an_executive_moves_a_planned_review_whose_dates_keep_it_from_opening(login, executive):
+    from reviews.models import ReviewCycle
+    from tests.factories import PositionFactory, ReviewCycleFactory
+
+    position = PositionFactory(fiscal_year=2026)  # Q4 FY2026 ran from 1 Oct to 31 Dec 2026
+    cycle = ReviewCycleFactory(
+        position=position, quarter=4, opens_on=date(1, 1, 1), due_on=date(1, 1, 15)
+    )
+    page = login(executive).get(cycle.get_absolute_url())
+    assertContains(page, "It cannot open now.")
+    assertContains(page, f'href="/reviews/{cycle.pk}/edit/"')
+    year = cycle.fiscal_year
+
+    refused = login(executive).post(
+        f"/reviews/{cycle.pk}/edit/", {"opens_on": f"{year}-12-28", "due_on": f"{year}-12-20"}
+    )
+    assertContains(refused, "The due date must be after the opening date.")
+    cycle.refresh_from_db()
+    assert cycle.opens_on == date(1, 1, 1)
+
+    response = login(executive).post(
+        f"/reviews/{cycle.pk}/edit/",
+        {"opens_on": f"{year}-12-28", "due_on": f"{year + 1}-01-11"},
+        follow=True,
+    )
+
+    assertContains(response, f"The dates of {cycle.label} are saved.")
+    assertNotContains(response, "It cannot open now.")
+    cycle.refresh_from_db()
+    assert (cycle.opens_on, cycle.due_on) == (date(year, 12, 28), date(year + 1, 1, 11))
+    assert (cycle.fiscal_year, cycle.quarter, cycle.state) == (year, 4, ReviewCycle.State.PLANNED)

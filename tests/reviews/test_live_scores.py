@@ -214,6 +214,43 @@ def test_the_heatmap_filters_by_region_state_and_name_and_counts_the_hidden_team
     assert rows(missing) == [f"Depot {n}" for n in range(5)] + ["Logistics"]
 
 
+def test_the_heatmap_sorts_by_fit_or_state_with_the_unscored_teams_last(
+    client, busy_cycle, executive, head, logistics, finance, regions
+):
+    north, _ = regions
+    Unit.objects.filter(pk=finance.pk).update(parent=north)  # both scored teams in the North
+    fill_check(busy_cycle.checks.get(unit=logistics), by=head, scores=2)
+    client.force_login(executive)
+    url = reverse("reviews:cycle-heatmap", args=[busy_cycle.pk])
+    depots = [f"Depot {n}" for n in range(5)]
+
+    def shown(sort: str) -> list[str]:
+        return rows(client.get(url, {"region": north.pk, "sort": sort}))
+
+    assert shown("score") == ["Logistics", "Finance", *depots]
+    assert shown("-score") == ["Finance", "Logistics", *depots]
+    assert shown("state") == [*depots, "Finance", "Logistics"]  # not started, then submitted
+    assert shown("name") == [*depots, "Finance", "Logistics"]
+
+
+def test_the_heatmap_matches_a_name_literally_and_pages_what_the_filters_let_through(
+    client, busy_cycle, executive, small_pages
+):
+    client.force_login(executive)
+    url = reverse("reviews:cycle-heatmap", args=[busy_cycle.pk])
+
+    wildcards = [client.get(url, {"q": q}) for q in ("%", "_", "\\")]
+    second = client.get(url, {"q": "depot", "page": 2})
+    beyond = client.get(url, {"q": "depot", "page": 9})
+
+    assert [rows(r) for r in wildcards] == [[], [], []]
+    assert "No team; 12 of 12 hidden by the filters" in wildcards[0].content.decode()
+    assert rows(second) == rows(beyond) == ["Depot 4"]
+    assert "Teams 5–5 of 5; 7 of 12 hidden by the filters; 11 not on this page." in (
+        second.content.decode()
+    )
+
+
 def test_a_filter_that_is_not_valid_says_so_and_filters_nothing(client, busy_cycle, executive):
     client.force_login(executive)
 

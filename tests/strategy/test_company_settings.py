@@ -3,7 +3,7 @@ by executives in the browser; amounts shown with thousands separators and their 
 
 import importlib
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -223,3 +223,50 @@ def test_the_team_page_shows_amounts_with_separators(login, head, logistics, cur
     response = login(head).get(logistics.get_absolute_url())
 
     assertContains(response, "25,000 USD")
+
+
+def test_a_new_fiscal_calendar_moves_the_planned_reviews_but_not_dates_chosen_by_hand(
+    login, executive
+):
+    from reviews import cadence
+    from reviews.models import CadenceSettings, ReviewCycle
+    from tests.factories import PositionFactory, ReviewCycleFactory
+
+    config = CadenceSettings.load()
+    days = {
+        "open_days": config.open_days_after_quarter_end,
+        "due_days": config.due_days_after_opening,
+    }
+    position = PositionFactory(fiscal_year=2027)
+    on_plan = ReviewCycleFactory(position=position, quarter=2)
+    on_plan.opens_on, on_plan.due_on = cadence.quarter_opening(2027, 2, first_month=1, **days)
+    on_plan.save()
+    by_hand = ReviewCycleFactory(position=position, quarter=3)  # opens 28 Sep, not the plan
+    chosen = (by_hand.opens_on, by_hand.due_on)
+
+    response = login(executive).post(URL, company_data(fiscal_year_start_month=4), follow=True)
+
+    assertContains(response, "Company settings saved. 1 planned review moved to the new fiscal")
+    on_plan.refresh_from_db()
+    by_hand.refresh_from_db()
+    # FY2027 starting in April: its second quarter ends on 30 September 2027.
+    assert (on_plan.opens_on, on_plan.due_on) == cadence.quarter_opening(
+        2027, 2, first_month=4, **days
+    )
+    assert on_plan.opens_on == date(2027, 9, 30) + timedelta(days=days["open_days"])
+    assert (by_hand.opens_on, by_hand.due_on) == chosen
+    assert ReviewCycle.objects.filter(state=ReviewCycle.State.PLANNED).count() == 2
+
+
+def test_saving_the_same_calendar_moves_nothing(login, executive):
+    from tests.factories import ReviewCycleFactory
+
+    cycle = ReviewCycleFactory()
+    before = (cycle.opens_on, cycle.due_on)
+
+    response = login(executive).post(URL, company_data(), follow=True)
+
+    assertContains(response, "Company settings saved.")
+    assertNotContains(response, "moved to the new fiscal")
+    cycle.refresh_from_db()
+    assert (cycle.opens_on, cycle.due_on) == before

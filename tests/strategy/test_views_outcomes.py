@@ -103,6 +103,33 @@ def test_the_objective_form_saves_direction_team_frequency_and_a_plan_per_period
     assert outcomes.measure_plan(measure) == {1: D("8"), 2: D("6"), 3: D("4"), 4: D("3.5")}
 
 
+def test_the_objective_form_lays_each_measure_out_in_a_fieldset_with_every_field_labelled(
+    login, executive, draft_position
+):
+    objective = draft_position.objectives.first()
+    measure = MeasureFactory(objective=objective, name="Days late")
+    MeasurePlanPoint.objects.create(measure=measure, period=2, value=D("85"))
+
+    response = login(executive).get(reverse("strategy:objective-edit", args=[objective.pk]))
+
+    html = response.content.decode()
+    assert "<table" not in html.split('id="measures-help"')[1]
+    formset = response.context["measures"]
+    assert len(formset.forms) == 3  # the measure and two blank ones
+    for n, form in enumerate(formset.forms):
+        for field in form.visible_fields():
+            assert f'for="id_measures-{n}-{field.name}"' in html, field.name
+        groups = form.field_groups()
+        placed = [
+            f.name for key in ("what", "how", "plan_quarters", "plan_months") for f in groups[key]
+        ]
+        assert sorted(placed) == sorted(f.name for f in form.visible_fields())
+    assert "<legend" in html and "Days late</legend>" in html
+    # The measure with a planned period shows its plan; a blank one folds it.
+    assert html.count('<details class="mb-2" open>') == 1
+    assert html.count("Plan per period: the straight line from baseline to target") == 2
+
+
 def test_clearing_a_planned_period_returns_it_to_the_straight_line(
     login, executive, draft_position
 ):
@@ -232,6 +259,68 @@ def test_a_correction_keeps_the_old_value_in_the_history(login, measure, head):
     history = client.get(reverse("strategy:measure-history", args=[measure.pk]))
     assertContains(history, "85.00")
     assertContains(history, "86.00")
+
+
+def test_a_period_with_a_value_comes_with_its_value_and_comment_to_correct(
+    login, measure, executive
+):
+    """Every period of last year is due: the form opens on Q4, and each period's option
+    carries what was recorded for it (js/measure-value.js fills the form with it)."""
+    record(measure, 4, "93", executive)
+    outcomes.measure_actual_record(
+        measure=measure,
+        period=outcomes.Period(measure.objective.position.fiscal_year, 2, measure.frequency),
+        value="87",
+        by=executive,
+        comment="Two late trucks",
+    )
+
+    response = login(executive).get(measure.objective.get_absolute_url())
+
+    form = response.context["outcomes"][0].form
+    prefix = f"measure-{measure.pk}"
+    assert (form["period"].value(), form["value"].value(), form["comment_for"].value()) == (
+        "Q4",
+        "93.00",
+        "Q4",
+    )
+    assertContains(response, 'data-value="87.00" data-comment="Two late trucks"')
+    assertContains(response, f'name="{prefix}-comment_for" value="Q4"')
+    assertContains(response, "js/measure-value.js")
+
+
+def test_a_comment_cleared_where_it_was_shown_is_removed_and_kept_in_the_history(
+    login, measure, executive
+):
+    client = login(executive)
+    url = reverse("strategy:measure-actual-record", args=[measure.pk])
+    client.post(url, entry(measure, "Q1", "85", "Strike at the depot"))
+    prefix = f"measure-{measure.pk}"
+
+    client.post(url, entry(measure, "Q1", "86", "") | {f"{prefix}-comment_for": "Q1"})
+
+    actual = MeasureActual.objects.get(measure=measure)
+    assert (actual.value, actual.comment) == (D("86"), "")
+    old = actual.history.order_by("history_date").first()
+    assert (old.value, old.comment) == (D("85"), "Strike at the depot")
+
+
+def test_an_empty_comment_for_a_period_whose_comment_was_not_shown_keeps_it(
+    login, measure, executive
+):
+    """The form showed Q4's comment (or none, before a script filled it): Q1's stays."""
+    client = login(executive)
+    url = reverse("strategy:measure-actual-record", args=[measure.pk])
+    client.post(url, entry(measure, "Q1", "85", "Strike at the depot"))
+    prefix = f"measure-{measure.pk}"
+
+    client.post(url, entry(measure, "Q1", "86", "") | {f"{prefix}-comment_for": "Q4"})
+    assert MeasureActual.objects.get(measure=measure).comment == "Strike at the depot"
+    client.post(url, entry(measure, "Q1", "87", ""))
+    assert MeasureActual.objects.get(measure=measure).comment == "Strike at the depot"
+    client.post(url, entry(measure, "Q1", "88", "Depot reopened"))
+    actual = MeasureActual.objects.get(measure=measure)
+    assert (actual.value, actual.comment) == (D("88"), "Depot reopened")
 
 
 def test_a_value_that_is_not_a_number_is_refused_with_a_message(login, measure, head):
@@ -433,11 +522,51 @@ def test_the_lineages_of_many_measures_are_read_together(
     measures = list(
         Measure.objects.filter(objective=objective).select_related("objective__position")
     )
-    # One query for last year's measures, one for the values and plans: not one per measure.
-    with django_assert_num_queries(2):
+    # One query for last year's measures, their values and plans: not one per measure.
+    with django_assert_num_queries(1):
         series = outcomes.measures_series(measures)
     for measure in measures:
         assert series[measure.pk] == outcomes.measure_series(measure)
         assert [p.period.fiscal_year for p in series[measure.pk]] == [
             last_year.fiscal_year - 1
         ] * 4 + [last_year.fiscal_year] * 4
+
+
+def test_a_measure_continued_over_many_years_is_read_in_one_query(
+    last_year, head, django_assert_num_queries
+):
+    """Four annual refreshes back: the series reads them all at once, each year under its own
+    plan and frequency, and so do the lineage's measures."""
+    objective = last_year.objectives.first()
+    year = last_year.fiscal_year
+    previous = None
+    for back in (4, 3, 2, 1):
+        older = make_draft_position(fiscal_year=year - back, owner=objective.owner)
+        previous = MeasureFactory(
+            objective=older.objectives.first(),
+            name=f"FY{year - back}",
+            baseline=D("10"),
+            target=D("20"),
+            previous=previous,
+            frequency=Measure.Frequency.MONTHLY if back == 2 else Measure.Frequency.QUARTERLY,
+        )
+        MeasureActual.objects.create(
+            measure=previous, fiscal_year=year - back, period=1, value=D(back)
+        )
+    measure = MeasureFactory(objective=objective, previous=previous, baseline=D("10"))
+    measure = Measure.objects.select_related("objective__position").get(pk=measure.pk)
+
+    with django_assert_num_queries(1):
+        series = outcomes.measures_series([measure])[measure.pk]
+    years = [p.period.fiscal_year for p in series]
+    assert years == [year - 4] * 4 + [year - 3] * 4 + [year - 2] * 12 + [year - 1] * 4 + [year] * 4
+    firsts = [p for p in series if p.period.number == 1 and p.actual is not None]
+    assert [(p.period.fiscal_year, p.actual) for p in firsts] == [
+        (year - back, D(back)) for back in (4, 3, 2, 1)
+    ]
+    # Each year's plan is its own: 10 → 20 in four steps, or twelve for the monthly year.
+    assert series[0].planned == D("12.50")
+    assert series[8].planned == D("10.83")
+    with django_assert_num_queries(1):
+        lineage = outcomes.measure_lineage(measure)
+    assert [m.name for m in lineage[:4]] == [f"FY{year - back}" for back in (4, 3, 2, 1)]

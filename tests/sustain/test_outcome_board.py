@@ -2,6 +2,7 @@
 quarter by quarter from the rows, the teams' fits from the frozen scores, stored with the other
 signals, frozen with a closing cycle, and a fixed number of queries."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -35,6 +36,11 @@ def measure(objective, values, *, frequency=Measure.Frequency.QUARTERLY, **field
         if v is not None
     )
     return m
+
+
+def words(response) -> str:
+    """A page's text, tags removed and spaces collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())
 
 
 def signals(result, kind):
@@ -178,6 +184,47 @@ def test_last_years_values_are_read_through_the_refresh(org):
     )
 
 
+def test_the_strategy_page_shows_each_promise_backed_inside_beside_kept_outside(
+    org, login, executive, member
+):
+    """A's delivery promise lacks its processes commitment (not backed) and its measure is
+    behind plan in Q2 (at risk); B is backed, its measure on plan (kept). The page reads the
+    real clock: FY2026's Q1 and Q2 have ended whatever the day."""
+    from strategy.models import Commitment, Lever
+
+    Commitment.objects.filter(unit=org.logistics, lever=Lever.PROCESSES).update(
+        status=Commitment.Status.DROPPED
+    )
+    measure(org.a, [84, 82], name="On-time delivery")
+    measure(org.b, [84, 88], name="Advice rating")
+    board.board_refresh(now=timezone.now())
+    page = org.position.get_absolute_url()
+
+    seen = words(login(executive).get(page))
+    assert (
+        "Promise not backed inside “Deliver on the promised date”: a delivery promise with no "
+        "commitment on processes and policies."
+    ) in seen
+    assert "Promise at risk On-time delivery behind plan in Q2" in seen
+    assert "Promise backed inside by the teams' commitments" in seen
+    assert "Promise kept outside its measures on plan" in seen
+
+    # Members read the measures, not the signals about the teams' backing.
+    seen = words(login(member).get(page))
+    assert "Promise at risk On-time delivery behind plan in Q2" in seen
+    assert "backed inside" not in seen
+
+
+def test_a_strategy_the_board_did_not_judge_shows_no_backing(org, login, executive):
+    from tests.factories import make_draft_position
+
+    draft = make_draft_position(fiscal_year=FY + 1, owner=executive)
+    board.board_refresh(now=timezone.now())
+
+    assert "backed inside" in words(login(executive).get(org.position.get_absolute_url()))
+    assert "backed inside" not in words(login(executive).get(draft.get_absolute_url()))
+
+
 def test_the_stored_board_shows_the_outcome_signals_on_every_page(org, login, executive):
     measure(org.a, [84, 82, 83, 84], name="On-time delivery", reporting_team=org.logistics)
     measure(org.b, [84, 92, 83, None], name="Advice rating", reporting_team=org.logistics)
@@ -281,3 +328,96 @@ def test_the_board_reads_the_measures_in_a_fixed_number_of_queries(org):
         MeasurePlanPoint.objects.create(measure=m, period=3, value=Decimal("85"))
         measure(org.a, [90, 90, 90, 90])
     assert count() == small
+
+
+# --- On a review page's agenda ---------------------------------------------------------------
+
+
+def _agenda(response) -> str:
+    """The review page's agenda section, as text."""
+    page = text(response)
+    start = page.index('id="agenda-heading"')
+    section = page[start : page.index("</section>", start)]
+    return " ".join(re.sub(r"<[^>]+>", " ", section).split())
+
+
+def test_a_running_reviews_agenda_lists_the_measured_outcomes_with_an_action_each(
+    org, login, executive
+):
+    from tests.factories import make_open_cycle
+
+    measure(org.a, [84, 82, 83, 84], name="On-time delivery", reporting_team=org.logistics)
+    measure(org.b, [84, 92, 83, None], name="Advice rating", reporting_team=org.logistics)
+    four_quarters(org)
+    board.board_refresh(now=org.now)
+    running = make_open_cycle(org.position, fiscal_year=FY + 1, quarter=1)
+
+    response = login(executive).get(running.get_absolute_url())
+
+    agenda = _agenda(response)
+    assert "Say-do gaps (measured outcomes)" in agenda
+    assert "Logistics on “Deliver on the promised date” says 75, 75, 75; On-time delivery" in (
+        agenda
+    )
+    assert "Promises at risk (measured outcomes)" in agenda
+    assert (
+        "Measures not measured (measured outcomes) Advice rating has no value for FY2026 Q4."
+        in agenda
+    )
+    html = response.content.decode()
+    action = reverse("reviews:action-create", args=[running.pk])
+    assert f"{action}?item=Logistics%20on%20" in html
+    assert f"&amp;objective={org.a.pk}&amp;owner={org.logistics.pk}" in html
+
+
+def test_the_agenda_shows_the_first_outcomes_of_a_kind_and_counts_the_rest(org, login, executive):
+    from tests.factories import make_open_cycle
+
+    for n in range(board.AGENDA_OUTCOMES_SHOWN + 2):
+        measure(org.a, [84, 88, 92, None], name=f"Measure {n}")
+    four_quarters(org)
+    board.board_refresh(now=org.now)
+    running = make_open_cycle(org.position, fiscal_year=FY + 1, quarter=1)
+
+    response = login(executive).get(running.get_absolute_url())
+
+    agenda = _agenda(response)
+    shown = [n for n in range(7) if f"Measure {n} has no value" in agenda]
+    assert shown == list(range(board.AGENDA_OUTCOMES_SHOWN))
+    assert "And 2 more: every one on the Signals page" in agenda
+    assert f"{reverse('sustain:signals')}?kind=not_measuring" in response.content.decode()
+
+
+def test_a_closed_reviews_agenda_keeps_the_outcomes_as_they_stood_at_closing(org, login, executive):
+    on_time = measure(org.a, [84, 82, 83, 84], name="On-time delivery")
+    q4 = four_quarters(org)[-1]
+    client = login(executive)
+    assert "says 75, 75, 75; On-time delivery 82%" in _agenda(client.get(q4.get_absolute_url()))
+
+    # The values are corrected since: the live board no longer sees a gap, the review does.
+    for number, value in ((2, "88"), (3, "92"), (4, "96")):
+        outcomes.measure_actual_record(
+            measure=on_time, period=outcomes.Period(FY, number), value=value, by=executive
+        )
+    board.board_refresh(now=timezone.now())
+    assert not board.stored_signals().filter(kind="say_do").exists()
+
+    agenda = _agenda(client.get(q4.get_absolute_url()))
+    assert "Say-do gaps (measured outcomes, as they stood at closing)" in agenda
+    assert "says 75, 75, 75; On-time delivery 82%" in agenda
+    assert "Record an action" not in agenda
+
+
+def test_a_review_closed_before_the_agenda_was_frozen_reads_its_first_signals(
+    org, login, executive
+):
+    """Its snapshot has no outcome_agenda: the agenda is taken from the frozen signals the
+    page reads anyway."""
+    measure(org.a, [84, 82, 83, 84], name="On-time delivery")
+    q4 = four_quarters(org)[-1]
+    snapshot = dict(q4.snapshot)
+    del snapshot["outcome_agenda"]
+    type(q4).objects.filter(pk=q4.pk).update(snapshot=snapshot)
+
+    agenda = _agenda(login(executive).get(q4.get_absolute_url()))
+    assert "Say-do gaps (measured outcomes, as they stood at closing)" in agenda

@@ -137,6 +137,32 @@ def test_invalid_thresholds_are_refused_with_the_errors_shown(login, executive):
     assert (config.window, config.funding_min_ratio) == (4, 0.5)
 
 
+@pytest.mark.parametrize("name", ["say_do_quarters", "late_cycles"])
+def test_a_count_beyond_the_quarters_looked_at_is_refused(login, executive, name):
+    """Both are counted within the quarters looked at: 5 of 4 could never be reached."""
+    response = login(executive).post(
+        reverse("sustain:signal-settings-edit"), settings_data(window=4, **{name: 5})
+    )
+
+    assert response.status_code == 200
+    assert "At most the quarters looked at (4): only those are read, so 5 could never be" in (
+        text(response)
+    )
+    assert getattr(SignalSettings.load(), name) != 5
+    ok = login(executive).post(
+        reverse("sustain:signal-settings-edit"), settings_data(window=5, **{name: 5})
+    )
+    assert ok.status_code == 302
+    assert getattr(SignalSettings.load(), name) == 5
+
+
+def test_the_quarters_looked_at_say_which_signals_read_them(login, executive):
+    page = text(login(executive).get(reverse("sustain:signal-settings-edit")))
+
+    assert "How many of the latest quarters the signals read" in page
+    assert "roller-coaster outcomes and not measuring" in page
+
+
 def test_saving_thresholds_changes_what_is_flagged(quarters, login, executive, board_worker):
     client = login(executive)
     before = text(client.get(reverse("sustain:signals")))

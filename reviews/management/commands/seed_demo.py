@@ -656,8 +656,9 @@ class Command(BaseCommand):
             units = self.load_units()
             users = self.load_users(units)
             self.load_strategy(units, users)
-            self.load_reviews(units, users, today=timezone.localdate())
+            # The values first: each review closed freezes the signals they trip.
             self.load_outcomes(users, today=timezone.localdate())
+            self.load_reviews(units, users, today=timezone.localdate())
 
         if self.created:
             summary = ", ".join(f"{count} {label}" for label, count in self.created.items())
@@ -668,9 +669,11 @@ class Command(BaseCommand):
         for role, username in LOGINS:
             self.stdout.write(f"  {role:<16} {username:<8} {DEMO_PASSWORD}")
 
-    def create(self, model, *, by=None, **fields):
+    def create(self, model, *, by=None, at=None, **fields):
         obj = model(**fields)
         obj._history_user = by  # read by simple_history, which has no request here
+        if at is not None:
+            obj._history_date = at  # when it happened, not when the demo was loaded
         obj.save()
         self.created[str(model._meta.verbose_name_plural)] += 1
         return obj
@@ -918,6 +921,11 @@ class Command(BaseCommand):
                     continue
                 count = member.periods_per_year
                 numbers = range(quarter * 3 - 2, quarter * 3 + 1) if count == 12 else [quarter]
+                # Entered in the quarter's review, before it closed: a closed review's reports
+                # read the values as they stood then (their history).
+                entered = min(
+                    _at(quarter_end(year, quarter) + timedelta(days=3), 9), timezone.now()
+                )
                 for number in numbers:
                     planned = member.baseline + span * Decimal(number) / count
                     miss = span * Decimal(str(short))
@@ -927,11 +935,13 @@ class Command(BaseCommand):
                     self.create(
                         MeasureActual,
                         by=users["exec"],
+                        at=entered,
                         measure=member,
                         fiscal_year=year,
                         period=number,
                         value=value.quantize(Decimal("0.01")),
                         entered_by=users["exec"],
+                        entered_at=entered,
                     )
 
     def load_closed_cycle(self, position, fiscal_year: int, quarter: int, index: int) -> None:
