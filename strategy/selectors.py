@@ -35,12 +35,15 @@ from strategy.models import (
     Acknowledgement,
     Commitment,
     CompanySettings,
+    Competitor,
+    CustomerPriority,
     Lever,
     Measure,
     MeasureActual,
     MeasurePlanPoint,
     Membership,
     Objective,
+    PositioningTheme,
     StrategicPosition,
     Unit,
 )
@@ -197,10 +200,10 @@ def position_history_page(*, user, fiscal_year: int, page=None) -> dict:
         "back_url": position.get_absolute_url(),
         **history.history_page(
             position,
-            position.themes.model.history.filter(position_id=position.pk),
-            position.priorities.model.history.filter(position_id=position.pk),
-            position.competitors.model.history.filter(position_id=position.pk),
-            Objective.history.filter(position_id=position.pk),
+            history.Records(PositioningTheme, "position_id", position.pk),
+            history.Records(CustomerPriority, "position_id", position.pk),
+            history.Records(Competitor, "position_id", position.pk),
+            history.Records(Objective, "position_id", position.pk),
             page=page,
             known=[position],
         ),
@@ -337,7 +340,7 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         # and the measures'.
         "history": history.newest_entries(
             objective,
-            Measure.history.filter(objective_id=objective.pk),
+            history.Records(Measure, "objective_id", objective.pk),
             known=known,
         )[0],
     }
@@ -448,8 +451,8 @@ def unit_history_page(*, unit: Unit, page=None) -> dict:
         "back_url": unit.get_absolute_url(),
         **history.history_page(
             unit,
-            Membership.history.filter(unit_id=unit.pk),
-            Commitment.history.filter(unit_id=unit.pk),
+            history.Records(Membership, "unit_id", unit.pk),
+            history.Records(Commitment, "unit_id", unit.pk),
             page=page,
             known=[unit],
         ),
@@ -654,8 +657,8 @@ def measure_history_page(*, user, pk: int, page=None) -> dict:
         "back_url": measure.objective.get_absolute_url(),
         **history.history_page(
             measure,
-            MeasurePlanPoint.history.filter(measure_id=measure.pk),
-            MeasureActual.history.filter(measure_id=measure.pk),
+            history.Records(MeasurePlanPoint, "measure_id", measure.pk),
+            history.Records(MeasureActual, "measure_id", measure.pk),
             page=page,
             known=[measure, measure.objective],
         ),
