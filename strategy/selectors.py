@@ -47,6 +47,7 @@ from strategy.models import (
     StrategicPosition,
     Unit,
 )
+from strategy.prepared import prepared
 
 COMMITMENTS_PER_PAGE = 50
 MATRIX_TEAMS_PER_PAGE = 25
@@ -287,6 +288,19 @@ def _commitment_rows(rows: list[dict]) -> list[dict]:
     ]
 
 
+@prepared
+def _committed_team_names(*, objective):
+    """The names of the first TEAMS_NAMED teams committed to the objective, each with how
+    many teams are."""
+    committed = Commitment.objects.filter(objective_id=objective, unit=OuterRef("pk"))
+    return (
+        Unit.objects.filter(Exists(committed))
+        .annotate(total=Window(Count("pk")))
+        .order_by("name", "pk")
+        .values_list("name", "total")[: services.TEAMS_NAMED]
+    )
+
+
 def objective_page(*, user, pk: int, page_number=None) -> dict:
     """An objective, its measures, the teams committed (named up to TEAMS_NAMED, counted) and a
     page of the commitments of the teams the user sees, with its history."""
@@ -298,13 +312,7 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         pk=pk,
     )
     # The teams committed: the first TEAMS_NAMED by name and how many in all, in one query.
-    committed = Commitment.objects.filter(objective=objective, unit=OuterRef("pk"))
-    named = list(
-        Unit.objects.filter(Exists(committed))
-        .annotate(total=Window(Count("pk")))
-        .order_by("name", "pk")
-        .values_list("name", "total")[: services.TEAMS_NAMED]
-    )
+    named = _committed_team_names(objective=objective.pk)
     team_count = named[0][1] if named else 0
     # The commitments of the teams the user sees, a page at a time, as the table shows them.
     commitments = (
