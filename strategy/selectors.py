@@ -47,7 +47,7 @@ from strategy.models import (
     StrategicPosition,
     Unit,
 )
-from strategy.prepared import prepared
+from strategy.prepared import as_models, prepared
 
 COMMITMENTS_PER_PAGE = 50
 MATRIX_TEAMS_PER_PAGE = 25
@@ -173,9 +173,9 @@ def position_page(*, user, fiscal_year: int) -> dict:
         )
     return {
         "position": position,
-        "themes": position.themes.all(),
-        "priorities": position.priorities.all(),
-        "competitors": position.competitors.all(),
+        "themes": _position_rows(PositioningTheme, position),
+        "priorities": _position_rows(CustomerPriority, position),
+        "competitors": _position_rows(Competitor, position),
         "objectives": objectives,
         "coverage": services.position_coverage(position, objectives),
         "matrix_url": reverse("strategy:matrix"),
@@ -189,6 +189,24 @@ def position_page(*, user, fiscal_year: int) -> dict:
         "current_position": current,
         "has_read": {"at": position.read_at} if position.read_at else None,
     }
+
+
+@cache
+def _position_rows_read(model: type) -> tuple:
+    """The prepared read of a position's rows of `model` (its themes, priorities or
+    competitors) in their order, and their fields."""
+    fields = tuple(f.attname for f in model._meta.concrete_fields)
+
+    @prepared
+    def read(*, position):
+        return model.objects.filter(position_id=position).values_list(*fields)
+
+    return read, fields
+
+
+def _position_rows(model: type, position: StrategicPosition) -> list:
+    read, fields = _position_rows_read(model)
+    return as_models(model, fields, read(position=position.pk))
 
 
 def position_history_page(*, user, fiscal_year: int, page=None) -> dict:
