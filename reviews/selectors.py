@@ -651,7 +651,7 @@ def check_history_page(check: AlignmentCheck, *, page=None) -> dict:
     """A page of the check's score history, newest first: who changed which score or text
     (history.history_page: `history` and `history_page`)."""
     return history.history_page(
-        CheckItem.history.filter(alignment_check_id=check.pk),
+        history.Records(CheckItem, "alignment_check_id", check.pk),
         page=page,
         fields=CHECK_HISTORY_FIELDS,
         values=CHECK_HISTORY_VALUES,

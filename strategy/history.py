@@ -88,6 +88,17 @@ def _display(value, model_field: models.Field, related: dict, texts: dict | None
 PER_PAGE = 50  # entries on a page of a whole history, and at most on a page that shows its newest
 
 
+@dataclass(frozen=True)
+class Records:
+    """The history of `model`'s rows whose `key` is `value` (an id): what
+    `model.history.filter(**{key: value})` holds, in a form newest_entries reads as a
+    prepared read (strategy.prepared), its SQL compiled once per process."""
+
+    model: type[models.Model]
+    key: str
+    value: int
+
+
 def newest_entries(
     *histories,
     limit: int = PER_PAGE,
@@ -97,13 +108,13 @@ def newest_entries(
     known: Iterable[models.Model] = (),
 ) -> tuple[list[Entry], bool]:
     """The newest `limit` entries of these histories (after the newest `offset`), newest
-    first, with field diffs, and whether there are older ones. Each history is a historical
-    queryset, or a row (a model instance) for its own history.
+    first, with field diffs, and whether there are older ones. Each history is a row (a model
+    instance) for its own history, Records, or a historical queryset.
 
     Reads `offset + limit + 1` records of each history and the record before each of them,
     in one query per history, not the whole history: a page shows its newest changes at the
-    same cost however long their history. Records of the same time come in the order of the
-    histories, last first.
+    same cost however long their history. The newest (no `offset`) of a row or Records are
+    prepared reads. Records of the same time come in the order of the histories, last first.
 
     `fields` keeps only these fields (by name), shown under these labels; a change to no other
     field is then no entry. `values` shows a field's raw values as texts: {name: {value: text}}.
@@ -112,10 +123,17 @@ def newest_entries(
     wanted = offset + limit + 1
     records = []
     for index, found in enumerate(histories):
-        read = _newest_of_row if isinstance(found, models.Model) else _newest
-        records += [
-            (r.history_date, index, r.history_id, r, before) for r, before in read(found, wanted)
-        ]
+        if isinstance(found, models.Model):
+            found = Records(type(found), "id", found.pk)
+        if isinstance(found, Records) and not offset:
+            read = _prepared_newest(found, fields, wanted)
+        elif isinstance(found, Records) and found.key == "id":
+            read = _newest_of_row(found, wanted)
+        elif isinstance(found, Records):
+            read = _newest(found.model.history.filter(**{found.key: found.value}), wanted)
+        else:
+            read = _newest(found, wanted)
+        records += [(r.history_date, index, r.history_id, r, before) for r, before in read]
     records.sort(key=lambda found: found[:3], reverse=True)
     kept = []
     for *_, record, before in records[offset : offset + limit]:
@@ -123,6 +141,16 @@ def newest_entries(
         if record.history_type != "~" or diffs:
             kept.append(_Pending(record, diffs))
     return _entries(kept, fields, values or {}, known), len(records) > offset + limit
+
+
+def _prepared_newest(records: Records, fields: dict[str, str] | None, count: int) -> list:
+    """_newest of Records through the prepared read newest_entries_of makes: (record, the
+    record before it) of the newest `count`."""
+    names = None if fields is None else tuple(fields)
+    read, shown, columns = _newest_read(records.model, records.key, names, count - 1)
+    return [
+        _record_and_before(records.model, shown, columns, row) for row in read(value=records.value)
+    ]
 
 
 def _newest(queryset, count: int) -> list[tuple]:
@@ -150,12 +178,12 @@ def _newest(queryset, count: int) -> list[tuple]:
     return [(record, before[record.history_id]) for record in read[::-1][:count]]
 
 
-def _newest_of_row(row: models.Model, count: int) -> list[tuple]:
-    """_newest of one row's own history: its records in order are each one's record before
-    the next, so the newest `count` and the one before them are all it reads."""
+def _newest_of_row(row: Records, count: int) -> list[tuple]:
+    """_newest of one row's own history (Records by "id"): its records in order are each
+    one's record before the next, so the newest `count` and the one before them are all it
+    reads."""
     records = list(
-        type(row)
-        .history.filter(id=row.pk)
+        row.model.history.filter(id=row.value)
         .select_related("history_user")
         .order_by("-history_date", "-history_id")[: count + 1]
     )
@@ -206,27 +234,33 @@ def newest_entries_of(
     rows = read(value=value)
     kept = []
     for row in rows[:limit]:
-        named = dict(zip(columns, row, strict=True))
-        record = _Row(
-            instance_type=model,
-            history_user=_HistoryUser(
-                named.pop("history_user__first_name"),
-                named.pop("history_user__last_name"),
-                named.pop("history_user__username"),
-            )
-            if named["history_user_id"] is not None
-            else None,
-            **named,
-        )
-        before = (
-            _Row(**{f.attname: _as_stored(f, named[f"before_{f.attname}"]) for f in shown})
-            if record.before_history_id is not None
-            else None
-        )
+        record, before = _record_and_before(model, shown, columns, row)
         diffs = _diffs(record, before, fields)
         if record.history_type != "~" or diffs:
             kept.append(_Pending(record, diffs))
     return _entries(kept, fields, values or {}, known), len(rows) > limit
+
+
+def _record_and_before(model, shown, columns, row) -> tuple:
+    """A row of _newest_read as a record and the record before it (None: it is the first)."""
+    named = dict(zip(columns, row, strict=True))
+    record = _Row(
+        instance_type=model,
+        history_user=_HistoryUser(
+            named.pop("history_user__first_name"),
+            named.pop("history_user__last_name"),
+            named.pop("history_user__username"),
+        )
+        if named["history_user_id"] is not None
+        else None,
+        **named,
+    )
+    before = (
+        _Row(**{f.attname: _as_stored(f, named[f"before_{f.attname}"]) for f in shown})
+        if record.before_history_id is not None
+        else None
+    )
+    return record, before
 
 
 def _as_stored(model_field: models.Field, value):
@@ -267,6 +301,7 @@ def _newest_read(model, key: str, names: tuple[str, ...] | None, limit: int):
         attnames.append(subject.attname)
     columns = [
         "id",
+        "history_id",
         "history_date",
         "history_type",
         "history_user_id",

@@ -26,6 +26,7 @@ from strategy.models import (
     MeasurePlanPoint,
     fiscal_start_month,
 )
+from strategy.prepared import prepared
 
 CENT = Decimal("0.01")
 LINEAGE_LIMIT = 50  # years of annual refreshes followed back; a guard against a cycle
@@ -530,33 +531,33 @@ class MeasureStatus(_Status):
     status: str | None
 
 
-def _year_values(measure_ids, *, fiscal_year: int | None):
-    """The values (measure pk, fiscal year, period → value) and the plan points (measure pk →
-    points) of these measures, of `fiscal_year` only or of every year (None): one query, as a
-    page's queries are counted."""
+@prepared
+def _year_values_read(*, measures, fiscal_year):
+    actuals = (
+        MeasureActual.objects.filter(measure_id__in=measures, fiscal_year=fiscal_year)
+        .annotate(kind=models.Value("actual", output_field=models.CharField()))
+        .order_by()
+        .values_list("measure_id", "period", "value", "kind")
+    )
+    plans = (
+        MeasurePlanPoint.objects.filter(measure_id__in=measures)
+        .annotate(kind=models.Value("plan", output_field=models.CharField()))
+        .order_by()
+        .values_list("measure_id", "period", "value", "kind")
+    )
+    return actuals.union(plans, all=True)
+
+
+def _year_values(measure_ids: list[int], *, fiscal_year: int):
+    """The values of `fiscal_year` (measure pk, period → value) and the plan points (measure pk
+    → points) of these measures: one prepared read (strategy.prepared), as a page's queries
+    are counted and this one would cost more to build than to run."""
     values, points = {}, {pk: [] for pk in measure_ids}
     if not points:
         return values, points
-    actuals = MeasureActual.objects.filter(measure_id__in=points)
-    if fiscal_year is not None:
-        actuals = actuals.filter(fiscal_year=fiscal_year)
-    actuals = (
-        actuals.annotate(kind=models.Value("actual", output_field=models.CharField()))
-        .order_by()
-        .values_list("measure_id", "fiscal_year", "period", "value", "kind")
-    )
-    plans = (
-        MeasurePlanPoint.objects.filter(measure_id__in=points)
-        .annotate(
-            year=models.Value(0, output_field=models.IntegerField()),
-            kind=models.Value("plan", output_field=models.CharField()),
-        )
-        .order_by()
-        .values_list("measure_id", "year", "period", "value", "kind")
-    )
-    for m, y, p, v, kind in actuals.union(plans, all=True):
+    for m, p, v, kind in _year_values_read(measures=sorted(points), fiscal_year=fiscal_year):
         if kind == "actual":
-            values[(m, y, p)] = v
+            values[(m, p)] = v
         else:
             points[m].append(MeasurePlanPoint(measure_id=m, period=p, value=v))
     return values, points
@@ -572,7 +573,7 @@ def measures_statuses(
     found = []
     for measure in measures:
         count = measure.periods_per_year
-        reached = [n for n in range(1, count + 1) if (measure.pk, fiscal_year, n) in values]
+        reached = [n for n in range(1, count + 1) if (measure.pk, n) in values]
         latest = None
         if reached:
             number = reached[-1]
@@ -583,7 +584,7 @@ def measures_statuses(
                 )
             latest = SeriesPoint(
                 Period(fiscal_year, number, measure.frequency),
-                values[(measure.pk, fiscal_year, number)],
+                values[(measure.pk, number)],
                 planned,
                 measure.pk,
             )

@@ -35,15 +35,19 @@ from strategy.models import (
     Acknowledgement,
     Commitment,
     CompanySettings,
+    Competitor,
+    CustomerPriority,
     Lever,
     Measure,
     MeasureActual,
     MeasurePlanPoint,
     Membership,
     Objective,
+    PositioningTheme,
     StrategicPosition,
     Unit,
 )
+from strategy.prepared import as_models, prepared
 
 COMMITMENTS_PER_PAGE = 50
 MATRIX_TEAMS_PER_PAGE = 25
@@ -169,9 +173,9 @@ def position_page(*, user, fiscal_year: int) -> dict:
         )
     return {
         "position": position,
-        "themes": position.themes.all(),
-        "priorities": position.priorities.all(),
-        "competitors": position.competitors.all(),
+        "themes": _position_rows(PositioningTheme, position),
+        "priorities": _position_rows(CustomerPriority, position),
+        "competitors": _position_rows(Competitor, position),
         "objectives": objectives,
         "coverage": services.position_coverage(position, objectives),
         "matrix_url": reverse("strategy:matrix"),
@@ -187,6 +191,24 @@ def position_page(*, user, fiscal_year: int) -> dict:
     }
 
 
+@cache
+def _position_rows_read(model: type) -> tuple:
+    """The prepared read of a position's rows of `model` (its themes, priorities or
+    competitors) in their order, and their fields."""
+    fields = tuple(f.attname for f in model._meta.concrete_fields)
+
+    @prepared
+    def read(*, position):
+        return model.objects.filter(position_id=position).values_list(*fields)
+
+    return read, fields
+
+
+def _position_rows(model: type, position: StrategicPosition) -> list:
+    read, fields = _position_rows_read(model)
+    return as_models(model, fields, read(position=position.pk))
+
+
 def position_history_page(*, user, fiscal_year: int, page=None) -> dict:
     """A page of the changes to a position, its themes, priorities, competitors and
     objectives, newest first."""
@@ -197,10 +219,10 @@ def position_history_page(*, user, fiscal_year: int, page=None) -> dict:
         "back_url": position.get_absolute_url(),
         **history.history_page(
             position,
-            position.themes.model.history.filter(position_id=position.pk),
-            position.priorities.model.history.filter(position_id=position.pk),
-            position.competitors.model.history.filter(position_id=position.pk),
-            Objective.history.filter(position_id=position.pk),
+            history.Records(PositioningTheme, "position_id", position.pk),
+            history.Records(CustomerPriority, "position_id", position.pk),
+            history.Records(Competitor, "position_id", position.pk),
+            history.Records(Objective, "position_id", position.pk),
             page=page,
             known=[position],
         ),
@@ -248,8 +270,13 @@ def counted_page(queryset, per_page: int, number) -> Page:
         return paginator.get_page(number)
     start = (wanted - 1) * per_page
     rows = list(queryset.annotate(_total=Window(Count("pk")))[start : start + per_page])
-    if not rows:
+    if not rows and wanted > 1:
         return paginator.get_page(number)
+    if not rows:  # no first page's rows: none at all, the one empty page
+        paginator.count = 0
+        page = paginator.get_page(1)
+        page.object_list = rows
+        return page
     if isinstance(rows[0], dict):
         paginator.count = rows[0]["_total"]  # a cached_property: read, not asked
         for row in rows:
@@ -279,6 +306,19 @@ def _commitment_rows(rows: list[dict]) -> list[dict]:
     ]
 
 
+@prepared
+def _committed_team_names(*, objective):
+    """The names of the first TEAMS_NAMED teams committed to the objective, each with how
+    many teams are."""
+    committed = Commitment.objects.filter(objective_id=objective, unit=OuterRef("pk"))
+    return (
+        Unit.objects.filter(Exists(committed))
+        .annotate(total=Window(Count("pk")))
+        .order_by("name", "pk")
+        .values_list("name", "total")[: services.TEAMS_NAMED]
+    )
+
+
 def objective_page(*, user, pk: int, page_number=None) -> dict:
     """An objective, its measures, the teams committed (named up to TEAMS_NAMED, counted) and a
     page of the commitments of the teams the user sees, with its history."""
@@ -290,13 +330,7 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         pk=pk,
     )
     # The teams committed: the first TEAMS_NAMED by name and how many in all, in one query.
-    committed = Commitment.objects.filter(objective=objective, unit=OuterRef("pk"))
-    named = list(
-        Unit.objects.filter(Exists(committed))
-        .annotate(total=Window(Count("pk")))
-        .order_by("name", "pk")
-        .values_list("name", "total")[: services.TEAMS_NAMED]
-    )
+    named = _committed_team_names(objective=objective.pk)
     team_count = named[0][1] if named else 0
     # The commitments of the teams the user sees, a page at a time, as the table shows them.
     commitments = (
@@ -332,7 +366,7 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         # and the measures'.
         "history": history.newest_entries(
             objective,
-            Measure.history.filter(objective_id=objective.pk),
+            history.Records(Measure, "objective_id", objective.pk),
             known=known,
         )[0],
     }
@@ -443,8 +477,8 @@ def unit_history_page(*, unit: Unit, page=None) -> dict:
         "back_url": unit.get_absolute_url(),
         **history.history_page(
             unit,
-            Membership.history.filter(unit_id=unit.pk),
-            Commitment.history.filter(unit_id=unit.pk),
+            history.Records(Membership, "unit_id", unit.pk),
+            history.Records(Commitment, "unit_id", unit.pk),
             page=page,
             known=[unit],
         ),
@@ -649,8 +683,8 @@ def measure_history_page(*, user, pk: int, page=None) -> dict:
         "back_url": measure.objective.get_absolute_url(),
         **history.history_page(
             measure,
-            MeasurePlanPoint.history.filter(measure_id=measure.pk),
-            MeasureActual.history.filter(measure_id=measure.pk),
+            history.Records(MeasurePlanPoint, "measure_id", measure.pk),
+            history.Records(MeasureActual, "measure_id", measure.pk),
             page=page,
             known=[measure, measure.objective],
         ),

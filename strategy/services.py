@@ -49,6 +49,7 @@ from strategy.models import (
     Unit,
     company_tzinfo,
 )
+from strategy.prepared import as_models, prepared
 from strategy.roles import DEPARTMENT_HEAD, MEMBER
 
 log = logging.getLogger(__name__)
@@ -86,15 +87,15 @@ def position_save(*, form, formsets: dict) -> StrategicPosition:
 TEAMS_NAMED = 10  # teams named in a list that grows with the company; a count stands for the rest
 
 
-def position_coverage(position: StrategicPosition, objectives: list[Objective]) -> dict:
-    """The teams committed to each of `objectives` (the first TEAMS_NAMED by name, and how
-    many in all), which active objectives no team supports, and the active teams that commit
-    to nothing this year (the first TEAMS_NAMED, and how many): two queries whatever the size."""
+@prepared
+def _committed_teams(*, position):
+    """The teams committed to each objective of the position, the first TEAMS_NAMED by name,
+    with their rank from either end (dense: a team's levers share one) and whether the
+    objective has a live commitment."""
     by_name = [F("unit__name").asc(), F("unit_id").asc()]
-    rows = (
-        Commitment.objects.filter(objective__position=position)
+    return (
+        Commitment.objects.filter(objective__position_id=position)
         .annotate(
-            # Dense ranks give each team one rank per objective however many levers it commits.
             first=Window(DenseRank(), partition_by=[F("objective_id")], order_by=by_name),
             last=Window(
                 DenseRank(),
@@ -110,8 +111,34 @@ def position_coverage(position: StrategicPosition, objectives: list[Objective]) 
         .values_list("objective_id", "unit_id", "unit__name", "unit__code", "first", "last", "live")
         .order_by("objective_id", "first")
     )
+
+
+@prepared
+def _idle_teams(*, position):
+    """The first TEAMS_NAMED active teams by name with no live commitment to the position,
+    and how many there are."""
+    live_commitments = Commitment.objects.filter(
+        unit=OuterRef("pk"), objective__position_id=position
+    ).exclude(status=Commitment.Status.DROPPED)
+    return (
+        Unit.objects.active()
+        .functional()
+        .exclude(Exists(live_commitments))
+        .annotate(total=Window(Count("pk")))
+        .order_by("name", "pk")
+        .values_list("id", "name", "total")[:TEAMS_NAMED]
+    )
+
+
+def position_coverage(position: StrategicPosition, objectives: list[Objective]) -> dict:
+    """The teams committed to each of `objectives` (the first TEAMS_NAMED by name, and how
+    many in all), which active objectives no team supports, and the active teams that commit
+    to nothing this year (the first TEAMS_NAMED, and how many): two prepared reads whatever
+    the size (strategy.prepared: their window functions cost more to compile than to run)."""
     named, counts, supported = defaultdict(dict), {}, set()
-    for objective_id, unit_id, name, code, first, last, live in rows:
+    for objective_id, unit_id, name, code, first, last, live in _committed_teams(
+        position=position.pk
+    ):
         named[objective_id][unit_id] = (name, code)
         counts[objective_id] = first + last - 1  # the objective's teams, from any of its rows
         if live:
@@ -120,18 +147,9 @@ def position_coverage(position: StrategicPosition, objectives: list[Objective]) 
         objective.teams = list(named[objective.pk].values())
         objective.team_count = counts.get(objective.pk, 0)
         objective.teams_hidden = objective.team_count - len(objective.teams)
-    live_commitments = Commitment.objects.filter(
-        unit=OuterRef("pk"), objective__position=position
-    ).exclude(status=Commitment.Status.DROPPED)
-    idle = list(
-        Unit.objects.active()
-        .functional()
-        .exclude(Exists(live_commitments))
-        .annotate(total=Window(Count("pk")))
-        .order_by("name", "pk")
-        .only("name")[:TEAMS_NAMED]
-    )
-    idle_count = idle[0].total if idle else 0
+    rows = _idle_teams(position=position.pk)
+    idle = as_models(Unit, ("id", "name"), [row[:2] for row in rows])
+    idle_count = rows[0][2] if rows else 0
     return {
         "unsupported": [o for o in objectives if not o.is_retired and o.pk not in supported],
         "idle_teams": idle,

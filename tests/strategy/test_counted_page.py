@@ -43,7 +43,14 @@ def test_a_counted_page_reads_its_rows_and_count_in_one_query(units):
     assert len(captured) == 1
 
 
-def test_an_empty_list_has_its_one_empty_page():
-    page = counted_page(Unit.objects.order_by("pk"), 3, None)
+def test_an_empty_list_has_its_one_empty_page_from_one_query():
+    with CaptureQueriesContext(connection) as captured:
+        page = counted_page(Unit.objects.order_by("pk"), 3, None)
+        assert (page.number, page.paginator.count, list(page.object_list)) == (1, 0, [])
+        assert not page.has_other_pages()
 
-    assert (page.number, page.paginator.count, list(page.object_list)) == (1, 0, [])
+    assert len(captured) == 1
+    for number in ("2", "0", "x"):
+        assert _shown(counted_page(Unit.objects.order_by("pk"), 3, number)) == _shown(
+            Paginator(Unit.objects.order_by("pk"), 3).get_page(number)
+        )

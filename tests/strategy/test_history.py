@@ -89,8 +89,17 @@ def test_the_newest_entries_are_those_every_record_gave(busy_unit, limit):
 
     assert newest == _every_record(*querysets, limit=limit)
     assert more is (limit == 4)
-    # A row stands for its own history, read without the window function.
+    # A row stands for its own history, Records for a queryset: prepared reads, the same.
+    records = (
+        history.Records(Membership, "unit_id", busy_unit.pk),
+        history.Records(Commitment, "unit_id", busy_unit.pk),
+    )
     assert history.newest_entries(busy_unit, *querysets[1:], limit=limit) == (newest, more)
+    assert history.newest_entries(busy_unit, *records, limit=limit) == (newest, more)
+    # Past the newest, the ORM reads them (a row's own history in order).
+    assert history.newest_entries(busy_unit, *records, limit=2, offset=2) == (
+        history.newest_entries(*querysets, limit=2, offset=2)
+    )
     commitment = busy_unit.commitments.order_by("pk").first()
     for shown in (1, 2, 3, 50):
         assert history.newest_entries(commitment, limit=shown) == history.newest_entries(
@@ -127,6 +136,11 @@ def test_the_newest_changes_of_a_measure_show_its_decimals_as_every_record_did(
     newest, _ = history.newest_entries(*querysets)
 
     assert newest == _every_record(*querysets)
+    assert (newest, False) == history.newest_entries(
+        measure,
+        history.Records(MeasurePlanPoint, "measure_id", measure.pk),
+        history.Records(MeasureActual, "measure_id", measure.pk),
+    )
     changes = [(c.field, c.before, c.after) for e in newest for c in e.changes]
     assert ("value", "83.00", "83.50") in changes
     assert ("value", "84.00", "85.00") in changes
