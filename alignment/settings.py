@@ -443,3 +443,17 @@ LOGGING = {
 DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=60)
 # A pending delivery whose task has not run for this long is enqueued again by the dispatcher.
 DELIVERY_STALL_SECONDS = env.int("DELIVERY_STALL_SECONDS", default=600)
+
+# --- Webhooks (docs/api.md) ------------------------------------------------
+# The hosts webhook endpoints may point at, comma-separated: an exact name ("hooks.example.com",
+# "127.0.0.1") or, with a leading dot, a domain and its subdomains (".example.com"). Empty by
+# default: no webhook goes anywhere until the operator names where. Checked when an admin saves
+# an endpoint and again before every request.
+WEBHOOK_ALLOWED_HOSTS = [
+    h.strip().lower() for h in env.list("WEBHOOK_ALLOWED_HOSTS", default=[]) if h.strip()
+]
+# Plain http only to a loopback address (127.0.0.0/8, ::1, localhost), and only when this is on:
+# by default in development (DJANGO_DEBUG=true) and in the tests; everything else needs https.
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=DEBUG)
+# One request's whole budget (connect, send, first byte of the answer), in seconds.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)

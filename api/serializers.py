@@ -508,9 +508,18 @@ class SignalSerializer(serializers.ModelSerializer):
         ]
 
 
+class EndpointRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    url = serializers.URLField()
+
+
 class DeliverySerializer(serializers.ModelSerializer):
-    cycle = CycleRef()
-    recipient = UserRef()
+    """An email (to a recipient) or a webhook request (to an endpoint), each about one thing."""
+
+    cycle = CycleRef(allow_null=True)
+    recipient = UserRef(allow_null=True)
+    endpoint = EndpointRef(allow_null=True)
 
     class Meta:
         model = Delivery
@@ -518,6 +527,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "id",
             "cycle",
             "recipient",
+            "endpoint",
             "kind",
             "step",
             "state",

@@ -465,7 +465,8 @@ class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class DeliveryViewSet(ReadOnly):
-    """The emails the product sends and their state: for admins (reviews.view_operations)."""
+    """The emails and webhook requests the product sends and their state: for admins
+    (reviews.view_operations)."""
 
     model = Delivery
     serializer_class = s.DeliverySerializer
@@ -480,7 +481,9 @@ class DeliveryViewSet(ReadOnly):
     ordering = ["-created_at", "-id"]
 
     def visible(self):
-        return Delivery.objects.select_related("cycle", "recipient").defer("cycle__snapshot")
+        return Delivery.objects.select_related("cycle", "recipient", "endpoint").defer(
+            "cycle__snapshot", "payload", "endpoint__secret"
+        )
 
 
 class NotFoundView(APIView):

@@ -1,4 +1,5 @@
-"""Deliveries (one email to one person about one thing) and their in-app twins.
+"""Deliveries (one email to one person, or one webhook request to one endpoint, about one
+thing), the in-app twins of the emails, and the webhook endpoints.
 
 The tables keep the names they had in the reviews app (db_table)."""
 
@@ -12,16 +13,78 @@ from reviews import announce
 from reviews.models import ReviewCycle
 
 
+class WebhookEndpointQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that an admin registered to be told of some events, signed with its secret.
+
+    The secret is kept as it is (every request is signed with it, so it cannot be a digest)
+    and shown once, when it is made (notifications/webhooks.py)."""
+
+    # The events an endpoint may choose: a webhook delivery's kind is one of them.
+    class Event(models.TextChoices):
+        CYCLE_OPENED = "cycle.opened", "Review cycle opened"
+        CHECK_SUBMITTED = "check.submitted", "Check submitted"
+        CHECK_REOPENED = "check.reopened", "Check reopened"
+        CYCLE_CLOSED = "cycle.closed", "Review cycle closed"
+        REPORT_READY = "report.ready", "Reports ready"
+        SIGNAL_RAISED = "signal.raised", "Signal raised"
+
+    name = models.CharField(max_length=100)
+    url = models.URLField("URL", max_length=500)
+    secret = models.CharField(max_length=100)
+    events = models.JSONField(default=list)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = WebhookEndpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event: str) -> bool:
+        return self.is_active and event in self.events
+
+    def event_labels(self) -> list[str]:
+        labels = dict(self.Event.choices)
+        return [labels.get(e, e) for e in self.events]
+
+
 class DeliveryQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(state=Delivery.State.PENDING)
 
+    def webhooks(self):
+        return self.filter(endpoint__isnull=False)
+
+    def emails(self):
+        return self.filter(endpoint__isnull=True)
+
+
+# A delivery's kind: the news people are told by email, or the event a webhook tells.
+KIND_CHOICES = [
+    *announce.Kind.choices,
+    *[(value, f"Webhook: {label.lower()}") for value, label in WebhookEndpoint.Event.choices],
+]
+
 
 class Delivery(models.Model):
-    """One email to one person about one thing, created before it is sent.
+    """One email to one person, or one webhook request to one endpoint, about one thing,
+    created before it is sent.
 
     The unique key (cycle, recipient, kind, step) is what makes a reminder go out once, however
-    often beat or the dispatch task runs.
+    often beat or the dispatch task runs; (endpoint, kind, step) makes an event go once to an
+    endpoint. A webhook's body is written with its row (`payload`), so every attempt sends the
+    same event; its cycle is the one the event is about, if any.
     """
 
     Kind = announce.Kind
@@ -32,12 +95,18 @@ class Delivery(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Not needed any more"
 
-    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="deliveries")
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, related_name="deliveries"
+    cycle = models.ForeignKey(
+        ReviewCycle, models.CASCADE, null=True, blank=True, related_name="deliveries"
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    step = models.CharField(max_length=40, blank=True, default="")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    kind = models.CharField(max_length=20, choices=KIND_CHOICES)
+    step = models.CharField(max_length=80, blank=True, default="")
+    payload = models.JSONField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -55,11 +124,30 @@ class Delivery(models.Model):
             models.UniqueConstraint(
                 fields=["cycle", "recipient", "kind", "step"], name="one_delivery_per_step"
             ),
+            models.UniqueConstraint(
+                fields=["endpoint", "kind", "step"],
+                condition=models.Q(endpoint__isnull=False),
+                name="one_webhook_per_event",
+            ),
+            # An email has a person and a cycle; a webhook request an endpoint and a body.
+            models.CheckConstraint(
+                condition=models.Q(
+                    recipient__isnull=False, cycle__isnull=False, endpoint__isnull=True
+                )
+                | models.Q(recipient__isnull=True, endpoint__isnull=False, payload__isnull=False),
+                name="delivery_email_or_webhook",
+            ),
         ]
         indexes = [models.Index(fields=["state", "next_attempt_at"])]
 
     def __str__(self) -> str:
+        if self.endpoint_id:
+            return f"{self.get_kind_display()} to {self.endpoint}"
         return f"{self.get_kind_display()} to {self.recipient} ({self.cycle})"
+
+    @property
+    def is_webhook(self) -> bool:
+        return self.endpoint_id is not None
 
 
 class NotificationQuerySet(models.QuerySet):

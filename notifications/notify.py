@@ -1,5 +1,6 @@
-"""Deliveries: created once per (cycle, recipient, kind, step), then sent by send tasks (a
-chunk of deliveries each, claimed and sent one by one).
+"""Deliveries: created once per (cycle, recipient, kind, step), or for a webhook once per
+(endpoint, event, step), then sent by send tasks (a chunk of deliveries each, claimed and sent
+one by one): an email, or a signed request (webhooks.py).
 
 The database, not the broker, decides what is sent: a delivery row exists before its email
 does, a send claims its row with a row lock, and a row left pending (its task lost with the
@@ -15,8 +16,9 @@ import smtplib
 import socket
 import threading
 import time
+import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,7 +30,8 @@ from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from notifications.models import Delivery, Notification
+from notifications import webhooks
+from notifications.models import Delivery, Notification, WebhookEndpoint
 from reviews.announce import Note
 from reviews.models import AlignmentCheck, ReviewCycle
 from strategy.models import CompanySettings, Membership
@@ -157,6 +160,63 @@ def retry_failed(*, delivery: Delivery, now: datetime) -> bool:
     return bool(won)
 
 
+# --- Webhook events --------------------------------------------------------------------------
+
+
+def webhooks_emit(
+    *, event: str, step: str, data: Callable[[], dict], now: datetime, cycle=None
+) -> list[int]:
+    """Tell the active endpoints that want `event` about one thing (webhooks_emit_many)."""
+    return webhooks_emit_many(event=event, now=now, items=[(step, cycle, data)])
+
+
+def webhooks_emit_many(
+    *,
+    event: str,
+    now: datetime,
+    items: Iterable[tuple[str, ReviewCycle | None, Callable[[], dict]]],
+) -> list[int]:
+    """Write one delivery per active endpoint that wants `event` and per item (its `step`, the
+    unique key of the thing it is about, its cycle or None, and a function giving the event's
+    data, called only when an endpoint wants it), and queue them after commit. Returns the ids
+    written; running twice writes nothing twice (the key is endpoint, event, step)."""
+    endpoints = [
+        pk
+        for pk, events in WebhookEndpoint.objects.active().values_list("pk", "events")
+        if event in events
+    ]
+    if not endpoints:
+        return []
+    rows, event_ids = [], []
+    for step, cycle, data in items:
+        event_id = f"evt_{uuid.uuid4().hex}"
+        body = webhooks.payload(event_id=event_id, event=event, now=now, data=data())
+        event_ids.append(event_id)
+        rows += [
+            Delivery(
+                endpoint_id=pk,
+                cycle=cycle,
+                kind=event,
+                step=step,
+                payload=body,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            for pk in endpoints
+        ]
+    if not rows:
+        return []
+    # An event already written for an endpoint (the same step) stays as it was.
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    ids = list(
+        Delivery.objects.filter(
+            endpoint_id__in=endpoints, kind=event, payload__id__in=event_ids
+        ).values_list("pk", flat=True)
+    )
+    enqueue(ids)
+    return ids
+
+
 # --- Who hears about what --------------------------------------------------------------------
 
 
@@ -260,7 +320,12 @@ def deliveries_send(
         batch = delivery_ids[start : start + SEND_BATCH]
         prepared = _prepare(batch)
         for pk in batch:
-            yield pk, _send_one(prepared[pk], now=clock()) if pk in prepared else SKIPPED
+            if pk not in prepared:
+                yield pk, SKIPPED
+            elif prepared[pk].delivery.is_webhook:
+                yield pk, _send_webhook(prepared[pk].delivery, now=clock())
+            else:
+                yield pk, _send_one(prepared[pk], now=clock())
 
 
 def _claim(delivery_id: int, *, now: datetime) -> Outcome | None:
@@ -297,16 +362,18 @@ class _Prepared:
 
 
 def _prepare(batch: list[int]) -> dict[int, _Prepared]:
-    """The pending deliveries of `batch` with their emails (None: not needed any more), in a
-    few queries for all of them."""
-    deliveries = list(
+    """The pending deliveries of `batch` with their emails (None: not needed any more; a
+    webhook has none), in a few queries for all of them."""
+    found = list(
         Delivery.objects.pending()
         .filter(pk__in=batch)
-        .select_related("cycle", "recipient")
+        .select_related("cycle", "recipient", "endpoint")
         .defer("cycle__snapshot")
     )
+    hooks = {d.pk: _Prepared(d, None) for d in found if d.is_webhook}
+    deliveries = [d for d in found if not d.is_webhook]
     if not deliveries:
-        return {}
+        return hooks
     notifications = {
         n.delivery_id: n
         for n in Notification.objects.filter(delivery_id__in=batch).only(
@@ -315,7 +382,7 @@ def _prepare(batch: list[int]) -> dict[int, _Prepared]:
     }
     details = _details_of(deliveries)
     company_name = CompanySettings.read().name
-    return {
+    return hooks | {
         d.pk: _Prepared(
             d,
             build_message(
@@ -391,8 +458,13 @@ def _send_one(prepared: _Prepared, *, now: datetime) -> Outcome:
         return Outcome("sent")
 
 
-def _temporary(delivery: Delivery, error: str, now: datetime) -> Outcome:
-    delay = _backoff(delivery.attempts)
+def _temporary(
+    delivery: Delivery, error: str, now: datetime, *, delay: float | None = None
+) -> Outcome:
+    """Try again later (after `delay` seconds, else the backoff), or fail after the last
+    attempt."""
+    if delay is None:
+        delay = _backoff(delivery.attempts)
     delivery.last_error = error
     if delivery.attempts >= MAX_ATTEMPTS:
         delivery.state = Delivery.State.FAILED
@@ -403,6 +475,86 @@ def _temporary(delivery: Delivery, error: str, now: datetime) -> Outcome:
     delivery.save(update_fields=["last_error", "next_attempt_at"])
     log.warning("delivery %s: temporary failure (%s), retrying in %.0fs", delivery.pk, error, delay)
     return Outcome("retry", retry_in=delay)
+
+
+def _failed(delivery: Delivery, error: str) -> Outcome:
+    delivery.state = Delivery.State.FAILED
+    delivery.last_error = error
+    delivery.save(update_fields=["state", "last_error"])
+    log.error("delivery %s failed for good: %s", delivery.pk, error)
+    return Outcome("failed")
+
+
+def _retry_after_max() -> float:
+    # A task waiting for its countdown is held unacknowledged by its worker: never longer than
+    # the longest backoff (the broker's visibility timeout is set above that, settings.py).
+    return 12 * settings.DELIVERY_RETRY_BASE_SECONDS
+
+
+def _send_webhook(delivery: Delivery, *, now: datetime) -> Outcome:
+    """Claim a webhook's delivery (_claim), then lock it and make its one request, signed
+    now: sent on a 2xx; tried again on no answer, a 5xx or a 429 (after its Retry-After);
+    failed at once on a redirect (never followed) or any other status, and when its endpoint's
+    host is no longer allowed. An endpoint switched off meanwhile cancels it."""
+    refused = _claim(delivery.pk, now=now)
+    if refused is not None:
+        return refused
+    with transaction.atomic():
+        locked = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery.pk, state=Delivery.State.PENDING)
+            .values_list("attempts", flat=True)
+            .first()
+        )
+        if locked is None:
+            return SKIPPED
+        delivery.attempts = locked
+        endpoint = delivery.endpoint
+        if not endpoint.is_active:
+            delivery.state = Delivery.State.CANCELLED
+            delivery.last_error = "The endpoint was switched off."
+            delivery.save(update_fields=["state", "last_error"])
+            return Outcome("cancelled")
+        problem = webhooks.url_problem(endpoint.url)
+        if problem:
+            return _failed(delivery, f"Not sent: {problem}")
+        body = webhooks.body_of(delivery.payload)
+        answer = webhooks.post(
+            url=endpoint.url,
+            body=body,
+            headers=webhooks.headers(
+                secret=endpoint.secret,
+                msg_id=delivery.payload["id"],
+                timestamp=int(now.timestamp()),
+                body=body,
+            ),
+            now=now,
+        )
+        status = answer.status
+        if status is None or status >= 500:
+            asked = answer.retry_after if status == 503 else None
+            return _temporary(delivery, answer.error, now, delay=_bounded(asked))
+        if status == 429:
+            return _temporary(delivery, answer.error, now, delay=_bounded(answer.retry_after))
+        if 300 <= status < 400:
+            return _failed(
+                delivery,
+                f"HTTP {status}: redirects are not followed (it pointed to "
+                f"{answer.location or 'nowhere'}); register the URL that answers.",
+            )
+        if not 200 <= status < 300:
+            return _failed(delivery, answer.error)
+        delivery.state = Delivery.State.SENT
+        delivery.sent_at = now
+        delivery.last_error = ""
+        delivery.save(update_fields=["state", "sent_at", "last_error"])
+        return Outcome("sent")
+
+
+def _bounded(seconds: float | None) -> float | None:
+    if seconds is None:
+        return None
+    return min(max(seconds, 1.0), _retry_after_max())
 
 
 # --- Messages --------------------------------------------------------------------------------

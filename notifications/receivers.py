@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
-from notifications import notify
-from reviews import announce
+from notifications import notify, webhooks
+from reviews import announce, events
 
 
 @receiver(announce.deliveries_requested)
@@ -17,3 +17,25 @@ def deliveries_requested(sender, *, cycle, kind, step, notes, now, **kwargs) -> 
 @receiver(announce.stalled_deliveries_due)
 def stalled_deliveries_due(sender, *, now, **kwargs) -> int:
     return notify.redrive_stalled(now=now)
+
+
+@receiver(events.happened)
+def review_event(sender, *, event, cycle, check, now, **kwargs) -> list[int]:
+    """The webhooks of a cycle opened or closed and of a check submitted or reopened. A check's
+    key is its version, which every save moves: submitted again after a reopening, it is a new
+    event."""
+    if check is None:
+        step = f"cycle-{cycle.pk}"
+
+        def data() -> dict:
+            return {"cycle": webhooks.cycle_data(cycle)}
+    else:
+        step = f"check-{check.pk}-v{check.version}"
+
+        def data() -> dict:
+            return {
+                "check": webhooks.check_data(check, team_name=check.unit.name),
+                "cycle": webhooks.cycle_data(cycle),
+            }
+
+    return notify.webhooks_emit(event=event, step=step, data=data, now=now, cycle=cycle)

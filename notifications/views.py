@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from notifications import notify, selectors
-from notifications.models import Delivery
+from notifications import notify, selectors, webhooks
+from notifications.forms import WebhookEndpointCreateForm, WebhookEndpointForm
+from notifications.models import Delivery, WebhookEndpoint
 from strategy import roles
+
+log = logging.getLogger(__name__)
+# The session key that holds the secret of the endpoint just made, until its page shows it once.
+NEW_SECRET = "webhook_new_secret"  # noqa: S105  (a key's name, not a secret)
 
 
 def operations(request: HttpRequest) -> HttpResponse:
@@ -35,7 +43,8 @@ def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.view_operations")
     delivery = get_object_or_404(Delivery, pk=pk)
     if notify.retry_failed(delivery=delivery, now=timezone.now()):
-        messages.success(request, f"Delivery to {delivery.recipient} queued again.")
+        to = delivery.endpoint if delivery.is_webhook else delivery.recipient
+        messages.success(request, f"Delivery to {to} queued again.")
     else:
         messages.info(request, "Only a failed delivery is retried; this one did not fail.")
     return redirect(reverse("notifications:operations") + "?state=failed")
@@ -60,3 +69,83 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     request.user.notifications.unread().update(read_at=timezone.now())
     messages.success(request, "All notifications marked as read.")
     return redirect("notifications:notification-list")
+
+
+# --- Webhook endpoints (admins: the Operations page's permission) ---------------------------
+
+
+def _webhooks_page(request: HttpRequest, form, status: int = 200) -> HttpResponse:
+    new = request.session.pop(NEW_SECRET, None)  # shown on this page only
+    context = {
+        "form": form,
+        "endpoints": WebhookEndpoint.objects.all(),
+        "new_secret": new,
+        "allowed_hosts": settings.WEBHOOK_ALLOWED_HOSTS,
+    }
+    return render(request, "notifications/webhook_list.html", context, status=status)
+
+
+def _show_secret_once(request: HttpRequest, endpoint: WebhookEndpoint) -> None:
+    # Kept in the session (on the server) only until the list shows it, once.
+    request.session[NEW_SECRET] = {
+        "id": endpoint.pk,
+        "name": endpoint.name,
+        "secret": endpoint.secret,
+    }
+
+
+@require_GET
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    roles.require(request, "reviews.view_operations")
+    return _webhooks_page(request, WebhookEndpointCreateForm())
+
+
+@require_POST
+def webhook_create(request: HttpRequest) -> HttpResponse:
+    roles.require(request, "reviews.view_operations")
+    form = WebhookEndpointCreateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "No endpoint was registered: please correct the errors below.")
+        return _webhooks_page(request, form, status=400)
+    form.instance.created_by = request.user
+    endpoint = form.save()
+    _show_secret_once(request, endpoint)
+    log.info("%s registered webhook endpoint %s (%s)", request.user, endpoint.pk, endpoint.url)
+    return redirect("notifications:webhook-list")
+
+
+@require_http_methods(["GET", "POST"])
+def webhook_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    roles.require(request, "reviews.view_operations")
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    form = WebhookEndpointForm(request.POST or None, instance=endpoint)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, f"Endpoint “{endpoint.name}” saved.")
+            return redirect("notifications:webhook-list")
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    status = 400 if form.errors else 200
+    context = {"form": form, "endpoint": endpoint}
+    return render(request, "notifications/webhook_edit.html", context, status=status)
+
+
+@require_POST
+def webhook_secret(request: HttpRequest, pk: int) -> HttpResponse:
+    roles.require(request, "reviews.view_operations")
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    endpoint.secret = webhooks.secret_new()
+    endpoint.save(update_fields=["secret"])
+    _show_secret_once(request, endpoint)
+    log.info("%s made a new secret for webhook endpoint %s", request.user, endpoint.pk)
+    return redirect("notifications:webhook-list")
+
+
+@require_POST
+def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    roles.require(request, "reviews.view_operations")
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    endpoint.delete()
+    log.info("%s removed webhook endpoint %s (%s)", request.user, pk, endpoint.url)
+    messages.success(request, f"Endpoint “{endpoint.name}” removed, with its deliveries.")
+    return redirect("notifications:webhook-list")

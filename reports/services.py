@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from notifications import notify
-from notifications.models import Delivery
+from notifications import notify, webhooks
+from notifications.models import Delivery, WebhookEndpoint
 from reports import writers
 from reports.models import ReportDownload, ReportFile
 from reviews import announce
@@ -134,12 +134,28 @@ def _notify_ready(cycle: ReviewCycle) -> None:
         return
     title = f"The {cycle.label} review is closed; its reports are ready ({' and '.join(ready)})"
     link = cycle.get_absolute_url() + "#reports"
+    now = timezone.now()
     notify.deliveries_create(
         cycle=cycle,
         kind=Delivery.Kind.REPORT_READY,
         step="",
         notes={user_id: announce.Note(title, link) for user_id in announce.admins_and_executives()},
-        now=timezone.now(),
+        now=now,
+    )
+
+    def data() -> dict:
+        files = cycle.report_files.filter(notify_when_done=True, state=ReportFile.State.DONE)
+        return {
+            "cycle": webhooks.cycle_data(cycle),
+            "reports": [webhooks.report_data(r) for r in files.order_by("format", "pk")],
+        }
+
+    notify.webhooks_emit(
+        event=WebhookEndpoint.Event.REPORT_READY,
+        step=f"cycle-{cycle.pk}",
+        data=data,
+        now=now,
+        cycle=cycle,
     )
 
 

@@ -16,6 +16,24 @@ cycle_closing = Signal()
 # reports app builds the cycle's reports and mails their links.
 cycle_closed = Signal()
 
+# Sent by the services inside their transaction when a cycle opens (services.cycle_open) or
+# closes (services.cycle_close), and when a check is submitted (services.check_save) or
+# reopened (services.check_reopen): with `event` (one of EVENTS), `cycle`, `check` (None for
+# the cycle's own events) and `now`. The notifications app writes the webhooks it asks for.
+CYCLE_OPENED = "cycle.opened"
+CYCLE_CLOSED = "cycle.closed"
+CHECK_SUBMITTED = "check.submitted"
+CHECK_REOPENED = "check.reopened"
+EVENTS = (CYCLE_OPENED, CYCLE_CLOSED, CHECK_SUBMITTED, CHECK_REOPENED)
+happened = Signal()
+
+
+def tell(event: str, *, cycle, check=None, now) -> None:
+    if event not in EVENTS:
+        raise ValueError(f"No such event: {event!r}")
+    happened.send(sender=None, event=event, cycle=cycle, check=check, now=now)
+
+
 # Sent by reviews.views.home; the sustain app answers with the context it adds to the page.
 home_sustain = Signal()
 

@@ -123,6 +123,7 @@ def cycle_open(*, cycle: ReviewCycle, now=None) -> int:
     cycle.state = ReviewCycle.State.OPEN
     cycle.opened_at = now
     cycle.save(update_fields=["state", "opened_at"])
+    events.tell(events.CYCLE_OPENED, cycle=cycle, now=now)
     return len(teams) - len(existing)
 
 
@@ -284,6 +285,7 @@ def check_save(
     locked.save()
     if submit:
         live_scores_update(cycle_id=locked.cycle_id, unit_id=locked.unit_id)
+        events.tell(events.CHECK_SUBMITTED, cycle=locked.cycle, check=locked, now=now)
     return locked
 
 
@@ -311,6 +313,7 @@ def check_reopen(*, check: AlignmentCheck, by, reason: str) -> AlignmentCheck:
     locked.updated_by = by
     locked.save()
     live_scores_update(cycle_id=locked.cycle_id, unit_id=locked.unit_id)
+    events.tell(events.CHECK_REOPENED, cycle=locked.cycle, check=locked, now=locked.updated_at)
     return locked
 
 
@@ -458,6 +461,7 @@ def cycle_close(*, cycle: ReviewCycle, by, now=None) -> bool:
     for _, extra in events.cycle_closing.send(sender=ReviewCycle, cycle=locked):
         locked.snapshot = {**locked.snapshot, **(extra or {})}
     locked.save(update_fields=["snapshot"])
+    events.tell(events.CYCLE_CLOSED, cycle=locked, now=now)
     return True
 
 

@@ -8,6 +8,7 @@ snapshot keeps them when it closes.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -19,6 +20,8 @@ from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications import notify, webhooks
+from notifications.models import WebhookEndpoint
 from reviews import standings
 from reviews.models import (
     LEVERS,
@@ -797,6 +800,8 @@ def board_refresh(*, now: datetime, if_stale: bool = False) -> int | None:
         row = StoredBoard.objects.select_for_update().get(pk=1)
         if row.stored_generation >= generation:
             return None
+        if row.computed_at is not None:  # the first board raises nothing: it has no before
+            _signals_raised(result["signals"], generation=generation, now=now)
         StoredSignal.objects.all().delete()
         StoredSignal.objects.bulk_create(rows, batch_size=1000)
         row.computed_at = now
@@ -806,6 +811,35 @@ def board_refresh(*, now: datetime, if_stale: bool = False) -> int | None:
         row.summary = _summary(result, regions)
         row.save()
     return len(rows)
+
+
+def _signal_key(kind: str, team: int | None, objective: int | None, subject: str) -> str:
+    return hashlib.sha256(f"{kind}|{team}|{objective}|{subject}".encode()).hexdigest()[:24]
+
+
+def _signals_raised(signals: list[dict], *, generation: int, now: datetime) -> list[int]:
+    """The webhooks of the flagged signals of a new board that the stored one did not show
+    (the same kind about the same team, objective and subject); one event per endpoint and
+    signal each time it appears."""
+    before = {
+        _signal_key(*fields)
+        for fields in StoredSignal.objects.filter(flagged=True).values_list(
+            "kind", "team", "objective", "subject"
+        )
+    }
+    raised = []
+    for s in signals:
+        key = _signal_key(s["kind"], s["team"], s["objective"], s["subject"])
+        if s["flagged"] and key not in before:
+            before.add(key)
+            raised.append(
+                (f"signal-{key}-g{generation}", None, lambda s=s: webhooks.signal_data(s))
+            )
+    if not raised:
+        return []
+    return notify.webhooks_emit_many(
+        event=WebhookEndpoint.Event.SIGNAL_RAISED, now=now, items=raised
+    )
 
 
 def _regions() -> dict[int, int]:
