@@ -397,3 +397,27 @@ def company_data(
         | thresholds
         | formset_data("rates", rows)
     )
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """An active endpoint that wants every event, on an allowed https host of the tests."""
+
+    class Meta:
+        model = "notifications.WebhookEndpoint"
+
+    name = factory.Sequence(lambda n: f"Receiver {n}")
+    url = "https://hooks.example.com/alignment"
+    secret = factory.LazyFunction(lambda: _webhooks().secret_new())
+    events = factory.LazyFunction(lambda: list(_webhook_events()))
+
+
+def _webhooks():
+    from notifications import webhooks
+
+    return webhooks
+
+
+def _webhook_events():
+    from notifications.models import WebhookEndpoint
+
+    return WebhookEndpoint.Event.values
