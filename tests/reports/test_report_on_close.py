@@ -13,7 +13,7 @@ from reports import services as report_services
 from reports import writers
 from reports.models import ReportFile
 from reviews import services
-from tests.factories import CommitmentFactory, fill_check, make_open_cycle
+from tests.factories import CommitmentFactory, WebhookEndpointFactory, fill_check, make_open_cycle
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +153,41 @@ def test_four_closes_leave_one_unread_note_each_and_the_list_counts_them(
         ]
     response = client.get(reverse("notifications:notification-list"))
     assertContains(response, "4 unread")
+
+
+def _write_a_little(cycle, target, progress=None) -> None:
+    Path(target).write_bytes(b"report")
+
+
+def test_reports_ready_is_one_webhook_per_endpoint_once_both_are_built(
+    org, executive, queued, monkeypatch, settings
+):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["hooks.example.com"]
+    endpoint = WebhookEndpointFactory(events=["report.ready"])
+    WebhookEndpointFactory(events=["cycle.closed"])  # wants another event
+    monkeypatch.setattr(writers, "xlsx_write", _write_a_little)
+    monkeypatch.setattr(writers, "pdf_write", _write_a_little)
+    services.cycle_close(cycle=org.cycle, by=executive)
+    built = report_services.reports_for_closed_cycle(cycle=org.cycle)
+
+    report_services.report_build(report_id=built[0].pk)
+    assert not Delivery.objects.filter(kind="report.ready").exists()  # the other one awaited
+    report_services.report_build(report_id=built[1].pk)
+
+    [delivery] = Delivery.objects.filter(kind="report.ready")
+    assert (delivery.endpoint, delivery.cycle, delivery.step) == (
+        endpoint,
+        org.cycle,
+        f"cycle-{org.cycle.pk}",
+    )
+    data = delivery.payload["data"]
+    assert data["cycle"]["id"] == org.cycle.pk
+    assert sorted((r["id"], r["format"], r["state"]) for r in data["reports"]) == sorted(
+        (r.pk, str(r.format), "done") for r in built
+    )
+    assert {r["download_url"] for r in data["reports"]} == {
+        f"{settings.SITE_URL}/reviews/reports/{r.pk}/download/" for r in built
+    }
+    # Told again (a build run twice, say), nothing new is written.
+    report_services._notify_ready(org.cycle)
+    assert Delivery.objects.filter(kind="report.ready").count() == 1
