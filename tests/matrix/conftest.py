@@ -31,6 +31,7 @@ from tests.factories import (
     MeasureFactory,
     ObjectiveFactory,
     ReviewCycleFactory,
+    WebhookEndpointFactory,
     fill_check,
     make_draft_position,
     make_open_cycle,
@@ -50,6 +51,12 @@ FIXTURES = {
 @pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _webhooks_allowed(settings):
+    # The world's webhook endpoint, and the ones the matrix's POSTs register, go here.
+    settings.WEBHOOK_ALLOWED_HOSTS = ["hooks.example.com"]
 
 
 @pytest.fixture
@@ -156,6 +163,7 @@ def world(people, logistics, finance) -> SimpleNamespace:
             attempts=5,
             last_error="SMTP down",
         ),
+        webhook=WebhookEndpointFactory(name="BI feed", url="https://hooks.example.com/in"),
         notifications=notifications,
         tokens=tokens,
         secrets=secrets,

@@ -142,6 +142,15 @@ def person_form(user, **changes) -> dict:
     return fields | changes
 
 
+def webhook_form(w, who) -> dict:
+    return {
+        "name": "Data warehouse",
+        "url": "https://hooks.example.com/warehouse",
+        "events": ["cycle.closed"],
+        "is_active": "on",
+    }
+
+
 def group_id(name: str) -> int:
     return Group.objects.get(name=name).pk
 
@@ -388,6 +397,21 @@ TARGETS: dict[str, Target] = {
     "delivery retry": Target(
         lambda w: r("notifications:delivery-retry", w.delivery.pk), writes=True
     ),
+    "webhooks": Target(lambda w: r("notifications:webhook-list")),
+    "webhook create": Target(
+        lambda w: r("notifications:webhook-create"), webhook_form, writes=True
+    ),
+    "webhook edit": Target(
+        lambda w: r("notifications:webhook-edit", w.webhook.pk),
+        lambda w, who: webhook_form(w, who) | {"name": "Changed"},
+        writes=True,
+    ),
+    "webhook secret": Target(
+        lambda w: r("notifications:webhook-secret", w.webhook.pk), writes=True
+    ),
+    "webhook delete": Target(
+        lambda w: r("notifications:webhook-delete", w.webhook.pk), writes=True
+    ),
     "notifications": Target(lambda w: r("notifications:notification-list")),
     "head A's notification read": Target(
         lambda w: r("notifications:notification-read", w.notifications["head_a"].pk), writes=True
@@ -579,6 +603,11 @@ GET = {
     "cadence":                    (LOGIN, 403, 403, 403, 403, 200, 200),
     "operations":                 (LOGIN, 403, 403, 403, 403, 403, 200),
     "delivery retry":             (LOGIN, 405, 405, 405, 405, 405, 405),
+    "webhooks":                   (LOGIN, 403, 403, 403, 403, 403, 200),
+    "webhook create":             (LOGIN, 405, 405, 405, 405, 405, 405),
+    "webhook edit":               (LOGIN, 403, 403, 403, 403, 403, 200),
+    "webhook secret":             (LOGIN, 405, 405, 405, 405, 405, 405),
+    "webhook delete":             (LOGIN, 405, 405, 405, 405, 405, 405),
     "notifications":              (LOGIN, 200, 200, 200, 200, 200, 200),
     "head A's notification read": (LOGIN, 405, 405, 405, 405, 405, 405),
     "notifications read all":     (LOGIN, 405, 405, 405, 405, 405, 405),
@@ -694,6 +723,11 @@ POST = {
     "cadence":                    (LOGIN, 403, 403, 403, 403, 302, 302),
     "operations":                 (LOGIN, 403, 403, 403, 403, 403, 200),
     "delivery retry":             (LOGIN, 403, 403, 403, 403, 403, 302),
+    "webhooks":                   (LOGIN, 405, 405, 405, 405, 405, 405),
+    "webhook create":             (LOGIN, 403, 403, 403, 403, 403, 302),
+    "webhook edit":               (LOGIN, 403, 403, 403, 403, 403, 302),
+    "webhook secret":             (LOGIN, 403, 403, 403, 403, 403, 302),
+    "webhook delete":             (LOGIN, 403, 403, 403, 403, 403, 302),
     "notifications":              (LOGIN, 200, 200, 200, 200, 200, 200),
     "head A's notification read": (LOGIN, 404, 404, 302, 404, 404, 404),
     "notifications read all":     (LOGIN, 302, 302, 302, 302, 302, 302),
