@@ -29,6 +29,7 @@ from strategy.models import (
 from strategy.prepared import prepared
 
 CENT = Decimal("0.01")
+COMMENT_MAX_LENGTH = 500  # a value's comment, wherever it is typed
 LINEAGE_LIMIT = 50  # years of annual refreshes followed back; a guard against a cycle
 
 
