@@ -232,7 +232,8 @@ MEASURE_FIELD = re.compile(r"^measure-(\d+)-([QM]\d+)$")
 
 def measure_field_name(measure, period) -> str:
     """measure-12-Q3 or measure-12-M7: a value's field; its `-shown` twin holds the value the
-    page showed, against which a save is checked."""
+    page showed, against which a save is checked; `-comment` is the value's comment, and
+    `-comment-shown` the comment the page showed."""
     return f"measure-{measure.pk}-{period.code}"
 
 
@@ -266,20 +267,39 @@ class CheckMeasuresForm:
         for measure, period, name in self.posted:
             raw = self.data.get(name, "").strip()
             shown = _shown(self.data.get(f"{name}-shown", ""))
+            # The comment beside the value: None (not posted, or as the page showed it) keeps
+            # the stored one, so that a save of the value alone never overwrites it.
+            comment_shown = self.data.get(f"{name}-comment-shown", "").strip()
+            comment = self.data.get(f"{name}-comment")
+            comment = None if comment is None or comment.strip() == comment_shown else comment
             if not raw:
                 if shown is not None:
                     self.errors[name] = [
                         "A recorded value cannot be removed; enter the corrected value."
                     ]
+                elif comment:
+                    self.errors[name] = ["A comment goes with a value: enter the value."]
                 continue
             try:
                 value = outcomes.parse_value(raw)
             except ValidationError as exc:
                 self.errors[name] = [_sentence(m) for m in exc.messages]
                 continue
-            if value != shown:
+            if comment is not None and len(comment.strip()) > outcomes.COMMENT_MAX_LENGTH:
+                self.errors[name] = [
+                    f"A comment has at most {outcomes.COMMENT_MAX_LENGTH} characters."
+                ]
+                continue
+            if value != shown or comment is not None:
                 self.changes.append(
-                    services.MeasureInput(measure=measure, period=period, value=raw, shown=shown)
+                    services.MeasureInput(
+                        measure=measure,
+                        period=period,
+                        value=raw,
+                        shown=shown,
+                        comment=None if comment is None else comment.strip(),
+                        comment_shown=comment_shown,
+                    )
                 )
         return not self.errors and not self.unknown
 

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, IntegerField, OuterRef, Q, Value
+from django.db.models import Exists, IntegerField, OuterRef, Q, TextField, Value
 from django.forms.utils import ErrorList
 from django.http import Http404, QueryDict
 from django.urls import reverse
@@ -786,6 +786,8 @@ class MeasureCell:
     last_label: str
     status: str | None
     errors: list[str] = field(default_factory=list)
+    comment: str = ""  # as its field shows it: the stored comment, or what was posted
+    stored_comment: str = ""
 
     @property
     def id(self) -> str:
@@ -794,6 +796,16 @@ class MeasureCell:
     @property
     def shown(self) -> str:
         return "" if self.stored is None else str(self.stored)
+
+    @property
+    def comment_name(self) -> str:
+        return f"{self.name}-comment"
+
+    @property
+    def comment_id(self) -> str:
+        return f"id_{self.comment_name}"
+
+    comment_max_length = outcomes.COMMENT_MAX_LENGTH
 
     @property
     def status_label(self) -> str:
@@ -831,19 +843,23 @@ def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> di
 def _measure_values_and_plans(*, ids, year, earlier, last_year):
     actuals = MeasureActual.objects.filter(
         Q(measure_id__in=ids, fiscal_year=year) | Q(measure_id__in=earlier, fiscal_year=last_year)
-    ).values_list("measure_id", "fiscal_year", "period", "value")
+    ).values_list("measure_id", "fiscal_year", "period", "value", "comment")
     plan = (
         MeasurePlanPoint.objects.filter(measure_id__in=ids)
-        .annotate(year=Value(0, output_field=IntegerField()))
-        .values_list("measure_id", "year", "period", "value")
+        .annotate(
+            year=Value(0, output_field=IntegerField()),
+            no_comment=Value(None, output_field=TextField()),
+        )
+        .values_list("measure_id", "year", "period", "value", "no_comment")
     )
     return actuals.order_by().union(plan.order_by(), all=True)
 
 
-def _measure_values(measures, *, fiscal_year: int) -> tuple[dict, dict]:
+def _measure_values(measures, *, fiscal_year: int) -> tuple[dict, dict, dict]:
     """The values of the measures in `fiscal_year` and of last year's measures the year before,
-    as (measure id, fiscal year, period) → value, and their plan points, as measure id → {period:
-    value}: in one query, the plan points being the rows of fiscal year 0."""
+    as (measure id, fiscal year, period) → value, their comments alike, and their plan points,
+    as measure id → {period: value}: in one query, the plan points being the rows of fiscal
+    year 0."""
     ids = [m.pk for m in measures]
     rows = _measure_values_and_plans(
         ids=ids,
@@ -851,19 +867,20 @@ def _measure_values(measures, *, fiscal_year: int) -> tuple[dict, dict]:
         earlier=[m.previous_id for m in measures if m.previous_id],
         last_year=fiscal_year - 1,
     )
-    values, points = {}, {pk: [] for pk in ids}
-    for measure_id, year, period, value in rows:
+    values, comments, points = {}, {}, {pk: [] for pk in ids}
+    for measure_id, year, period, value, comment in rows:
         if year == 0:
             points[measure_id].append(MeasurePlanPoint(period=period, value=value))
         else:
             values[measure_id, year, period] = value
-    return values, points
+            comments[measure_id, year, period] = comment
+    return values, comments, points
 
 
 def measure_rows(*, check, measures, data=None, errors=None) -> list[MeasureRow]:
     """A row per measure of `services.check_measures`, a cell per period of the review."""
     errors = errors or {}
-    values, points = _measure_values(measures, fiscal_year=check.cycle.fiscal_year)
+    values, comments, points = _measure_values(measures, fiscal_year=check.cycle.fiscal_year)
     company = services.measures_company(measures)
     start = company.start_month
     rows = []
@@ -872,6 +889,7 @@ def measure_rows(*, check, measures, data=None, errors=None) -> list[MeasureRow]
         cells = []
         for period in services.check_periods(cycle=check.cycle, measure=measure):
             stored = values.get((measure.pk, period.fiscal_year, period.number))
+            comment = comments.get((measure.pk, period.fiscal_year, period.number), "")
             before = period.previous()
             if period.number > 1:
                 last = values.get((measure.pk, before.fiscal_year, before.number))
@@ -900,6 +918,8 @@ def measure_rows(*, check, measures, data=None, errors=None) -> list[MeasureRow]
                         off_track_percent=company.off_track_percent,
                     ),
                     errors=errors.get(name, []),
+                    comment=data.get(f"{name}-comment", comment) if data is not None else comment,
+                    stored_comment=comment,
                 )
             )
         rows.append(MeasureRow(measure, cells))

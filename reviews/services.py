@@ -810,6 +810,8 @@ class MeasureInput:
     period: outcomes.Period
     value: object  # as typed, checked again by outcomes.measure_actual_record
     shown: object  # the value the page showed (a Decimal), None when it showed none
+    comment: str | None = None  # the comment typed; None keeps the stored one
+    comment_shown: str = ""  # the comment the page showed
 
 
 _MEASURE_FIELDS = ["id", "objective_id", "name", "unit", "baseline", "target", "direction"]
@@ -964,11 +966,20 @@ def check_measures_save(
         now = actual.value if actual is not None else None
         if now != entry.shown and now != outcomes.parse_value(entry.value):
             stale.append((entry, actual))
+            continue
+        # A comment changed here is checked the same way against the one the page showed.
+        said = actual.comment if actual is not None else ""
+        if entry.comment is not None and said not in (entry.comment_shown, entry.comment):
+            stale.append((entry, actual))
     if stale:
         raise StaleMeasureValue(stale)
     return {
         (entry.measure.pk, entry.period.number): outcomes.measure_actual_record(
-            measure=entry.measure, period=entry.period, value=entry.value, by=by
+            measure=entry.measure,
+            period=entry.period,
+            value=entry.value,
+            by=by,
+            comment=entry.comment,
         )
         for entry in values
     }

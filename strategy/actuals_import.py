@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from strategy import outcomes, signals
 from strategy.models import Measure, MeasureActual, Objective
 from strategy.outcomes import Period, parse_value
 from strategy.spreadsheet import restore
@@ -177,11 +178,9 @@ def _problem(cells: dict, measures: dict, objectives: dict, by) -> tuple[str, tu
     if len(found) > 1:
         return f"objective “{title}” of FY{year} has two measures named “{name}”", None
     measure = found[0]
-    position = measure.objective.position
-    if not position.is_published:
-        return f"the FY{year} strategy is a draft: its measures take values once published", None
-    if measure.objective.is_retired:
-        return f"objective “{title}” is retired: its measures take no more values", None
+    refusal = outcomes.measure_entry_refusal(measure)
+    if refusal:  # a sentence: the line's problem follows "Line 4: " and ends with the line
+        return refusal[:1].lower() + refusal[1:].removesuffix("."), None
     if not by.has_perm("alignment.enter_measure_actuals", measure):
         team = measure.reporting_team
         reporter = f"{team.name} reports it" if team else "no team reports it yet"
@@ -297,4 +296,6 @@ def actuals_import_apply(*, token: str, by) -> ImportPreview:
             batch_size=500,
             default_user=by,
         )
+    if created or updated:
+        signals.bulk_written.send(sender=MeasureActual)
     return preview

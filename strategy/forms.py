@@ -463,7 +463,7 @@ class MeasureActualForm(forms.Form):
     )
     comment = forms.CharField(
         required=False,
-        max_length=500,
+        max_length=outcomes.COMMENT_MAX_LENGTH,
         widget=PlainTextInput(attrs={"class": "form-control form-control-sm"}),
     )
     comment_for = forms.CharField(required=False, max_length=4, widget=forms.HiddenInput)

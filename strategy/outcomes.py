@@ -29,6 +29,7 @@ from strategy.models import (
 from strategy.prepared import prepared
 
 CENT = Decimal("0.01")
+COMMENT_MAX_LENGTH = 500  # a value's comment, wherever it is typed
 LINEAGE_LIMIT = 50  # years of annual refreshes followed back; a guard against a cycle
 
 
@@ -597,12 +598,18 @@ def measures_statuses(
 
 def measure_entry_refusal(measure: Measure) -> str:
     """Why no value of the measure may be recorded now ("" when one may): its strategy is a
-    draft, or its objective is retired. Who may record it is the rules' (roles)."""
+    draft, or its objective is retired. The one text of that rule, for every way in (the
+    objective and team pages, the import, the API); who may record it is the rules' (roles).
+    Read with `objective__position`."""
     objective = measure.objective
-    if not objective.position.is_published:
-        return "This strategy is a draft: its measures take values once published."
+    position = objective.position
+    if not position.is_published:
+        return (
+            f"The FY{position.fiscal_year} strategy is a draft: its measures take values once "
+            "published."
+        )
     if objective.is_retired:
-        return f"“{objective}” is retired: its measures take no more values."
+        return f"Objective “{objective.title}” is retired: its measures take no more values."
     return ""
 
 

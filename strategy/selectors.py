@@ -343,9 +343,9 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
     known = [objective, objective.position, objective.owner]
     if objective.customer_priority_id:
         known.append(objective.customer_priority)
-    measures = list(
-        objective.measures.select_related("reporting_team", "previous__objective__position")
-    )
+    # Last year's measures are named in the history (Measure.__str__: no objective needed);
+    # their series are read by outcomes.measures_series, which needs no row of them.
+    measures = list(objective.measures.select_related("reporting_team", "previous"))
     for measure in measures:
         measure.objective = objective  # read above, with its position
     # The measures' history names their reporting teams and last year's measures: read here.
@@ -443,7 +443,7 @@ def unit_page(*, user, unit: Unit) -> dict:
             Measure.objects.filter(
                 reporting_team=unit, objective__position=position, objective__retired_at=None
             )
-            .select_related("objective__position", "previous__objective__position")
+            .select_related("objective__position")
             .order_by("objective__order", "objective_id", "pk")
         )
         if position is not None

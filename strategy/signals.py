@@ -21,6 +21,13 @@ invitations_requested = Signal()
 organisation_imported = Signal()
 
 
+# Sent after rows of a model were written in bulk (bulk_create or bulk_update: no save signal
+# per row), with the model as sender, inside the writer's transaction: the import of measure
+# values. What a page derives from those rows is marked stale by the apps above (the signal
+# board: sustain.receivers).
+bulk_written = Signal()
+
+
 # Sent by the company page, inside its transaction, when the month fiscal years start in changed,
 # with `previous_month` and `month`. A receiver answers with the number of planned reviews it
 # moved to the new calendar (or None); the page reports the sum.

@@ -556,13 +556,9 @@ def measure_actual_record(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "alignment.enter_measure_actuals", measure)
     objective = measure.objective
     back = _safe_next(request, objective.get_absolute_url())
-    if not objective.position.is_published:
-        messages.error(
-            request, "This strategy is a draft: its measures take values once published."
-        )
-        return redirect(back)
-    if objective.is_retired:
-        messages.error(request, f"“{objective}” is retired: its measures take no more values.")
+    refusal = outcomes.measure_entry_refusal(measure)
+    if refusal:
+        messages.error(request, refusal)
         return redirect(back)
     form = MeasureActualForm(request.POST, measure=measure, prefix=f"measure-{measure.pk}")
     if not form.is_valid():

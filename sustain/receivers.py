@@ -23,7 +23,7 @@ from strategy.models import (
     StrategicPosition,
     Unit,
 )
-from strategy.signals import organisation_imported
+from strategy.signals import bulk_written, organisation_imported
 from sustain import board
 from sustain.models import SignalSettings
 
@@ -97,3 +97,11 @@ post_delete.connect(board_input_changed, sender=get_user_model(), dispatch_uid="
 def board_import_done(sender, **kwargs) -> None:
     """An import writes units and memberships in bulk, without a save per row."""
     board.board_mark_stale(now=timezone.now())
+
+
+@receiver(bulk_written)
+def board_input_written_in_bulk(sender, **kwargs) -> None:
+    """Rows of a board input written without a save signal per row (the import of measure
+    values)."""
+    if sender in BOARD_INPUTS:
+        board.board_mark_stale(now=timezone.now())

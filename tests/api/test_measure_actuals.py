@@ -246,8 +246,9 @@ def test_a_drafts_measures_and_a_retired_objectives_take_no_values(
 
     assert response.status_code == 400
     assert [e["detail"] for e in response.json()["errors"]] == [
-        f"“{measures['on time'].objective}” is retired: its measures take no more values.",
-        "This strategy is a draft: its measures take values once published.",
+        f"Objective “{measures['on time'].objective.title}” is retired: its measures take no "
+        "more values.",
+        "The FY2027 strategy is a draft: its measures take values once published.",
     ]
 
 

@@ -63,26 +63,45 @@ def test_the_head_enters_and_corrects_a_value_on_the_check_page(
     page.context.add_cookies([session_cookie(head, live_server.url)])
     page.goto(f"{live_server.url}{check.get_absolute_url()}")
     page.wait_for_load_state("load")  # htmx is bound
-    field = page.get_by_label(f"On-time share, Q3 FY{year}")
+    field = page.get_by_label(f"On-time share, Q3 FY{year}", exact=True)
     status = page.locator("#measures-status")
 
     field.fill("85")
-    field.press("Tab")  # the change sends the autosave
+    field.press("Tab")  # the change sends the autosave; the focus is on the value's comment
 
     expect(status).to_contain_text("Values saved")
     assert stored(measure, 3).value == Decimal("85")
     assert stored(measure, 3).entered_by == head
+    comment = page.get_by_label(f"Comment on On-time share, Q3 FY{year}")
+    expect(comment).to_be_focused()
+    comment.fill("Two late trucks")
+    comment.press("Tab")  # a comment is saved as it is typed too
+
+    # Saved: the answer brings back the comment the next save is checked against.
+    shown = page.locator(f"#id_measure-{measure.pk}-Q3-comment-shown")
+    expect(shown).to_have_value("Two late trucks")
+    assert (stored(measure, 3).value, stored(measure, 3).comment) == (
+        Decimal("85"),
+        "Two late trucks",
+    )
     page.reload()
-    expect(page.get_by_label(f"On-time share, Q3 FY{year}")).to_have_value("85.00")
+    expect(page.get_by_label(f"On-time share, Q3 FY{year}", exact=True)).to_have_value("85.00")
+    expect(page.get_by_label(f"Comment on On-time share, Q3 FY{year}")).to_have_value(
+        "Two late trucks"
+    )
     expect(page.get_by_text("Behind plan").first).to_be_visible()  # 7 short of 92 on 16
 
-    field = page.get_by_label(f"On-time share, Q3 FY{year}")
+    field = page.get_by_label(f"On-time share, Q3 FY{year}", exact=True)
     field.fill("91.5")
     field.press("Tab")
 
     expect(page.locator("#measures-status")).to_contain_text("Values saved")
     assert stored(measure, 3).value == Decimal("91.5")
-    assert [value for value, _ in history(measure, 3)] == [Decimal("85"), Decimal("91.5")]
+    assert history(measure, 3) == [
+        (Decimal("85"), ""),
+        (Decimal("85"), "Two late trucks"),
+        (Decimal("91.5"), "Two late trucks"),  # a correction of the value keeps its comment
+    ]
     page.goto(f"{live_server.url}{reverse('strategy:measure-history', args=[measure.pk])}")
     expect_change(page, "Value", "85.00", "91.50")
     assert_no_problems(page)

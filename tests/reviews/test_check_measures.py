@@ -264,6 +264,144 @@ def test_an_executive_sees_the_values_and_may_enter_them(
     assert value_of(on_time, 1) == Decimal("85.00")
 
 
+# --- A value's comment -----------------------------------------------------------------------
+
+
+def fields(name, value, shown="", comment=None, comment_shown=""):
+    """What the page posts for one value: the value and comment typed, and those it showed."""
+    posted = {name: value, f"{name}-shown": shown, f"{name}-comment-shown": comment_shown}
+    return posted | ({} if comment is None else {f"{name}-comment": comment})
+
+
+def comment_of(measure, number, year=2026):
+    return MeasureActual.objects.get(measure=measure, fiscal_year=year, period=number).comment
+
+
+def test_a_head_enters_a_value_with_a_comment_saved_as_they_go(
+    client, head, logistics_check, on_time
+):
+    client.force_login(head)
+    name = f"measure-{on_time.pk}-Q1"
+    page = client.get(logistics_check.get_absolute_url()).content.decode()
+    assert f'name="{name}-comment"' in page and f'id="id_{name}-comment-shown" value=""' in page
+
+    answer = client.post(
+        url(logistics_check),
+        fields(name, "80", comment=" Two late trucks "),
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+
+    assert "Values saved" in answer
+    assert (value_of(on_time, 1), comment_of(on_time, 1)) == (Decimal("80.00"), "Two late trucks")
+    # The comment the next save is checked against comes back with the answer.
+    assert f'id="id_{name}-comment-shown" value="Two late trucks"' in answer
+    page = client.get(logistics_check.get_absolute_url()).content.decode()
+    assert f'id="id_{name}-comment" value="Two late trucks"' in page
+
+
+def test_a_comment_alone_is_corrected_and_the_history_keeps_the_old_one(
+    client, head, logistics_check, on_time
+):
+    client.force_login(head)
+    name = f"measure-{on_time.pk}-Q1"
+    client.post(url(logistics_check), fields(name, "85", comment="Snow"))
+
+    response = client.post(
+        url(logistics_check),
+        fields(name, "85.00", "85.00", comment="Snow, then ice", comment_shown="Snow"),
+    )
+
+    assert response.status_code == 302
+    assert (value_of(on_time, 1), comment_of(on_time, 1)) == (Decimal("85.00"), "Snow, then ice")
+    history = MeasureActual.history.filter(measure_id=on_time.pk).order_by("history_date")
+    assert [(h.value, h.comment) for h in history] == [
+        (Decimal("85.00"), "Snow"),
+        (Decimal("85.00"), "Snow, then ice"),
+    ]
+    # Clearing the comment shown removes it.
+    client.post(url(logistics_check), fields(name, "85.00", "85.00", "", "Snow, then ice"))
+    assert comment_of(on_time, 1) == ""
+
+
+def test_a_value_saved_without_its_comment_keeps_the_stored_comment(
+    client, head, executive, logistics_check, on_time
+):
+    outcomes.measure_actual_record(
+        measure=on_time, period=outcomes.Period(2026, 1), value="85", by=executive, comment="Audit"
+    )
+    client.force_login(head)
+    name = f"measure-{on_time.pk}-Q1"
+
+    # A comment field left as the page showed it, or not posted at all, changes no comment.
+    client.post(url(logistics_check), fields(name, "86", "85.00", "Audit", "Audit"))
+    assert (value_of(on_time, 1), comment_of(on_time, 1)) == (Decimal("86.00"), "Audit")
+    client.post(url(logistics_check), fields(name, "87", "86.00"))
+    assert (value_of(on_time, 1), comment_of(on_time, 1)) == (Decimal("87.00"), "Audit")
+
+
+def test_a_comment_someone_else_changed_since_the_page_was_loaded_is_not_overwritten(
+    client, head, executive, logistics_check, on_time
+):
+    outcomes.measure_actual_record(
+        measure=on_time, period=outcomes.Period(2026, 1), value="85", by=head, comment="Snow"
+    )
+    # Meanwhile an executive corrects the comment.
+    outcomes.measure_actual_record(
+        measure=on_time, period=outcomes.Period(2026, 1), value="85", by=executive, comment="Ice"
+    )
+    client.force_login(head)
+    name = f"measure-{on_time.pk}-Q1"
+
+    response = client.post(url(logistics_check), fields(name, "85.00", "85.00", "Hail", "Snow"))
+
+    assert response.status_code == 409
+    assert 'value="Hail"' in response.content.decode()  # what the head typed is still there
+    assert comment_of(on_time, 1) == "Ice"
+    # Typing the comment now stored is no conflict.
+    response = client.post(url(logistics_check), fields(name, "85.00", "85.00", "Ice", "Snow"))
+    assert response.status_code == 302
+
+
+def test_a_comment_without_a_value_is_refused_with_the_fields_error(
+    client, head, logistics_check, on_time
+):
+    client.force_login(head)
+    name = f"measure-{on_time.pk}-Q1"
+
+    answer = client.post(
+        url(logistics_check), fields(name, "", comment="No data yet"), HTTP_HX_REQUEST="true"
+    ).content.decode()
+
+    assert "A comment goes with a value: enter the value." in answer
+    assert not MeasureActual.objects.exists()
+
+
+def test_a_comment_too_long_is_refused_and_nothing_is_saved(client, head, logistics_check, on_time):
+    client.force_login(head)
+    name = f"measure-{on_time.pk}-Q1"
+
+    response = client.post(url(logistics_check), fields(name, "85", comment="x" * 501))
+
+    assert response.status_code == 400
+    assert "A comment has at most 500 characters." in response.content.decode()
+    assert not MeasureActual.objects.exists()
+
+
+def test_a_closed_reviews_check_shows_the_comments_read_only(
+    client, head, executive, cycle, logistics_check, on_time
+):
+    outcomes.measure_actual_record(
+        measure=on_time, period=outcomes.Period(2026, 1), value="88", by=head, comment="Snow"
+    )
+    services.cycle_close(cycle=cycle, by=executive)
+    client.force_login(head)
+
+    html = client.get(logistics_check.get_absolute_url()).content.decode()
+
+    assert "Snow" in html
+    assert f'name="measure-{on_time.pk}-Q1-comment"' not in html
+
+
 # --- A review of a year without its own strategy --------------------------------------------
 
 

@@ -183,7 +183,10 @@ def test_an_autosave_of_a_measure_value_runs_at_most_15_queries(size, client):
     cells = [c for row in context["measures"] for c in row.cells]
     assert len(cells) == 4, "a quarterly measure and a monthly one"
     posted = {c.name: str(c.value) for c in cells} | {f"{c.name}-shown": c.shown for c in cells}
+    posted |= {c.comment_name: c.comment for c in cells}
+    posted |= {f"{c.comment_name}-shown": c.stored_comment for c in cells}
     posted[cells[0].name] = "91.25"
+    posted[cells[0].comment_name] = "Counted again"  # with its comment
     with CaptureQueriesContext(connection) as queries:
         response = client.post(
             reverse("reviews:check-measures-save", args=[dataset.check.pk]),
@@ -192,4 +195,5 @@ def test_an_autosave_of_a_measure_value_runs_at_most_15_queries(size, client):
         )
     assert "Values saved" in response.content.decode(), response.content.decode()[:300]
     assert MeasureActual.objects.filter(value="91.25").count() == 1
+    assert MeasureActual.objects.filter(comment="Counted again").count() == 1
     assert len(queries) <= MAX_QUERIES_BOUNDED, [q["sql"][:80] for q in queries]

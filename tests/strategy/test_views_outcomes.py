@@ -354,7 +354,23 @@ def test_a_draft_measure_takes_no_value(login, executive):
 
     response = login(executive).post(url, entry(measure), follow=True)
 
-    assertContains(response, "its measures take values once published")
+    assertContains(response, "The FY2031 strategy is a draft: its measures take values once")
+    assert not MeasureActual.objects.exists()
+
+
+def test_a_retired_objectives_measure_is_refused_with_the_rule_the_import_and_api_use(
+    login, measure, executive
+):
+    measure.objective.retire()
+    url = reverse("strategy:measure-actual-record", args=[measure.pk])
+
+    response = login(executive).post(url, entry(measure), follow=True)
+
+    refusal = outcomes.measure_entry_refusal(measure)
+    assert refusal == (
+        f"Objective “{measure.objective.title}” is retired: its measures take no more values."
+    )
+    assertContains(response, refusal)
     assert not MeasureActual.objects.exists()
 
 
@@ -509,6 +525,30 @@ def test_the_pages_run_as_many_queries_for_many_measures_as_for_few(
     client.get(url(large))
     with django_assert_max_num_queries(expected, info=f"{page}: {expected} with one measure"):
         assert client.get(url(large)).status_code == 200
+
+
+def test_the_team_and_objective_pages_read_last_years_measure_only_to_name_it(
+    login, last_year, head
+):
+    """Their series come from outcomes.measures_series's own read of the lineage: the team page
+    joins no earlier measure, the objective page only last year's, which its history names."""
+    objective = last_year.objectives.first()
+    before = make_draft_position(fiscal_year=last_year.fiscal_year - 1, owner=objective.owner)
+    _build(objective, before.objectives.first(), head.memberships.first().unit, 2)
+    client = login(head)
+
+    def measure_reads(url) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return [q["sql"] for q in queries if q["sql"].startswith('SELECT "alignment_measure"')]
+
+    team_reads = measure_reads(head.memberships.first().unit.get_absolute_url())
+    assert team_reads
+    assert not [sql for sql in team_reads if 'JOIN "alignment_measure"' in sql]
+    (objective_read,) = measure_reads(objective.get_absolute_url())
+    assert 'LEFT OUTER JOIN "alignment_measure"' in objective_read
+    assert '"alignment_objective"' not in objective_read
+    assert '"alignment_strategicposition"' not in objective_read
 
 
 def test_the_lineages_of_many_measures_are_read_together(

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from strategy import outcomes
+from strategy import actuals_import, outcomes
 from strategy.models import Measure, MeasureActual, MeasurePlanPoint, StrategicPosition
 from sustain import board
 from sustain.models import StoredBoard
@@ -306,6 +306,28 @@ def test_saving_or_deleting_a_measure_its_plan_or_a_value_marks_the_board_stale(
     _refreshed()
     m.delete()
     assert _stale()
+
+
+def test_importing_values_marks_the_board_stale_and_the_same_file_again_does_not(org, executive):
+    m = MeasureFactory(objective=org.a, name="On-time delivery")
+    csv = (
+        "fiscal_year,objective,measure,period,value,comment\n"
+        f"{FY},{org.a.title},On-time delivery,Q1,85,Two late trucks\n"
+    ).encode()
+
+    def imported() -> None:
+        preview = actuals_import.actuals_import_preview(content=csv, by=executive)
+        assert preview.errors == []
+        actuals_import.actuals_import_apply(token=preview.token, by=executive)
+
+    _refreshed()
+    imported()  # written in bulk: no save signal per row
+    assert MeasureActual.objects.get(measure=m).value == Decimal("85")
+    assert _stale()
+
+    _refreshed()
+    imported()  # nothing changes: nothing to recompute
+    assert not _stale()
 
 
 # --- Queries ---------------------------------------------------------------------------------
