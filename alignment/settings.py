@@ -455,5 +455,5 @@ WEBHOOK_ALLOWED_HOSTS = [
 # Plain http only to a loopback address (127.0.0.0/8, ::1, localhost), and only when this is on:
 # by default in development (DJANGO_DEBUG=true) and in the tests; everything else needs https.
 WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=DEBUG)
-# One request's whole budget (connect, send, first byte of the answer), in seconds.
+# How long a webhook request may wait to connect, to send, and for each part of the answer.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)

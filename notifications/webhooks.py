@@ -231,7 +231,8 @@ def _retry_after(value: str | None, *, now: datetime) -> float | None:
 
 def post(*, url: str, body: bytes, headers: dict[str, str], now: datetime) -> Answer:
     """POST `body` to `url` once. Never follows a redirect (http.client does not) and uses no
-    proxy from the environment; the whole request has WEBHOOK_TIMEOUT_SECONDS."""
+    proxy from the environment. Connecting, sending and each wait for the answer have
+    WEBHOOK_TIMEOUT_SECONDS; of the answer's body only the first ANSWER_BYTES are read."""
     parts = urlsplit(url)
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     if parts.scheme == "https":

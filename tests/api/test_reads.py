@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from notifications import notify
 from notifications.models import Delivery
 from reviews import services
 from reviews.models import Action, AlignmentCheck
@@ -18,6 +19,7 @@ from tests.factories import (
     CompetitorFactory,
     MeasureFactory,
     UnitFactory,
+    WebhookEndpointFactory,
     fill_check,
     make_open_cycle,
 )
@@ -383,6 +385,22 @@ def test_deliveries_are_for_admins(api, admin_user, executive, reviews, head):
 
     assert [(d["recipient"]["username"], d["state"]) for d in listed] == [("hugo-head", "failed")]
     assert api(executive).get("/api/v1/deliveries/").status_code == 403
+
+
+def test_webhook_deliveries_name_their_endpoint_and_no_recipient(api, admin_user, reviews, head):
+    closed, _, _ = reviews
+    endpoint = WebhookEndpointFactory(name="BI feed")
+    Delivery.objects.create(cycle=closed, recipient=head, kind=Delivery.Kind.CHECK_OPENED)
+    notify.webhooks_emit(
+        event="cycle.closed", step=f"cycle-{closed.pk}", data=dict, now=timezone.now(), cycle=closed
+    )
+
+    listed = results(api(admin_user).get(f"/api/v1/deliveries/?endpoint={endpoint.pk}"))
+
+    assert [(d["kind"], d["recipient"], d["endpoint"]) for d in listed] == [
+        ("cycle.closed", None, {"id": endpoint.pk, "name": "BI feed", "url": endpoint.url})
+    ]
+    assert endpoint.secret not in str(listed) and "payload" not in listed[0]
 
 
 # --- Lists -----------------------------------------------------------------------------------

@@ -143,7 +143,7 @@ def demo_company(queued_tasks):
     """The demo company of `make run` (four closed quarters and an open one, with charts,
     agenda, signals and notifications), plus next year's draft position to edit."""
     from strategy.models import StrategicPosition
-    from tests.factories import make_draft_position
+    from tests.factories import WebhookEndpointFactory, make_draft_position
 
     call_command("seed_demo", stdout=io.StringIO())
     current = StrategicPosition.objects.get(is_current=True)
@@ -151,11 +151,13 @@ def demo_company(queued_tasks):
         fiscal_year=current.fiscal_year + 1,
         owner=current.objectives.first().owner,
     )
+    WebhookEndpointFactory(name="BI feed", url="https://hooks.example.com/in")
     return current
 
 
 def main_pages() -> list[MainPage]:
     """Every main page, each seen by a person of the role that uses it (demo usernames)."""
+    from notifications.models import WebhookEndpoint
     from reviews.models import AlignmentCheck, ReviewCycle
     from strategy.models import StrategicPosition
 
@@ -163,6 +165,7 @@ def main_pages() -> list[MainPage]:
     draft = StrategicPosition.objects.get(status=StrategicPosition.Status.DRAFT)
     cycle = ReviewCycle.objects.get(state=ReviewCycle.State.OPEN)
     check = AlignmentCheck.objects.get(cycle=cycle, unit__code="logistics")
+    hook = WebhookEndpoint.objects.values_list("pk", flat=True).first()
     return [
         MainPage("login page", None, reverse("login")),
         MainPage("home (executive)", "exec", reverse("home")),
@@ -201,6 +204,8 @@ def main_pages() -> list[MainPage]:
         MainPage("signals", "exec", reverse("sustain:signals")),
         MainPage("signals explained", "exec", reverse("reviews:doc-detail", args=["signals"])),
         MainPage("operations", "admin", reverse("notifications:operations")),
+        MainPage("webhooks", "admin", reverse("notifications:webhook-list")),
+        MainPage("webhook endpoint", "admin", reverse("notifications:webhook-edit", args=[hook])),
         MainPage("cadence settings", "exec", reverse("reviews:cadence-edit")),
         MainPage("notifications", "head", reverse("notifications:notification-list")),
         MainPage("profile and tokens", "head", reverse("api:profile")),
