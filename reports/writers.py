@@ -48,7 +48,7 @@ from reviews.models import (
 )
 from reviews.templatetags.review_tags import heat_class
 from strategy import outcomes
-from strategy.models import Commitment, CompanySettings, Lever, Measure, MeasureActual
+from strategy.models import Commitment, CompanySettings, Lever, MeasureActual
 from strategy.money import format_money
 from strategy.spreadsheet import FORMULA_TRIGGERS, is_formula_like, neutralise
 from sustain import board
@@ -203,7 +203,10 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool 
     data["signals_more"] = max(len(signals) - SIGNALS_SHOWN, 0)
     if pages:
         data |= _page_data(data, trend["year"]["teams"])
-        data["measured_outcomes"] = measured_outcomes(cycle, objectives, now=now)
+        found, company = _measured(cycle, objectives, now=now)
+        frozen_groups = results.get("outcome_agenda") if cycle.is_closed else None
+        groups = frozen_groups if frozen_groups is not None else board.outcome_agenda(signals)
+        data |= _outcome_section(cycle, found, company, groups)
     return data
 
 
@@ -475,24 +478,70 @@ def measured_outcomes(
 
 
 def _measured(cycle: ReviewCycle, objectives: list[dict], *, now: datetime):
-    """measured_outcomes, and the company settings they were judged with."""
+    """measured_outcomes, and the company settings they were judged with: one query
+    (outcomes.objectives_outcomes)."""
     titles = {o["id"]: o["title"] for o in objectives}
-    measures = list(
-        Measure.objects.filter(objective_id__in=list(titles))
-        .select_related("objective__position", "reporting_team")
-        .order_by("objective__order", "objective_id", "pk")
-    )
-    if not measures:
-        return [], None
     as_of = cycle.closed_at if cycle.is_closed else None
-    company = CompanySettings.read()
-    start_month, today = outcomes.company_calendar(company, now=as_of or now)
-    found = outcomes.measures_outcomes(
-        measures, company=company, today=today, start_month=start_month, as_of=as_of
-    )
+    company, found = outcomes.objectives_outcomes(list(titles), now=now, as_of=as_of)
     for outcome in found:
         outcome.objective_title = titles[outcome.measure.objective_id]
     return found, company
+
+
+def _outcome_periods(cycle: ReviewCycle, found: list[outcomes.MeasureOutcome], company) -> list:
+    """Each measure in the review's period, its plan beside its value and status: a quarterly
+    review's quarter (a monthly measure's three months), as on the check page; an annual
+    review's, or a review of another year than the measure's, the latest period with a value,
+    else the last due. A period due without a value says so."""
+    rows = []
+    for outcome in found:
+        m = outcome.measure
+        year = {p.period.number: p for p in outcome.year}
+        if cycle.quarter and outcomes.measure_fiscal_year(m) == cycle.fiscal_year:
+            numbers = [p.number for p in services.check_periods(cycle=cycle, measure=m)]
+        else:
+            shown = outcome.latest.period if outcome.latest else outcome.last_due
+            numbers = [shown.number] if shown else []
+        for number in numbers:
+            point = year.get(number)
+            if point is None:
+                continue
+            status = outcomes.status_for(
+                point.actual,
+                point.planned,
+                baseline=m.baseline,
+                target=m.target,
+                higher_is_better=m.higher_is_better,
+                tolerance_percent=company.plan_tolerance_percent,
+                off_track_percent=company.off_track_percent,
+            )
+            due = outcome.last_due is not None and point.period <= outcome.last_due
+            rows.append(
+                {
+                    "objective_title": outcome.objective_title,
+                    "measure": m,
+                    "period": str(point.period),
+                    "planned": point.planned,
+                    "actual": point.actual,
+                    "status": outcomes.OutcomeStatus(status).label
+                    if status
+                    else ("No value" if due else "Not due yet"),
+                    "is_at_risk": status
+                    in (outcomes.OutcomeStatus.BEHIND, outcomes.OutcomeStatus.OFF_TRACK),
+                }
+            )
+    return rows
+
+
+def _outcome_section(cycle: ReviewCycle, found: list, company, groups: list[dict]) -> dict:
+    """What the report's Measured outcomes section shows: each measure in the review's period
+    (_outcome_periods), its chart (`measured_outcomes`), and the measured-outcome signals of
+    the review's board, the say-do gaps first (sustain.board.outcome_agenda's groups)."""
+    return {
+        "measured_outcomes": found,
+        "outcome_periods": _outcome_periods(cycle, found, company) if found else [],
+        "outcome_groups": groups,
+    }
 
 
 MEASURE_COLUMNS = [
@@ -698,9 +747,19 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
     agenda_items, agenda_more = standings.agenda_items(
         cycle, current, done, previous_cycle, figures
     )
-    signals, signals_more = board.cycle_signals(cycle, current)
+    # The signals and the agenda's measured-outcome groups (the say-do gaps...): one query, or
+    # none for a closed cycle (its snapshot's, read with `current`).
+    found_board = board.cycle_board(cycle, current)
+    # The company and the measures' outcomes, in one query; a closed cycle's values as they
+    # stood when it closed.
+    company, found = outcomes.objectives_outcomes(
+        list(titles), now=now, as_of=cycle.closed_at if cycle.is_closed else None
+    )
+    for outcome in found:
+        outcome.objective_title = titles[outcome.measure.objective_id]
     return {
-        "company": _company_name(),
+        **_outcome_section(cycle, found, company, found_board["outcomes"]),
+        "company": company.name,
         "cycle": cycle,
         "generated_at": now,
         "index": index,
@@ -717,8 +776,8 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         "year": trend["year"],
         "levers": [label for _, label in Lever.choices],
         # A running cycle's: the stored board's, as last computed.
-        "signals": signals,
-        "signals_more": signals_more,
+        "signals": found_board["signals"],
+        "signals_more": found_board["more"],
         "committed_shown": COMMITTED_SHOWN,
         "teams_per_part": TEAMS_PER_SCREEN,
         "team_pages": len(teams),  # on screen, each part shows every one of its teams in full
@@ -729,15 +788,6 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         "next_part": number + 1 if number < len(parts) else None,
         "report_files": _done_report_files(cycle),
     }
-
-
-def _company_name() -> str:
-    """CompanySettings.read().name, in a statement of its own (the ORM took longer to build
-    the query than the database takes to run it)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM alignment_companysettings WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else CompanySettings(pk=1, **CompanySettings.defaults()).name
 
 
 def _print_scores(cycle: ReviewCycle, ids: list[int]) -> dict:

@@ -24,6 +24,7 @@ from strategy.models import (
     Measure,
     MeasureActual,
     MeasurePlanPoint,
+    Unit,
     fiscal_start_month,
 )
 from strategy.prepared import prepared
@@ -305,7 +306,7 @@ class _LineageIds(Func):
     output_field = models.IntegerField()
     chain = (
         "WITH RECURSIVE chain(id, previous_id, depth) AS ("
-        "SELECT m.id, m.previous_id, 1 FROM alignment_measure m WHERE m.id IN (%(members)s) "
+        "SELECT m.id, m.previous_id, 1 FROM alignment_measure m WHERE m.%(of)s IN (%(members)s) "
         "UNION SELECT m.id, m.previous_id, c.depth + 1 "
         "FROM alignment_measure m JOIN chain c ON m.id = c.previous_id WHERE c.depth < %(limit)s"
         ") SELECT id FROM chain"
@@ -315,14 +316,17 @@ class _LineageIds(Func):
         "sqlite": "SELECT value FROM JSON_EACH(%(ids)s)",
     }
 
-    def __init__(self, ids: set[int], limit: int):
+    def __init__(self, ids: set[int], limit: int, *, of_objectives: bool = False):
         super().__init__(Value(json.dumps(sorted(ids))), Value(limit))
+        # `ids` are the measures', or their objectives' (every measure of those objectives).
+        self.of = "objective_id" if of_objectives else "id"
 
     def as_sql(self, compiler, connection, **extra):
         ids, ids_params = compiler.compile(self.source_expressions[0])
         limit, limit_params = compiler.compile(self.source_expressions[1])
         members = self.ids_templates[connection.vendor] % {"ids": ids}
-        return self.chain % {"members": members, "limit": limit}, (*ids_params, *limit_params)
+        sql = self.chain % {"members": members, "limit": limit, "of": self.of}
+        return sql, (*ids_params, *limit_params)
 
 
 def measures_lineages(measures: list[Measure]) -> dict[int, list[Measure]]:
@@ -422,6 +426,12 @@ def measures_series(
             )
             earlier.fiscal_year = year
             known[pk] = earlier
+    return _series_of(measures, known, values, points)
+
+
+def _series_of(measures, known: dict, values: dict, points: dict) -> dict[int, list[SeriesPoint]]:
+    """measures_series from what it read: every measure of the lineages by pk (`known`), the
+    values by (measure pk, year, period) as (value, comment), and the plan points by pk."""
     result = {}
     for measure in measures:
         chain, seen = [measure], {measure.pk}
@@ -499,24 +509,151 @@ def measures_outcomes(
     number (each `measure.objective.position` should be read with it); with `as_of`, the
     values as they stood then (`today` should be that day)."""
     all_series = measures_series(measures, as_of=as_of)
-    outcomes = []
-    for measure in measures:
-        series = all_series[measure.pk]
-        fiscal_year = measure_fiscal_year(measure)
-        year = [p for p in series if p.measure_id == measure.pk]
-        last_due = last_due_period(
-            fiscal_year=fiscal_year,
-            frequency=measure.frequency,
-            today=today,
-            start_month=start_month,
-        )
-        reached = [p for p in year if p.actual is not None]
-        latest = reached[-1] if reached else None
-        status = _latest_status(measure, latest, company)
-        due_value = next((p.actual for p in year if p.period == last_due), None)
-        is_stale = last_due is not None and due_value is None
-        outcomes.append(MeasureOutcome(measure, series, year, last_due, latest, status, is_stale))
-    return outcomes
+    return [
+        _outcome(measure, all_series[measure.pk], company, today=today, start_month=start_month)
+        for measure in measures
+    ]
+
+
+def _outcome(measure: Measure, series, company, *, today: date, start_month: int):
+    fiscal_year = measure_fiscal_year(measure)
+    year = [p for p in series if p.measure_id == measure.pk]
+    last_due = last_due_period(
+        fiscal_year=fiscal_year,
+        frequency=measure.frequency,
+        today=today,
+        start_month=start_month,
+    )
+    reached = [p for p in year if p.actual is not None]
+    latest = reached[-1] if reached else None
+    status = _latest_status(measure, latest, company)
+    due_value = next((p.actual for p in year if p.period == last_due), None)
+    is_stale = last_due is not None and due_value is None
+    return MeasureOutcome(measure, series, year, last_due, latest, status, is_stale)
+
+
+# Every column of objectives_outcomes's one read, with its type: each part of its union gives
+# the ones it has and a typed NULL for the others (PostgreSQL matches a union's columns pair by
+# pair).
+_READ_COLUMNS = {
+    "kind": models.CharField(),
+    "pk": models.IntegerField(),
+    "year": models.IntegerField(),
+    "number": models.IntegerField(),
+    "value": models.DecimalField(max_digits=14, decimal_places=2),
+    "previous": models.IntegerField(),
+    "target": models.DecimalField(max_digits=14, decimal_places=2),
+    "text": models.CharField(),
+    "name": models.CharField(),
+    "unit": models.CharField(),
+    "direction": models.CharField(),
+    "objective": models.IntegerField(),
+    "team": models.IntegerField(),
+    "team_name": models.CharField(),
+}
+_COMPANY = "company"
+
+
+def _read_part(queryset, kind: str, **columns):
+    return queryset.order_by().values_list(
+        Value(kind),
+        *(
+            Cast(columns[name], output) if name in columns else Cast(Value(None), output)
+            for name, output in list(_READ_COLUMNS.items())[1:]
+        ),
+    )
+
+
+def objectives_outcomes(
+    objective_ids: list[int], *, now: datetime, as_of: datetime | None = None
+) -> tuple[CompanySettings, list[MeasureOutcome]]:
+    """The company settings, and MeasureOutcome of every measure of these objectives (in the
+    order of `objective_ids`, then as made), judged with the company's thresholds and calendar
+    on the day of `now`; with `as_of`, the values as they stood then (recorded_values), judged
+    on that day. In one query, whatever the number of measures and years: a page that shows
+    them beside much else (the report's print view) has its queries counted. Each measure has
+    its reporting team (its name) and its year (`fiscal_year`), not its objective."""
+    lineage = _LineageIds(set(objective_ids), LINEAGE_LIMIT, of_objectives=True)
+    company_part = _read_part(
+        CompanySettings.objects.filter(pk=1),
+        _COMPANY,
+        year="fiscal_year_start_month",
+        number="plan_tolerance_percent",
+        previous="off_track_percent",
+        text="name",
+        unit="time_zone",
+    )
+    actuals = _read_part(
+        recorded_values(as_of=as_of).filter(measure_id__in=lineage),
+        _ACTUAL,
+        pk="measure_id",
+        year="fiscal_year",
+        number="period",
+        value="value",
+        text="comment",
+    )
+    plans = _read_part(
+        MeasurePlanPoint.objects.filter(measure_id__in=lineage),
+        _PLAN,
+        pk="measure_id",
+        number="period",
+        value="value",
+    )
+    years = _read_part(
+        Measure.objects.filter(pk__in=lineage),
+        _MEASURE,
+        pk="pk",
+        year="objective__position__fiscal_year",
+        value="baseline",
+        previous="previous_id",
+        target="target",
+        text="frequency",
+        name="name",
+        unit="unit",
+        direction="direction",
+        objective="objective_id",
+        team="reporting_team_id",
+        team_name="reporting_team__name",
+    )
+    company = CompanySettings(pk=1, **CompanySettings.defaults())
+    wanted = {pk: n for n, pk in enumerate(objective_ids)}
+    own, known, values, points = [], {}, {}, defaultdict(list)
+    rows = company_part.union(actuals, plans, years, all=True)
+    for kind, pk, year, number, value, previous, target, text, *more in rows:
+        name, unit, direction, objective, team, team_name = more
+        if kind == _COMPANY:
+            company.fiscal_year_start_month, company.time_zone = year, unit
+            company.plan_tolerance_percent, company.off_track_percent = number, previous
+            company.name = text
+        elif kind == _ACTUAL:
+            values[(pk, year, number)] = (value, text or "")
+        elif kind == _PLAN:
+            points[pk].append(MeasurePlanPoint(measure_id=pk, period=number, value=value))
+        else:
+            measure = Measure(
+                pk=pk,
+                objective_id=objective,
+                name=name,
+                unit=unit,
+                baseline=value,
+                target=target,
+                direction=direction,
+                frequency=text,
+                previous_id=previous,
+                reporting_team_id=team,
+            )
+            measure.fiscal_year = year
+            if team is not None:
+                measure.reporting_team = Unit(pk=team, name=team_name)
+            known[pk] = measure
+            if objective in wanted:
+                own.append(measure)
+    own.sort(key=lambda m: (wanted[m.objective_id], m.pk))
+    start_month, today = company_calendar(company, now=as_of or now)
+    all_series = _series_of(own, known, values, points)
+    return company, [
+        _outcome(m, all_series[m.pk], company, today=today, start_month=start_month) for m in own
+    ]
 
 
 # --- The latest status alone ------------------------------------------------------------------

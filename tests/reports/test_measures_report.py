@@ -3,11 +3,13 @@ measure of the review's objectives, its value beside the plan, status and who en
 the PDF's section with each measure's chart; a closed review's as the values stood when it
 closed."""
 
+import re
 from decimal import Decimal as D
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from bench import data
@@ -158,6 +160,70 @@ def test_the_pdf_has_a_section_with_each_measures_chart(org, on_time):
     assert "On-time share" in text
     assert "Behind plan in Q2" in text
     assert "Solid: the values; dashed: the plan." in text
+
+
+def _measures_section(html: str) -> str:
+    start = html.index('<section id="measures">')
+    section = html[start : html.index("</section>", start)]
+    return " ".join(re.sub(r"<[^>]+>", " ", section).split())
+
+
+def test_the_print_view_shows_each_measure_in_the_reviews_quarter_beside_its_plan(
+    login, org, on_time, head, executive
+):
+    """Q1 FY2026: the on-time share's Q1 (planned 84, 85 on plan); a monthly measure has the
+    quarter's three months, a month without a value "No value" once due."""
+    returns = MeasureFactory(
+        objective=org.b,
+        name="Returns",
+        unit="orders",
+        baseline=D("12"),
+        target=D("0"),
+        direction=Measure.Direction.LOWER,
+        frequency=Measure.Frequency.MONTHLY,
+    )
+    record(returns, 1, "11", head)  # plans 11 in M1: on plan
+    record(returns, 2, "12", head)  # plans 10: 2 above on a change of 12, 17%: behind
+
+    response = login(executive).get(reverse("reports:report-print", args=[org.cycle.pk]))
+
+    html = response.content.decode()
+    assert '<a href="#measures">Measured outcomes</a>' in html
+    section = _measures_section(html)
+    assert f"{org.a.title} On-time share (%) FY2026 Q1 84.00 85.00 On plan" in section
+    assert f"{org.b.title} Returns (orders) FY2026 M1 11.00 11.00 On plan" in section
+    assert f"{org.b.title} Returns (orders) FY2026 M2 10.00 12.00 Behind plan" in section
+    m3 = "No value" if due_months(timezone.localdate()) >= 3 else "Not due yet"
+    assert f"{org.b.title} Returns (orders) FY2026 M3 9.00 — {m3}" in section
+    assert f'aria-labelledby="measure-{on_time.pk}-title measure-{on_time.pk}-desc"' in html
+
+
+def due_months(day) -> int:
+    last = outcomes.last_due_period(
+        fiscal_year=2026, frequency="monthly", today=day, start_month=fiscal_start_month()
+    )
+    return last.number if last else 0
+
+
+def test_a_closed_reviews_print_view_shows_the_values_as_they_stood_at_closing(
+    login, org, on_time, head, executive
+):
+    services.cycle_close(cycle=org.cycle, by=executive)
+    org.cycle.refresh_from_db()
+    record(on_time, 1, "70", executive)  # corrected after closing: off track now
+
+    response = login(executive).get(reverse("reports:report-print", args=[org.cycle.pk]))
+
+    section = _measures_section(response.content.decode())
+    assert "as they were recorded when the review closed" in section
+    assert "On-time share (%) FY2026 Q1 84.00 85.00 On plan" in section
+    assert "70.00" not in section
+
+
+def test_the_pdf_shows_each_measure_in_the_reviews_quarter_too(org, on_time):
+    html = writers.report_html(org.cycle, for_pdf=True)
+
+    assert "On-time share (%) FY2026 Q1 84.00 85.00 On plan" in _measures_section(html)
 
 
 def test_a_review_without_measures_has_no_measures_section(org):

@@ -430,6 +430,52 @@ def test_a_closed_reviews_agenda_keeps_the_outcomes_as_they_stood_at_closing(org
     assert "Record an action" not in agenda
 
 
+def _report_measures(client, cycle) -> str:
+    """The Measured outcomes section of a review's report print view, as text."""
+    response = client.get(reverse("reports:report-print", args=[cycle.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    start = page.index('<section id="measures">')
+    section = page[start : page.index("</section>", start)]
+    return " ".join(re.sub(r"<[^>]+>", " ", section).split())
+
+
+def test_the_report_print_view_shows_the_say_do_gaps_as_they_stood_at_closing(
+    org, login, executive
+):
+    on_time = measure(org.a, [84, 82, 83, 84], name="On-time delivery")
+    q4 = four_quarters(org)[-1]
+    client = login(executive)
+    gap = "Logistics on “Deliver on the promised date” says 75, 75, 75; On-time delivery 82%"
+
+    assert "Say-do gaps " + gap in _report_measures(client, q4)
+
+    # Corrected since: the live board no longer sees a gap, the closed review's report does.
+    for number, value in ((2, "88"), (3, "92"), (4, "96")):
+        outcomes.measure_actual_record(
+            measure=on_time, period=outcomes.Period(FY, number), value=value, by=executive
+        )
+    board.board_refresh(now=timezone.now())
+    assert not board.stored_signals().filter(kind="say_do").exists()
+    assert "Say-do gaps " + gap in _report_measures(client, q4)
+
+
+def test_a_running_reviews_print_view_shows_the_say_do_gaps_of_the_stored_board(
+    org, login, executive
+):
+    from tests.factories import make_open_cycle
+
+    measure(org.a, [84, 82, 83, 84], name="On-time delivery", reporting_team=org.logistics)
+    four_quarters(org)
+    board.board_refresh(now=org.now)
+    running = make_open_cycle(org.position, fiscal_year=FY + 1, quarter=1)
+
+    section = _report_measures(login(executive), running)
+
+    assert "Say-do gaps Logistics on “Deliver on the promised date” says 75, 75, 75" in section
+    assert "Promises at risk" in section
+
+
 def test_a_review_closed_before_the_agenda_was_frozen_reads_its_first_signals(
     org, login, executive
 ):
