@@ -630,6 +630,9 @@ def objectives_outcomes(
     rows = company_part.union(actuals, plans, years, all=True)
     for kind, pk, year, number, value, previous, target, text, *more in rows:
         name, unit, direction, objective, team, team_name = more
+        # Two decimals, as the fields have them: SQLite's union keeps no scale.
+        value = None if value is None else Decimal(value).quantize(CENT)
+        target = None if target is None else Decimal(target).quantize(CENT)
         if kind == _COMPANY:
             company.fiscal_year_start_month, company.time_zone = year, unit
             company.plan_tolerance_percent, company.off_track_percent = number, previous
