@@ -751,9 +751,13 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
     # none for a closed cycle (its snapshot's, read with `current`).
     found_board = board.cycle_board(cycle, current)
     # The company and the measures' outcomes, in one query; a closed cycle's values as they
-    # stood when it closed.
+    # stood when it closed. Their year only: the page shows it (the charts with last years'
+    # are the board pack's and the objective pages').
     company, found = outcomes.objectives_outcomes(
-        list(titles), now=now, as_of=cycle.closed_at if cycle.is_closed else None
+        list(titles),
+        now=now,
+        as_of=cycle.closed_at if cycle.is_closed else None,
+        earlier_years=False,
     )
     for outcome in found:
         outcome.objective_title = titles[outcome.measure.objective_id]

@@ -565,15 +565,24 @@ def _read_part(queryset, kind: str, **columns):
 
 
 def objectives_outcomes(
-    objective_ids: list[int], *, now: datetime, as_of: datetime | None = None
+    objective_ids: list[int],
+    *,
+    now: datetime,
+    as_of: datetime | None = None,
+    earlier_years: bool = True,
 ) -> tuple[CompanySettings, list[MeasureOutcome]]:
     """The company settings, and MeasureOutcome of every measure of these objectives (in the
     order of `objective_ids`, then as made), judged with the company's thresholds and calendar
     on the day of `now`; with `as_of`, the values as they stood then (recorded_values), judged
     on that day. In one query, whatever the number of measures and years: a page that shows
     them beside much else (the report's print view) has its queries counted. Each measure has
-    its reporting team (its name) and its year (`fiscal_year`), not its objective."""
-    lineage = _LineageIds(set(objective_ids), LINEAGE_LIMIT, of_objectives=True)
+    its reporting team (its name) and its year (`fiscal_year`), not its objective. Without
+    `earlier_years`, each series is the measure's own year alone (what a table of this year's
+    periods needs; a chart shows last years' too): no lineage to follow, fewer rows."""
+    if earlier_years:
+        lineage = _LineageIds(set(objective_ids), LINEAGE_LIMIT, of_objectives=True)
+    else:
+        lineage = Measure.objects.filter(objective_id__in=objective_ids).values("pk")
     company_part = _read_part(
         CompanySettings.objects.filter(pk=1),
         _COMPANY,
@@ -621,6 +630,9 @@ def objectives_outcomes(
     rows = company_part.union(actuals, plans, years, all=True)
     for kind, pk, year, number, value, previous, target, text, *more in rows:
         name, unit, direction, objective, team, team_name = more
+        # Two decimals, as the fields have them: SQLite's union keeps no scale.
+        value = None if value is None else Decimal(value).quantize(CENT)
+        target = None if target is None else Decimal(target).quantize(CENT)
         if kind == _COMPANY:
             company.fiscal_year_start_month, company.time_zone = year, unit
             company.plan_tolerance_percent, company.off_track_percent = number, previous

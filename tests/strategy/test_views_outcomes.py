@@ -572,6 +572,37 @@ def test_the_lineages_of_many_measures_are_read_together(
         ] * 4 + [last_year.fiscal_year] * 4
 
 
+def test_the_outcomes_of_objectives_and_the_company_are_read_in_one_query(
+    last_year, head, django_assert_num_queries
+):
+    objective = last_year.objectives.first()
+    before = make_draft_position(fiscal_year=last_year.fiscal_year - 1, owner=objective.owner)
+    _build(objective, before.objectives.first(), head.memberships.first().unit, 3)
+    measures = list(
+        Measure.objects.filter(objective=objective).select_related("objective__position")
+    )
+    now = timezone.now()
+
+    with django_assert_num_queries(1):
+        company, found = outcomes.objectives_outcomes([objective.pk], now=now)
+    assert company.name == CompanySettings.read().name
+    expected = outcomes.measures_outcomes(
+        measures,
+        company=CompanySettings.read(),
+        today=timezone.localdate(),
+        start_month=CompanySettings.read().start_month,
+    )
+    assert [(o.measure.pk, o.series, o.status, o.is_stale) for o in found] == [
+        (o.measure.pk, o.series, o.status, o.is_stale) for o in expected
+    ]
+    # Without the earlier years: each measure's own year, as the whole outcome has it.
+    with django_assert_num_queries(1):
+        _, own = outcomes.objectives_outcomes([objective.pk], now=now, earlier_years=False)
+    assert [(o.series, o.year, o.latest) for o in own] == [
+        (o.year, o.year, o.latest) for o in expected
+    ]
+
+
 def test_a_measure_continued_over_many_years_is_read_in_one_query(
     last_year, head, django_assert_num_queries
 ):
