@@ -211,6 +211,8 @@ CSRF_COOKIE_SECURE = not DEBUG
 # subdomain or plain-HTTP page can plant or overwrite them. Development runs on plain HTTP.
 SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
 CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
+# Django's database sessions, each request's read prepared once per process.
+SESSION_ENGINE = "alignment.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"  # "Strict" would log out whoever follows a link in an email
 CSRF_COOKIE_HTTPONLY = True

@@ -183,7 +183,8 @@ class CheckForm:
     CommitmentStatusForm per commitment status posted, the version the page was read at."""
 
     def __init__(self, data, *, check: AlignmentCheck):
-        self.item_forms = [CheckItemForm(data, item=i) for i in services.check_items(check)]
+        self.items = services.check_items(check)
+        self.item_forms = [CheckItemForm(data, item=i) for i in self.items]
         objectives = [f.item.objective_id for f in self.item_forms]
         commitments = as_models(
             Commitment,
@@ -224,6 +225,7 @@ class CheckForm:
                 if f.cleaned_data["status"] != f.commitment.status
             },
             "submit": self.submit,
+            "read_items": self.items,
         }
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Exists, Q, Subquery
+from django.db.models import Avg, Case, Exists, F, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.utils import bulk_update_with_history
@@ -183,20 +183,29 @@ def check_save(
     by,
     submit: bool = False,
     now=None,
+    read_items: list[CheckItem] | None = None,
 ) -> AlignmentCheck:
     """Save a head's check as a whole, or nothing.
 
     Refused with StaleCheck when the check was saved since `version` was read, by anyone;
     refused with ValidationError when submitting with scores missing or when the check is
-    read-only.
+    read-only. `read_items` are the check's items (check_items) if the caller read them after
+    `check`: a draft save at that version writes them without reading them again.
     """
     now = now or timezone.now()
+    submitted = {"submitted_at": now, "submitted_by": by} if submit else {}
+    # The state the check is saved in; on a refused submit the transaction undoes all of it.
+    state = Case(
+        When(state=AlignmentCheck.State.NOT_STARTED, then=Value(AlignmentCheck.State.DRAFT)),
+        default=F("state"),
+    )
     # Claim the version the page was loaded at with a conditional UPDATE: of two saves based on
     # the same version only one matches, whoever sends them (two heads, or one person in two
     # tabs); on PostgreSQL the second waits for the first to commit, then matches nothing. The
     # same UPDATE refuses a submitted check and a cycle that no longer accepts checks; every
     # condition is on the check's own row (the cycle through cycle_id), so PostgreSQL re-checks
-    # them all on the row a concurrent save left.
+    # them all on the row a concurrent save left. The UPDATE writes the check's new state and
+    # who saved it when, too: the row is written once.
     claimed = (
         AlignmentCheck.objects.filter(
             pk=check.pk,
@@ -204,7 +213,13 @@ def check_save(
             cycle__in=ReviewCycle.objects.filter(state__in=_ACCEPTING_CHECKS),
         )
         .exclude(state=AlignmentCheck.State.SUBMITTED)
-        .update(version=version + 1)
+        .update(
+            version=version + 1,
+            state=AlignmentCheck.State.SUBMITTED if submit else state,
+            updated_at=now,
+            updated_by=by,
+            **submitted,
+        )
     )
     if not claimed:
         locked = (
@@ -231,7 +246,13 @@ def check_save(
         )
     locked.version = version + 1
     # The objectives (in their order) name the items a submit still misses: a draft needs none.
-    items_read = locked.items.select_related("objective") if submit else check_items(locked)
+    # Items read at the claimed version are what is stored: every write to them bumps it.
+    if submit:
+        items_read = locked.items.select_related("objective")
+    elif read_items is not None and check.version == version:
+        items_read = read_items
+    else:
+        items_read = check_items(locked)
     rows = {item.pk: item for item in items_read}
     changed = []
     for pk, data in items.items():
@@ -280,9 +301,10 @@ def check_save(
         locked.submitted_by = by
     elif locked.state == AlignmentCheck.State.NOT_STARTED:
         locked.state = AlignmentCheck.State.DRAFT
-    locked.updated_at = now  # the version was bumped when it was claimed
+    locked.updated_at = now  # all of it written when the version was claimed
     locked.updated_by = by
-    locked.save()
+    # The history row that saving the check would have written (the same user and reason).
+    AlignmentCheck.history.bulk_history_create([locked], update=True, default_change_reason=None)
     if submit:
         live_scores_update(cycle_id=locked.cycle_id, unit_id=locked.unit_id)
         events.tell(events.CHECK_SUBMITTED, cycle=locked.cycle, check=locked, now=now)

@@ -1,6 +1,7 @@
 """Sessions: cookie flags, a new key at login, logout, timeouts, password changes."""
 
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 
 import pytest
 import time_machine
@@ -241,3 +242,25 @@ def test_an_expired_session_opening_the_login_page_gets_it_with_the_reason(
         assert response.status_code == 200
         assert "after 30 minutes without activity" in response.content.decode()
         assert not _is_logged_in(client)
+
+
+def test_a_session_past_its_expiry_date_is_not_read():
+    engine = import_module(settings.SESSION_ENGINE)
+    with time_machine.travel(T0, tick=False):
+        session = engine.SessionStore()
+        session["kept"] = "yes"
+        session.set_expiry(60)
+        session.create()
+        key = session.session_key
+        assert engine.SessionStore(key).load()["kept"] == "yes"
+    with time_machine.travel(T0 + timedelta(seconds=61), tick=False):
+        expired = engine.SessionStore(key)
+        assert expired.load() == {}
+        assert expired.session_key is None  # as Django's database sessions: a new key to come
+
+
+def test_an_unknown_session_key_reads_an_empty_session():
+    engine = import_module(settings.SESSION_ENGINE)
+    unknown = engine.SessionStore("x" * 32)
+    assert unknown.load() == {}
+    assert unknown.session_key is None
