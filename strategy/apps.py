@@ -11,4 +11,9 @@ class StrategyConfig(AppConfig):
     verbose_name = "Strategy and organisation"
 
     def ready(self) -> None:
-        from strategy import tasks  # noqa: F401  (receives signals.invitations_requested)
+        from strategy import (
+            tasks,  # noqa: F401  (receives signals.invitations_requested)
+            versions,
+        )
+
+        versions.connect()

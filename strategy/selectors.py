@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import date
-from functools import cache
+from functools import cache, partial
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -29,7 +29,7 @@ from django.utils import formats, timezone
 from django.utils.dates import MONTHS_3
 from django.utils.http import urlencode
 
-from strategy import actuals_import, history, outcomes, roles, services
+from strategy import actuals_import, history, outcomes, roles, services, versions
 from strategy.forms import MeasureActualForm
 from strategy.models import (
     Acknowledgement,
@@ -131,17 +131,39 @@ def position_page(*, user, fiscal_year: int) -> dict:
         ),
         fiscal_year=fiscal_year,
     )
-    objectives = list(
-        position.objectives.select_related("owner", "customer_priority")
-        .prefetch_related("measures")
-        .order_by("order", "pk")
-    )
     # The company's calendar and thresholds, read once for the dates and the measures.
     company = CompanySettings.read()
     start_month, today = outcomes.company_calendar(company)
     starts_on = date(position.fiscal_year, start_month, 1)
     ends_on = date.fromordinal(date(position.fiscal_year + 1, start_month, 1).toordinal() - 1)
     current = position if position.is_current else StrategicPosition.objects.current()
+    return {
+        "position": position,
+        # What only a save changes (strategy.versions) and the date: read when the page's
+        # template does not find it cached under `body_key` (a published position's).
+        "body": cache(partial(_position_body, position=position, company=company)),
+        "body_key": f"{versions.current()}-{today.isoformat()}",
+        "matrix_url": reverse("strategy:matrix"),
+        "problems": services.position_problems(position) if not position.is_published else [],
+        # Publishing (or switching to) a later year before it starts: offer "switch now".
+        "waits_for_its_year": services.position_waits_for_its_year(
+            position, today=today, current=current
+        ),
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "current_position": current,
+        "has_read": {"at": position.read_at} if position.read_at else None,
+    }
+
+
+def _position_body(*, position: StrategicPosition, company: CompanySettings) -> dict:
+    """What a position's page shows that only a save changes: its themes, priorities,
+    competitors, objectives (with their measures and the teams committed) and coverage."""
+    objectives = list(
+        position.objectives.select_related("owner", "customer_priority")
+        .prefetch_related("measures")
+        .order_by("order", "pk")
+    )
     # What each objective's card shows, written here rather than by a template node per value.
     # A promise is at risk when one of its objective's measures is behind plan or off track
     # in the latest period of the year with a value.
@@ -172,22 +194,11 @@ def position_page(*, user, fiscal_year: int) -> dict:
             for found in objective.measures_at_risk
         )
     return {
-        "position": position,
         "themes": _position_rows(PositioningTheme, position),
         "priorities": _position_rows(CustomerPriority, position),
         "competitors": _position_rows(Competitor, position),
         "objectives": objectives,
         "coverage": services.position_coverage(position, objectives),
-        "matrix_url": reverse("strategy:matrix"),
-        "problems": services.position_problems(position) if not position.is_published else [],
-        # Publishing (or switching to) a later year before it starts: offer "switch now".
-        "waits_for_its_year": services.position_waits_for_its_year(
-            position, today=today, current=current
-        ),
-        "starts_on": starts_on,
-        "ends_on": ends_on,
-        "current_position": current,
-        "has_read": {"at": position.read_at} if position.read_at else None,
     }
 
 

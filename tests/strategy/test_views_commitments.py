@@ -224,8 +224,8 @@ def test_a_dropped_commitment_supports_nothing_on_the_position_page(
     position = client.get("/strategy/positions/2026/")
 
     assert [row["total"] for row in matrix.context["table"]] == [0, 1]
-    assert position.context["coverage"]["unsupported"] == [abandoned]
-    assert position.context["coverage"]["idle_teams"] == [finance]
+    assert position.context["body"]()["coverage"]["unsupported"] == [abandoned]
+    assert position.context["body"]()["coverage"]["idle_teams"] == [finance]
 
 
 def test_a_units_history_is_only_for_those_who_may_open_the_unit(login, outsider, logistics):

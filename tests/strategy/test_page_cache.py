@@ -1,0 +1,91 @@
+"""The cached parts of the strategy pages: a save shows at once, and no one is shown a part
+cached for someone whose role or permissions differ."""
+
+from decimal import Decimal
+
+import pytest
+
+from strategy import versions
+from strategy.models import MeasureActual, Objective
+from tests.factories import CommitmentFactory, MeasureFactory, UnitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_position_page_shows_a_saved_objective_at_once(login, head, current_position):
+    objective = current_position.objectives.order_by("order").first()
+    page = current_position.get_absolute_url()
+    client = login(head)
+    assert objective.title.encode() in client.get(page).content  # now cached
+
+    objective.title = "Ship every order on the promised date"
+    objective.save()
+
+    assert b"Ship every order on the promised date" in client.get(page).content
+
+
+def test_the_position_page_shows_a_new_commitment_at_once(login, head, current_position):
+    objective = current_position.objectives.order_by("order").first()
+    page = current_position.get_absolute_url()
+    client = login(head)
+    assert b"Packing Crew" not in client.get(page).content
+
+    CommitmentFactory(unit=UnitFactory(name="Packing Crew"), objective=objective)
+
+    assert b"Packing Crew" in client.get(page).content
+
+
+def test_the_position_page_shows_a_renamed_owner_and_a_value_entered_at_once(
+    login, head, current_position
+):
+    objective = current_position.objectives.order_by("order").first()
+    measure = MeasureFactory(objective=objective, name="On-time delivery")
+    page = current_position.get_absolute_url()
+    client = login(head)
+    assert b"behind plan" not in client.get(page).content
+
+    owner = objective.owner
+    owner.first_name = "Renata"
+    owner.save()
+    MeasureActual.objects.create(
+        measure=measure, fiscal_year=current_position.fiscal_year, period=1, value=Decimal(1)
+    )
+
+    text = client.get(page).content.decode()
+    assert f"owner Renata {owner.last_name}" in text
+    assert "On-time delivery off track in Q1" in text
+
+
+def test_a_login_leaves_the_version_as_it_is(head):
+    before = versions.current()
+
+    head.save(update_fields=["last_login"])
+
+    assert versions.current() == before
+
+
+def test_a_draft_position_page_is_never_cached(login, executive, draft_position):
+    """A draft shows executives forms with their own CSRF token: it is written anew each time
+    (here a change that moves no version on shows at once all the same)."""
+    client = login(executive)
+    assert b"Move" in client.get(draft_position.get_absolute_url()).content
+    objective = draft_position.objectives.get()
+
+    Objective.objects.filter(pk=objective.pk).update(title="Renamed without a save signal")
+
+    assert b"Renamed without a save signal" in client.get(draft_position.get_absolute_url()).content
+
+
+def test_a_head_is_not_shown_the_promises_cached_for_an_executive(
+    login, executive, head, current_position, monkeypatch
+):
+    """Executives see whether each promise is backed inside; heads may not see the signals."""
+    from sustain import board
+
+    objective = current_position.objectives.order_by("order").first()
+    promise = {"objective": objective.pk, "flagged": True, "reason": "No processes lever."}
+    monkeypatch.setattr(board, "stored_promises", lambda **kwargs: [promise])
+    page = current_position.get_absolute_url()
+
+    assert b"Promise not backed inside" in login(executive).get(page).content
+    assert b"Promise not backed inside" not in login(head).get(page).content
