@@ -9,9 +9,12 @@ a part computed from data newer than its version only shows that newer data a li
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from strategy.models import (
     Commitment,
@@ -28,6 +31,7 @@ from strategy.models import (
     PositioningTheme,
     StrategicPosition,
     Unit,
+    time_zone_or_default,
 )
 from strategy.prepared import prepared
 from strategy.signals import organisation_imported
@@ -54,14 +58,24 @@ USER_FIELDS_SHOWN = {"username", "first_name", "last_name", "is_active"}
 
 
 @prepared
-def _read(*, pk):
-    return ContentVersion.objects.filter(pk=pk).values_list("number")
+def _read(*, pk, company):
+    time_zone = CompanySettings.objects.filter(pk=company).values("time_zone")[:1]
+    return ContentVersion.objects.filter(pk=pk).values_list("number", Subquery(time_zone))
 
 
 def current() -> int:
     """The version now: one indexed read of one row."""
-    rows = _read(pk=1)
+    rows = _read(pk=1, company=1)
     return rows[0][0] if rows else 0
+
+
+def page_key(*, now: datetime | None = None) -> str:
+    """The version and the company's today (what a part that shows dates or periods due also
+    changes with), from one query: the key of a cached part of a page."""
+    rows = _read(pk=1, company=1)
+    number, time_zone = rows[0] if rows else (0, None)
+    today = timezone.localdate(now or timezone.now(), time_zone_or_default(time_zone))
+    return f"{number}-{today.isoformat()}"
 
 
 def bump() -> None:

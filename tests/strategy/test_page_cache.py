@@ -7,7 +7,7 @@ import pytest
 
 from strategy import versions
 from strategy.models import MeasureActual, Objective
-from tests.factories import CommitmentFactory, MeasureFactory, UnitFactory
+from tests.factories import CommitmentFactory, MeasureFactory, UnitFactory, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +89,54 @@ def test_a_head_is_not_shown_the_promises_cached_for_an_executive(
 
     assert b"Promise not backed inside" in login(executive).get(page).content
     assert b"Promise not backed inside" not in login(head).get(page).content
+
+
+# --- The unit page ---------------------------------------------------------------------------
+
+
+def test_the_unit_page_shows_a_new_commitment_and_a_new_member_at_once(
+    login, head, logistics, current_position
+):
+    objective = current_position.objectives.order_by("order").first()
+    page = logistics.get_absolute_url()
+    client = login(head)
+    assert b"Pack every order twice" not in client.get(page).content
+
+    CommitmentFactory(unit=logistics, objective=objective, statement="Pack every order twice")
+    make_member(logistics, first_name="Nora", last_name="Newcomer")
+
+    text = client.get(page).content.decode()
+    assert "Pack every order twice" in text
+    assert "Nora Newcomer" in text
+
+
+def test_the_unit_page_shows_a_value_entered_at_once(login, head, logistics, current_position):
+    objective = current_position.objectives.order_by("order").first()
+    measure = MeasureFactory(objective=objective, name="On-time delivery", reporting_team=logistics)
+    page = logistics.get_absolute_url()
+    client = login(head)
+    assert b"Off track" not in client.get(page).content
+
+    MeasureActual.objects.create(
+        measure=measure, fiscal_year=current_position.fiscal_year, period=1, value=Decimal(1)
+    )
+
+    assert b"Off track" in client.get(page).content
+
+
+def test_a_member_is_not_shown_the_links_and_forms_cached_for_the_head(
+    login, head, member, logistics, current_position
+):
+    objective = current_position.objectives.order_by("order").first()
+    MeasureFactory(objective=objective, name="On-time delivery", reporting_team=logistics)
+    CommitmentFactory(unit=logistics, objective=objective)
+    page = logistics.get_absolute_url()
+
+    as_head = login(head).get(page).content.decode()
+    assert "Record value" in as_head
+    assert ">Edit</a>" in as_head
+
+    as_member = login(member).get(page).content.decode()
+    assert "Record value" not in as_member
+    assert ">Edit</a>" not in as_member
+    assert "On-time delivery" in as_member
