@@ -21,7 +21,6 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from strategy import versions
 from strategy.models import Measure, MeasureActual, Objective
 from strategy.outcomes import Period, parse_value
 from strategy.spreadsheet import restore
@@ -298,6 +297,4 @@ def actuals_import_apply(*, token: str, by) -> ImportPreview:
             batch_size=500,
             default_user=by,
         )
-    if created or updated:
-        versions.bump()  # the bulk writes send no save signal
     return preview

@@ -11,9 +11,4 @@ class StrategyConfig(AppConfig):
     verbose_name = "Strategy and organisation"
 
     def ready(self) -> None:
-        from strategy import (
-            tasks,  # noqa: F401  (receives signals.invitations_requested)
-            versions,
-        )
-
-        versions.connect()
+        from strategy import tasks  # noqa: F401  (receives signals.invitations_requested)

@@ -745,10 +745,10 @@ class Acknowledgement(models.Model):
 
 
 class ContentVersion(SingletonModel):
-    """A number that moves on with every save of what the strategy pages show (the position,
+    """A number that moves on with every write to what the strategy pages show (the position,
     its objectives and measures, their values, the units, their people and commitments, the
-    company settings): the parts of those pages that only change then are cached under it
-    (`strategy.versions`), so that a save shows at once."""
+    company settings; database triggers move it): the parts of those pages that only change
+    then are cached under it (`strategy.versions`), so that a save shows at once."""
 
     number = models.PositiveBigIntegerField(default=0)
 

@@ -2,9 +2,84 @@
 
 from django.db import migrations, models
 
+# What the strategy pages show (strategy.versions.INPUTS): any write to these tables moves the
+# content version on, in the writer's statement and transaction, whatever wrote it (a save, a
+# QuerySet.update, a bulk write, a raw statement).
+TABLES = [
+    "alignment_companysettings",
+    "alignment_exchangerate",
+    "alignment_strategicposition",
+    "alignment_positioningtheme",
+    "alignment_customerpriority",
+    "alignment_competitor",
+    "alignment_objective",
+    "alignment_measure",
+    "alignment_measureplanpoint",
+    "alignment_measureactual",
+    "alignment_unit",
+    "alignment_membership",
+    "alignment_commitment",
+]
+# A person's name shows on those pages; a login writes last_login alone, which changes nothing.
+USER_COLUMNS = "username, first_name, last_name, is_active"
+# The row made if a flush removed it, so that a write after one still moves the number on.
+BUMP = (
+    "INSERT INTO alignment_contentversion (id, number) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET number = alignment_contentversion.number + 1"
+)
 
-def create_row(apps, schema_editor):
+POSTGRESQL = [
+    f"""CREATE OR REPLACE FUNCTION alignment_content_version_bump() RETURNS trigger AS $$
+    BEGIN {BUMP}; RETURN NULL; END $$ LANGUAGE plpgsql""",
+    *(
+        f"CREATE TRIGGER {table}_content_version AFTER INSERT OR UPDATE OR DELETE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION alignment_content_version_bump()"
+        for table in TABLES
+    ),
+    "CREATE TRIGGER auth_user_content_version AFTER INSERT OR DELETE ON auth_user "
+    "FOR EACH STATEMENT EXECUTE FUNCTION alignment_content_version_bump()",
+    f"CREATE TRIGGER auth_user_name_content_version AFTER UPDATE OF {USER_COLUMNS} ON auth_user "
+    "FOR EACH STATEMENT EXECUTE FUNCTION alignment_content_version_bump()",
+]
+SQLITE = [
+    f"CREATE TRIGGER {table}_content_version_{event.lower()} AFTER {event} ON {table} "
+    f"BEGIN {BUMP}; END"
+    for table in TABLES
+    for event in ("INSERT", "UPDATE", "DELETE")
+] + [
+    f"CREATE TRIGGER auth_user_content_version_{name} AFTER {event} ON auth_user BEGIN {BUMP}; END"
+    for name, event in (
+        ("insert", "INSERT"),
+        ("delete", "DELETE"),
+        ("update", f"UPDATE OF {USER_COLUMNS}"),
+    )
+]
+
+
+def drop_statements(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return [
+            *(f"DROP TRIGGER IF EXISTS {t}_content_version ON {t}" for t in TABLES),
+            "DROP TRIGGER IF EXISTS auth_user_content_version ON auth_user",
+            "DROP TRIGGER IF EXISTS auth_user_name_content_version ON auth_user",
+            "DROP FUNCTION IF EXISTS alignment_content_version_bump()",
+        ]
+    return [f"DROP TRIGGER IF EXISTS {statement.split()[2]}" for statement in SQLITE]
+
+
+def create_row_and_triggers(apps, schema_editor):
     apps.get_model("alignment", "ContentVersion").objects.get_or_create(pk=1)
+    vendor = schema_editor.connection.vendor
+    statements = {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(vendor)
+    if statements is None:
+        raise NotImplementedError(f"no content version triggers for {vendor}")
+    for statement in statements:
+        schema_editor.execute(statement)
+
+
+def drop_triggers(apps, schema_editor):
+    for statement in drop_statements(schema_editor.connection.vendor):
+        schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
@@ -32,5 +107,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(create_row, migrations.RunPython.noop),
+        migrations.RunPython(create_row_and_triggers, drop_triggers),
     ]

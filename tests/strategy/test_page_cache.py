@@ -1,6 +1,7 @@
 """The cached parts of the strategy pages: a save shows at once, and no one is shown a part
 cached for someone whose role or permissions differ."""
 
+import importlib
 from decimal import Decimal
 
 import pytest
@@ -64,16 +65,17 @@ def test_a_login_leaves_the_version_as_it_is(head):
     assert versions.current() == before
 
 
-def test_a_draft_position_page_is_never_cached(login, executive, draft_position):
+def test_a_draft_position_page_is_never_cached(login, executive, draft_position, monkeypatch):
     """A draft shows executives forms with their own CSRF token: it is written anew each time
-    (here a change that moves no version on shows at once all the same)."""
+    (here a change shows at once though the version is held still)."""
+    monkeypatch.setattr(versions, "current", lambda: 0)
     client = login(executive)
     assert b"Move" in client.get(draft_position.get_absolute_url()).content
     objective = draft_position.objectives.get()
 
-    Objective.objects.filter(pk=objective.pk).update(title="Renamed without a save signal")
+    Objective.objects.filter(pk=objective.pk).update(title="Renamed, the version held")
 
-    assert b"Renamed without a save signal" in client.get(draft_position.get_absolute_url()).content
+    assert b"Renamed, the version held" in client.get(draft_position.get_absolute_url()).content
 
 
 def test_a_head_is_not_shown_the_promises_cached_for_an_executive(
@@ -140,3 +142,17 @@ def test_a_member_is_not_shown_the_links_and_forms_cached_for_the_head(
     assert "Record value" not in as_member
     assert ">Edit</a>" not in as_member
     assert "On-time delivery" in as_member
+
+
+def test_every_table_the_cached_parts_are_made_of_moves_the_version_on():
+    migration = importlib.import_module("strategy.migrations.0011_content_version")
+
+    assert {model._meta.db_table for model in versions.INPUTS} == set(migration.TABLES)
+
+
+def test_a_write_without_a_save_signal_moves_the_version_on(current_position):
+    before = versions.current()
+
+    Objective.objects.filter(position=current_position).update(title="Renamed in bulk")
+
+    assert versions.current() > before
