@@ -44,7 +44,7 @@ from reviews.models import (
     RubricQuestion,
     quarter_end,
 )
-from strategy import history, outcomes, roles
+from strategy import history, outcomes, roles, versions
 from strategy import services as strategy
 from strategy.models import (
     Acknowledgement,
@@ -86,6 +86,10 @@ def home_member(*, user, today: date) -> dict:
         "position": position,
         "position_read": position is not None and position.is_read,
         "my_units": my_units,
+        # The strategy's card and the commitments due soon change only with a save or the
+        # date: the template caches them under this (strategy.versions), the units and the day.
+        "content_key": f"{versions.current()}-{today.isoformat()}",
+        "my_unit_ids": ",".join(str(unit.pk) for unit in my_units),
         "headed": roles.headed_unit_ids(user),
         "today": today,
         "due_soon": Commitment.objects.open()

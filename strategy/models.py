@@ -739,3 +739,21 @@ class Acknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} read {self.position}"
+
+
+# --- What the pages cache --------------------------------------------------------------------
+
+
+class ContentVersion(SingletonModel):
+    """A number that moves on with every write to what the strategy pages show (the position,
+    its objectives and measures, their values, the units, their people and commitments, the
+    company settings; database triggers move it): the parts of those pages that only change
+    then are cached under it (`strategy.versions`), so that a save shows at once."""
+
+    number = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [one_row_constraint("one_content_version_row")]
+
+    def __str__(self) -> str:
+        return f"Content version {self.number}"

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import date
-from functools import cache
+from functools import cache, partial
 
+from django.core.cache import cache as django_cache
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
@@ -29,7 +30,7 @@ from django.utils import formats, timezone
 from django.utils.dates import MONTHS_3
 from django.utils.http import urlencode
 
-from strategy import actuals_import, history, outcomes, roles, services
+from strategy import actuals_import, history, outcomes, roles, services, versions
 from strategy.forms import MeasureActualForm
 from strategy.models import (
     Acknowledgement,
@@ -50,6 +51,7 @@ from strategy.models import (
 from strategy.prepared import as_models, prepared
 
 COMMITMENTS_PER_PAGE = 50
+CACHED_SECONDS = 3600  # a page's part cached under strategy.versions' key: kept an hour at most
 MATRIX_TEAMS_PER_PAGE = 25
 REGION_DEPTH = 4  # how far up a team's parents the matrix looks for its region
 
@@ -69,6 +71,12 @@ def measure_outcomes(
     found = outcomes.measures_outcomes(
         measures, company=company, today=today, start_month=start_month
     )
+    return _with_entry_forms(user=user, found=found)
+
+
+def _with_entry_forms(*, user, found: list[outcomes.MeasureOutcome]) -> list:
+    """Each outcome with whether the user may enter its measure's values (`can_enter`) and,
+    if so, the form to (`form`)."""
     for outcome in found:
         measure = outcome.measure
         objective = measure.objective
@@ -131,17 +139,39 @@ def position_page(*, user, fiscal_year: int) -> dict:
         ),
         fiscal_year=fiscal_year,
     )
-    objectives = list(
-        position.objectives.select_related("owner", "customer_priority")
-        .prefetch_related("measures")
-        .order_by("order", "pk")
-    )
     # The company's calendar and thresholds, read once for the dates and the measures.
     company = CompanySettings.read()
     start_month, today = outcomes.company_calendar(company)
     starts_on = date(position.fiscal_year, start_month, 1)
     ends_on = date.fromordinal(date(position.fiscal_year + 1, start_month, 1).toordinal() - 1)
     current = position if position.is_current else StrategicPosition.objects.current()
+    return {
+        "position": position,
+        # What only a save changes (strategy.versions) and the date: read when the page's
+        # template does not find it cached under `body_key` (a published position's).
+        "body": cache(partial(_position_body, position=position, company=company)),
+        "body_key": f"{versions.current()}-{today.isoformat()}",
+        "matrix_url": reverse("strategy:matrix"),
+        "problems": services.position_problems(position) if not position.is_published else [],
+        # Publishing (or switching to) a later year before it starts: offer "switch now".
+        "waits_for_its_year": services.position_waits_for_its_year(
+            position, today=today, current=current
+        ),
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "current_position": current,
+        "has_read": {"at": position.read_at} if position.read_at else None,
+    }
+
+
+def _position_body(*, position: StrategicPosition, company: CompanySettings) -> dict:
+    """What a position's page shows that only a save changes: its themes, priorities,
+    competitors, objectives (with their measures and the teams committed) and coverage."""
+    objectives = list(
+        position.objectives.select_related("owner", "customer_priority")
+        .prefetch_related("measures")
+        .order_by("order", "pk")
+    )
     # What each objective's card shows, written here rather than by a template node per value.
     # A promise is at risk when one of its objective's measures is behind plan or off track
     # in the latest period of the year with a value.
@@ -172,22 +202,11 @@ def position_page(*, user, fiscal_year: int) -> dict:
             for found in objective.measures_at_risk
         )
     return {
-        "position": position,
         "themes": _position_rows(PositioningTheme, position),
         "priorities": _position_rows(CustomerPriority, position),
         "competitors": _position_rows(Competitor, position),
         "objectives": objectives,
         "coverage": services.position_coverage(position, objectives),
-        "matrix_url": reverse("strategy:matrix"),
-        "problems": services.position_problems(position) if not position.is_published else [],
-        # Publishing (or switching to) a later year before it starts: offer "switch now".
-        "waits_for_its_year": services.position_waits_for_its_year(
-            position, today=today, current=current
-        ),
-        "starts_on": starts_on,
-        "ends_on": ends_on,
-        "current_position": current,
-        "has_read": {"at": position.read_at} if position.read_at else None,
     }
 
 
@@ -429,44 +448,71 @@ def unit_page(*, user, unit: Unit) -> dict:
     commit to and last year's commitments it has to confirm; its history is a page of its own
     (unit_history_page)."""
     position = StrategicPosition.objects.current()
+    active = list(position.objectives.active()) if position is not None else []
+    page_key, today = versions.page_key(), timezone.localdate()
+    # The outcomes of the measures it reports change only with a save or the date: read once
+    # for everyone, the entry forms added for each user.
+    outcomes_key = f"unit-outcomes:{unit.pk}:{position.pk if position else 0}:{page_key}"
+    found = django_cache.get(outcomes_key)
+    if found is None:
+        found = _unit_outcomes(unit=unit, position=position)
+        django_cache.set(outcomes_key, found, CACHED_SECONDS)
+    return {
+        "unit": unit,
+        "position": position,
+        "outcomes": _with_entry_forms(user=user, found=found),
+        "can_import": user.has_perm("alignment.import_measure_actuals"),
+        # Its people and commitments, which only a save changes (strategy.versions): read when
+        # the page's template does not find them cached under `body_key`.
+        "body": cache(partial(_unit_body, unit=unit, active=active)),
+        # The commitments' overdue dates are the server's today, the outcomes the company's.
+        "body_key": f"{page_key}-{today.isoformat()}",
+        "to_confirm": services.commitments_to_confirm(
+            unit=unit, position=position, objectives=active
+        )
+        if position
+        else [],
+        "can_edit": user.has_perm("alignment.edit_commitments", unit),
+        "today": today,
+    }
+
+
+def _unit_outcomes(*, unit: Unit, position: StrategicPosition | None) -> list:
+    """The outcomes of the measures the team reports: the current strategy's, of its active
+    objectives."""
+    if position is None:
+        return []
+    reported = list(
+        Measure.objects.filter(
+            reporting_team=unit, objective__position=position, objective__retired_at=None
+        )
+        .select_related("objective__position")
+        .order_by("objective__order", "objective_id", "pk")
+    )
+    for measure in reported:
+        measure.reporting_team = unit
+    company = CompanySettings.read()
+    start_month, today = outcomes.company_calendar(company)
+    return outcomes.measures_outcomes(
+        reported, company=company, today=today, start_month=start_month
+    )
+
+
+def _unit_body(*, unit: Unit, active: list[Objective]) -> dict:
+    """A unit's heads and members, its commitments by objective and the current objectives
+    (`active`) it does not commit to."""
     commitments = unit.commitments.select_related("objective", "objective__position").order_by(
         "-objective__position__fiscal_year", "objective__order", "lever", "due_on"
     )
     by_objective = defaultdict(list)
     for commitment in commitments:
         by_objective[commitment.objective].append(commitment)
-    active = list(position.objectives.active()) if position is not None else []
     memberships = unit.memberships.select_related("user").order_by("role", "user__last_name")
-    # The measures the team reports: the current strategy's, of its active objectives.
-    reported = (
-        list(
-            Measure.objects.filter(
-                reporting_team=unit, objective__position=position, objective__retired_at=None
-            )
-            .select_related("objective__position")
-            .order_by("objective__order", "objective_id", "pk")
-        )
-        if position is not None
-        else []
-    )
-    for measure in reported:
-        measure.reporting_team = unit
     return {
-        "unit": unit,
-        "position": position,
-        "outcomes": measure_outcomes(user=user, measures=reported),
-        "can_import": user.has_perm("alignment.import_measure_actuals"),
         "by_objective": dict(by_objective),
         "uncommitted": [o for o in active if o not in by_objective],
-        "to_confirm": services.commitments_to_confirm(
-            unit=unit, position=position, objectives=active
-        )
-        if position
-        else [],
         "heads": [m.user for m in memberships if m.role == Membership.Role.HEAD],
         "members": [m.user for m in memberships if m.role == Membership.Role.MEMBER],
-        "can_edit": user.has_perm("alignment.edit_commitments", unit),
-        "today": timezone.localdate(),
     }
 
 

@@ -47,6 +47,7 @@ from strategy.models import (
     Unit,
     fiscal_year_of,
 )
+from strategy.prepared import as_models, prepared
 from sustain import measures
 from sustain.models import SignalSettings, StoredBoard, StoredSignal
 
@@ -910,9 +911,28 @@ def _summary(result: dict, regions: dict[int, int]) -> dict:
     }
 
 
+# What the pages read of the stored board's row (its summary deferred) and of a team's signals,
+# compiled once (strategy.prepared): the home and team pages read them on every request.
+BOARD_FIELDS = tuple(f.attname for f in StoredBoard._meta.concrete_fields if f.name != "summary")
+
+
+@prepared
+def _board_row(*, pk):
+    return StoredBoard.objects.filter(pk=pk).values_list(*BOARD_FIELDS)
+
+
+@prepared
+def _team_signals(*, teams):
+    return StoredSignal.objects.filter(team__in=teams).values_list(*SIGNAL_FIELDS)
+
+
 def stored_board(*, now: datetime, summary: bool = False) -> StoredBoard:
     """The stored live board, as it was last computed (`is_stale` says whether inputs changed
     since). Computed here only when none was ever stored: pages never wait for a refresh."""
+    if not summary:
+        found = as_models(StoredBoard, BOARD_FIELDS, _board_row(pk=1))
+        if found and found[0].computed_at is not None:
+            return found[0]
     rows = StoredBoard.objects.all() if summary else StoredBoard.objects.defer("summary")
     row = rows.filter(pk=1).first()
     if row is None or row.computed_at is None:
@@ -941,6 +961,11 @@ def stored_promises(*, now: datetime, fiscal_year: int) -> list[dict] | None:
 def stored_signals():
     """The stored live board's signals, as board() dicts (`values()` of their fields)."""
     return StoredSignal.objects.values(*SIGNAL_FIELDS)
+
+
+def stored_team_signals(teams) -> list[dict]:
+    """The stored live board's signals about these teams (ids), as stored_signals() has them."""
+    return [dict(zip(SIGNAL_FIELDS, row, strict=True)) for row in _team_signals(teams=teams)]
 
 
 # As many as a closed cycle's page reads of its frozen ones; the rest are counted, and listed on

@@ -40,7 +40,7 @@ def home_sustain(sender, *, headed, user, **kwargs) -> dict:
             context["streaks"] = stored.top_streaks
             context["signal_count"] = stored.signal_count
         if headed:
-            context["team_signals"] = list(board.stored_signals().filter(team__in=headed))
+            context["team_signals"] = board.stored_team_signals(sorted(headed))
     return context
 
 

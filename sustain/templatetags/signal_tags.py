@@ -16,6 +16,8 @@ register = template.Library()
 
 def _box(**about) -> dict:
     stored = board.stored_board(now=timezone.now())
+    if list(about) == ["team"]:  # a team page's, on every request
+        return {"signals": board.stored_team_signals([about["team"]]), "board": stored}
     return {"signals": list(board.stored_signals().filter(**about)), "board": stored}
 
 

@@ -51,6 +51,27 @@ def test_a_head_sees_their_open_check_and_its_due_date_on_the_home_page(client, 
     assert "Alignment index" not in html
 
 
+def test_the_home_page_shows_a_commitment_due_soon_at_once_and_only_to_its_team(
+    client, current_position, head, other_head
+):
+    """The commitments due soon are cached under the strategy's version, the day and the
+    person's units."""
+    from tests.factories import CommitmentFactory
+
+    client.force_login(head)
+    assert "Count every pallet" not in client.get(reverse("home")).content.decode()
+    CommitmentFactory(
+        unit=head.memberships.get().unit,
+        objective=current_position.objectives.first(),
+        statement="Count every pallet",
+        due_on=date.today(),
+    )
+
+    assert "Count every pallet" in client.get(reverse("home")).content.decode()
+    client.force_login(other_head)
+    assert "Count every pallet" not in client.get(reverse("home")).content.decode()
+
+
 def test_an_executive_sees_the_index_and_completion_of_the_latest_cycle(
     client, worked_example, executive
 ):

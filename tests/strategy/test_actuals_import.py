@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
-from strategy import actuals_import, outcomes
+from strategy import actuals_import, outcomes, versions
 from strategy.models import Measure, MeasureActual
 from strategy.outcomes import Period
 from tests.factories import MeasureFactory, ObjectiveFactory
@@ -82,6 +82,17 @@ def test_confirming_records_every_line_with_its_history(measures, head):
     }
     assert MeasureActual.history.count() == 3
     assert {h.history_user for h in MeasureActual.history.all()} == {head}
+
+
+def test_an_import_moves_the_cached_pages_version_on(measures, head):
+    """Its values are written in bulk, without a save signal per row: the strategy pages'
+    cached parts must not be read again after it."""
+    token = check(GOOD, head).token
+    before = versions.current()
+
+    actuals_import.actuals_import_apply(token=token, by=head)
+
+    assert versions.current() > before
 
 
 def test_the_same_file_twice_changes_nothing(measures, head):

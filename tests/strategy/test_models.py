@@ -219,6 +219,7 @@ def test_every_settings_table_of_one_row_shares_the_singleton_base():
     assert {m.__name__ for m in _singletons()} == {
         "CadenceSettings",
         "CompanySettings",
+        "ContentVersion",
         "SignalSettings",
     }
 

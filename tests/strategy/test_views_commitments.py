@@ -148,7 +148,7 @@ def test_the_unit_page_groups_commitments_by_objective_and_lists_the_rest(
 
     response = login(member).get("/strategy/units/logistics/")
 
-    assert response.context["by_objective"] == {
+    assert response.context["body"]()["by_objective"] == {
         committed: list(Commitment.objects.filter(unit=logistics).order_by("lever"))
     }
     section = re.search(
@@ -158,7 +158,7 @@ def test_the_unit_page_groups_commitments_by_objective_and_lists_the_rest(
     ).group(1)
     assert "Train the pickers." in section and "Ship at noon." in section
     assertNotContains(response, "Pay suppliers early.")
-    assert response.context["uncommitted"] == [uncommitted]
+    assert response.context["body"]()["uncommitted"] == [uncommitted]
     assertContains(response, "Objectives this team does not commit to")
     assertNotContains(response, "?objective=")  # a member may not commit the team
 
@@ -224,8 +224,8 @@ def test_a_dropped_commitment_supports_nothing_on_the_position_page(
     position = client.get("/strategy/positions/2026/")
 
     assert [row["total"] for row in matrix.context["table"]] == [0, 1]
-    assert position.context["coverage"]["unsupported"] == [abandoned]
-    assert position.context["coverage"]["idle_teams"] == [finance]
+    assert position.context["body"]()["coverage"]["unsupported"] == [abandoned]
+    assert position.context["body"]()["coverage"]["idle_teams"] == [finance]
 
 
 def test_a_units_history_is_only_for_those_who_may_open_the_unit(login, outsider, logistics):

@@ -315,13 +315,13 @@ def test_the_position_page_names_the_first_committed_and_idle_teams_and_counts_t
     response = login(executive).get(current_position.get_absolute_url())
 
     html = response.content.decode()
-    assert [name for name, _ in response.context["objectives"][0].teams] == [
+    assert [name for name, _ in response.context["body"]()["objectives"][0].teams] == [
         f"Team {n:02}" for n in range(10)
     ]
     assert "and 2 more (12 in all)" in html
     assert "Team 10" not in html.split("Gaps")[0]
     assert f"Objectives with no commitment: {unsupported.title}." in html
-    coverage = response.context["coverage"]
+    coverage = response.context["body"]()["coverage"]
     idle = [t.name for t in coverage["idle_teams"]]
     assert idle[:2] == ["Team 12", "Team 13"]
     assert coverage["idle_count"] == Unit.objects.active().functional().count() - 12
