@@ -68,6 +68,7 @@ class MeasureSerializer(serializers.ModelSerializer):
             "direction",
             "frequency",
             "reporting_team",
+            "customer_felt",
             "previous",
         ]
 

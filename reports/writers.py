@@ -551,6 +551,7 @@ MEASURE_COLUMNS = [
     "Direction",
     "Frequency",
     "Reporting team",
+    "Customers feel it",
     "Fiscal year",
     "Period",
     "Planned",
@@ -598,6 +599,7 @@ def _measure_rows(cycle: ReviewCycle, objectives: list[dict], *, now: datetime) 
             m.get_direction_display(),
             m.get_frequency_display(),
             m.reporting_team.name if m.reporting_team else "",
+            "Yes" if m.customer_felt else "No",
         ]
         for p in outcome.year:
             status = outcomes.status_for(
@@ -631,11 +633,12 @@ def _measures_sheet(book: _Book, cycle: ReviewCycle, objectives: list[dict], *, 
         book,
         "Measures",
         MEASURE_COLUMNS,
-        [30, 30, 10, 16, 10, 22, 10, 8] + [10] * 3 + [10, 22, 17, 40],
+        [30, 30, 10, 16, 10, 22, 10, 10, 8] + [10] * 3 + [10, 22, 17, 40],
     )
     when = book.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    entered_at = MEASURE_COLUMNS.index("Entered at")
     for row in _measure_rows(cycle, objectives, now=now):
-        sheet.write(row, {13: when})
+        sheet.write(row, {entered_at: when})
     sheet.finish()
 
 

@@ -837,7 +837,7 @@ class MeasureInput:
 
 
 _MEASURE_FIELDS = ["id", "objective_id", "name", "unit", "baseline", "target", "direction"]
-_MEASURE_FIELDS += ["reporting_team_id", "frequency", "previous_id"]
+_MEASURE_FIELDS += ["reporting_team_id", "frequency", "previous_id", "customer_felt"]
 _MEASURE_WITH = ["objective__title", "objective__position_id", "objective__position__fiscal_year"]
 _MEASURE_WITH += ["previous__frequency", "company_tolerance", "company_off_track"]
 _MEASURE_WITH += ["company_start_month"]

@@ -330,7 +330,16 @@ class MeasureForm(forms.ModelForm):
 
     class Meta:
         model = Measure
-        fields = ["name", "unit", "baseline", "target", "direction", "reporting_team", "frequency"]
+        fields = [
+            "name",
+            "unit",
+            "baseline",
+            "target",
+            "direction",
+            "reporting_team",
+            "frequency",
+            "customer_felt",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -414,7 +423,16 @@ MeasureFormSet = forms.inlineformset_factory(
     Measure,
     form=MeasureForm,
     formset=MeasureFormSetBase,
-    fields=["name", "unit", "baseline", "target", "direction", "reporting_team", "frequency"],
+    fields=[
+        "name",
+        "unit",
+        "baseline",
+        "target",
+        "direction",
+        "reporting_team",
+        "frequency",
+        "customer_felt",
+    ],
     extra=2,
 )
 

@@ -476,6 +476,14 @@ class Measure(models.Model):
     frequency = models.CharField(
         max_length=10, choices=Frequency.choices, default=Frequency.QUARTERLY
     )
+    # Only the measures customers feel judge the objective's external promise (promise at risk
+    # or kept outside, docs/signals.md); an internal one (a cost, a headcount) keeps its status.
+    customer_felt = models.BooleanField(
+        "Customers feel it",
+        default=True,
+        help_text="Counts for the objective's promise to customers: behind plan, the promise "
+        "is at risk.",
+    )
     # Set by the annual refresh: last year's measure this one continues, whose values (and
     # their history) stay where they were entered and are read as this measure's past.
     previous = models.ForeignKey(

@@ -613,6 +613,7 @@ def objectives_outcomes(
         _MEASURE,
         pk="pk",
         year="objective__position__fiscal_year",
+        number="customer_felt",  # 1 or 0: a measure's row has no period
         value="baseline",
         previous="previous_id",
         target="target",
@@ -653,6 +654,7 @@ def objectives_outcomes(
                 frequency=text,
                 previous_id=previous,
                 reporting_team_id=team,
+                customer_felt=bool(number),
             )
             measure.fiscal_year = year
             if team is not None:

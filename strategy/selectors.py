@@ -173,14 +173,15 @@ def _position_body(*, position: StrategicPosition, company: CompanySettings) -> 
         .order_by("order", "pk")
     )
     # What each objective's card shows, written here rather than by a template node per value.
-    # A promise is at risk when one of its objective's measures is behind plan or off track
-    # in the latest period of the year with a value.
-    measures = [m for objective in objectives for m in objective.measures.all()]
+    # A promise is at risk when one of its objective's measures that customers feel is behind
+    # plan or off track in the latest period of the year with a value; an internal measure
+    # (Measure.customer_felt off) keeps its own status and does not judge the promise.
+    felt = [m for objective in objectives for m in objective.measures.all() if m.customer_felt]
     at_risk = defaultdict(list)
-    judged = defaultdict(int)  # the measures with a status: a promise kept outside
+    judged = defaultdict(int)  # the felt measures with a status: a promise kept outside
     if position.is_published:
         for found in outcomes.measures_statuses(
-            measures, company=company, fiscal_year=position.fiscal_year
+            felt, company=company, fiscal_year=position.fiscal_year
         ):
             if found.is_at_risk:
                 at_risk[found.measure.objective_id].append(found)
@@ -197,6 +198,12 @@ def _position_body(*, position: StrategicPosition, company: CompanySettings) -> 
         ]
         objective.measures_at_risk = at_risk.get(objective.pk, [])
         objective.measures_judged = judged[objective.pk]
+        # A promise that no measure customers feel can judge says so, rather than nothing.
+        objective.promise_unmeasured = bool(
+            position.is_published
+            and objective.external_promise.strip()
+            and not any(m.customer_felt for m in objective.measures.all())
+        )
         objective.at_risk_text = "; ".join(
             f"{found.measure.name} {found.status_label.lower()} in {found.latest.period.code}"
             for found in objective.measures_at_risk

@@ -436,6 +436,7 @@ def position_copy_for_refresh(*, source: StrategicPosition, fiscal_year: int) ->
                 direction=measure.direction,
                 reporting_team_id=measure.reporting_team_id,
                 frequency=measure.frequency,
+                customer_felt=measure.customer_felt,
                 previous=measure,
             )
     return draft

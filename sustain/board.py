@@ -622,8 +622,12 @@ def _outcomes(config, company, objectives, teams, window, frozen, lineage, *, no
                         objective=o.pk,
                     )
                 )
+        # Only the measures customers feel judge the promise (Measure.customer_felt).
         risk = measures.promise_at_risk(
-            o.title, o.external_promise, [s for _, s in due_series], **thresholds
+            o.title,
+            o.external_promise,
+            [s for m, s in due_series if m.customer_felt],
+            **thresholds,
         )
         if risk.flagged:
             found.append(

@@ -495,9 +495,12 @@ def promise_at_risk(
     off_track_percent: float,
 ) -> OutcomeFinding:
     """An objective's promise to customers whose measures are behind plan in their latest
-    period with a value."""
+    period with a value: `measures` are those customers feel (Measure.customer_felt), none of
+    them is not judged."""
     if not promise.strip():
         return OutcomeFinding(False, f"“{title}” makes no promise to customers.")
+    if not measures:
+        return OutcomeFinding(None, f"“{title}”: no measure customers feel.")
     behind, reasons, judged = [], [], False
     for series in measures:
         pairs = list(enumerate(zip(series.actuals, series.plans, strict=True)))

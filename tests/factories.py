@@ -262,10 +262,12 @@ def measure_row(
     reporting_team=None,
     frequency="quarterly",
     plan=None,
+    customer_felt=True,
     **extra,
 ) -> dict:
     """One row of the objective form's measures: `plan` is {period: value} where the plan is
-    not the straight line; `reporting_team` a unit (or its pk)."""
+    not the straight line; `reporting_team` a unit (or its pk); `customer_felt` the checkbox,
+    sent checked as the form shows it for a new measure."""
     team = getattr(reporting_team, "pk", reporting_team)
     row = {
         "name": name,
@@ -276,6 +278,8 @@ def measure_row(
         "reporting_team": "" if team is None else str(team),
         "frequency": frequency,
     }
+    if customer_felt:
+        row["customer_felt"] = "on"
     row |= {f"plan_{n}": "" for n in range(1, 13)}
     row |= {f"plan_{n}": str(v) for n, v in (plan or {}).items()}
     return row | extra
@@ -302,6 +306,7 @@ def objective_edit_data(objective: Objective, **fields) -> dict:
             direction=m.direction,
             reporting_team=m.reporting_team_id,
             frequency=m.frequency,
+            customer_felt=m.customer_felt,
             plan={p.period: p.value for p in m.plan_points.all()},
             id=m.pk,
         )

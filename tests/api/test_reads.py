@@ -68,6 +68,7 @@ def test_a_position_comes_with_its_themes_priorities_competitors_objectives_and_
         "direction": "higher",
         "frequency": "quarterly",
         "reporting_team": {"id": logistics.pk, "code": "logistics", "name": "Logistics"},
+        "customer_felt": True,
         "previous": None,
     }
 
@@ -436,3 +437,13 @@ def test_a_value_is_read_as_recorded(api, member, head, current_position, logist
 
     assert [(a["period_code"], a["value"]) for a in listed] == [("Q2", "90.25")]
     assert Measure.objects.count() == 1
+
+
+def test_a_measure_says_whether_customers_feel_it(api, member, current_position):
+    objective = current_position.objectives.order_by("order").first()
+    felt = MeasureFactory(objective=objective, name="On time")
+    internal = MeasureFactory(objective=objective, name="Overtime cost", customer_felt=False)
+
+    listed = results(api(member).get("/api/v1/measures/"))
+
+    assert {m["id"]: m["customer_felt"] for m in listed} == {felt.pk: True, internal.pk: False}

@@ -162,6 +162,23 @@ def test_the_pdf_has_a_section_with_each_measures_chart(org, on_time):
     assert "Solid: the values; dashed: the plan." in text
 
 
+def test_the_reports_mark_a_measure_customers_do_not_feel(login, org, on_time, head, executive):
+    """objectives_outcomes reads the flag with the rest: the workbook says it, the print view
+    and the PDF mark the internal measure."""
+    cost = MeasureFactory(objective=org.a, name="Overtime cost", unit="EUR", customer_felt=False)
+    record(cost, 1, "80", head)
+
+    rows = measure_sheet(org.cycle)
+    felt = {r["Measure"]: r["Customers feel it"] for r in rows}
+    assert felt == {"On-time share": "Yes", "Overtime cost": "No"}
+    response = login(executive).get(reverse("reports:report-print", args=[org.cycle.pk]))
+    section = _measures_section(response.content.decode())
+    assert "Overtime cost (EUR, internal)" in section
+    assert "On-time share (%) FY2026" in section
+    html = writers.report_html(org.cycle, for_pdf=True)
+    assert html.count("internal: customers do not feel it") == 1
+
+
 def _measures_section(html: str) -> str:
     start = html.index('<section id="measures">')
     section = html[start : html.index("</section>", start)]

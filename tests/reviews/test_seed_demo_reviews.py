@@ -185,6 +185,8 @@ def test_the_demo_trips_every_measured_outcome_signal():
     assert ("say_do", "Finance") in found
     assert ("roller_outcomes", "On-time, in-full deliveries") in found
     assert ("promise_risk", "Keep the right inventory in stock") in found
+    # Finance's cost to serve is behind plan but internal: a say-do gap, no promise at risk.
+    assert ("promise_risk", "Fund the service promise") not in found
     assert ("not_measuring", "Customer-facing staff certified on the core product lines") in found
     assert ("not_measuring", "Calls answered within 60 seconds") in found
     measure = Measure.objects.get(
@@ -192,5 +194,6 @@ def test_the_demo_trips_every_measured_outcome_signal():
     )
     assert measure.reporting_team.code == "finance"
     assert measure.direction == Measure.Direction.LOWER
+    assert measure.customer_felt is False
     assert len(outcomes.measure_series(measure)) >= 8
     assert MeasureActual.objects.filter(measure__name=measure.name).count() == 8

@@ -356,6 +356,23 @@ def test_importing_values_is_for_executives_and_heads(head, executive, member, a
 # --- The annual refresh ----------------------------------------------------------------------
 
 
+def test_the_refresh_carries_whether_customers_feel_a_measure(measure):
+    position = measure.objective.position
+    felt = MeasureFactory(objective=measure.objective, name="Complaints answered")
+    measure.customer_felt = False
+    measure.save()
+
+    draft = services.position_copy_for_refresh(
+        source=position, fiscal_year=position.fiscal_year + 1
+    )
+
+    copies = Measure.objects.filter(objective__position=draft)
+    assert dict(copies.values_list("previous", "customer_felt")) == {
+        measure.pk: False,
+        felt.pk: True,
+    }
+
+
 def test_the_refresh_carries_a_measure_and_its_values_to_the_revised_objective(
     measure, head, executive, logistics
 ):

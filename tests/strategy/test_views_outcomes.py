@@ -404,6 +404,80 @@ def test_a_promise_is_at_risk_when_a_measure_is_behind_plan(login, measure, head
     assertContains(response, "On-time delivery behind plan in Q2")
 
 
+def test_an_internal_measure_behind_plan_puts_no_promise_at_risk(login, measure, head, member):
+    """Only the measures customers feel judge the promise: an internal one behind plan keeps
+    its status on the objective page and leaves the promise on the position page alone."""
+    felt = MeasureFactory(
+        objective=measure.objective,
+        name="Complaints answered",
+        baseline=D("80"),
+        target=D("96"),
+        reporting_team=measure.reporting_team,
+    )
+    measure.customer_felt = False
+    measure.save()
+    record(measure, 1, "70", head)  # plan 84: off track
+    record(felt, 1, "84", head)  # on plan
+    page = measure.objective.position.get_absolute_url()
+
+    response = login(member).get(page)
+    assertNotContains(response, "Promise at risk")
+    assertContains(response, "Promise kept outside")
+    assertContains(login(member).get(measure.objective.get_absolute_url()), "Off track")
+
+    record(felt, 2, "80", head)  # plan 88: behind
+    response = login(member).get(page)
+    assertContains(response, "Promise at risk")
+    assertContains(response, "Complaints answered behind plan in Q2")
+    assertNotContains(response, "On-time delivery off track")
+
+
+def test_a_promise_without_a_measure_customers_feel_says_so(login, measure, head, member):
+    measure.customer_felt = False
+    measure.save()
+    record(measure, 1, "70", head)  # off track, but internal
+    page = measure.objective.position.get_absolute_url()
+
+    response = login(member).get(page)
+
+    assertNotContains(response, "Promise at risk")
+    assertNotContains(response, "Promise kept outside")
+    assertContains(response, "no measure customers feel")
+
+
+def test_a_measure_counts_for_the_promise_unless_told_otherwise(executive, draft_position):
+    objective = draft_position.objectives.first()
+    measure = Measure.objects.create(
+        objective=objective, name="Days late", unit="days", baseline=D("10"), target=D("2")
+    )
+    assert measure.customer_felt is True
+    field = MeasureForm().fields["customer_felt"]
+    assert (field.label, field.initial) == ("Customers feel it", True)
+    assert "promise to customers" in field.help_text
+
+
+def test_the_objective_form_marks_a_measure_customers_do_not_feel(login, executive, draft_position):
+    objective = draft_position.objectives.first()
+    MeasureFactory(objective=objective, name="Days late")
+    url = reverse("strategy:objective-edit", args=[objective.pk])
+    shown = login(executive).get(url)
+    assertContains(shown, 'name="measures-0-customer_felt"')
+    assertContains(shown, "promise to customers: behind plan, the promise is at risk.")
+
+    data = objective_edit_data(objective)
+    del data["measures-0-customer_felt"]  # unticked: a browser sends nothing
+    assert login(executive).post(url, data).status_code == 302
+    assert objective.measures.get().customer_felt is False
+
+    row = {"name": "Overtime cost", "unit": "EUR", "baseline": "100", "target": "80"}
+    data = objective_data(
+        owner=executive, title="Cut overtime", measures=[row | {"customer_felt": False}]
+    )
+    create = reverse("strategy:objective-create", args=[draft_position.fiscal_year])
+    assert login(executive).post(create, data).status_code == 302
+    assert Measure.objects.get(name="Overtime cost").customer_felt is False
+
+
 # --- The company's thresholds ----------------------------------------------------------------
 
 

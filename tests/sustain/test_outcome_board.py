@@ -489,3 +489,33 @@ def test_a_review_closed_before_the_agenda_was_frozen_reads_its_first_signals(
 
     agenda = _agenda(login(executive).get(q4.get_absolute_url()))
     assert "Say-do gaps (measured outcomes, as they stood at closing)" in agenda
+
+
+def test_an_internal_measure_behind_plan_puts_no_promise_at_risk(org):
+    """Only the measures customers feel judge the promise: an internal cost behind plan keeps
+    its own signals (a say-do gap here) and leaves the promise alone."""
+    measure(
+        org.a,
+        [84, 82, 83, 84],
+        name="Cost of overtime",
+        reporting_team=org.logistics,
+        customer_felt=False,
+    )
+    four_quarters(org)
+
+    result = org.board()
+
+    assert signals(result, "promise_risk") == []
+    assert [s["subject"] for s in signals(result, "say_do")] == ["Logistics"]
+
+
+def test_a_felt_measure_behind_plan_puts_the_promise_at_risk_beside_an_internal_one(org):
+    measure(org.a, [84, 88, 92, 83], name="On-time delivery")
+    measure(org.a, [84, 88, 92, 70], name="Cost of overtime", customer_felt=False)
+    four_quarters(org)
+
+    (found,) = signals(org.board(), "promise_risk")
+
+    assert found["objective"] == org.a.pk
+    assert "On-time delivery 83%" in found["reason"]
+    assert "Cost of overtime" not in found["reason"]

@@ -249,3 +249,9 @@ def test_a_measure_that_moves_is_measured():
 
 def test_nothing_due_yet_is_not_flagged():
     assert not_measuring(on_time([]), periods=3).flagged is False
+
+
+def test_a_promise_without_a_measure_customers_feel_is_not_judged():
+    found = promise_at_risk("Deliver", PROMISE, [], **THRESHOLDS)
+
+    assert (found.flagged, found.reason) == (None, "“Deliver”: no measure customers feel.")

@@ -613,6 +613,10 @@ MEASURE_STORIES = {
     "Orders placed through the web shop": (HIGHER, "operations", QUARTERLY, ON_PLAN),
     "Web orders with a confirmed delivery date": (HIGHER, "operations", MONTHLY, ON_PLAN),
 }
+# Internal measures: customers feel neither, so neither judges the promise to fair prices
+# (Measure.customer_felt); Finance's cost to serve, behind plan, is a say-do gap, not a promise
+# at risk.
+INTERNAL_MEASURES = {"Service investment committed", "Cost to serve as a share of sales"}
 COPIED_VALUE = Decimal("55")  # the staff certified share, the same every quarter
 
 
@@ -792,6 +796,7 @@ class Command(BaseCommand):
                     direction=direction,
                     reporting_team=units[code],
                     frequency=frequency,
+                    customer_felt=name not in INTERNAL_MEASURES,
                 )
             objectives[title] = objective
 
