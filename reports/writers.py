@@ -21,6 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.cache import cache as django_cache
 from django.db import connection
 from django.db.models import (
     CharField,
@@ -47,7 +48,7 @@ from reviews.models import (
     ReviewCycle,
 )
 from reviews.templatetags.review_tags import heat_class
-from strategy import outcomes
+from strategy import outcomes, versions
 from strategy.models import Commitment, CompanySettings, Lever, MeasureActual
 from strategy.money import format_money
 from strategy.spreadsheet import FORMULA_TRIGGERS, is_formula_like, neutralise
@@ -95,6 +96,8 @@ COMMITTED_SHOWN = 20
 TEAM_PAGES = 40
 # The signals listed, as on a review's page; the rest are counted (all on the Signals page).
 SIGNALS_SHOWN = board.CYCLE_SIGNALS_SHOWN
+# A closed review's measured outcomes in the print view, kept in the cache at most this long.
+PRINT_OUTCOMES_SECONDS = 3600
 
 
 def filename(cycle: ReviewCycle, extension: str) -> str:
@@ -756,12 +759,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
     # The company and the measures' outcomes, in one query; a closed cycle's values as they
     # stood when it closed. Their year only: the page shows it (the charts with last years'
     # are the board pack's and the objective pages').
-    company, found = outcomes.objectives_outcomes(
-        list(titles),
-        now=now,
-        as_of=cycle.closed_at if cycle.is_closed else None,
-        earlier_years=False,
-    )
+    company, found = _print_outcomes(cycle, list(titles), now=now)
     for outcome in found:
         outcome.objective_title = titles[outcome.measure.objective_id]
     return {
@@ -795,6 +793,30 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         "next_part": number + 1 if number < len(parts) else None,
         "report_files": _done_report_files(cycle),
     }
+
+
+def _print_outcomes(cycle: ReviewCycle, objective_ids: list[int], *, now: datetime) -> tuple:
+    """The company and the measures' outcomes of the print view (their year only: the charts
+    with last years' are the board pack's and the objective pages'). A closed cycle's values
+    are those recorded when it closed, judged on that day: the answer changes only with what
+    strategy.versions counts (a measure, its plan, the company's thresholds...), so it is kept
+    in the cache under the cycle, its closing and that version; one small query instead of the
+    values' union and their judging."""
+    if not cycle.is_closed:
+        return outcomes.objectives_outcomes(objective_ids, now=now, earlier_years=False)
+    key = "print-outcomes:{}:{}:{}:{}".format(
+        cycle.pk,
+        cycle.closed_at.timestamp(),
+        versions.current(),
+        ",".join(map(str, objective_ids)),
+    )
+    found = django_cache.get(key)
+    if found is None:
+        found = outcomes.objectives_outcomes(
+            objective_ids, now=now, as_of=cycle.closed_at, earlier_years=False
+        )
+        django_cache.set(key, found, PRINT_OUTCOMES_SECONDS)
+    return found
 
 
 def _print_scores(cycle: ReviewCycle, ids: list[int]) -> dict:

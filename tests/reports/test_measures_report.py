@@ -238,6 +238,27 @@ def test_a_closed_reviews_print_view_shows_the_values_as_they_stood_at_closing(
     assert "70.00" not in section
 
 
+def test_a_closed_reviews_outcomes_are_read_once_and_follow_a_measure_changed_after_closing(
+    login, org, on_time, head, executive
+):
+    services.cycle_close(cycle=org.cycle, by=executive)
+    org.cycle.refresh_from_db()
+    client, url = login(executive), reverse("reports:report-print", args=[org.cycle.pk])
+    client.get(url)  # the outcomes read and kept
+
+    with CaptureQueriesContext(connection) as again:
+        response = client.get(url)
+    assert "On-time share (%) FY2026 Q1 84.00 85.00 On plan" in _measures_section(
+        response.content.decode()
+    )
+    assert not [q for q in again.captured_queries if "alignment_measureplanpoint" in q["sql"]]
+
+    Measure.objects.filter(pk=on_time.pk).update(name="Orders on time")  # no save signal
+    section = _measures_section(client.get(url).content.decode())
+    assert "Orders on time (%) FY2026 Q1 84.00 85.00 On plan" in section
+    assert "On-time share" not in section
+
+
 def test_the_pdf_shows_each_measure_in_the_reviews_quarter_too(org, on_time):
     html = writers.report_html(org.cycle, for_pdf=True)
 
