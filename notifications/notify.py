@@ -401,6 +401,21 @@ def _prepare(batch: list[int]) -> dict[int, _Prepared]:
 SKIPPED = Outcome("skipped")
 
 
+def _locked(delivery: Delivery) -> bool:
+    """Lock a claimed delivery's row for the rest of the transaction and read its attempts
+    into it; False when another worker holds it or it is no longer pending."""
+    attempts = (
+        Delivery.objects.select_for_update(skip_locked=True)
+        .filter(pk=delivery.pk, state=Delivery.State.PENDING)
+        .values_list("attempts", flat=True)
+        .first()
+    )
+    if attempts is None:
+        return False
+    delivery.attempts = attempts
+    return True
+
+
 def _send_one(prepared: _Prepared, *, now: datetime) -> Outcome:
     """Claim a delivery (_claim), then lock it, send its email and mark it."""
     delivery, message = prepared.delivery, prepared.message
@@ -408,15 +423,8 @@ def _send_one(prepared: _Prepared, *, now: datetime) -> Outcome:
     if refused is not None:
         return refused
     with transaction.atomic():
-        locked = (
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(pk=delivery.pk, state=Delivery.State.PENDING)
-            .values_list("attempts", flat=True)
-            .first()
-        )
-        if locked is None:
+        if not _locked(delivery):
             return SKIPPED
-        delivery.attempts = locked
         if not delivery.recipient.email:
             delivery.state = Delivery.State.FAILED
             delivery.last_error = "The recipient has no email address."
@@ -500,15 +508,8 @@ def _send_webhook(delivery: Delivery, *, now: datetime) -> Outcome:
     if refused is not None:
         return refused
     with transaction.atomic():
-        locked = (
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(pk=delivery.pk, state=Delivery.State.PENDING)
-            .values_list("attempts", flat=True)
-            .first()
-        )
-        if locked is None:
+        if not _locked(delivery):
             return SKIPPED
-        delivery.attempts = locked
         endpoint = delivery.endpoint
         if not endpoint.is_active:
             delivery.state = Delivery.State.CANCELLED
