@@ -1,8 +1,10 @@
 """The version of what the strategy pages show, which the parts they cache are keyed on.
 
 Every write to a table those pages read (`INPUTS`, and a person's name) moves
-`ContentVersion.number` on: database triggers do it in the writer's statement and transaction
-(migration alignment 0011), whatever wrote it, a save, a QuerySet.update or a bulk write. A page
+`ContentVersion.number` on: database triggers do it in the writer's transaction, whatever wrote
+it, a save, a QuerySet.update or a bulk write (migration alignment 0011); on PostgreSQL once per
+transaction, as it commits, so that no writer waits for another's open transaction on the
+version's row (migration 0013). A page
 reads the number with one small query and looks its cached parts up under it: a part computed
 before a write is never read after its commit, in any process, and a part computed from data
 newer than its version only shows that newer data a little sooner.

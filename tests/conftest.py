@@ -84,12 +84,29 @@ def _data_from_migrations(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     if transactional:
         _FLUSHED.append(request.node.nodeid)
+    else:
+        _content_version_at_each_statement()
     from django.contrib.auth.models import Group
 
     from reviews.models import RubricQuestion
 
     if not Group.objects.filter(name="Executive").exists() or not RubricQuestion.objects.exists():
         make_data_from_migrations()
+
+
+def _content_version_at_each_statement() -> None:
+    """A test inside one transaction never commits it: the triggers that move the content
+    version on at the commit (strategy migration 0013) fire at each statement instead, as if
+    each were committed. tests/strategy/test_content_version.py commits for real."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    names = importlib.import_module(
+        "strategy.migrations.0013_content_version_at_commit"
+    ).CONSTRAINT_TRIGGERS
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS {', '.join(names)} IMMEDIATE")
 
 
 @pytest.fixture(scope="session", autouse=True)
