@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from reviews import dispatch, services
@@ -70,6 +71,29 @@ def test_the_home_page_shows_a_commitment_due_soon_at_once_and_only_to_its_team(
     assert "Count every pallet" in client.get(reverse("home")).content.decode()
     client.force_login(other_head)
     assert "Count every pallet" not in client.get(reverse("home")).content.decode()
+
+
+def test_the_home_page_says_in_words_which_commitments_are_overdue(client, current_position, head):
+    """An overdue commitment is not only red: it says so, and when it was due."""
+    from tests.factories import CommitmentFactory
+
+    unit, objective = head.memberships.get().unit, current_position.objectives.first()
+    CommitmentFactory(unit=unit, objective=objective, statement="Late one", due_on=date(2026, 3, 2))
+    CommitmentFactory(
+        unit=unit, objective=objective, statement="Soon one", due_on=date(2026, 3, 20)
+    )
+    client.force_login(head)
+
+    with time_machine.travel(datetime(2026, 3, 10, 9, tzinfo=UTC), tick=False):
+        html = client.get(reverse("home")).content.decode()
+
+    assert "Commitments overdue or due soon" in html
+    late, soon = html.index("Late one"), html.index("Soon one")
+    assert late < soon
+    overdue = html[html.index("Overdue", 0, late) : late]
+    assert "was due 2 Mar 2026" in overdue
+    assert "Overdue" not in html[late:soon]
+    assert "20 Mar 2026" in html[late:soon]
 
 
 def test_an_executive_sees_the_index_and_completion_of_the_latest_cycle(
