@@ -446,6 +446,13 @@ DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=6
 # A pending delivery whose task has not run for this long is enqueued again by the dispatcher.
 DELIVERY_STALL_SECONDS = env.int("DELIVERY_STALL_SECONDS", default=600)
 
+# --- Notification preferences (notifications/preferences.py) ---------------
+# The topics nobody may turn off, comma-separated (the names of preferences.Topic): by default
+# the reminder that a check is overdue. People choose their channels for every other topic.
+NOTIFICATIONS_REQUIRED = [
+    t.strip() for t in env.list("NOTIFICATIONS_REQUIRED", default=["check_overdue"]) if t.strip()
+]
+
 # --- Webhooks (docs/api.md) ------------------------------------------------
 # The hosts webhook endpoints may point at, comma-separated: an exact name ("hooks.example.com",
 # "127.0.0.1") or, with a leading dot, a domain and its subdomains (".example.com"). Empty by

@@ -1,5 +1,6 @@
 """Deliveries (one email to one person, or one webhook request to one endpoint, about one
-thing), the in-app twins of the emails, and the webhook endpoints.
+thing), the in-app twins of the emails, the webhook endpoints, and what each person chose to be
+told how (preferences).
 
 The tables keep the names they had in the reviews app (db_table)."""
 
@@ -94,6 +95,8 @@ class Delivery(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Not needed any more"
+        # Kept so that it is written once and shows on the operations page, never sent.
+        TURNED_OFF = "off", "Email turned off by its recipient"
 
     cycle = models.ForeignKey(
         ReviewCycle, models.CASCADE, null=True, blank=True, related_name="deliveries"
@@ -181,3 +184,33 @@ class Notification(models.Model):
         if self.read_at is None:
             self.read_at = timezone.now()
             self.save(update_fields=["read_at"])
+
+
+class Preference(models.Model):
+    """The channels one person chose for one topic (notifications/preferences.py). A topic
+    without a row gets the defaults; a required topic is sent whatever its row says."""
+
+    class Topic(models.TextChoices):
+        CHECK_OPENED = "check_opened", "A review opens your team's check"
+        CHECK_REMINDER = "check_reminder", "Reminders before your check is due"
+        CHECK_OVERDUE = "check_overdue", "Your check is overdue"
+        ESCALATION = "escalation", "Late checks of a review (executives)"
+        REFRESH = "refresh", "The annual refresh and commitments to confirm"
+        REPORT_READY = "report_ready", "A review closed and its reports are ready"
+        ACKNOWLEDGEMENT = "acknowledgement", "Reminders to read the strategy"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notification_preferences"
+    )
+    topic = models.CharField(max_length=20, choices=Topic.choices)
+    email = models.BooleanField(default=True)
+    in_app = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "topic"], name="one_preference_per_topic")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_topic_display()}"

@@ -30,7 +30,7 @@ from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from notifications import webhooks
+from notifications import preferences, webhooks
 from notifications.models import Delivery, Notification, WebhookEndpoint
 from reviews.announce import Note
 from reviews.models import AlignmentCheck, ReviewCycle
@@ -58,7 +58,8 @@ def deliveries_create(
     *, cycle: ReviewCycle, kind: str, step: str, notes: dict[int, Note], now: datetime
 ) -> list[int]:
     """Create the deliveries not created yet (with their in-app notifications) and enqueue
-    them after commit. Returns the ids created; running twice creates nothing twice."""
+    them after commit. Returns the ids of those to send (an email its recipient turned off is
+    written, never sent); running twice creates nothing twice."""
     if not notes:
         return []
     existing = set(
@@ -67,6 +68,9 @@ def deliveries_create(
         ).values_list("recipient_id", flat=True)
     )
     missing = [r for r in notes if r not in existing]
+    # Each person's channels for this topic (preferences.py): a delivery whose email they
+    # turned off is still written, once, but never sent; its in-app twin only if they want it.
+    channels = preferences.channels_of(missing, preferences.topic_of(kind, step))
     Delivery.objects.bulk_create(
         [
             Delivery(
@@ -76,6 +80,7 @@ def deliveries_create(
                 recipient_id=r,
                 created_at=now,
                 next_attempt_at=now,
+                state=Delivery.State.PENDING if channels[r].email else Delivery.State.TURNED_OFF,
             )
             for r in missing
         ],
@@ -85,25 +90,26 @@ def deliveries_create(
     created = list(
         Delivery.objects.filter(
             cycle=cycle, kind=kind, step=step, recipient_id__in=missing, notification__isnull=True
-        ).values_list("pk", "recipient_id")
+        ).values_list("pk", "recipient_id", "state")
     )
     Notification.objects.bulk_create(
         [
             Notification(
                 user_id=r, delivery_id=pk, title=notes[r].title, link=notes[r].link, created_at=now
             )
-            for pk, r in created
+            for pk, r, _ in created
+            if channels[r].in_app
         ],
         ignore_conflicts=True,
         batch_size=1000,
     )
-    ids = [pk for pk, _ in created]
+    ids = [pk for pk, _, state in created if state == Delivery.State.PENDING]
     # What the new notes supersede counts as read: one unread note per cycle and subject for
     # each person, not a pile. The recipients are named a chunk at a time rather than by a
     # subquery on the deliveries just written: right after a bulk insert the planner's
     # statistics still describe the tables before it, and it then joined 10,000 deliveries
     # to 10,000 (minutes, not milliseconds).
-    recipients = [r for _, r in created]
+    recipients = [r for _, r, _ in created if channels[r].in_app]
     kinds = [kind, *SUPERSEDES.get(kind, ())]
     for start in range(0, len(recipients), SUPERSEDE_CHUNK):
         Notification.objects.unread().filter(
@@ -578,6 +584,11 @@ def build_message(
         return None
     title = notification.title if notification else delivery.get_kind_display()
     link = _absolute(notification.link if notification else reverse("home"))
+    topic = preferences.topic_of(delivery.kind, delivery.step)
+    unsubscribe = None
+    if topic not in preferences.required_topics():
+        token = preferences.unsubscribe_token(user_id=delivery.recipient_id, topic=topic)
+        unsubscribe = _absolute(reverse("notifications:unsubscribe", args=[token]))
     context = {
         "delivery": delivery,
         "recipient": delivery.recipient,
@@ -587,12 +598,20 @@ def build_message(
         "cycle": delivery.cycle,
         "company_name": company_name,
         "notifications_url": _absolute(reverse("notifications:notification-list")),
+        "preferences_url": _absolute(reverse("notifications:preferences")),
+        "topic_label": preferences.Topic(topic).label,
+        "unsubscribe_url": unsubscribe,
     }
+    headers = {"X-Alignment-Delivery": f"{delivery.pk}:{delivery.kind}:{delivery.step}"}
+    if unsubscribe:
+        # RFC 2369 and RFC 8058: mail programs show an unsubscribe button that POSTs to it.
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(
         subject=render_to_string("emails/delivery_subject.txt", context).strip(),
         body=render_to_string("emails/delivery_body.txt", context),
         to=[delivery.recipient.email],
-        headers={"X-Alignment-Delivery": f"{delivery.pk}:{delivery.kind}:{delivery.step}"},
+        headers=headers,
     )
     message.attach_alternative(render_to_string("emails/delivery_body.html", context), "text/html")
     return message

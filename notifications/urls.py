@@ -1,6 +1,6 @@
 from django.urls import path
 
-from notifications import views
+from notifications import unsubscribe, views
 
 app_name = "notifications"
 
@@ -16,4 +16,6 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
     path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
+    path("notifications/preferences/", views.preferences_page, name="preferences"),
+    path("notifications/unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
 ]

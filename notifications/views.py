@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from notifications import notify, selectors, webhooks
+from notifications import notify, preferences, selectors, webhooks
 from notifications.forms import WebhookEndpointCreateForm, WebhookEndpointForm
 from notifications.models import Delivery, WebhookEndpoint
 from strategy import roles
@@ -149,3 +149,36 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     log.info("%s removed webhook endpoint %s (%s)", request.user, pk, endpoint.url)
     messages.success(request, f"Endpoint “{endpoint.name}” removed, with its deliveries.")
     return redirect("notifications:webhook-list")
+
+
+# --- Preferences ------------------------------------------------------------------------------
+
+
+def _choices_posted(post) -> dict[str, preferences.Channels]:
+    """The channels ticked on the preferences form, for every topic (unticked: off)."""
+    return {
+        topic: preferences.Channels(
+            email=post.get(f"{topic}-email") == "on", in_app=post.get(f"{topic}-in_app") == "on"
+        )
+        for topic in preferences.Topic.values
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def preferences_page(request: HttpRequest) -> HttpResponse:
+    """What a person is told how; also shown on their profile page, which posts here."""
+    if request.method == "POST":
+        changed = preferences.save(user=request.user, choices=_choices_posted(request.POST))
+        log.info("%s changed their notification preferences: %s", request.user, changed or "none")
+        messages.success(
+            request,
+            "Your notification preferences are saved." if changed else "Nothing changed.",
+        )
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = reverse("notifications:preferences")
+        return redirect(back)
+    context = {"preference_rows": preferences.of_user(request.user)}
+    return render(request, "notifications/preferences.html", context)

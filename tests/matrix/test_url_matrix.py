@@ -33,6 +33,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from import_export.formats.base_formats import CSV
 
+from notifications import preferences
 from reviews.models import LEVERS
 from strategy import actuals_import
 from strategy.models import Unit
@@ -160,6 +161,9 @@ class Target(NamedTuple):
     data: Callable = no_data  # (world, person's user or None) → what a POST sends
     writes: bool = False  # an allowed POST answering 302 must have changed a row
     audit: frozenset = frozenset()  # tables a request may add to (the export download log)
+    # A link whose signature is the authority, which takes a POST without a CSRF token: an
+    # email's one-click unsubscribe (RFC 8058), posted by a mail program.
+    signed_link: bool = False
 
 
 DOWNLOAD_LOG = frozenset({"reports.reportdownload"})
@@ -419,6 +423,19 @@ TARGETS: dict[str, Target] = {
     "notifications read all": Target(
         lambda w: r("notifications:notification-read-all"), writes=True
     ),
+    "notification preferences": Target(
+        lambda w: r("notifications:preferences"),
+        writes=True,  # nothing ticked: all turned off
+    ),
+    # Signed for the member: anyone holding the link may use it, signed in or not.
+    "member's unsubscribe": Target(
+        lambda w: r(
+            "notifications:unsubscribe",
+            preferences.unsubscribe_token(user_id=w.people["member"].pk, topic="check_opened"),
+        ),
+        writes=True,
+        signed_link=True,
+    ),
     "trends": Target(lambda w: r("reviews:trends")),
     "signals": Target(lambda w: r("sustain:signals")),
     "signals csv": Target(lambda w: r("reports:signals-csv")),
@@ -611,6 +628,8 @@ GET = {
     "notifications":              (LOGIN, 200, 200, 200, 200, 200, 200),
     "head A's notification read": (LOGIN, 405, 405, 405, 405, 405, 405),
     "notifications read all":     (LOGIN, 405, 405, 405, 405, 405, 405),
+    "notification preferences":   (LOGIN, 200, 200, 200, 200, 200, 200),
+    "member's unsubscribe":       (200, 200, 200, 200, 200, 200, 200),
     "trends":                     (LOGIN, 403, 403, 403, 403, 200, 200),
     "signals":                    (LOGIN, 403, 403, 403, 403, 200, 200),
     "signals csv":                (LOGIN, 403, 403, 403, 403, 200, 200),
@@ -731,6 +750,8 @@ POST = {
     "notifications":              (LOGIN, 200, 200, 200, 200, 200, 200),
     "head A's notification read": (LOGIN, 404, 404, 302, 404, 404, 404),
     "notifications read all":     (LOGIN, 302, 302, 302, 302, 302, 302),
+    "notification preferences":   (LOGIN, 302, 302, 302, 302, 302, 302),
+    "member's unsubscribe":       (302, 302, 302, 302, 302, 302, 302),
     "trends":                     (LOGIN, 403, 403, 403, 403, 200, 200),
     "signals":                    (LOGIN, 403, 403, 403, 403, 200, 200),
     "signals csv":                (LOGIN, 405, 405, 405, 405, 405, 405),
@@ -880,7 +901,10 @@ def test_each_person_gets_the_answers_of_the_table_and_refusals_change_nothing(
             if method == "POST":
                 # Without the token first: refused before any view runs, nothing changes.
                 bare = ask(client, caplog, baseline, "POST", url, target.data(world, user))
-                if bare.status != 403 or bare.changed:
+                if target.signed_link:
+                    if bare.status != want:
+                        problems.append(f"POST {name} without a CSRF token: {bare.status}")
+                elif bare.status != 403 or bare.changed:
                     problems.append(
                         f"POST {name} without a CSRF token: {bare.status} {bare.changed}"
                     )
