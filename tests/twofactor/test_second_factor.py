@@ -182,3 +182,12 @@ def test_someone_without_a_factor_signs_in_at_once_and_the_history_is_theirs(cli
     person = UserFactory(username="plain")
     assert password_step(client, person).url == HOME
     assert not FactorEvent.objects.exists()
+
+
+def test_the_admin_shows_no_device_keys_but_the_factor_history():
+    from django.contrib import admin
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    assert not admin.site.is_registered(TOTPDevice)
+    assert not admin.site.is_registered(StaticDevice)
+    assert admin.site.is_registered(FactorEvent)
