@@ -1,9 +1,12 @@
 """Issue #15: the second factor of a password sign-in (TOTP and recovery codes)."""
 
 import pytest
+import time_machine
 from axes.models import AccessAttempt, AccessFailureLog
+from django.contrib import admin
 from django.urls import reverse
-from django_otp.plugins.otp_static.models import StaticToken
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import PASSWORD, UserFactory
@@ -185,9 +188,26 @@ def test_someone_without_a_factor_signs_in_at_once_and_the_history_is_theirs(cli
 
 
 def test_the_admin_shows_no_device_keys_but_the_factor_history():
-    from django.contrib import admin
-    from django_otp.plugins.otp_static.models import StaticDevice
-
     assert not admin.site.is_registered(TOTPDevice)
     assert not admin.site.is_registered(StaticDevice)
     assert admin.site.is_registered(FactorEvent)
+
+
+def test_the_code_step_waits_five_minutes_for_the_code_at_most(client, member):
+    device, _ = enrol(member)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        password_step(client, member)
+    with time_machine.travel(start + timezone.timedelta(minutes=6), tick=False):
+        late = client.post(VERIFY, {"code": totp_code(device)})
+    assert late.url == LOGIN
+    assert PENDING not in client.session
+    assert not signed_in_as(client).is_authenticated
+
+
+def test_an_executive_who_turns_the_factor_off_must_set_up_another(client, executive, required):
+    _, codes = enrol(executive)
+    client.force_login(executive)
+    response = client.post(reverse("twofactor:disable"), {"code": codes[0]})
+    assert response.url == SETUP
+    assert client.get(HOME).url == SETUP
