@@ -284,6 +284,37 @@ AXES_IPWARE_PROXY_ORDER = "left-most"
 # address the first trusted proxy saw, instead of no address at all.
 IPWARE_STRICT = False
 
+# --- Second factor and invitations --------------------------------------------
+# The second factor of password sign-ins (twofactor/, django-otp's TOTP and static devices) and
+# the invitations to choose a password (strategy/services.py). Sign-in through the identity
+# provider (SSO_ENABLED, SSO_PROVIDER_NAME, set in the single sign-on section) asks no second
+# factor of its own: the provider does.
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "twofactor",
+]
+# After the authentication middleware: a session that must set up its factor sees only that.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.LoginRequiredMiddleware") + 1,
+    "twofactor.middleware.EnrolmentRequiredMiddleware",
+)
+# When true, superusers, staff and the members of these groups must have a second factor: after
+# their password they are sent to set one up, and see nothing else until they have.
+SECOND_FACTOR_REQUIRED = env.bool("SECOND_FACTOR_REQUIRED", default=False)
+SECOND_FACTOR_REQUIRED_GROUPS = env.list(
+    "SECOND_FACTOR_REQUIRED_GROUPS", default=["Executive", "Admin"]
+)
+# How many recovery codes are made at set-up; each works once, in place of the app's code.
+SECOND_FACTOR_RECOVERY_CODES = 10
+# The name authenticator apps show beside the username.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Alignment Reviews")
+# An invitation's set-password link works once, for this many days.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
+if INVITATION_DAYS < 1:
+    raise ImproperlyConfigured("INVITATION_DAYS must be at least 1")
+
 # --- Celery ----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 BROKER_DIR = VAR_DIR / "broker"

@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from alignment import health
 from reviews import views as review_views
+from strategy import views as strategy_views
+from twofactor import views as twofactor_views
 
 urlpatterns = [
     path("", review_views.home, name="home"),
@@ -13,6 +15,14 @@ urlpatterns = [
     path("reviews/", include("reports.urls")),
     path("reviews/", include("sustain.urls")),
     path("", include("api.urls")),
+    # The password step of a sign-in, then the second factor's (twofactor/); invitations.
+    path("accounts/login/", twofactor_views.PasswordLoginView.as_view(), name="login"),
+    path("accounts/second-factor/", include("twofactor.urls")),
+    path(
+        "accounts/invitation/<uidb64>/<token>/",
+        strategy_views.InvitationConfirmView.as_view(),
+        name="invitation-confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

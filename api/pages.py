@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from api import services
 from api.forms import AccessTokenForm
 from notifications import preferences
+from twofactor import selectors as twofactor_selectors
 
 log = logging.getLogger(__name__)
 # The session key that holds the secret of the token just made, until the page shows it once.
@@ -32,6 +33,7 @@ def _profile_page(request: HttpRequest, form: AccessTokenForm, status: int = 200
         "new_secret": new["secret"] if new else "",
         "limit": services.MAX_ACTIVE_TOKENS,
         "preference_rows": preferences.of_user(request.user),
+        "factor": twofactor_selectors.profile_section(user=request.user),
     }
     return render(request, "api/profile.html", context, status=status)
 

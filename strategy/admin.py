@@ -1,6 +1,7 @@
 import logging
 import re
 
+from axes.helpers import get_client_ip_address
 from diff_match_patch import diff_match_patch
 from django import forms
 from django.contrib import admin, messages
@@ -14,6 +15,7 @@ from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.html import escape, format_html, format_html_join
 from import_export import fields, resources, widgets
@@ -35,6 +37,7 @@ from strategy.models import (
     Unit,
 )
 from strategy.roles import ADMIN, EXECUTIVE
+from twofactor import services as twofactor_services
 
 User = get_user_model()
 log = logging.getLogger(__name__)
@@ -646,7 +649,7 @@ class PersonAdmin(UserAdmin):
     that hold those powers are read-only. People choose their password from an invitation."""
 
     form = PersonChangeForm
-    actions = ["send_invitation"]
+    actions = ["send_invitation", "reset_second_factor"]
 
     def get_fieldsets(self, request, obj=None):
         if request.user.is_superuser:
@@ -733,4 +736,22 @@ class PersonAdmin(UserAdmin):
                 f" {skipped} already have a password, no email address or a closed account; "
                 "they use “Forgotten your password?” on the login page."
             )
+        self.message_user(request, text, messages.SUCCESS)
+
+    @admin.action(description="Reset the second factor (a lost phone)")
+    def reset_second_factor(self, request, queryset):
+        """Removes their authenticator and recovery codes: they sign in with their password and
+        set up a new one (at once, when their role needs it). Not for accounts the admin may
+        not change."""
+        now = timezone.now()
+        address = get_client_ip_address(request)
+        allowed = [u for u in queryset if self.has_change_permission(request, u)]
+        reset = [
+            u
+            for u in allowed
+            if twofactor_services.factor_reset(user=u, by=request.user, now=now, address=address)
+        ]
+        text = f"The second factor of {len(reset)} people was reset."
+        if len(allowed) < len(queryset):
+            text += f" {len(queryset) - len(allowed)} hold powers only a superuser may change."
         self.message_user(request, text, messages.SUCCESS)

@@ -10,7 +10,6 @@ from datetime import date
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -36,6 +35,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from strategy import roles, signals
+from strategy.invitations import invitation_tokens
 from strategy.models import (
     Commitment,
     CompanySettings,
@@ -532,22 +532,24 @@ def users_invite(*, user_ids: list[int]) -> None:
 
 
 def invitation_message(*, user) -> EmailMultiAlternatives:
-    """The invitation: a link to choose a password, made with the password-reset tokens, so it
-    stops working once used and after PASSWORD_RESET_TIMEOUT."""
-    path = reverse(
-        "password_reset_confirm",
-        args=[
-            urlsafe_base64_encode(force_bytes(user.pk)),
-            default_token_generator.make_token(user),
-        ],
-    )
+    """The invitation: a link to choose a password that works once, for INVITATION_DAYS
+    (strategy/invitations.py). With single sign-on on (SSO_ENABLED), no password: it says to
+    sign in with the identity provider."""
+    sso = getattr(settings, "SSO_ENABLED", False)
     context = {
         "recipient": user,
-        "link": settings.SITE_URL + path,
         "login_url": settings.SITE_URL + reverse("login"),
-        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        "days": settings.INVITATION_DAYS,
         "company_name": CompanySettings.read().name,
+        "sso": sso,
+        "provider": getattr(settings, "SSO_PROVIDER_NAME", "") or "your company's sign-in",
     }
+    if not sso:
+        path = reverse(
+            "invitation-confirm",
+            args=[urlsafe_base64_encode(force_bytes(user.pk)), invitation_tokens.make_token(user)],
+        )
+        context["link"] = settings.SITE_URL + path
     message = EmailMultiAlternatives(
         subject=render_to_string("emails/invitation_subject.txt", context).strip(),
         body=render_to_string("emails/invitation_body.txt", context),

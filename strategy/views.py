@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.views import PasswordResetConfirmView
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import (
@@ -9,6 +10,7 @@ from django.db.models import (
 )
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
@@ -35,6 +37,7 @@ from strategy.forms import (
     measure_formset,
     position_formsets,
 )
+from strategy.invitations import invitation_tokens
 from strategy.models import (
     Commitment,
     CompanySettings,
@@ -596,3 +599,12 @@ def measure_actuals_template(request: HttpRequest) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="measure-values.csv"'
     return response
+
+
+class InvitationConfirmView(PasswordResetConfirmView):
+    """The invitation's link: the person chooses their password, once, within INVITATION_DAYS
+    (strategy/invitations.py), then logs in."""
+
+    token_generator = invitation_tokens
+    template_name = "registration/invitation_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")

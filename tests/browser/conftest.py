@@ -209,5 +209,6 @@ def main_pages() -> list[MainPage]:
         MainPage("cadence settings", "exec", reverse("reviews:cadence-edit")),
         MainPage("notifications", "head", reverse("notifications:notification-list")),
         MainPage("profile and tokens", "head", reverse("api:profile")),
+        MainPage("second factor set-up", "head", reverse("twofactor:setup")),
         MainPage("API help", "head", reverse("reviews:doc-detail", args=["api"])),
     ]

@@ -36,6 +36,7 @@ from import_export.formats.base_formats import CSV
 from notifications import preferences
 from reviews.models import LEVERS
 from strategy import actuals_import
+from strategy.invitations import invitation_tokens
 from strategy.models import Unit
 from strategy.roles import ADMIN, EXECUTIVE
 from tests.factories import (
@@ -192,6 +193,26 @@ TARGETS: dict[str, Target] = {
         lambda w: r("password_reset_confirm", w.member_uid, reset_token(w.people["member"]))
     ),
     "password reset complete": Target(lambda w: r("password_reset_complete")),
+    # The member's invitation link (they have a password: the link still opens the form).
+    "invitation confirm": Target(
+        lambda w: r(
+            "invitation-confirm", w.member_uid, invitation_tokens.make_token(w.people["member"])
+        )
+    ),
+    # --- The second factor (twofactor/): nobody in the world has one yet ----------------------
+    # Without a right password first, the code step sends back to the login page.
+    "second factor code": Target(
+        lambda w: r("twofactor:verify"), lambda w, who: {"code": "123456"}
+    ),
+    # A wrong code sets nothing up; the GET keeps the new key in the session only.
+    "second factor setup": Target(
+        lambda w: r("twofactor:setup"), lambda w, who: {"code": "000000"}
+    ),
+    "second factor qr": Target(lambda w: r("twofactor:qr")),
+    "recovery codes": Target(lambda w: r("twofactor:recovery")),
+    "second factor turn off": Target(
+        lambda w: r("twofactor:disable"), lambda w, who: {"code": "123456"}
+    ),
     # --- Strategy ----------------------------------------------------------------------------
     "strategy": Target(lambda w: r("strategy:strategy")),
     "position list": Target(lambda w: r("strategy:position-list")),
@@ -558,6 +579,12 @@ GET = {
     "password reset done":        (200, 200, 200, 200, 200, 200, 200),
     "password reset confirm":     (302, 302, 302, 302, 302, 302, 302),
     "password reset complete":    (200, 200, 200, 200, 200, 200, 200),
+    "invitation confirm":         (302, 302, 302, 302, 302, 302, 302),
+    "second factor code":         (302, 302, 302, 302, 302, 302, 302),
+    "second factor setup":        (LOGIN, 200, 200, 200, 200, 200, 200),
+    "second factor qr":           (LOGIN, 200, 200, 200, 200, 200, 200),
+    "recovery codes":             (LOGIN, 302, 302, 302, 302, 302, 302),
+    "second factor turn off":     (LOGIN, 302, 302, 302, 302, 302, 302),
     "strategy":                   (LOGIN, 302, 302, 302, 302, 302, 302),
     "position list":              (LOGIN, 200, 200, 200, 200, 200, 200),
     "position create":            (LOGIN, 403, 403, 403, 403, 200, 403),
@@ -680,6 +707,12 @@ POST = {
     "password reset done":        (405, 405, 405, 405, 405, 405, 405),
     "password reset confirm":     (302, 302, 302, 302, 302, 302, 302),
     "password reset complete":    (405, 405, 405, 405, 405, 405, 405),
+    "invitation confirm":         (302, 302, 302, 302, 302, 302, 302),
+    "second factor code":         (302, 302, 302, 302, 302, 302, 302),
+    "second factor setup":        (LOGIN, 400, 400, 400, 400, 400, 400),
+    "second factor qr":           (LOGIN, 405, 405, 405, 405, 405, 405),
+    "recovery codes":             (LOGIN, 405, 405, 405, 405, 405, 405),
+    "second factor turn off":     (LOGIN, 302, 302, 302, 302, 302, 302),
     "strategy":                   (LOGIN, 302, 302, 302, 302, 302, 302),
     "position list":              (LOGIN, 200, 200, 200, 200, 200, 200),
     "position create":            (LOGIN, 403, 403, 403, 403, 302, 403),

@@ -17,7 +17,16 @@ import sys
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-PYTHON_TARGETS = ["alignment", "api", "strategy", "reviews", "notifications", "reports", "sustain"]
+PYTHON_TARGETS = [
+    "alignment",
+    "api",
+    "strategy",
+    "reviews",
+    "notifications",
+    "reports",
+    "sustain",
+    "twofactor",
+]
 STRICT_RULES = "S308,S608,S610,S611,TID251"
 
 # (rule, path relative to the scanned folder) -> why it is safe.

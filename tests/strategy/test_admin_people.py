@@ -120,7 +120,7 @@ def test_a_person_added_by_an_admin_gets_an_invitation_with_a_working_link(
     assert not nina.has_usable_password()
     [mail] = mailoutbox
     assert mail.to == ["nina@example.com"]
-    link = re.search(r"https?://\S+/accounts/reset/\S+/", mail.body).group(0)
+    link = re.search(r"https?://\S+/accounts/invitation/\S+/", mail.body).group(0)
     path = link.split("://", 1)[1].split("/", 1)[1]
     client.logout()
     form = client.get(f"/{path}", follow=True)
