@@ -15,6 +15,7 @@ from django.core import checks, signing
 from django.db import transaction
 
 from notifications.models import Delivery, Preference
+from strategy import roles
 
 Topic = Preference.Topic
 Kind = Delivery.Kind
@@ -81,12 +82,29 @@ def channels_of(user_ids, topic: str) -> dict[int, Channels]:
     return {user_id: chosen.get(user_id, Channels()) for user_id in ids}
 
 
+def topics_for(user) -> list[Topic]:
+    """The topics a person can be told about, by their roles now: heads are told about their
+    checks, executives about late ones and the refresh, executives and admins that reports are
+    ready, everyone to read the strategy."""
+    head, executive = roles.is_head(user), roles.is_executive(user)
+    shown = {
+        Topic.CHECK_OPENED: head,
+        Topic.CHECK_REMINDER: head,
+        Topic.CHECK_OVERDUE: head,
+        Topic.ESCALATION: executive,
+        Topic.REFRESH: executive or head,
+        Topic.REPORT_READY: executive or roles.is_admin(user),
+        Topic.ACKNOWLEDGEMENT: True,
+    }
+    return [topic for topic in Topic if shown[topic]]
+
+
 def of_user(user) -> list[dict]:
-    """The rows of a person's preferences page, in the topics' order."""
+    """The rows of a person's preferences page: the topics they can be told about, in order."""
     required = required_topics()
     chosen = {p.topic: p for p in Preference.objects.filter(user=user)}
     rows = []
-    for topic in Topic:
+    for topic in topics_for(user):
         row = chosen.get(topic.value)
         rows.append(
             {
@@ -101,14 +119,14 @@ def of_user(user) -> list[dict]:
 
 
 def save(*, user, choices: dict[str, Channels]) -> list[str]:
-    """Store a person's choices (topic → channels); a required topic keeps both. Returns the
-    topics whose channels changed."""
+    """Store a person's choices (topic → channels) for the topics their page shows; a required
+    topic keeps both. Returns the topics whose channels changed."""
     required = required_topics()
     current = {row["topic"]: Channels(row["email"], row["in_app"]) for row in of_user(user)}
     changed = []
     with transaction.atomic():
         for topic, channels in choices.items():
-            if topic not in Topic.values or topic in required or current[topic] == channels:
+            if topic not in current or topic in required or current[topic] == channels:
                 continue
             Preference.objects.update_or_create(
                 user=user,

@@ -97,9 +97,28 @@ def test_the_profile_page_shows_the_choices_and_saves_what_is_ticked(client, hea
     assert response.status_code == 302
     assert response["Location"] == reverse("api:profile")
     chosen = {p.topic: (p.email, p.in_app) for p in Preference.objects.filter(user=head)}
-    assert chosen == {Topic.REPORT_READY: (False, True), Topic.CHECK_REMINDER: (True, False)}
+    # A head is not told that reports are ready: that row is not theirs, and stays as it is.
+    assert chosen == {Topic.CHECK_REMINDER: (True, False)}
     page = client.get(reverse("notifications:preferences")).content.decode()
-    assert 'name="report_ready-email" id="report_ready-email">' in page
+    assert 'name="check_reminder-in_app" id="check_reminder-in_app">' in page
+    assert "report_ready" not in page
+
+
+def test_each_role_is_offered_the_topics_it_is_told_about(client, head, executive, member):
+    def offered(user):
+        client.force_login(user)
+        page = client.get(reverse("notifications:preferences")).content.decode()
+        return [t for t in Topic.values if f'name="{t}-email"' in page]
+
+    assert offered(head) == [
+        "check_opened",
+        "check_reminder",
+        "check_overdue",
+        "refresh",
+        "acknowledgement",
+    ]
+    assert offered(executive) == ["escalation", "refresh", "report_ready", "acknowledgement"]
+    assert offered(member) == ["acknowledgement"]
 
 
 def test_unticking_a_required_topic_changes_nothing_and_a_foreign_next_is_not_followed(
