@@ -11,10 +11,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from simple_history.models import HistoricalRecords
 
 from reviews import bulk
 from strategy import models as strategy_models
+from strategy.history import HistoricalRecords
 from strategy.models import Lever, SingletonModel, Theme, fiscal_year_start, one_row_constraint
 
 NOT_APPLICABLE = 0  # stored in a lever score column; "not scored" is NULL

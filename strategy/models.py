@@ -14,9 +14,9 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from strategy import roles
+from strategy.history import HistoricalRecords
 
 # The company's calendar (the month fiscal years start in, the time zone) is kept in the company
 # settings; where they are not set, FISCAL_YEAR_START_MONTH and TIME_ZONE say.

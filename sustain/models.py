@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
+from strategy.history import HistoricalRecords
 from strategy.models import SingletonModel, one_row_constraint
 
 

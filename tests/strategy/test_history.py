@@ -211,3 +211,19 @@ def test_the_objective_page_shows_its_newest_changes(login, executive, current_p
     assert "<td>53.00</td><td>54.00</td>" in shown[0]
     assert Objective.history.filter(id=objective.pk).exists()
     assert Measure.history.filter(id=measure.pk).count() == 56
+
+
+def test_a_history_manager_class_is_made_once_and_still_reads_its_rows_history(logistics):
+    from reviews.models import CheckItem
+    from strategy.models import Unit
+
+    assert type(Unit.history) is type(Unit.history)
+    # One class for every model: the model is the manager's, given as it is made.
+    assert CheckItem.history.model is CheckItem.history.model is not Unit.history.model
+    logistics.name = "Logistics and Transport"
+    logistics.save()
+
+    names = list(logistics.history.values_list("name", flat=True))
+    assert names[0] == "Logistics and Transport"
+    assert logistics.history.instance == logistics
+    assert Unit.history.filter(id=logistics.pk).count() == len(names)
