@@ -459,3 +459,37 @@ WEBHOOK_ALLOWED_HOSTS = [
 WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=DEBUG)
 # How long a webhook request may wait to connect, to send, and for each part of the answer.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+
+# --- Single sign-on (OpenID Connect) ---------------------------------------
+# strategy/sso.py (README, "Single sign-on"). On when SSO_ISSUER and SSO_CLIENT_ID are set: the
+# endpoints come from SSO_ISSUER's /.well-known/openid-configuration. The redirect URL to
+# register at the provider is SITE_URL + /accounts/sso/callback/.
+SSO_ISSUER = env.str("SSO_ISSUER", default="").rstrip("/")
+SSO_CLIENT_ID = env.str("SSO_CLIENT_ID", default="")
+SSO_CLIENT_SECRET = env.str("SSO_CLIENT_SECRET", default="")
+SSO_SCOPES = env.str("SSO_SCOPES", default="openid email profile")
+SSO_PROVIDER_NAME = env.str("SSO_PROVIDER_NAME", default="single sign-on")
+SSO_SIGN_ALGO = env.str("SSO_SIGN_ALGO", default="RS256")
+SSO_TIMEOUT_SECONDS = env.int("SSO_TIMEOUT_SECONDS", default=10)
+# The claim whose values map to roles, and the map: "value=target;target, value=target", a target
+# being Executive, Admin, head:<unit code> or member:<unit code> (the Department head and
+# Member groups follow the memberships). Applied at each sign-in to the roles and teams the map
+# names; when the map is set, a sign-in whose claim maps to nothing is refused.
+SSO_GROUPS_CLAIM = env.str("SSO_GROUPS_CLAIM", default="groups")
+SSO_ROLE_MAP = env.str("SSO_ROLE_MAP", default="")
+# Password sign-in off for everyone but this superuser (the break-glass account).
+SSO_ONLY = env.bool("SSO_ONLY", default=False)
+SSO_BREAK_GLASS_USERNAME = env.str("SSO_BREAK_GLASS_USERNAME", default="")
+
+# mozilla-django-oidc's own names.
+OIDC_RP_SCOPES = SSO_SCOPES
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's sign-out
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+OIDC_TIMEOUT = SSO_TIMEOUT_SECONDS
+OIDC_OP_LOGOUT_URL_METHOD = "strategy.sso.provider_logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+AUTHENTICATION_BACKENDS.insert(1, "strategy.sso.PasswordGate")
+AUTHENTICATION_BACKENDS.insert(-1, "strategy.sso.SSOBackend")
+LOGGING["loggers"]["strategy.sso"] = {"level": "INFO"}

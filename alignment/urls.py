@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from alignment import health
 from reviews import views as review_views
+from strategy import sso_views
 
 urlpatterns = [
     path("", review_views.home, name="home"),
@@ -13,6 +14,9 @@ urlpatterns = [
     path("reviews/", include("reports.urls")),
     path("reviews/", include("sustain.urls")),
     path("", include("api.urls")),
+    path("accounts/logout/", sso_views.Logout.as_view(), name="logout"),
+    path("accounts/sso/login/", sso_views.SSOLogin.as_view(), name="sso-login"),
+    path("accounts/sso/callback/", sso_views.SSOCallback.as_view(), name="sso-callback"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]
