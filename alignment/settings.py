@@ -6,6 +6,7 @@ filesystem broker under var/. DATABASE_URL and REDIS_URL switch to PostgreSQL an
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -493,3 +494,10 @@ LOGIN_REDIRECT_URL_FAILURE = "login"
 AUTHENTICATION_BACKENDS.insert(1, "strategy.sso.PasswordGate")
 AUTHENTICATION_BACKENDS.insert(-1, "strategy.sso.SSOBackend")
 LOGGING["loggers"]["strategy.sso"] = {"level": "INFO"}
+if SSO_ISSUER:
+    # The sign-out form redirects to the provider's end-session page, and a form's redirects
+    # must be allowed by form-action too.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+        *CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"],
+        "{0.scheme}://{0.netloc}".format(urlsplit(SSO_ISSUER)),
+    ]
