@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from strategy.models import SSOIdentity
 from strategy.roles import EXECUTIVE
-
 from tests.browser.conftest import LIVE_DB, assert_no_problems, log_out
 
 pytestmark = [pytest.mark.browser, LIVE_DB]
