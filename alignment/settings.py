@@ -476,6 +476,9 @@ SSO_TIMEOUT_SECONDS = env.int("SSO_TIMEOUT_SECONDS", default=10)
 # being Executive, Admin, head:<unit code> or member:<unit code> (the Department head and
 # Member groups follow the memberships). Applied at each sign-in to the roles and teams the map
 # names; when the map is set, a sign-in whose claim maps to nothing is refused.
+# The boolean claim saying the provider verified the email: without it true, no account is made
+# or linked by email (Entra ID sends xms_edov, not email_verified).
+SSO_EMAIL_VERIFIED_CLAIM = env.str("SSO_EMAIL_VERIFIED_CLAIM", default="email_verified")
 SSO_GROUPS_CLAIM = env.str("SSO_GROUPS_CLAIM", default="groups")
 SSO_ROLE_MAP = env.str("SSO_ROLE_MAP", default="")
 # Password sign-in off for everyone but this superuser (the break-glass account).

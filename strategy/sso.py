@@ -159,7 +159,7 @@ def roles_apply(*, user, values: list[str], reason: str) -> list[str]:
 
 
 def _verified(claims: dict) -> bool:
-    value = claims.get("email_verified")
+    value = claims.get(settings.SSO_EMAIL_VERIFIED_CLAIM)
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 

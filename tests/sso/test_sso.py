@@ -306,3 +306,12 @@ def test_the_role_map_says_what_is_wrong_with_it():
         sso.parse_role_map("a=Department head")
     with pytest.raises(Exception, match="is not 'claim value=target'"):
         sso.parse_role_map("Executive")
+
+
+def test_the_verified_email_claim_is_the_one_the_settings_name(client, sso_on, settings):
+    settings.SSO_EMAIL_VERIFIED_CLAIM = "xms_edov"  # Entra ID's; this provider does not send it
+
+    response = sign_in(client, "ada")
+
+    assert "is not verified" in refusal(response)
+    assert not get_user_model().objects.exists()
