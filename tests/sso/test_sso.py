@@ -315,3 +315,30 @@ def test_the_verified_email_claim_is_the_one_the_settings_name(client, sso_on, s
 
     assert "is not verified" in refusal(response)
     assert not get_user_model().objects.exists()
+
+
+def test_the_persons_admin_page_says_where_their_roles_came_from(client, sso_on):
+    sign_in(Client(), "ada")
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    ada = get_user_model().objects.get(username="ada")
+
+    page = client.get(f"/admin/auth/user/{ada.pk}/change/").content.decode()
+
+    assert "Single sign-on identity" in page
+    assert "strategy-execs" in page and "created; + Executive" in page
+
+
+def test_refused_sign_ins_lock_out_the_address_for_sso_only(client, sso_on, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(2):
+        sign_in(Client(), "nob")
+
+    response = sign_in(client, "ada")
+
+    assert response.status_code == 429  # the lockout's page, as for passwords
+    assert not response.context["user"].is_authenticated
+    # Passwords are locked out per username and address: someone else's still works.
+    UserFactory(username="mia", password="a-long-password-1")
+    other = Client()
+    other.post("/accounts/login/", {"username": "mia", "password": "a-long-password-1"})
+    assert "_auth_user_id" in other.session
