@@ -15,6 +15,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
 from django.db import transaction
 from django.urls import reverse
@@ -153,6 +154,32 @@ def roles_apply(*, user, values: list[str], reason: str) -> list[str]:
         changes.append(f"+ {current.get_role_display()} of {code}")
     services.user_sync_role_groups(user=user)
     return changes
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def settings_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """A role map that cannot be read stops the site at start-up, not at someone's sign-in."""
+    found: list[checks.CheckMessage] = []
+    try:
+        role_map()
+    except ImproperlyConfigured as exc:
+        found.append(checks.Error(str(exc), id="alignment.E901"))
+    if settings.SSO_ONLY and not enabled():
+        found.append(
+            checks.Error(
+                "SSO_ONLY is on but single sign-on is not configured (SSO_ISSUER, SSO_CLIENT_ID).",
+                id="alignment.E902",
+            )
+        )
+    if settings.SSO_ONLY and not settings.SSO_BREAK_GLASS_USERNAME:
+        found.append(
+            checks.Warning(
+                "SSO_ONLY is on with no SSO_BREAK_GLASS_USERNAME: if the provider is down,"
+                " no one can sign in.",
+                id="alignment.W903",
+            )
+        )
+    return found
 
 
 # --- The backend ----------------------------------------------------------------------------

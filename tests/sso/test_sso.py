@@ -342,3 +342,16 @@ def test_refused_sign_ins_lock_out_the_address_for_sso_only(client, sso_on, sett
     other = Client()
     other.post("/accounts/login/", {"username": "mia", "password": "a-long-password-1"})
     assert "_auth_user_id" in other.session
+
+
+def test_the_sso_settings_are_checked_at_start_up(settings):
+    assert sso.settings_check(None) == []
+
+    settings.SSO_ROLE_MAP = "execs=Executives"
+    settings.SSO_ONLY, settings.SSO_ISSUER = True, ""
+
+    assert [m.id for m in sso.settings_check(None)] == [
+        "alignment.E901",
+        "alignment.E902",
+        "alignment.W903",
+    ]
