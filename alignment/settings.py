@@ -6,6 +6,7 @@ filesystem broker under var/. DATABASE_URL and REDIS_URL switch to PostgreSQL an
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -287,7 +288,7 @@ IPWARE_STRICT = False
 # --- Second factor and invitations --------------------------------------------
 # The second factor of password sign-ins (twofactor/, django-otp's TOTP and static devices) and
 # the invitations to choose a password (strategy/services.py). Sign-in through the identity
-# provider (SSO_ENABLED, SSO_PROVIDER_NAME, set in the single sign-on section) asks no second
+# provider (the single sign-on section: SSO_ISSUER, SSO_PROVIDER_NAME) asks no second
 # factor of its own: the provider does.
 INSTALLED_APPS += [
     "django_otp",
@@ -497,3 +498,47 @@ WEBHOOK_ALLOWED_HOSTS = [
 WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=DEBUG)
 # How long a webhook request may wait to connect, to send, and for each part of the answer.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+
+# --- Single sign-on (OpenID Connect) ---------------------------------------
+# strategy/sso.py (README, "Single sign-on"). On when SSO_ISSUER and SSO_CLIENT_ID are set: the
+# endpoints come from SSO_ISSUER's /.well-known/openid-configuration. The redirect URL to
+# register at the provider is SITE_URL + /accounts/sso/callback/.
+SSO_ISSUER = env.str("SSO_ISSUER", default="").rstrip("/")
+SSO_CLIENT_ID = env.str("SSO_CLIENT_ID", default="")
+SSO_CLIENT_SECRET = env.str("SSO_CLIENT_SECRET", default="")
+SSO_SCOPES = env.str("SSO_SCOPES", default="openid email profile")
+SSO_PROVIDER_NAME = env.str("SSO_PROVIDER_NAME", default="single sign-on")
+SSO_SIGN_ALGO = env.str("SSO_SIGN_ALGO", default="RS256")
+SSO_TIMEOUT_SECONDS = env.int("SSO_TIMEOUT_SECONDS", default=10)
+# The claim whose values map to roles, and the map: "value=target;target, value=target", a target
+# being Executive, Admin, head:<unit code> or member:<unit code> (the Department head and
+# Member groups follow the memberships). Applied at each sign-in to the roles and teams the map
+# names; when the map is set, a sign-in whose claim maps to nothing is refused.
+# The boolean claim saying the provider verified the email: without it true, no account is made
+# or linked by email (Entra ID sends xms_edov, not email_verified).
+SSO_EMAIL_VERIFIED_CLAIM = env.str("SSO_EMAIL_VERIFIED_CLAIM", default="email_verified")
+SSO_GROUPS_CLAIM = env.str("SSO_GROUPS_CLAIM", default="groups")
+SSO_ROLE_MAP = env.str("SSO_ROLE_MAP", default="")
+# Password sign-in off for everyone but this superuser (the break-glass account).
+SSO_ONLY = env.bool("SSO_ONLY", default=False)
+SSO_BREAK_GLASS_USERNAME = env.str("SSO_BREAK_GLASS_USERNAME", default="")
+
+# mozilla-django-oidc's own names.
+OIDC_RP_SCOPES = SSO_SCOPES
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's sign-out
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+OIDC_TIMEOUT = SSO_TIMEOUT_SECONDS
+OIDC_OP_LOGOUT_URL_METHOD = "strategy.sso.provider_logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+AUTHENTICATION_BACKENDS.insert(1, "strategy.sso.PasswordGate")
+AUTHENTICATION_BACKENDS.insert(-1, "strategy.sso.SSOBackend")
+LOGGING["loggers"]["strategy.sso"] = {"level": "INFO"}
+if SSO_ISSUER:
+    # The sign-out form redirects to the provider's end-session page, and a form's redirects
+    # must be allowed by form-action too.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+        *CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"],
+        "{0.scheme}://{0.netloc}".format(urlsplit(SSO_ISSUER)),
+    ]

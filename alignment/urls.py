@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from alignment import health
 from reviews import views as review_views
+from strategy import sso_views
 from strategy import views as strategy_views
 from twofactor import views as twofactor_views
 
@@ -23,6 +24,9 @@ urlpatterns = [
         strategy_views.InvitationConfirmView.as_view(),
         name="invitation-confirm",
     ),
+    path("accounts/logout/", sso_views.Logout.as_view(), name="logout"),
+    path("accounts/sso/login/", sso_views.SSOLogin.as_view(), name="sso-login"),
+    path("accounts/sso/callback/", sso_views.SSOCallback.as_view(), name="sso-callback"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -33,6 +33,7 @@ from strategy.models import (
     Membership,
     Objective,
     PositioningTheme,
+    SSOIdentity,
     StrategicPosition,
     Unit,
 )
@@ -639,6 +640,34 @@ class PeopleAdminChangeForm(PersonChangeForm):
         self.fields.pop("password", None)
 
 
+class SSOIdentityInline(admin.StackedInline):
+    """Where the person's roles came from when they sign in through the provider: the claim's
+    values, what they map to, what the last sign-in changed; each sign-in in its history."""
+
+    model = SSOIdentity
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = [
+        "issuer",
+        "subject",
+        "claim_values",
+        "roles_from_claim",
+        "last_changes",
+        "last_sign_in_at",
+        "sign_in_history",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Sign-ins")
+    def sign_in_history(self, identity):
+        rows = identity.history.order_by("-history_date")[:10]
+        return format_html_join(
+            "", "<div>{}: {}</div>", ((r.history_date, r.history_change_reason) for r in rows)
+        )
+
+
 admin.site.unregister(User)
 
 
@@ -650,6 +679,7 @@ class PersonAdmin(UserAdmin):
 
     form = PersonChangeForm
     actions = ["send_invitation", "reset_second_factor"]
+    inlines = [SSOIdentityInline]
 
     def get_fieldsets(self, request, obj=None):
         if request.user.is_superuser:

@@ -11,4 +11,7 @@ class StrategyConfig(AppConfig):
     verbose_name = "Strategy and organisation"
 
     def ready(self) -> None:
-        from strategy import tasks  # noqa: F401  (receives signals.invitations_requested)
+        from strategy import (
+            sso,  # noqa: F401  (its system check of the SSO settings)
+            tasks,  # noqa: F401  (receives signals.invitations_requested)
+        )

@@ -765,3 +765,38 @@ class ContentVersion(SingletonModel):
 
     def __str__(self) -> str:
         return f"Content version {self.number}"
+
+
+# --- Single sign-on ------------------------------------------------------------------------
+
+
+class SSOIdentity(models.Model):
+    """A person as the identity provider knows them (issuer and subject), and what their last
+    sign-in's claim said and made of their roles: the admin's answer to "where did this role
+    come from?". Each sign-in is a history record, its reason saying what changed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="sso_identities"
+    )
+    issuer = models.URLField(max_length=300)
+    subject = models.CharField(max_length=255)
+    claim_values = models.JSONField(
+        default=list, blank=True, help_text="The groups claim's values at the last sign-in."
+    )
+    roles_from_claim = models.JSONField(
+        default=list, blank=True, help_text="The roles and teams those values map to."
+    )
+    last_changes = models.TextField(blank=True, help_text="What the last sign-in changed.")
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "single sign-on identity"
+        verbose_name_plural = "single sign-on identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="one_person_per_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

@@ -533,16 +533,17 @@ def users_invite(*, user_ids: list[int]) -> None:
 
 def invitation_message(*, user) -> EmailMultiAlternatives:
     """The invitation: a link to choose a password that works once, for INVITATION_DAYS
-    (strategy/invitations.py). With single sign-on on (SSO_ENABLED), no password: it says to
-    sign in with the identity provider."""
-    sso = getattr(settings, "SSO_ENABLED", False)
+    (strategy/invitations.py). With single sign-on on (SSO_ISSUER and SSO_CLIENT_ID set, as
+    sso.enabled() says; sso.py imports this module), no password: it says to sign in with the
+    identity provider."""
+    sso = bool(settings.SSO_ISSUER and settings.SSO_CLIENT_ID)
     context = {
         "recipient": user,
         "login_url": settings.SITE_URL + reverse("login"),
         "days": settings.INVITATION_DAYS,
         "company_name": CompanySettings.read().name,
         "sso": sso,
-        "provider": getattr(settings, "SSO_PROVIDER_NAME", "") or "your company's sign-in",
+        "provider": settings.SSO_PROVIDER_NAME,
     }
     if not sso:
         path = reverse(

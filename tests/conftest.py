@@ -3,8 +3,15 @@
 import importlib
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import requests
 from django.conf import settings
 from django.core.cache import cache
 
@@ -216,3 +223,92 @@ def board_worker(monkeypatch, django_capture_on_commit_callbacks):
         sustain_tasks.refresh_stale_board, "delay", sustain_tasks.refresh_stale_board
     )
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+# --- The test OpenID Connect provider (tests/sso/provider/) ----------------------------------
+
+PROVIDER_DIR = Path(__file__).resolve().parent / "sso" / "provider"
+PROVIDER_PEOPLE = [
+    # username:password:email:the provider's groups (the "groups" claim)
+    "ada:provider-pw-1:ada@example.com:strategy-execs",
+    "hal:provider-pw-2:hal@example.com:sales-heads",
+    "una:provider-pw-3:una@example.com:strategy-execs;email-unverified",
+    "nob:provider-pw-4:nob@example.com:canteen-committee",
+]
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """A real OpenID Connect provider (django-oauth-toolkit) on a loopback port of its own,
+    with its own SQLite database, started once per test session. Its client "alignment" may
+    come back to the test client (http://testserver) and to any port of 127.0.0.1."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+
+    home = tmp_path_factory.mktemp("oidc-provider")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    (home / "key.pem").write_text(pem)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    issuer = f"http://127.0.0.1:{port}/o"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROVIDER_DIR),
+        "DJANGO_SETTINGS_MODULE": "provider_settings",
+        "PROVIDER_DB": str(home / "provider.sqlite3"),
+        "PROVIDER_ISSUER": issuer,
+        "PROVIDER_KEY": str(home / "key.pem"),
+    }
+    callbacks = "http://testserver/accounts/sso/callback/ http://127.0.0.1/accounts/sso/callback/"
+    logouts = "http://testserver/accounts/login/ http://127.0.0.1/accounts/login/"
+    subprocess.run(  # noqa: S603
+        [sys.executable, str(PROVIDER_DIR / "provider_seed.py"), "alignment", "rp-secret",
+         callbacks, logouts, *PROVIDER_PEOPLE],
+        env=env, check=True, cwd=home,
+    )  # fmt: skip
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if server.poll() is not None:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the test OpenID Connect provider did not start")
+        if server.poll() is not None:
+            pytest.fail("the test provider ended:\n" + (home / "server.log").read_text())
+        yield SimpleNamespace(
+            issuer=issuer, url=f"http://127.0.0.1:{port}", db=home / "provider.sqlite3",
+            key=key, client_id="alignment", secret="rp-secret",
+        )  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def sso_on(settings, oidc_provider):
+    """The product configured for the test provider, as SSO_* in the environment would."""
+    settings.SSO_ISSUER = oidc_provider.issuer
+    settings.SSO_CLIENT_ID = oidc_provider.client_id
+    settings.SSO_CLIENT_SECRET = oidc_provider.secret
+    settings.SSO_PROVIDER_NAME = "Test IdP"
+    settings.SSO_ROLE_MAP = (
+        "strategy-execs=Executive, sales-heads=head:sales;Admin, sales-team=member:sales"
+    )
+    return oidc_provider

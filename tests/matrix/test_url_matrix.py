@@ -175,6 +175,9 @@ TARGETS: dict[str, Target] = {
     "healthz": Target(lambda w: r("healthz")),
     "login": Target(lambda w: r("login"), own_credentials),
     "logout": Target(lambda w: r("logout")),
+    # Single sign-on, not configured here (tests/sso/ has it on): no such pages.
+    "sso login": Target(lambda w: r("sso-login")),
+    "sso callback": Target(lambda w: r("sso-callback")),
     "password change": Target(
         lambda w: r("password_change"),
         lambda w, who: {
@@ -573,6 +576,8 @@ GET = {
     "healthz":                    (200, 200, 200, 200, 200, 200, 200),
     "login":                      (200, 200, 200, 200, 200, 200, 200),
     "logout":                     (LOGIN, 405, 405, 405, 405, 405, 405),
+    "sso login":                  (404, 404, 404, 404, 404, 404, 404),
+    "sso callback":               (404, 404, 404, 404, 404, 404, 404),
     "password change":            (LOGIN, 200, 200, 200, 200, 200, 200),
     "password change done":       (LOGIN, 200, 200, 200, 200, 200, 200),
     "password reset":             (200, 200, 200, 200, 200, 200, 200),
@@ -701,6 +706,8 @@ POST = {
     "healthz":                    (405, 405, 405, 405, 405, 405, 405),
     "login":                      (302, 302, 302, 302, 302, 302, 302),
     "logout":                     (LOGIN, 302, 302, 302, 302, 302, 302),
+    "sso login":                  (405, 405, 405, 405, 405, 405, 405),
+    "sso callback":               (405, 405, 405, 405, 405, 405, 405),
     "password change":            (LOGIN, 302, 302, 302, 302, 302, 302),
     "password change done":       (LOGIN, 405, 405, 405, 405, 405, 405),
     "password reset":             (302, 302, 302, 302, 302, 302, 302),

@@ -79,7 +79,8 @@ def test_a_password_reset_link_does_not_open_the_invitation_page(client, newcome
 def test_under_single_sign_on_the_invitation_says_to_use_the_provider(
     newcomer, mailoutbox, settings
 ):
-    settings.SSO_ENABLED = True
+    settings.SSO_ISSUER = "https://login.example.com/tenant/v2.0"
+    settings.SSO_CLIENT_ID = "alignment-reviews"
     settings.SSO_PROVIDER_NAME = "Contoso Entra ID"
     tasks.send_invitations([newcomer.pk])
     [mail] = mailoutbox
