@@ -460,6 +460,12 @@ class StatusChange(serializers.Serializer):
     status = serializers.ChoiceField(choices=Commitment.Status.choices)
 
 
+class CheckReopen(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why the check is reopened: kept with the check's history."
+    )
+
+
 class CheckChange(serializers.Serializer):
     version = serializers.IntegerField(
         required=False,

@@ -125,6 +125,11 @@ ENDPOINTS: dict[str, Endpoint] = {
             }
         },
     ),  # fmt: skip
+    # B's running check, submitted: reopened by those who run the reviews.
+    "B's check reopen": Endpoint(
+        lambda w: r("api:check-reopen", w.finance_check.pk),
+        writes={"POST": lambda w, who: {"reason": "Scores to revisit"}},
+    ),
     "actions": Endpoint(lambda w: r("api:action-list")),
     "action": Endpoint(lambda w: r("api:action-detail", w.action.pk)),
     "signals": Endpoint(lambda w: r("api:signal-list")),
@@ -164,6 +169,7 @@ GET = {
     "running cycle team results": (401, 403, 403, 403, 403, 200, 200),
     "checks":                     (401, 200, 200, 200, 200, 200, 200),
     "A's check":                  (401, 404, 404, 200, 404, 200, 200),
+    "B's check reopen":           (401, 405, 405, 405, 405, 405, 405),
     "actions":                    (401, 403, 403, 403, 403, 200, 200),
     "action":                     (401, 403, 403, 403, 403, 200, 200),
     "signals":                    (401, 403, 403, 200, 200, 200, 200),
@@ -192,6 +198,7 @@ OTHER = {
 WRITES: dict[tuple[str, str], tuple] = {
     ("measure actuals bulk", "POST"): (401, 403, 403, 200, 403, 200, 403),
     ("A's check", "PATCH"):           (401, 404, 404, 200, 404, 403, 403),
+    ("B's check reopen", "POST"):     (401, 404, 404, 404, 403, 200, 403),
 }  # fmt: skip
 
 
