@@ -451,6 +451,16 @@ class ActionViewSet(ReadOnly):
             .order_by(*self.ordering)
         )
 
+    @extend_schema(request=None, responses={200: s.ActionSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def complete(self, request, *args, **kwargs):
+        """Mark the action done, as the cycle page's Done button: for executives
+        (reviews.run_reviews). Completing it again keeps the first completion time."""
+        roles.require(request, "reviews.run_reviews")
+        done = self.get_object()
+        done.complete()
+        return Response(s.ActionSerializer(done).data)
+
 
 class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The sustained-alignment signals of the stored board (docs/signals.md): all of them for

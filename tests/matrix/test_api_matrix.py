@@ -132,6 +132,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "actions": Endpoint(lambda w: r("api:action-list")),
     "action": Endpoint(lambda w: r("api:action-detail", w.action.pk)),
+    # The closed review's open action: those who run the reviews mark it done.
+    "action complete": Endpoint(
+        lambda w: r("api:action-complete", w.action.pk), writes={"POST": no_body}
+    ),
     "signals": Endpoint(lambda w: r("api:signal-list")),
     "deliveries": Endpoint(lambda w: r("api:delivery-list")),
     "delivery": Endpoint(lambda w: r("api:delivery-detail", w.delivery.pk)),
@@ -172,6 +176,7 @@ GET = {
     "B's check reopen":           (401, 405, 405, 405, 405, 405, 405),
     "actions":                    (401, 403, 403, 403, 403, 200, 200),
     "action":                     (401, 403, 403, 403, 403, 200, 200),
+    "action complete":            (401, 403, 403, 403, 403, 405, 405),
     "signals":                    (401, 403, 403, 200, 200, 200, 200),
     "deliveries":                 (401, 403, 403, 403, 403, 403, 200),
     "delivery":                   (401, 403, 403, 403, 403, 403, 200),
@@ -190,6 +195,7 @@ OTHER = {
     "running cycle team results": (401, 403, 403, 403, 403, 405, 405),
     "actions":                    (401, 403, 403, 403, 403, 405, 405),
     "action":                     (401, 403, 403, 403, 403, 405, 405),
+    "action complete":            (401, 403, 403, 403, 403, 405, 405),
     "deliveries":                 (401, 403, 403, 403, 403, 403, 405),
     "delivery":                   (401, 403, 403, 403, 403, 403, 405),
 }  # fmt: skip
@@ -199,6 +205,7 @@ WRITES: dict[tuple[str, str], tuple] = {
     ("measure actuals bulk", "POST"): (401, 403, 403, 200, 403, 200, 403),
     ("A's check", "PATCH"):           (401, 404, 404, 200, 404, 403, 403),
     ("B's check reopen", "POST"):     (401, 404, 404, 404, 403, 200, 403),
+    ("action complete", "POST"):      (401, 403, 403, 403, 403, 200, 403),
 }  # fmt: skip
 
 
