@@ -189,3 +189,17 @@ def check_change(request, check: AlignmentCheck) -> Response:
         raise Problem("not-saved", " ".join(exc.messages)) from None
     # The service's copy of the check as saved: its cycle and team come with it.
     return check_response(saved)
+
+
+def check_reopen(request, check: AlignmentCheck) -> Response:
+    """POST reopen: as the check page's Reopen button, for those who run the reviews."""
+    roles.require(request, "reviews.run_reviews")
+    body = s.CheckReopen(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        reopened = services.check_reopen(
+            check=check, by=request.user, reason=body.validated_data["reason"]
+        )
+    except ValidationError as exc:
+        raise Problem("not-saved", " ".join(exc.messages)) from None
+    return check_response(reopened)

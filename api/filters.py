@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import django_filters as filters
+from django import forms
+from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -24,6 +26,53 @@ from strategy.models import (
 from sustain.models import StoredSignal
 
 
+class IntegerFilter(filters.NumberFilter):
+    """A whole number: django-filter's NumberFilter takes 0.5 for an integer field."""
+
+    field_class = forms.IntegerField
+
+
+class _Boolean(forms.Field):
+    WORDS = {"true": True, "false": False, "True": True, "False": False, "1": True, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value not in self.WORDS:
+            raise forms.ValidationError("true or false.", code="invalid")
+        return self.WORDS[value]
+
+
+class BooleanFilter(filters.BooleanFilter):
+    """true or false: django-filter's takes any other word as no filter at all."""
+
+    field_class = _Boolean
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
+class FilterSet(filters.FilterSet):
+    """Integers as whole numbers and booleans as true or false, refusing anything else."""
+
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        **{
+            field: {"filter_class": IntegerFilter}
+            for field in (
+                models.IntegerField,
+                models.SmallIntegerField,
+                models.BigIntegerField,
+                models.PositiveIntegerField,
+                models.PositiveSmallIntegerField,
+                models.PositiveBigIntegerField,
+            )
+        },
+        models.BooleanField: {"filter_class": BooleanFilter},
+    }
+
+
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend, whose refusals name the query parameters (problem details)."""
 
@@ -31,6 +80,11 @@ class FilterBackend(DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
+        # django-filter takes `?state=` as no filter; the description asks for a value.
+        empty = [n for n in filterset.filters if request.query_params.get(n, None) == ""]
+        if empty:
+            message = ["Give a value, or leave the parameter out."]
+            raise InvalidParameters({name: message for name in empty})
         if not filterset.is_valid():
             errors = filterset.errors.get_json_data()
             raise InvalidParameters(
@@ -39,24 +93,24 @@ class FilterBackend(DjangoFilterBackend):
         return filterset.qs
 
 
-class PositionFilter(filters.FilterSet):
+class PositionFilter(FilterSet):
     class Meta:
         model = StrategicPosition
         fields = ["status", "is_current"]
 
 
-class ObjectiveFilter(filters.FilterSet):
-    position = filters.NumberFilter(field_name="position__fiscal_year", label="fiscal year")
+class ObjectiveFilter(FilterSet):
+    position = IntegerFilter(field_name="position__fiscal_year", label="fiscal year")
     theme = filters.ChoiceFilter(choices=Theme.choices)
-    retired = filters.BooleanFilter(field_name="retired_at", lookup_expr="isnull", exclude=True)
+    retired = BooleanFilter(field_name="retired_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Objective
         fields = ["position", "theme", "retired", "owner"]
 
 
-class MeasureFilter(filters.FilterSet):
-    fiscal_year = filters.NumberFilter(field_name="objective__position__fiscal_year")
+class MeasureFilter(FilterSet):
+    fiscal_year = IntegerFilter(field_name="objective__position__fiscal_year")
     reporting_team = filters.CharFilter(field_name="reporting_team__code", label="team code")
 
     class Meta:
@@ -64,9 +118,9 @@ class MeasureFilter(filters.FilterSet):
         fields = ["objective", "fiscal_year", "reporting_team", "frequency"]
 
 
-class MeasureActualFilter(filters.FilterSet):
+class MeasureActualFilter(FilterSet):
     reporting_team = filters.CharFilter(field_name="measure__reporting_team__code")
-    objective = filters.NumberFilter(field_name="measure__objective")
+    objective = IntegerFilter(field_name="measure__objective")
     entered_after = filters.IsoDateTimeFilter(field_name="entered_at", lookup_expr="gte")
 
     class Meta:
@@ -82,16 +136,16 @@ class MeasureActualFilter(filters.FilterSet):
         ]
 
 
-class UnitFilter(filters.FilterSet):
+class UnitFilter(FilterSet):
     parent = filters.CharFilter(field_name="parent__code", label="parent's code")
-    root = filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label="top level")
+    root = BooleanFilter(field_name="parent", lookup_expr="isnull", label="top level")
 
     class Meta:
         model = Unit
         fields = ["code", "level", "kind", "is_active", "parent", "root"]
 
 
-class MembershipFilter(filters.FilterSet):
+class MembershipFilter(FilterSet):
     unit = filters.CharFilter(field_name="unit__code", label="unit's code")
     user = filters.CharFilter(field_name="user__username", label="username")
 
@@ -100,13 +154,13 @@ class MembershipFilter(filters.FilterSet):
         fields = ["unit", "user", "role"]
 
 
-class CommitmentFilter(filters.FilterSet):
+class CommitmentFilter(FilterSet):
     unit = filters.CharFilter(field_name="unit__code", label="unit's code")
-    fiscal_year = filters.NumberFilter(field_name="objective__position__fiscal_year")
+    fiscal_year = IntegerFilter(field_name="objective__position__fiscal_year")
     lever = filters.ChoiceFilter(choices=Lever.choices)
     due_before = filters.DateFilter(field_name="due_on", lookup_expr="lte")
     due_after = filters.DateFilter(field_name="due_on", lookup_expr="gte")
-    open = filters.BooleanFilter(method="filter_open", label="not done nor dropped")
+    open = BooleanFilter(method="filter_open", label="not done nor dropped")
 
     class Meta:
         model = Commitment
@@ -116,17 +170,15 @@ class CommitmentFilter(filters.FilterSet):
         return queryset.open() if value else queryset.exclude(pk__in=queryset.open().values("pk"))
 
 
-class CycleFilter(filters.FilterSet):
+class CycleFilter(FilterSet):
     class Meta:
         model = ReviewCycle
         fields = ["kind", "state", "fiscal_year", "quarter"]
 
 
-class CheckFilter(filters.FilterSet):
+class CheckFilter(FilterSet):
     unit = filters.CharFilter(field_name="unit__code", label="team's code")
-    late = filters.BooleanFilter(
-        method="filter_late", label="submitted after, or not by, the due date"
-    )
+    late = BooleanFilter(method="filter_late", label="submitted after, or not by, the due date")
 
     class Meta:
         model = AlignmentCheck
@@ -142,22 +194,22 @@ class CheckFilter(filters.FilterSet):
         return queryset.filter(late) if value else queryset.exclude(late)
 
 
-class ActionFilter(filters.FilterSet):
+class ActionFilter(FilterSet):
     owner = filters.CharFilter(field_name="owner__code", label="owner team's code")
-    open = filters.BooleanFilter(field_name="completed_at", lookup_expr="isnull")
+    open = BooleanFilter(field_name="completed_at", lookup_expr="isnull")
 
     class Meta:
         model = Action
         fields = ["cycle", "kind", "objective", "owner", "open"]
 
 
-class SignalFilter(filters.FilterSet):
+class SignalFilter(FilterSet):
     class Meta:
         model = StoredSignal
         fields = ["kind", "team", "objective", "region", "flagged"]
 
 
-class DeliveryFilter(filters.FilterSet):
+class DeliveryFilter(FilterSet):
     recipient = filters.CharFilter(field_name="recipient__username", label="username")
 
     class Meta:

@@ -77,6 +77,14 @@ class ObjectiveSerializer(serializers.ModelSerializer):
     fiscal_year = serializers.IntegerField(source="position.fiscal_year")
     owner = UserRef()
     measures = MeasureSerializer(many=True)
+    # Blank until the strategy refresh decides: the model field is not editable, so DRF would
+    # declare only the choices.
+    refresh_decision = serializers.ChoiceField(
+        choices=Objective._meta.get_field("refresh_decision").choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="What the strategy refresh decided for it: blank until then.",
+    )
 
     class Meta:
         model = Objective
@@ -450,6 +458,12 @@ class ItemChange(serializers.Serializer):
 class StatusChange(serializers.Serializer):
     id = serializers.IntegerField(help_text="The commitment's id, from the check's `commitments`.")
     status = serializers.ChoiceField(choices=Commitment.Status.choices)
+
+
+class CheckReopen(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why the check is reopened: kept with the check's history."
+    )
 
 
 class CheckChange(serializers.Serializer):

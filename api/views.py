@@ -386,7 +386,7 @@ class CheckViewSet(
     filterset_class = filters.CheckFilter
     ordering_fields = ["id", "submitted_at", "updated_at", "unit__name"]
     ordering = ["-cycle__fiscal_year", "-cycle__quarter", "unit__name", "id"]
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -419,6 +419,15 @@ class CheckViewSet(
         check = checks.check_for_user(request, self.get_object())
         return checks.check_change(request, check)
 
+    @extend_schema(request=s.CheckReopen, responses={200: s.CheckDetailSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def reopen(self, request, *args, **kwargs):
+        """Reopen a submitted check so that its head can change it again, with the reason kept
+        in its history: for executives, as on the check page. Reopening a check not submitted
+        changes nothing; a check of a closed cycle stays frozen (400, not-saved)."""
+        check = checks.check_for_user(request, self.get_object())
+        return checks.check_reopen(request, check)
+
 
 class ActionViewSet(ReadOnly):
     """Decisions and corrective actions of the reviews: for executives and admins."""
@@ -441,6 +450,16 @@ class ActionViewSet(ReadOnly):
             .defer("cycle__snapshot")
             .order_by(*self.ordering)
         )
+
+    @extend_schema(request=None, responses={200: s.ActionSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def complete(self, request, *args, **kwargs):
+        """Mark the action done, as the cycle page's Done button: for executives
+        (reviews.run_reviews). Completing it again keeps the first completion time."""
+        roles.require(request, "reviews.run_reviews")
+        done = self.get_object()
+        done.complete()
+        return Response(s.ActionSerializer(done).data)
 
 
 class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

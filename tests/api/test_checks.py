@@ -239,3 +239,32 @@ def test_a_submitted_check_and_a_closed_reviews_are_read_only(
 
 def test_a_check_is_patched_not_put(api, head, check):
     assert api(head).put(url(check), {"version": 0}, format="json").status_code == 405
+
+
+def test_an_executive_reopens_a_submitted_check_with_a_reason_as_on_the_page(
+    api, head, executive, check
+):
+    fill_check(check, by=head)
+    reopen = f"{url(check)}reopen/"
+
+    blank = api(executive).post(reopen, {"reason": "  "}, format="json")
+    by_head = api(head).post(reopen, {"reason": "Mine"}, format="json")
+    reopened = api(executive).post(reopen, {"reason": "Scores to revisit"}, format="json")
+
+    assert (blank.status_code, blank.json()["errors"][0]["pointer"]) == (400, "#/reason")
+    assert by_head.status_code == 403
+    assert reopened.status_code == 200
+    check.refresh_from_db()
+    assert (check.state, reopened.json()["state"]) == ("draft", "draft")
+    assert reopened["ETag"] == f'"{check.version}"'
+    assert check.reopenings.get().reason == "Scores to revisit"
+
+    fill_check(check, by=head)
+    services.cycle_close(cycle=check.cycle, by=executive)
+    frozen = api(executive).post(reopen, {"reason": "Too late"}, format="json")
+
+    assert (frozen.status_code, frozen.json()["detail"]) == (
+        400,
+        "The cycle is closed; its checks are frozen.",
+    )
+    assert check.reopenings.count() == 1

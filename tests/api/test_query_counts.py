@@ -44,9 +44,11 @@ LISTS = {
     ),
     "checks": ("executive", lambda d: "/api/v1/checks/"),
     "late checks": ("executive", lambda d: "/api/v1/checks/?late=true"),
+    "checks of a head": ("head", lambda d: "/api/v1/checks/"),
     "check": ("head", lambda d: f"/api/v1/checks/{d.check.pk}/"),
     "actions": ("executive", lambda d: "/api/v1/actions/"),
     "signals": ("executive", lambda d: "/api/v1/signals/"),
+    "signals of a head": ("head", lambda d: "/api/v1/signals/"),
     "deliveries": ("admin", lambda d: "/api/v1/deliveries/"),
 }
 
@@ -62,8 +64,12 @@ def _build(size: dict):
         Delivery(cycle=dataset.open_cycle, recipient=h, kind=Delivery.Kind.CHECK_OPENED)
         for h in heads
     )
+    # All about the dataset's head's team, so that the head's list grows with the organisation.
+    team = dataset.head.memberships.filter(role="head").values_list("unit_id", flat=True)[0]
     StoredSignal.objects.bulk_create(
-        StoredSignal(order=n, kind="late", label="Late", subject=f"Team {n}", reason="Late")
+        StoredSignal(
+            order=n, kind="late", label="Late", subject=f"Team {n}", reason="Late", team=team
+        )
         for n in range(heads.count())
     )
     return dataset

@@ -425,6 +425,25 @@ def test_lists_come_in_pages_of_the_size_asked_at_most_200_in_the_order_asked(ap
     assert missing["Content-Type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ("/api/v1/units/?page_size=ten", "page_size"),
+        ("/api/v1/units/?page_size=0", "page_size"),
+        ("/api/v1/measure-actuals/?period=0.5", "period"),
+        ("/api/v1/units/?root=maybe", "root"),
+        ("/api/v1/commitments/?due_before=", "due_before"),
+    ],
+)
+def test_a_parameter_not_as_described_is_refused_not_ignored(api, member, query, parameter):
+    refused = api(member).get(query)
+
+    assert refused.status_code == 400
+    assert refused["Content-Type"] == "application/problem+json"
+    assert [e["parameter"] for e in refused.json()["errors"]] == [parameter]
+    assert api(member).get("/api/v1/units/?root=true&page_size=3").status_code == 200
+
+
 def test_a_value_is_read_as_recorded(api, member, head, current_position, logistics):
     measure = MeasureFactory(
         objective=current_position.objectives.first(), reporting_team=logistics

@@ -125,8 +125,17 @@ ENDPOINTS: dict[str, Endpoint] = {
             }
         },
     ),  # fmt: skip
+    # B's running check, submitted: reopened by those who run the reviews.
+    "B's check reopen": Endpoint(
+        lambda w: r("api:check-reopen", w.finance_check.pk),
+        writes={"POST": lambda w, who: {"reason": "Scores to revisit"}},
+    ),
     "actions": Endpoint(lambda w: r("api:action-list")),
     "action": Endpoint(lambda w: r("api:action-detail", w.action.pk)),
+    # The closed review's open action: those who run the reviews mark it done.
+    "action complete": Endpoint(
+        lambda w: r("api:action-complete", w.action.pk), writes={"POST": no_body}
+    ),
     "signals": Endpoint(lambda w: r("api:signal-list")),
     "deliveries": Endpoint(lambda w: r("api:delivery-list")),
     "delivery": Endpoint(lambda w: r("api:delivery-detail", w.delivery.pk)),
@@ -164,8 +173,10 @@ GET = {
     "running cycle team results": (401, 403, 403, 403, 403, 200, 200),
     "checks":                     (401, 200, 200, 200, 200, 200, 200),
     "A's check":                  (401, 404, 404, 200, 404, 200, 200),
+    "B's check reopen":           (401, 405, 405, 405, 405, 405, 405),
     "actions":                    (401, 403, 403, 403, 403, 200, 200),
     "action":                     (401, 403, 403, 403, 403, 200, 200),
+    "action complete":            (401, 403, 403, 403, 403, 405, 405),
     "signals":                    (401, 403, 403, 200, 200, 200, 200),
     "deliveries":                 (401, 403, 403, 403, 403, 403, 200),
     "delivery":                   (401, 403, 403, 403, 403, 403, 200),
@@ -184,6 +195,7 @@ OTHER = {
     "running cycle team results": (401, 403, 403, 403, 403, 405, 405),
     "actions":                    (401, 403, 403, 403, 403, 405, 405),
     "action":                     (401, 403, 403, 403, 403, 405, 405),
+    "action complete":            (401, 403, 403, 403, 403, 405, 405),
     "deliveries":                 (401, 403, 403, 403, 403, 403, 405),
     "delivery":                   (401, 403, 403, 403, 403, 403, 405),
 }  # fmt: skip
@@ -192,6 +204,8 @@ OTHER = {
 WRITES: dict[tuple[str, str], tuple] = {
     ("measure actuals bulk", "POST"): (401, 403, 403, 200, 403, 200, 403),
     ("A's check", "PATCH"):           (401, 404, 404, 200, 404, 403, 403),
+    ("B's check reopen", "POST"):     (401, 404, 404, 404, 403, 200, 403),
+    ("action complete", "POST"):      (401, 403, 403, 403, 403, 200, 403),
 }  # fmt: skip
 
 
