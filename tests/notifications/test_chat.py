@@ -3,17 +3,19 @@ a team's channel through its incoming webhook, in the platform's card format, th
 delivery rows as emails (once per channel, kind and step), retried as webhooks are. A real HTTP
 receiver on loopback stands in for Slack and Teams."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications import notify
 from notifications.models import ChatChannel, Delivery, Notification
 from reviews import dispatch
-from reviews.models import AlignmentCheck
-from tests.factories import ChatChannelFactory
+from reviews.models import AlignmentCheck, ReviewCycle
+from tests.factories import ChatChannelFactory, ReviewCycleFactory, UnitFactory, make_head
 from tests.notifications.receiver import Reply
 from tests.reviews.cadence.support import BEFORE_1, BEFORE_7, ESCALATION, MINUTE, OPENING
 
@@ -257,3 +259,31 @@ def test_a_failed_message_retried_from_operations_goes_again(receiver, reminder)
     assert notify.retry_failed(delivery=reminder, now=BEFORE_7)
     assert send(reminder, now=BEFORE_7).state == "sent"
     assert len(receiver.received) == 2
+
+
+def _reminder_queries(position, *, teams: int) -> int:
+    """The queries of a reminder run of an open review with `teams` late teams, each with a
+    head and an "instead of email" channel."""
+    cycle = ReviewCycleFactory(
+        position=position, opens_on=date(2026, 4, 5), due_on=date(2026, 4, 19), state="open"
+    )
+    for n in range(teams):
+        unit = UnitFactory(name=f"Squad {cycle.pk}-{n}")
+        make_head(unit)
+        ChatChannelFactory(unit=unit, mode=ChatChannel.Mode.INSTEAD_OF_EMAIL)
+        AlignmentCheck.objects.create(cycle=cycle, unit=unit)
+    with CaptureQueriesContext(connection) as queries:
+        dispatch.send_due_reminders(now=BEFORE_7)
+    assert len(chats(cycle=cycle, kind="check_reminder")) == teams
+    reminders = Delivery.objects.emails().filter(cycle=cycle, kind="check_reminder")
+    assert set(reminders.values_list("state", flat=True)) == {Delivery.State.IN_CHAT}
+    return len(queries)
+
+
+def test_the_channels_of_a_reminder_cost_the_same_queries_for_2_teams_as_for_8(
+    cadence, current_position
+):
+    few = _reminder_queries(current_position, teams=2)
+    ReviewCycle.objects.all().delete()
+
+    assert _reminder_queries(current_position, teams=8) == few
