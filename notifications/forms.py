@@ -25,12 +25,6 @@ class DeliveryFilterForm(forms.Form):
         empty_label="Any recipient",
         label="Webhook endpoint",
     )
-    channel = forms.ModelChoiceField(
-        queryset=ChatChannel.objects.all(),
-        required=False,
-        empty_label="Any channel",
-        label="Chat channel",
-    )
 
 
 class WebhookEndpointForm(forms.ModelForm):

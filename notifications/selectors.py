@@ -15,7 +15,7 @@ from strategy.models import company_tzinfo
 from strategy.selectors import counted_page
 
 DELIVERIES_PER_PAGE = 50
-DELIVERY_FILTERS = ("state", "kind", "cycle", "endpoint", "channel")
+DELIVERY_FILTERS = ("state", "kind", "cycle", "endpoint")
 
 
 def operations_page(*, params: QueryDict, now: datetime) -> dict:

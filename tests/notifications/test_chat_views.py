@@ -128,7 +128,7 @@ def test_operations_shows_a_failed_chat_message_and_retries_it(
     )
     client = login(admin_user)
 
-    page = client.get(OPERATIONS_URL, {"channel": channel.pk})
+    page = client.get(OPERATIONS_URL, {"state": "failed"})
 
     assertContains(page, reverse("notifications:chat-edit", args=[channel.pk]))
     assertContains(page, "Microsoft Teams")
