@@ -162,4 +162,4 @@ class DeliveryFilter(filters.FilterSet):
 
     class Meta:
         model = Delivery
-        fields = ["cycle", "state", "kind", "recipient", "endpoint"]
+        fields = ["cycle", "state", "kind", "recipient", "endpoint", "channel"]
