@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -287,3 +287,22 @@ def test_the_channels_of_a_reminder_cost_the_same_queries_for_2_teams_as_for_8(
     ReviewCycle.objects.all().delete()
 
     assert _reminder_queries(current_position, teams=8) == few
+
+
+def test_the_database_keeps_one_message_per_channel_kind_and_step(channel, opened):
+    fields = {
+        "cycle": opened,
+        "channel": channel,
+        "kind": Delivery.Kind.CHECK_REMINDER,
+        "step": "before-7",
+        "payload": {"title": "t", "link": "https://x", "lines": [], "button": "b"},
+    }
+    Delivery.objects.create(**fields)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Delivery.objects.create(**fields)  # a second dispatcher racing the first
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Delivery.objects.create(**fields | {"step": "before-1", "cycle": None})  # no review
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Delivery.objects.create(**fields | {"step": "before-1", "payload": None})  # says nothing
+    assert Delivery.objects.create(**fields | {"step": "before-1"}).is_chat
