@@ -214,4 +214,4 @@ class DeliveryFilter(FilterSet):
 
     class Meta:
         model = Delivery
-        fields = ["cycle", "state", "kind", "recipient", "endpoint"]
+        fields = ["cycle", "state", "kind", "recipient", "endpoint", "channel"]

@@ -529,12 +529,23 @@ class EndpointRef(serializers.Serializer):
     url = serializers.URLField()
 
 
+class ChannelRef(serializers.Serializer):
+    """A chat channel, without its URL (a secret: whoever holds it may post to the channel)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    platform = serializers.CharField()
+    unit = serializers.IntegerField(source="unit_id", allow_null=True)
+
+
 class DeliverySerializer(serializers.ModelSerializer):
-    """An email (to a recipient) or a webhook request (to an endpoint), each about one thing."""
+    """An email (to a recipient), a webhook request (to an endpoint) or a chat message (to a
+    Slack or Teams channel), each about one thing."""
 
     cycle = CycleRef(allow_null=True)
     recipient = UserRef(allow_null=True)
     endpoint = EndpointRef(allow_null=True)
+    channel = ChannelRef(allow_null=True)
 
     class Meta:
         model = Delivery
@@ -543,6 +554,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "cycle",
             "recipient",
             "endpoint",
+            "channel",
             "kind",
             "step",
             "state",

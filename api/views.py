@@ -500,8 +500,8 @@ class DeliveryViewSet(ReadOnly):
     ordering = ["-created_at", "-id"]
 
     def visible(self):
-        return Delivery.objects.select_related("cycle", "recipient", "endpoint").defer(
-            "cycle__snapshot", "payload", "endpoint__secret"
+        return Delivery.objects.select_related("cycle", "recipient", "endpoint", "channel").defer(
+            "cycle__snapshot", "payload", "endpoint__secret", "channel__url"
         )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 
 from notifications import webhooks
-from notifications.models import KIND_CHOICES, Delivery, WebhookEndpoint
+from notifications.models import KIND_CHOICES, ChatChannel, Delivery, WebhookEndpoint
 from reviews.models import ReviewCycle
+from strategy.models import Unit
 
 
 class DeliveryFilterForm(forms.Form):
@@ -90,3 +91,54 @@ class WebhookEndpointCreateForm(WebhookEndpointForm):
     def save(self, commit: bool = True) -> WebhookEndpoint:
         self.instance.secret = self.cleaned_data["secret"]
         return super().save(commit=commit)
+
+
+class ChatChannelForm(forms.ModelForm):
+    """A Slack or Teams channel as an admin adds or edits it. Its URL is a secret: editing, the
+    field starts empty and an empty field keeps the URL saved."""
+
+    unit = forms.ModelChoiceField(
+        queryset=Unit.objects.active().order_by("name"),
+        required=False,
+        empty_label="Executives (told of late checks)",
+        label="Team",
+        help_text="A team's channel is told when its check opens, before it is due and while "
+        "it is overdue; the executives' channel when checks are late past the threshold.",
+    )
+    url = forms.URLField(
+        label="Incoming webhook URL",
+        max_length=500,
+        assume_scheme="https",
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Slack: the channel's incoming webhook (https://hooks.slack.com/services/…). "
+        "Teams: the URL of a Workflows “post to a channel when a webhook request is received” "
+        "flow. On a host the operator allowed (WEBHOOK_ALLOWED_HOSTS); shown masked once saved.",
+    )
+
+    class Meta:
+        model = ChatChannel
+        fields = ["name", "platform", "unit", "url", "mode", "is_active"]
+        help_texts = {
+            "name": "The channel, as people know it (#logistics).",
+            "mode": "Instead of email: the team's heads (or the executives) get no email for "
+            "these messages; their in-app notes stay.",
+            "is_active": "Switched off, it is sent nothing (and what waits for it is cancelled).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["url"].required = False
+            self.fields["url"].help_text = (
+                f"Saved: {self.instance.url_masked}. Leave it empty to keep it; a new URL "
+                "replaces it."
+            )
+
+    def clean_url(self) -> str:
+        url = (self.cleaned_data["url"] or "").strip()
+        if not url and self.instance.pk:
+            return self.instance.url
+        problem = webhooks.url_problem(url)
+        if problem:
+            raise forms.ValidationError(problem)
+        return url

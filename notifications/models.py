@@ -1,6 +1,6 @@
-"""Deliveries (one email to one person, or one webhook request to one endpoint, about one
-thing), the in-app twins of the emails, the webhook endpoints, and what each person chose to be
-told how (preferences).
+"""Deliveries (one email to one person, one webhook request to one endpoint, or one chat message
+to one team's channel, about one thing), the in-app twins of the emails, the webhook endpoints,
+the chat channels, and what each person chose to be told how (preferences).
 
 The tables keep the names they had in the reviews app (db_table)."""
 
@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from reviews import announce
 from reviews.models import ReviewCycle
+from strategy.models import Unit
 
 
 class WebhookEndpointQuerySet(models.QuerySet):
@@ -60,6 +61,59 @@ class WebhookEndpoint(models.Model):
         return [labels.get(e, e) for e in self.events]
 
 
+class ChatChannelQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class ChatChannel(models.Model):
+    """A Slack or Microsoft Teams channel, reached through its incoming webhook, that is told a
+    team's check reminders (its unit), or the escalations (the executives' channel, no unit).
+
+    Its URL is the secret (whoever holds it may post to the channel): it is shown in full only
+    to whoever types it, then masked (`url_masked`)."""
+
+    class Platform(models.TextChoices):
+        SLACK = "slack", "Slack"
+        TEAMS = "teams", "Microsoft Teams"
+
+    class Mode(models.TextChoices):
+        ALSO_EMAIL = "also", "As well as email"
+        INSTEAD_OF_EMAIL = "instead", "Instead of email"
+
+    name = models.CharField(max_length=100)
+    platform = models.CharField(max_length=10, choices=Platform.choices)
+    url = models.URLField("incoming webhook URL", max_length=500)
+    unit = models.ForeignKey(
+        Unit, models.CASCADE, null=True, blank=True, related_name="chat_channels"
+    )
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.ALSO_EMAIL)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ChatChannelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()})"
+
+    @property
+    def audience(self) -> str:
+        return self.unit.name if self.unit_id else "Executives"
+
+    @property
+    def url_masked(self) -> str:
+        """The URL's scheme and host, and the last four characters of the rest."""
+        scheme, _, rest = self.url.partition("://")
+        host, _, path = rest.partition("/")
+        return f"{scheme}://{host}/…{path[-4:]}" if path else f"{scheme}://{host}"
+
+
 class DeliveryQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(state=Delivery.State.PENDING)
@@ -67,8 +121,11 @@ class DeliveryQuerySet(models.QuerySet):
     def webhooks(self):
         return self.filter(endpoint__isnull=False)
 
+    def chats(self):
+        return self.filter(channel__isnull=False)
+
     def emails(self):
-        return self.filter(endpoint__isnull=True)
+        return self.filter(endpoint__isnull=True, channel__isnull=True)
 
 
 # A delivery's kind: the news people are told by email, or the event a webhook tells.
@@ -79,13 +136,15 @@ KIND_CHOICES = [
 
 
 class Delivery(models.Model):
-    """One email to one person, or one webhook request to one endpoint, about one thing,
-    created before it is sent.
+    """One email to one person, one webhook request to one endpoint, or one chat message to
+    one channel, about one thing, created before it is sent.
 
     The unique key (cycle, recipient, kind, step) is what makes a reminder go out once, however
     often beat or the dispatch task runs; (endpoint, kind, step) makes an event go once to an
-    endpoint. A webhook's body is written with its row (`payload`), so every attempt sends the
-    same event; its cycle is the one the event is about, if any.
+    endpoint, (cycle, channel, kind, step) a reminder once to a channel. A webhook's body is
+    written with its row (`payload`), so every attempt sends the same event; its cycle is the
+    one the event is about, if any. A chat message's payload is what it says (its title, link
+    and team); its card is built from it for the channel's platform (chat.py).
     """
 
     Kind = announce.Kind
@@ -97,6 +156,8 @@ class Delivery(models.Model):
         CANCELLED = "cancelled", "Not needed any more"
         # Kept so that it is written once and shows on the operations page, never sent.
         TURNED_OFF = "off", "Email turned off by its recipient"
+        # Also written once and never sent: the team's chat channel has it instead.
+        IN_CHAT = "chat", "Sent to the team's chat instead"
 
     cycle = models.ForeignKey(
         ReviewCycle, models.CASCADE, null=True, blank=True, related_name="deliveries"
@@ -106,6 +167,9 @@ class Delivery(models.Model):
     )
     endpoint = models.ForeignKey(
         WebhookEndpoint, models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    channel = models.ForeignKey(
+        ChatChannel, models.CASCADE, null=True, blank=True, related_name="deliveries"
     )
     kind = models.CharField(max_length=20, choices=KIND_CHOICES)
     step = models.CharField(max_length=80, blank=True, default="")
@@ -132,13 +196,34 @@ class Delivery(models.Model):
                 condition=models.Q(endpoint__isnull=False),
                 name="one_webhook_per_event",
             ),
-            # An email has a person and a cycle; a webhook request an endpoint and a body.
+            models.UniqueConstraint(
+                fields=["cycle", "channel", "kind", "step"],
+                condition=models.Q(channel__isnull=False),
+                name="one_chat_message_per_step",
+            ),
+            # An email has a person and a cycle; a webhook request an endpoint and a body; a
+            # chat message a channel, a cycle and what it says.
             models.CheckConstraint(
                 condition=models.Q(
-                    recipient__isnull=False, cycle__isnull=False, endpoint__isnull=True
+                    recipient__isnull=False,
+                    cycle__isnull=False,
+                    endpoint__isnull=True,
+                    channel__isnull=True,
                 )
-                | models.Q(recipient__isnull=True, endpoint__isnull=False, payload__isnull=False),
-                name="delivery_email_or_webhook",
+                | models.Q(
+                    recipient__isnull=True,
+                    endpoint__isnull=False,
+                    channel__isnull=True,
+                    payload__isnull=False,
+                )
+                | models.Q(
+                    recipient__isnull=True,
+                    endpoint__isnull=True,
+                    channel__isnull=False,
+                    cycle__isnull=False,
+                    payload__isnull=False,
+                ),
+                name="delivery_email_webhook_or_chat",
             ),
         ]
         indexes = [models.Index(fields=["state", "next_attempt_at"])]
@@ -146,11 +231,21 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         if self.endpoint_id:
             return f"{self.get_kind_display()} to {self.endpoint}"
+        if self.channel_id:
+            return f"{self.get_kind_display()} to {self.channel} ({self.cycle})"
         return f"{self.get_kind_display()} to {self.recipient} ({self.cycle})"
 
     @property
     def is_webhook(self) -> bool:
         return self.endpoint_id is not None
+
+    @property
+    def is_chat(self) -> bool:
+        return self.channel_id is not None
+
+    @property
+    def is_email(self) -> bool:
+        return not (self.is_webhook or self.is_chat)
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -25,13 +25,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from notifications import preferences, webhooks
-from notifications.models import Delivery, Notification, WebhookEndpoint
+from notifications import chat, preferences, webhooks
+from notifications.models import ChatChannel, Delivery, Notification, WebhookEndpoint
 from reviews.announce import Note
 from reviews.models import AlignmentCheck, ReviewCycle
 from strategy.models import CompanySettings, Membership
@@ -55,11 +55,150 @@ SUPERSEDES = {
 
 
 def deliveries_create(
-    *, cycle: ReviewCycle, kind: str, step: str, notes: dict[int, Note], now: datetime
+    *,
+    cycle: ReviewCycle,
+    kind: str,
+    step: str,
+    notes: dict[int, Note],
+    now: datetime,
+    teams: dict[int, Note] | None = None,
+    executives: Note | None = None,
 ) -> list[int]:
-    """Create the deliveries not created yet (with their in-app notifications) and enqueue
-    them after commit. Returns the ids of those to send (an email its recipient turned off is
-    written, never sent); running twice creates nothing twice."""
+    """Create the deliveries not created yet (with their in-app notifications), and the chat
+    messages of the channels of `teams` and of the executives (chat_messages_create), and
+    enqueue them after commit. Returns the ids of those to send (an email its recipient turned
+    off, or that a team's channel has instead, is written, never sent); running twice creates
+    nothing twice."""
+    channels = _channels_told(kind=kind, teams=teams or {}, executives=executives)
+    ids = _emails_create(
+        cycle=cycle,
+        kind=kind,
+        step=step,
+        notes=notes,
+        now=now,
+        instead=_email_instead(notes, channels, teams=teams or {}),
+    )
+    ids += chat_messages_create(cycle=cycle, kind=kind, step=step, channels=channels, now=now)
+    enqueue(ids)
+    return ids
+
+
+# The kinds a chat channel is told: a team's of its check, the executives' of the late checks.
+CHAT_KINDS = {
+    Delivery.Kind.CHECK_OPENED: "Open the check",
+    Delivery.Kind.CHECK_REMINDER: "Open the check",
+    Delivery.Kind.ESCALATION: "Open the review",
+}
+
+
+@dataclass
+class _Told:
+    channel: ChatChannel
+    note: Note
+    unit_id: int | None  # None: the executives' channel
+
+
+def _channels_told(*, kind: str, teams: dict[int, Note], executives: Note | None) -> list[_Told]:
+    """The active channels of the units of `teams`, and the executives' with `executives`, with
+    what each is told; none for a kind that no channel is told."""
+    if kind not in CHAT_KINDS or not (teams or executives):
+        return []
+    where = Q(unit_id__in=list(teams))
+    if executives is not None:
+        where |= Q(unit__isnull=True)
+    return [
+        _Told(c, teams[c.unit_id] if c.unit_id else executives, c.unit_id)
+        for c in ChatChannel.objects.active().filter(where)
+    ]
+
+
+def _email_instead(notes: dict[int, Note], told: list[_Told], *, teams: dict) -> set[int]:
+    """The people of `notes` whose email a chat channel has instead: a team's head when each of
+    their teams of `teams` has an "instead of email" channel; everyone when the executives'
+    channel (told of this) is one."""
+    instead = {t.unit_id for t in told if t.channel.mode == ChatChannel.Mode.INSTEAD_OF_EMAIL}
+    if not instead or not notes:
+        return set()
+    if None in instead:
+        return set(notes)
+    heads = defaultdict(set)
+    for user_id, unit_id in Membership.objects.filter(
+        unit_id__in=list(teams), user_id__in=list(notes), role=Membership.Role.HEAD
+    ).values_list("user_id", "unit_id"):
+        heads[user_id].add(unit_id)
+    return {user_id for user_id, units in heads.items() if units <= instead}
+
+
+def chat_messages_create(
+    *, cycle: ReviewCycle, kind: str, step: str, channels: list[_Told], now: datetime
+) -> list[int]:
+    """One message per channel, once per (cycle, channel, kind, step); the ids written now."""
+    if not channels:
+        return []
+    existing = set(
+        Delivery.objects.filter(
+            cycle=cycle, kind=kind, step=step, channel__in=[t.channel for t in channels]
+        ).values_list("channel_id", flat=True)
+    )
+    missing = [t for t in channels if t.channel.pk not in existing]
+    if not missing:
+        return []
+    lines = _chat_lines(cycle, kind)
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                cycle=cycle,
+                channel=t.channel,
+                kind=kind,
+                step=step,
+                created_at=now,
+                next_attempt_at=now,
+                payload=chat.message(
+                    title=t.note.title,
+                    link=_absolute(t.note.link),
+                    lines=lines,
+                    button=CHAT_KINDS[kind],
+                )
+                | {"unit": t.unit_id},
+            )
+            for t in missing
+        ],
+        ignore_conflicts=True,  # another dispatcher may have won the race
+    )
+    return list(
+        Delivery.objects.filter(
+            cycle=cycle,
+            kind=kind,
+            step=step,
+            channel__in=[t.channel for t in missing],
+            created_at=now,
+            state=Delivery.State.PENDING,
+        ).values_list("pk", flat=True)
+    )
+
+
+def _chat_lines(cycle: ReviewCycle, kind: str) -> list[str]:
+    """What an escalation lists: the late teams and their checks' states."""
+    if kind != Delivery.Kind.ESCALATION:
+        return []
+    late = cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).order_by("unit__name")
+    return [
+        f"{name}: {STATE_LABELS[state].lower()}"
+        for name, state in late.values_list("unit__name", "state")
+    ]
+
+
+def _emails_create(
+    *,
+    cycle: ReviewCycle,
+    kind: str,
+    step: str,
+    notes: dict[int, Note],
+    now: datetime,
+    instead: set[int],
+) -> list[int]:
+    """The emails of deliveries_create (not enqueued); those of `instead` are written in the
+    IN_CHAT state, never sent."""
     if not notes:
         return []
     existing = set(
@@ -80,7 +219,11 @@ def deliveries_create(
                 recipient_id=r,
                 created_at=now,
                 next_attempt_at=now,
-                state=Delivery.State.PENDING if channels[r].email else Delivery.State.TURNED_OFF,
+                state=Delivery.State.IN_CHAT
+                if r in instead
+                else Delivery.State.PENDING
+                if channels[r].email
+                else Delivery.State.TURNED_OFF,
             )
             for r in missing
         ],
@@ -118,7 +261,6 @@ def deliveries_create(
             delivery__kind__in=kinds,
             created_at__lt=now,
         ).update(read_at=now)
-    enqueue(ids)
     return ids
 
 
@@ -330,6 +472,8 @@ def deliveries_send(
                 yield pk, SKIPPED
             elif prepared[pk].delivery.is_webhook:
                 yield pk, _send_webhook(prepared[pk].delivery, now=clock())
+            elif prepared[pk].delivery.is_chat:
+                yield pk, _send_chat(prepared[pk].delivery, now=clock())
             else:
                 yield pk, _send_one(prepared[pk], now=clock())
 
@@ -373,11 +517,12 @@ def _prepare(batch: list[int]) -> dict[int, _Prepared]:
     found = list(
         Delivery.objects.pending()
         .filter(pk__in=batch)
-        .select_related("cycle", "recipient", "endpoint")
+        .select_related("cycle", "recipient", "endpoint", "channel")
         .defer("cycle__snapshot")
     )
-    hooks = {d.pk: _Prepared(d, None) for d in found if d.is_webhook}
-    deliveries = [d for d in found if not d.is_webhook]
+    # A webhook's or a chat message's body is built from its payload: no email.
+    hooks = {d.pk: _Prepared(d, None) for d in found if not d.is_email}
+    deliveries = [d for d in found if d.is_email]
     if not deliveries:
         return hooks
     notifications = {
@@ -537,25 +682,70 @@ def _send_webhook(delivery: Delivery, *, now: datetime) -> Outcome:
             ),
             now=now,
         )
-        status = answer.status
-        if status is None or status >= 500:
-            asked = answer.retry_after if status == 503 else None
-            return _temporary(delivery, answer.error, now, delay=_bounded(asked))
-        if status == 429:
-            return _temporary(delivery, answer.error, now, delay=_bounded(answer.retry_after))
-        if 300 <= status < 400:
-            return _failed(
-                delivery,
-                f"HTTP {status}: redirects are not followed (it pointed to "
-                f"{answer.location or 'nowhere'}); register the URL that answers.",
-            )
-        if not 200 <= status < 300:
-            return _failed(delivery, answer.error)
-        delivery.state = Delivery.State.SENT
-        delivery.sent_at = now
-        delivery.last_error = ""
-        delivery.save(update_fields=["state", "sent_at", "last_error"])
-        return Outcome("sent")
+        return _answered(delivery, answer, now)
+
+
+def _answered(delivery: Delivery, answer: webhooks.Answer, now: datetime) -> Outcome:
+    """Mark a webhook's or a chat message's delivery by the answer to its request: sent on a
+    2xx; tried again on no answer, a 5xx or a 429 (after its Retry-After); failed at once on a
+    redirect or any other status."""
+    status = answer.status
+    if status is None or status >= 500:
+        asked = answer.retry_after if status == 503 else None
+        return _temporary(delivery, answer.error, now, delay=_bounded(asked))
+    if status == 429:
+        return _temporary(delivery, answer.error, now, delay=_bounded(answer.retry_after))
+    if 300 <= status < 400:
+        return _failed(
+            delivery,
+            f"HTTP {status}: redirects are not followed (it pointed to "
+            f"{answer.location or 'nowhere'}); register the URL that answers.",
+        )
+    if not 200 <= status < 300:
+        return _failed(delivery, answer.error)
+    delivery.state = Delivery.State.SENT
+    delivery.sent_at = now
+    delivery.last_error = ""
+    delivery.save(update_fields=["state", "sent_at", "last_error"])
+    return Outcome("sent")
+
+
+def _send_chat(delivery: Delivery, *, now: datetime) -> Outcome:
+    """Claim a chat message's delivery (_claim), then lock it and post it to its channel's
+    incoming webhook in the platform's card format (chat.py), as a webhook is sent: the same
+    allowed hosts, timeout, retries and Retry-After (_answered). Cancelled when its channel
+    was switched off, or when it is not needed any more (the team's check was submitted, no
+    check is late)."""
+    refused = _claim(delivery.pk, now=now)
+    if refused is not None:
+        return refused
+    with transaction.atomic():
+        if not _locked(delivery):
+            return SKIPPED
+        channel = delivery.channel
+        if not channel.is_active or not _chat_needed(delivery):
+            delivery.state = Delivery.State.CANCELLED
+            delivery.last_error = "" if channel.is_active else "The channel was switched off."
+            delivery.save(update_fields=["state", "last_error"])
+            return Outcome("cancelled")
+        problem = webhooks.url_problem(channel.url)
+        if problem:
+            return _failed(delivery, f"Not sent: {problem}")
+        answer = chat.post(
+            url=channel.url, platform=channel.platform, payload=delivery.payload, now=now
+        )
+        return _answered(delivery, answer, now)
+
+
+def _chat_needed(delivery: Delivery) -> bool:
+    """A team's reminder while its check is not submitted; an escalation while a check is late;
+    the news of a check opened always."""
+    late = delivery.cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED)
+    if delivery.kind == Delivery.Kind.CHECK_REMINDER:
+        return late.filter(unit_id=delivery.payload.get("unit")).exists()
+    if delivery.kind == Delivery.Kind.ESCALATION:
+        return late.exists()
+    return True
 
 
 def _bounded(seconds: float | None) -> float | None:

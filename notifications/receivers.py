@@ -10,8 +10,18 @@ from reviews import announce, events
 
 
 @receiver(announce.deliveries_requested)
-def deliveries_requested(sender, *, cycle, kind, step, notes, now, **kwargs) -> list[int]:
-    return notify.deliveries_create(cycle=cycle, kind=kind, step=step, notes=notes, now=now)
+def deliveries_requested(
+    sender, *, cycle, kind, step, notes, now, teams=None, executives=None, **kwargs
+) -> list[int]:
+    return notify.deliveries_create(
+        cycle=cycle,
+        kind=kind,
+        step=step,
+        notes=notes,
+        now=now,
+        teams=teams,
+        executives=executives,
+    )
 
 
 @receiver(announce.stalled_deliveries_due)

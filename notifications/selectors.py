@@ -27,8 +27,8 @@ def operations_page(*, params: QueryDict, now: datetime) -> dict:
     filters = DeliveryFilterForm(params or None)
     # A delivery's review is shown by its label: its snapshot is never read.
     deliveries = (
-        Delivery.objects.select_related("recipient", "cycle", "endpoint")
-        .defer("cycle__snapshot", "payload", "endpoint__secret")
+        Delivery.objects.select_related("recipient", "cycle", "endpoint", "channel")
+        .defer("cycle__snapshot", "payload", "endpoint__secret", "channel__url")
         .order_by("-created_at", "-pk")
     )
     ignored = []

@@ -14,8 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from notifications import notify, preferences, selectors, webhooks
-from notifications.forms import WebhookEndpointCreateForm, WebhookEndpointForm
-from notifications.models import Delivery, WebhookEndpoint
+from notifications.forms import ChatChannelForm, WebhookEndpointCreateForm, WebhookEndpointForm
+from notifications.models import ChatChannel, Delivery, WebhookEndpoint
 from strategy import roles
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.view_operations")
     delivery = get_object_or_404(Delivery, pk=pk)
     if notify.retry_failed(delivery=delivery, now=timezone.now()):
-        to = delivery.endpoint if delivery.is_webhook else delivery.recipient
+        to = delivery.endpoint or delivery.channel or delivery.recipient
         messages.success(request, f"Delivery to {to} queued again.")
     else:
         messages.info(request, "Only a failed delivery is retried; this one did not fail.")
@@ -149,6 +149,64 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     log.info("%s removed webhook endpoint %s (%s)", request.user, pk, endpoint.url)
     messages.success(request, f"Endpoint “{endpoint.name}” removed, with its deliveries.")
     return redirect("notifications:webhook-list")
+
+
+# --- Chat channels (admins: the Operations page's permission) -------------------------------
+
+
+def _chat_page(request: HttpRequest, form, status: int = 200) -> HttpResponse:
+    context = {
+        "form": form,
+        "channels": ChatChannel.objects.select_related("unit"),
+        "allowed_hosts": settings.WEBHOOK_ALLOWED_HOSTS,
+    }
+    return render(request, "notifications/chat_list.html", context, status=status)
+
+
+@require_GET
+def chat_list(request: HttpRequest) -> HttpResponse:
+    roles.require(request, "reviews.view_operations")
+    return _chat_page(request, ChatChannelForm())
+
+
+@require_POST
+def chat_create(request: HttpRequest) -> HttpResponse:
+    roles.require(request, "reviews.view_operations")
+    form = ChatChannelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "No channel was added: please correct the errors below.")
+        return _chat_page(request, form, status=400)
+    form.instance.created_by = request.user
+    channel = form.save()
+    log.info("%s added chat channel %s (%s)", request.user, channel.pk, channel.url_masked)
+    messages.success(request, f"Channel “{channel.name}” added.")
+    return redirect("notifications:chat-list")
+
+
+@require_http_methods(["GET", "POST"])
+def chat_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    roles.require(request, "reviews.view_operations")
+    channel = get_object_or_404(ChatChannel, pk=pk)
+    form = ChatChannelForm(request.POST or None, instance=channel)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, f"Channel “{channel.name}” saved.")
+            return redirect("notifications:chat-list")
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    status = 400 if form.errors else 200
+    context = {"form": form, "channel": channel}
+    return render(request, "notifications/chat_edit.html", context, status=status)
+
+
+@require_POST
+def chat_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    roles.require(request, "reviews.view_operations")
+    channel = get_object_or_404(ChatChannel, pk=pk)
+    channel.delete()
+    log.info("%s removed chat channel %s", request.user, pk)
+    messages.success(request, f"Channel “{channel.name}” removed, with its deliveries.")
+    return redirect("notifications:chat-list")
 
 
 # --- Preferences ------------------------------------------------------------------------------

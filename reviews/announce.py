@@ -66,8 +66,10 @@ def admins_and_executives() -> list[int]:
     )
 
 
-# Sent with `cycle`, `kind`, `step`, `notes` (user id -> Note) and `now`; the notifications app
-# answers with the ids of the deliveries it created (and queues them after the commit).
+# Sent with `cycle`, `kind`, `step`, `notes` (user id -> Note), `teams` (unit id -> Note: what
+# the team's chat channel is told, if it has one), `executives` (a Note for the executives'
+# channel, or None) and `now`; the notifications app answers with the ids of the deliveries it
+# created (and queues them after the commit).
 deliveries_requested = Signal()
 # Sent with `now` after the reminders run; the notifications app queues again the deliveries
 # whose task was lost.
@@ -75,13 +77,28 @@ stalled_deliveries_due = Signal()
 
 
 def deliveries_create(
-    *, cycle, kind: str, step: str, notes: dict[int, Note], now: datetime
+    *,
+    cycle,
+    kind: str,
+    step: str,
+    notes: dict[int, Note],
+    now: datetime,
+    teams: dict[int, Note] | None = None,
+    executives: Note | None = None,
 ) -> list[int]:
-    """Tell the people of `notes` about `cycle`, once per (cycle, person, kind, step); the ids
-    of the deliveries created."""
+    """Tell the people of `notes` about `cycle`, once per (cycle, person, kind, step), and the
+    chat channels of the units of `teams` (and the executives' channel, with `executives`) once
+    per (cycle, channel, kind, step); the ids of the deliveries created."""
     created: list[int] = []
     for _, ids in deliveries_requested.send(
-        sender=Note, cycle=cycle, kind=kind, step=step, notes=notes, now=now
+        sender=Note,
+        cycle=cycle,
+        kind=kind,
+        step=step,
+        notes=notes,
+        now=now,
+        teams=teams or {},
+        executives=executives,
     ):
         created += ids or []
     return created

@@ -14,7 +14,13 @@ from django.urls import reverse
 from reviews import announce, cadence, services
 from reviews.models import AlignmentCheck, CadenceSettings, ReviewCycle
 from strategy import services as strategy
-from strategy.models import StrategicPosition, company_tzinfo, fiscal_year_of, fiscal_year_start
+from strategy.models import (
+    StrategicPosition,
+    Unit,
+    company_tzinfo,
+    fiscal_year_of,
+    fiscal_year_start,
+)
 
 RUNNING = [ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW]
 PLAN_AHEAD = timedelta(days=31)
@@ -163,10 +169,29 @@ def cycle_open_and_notify(*, cycle: ReviewCycle, now: datetime) -> int:
         notes[user_id] = announce.Note(
             f"Your alignment check for {cycle.label} is open, due {cycle.due_on:%d %b %Y}", link
         )
+    teams = _team_notes(
+        checks, f"The {TEAM} check for {cycle.label} is open, due {cycle.due_on:%d %b %Y}"
+    )
     created = announce.deliveries_create(
-        cycle=cycle, kind=announce.Kind.CHECK_OPENED, step="", notes=notes, now=now
+        cycle=cycle, kind=announce.Kind.CHECK_OPENED, step="", notes=notes, now=now, teams=teams
     )
     return 1 if created or notes else 0
+
+
+TEAM = "{team}"  # where a team's name goes in the title of its chat message
+
+
+def _team_notes(checks: dict[int, int], title: str) -> dict[int, announce.Note]:
+    """What each team's chat channel is told (unit id → note): `title` with the team's name for
+    TEAM, and the link to its check (`checks`: unit id → check id)."""
+    names = dict(Unit.objects.filter(pk__in=checks).values_list("pk", "name"))
+    return {
+        unit_id: announce.Note(
+            title.replace(TEAM, names[unit_id]), reverse("reviews:check-edit", args=[pk])
+        )
+        for unit_id, pk in checks.items()
+        if unit_id in names
+    }
 
 
 # --- Reminders and escalation ----------------------------------------------------------------
@@ -204,9 +229,21 @@ def send_due_reminders(*, now: datetime) -> int:
                 else f"Reminder: your alignment check for {cycle.label} is due {due}"
             )
             notes[user_id] = announce.Note(title, link)
+        due = f"{cycle.due_on:%d %b %Y}"
+        teams = _team_notes(
+            late,
+            f"Overdue: the {TEAM} check for {cycle.label} was due {due}"
+            if overdue
+            else f"Reminder: the {TEAM} check for {cycle.label} is due {due}",
+        )
         created += len(
             announce.deliveries_create(
-                cycle=cycle, kind=announce.Kind.CHECK_REMINDER, step=step, notes=notes, now=now
+                cycle=cycle,
+                kind=announce.Kind.CHECK_REMINDER,
+                step=step,
+                notes=notes,
+                now=now,
+                teams=teams,
             )
         )
     created += _refresh_reminders(now=now, today=today, config=config)
@@ -262,13 +299,16 @@ def escalate_overdue(*, now: datetime) -> int:
             f"{late} team{'s are' if late > 1 else ' is'} late with the {cycle.label} check, "
             f"due {cycle.due_on:%d %b %Y}"
         )
-        notes = {
-            user_id: announce.Note(title, cycle.get_absolute_url())
-            for user_id in announce.executives()
-        }
+        note = announce.Note(title, cycle.get_absolute_url())
+        notes = {user_id: note for user_id in announce.executives()}
         created += len(
             announce.deliveries_create(
-                cycle=cycle, kind=announce.Kind.ESCALATION, step="", notes=notes, now=now
+                cycle=cycle,
+                kind=announce.Kind.ESCALATION,
+                step="",
+                notes=notes,
+                now=now,
+                executives=note,
             )
         )
     return created
@@ -383,8 +423,6 @@ def refresh_finish(*, position: StrategicPosition, now: datetime) -> int:
     )
     if not position.is_current:
         return 0
-    from strategy.models import Unit
-
     teams = Unit.objects.active().functional().values_list("pk", "code")
     codes = dict(teams)
     notes = {}

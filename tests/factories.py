@@ -426,3 +426,15 @@ def _webhook_events():
     from notifications.models import WebhookEndpoint
 
     return WebhookEndpoint.Event.values
+
+
+class ChatChannelFactory(factory.django.DjangoModelFactory):
+    """A team's Slack channel; `unit=None` is the executives' channel."""
+
+    class Meta:
+        model = "notifications.ChatChannel"
+
+    name = factory.Sequence(lambda n: f"#team-{n}")
+    platform = "slack"
+    url = factory.Sequence(lambda n: f"https://hooks.example.com/services/T0/B{n}/secret{n}")
+    unit = factory.SubFactory(UnitFactory)

@@ -15,6 +15,7 @@ from strategy import outcomes
 from strategy.models import Measure, MeasureActual, Objective, Unit
 from sustain.models import StoredSignal
 from tests.factories import (
+    ChatChannelFactory,
     CommitmentFactory,
     CompetitorFactory,
     MeasureFactory,
@@ -402,6 +403,30 @@ def test_webhook_deliveries_name_their_endpoint_and_no_recipient(api, admin_user
         ("cycle.closed", None, {"id": endpoint.pk, "name": "BI feed", "url": endpoint.url})
     ]
     assert endpoint.secret not in str(listed) and "payload" not in listed[0]
+
+
+def test_chat_deliveries_name_their_channel_but_never_its_url(api, admin_user, reviews, logistics):
+    closed, _, _ = reviews
+    channel = ChatChannelFactory(name="#logistics", unit=logistics, platform="teams")
+    Delivery.objects.create(
+        cycle=closed,
+        channel=channel,
+        kind=Delivery.Kind.CHECK_REMINDER,
+        step="before-7",
+        payload={"title": "Reminder", "link": "https://x", "lines": [], "button": "Open"},
+    )
+
+    listed = results(api(admin_user).get(f"/api/v1/deliveries/?channel={channel.pk}"))
+
+    assert [(d["kind"], d["recipient"], d["endpoint"], d["channel"]) for d in listed] == [
+        (
+            "check_reminder",
+            None,
+            None,
+            {"id": channel.pk, "name": "#logistics", "platform": "teams", "unit": logistics.pk},
+        )
+    ]
+    assert channel.url not in str(listed)
 
 
 # --- Lists -----------------------------------------------------------------------------------

@@ -142,8 +142,8 @@ class MainPage:
 def demo_company(queued_tasks):
     """The demo company of `make run` (four closed quarters and an open one, with charts,
     agenda, signals and notifications), plus next year's draft position to edit."""
-    from strategy.models import StrategicPosition
-    from tests.factories import WebhookEndpointFactory, make_draft_position
+    from strategy.models import StrategicPosition, Unit
+    from tests.factories import ChatChannelFactory, WebhookEndpointFactory, make_draft_position
 
     call_command("seed_demo", stdout=io.StringIO())
     current = StrategicPosition.objects.get(is_current=True)
@@ -152,12 +152,17 @@ def demo_company(queued_tasks):
         owner=current.objectives.first().owner,
     )
     WebhookEndpointFactory(name="BI feed", url="https://hooks.example.com/in")
+    ChatChannelFactory(
+        name="#logistics",
+        unit=Unit.objects.get(code="logistics"),
+        url="https://hooks.example.com/services/T0/B0/x",
+    )
     return current
 
 
 def main_pages() -> list[MainPage]:
     """Every main page, each seen by a person of the role that uses it (demo usernames)."""
-    from notifications.models import WebhookEndpoint
+    from notifications.models import ChatChannel, WebhookEndpoint
     from reviews.models import AlignmentCheck, ReviewCycle
     from strategy.models import StrategicPosition
 
@@ -166,6 +171,7 @@ def main_pages() -> list[MainPage]:
     cycle = ReviewCycle.objects.get(state=ReviewCycle.State.OPEN)
     check = AlignmentCheck.objects.get(cycle=cycle, unit__code="logistics")
     hook = WebhookEndpoint.objects.values_list("pk", flat=True).first()
+    channel = ChatChannel.objects.values_list("pk", flat=True).first()
     return [
         MainPage("login page", None, reverse("login")),
         MainPage("home (executive)", "exec", reverse("home")),
@@ -206,6 +212,8 @@ def main_pages() -> list[MainPage]:
         MainPage("operations", "admin", reverse("notifications:operations")),
         MainPage("webhooks", "admin", reverse("notifications:webhook-list")),
         MainPage("webhook endpoint", "admin", reverse("notifications:webhook-edit", args=[hook])),
+        MainPage("chat channels", "admin", reverse("notifications:chat-list")),
+        MainPage("chat channel", "admin", reverse("notifications:chat-edit", args=[channel])),
         MainPage("cadence settings", "exec", reverse("reviews:cadence-edit")),
         MainPage("notifications", "head", reverse("notifications:notification-list")),
         MainPage("profile and tokens", "head", reverse("api:profile")),

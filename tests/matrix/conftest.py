@@ -27,6 +27,7 @@ from strategy.models import Lever, RefreshDecision
 from sustain import board
 from sustain.models import SignalSettings
 from tests.factories import (
+    ChatChannelFactory,
     CommitmentFactory,
     MeasureFactory,
     ObjectiveFactory,
@@ -164,6 +165,9 @@ def world(people, logistics, finance) -> SimpleNamespace:
             last_error="SMTP down",
         ),
         webhook=WebhookEndpointFactory(name="BI feed", url="https://hooks.example.com/in"),
+        chat=ChatChannelFactory(
+            name="#logistics", unit=logistics, url="https://hooks.example.com/services/T0/B0/x"
+        ),
         notifications=notifications,
         tokens=tokens,
         secrets=secrets,

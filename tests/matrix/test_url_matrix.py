@@ -153,6 +153,17 @@ def webhook_form(w, who) -> dict:
     }
 
 
+def chat_form(w, who) -> dict:
+    return {
+        "name": "#finance",
+        "platform": "teams",
+        "unit": "",  # the executives'
+        "url": "https://hooks.example.com/workflows/1",
+        "mode": "also",
+        "is_active": "on",
+    }
+
+
 def group_id(name: str) -> int:
     return Group.objects.get(name=name).pk
 
@@ -440,6 +451,14 @@ TARGETS: dict[str, Target] = {
     "webhook delete": Target(
         lambda w: r("notifications:webhook-delete", w.webhook.pk), writes=True
     ),
+    "chat channels": Target(lambda w: r("notifications:chat-list")),
+    "chat channel create": Target(lambda w: r("notifications:chat-create"), chat_form, writes=True),
+    "chat channel edit": Target(
+        lambda w: r("notifications:chat-edit", w.chat.pk),
+        lambda w, who: chat_form(w, who) | {"name": "Changed", "url": ""},
+        writes=True,
+    ),
+    "chat channel delete": Target(lambda w: r("notifications:chat-delete", w.chat.pk), writes=True),
     "notifications": Target(lambda w: r("notifications:notification-list")),
     "head A's notification read": Target(
         lambda w: r("notifications:notification-read", w.notifications["head_a"].pk), writes=True
@@ -657,6 +676,10 @@ GET = {
     "webhook edit":               (LOGIN, 403, 403, 403, 403, 403, 200),
     "webhook secret":             (LOGIN, 405, 405, 405, 405, 405, 405),
     "webhook delete":             (LOGIN, 405, 405, 405, 405, 405, 405),
+    "chat channels":              (LOGIN, 403, 403, 403, 403, 403, 200),
+    "chat channel create":        (LOGIN, 405, 405, 405, 405, 405, 405),
+    "chat channel edit":          (LOGIN, 403, 403, 403, 403, 403, 200),
+    "chat channel delete":        (LOGIN, 405, 405, 405, 405, 405, 405),
     "notifications":              (LOGIN, 200, 200, 200, 200, 200, 200),
     "head A's notification read": (LOGIN, 405, 405, 405, 405, 405, 405),
     "notifications read all":     (LOGIN, 405, 405, 405, 405, 405, 405),
@@ -787,6 +810,10 @@ POST = {
     "webhook edit":               (LOGIN, 403, 403, 403, 403, 403, 302),
     "webhook secret":             (LOGIN, 403, 403, 403, 403, 403, 302),
     "webhook delete":             (LOGIN, 403, 403, 403, 403, 403, 302),
+    "chat channels":              (LOGIN, 405, 405, 405, 405, 405, 405),
+    "chat channel create":        (LOGIN, 403, 403, 403, 403, 403, 302),
+    "chat channel edit":          (LOGIN, 403, 403, 403, 403, 403, 302),
+    "chat channel delete":        (LOGIN, 403, 403, 403, 403, 403, 302),
     "notifications":              (LOGIN, 200, 200, 200, 200, 200, 200),
     "head A's notification read": (LOGIN, 404, 404, 302, 404, 404, 404),
     "notifications read all":     (LOGIN, 302, 302, 302, 302, 302, 302),
