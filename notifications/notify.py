@@ -582,8 +582,7 @@ def _send_one(prepared: _Prepared, *, now: datetime) -> Outcome:
             delivery.save(update_fields=["state", "last_error"])
             return Outcome("failed")
         if message is None:
-            delivery.state = Delivery.State.CANCELLED
-            delivery.save(update_fields=["state"])
+            _cancelled(delivery)
             # Not needed any more (submitted or read meanwhile): nor is its in-app twin.
             Notification.objects.filter(delivery=delivery, read_at__isnull=True).update(read_at=now)
             return Outcome("cancelled")
@@ -636,6 +635,18 @@ def _temporary(
     return Outcome("retry", retry_in=delay)
 
 
+def _cancelled(delivery: Delivery, reason: str | None = None) -> Outcome:
+    """Not sent, and never will be: not needed any more, or where it goes was switched off
+    (`reason`, which replaces the last error; without one the last error stays)."""
+    delivery.state = Delivery.State.CANCELLED
+    fields = ["state"]
+    if reason is not None:
+        delivery.last_error = reason
+        fields.append("last_error")
+    delivery.save(update_fields=fields)
+    return Outcome("cancelled")
+
+
 def _failed(delivery: Delivery, error: str) -> Outcome:
     delivery.state = Delivery.State.FAILED
     delivery.last_error = error
@@ -663,10 +674,7 @@ def _send_webhook(delivery: Delivery, *, now: datetime) -> Outcome:
             return SKIPPED
         endpoint = delivery.endpoint
         if not endpoint.is_active:
-            delivery.state = Delivery.State.CANCELLED
-            delivery.last_error = "The endpoint was switched off."
-            delivery.save(update_fields=["state", "last_error"])
-            return Outcome("cancelled")
+            return _cancelled(delivery, "The endpoint was switched off.")
         problem = webhooks.url_problem(endpoint.url)
         if problem:
             return _failed(delivery, f"Not sent: {problem}")
@@ -724,10 +732,9 @@ def _send_chat(delivery: Delivery, *, now: datetime) -> Outcome:
             return SKIPPED
         channel = delivery.channel
         if not channel.is_active or not _chat_needed(delivery):
-            delivery.state = Delivery.State.CANCELLED
-            delivery.last_error = "" if channel.is_active else "The channel was switched off."
-            delivery.save(update_fields=["state", "last_error"])
-            return Outcome("cancelled")
+            return _cancelled(
+                delivery, "" if channel.is_active else "The channel was switched off."
+            )
         problem = webhooks.url_problem(channel.url)
         if problem:
             return _failed(delivery, f"Not sent: {problem}")
