@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.utils.html import format_html
 
-from strategy import actuals_import, outcomes
+from strategy import actuals_import, outcomes, translations
 from strategy.models import (
     Commitment,
     CompanySettings,
@@ -724,3 +724,74 @@ class ActualsImportForm(forms.Form):
             raise ValidationError("Nothing was imported: correct these lines and upload again.")
         self.preview = preview
         return upload
+
+
+class TranslationsForm(forms.Form):
+    """A position's texts in one language: a field per text, its original beside it; an
+    emptied field removes that translation (strategy/translations.py).
+
+    Only the texts changed on the page are written, and each only if nobody saved another
+    translation of it since the page was read (its hidden initial value): two executives
+    translating different texts at once both keep their work."""
+
+    CHANGED_MEANWHILE = (
+        "Someone saved another translation of this text since you opened the page: theirs is "
+        "kept. Yours is still in the field; save again to replace theirs."
+    )
+
+    def __init__(self, *args, texts: list, found: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.texts, self.found = texts, found
+        for text in texts:
+            existing = found.get(text.key)
+            self.fields[self.name_of(text)] = forms.CharField(
+                label=text.label,
+                required=False,
+                strip=True,
+                max_length=text.max_length,
+                initial=existing.text if existing else "",
+                show_hidden_initial=True,
+                widget=(forms.Textarea(attrs={"rows": 3}) if text.max_length is None else None),
+            )
+            self.fields[self.name_of(text)].widget.attrs.update(
+                {
+                    "class": "form-control",
+                    "aria-describedby": f"id_{self.name_of(text)}_original",
+                }
+            )
+            bound = self[self.name_of(text)]
+            bound.text = text
+            bound.is_older = bool(
+                existing and existing.original_digest != translations.digest(text.original)
+            )
+
+    @staticmethod
+    def name_of(text) -> str:
+        kind, object_id, field = text.key
+        return f"{kind}-{object_id}-{field}"
+
+    def rows(self) -> list:
+        """Each text's bound field, with its text and whether its translation is older."""
+        return [self[self.name_of(text)] for text in self.texts]
+
+    def clean(self):
+        for text in self.texts:
+            name = self.name_of(text)
+            if name not in self.changed_data:
+                continue
+            seen = self.data.get(self.add_initial_prefix(name), "").strip()
+            existing = self.found.get(text.key)
+            if (existing.text if existing else "") != seen:
+                # A new value now replaces what this person saw, and the next one theirs.
+                self.data = self.data.copy()
+                self.data[self.add_initial_prefix(name)] = existing.text if existing else ""
+                self.add_error(name, self.CHANGED_MEANWHILE)
+        return self.cleaned_data
+
+    def entered(self) -> dict:
+        """The texts changed on the page and their new values."""
+        return {
+            text.key: self.cleaned_data[self.name_of(text)]
+            for text in self.texts
+            if self.name_of(text) in self.changed_data
+        }

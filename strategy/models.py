@@ -800,3 +800,48 @@ class SSOIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} at {self.issuer}"
+
+
+# --- Translations of the strategy's texts ------------------------------------------------------
+
+
+class ContentTranslation(models.Model):
+    """One text of a position (its statement, a priority's, a competitor's, an objective's or a
+    measure's) in another language, as an executive wrote it: the product never translates what
+    executives write. Readers of that language see it, with the original one click away
+    (strategy/translations.py names the texts; `original_digest` tells a translation made
+    before its original last changed)."""
+
+    class Kind(models.TextChoices):
+        POSITION = "position", "Position"
+        PRIORITY = "priority", "Customer priority"
+        COMPETITOR = "competitor", "Competitor"
+        OBJECTIVE = "objective", "Objective"
+        MEASURE = "measure", "Measure"
+
+    position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=10)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField()
+    field = models.CharField(max_length=40)
+    text = models.TextField()
+    # The sha256 of the original the translator read: a different original is newer.
+    original_digest = models.CharField(max_length=64)
+    translated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_id", "field", "language"],
+                name="one_translation_per_text_and_language",
+            ),
+        ]
+        indexes = [models.Index(fields=["position", "language"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} {self.field} ({self.language})"

@@ -34,12 +34,13 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from strategy import roles, signals
+from strategy import roles, signals, translations
 from strategy.invitations import invitation_tokens
 from strategy.models import (
     Commitment,
     CompanySettings,
     Competitor,
+    ContentTranslation,
     CustomerPriority,
     Membership,
     Objective,
@@ -399,6 +400,9 @@ def position_copy_for_refresh(*, source: StrategicPosition, fiscal_year: int) ->
     if existing is not None:
         return existing
     draft = StrategicPosition.objects.create(fiscal_year=fiscal_year, statement=source.statement)
+    Kind = ContentTranslation.Kind
+    # Each copied row's id by its source's, for the texts' translations to follow them.
+    pairs = {(Kind.POSITION, source.pk): draft.pk}
     for theme in source.themes.all():
         draft.themes.create(theme=theme.theme, weight=theme.weight)
     priorities = {}
@@ -406,12 +410,13 @@ def position_copy_for_refresh(*, source: StrategicPosition, fiscal_year: int) ->
         priorities[priority.pk] = draft.priorities.create(
             rank=priority.rank, title=priority.title, description=priority.description
         )
+        pairs[(Kind.PRIORITY, priority.pk)] = priorities[priority.pk].pk
     for competitor in source.competitors.all():
-        draft.competitors.create(
+        pairs[(Kind.COMPETITOR, competitor.pk)] = draft.competitors.create(
             name=competitor.name,
             positioning=competitor.positioning,
             our_difference=competitor.our_difference,
-        )
+        ).pk
     for objective in source.objectives.active().prefetch_related("measures"):
         copy = draft.objectives.create(
             title=objective.title,
@@ -425,10 +430,11 @@ def position_copy_for_refresh(*, source: StrategicPosition, fiscal_year: int) ->
             order=objective.order,
             previous=objective,
         )
+        pairs[(Kind.OBJECTIVE, objective.pk)] = copy.pk
         for measure in objective.measures.all():
             # The copy continues the measure: its values and their history stay on last
             # year's row, under last year's plan, and are read through `previous`.
-            copy.measures.create(
+            pairs[(Kind.MEASURE, measure.pk)] = copy.measures.create(
                 name=measure.name,
                 unit=measure.unit,
                 baseline=measure.baseline,
@@ -438,7 +444,8 @@ def position_copy_for_refresh(*, source: StrategicPosition, fiscal_year: int) ->
                 frequency=measure.frequency,
                 customer_felt=measure.customer_felt,
                 previous=measure,
-            )
+            ).pk
+    translations.translations_copy(pairs=pairs, source_id=source.pk, target_id=draft.pk)
     return draft
 
 

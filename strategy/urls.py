@@ -11,6 +11,11 @@ urlpatterns = [
     path("positions/<int:fiscal_year>/", views.position_detail, name="position-detail"),
     path("positions/<int:fiscal_year>/history/", views.position_history, name="position-history"),
     path("positions/<int:fiscal_year>/edit/", views.position_edit, name="position-edit"),
+    path(
+        "positions/<int:fiscal_year>/translations/<str:language>/",
+        views.position_translations,
+        name="position-translations",
+    ),
     path("positions/<int:fiscal_year>/publish/", views.position_publish, name="position-publish"),
     path("positions/<int:fiscal_year>/switch/", views.position_switch, name="position-switch"),
     path(

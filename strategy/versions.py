@@ -21,6 +21,7 @@ from strategy.models import (
     Commitment,
     CompanySettings,
     Competitor,
+    ContentTranslation,
     ContentVersion,
     CustomerPriority,
     ExchangeRate,
@@ -53,6 +54,7 @@ INPUTS = (
     Unit,
     Membership,
     Commitment,
+    ContentTranslation,
 )
 
 

@@ -24,6 +24,7 @@ from strategy import (
     services,
     signals,
     spreadsheet,
+    translations,
 )
 from strategy.forms import (
     ActualsImportForm,
@@ -32,6 +33,7 @@ from strategy.forms import (
     MeasureActualForm,
     ObjectiveForm,
     PositionForm,
+    TranslationsForm,
     as_typed,
     exchange_rate_formset,
     measure_formset,
@@ -146,6 +148,45 @@ def position_history(request: HttpRequest, fiscal_year: int) -> HttpResponse:
         user=request.user, fiscal_year=fiscal_year, page=request.GET.get("page")
     )
     return render(request, "strategy/history.html", context)
+
+
+def position_translations(request: HttpRequest, fiscal_year: int, language: str) -> HttpResponse:
+    """An executive's translations of a position's texts into one language (a published
+    position's too: a translation changes no part of the strategy)."""
+    roles.require(request, "alignment.edit_strategy")
+    position = _get_position_for_user(request, fiscal_year)
+    if not translations.is_language(language):
+        raise Http404("No such language.")
+    texts = translations.texts_of(position)
+    found = translations.translations_of(position.pk, language)
+    form = TranslationsForm(
+        request.POST if request.method == "POST" else None, texts=texts, found=found
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            written, removed = translations.translations_save(
+                position=position, language=language, entered=form.entered(), by=request.user
+            )
+            messages.success(
+                request,
+                translations.saved_message(written=written, removed=removed, language=language),
+            )
+            return redirect(request.path)
+        messages.error(request, "Nothing was saved: please correct the errors below.")
+    context = {
+        "position": position,
+        "form": form,
+        "language": language,
+        "language_name": translations.language_name(language),
+        "languages": translations.languages_with_counts(position, texts=len(texts)),
+    }
+    status = (
+        409
+        if form.errors
+        and any(TranslationsForm.CHANGED_MEANWHILE in errors for errors in form.errors.values())
+        else 200
+    )
+    return render(request, "strategy/position_translations.html", context, status=status)
 
 
 def _position_form_page(request, *, position: StrategicPosition | None) -> HttpResponse:

@@ -109,9 +109,14 @@ def _content_version_at_each_statement() -> None:
 
     if connection.vendor != "postgresql":
         return
-    names = importlib.import_module(
-        "strategy.migrations.0013_content_version_at_commit"
-    ).CONSTRAINT_TRIGGERS
+    names = [
+        *importlib.import_module(
+            "strategy.migrations.0013_content_version_at_commit"
+        ).CONSTRAINT_TRIGGERS,
+        *importlib.import_module(
+            "strategy.migrations.0015_content_translation"
+        ).CONSTRAINT_TRIGGERS,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(f"SET CONSTRAINTS {', '.join(names)} IMMEDIATE")
 
