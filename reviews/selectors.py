@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache, partial
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, IntegerField, OuterRef, Q, TextField, Value
@@ -44,7 +45,7 @@ from reviews.models import (
     RubricQuestion,
     quarter_end,
 )
-from strategy import history, outcomes, roles, versions
+from strategy import history, outcomes, roles, translations, versions
 from strategy import services as strategy
 from strategy.models import (
     Acknowledgement,
@@ -84,6 +85,8 @@ def home_member(*, user, today: date) -> dict:
     my_units = roles.member_units(user)
     return {
         "position": position,
+        # Its statement in the reader's language, read only when the card is not cached.
+        "reading": cache(partial(translations.reading, position.pk if position else None)),
         "position_read": position is not None and position.is_read,
         "my_units": my_units,
         # The strategy's card and the commitments due soon change only with a save or the

@@ -30,7 +30,7 @@ from django.utils import formats, timezone
 from django.utils.dates import MONTHS_3
 from django.utils.http import urlencode
 
-from strategy import actuals_import, history, outcomes, roles, services, versions
+from strategy import actuals_import, history, outcomes, roles, services, translations, versions
 from strategy.forms import MeasureActualForm
 from strategy.models import (
     Acknowledgement,
@@ -161,6 +161,10 @@ def position_page(*, user, fiscal_year: int) -> dict:
         "ends_on": ends_on,
         "current_position": current,
         "has_read": {"at": position.read_at} if position.read_at else None,
+        # Executives translate its texts: each language and how many it has.
+        "translation_languages": (
+            translations.languages_with_counts(position) if roles.is_executive(user) else []
+        ),
     }
 
 
@@ -187,13 +191,16 @@ def _position_body(*, position: StrategicPosition, company: CompanySettings) -> 
                 at_risk[found.measure.objective_id].append(found)
             judged[found.measure.objective_id] += found.status is not None
     url_of, number = _url_maker("strategy:objective-detail"), _number_text()
+    # The texts in the reader's language where an executive translated them (the cache key of
+    # the page's body has the language).
+    reading = translations.reading(position.pk)
     for objective in objectives:
         objective.position = position
         objective.url = url_of(objective.pk)
         owner = objective.owner
         objective.owner_name = owner.get_full_name() or owner.username
         objective.measure_lines = [
-            f"{m.name}: {number(m.baseline)} → {number(m.target)} {m.unit}"
+            f"{reading.of(m, 'name')}: {number(m.baseline)} → {number(m.target)} {m.unit}"
             for m in objective.measures.all()
         ]
         objective.measures_at_risk = at_risk.get(objective.pk, [])
@@ -214,6 +221,7 @@ def _position_body(*, position: StrategicPosition, company: CompanySettings) -> 
         "competitors": _position_rows(Competitor, position),
         "objectives": objectives,
         "coverage": services.position_coverage(position, objectives),
+        "reading": reading,
     }
 
 
@@ -380,6 +388,7 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
     return {
         "objective": objective,
         "position": objective.position,
+        "reading": translations.reading(objective.position_id),
         "measures": measures,
         "outcomes": measure_outcomes(user=user, measures=measures),
         "can_import": user.has_perm("alignment.import_measure_actuals"),

@@ -186,7 +186,7 @@ class LanguageCount:
     url: str
 
 
-def languages_with_counts(position: StrategicPosition, *, texts: int) -> list[LanguageCount]:
+def languages_with_counts(position: StrategicPosition, *, texts: int = 0) -> list[LanguageCount]:
     """Each of the product's languages with how many of the position's `texts` it has a
     translation of (one query), and the page to translate into it."""
     counts = dict(
