@@ -14,6 +14,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone, translation
 
 from strategy.roles import ADMIN
 from sustain import tasks as sustain_tasks
@@ -135,6 +136,15 @@ def _fast_test_settings(settings):
     # in a Redis that outlives the run.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_and_time_zone():
+    """A request activates its language and the company's time zone in the thread, and they stay
+    active after it (alignment.middleware.LanguageMiddleware): the next test starts without."""
+    yield
+    translation.deactivate()
+    timezone.deactivate()
 
 
 @pytest.fixture
