@@ -2,8 +2,9 @@
 .mo files are what their .po files say.
 
 `make messages` makes them again; this runs the same makemessages into a folder of its own and
-compares. A language of COMPLETE must also have every string translated (not fuzzy): add one
-when its translators are done. Needs GNU gettext's xgettext (.ci/services installs it).
+compares. A language of LANGUAGES_COMPLETE must also have every string translated (not
+fuzzy): add one when its translators are done. Needs GNU gettext's xgettext (.ci/services
+installs it).
 """
 
 import shutil
@@ -20,7 +21,7 @@ ROOT = Path(settings.BASE_DIR)
 LOCALE = ROOT / "locale"
 LANGUAGES = [code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 # The languages whose catalogue must be wholly translated.
-COMPLETE: set[str] = set()
+LANGUAGES_COMPLETE: set[str] = set()
 # As the Makefile's MESSAGES_IGNORE: what is not the product's; and locale/, which makemessages
 # would otherwise write to, as a "locale" folder it meets comes before LOCALE_PATHS.
 IGNORE = [".venv", "var", "tests", "bench", "static", "docs", "*.egg-info", ".catalogue-*"]
@@ -83,9 +84,9 @@ def test_the_catalogue_has_every_marked_string_and_no_other(language, extracted)
     assert fresh, "makemessages found no string"
 
 
-if COMPLETE:  # collected once a language is complete: no test is ever skipped
+if LANGUAGES_COMPLETE:  # collected once a language is complete: no test is ever skipped
 
-    @pytest.mark.parametrize("language", sorted(COMPLETE))
+    @pytest.mark.parametrize("language", sorted(LANGUAGES_COMPLETE))
     def test_a_complete_language_has_every_string_translated(language):
         committed = _entries(_read_po(LOCALE / language / "LC_MESSAGES" / "django.po"))
         untranslated = sorted(str(key) for key, m in committed.items() if not _translated(m))
@@ -106,4 +107,4 @@ def test_the_compiled_catalogue_is_its_po_file(language):
 
 
 def test_complete_languages_are_languages_of_the_product():
-    assert set(LANGUAGES) >= COMPLETE
+    assert set(LANGUAGES) >= LANGUAGES_COMPLETE

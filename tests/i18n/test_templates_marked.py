@@ -1,8 +1,8 @@
 """Every string a person reads in a template is marked for translation.
 
-The check runs on the folders (or single templates) of templates/ listed in MARKED: add a folder
-once its strings are marked, and it must stay so. `python tests/i18n/template_lint.py` counts
-what is still unmarked in each folder.
+The check runs on the folders (or single templates) of templates/ listed in FOLDERS_MARKED:
+add a folder once its strings are marked, and it must stay so.
+`python tests/i18n/template_lint.py` counts what is still unmarked in each folder.
 """
 
 import pytest
@@ -10,10 +10,10 @@ import pytest
 from tests.i18n import template_lint
 
 # The parts of templates/ whose strings are all marked: a folder ("reviews") or one template.
-MARKED = {"base.html", "api/profile.html"}
+FOLDERS_MARKED = {"base.html", "api/profile.html"}
 
 
-@pytest.mark.parametrize("entry", sorted(MARKED))
+@pytest.mark.parametrize("entry", sorted(FOLDERS_MARKED))
 def test_every_string_a_person_reads_is_marked(entry):
     templates = template_lint.templates_under(entry)
     assert templates, f"templates/{entry} has no template"
