@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -53,7 +53,12 @@ def company_locale() -> tuple[str, str]:
     """The company's default language and time zone name, from the cache when they are in it."""
     found = cache.get(COMPANY_CACHE_KEY)
     if found is None:
-        row = CompanySettings.objects.filter(pk=1).values_list("language", "time_zone").first()
+        try:
+            row = CompanySettings.objects.filter(pk=1).values_list("language", "time_zone").first()
+        except DatabaseError:
+            # The database is down: the defaults, not cached, so that the page that says so (the
+            # health check, an error page) can still be answered.
+            return settings.LANGUAGE_CODE, settings.TIME_ZONE
         language, time_zone = row or (settings.LANGUAGE_CODE, "")
         found = (language, time_zone or settings.TIME_ZONE)
         cache.set(COMPANY_CACHE_KEY, found, COMPANY_CACHE_SECONDS)

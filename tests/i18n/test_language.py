@@ -257,3 +257,17 @@ def test_the_api_answers_in_its_clients_language_and_keeps_its_times(member):
     with CaptureQueriesContext(connection) as queries:
         client.get("/api/v1/me/")
     assert not any(CompanySettings._meta.db_table in q["sql"] for q in queries.captured_queries)
+
+
+def test_without_a_database_the_pages_fall_back_to_the_defaults(client, monkeypatch):
+    from django.db import OperationalError
+
+    from strategy.languages import company_locale
+
+    def broken(*args, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr("django.db.connection.cursor", broken)
+
+    assert company_locale() == (settings.LANGUAGE_CODE, settings.TIME_ZONE)
+    assert client.get("/healthz").status_code == 503
