@@ -3,6 +3,7 @@
 #            DATABASE_URL / REDIS_URL say otherwise (`sudo make services` installs what is missing)
 # make lint  ruff check and ruff format --check, and the import contracts
 # make ci    lint, missing migrations, tests
+# make messages  the catalogues of locale/ made again from the code and templates, and compiled
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -14,8 +15,10 @@ PYTEST_ARGS ?=
 # `make test` uses when DATABASE_URL / REDIS_URL are unset; nothing else should use them.
 TEST_DATABASE ?= alignment_test
 TEST_REDIS_DB ?= 6
+# The languages of locale/ besides English, the source language (LANGUAGES in settings).
+LOCALES := de fr es
 
-.PHONY: run test lint ci bench services
+.PHONY: run test lint ci bench services messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +69,17 @@ ci: $(VENV)/.installed-dev
 	$(MAKE) lint
 	DJANGO_DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	$(MAKE) test
+
+# The catalogues (locale/<lang>/LC_MESSAGES/django.po) made again from what the code and templates
+# mark, without the strings nothing uses any more and with file names but no line numbers (small
+# diffs), then compiled to the .mo files that are committed beside them (`make run` needs no
+# GNU gettext). Needs GNU gettext (`sudo make services` installs it).
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=static \
+	--ignore=docs --ignore='*.egg-info'
+messages: $(VENV)/.installed-dev
+	DJANGO_DEBUG=true $(BIN)/python manage.py makemessages $(foreach l,$(LOCALES),-l $(l)) \
+		--no-obsolete --add-location=file $(MESSAGES_IGNORE)
+	DJANGO_DEBUG=true $(BIN)/python manage.py compilemessages $(MESSAGES_IGNORE)
 
 # The budgets of "fast at any size": pages at 50 and 500 teams beside a trivial view, exports
 # and the board pack PDF, the signals board, reminders for 10,000 teams on Redis and a worker's

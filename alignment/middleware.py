@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zoneinfo
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -12,8 +13,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from strategy import languages
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +27,9 @@ SEEN_AT = "_auth_seen_at"
 # Saving the session on every request would write to the database each time; a minute's
 # precision is plenty for an idle timeout of half an hour.
 SEEN_WRITE_INTERVAL = 60
+
+# The REST API's endpoints (api/urls.py): see LanguageMiddleware.
+API_PREFIX = "/api/v1/"
 
 REASONS = {
     "idle": "You were logged out after {minutes} minutes without activity. Please log in again.",
@@ -110,3 +118,64 @@ def _end_session(request: HttpRequest, reason: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     # What was posted is lost; coming back to a POST-only address after logging in would fail.
     return redirect(settings.LOGIN_URL)
+
+
+class LanguageMiddleware:
+    """Activate the request's language and the company's time zone, without a database query.
+
+    The language is the signed-in person's choice on their profile (kept in their session), or
+    an anonymous visitor's choice in the footer (a cookie); else the first of the browser's
+    Accept-Language that LANGUAGES has; else the company's default; else LANGUAGE_CODE. Like
+    Django's LocaleMiddleware, the language stays active after the response is returned, so
+    that a streamed export is still written in it, and the response says which it is
+    (Content-Language) and what chose it (Vary).
+
+    The API (API_PREFIX) is for programs: it answers in the language its client asks for, else
+    LANGUAGE_CODE, and its times stay in TIME_ZONE, as they always were.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(API_PREFIX):
+            language = _browser_language(request.headers.get("Accept-Language", ""))
+            translation.activate(language or settings.LANGUAGE_CODE)
+            timezone.deactivate()
+        else:
+            company_language, time_zone = languages.company_locale()
+            translation.activate(request_language(request, company_language))
+            timezone.activate(zoneinfo.ZoneInfo(time_zone))
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+
+def request_language(request: HttpRequest, company_language: str) -> str:
+    codes = languages.codes()
+    # A session sign-in (not an API token, whose person the API finds later) keeps the choice.
+    if request.user.is_authenticated and SESSION_KEY in request.session:
+        chosen = languages.session_language(request)
+    else:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in codes:
+        return chosen
+    browser = _browser_language(request.headers.get("Accept-Language", ""))
+    if browser:
+        return browser
+    return company_language if company_language in codes else settings.LANGUAGE_CODE
+
+
+def _browser_language(header: str) -> str:
+    """The first language of the header, in its order of preference, that LANGUAGES has ("de-AT"
+    is "de", "en-US" is "en-gb"); "" for none."""
+    for code, _quality in parse_accept_lang_header(header[:500]):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return ""

@@ -93,6 +93,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # After authentication (it reads the person's choice from the session), before anything
+    # that renders: the language and the company's time zone of the request.
+    "alignment.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # request.htmx, which the session timeout below reads too.
     "django_htmx.middleware.HtmxMiddleware",
@@ -160,8 +163,26 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation --------------------------------------------------
+# The source language; the others are translated in the catalogues of locale/ (docs/architecture.md,
+# "Languages"), each named in its own language. alignment.middleware.LanguageMiddleware chooses
+# one per request: the person's choice, else the browser's, else the company's default.
 LANGUAGE_CODE = "en-gb"
-LANGUAGES = [("en-gb", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates in the templates are named formats (`|date:"DATE_FORMAT"`): Django's per language, with
+# the project's English ones in alignment/formats/.
+FORMAT_MODULE_PATH = ["alignment.formats"]
+# Where an anonymous visitor's choice of language in the footer is kept.
+LANGUAGE_COOKIE_NAME = "language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -3,13 +3,14 @@ from django.urls import include, path
 
 from alignment import health
 from reviews import views as review_views
-from strategy import sso_views
+from strategy import language_views, sso_views
 from strategy import views as strategy_views
 from twofactor import views as twofactor_views
 
 urlpatterns = [
     path("", review_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("language/", language_views.language_set, name="language-set"),
     path("strategy/", include("strategy.urls")),
     path("reviews/", include("reviews.urls")),
     path("reviews/", include("notifications.urls")),

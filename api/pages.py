@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from api import services
 from api.forms import AccessTokenForm
 from notifications import preferences
+from strategy import languages
+from strategy.language_views import LanguageForm
 from twofactor import selectors as twofactor_selectors
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ def _profile_page(request: HttpRequest, form: AccessTokenForm, status: int = 200
         "limit": services.MAX_ACTIVE_TOKENS,
         "preference_rows": preferences.of_user(request.user),
         "factor": twofactor_selectors.profile_section(user=request.user),
+        "language_form": LanguageForm(initial={"language": languages.session_language(request)}),
     }
     return render(request, "api/profile.html", context, status=status)
 

@@ -12,6 +12,7 @@ class StrategyConfig(AppConfig):
 
     def ready(self) -> None:
         from strategy import (
+            languages,  # noqa: F401  (receives user_logged_in and the company settings' saves)
             sso,  # noqa: F401  (its system check of the SSO settings)
             tasks,  # noqa: F401  (receives signals.invitations_requested)
         )

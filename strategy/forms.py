@@ -612,6 +612,7 @@ class CompanySettingsForm(forms.ModelForm):
             "time_zone",
             "plan_tolerance_percent",
             "off_track_percent",
+            "language",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from strategy import roles
 from strategy.history import HistoricalRecords
@@ -164,6 +165,19 @@ class CompanySettings(SingletonModel):
         default=50,
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text="Between the two, a measure is behind plan.",
+    )
+    # The pages' language for whoever chose none and whose browser asks for none of LANGUAGES;
+    # empty (a form posted without it): LANGUAGE_CODE.
+    language = models.CharField(
+        gettext_lazy("default language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=gettext_lazy(
+            "For people who chose no language on their profile and whose browser asks for "
+            "none of these."
+        ),
     )
 
     history = HistoricalRecords()
@@ -802,6 +816,29 @@ class SSOIdentity(models.Model):
         return f"{self.subject} at {self.issuer}"
 
 
+class Profile(models.Model):
+    """What a person chose for themselves: the language they read the product in.
+
+    A person without a row, or with an empty language, reads it in their browser's language,
+    else the company's default (alignment.middleware.LanguageMiddleware; strategy.languages).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="profile")
+    language = models.CharField(
+        gettext_lazy("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+    )
+
+    class Meta:
+        verbose_name = gettext_lazy("profile")
+        verbose_name_plural = gettext_lazy("profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 # --- Translations of the strategy's texts ------------------------------------------------------
 
 
@@ -813,11 +850,11 @@ class ContentTranslation(models.Model):
     before its original last changed)."""
 
     class Kind(models.TextChoices):
-        POSITION = "position", "Position"
-        PRIORITY = "priority", "Customer priority"
-        COMPETITOR = "competitor", "Competitor"
-        OBJECTIVE = "objective", "Objective"
-        MEASURE = "measure", "Measure"
+        POSITION = "position", gettext_lazy("Position")
+        PRIORITY = "priority", gettext_lazy("Customer priority")
+        COMPETITOR = "competitor", gettext_lazy("Competitor")
+        OBJECTIVE = "objective", gettext_lazy("Objective")
+        MEASURE = "measure", gettext_lazy("Measure")
 
     position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="translations")
     language = models.CharField(max_length=10)

@@ -14,6 +14,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone, translation
 
 from strategy.roles import ADMIN
 from sustain import tasks as sustain_tasks
@@ -114,7 +115,7 @@ def _content_version_at_each_statement() -> None:
             "strategy.migrations.0013_content_version_at_commit"
         ).CONSTRAINT_TRIGGERS,
         *importlib.import_module(
-            "strategy.migrations.0015_content_translation"
+            "strategy.migrations.0016_content_translation"
         ).CONSTRAINT_TRIGGERS,
     ]
     with connection.cursor() as cursor:
@@ -140,6 +141,15 @@ def _fast_test_settings(settings):
     # in a Redis that outlives the run.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_and_time_zone():
+    """A request activates its language and the company's time zone in the thread, and they stay
+    active after it (alignment.middleware.LanguageMiddleware): the next test starts without."""
+    yield
+    translation.deactivate()
+    timezone.deactivate()
 
 
 @pytest.fixture

@@ -147,7 +147,7 @@ def test_a_member_is_not_shown_the_links_and_forms_cached_for_the_head(
 def test_every_table_the_cached_parts_are_made_of_moves_the_version_on():
     tables = [
         *importlib.import_module("strategy.migrations.0011_content_version").TABLES,
-        *importlib.import_module("strategy.migrations.0015_content_translation").TABLES,
+        *importlib.import_module("strategy.migrations.0016_content_translation").TABLES,
     ]
 
     assert {model._meta.db_table for model in versions.INPUTS} == set(tables)

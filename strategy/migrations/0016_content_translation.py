@@ -48,7 +48,7 @@ def drop_triggers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("alignment", "0014_sso_identity"),
+        ("alignment", "0015_company_language_and_profile"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

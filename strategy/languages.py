@@ -1,0 +1,78 @@
+"""The language a person reads the product in, and the company's default language and time zone.
+
+alignment.middleware.LanguageMiddleware asks these on every request without a database query:
+the person's choice is kept in their session (read from their profile once, at sign-in, and
+written again when they change it), the company's language and time zone in the cache (read
+once, deleted when the company settings are saved).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from strategy.models import CompanySettings, Profile
+
+# The signed-in person's choice in their session: a code of LANGUAGES, or "" for none.
+SESSION_KEY = "_language"
+COMPANY_CACHE_KEY = "strategy:company-locale"
+COMPANY_CACHE_SECONDS = 24 * 3600
+
+
+def codes() -> list[str]:
+    return [code for code, _ in settings.LANGUAGES]
+
+
+def profile_language(user) -> str:
+    """The language the person chose on their profile; "" when they chose none."""
+    found = Profile.objects.filter(user=user).values_list("language", flat=True).first()
+    return found if found in codes() else ""
+
+
+def profile_language_set(*, request: HttpRequest, language: str) -> None:
+    """Save the signed-in person's choice ("" for their browser's) and use it at once."""
+    Profile.objects.update_or_create(user=request.user, defaults={"language": language})
+    request.session[SESSION_KEY] = language
+
+
+def session_language(request: HttpRequest) -> str:
+    """The signed-in person's choice, read from their profile only if the session does not have
+    it yet (a session older than this, or one a test made without signing in)."""
+    chosen = request.session.get(SESSION_KEY)
+    if chosen is None:
+        chosen = request.session[SESSION_KEY] = profile_language(request.user)
+    return chosen
+
+
+def company_locale() -> tuple[str, str]:
+    """The company's default language and time zone name, from the cache when they are in it."""
+    found = cache.get(COMPANY_CACHE_KEY)
+    if found is None:
+        try:
+            row = CompanySettings.objects.filter(pk=1).values_list("language", "time_zone").first()
+        except DatabaseError:
+            # The database is down: the defaults, not cached, so that the page that says so (the
+            # health check, an error page) can still be answered.
+            return settings.LANGUAGE_CODE, settings.TIME_ZONE
+        language, time_zone = row or (settings.LANGUAGE_CODE, "")
+        found = (language, time_zone or settings.TIME_ZONE)
+        cache.set(COMPANY_CACHE_KEY, found, COMPANY_CACHE_SECONDS)
+    return found
+
+
+@receiver(user_logged_in, dispatch_uid="strategy.languages.remember_language")
+def _remember_language(sender, request, user, **kwargs) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_KEY] = profile_language(user)
+
+
+@receiver(post_save, sender=CompanySettings, dispatch_uid="strategy.languages.forget_company")
+def _forget_company_locale(sender, **kwargs) -> None:
+    cache.delete(COMPANY_CACHE_KEY)
+    # Again once the save is committed: a request between the two may have cached the old row.
+    transaction.on_commit(lambda: cache.delete(COMPANY_CACHE_KEY))
