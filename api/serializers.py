@@ -326,7 +326,7 @@ class CycleSerializer(serializers.ModelSerializer):
     label = serializers.CharField()
     fiscal_year = serializers.IntegerField()
     position = serializers.IntegerField(
-        source=gettext_lazy("position_year"), help_text="Its fiscal year."
+        source="position_year", help_text=gettext_lazy("Its fiscal year.")
     )
     index = serializers.FloatField(
         allow_null=True,
