@@ -158,6 +158,7 @@ class CompanySettings(SingletonModel):
     # How far a measure's actual value may miss its plan, in percent of the change the year
     # plans (target minus baseline): the status the strategy pages and the signals show.
     plan_tolerance_percent = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
         gettext_lazy("measures are on plan within (% of the planned change)"),
         default=10,
         validators=[MaxValueValidator(100)],
@@ -166,6 +167,7 @@ class CompanySettings(SingletonModel):
         ),
     )
     off_track_percent = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
         gettext_lazy("measures are off track beyond (% of the planned change)"),
         default=50,
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
