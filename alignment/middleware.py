@@ -16,6 +16,7 @@ from django.shortcuts import redirect, resolve_url
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from strategy import languages
@@ -31,11 +32,26 @@ SEEN_WRITE_INTERVAL = 60
 # The REST API's endpoints (api/urls.py): see LanguageMiddleware.
 API_PREFIX = "/api/v1/"
 
-REASONS = {
-    "idle": "You were logged out after {minutes} minutes without activity. Please log in again.",
-    "max": "You were logged out because a session lasts at most {hours} hours. "
-    "Please log in again.",
-}
+
+def _reason_text(reason: str) -> str:
+    """Why the session ended ("idle" or "max"), in the reader's language."""
+    if reason == "idle":
+        count = settings.SESSION_IDLE_SECONDS // 60
+        text = ngettext(
+            "You were logged out after %(count)s minute without activity. Please log in again.",
+            "You were logged out after %(count)s minutes without activity. Please log in again.",
+            count,
+        )
+    else:
+        count = settings.SESSION_MAX_SECONDS // 3600
+        text = ngettext(
+            "You were logged out because a session lasts at most %(count)s hour. Please log in "
+            "again.",
+            "You were logged out because a session lasts at most %(count)s hours. Please log in "
+            "again.",
+            count,
+        )
+    return text % {"count": count}
 
 
 class SessionTimeoutMiddleware:
@@ -90,13 +106,7 @@ def _end_session(request: HttpRequest, reason: str) -> HttpResponse:
     username = request.user.get_username()
     logout(request)
     log.info("session of %s ended: %s timeout", username, reason)
-    messages.info(
-        request,
-        REASONS[reason].format(
-            minutes=settings.SESSION_IDLE_SECONDS // 60,
-            hours=settings.SESSION_MAX_SECONDS // 3600,
-        ),
-    )
+    messages.info(request, _reason_text(reason))
     if request.htmx:
         # An autosave or a poll: say so where its answer goes, and leave the page (and
         # whatever was typed on it) alone instead of swapping the login page into it.
@@ -109,9 +119,15 @@ def _end_session(request: HttpRequest, reason: str) -> HttpResponse:
         )
         return HttpResponse(
             format_html(
-                '<p class="text-danger" role="alert">Your session has ended, and this was '
-                'not saved. Copy anything you typed, then <a href="{}">log in again</a>.</p>',
-                login_url,
+                '<p class="text-danger" role="alert">{}</p>',
+                format_html(
+                    # Translators: {url} is the login page's address; keep it as it is.
+                    gettext(
+                        "Your session has ended, and this was not saved. Copy anything you "
+                        'typed, then <a href="{url}">log in again</a>.'
+                    ),
+                    url=login_url,
+                ),
             )
         )
     if request.method in ("GET", "HEAD"):

@@ -2,6 +2,7 @@
 secret, which is kept nowhere) and revoke them."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy, ngettext
 
 from api import services
 from api.models import AccessToken
@@ -37,11 +38,12 @@ class AccessTokenAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoked, not deleted: it stays on record with who revoked it
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"))
     def revoke(self, request, queryset):
         revoked = sum(services.token_revoke(token=t, by=request.user) for t in queryset)
         self.message_user(
             request,
-            f"{revoked} token{'s' if revoked != 1 else ''} revoked.",
+            ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", revoked)
+            % {"count": revoked},
             messages.SUCCESS,
         )

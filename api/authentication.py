@@ -4,6 +4,7 @@ session (DRF's SessionAuthentication, whose writes need the CSRF token as the pa
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
 from api import services
@@ -17,18 +18,22 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
-        scheme, _, secret = header.partition(" ")
+        scheme, _space, secret = header.partition(" ")
         if scheme.lower() != self.keyword.lower():
             return None  # no token: the session may say who it is
         secret = secret.strip()
         if not secret or " " in secret:
-            raise exceptions.AuthenticationFailed("Send the token as “Authorization: Bearer ar_…”.")
+            raise exceptions.AuthenticationFailed(
+                _("Send the token as “Authorization: Bearer ar_…”.")
+            )
         now = timezone.now()
         token = services.token_for_secret(secret, now=now)
         if token is None:
             raise exceptions.AuthenticationFailed(
-                "This token is not valid: it is unknown, expired or revoked, or its user can no "
-                "longer sign in."
+                _(
+                    "This token is not valid: it is unknown, expired or revoked, or its user can "
+                    "no longer sign in."
+                )
             )
         services.token_touch(token=token, now=now)
         return token.user, token

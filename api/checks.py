@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -66,7 +67,7 @@ def _if_match(request) -> int | None:
         return None
     value = header.removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise InvalidHeaders({"If-Match": ['Give the check\'s ETag, such as "3".']})
+        raise InvalidHeaders({"If-Match": [_('Give the check\'s ETag, such as "3".')]})
     return int(value)
 
 
@@ -84,7 +85,7 @@ def _form_data(check: AlignmentCheck, change: dict, version: int) -> tuple[dict,
     unknown, where = [], {}
     for index, entry in enumerate(change.get("items", [])):
         if entry["id"] not in items:
-            unknown.append((f"items/{index}/id", "This is not an item of this check."))
+            unknown.append((f"items/{index}/id", _("This is not an item of this check.")))
             continue
         prefix = f"item-{entry['id']}"
         where[prefix] = index
@@ -100,7 +101,7 @@ def _form_data(check: AlignmentCheck, change: dict, version: int) -> tuple[dict,
     if unknown:
         raise Problem(
             "invalid-request",
-            "The request names items that are not this check's.",
+            _("The request names items that are not this check's."),
             errors=[{"pointer": f"#/{p}", "detail": d} for p, d in unknown],
         )
     return data, where
@@ -133,12 +134,31 @@ def _stale(exc: services.StaleCheck, *, version: int, by_header: bool) -> Proble
     when = (
         timezone.localtime(saved.updated_at).strftime("%Y-%m-%d %H:%M") if saved.updated_at else ""
     )
-    by = f" by {who}" if who else ""
-    at = f" at {when}" if when else ""
+    if who and when:
+        detail = _(
+            "The check was saved by %(who)s at %(when)s since version %(version)s, which you "
+            "read: nothing was saved. Read it again (version %(current)s) and send your change "
+            "again."
+        )
+    elif who:
+        detail = _(
+            "The check was saved by %(who)s since version %(version)s, which you read: nothing "
+            "was saved. Read it again (version %(current)s) and send your change again."
+        )
+    elif when:
+        detail = _(
+            "The check was saved at %(when)s since version %(version)s, which you read: nothing "
+            "was saved. Read it again (version %(current)s) and send your change again."
+        )
+    else:
+        detail = _(
+            "The check was saved since version %(version)s, which you read: nothing was saved. "
+            "Read it again (version %(current)s) and send your change again."
+        )
+    named = {"who": who, "when": when, "version": version, "current": saved.version}
     return Problem(
         "stale-version",
-        f"The check was saved{by}{at} since version {version}, which you read: nothing was "
-        f"saved. Read it again (version {saved.version}) and send your change again.",
+        detail % named,
         status_code=status.HTTP_412_PRECONDITION_FAILED if by_header else status.HTTP_409_CONFLICT,
         current_version=saved.version,
     )
@@ -155,12 +175,16 @@ def check_change(request, check: AlignmentCheck) -> Response:
     if version is None:
         raise Problem(
             "precondition-required",
-            'Say which version of the check you change: its ETag as If-Match: "<version>", or '
-            "`version` in the body.",
+            _(
+                'Say which version of the check you change: its ETag as If-Match: "<version>", '
+                "or `version` in the body."
+            ),
             status_code=status.HTTP_428_PRECONDITION_REQUIRED,
         )
     if header_version is not None and version != header_version:
-        raise InvalidHeaders({"If-Match": ["It names another version than the body's `version`."]})
+        raise InvalidHeaders(
+            {"If-Match": [_("It names another version than the body's `version`.")]}
+        )
     data, where = _form_data(check, change, version)
     form = CheckForm(data, check=check)
     posted = {entry["id"] for entry in change.get("commitments", [])}
@@ -168,9 +192,9 @@ def check_change(request, check: AlignmentCheck) -> Response:
     if posted - known:
         raise Problem(
             "invalid-request",
-            "The request names commitments that are not this check's.",
+            _("The request names commitments that are not this check's."),
             errors=[
-                {"pointer": f"#/commitments/{i}/id", "detail": "Not a commitment of this check."}
+                {"pointer": f"#/commitments/{i}/id", "detail": _("Not a commitment of this check.")}
                 for i, entry in enumerate(change.get("commitments", []))
                 if entry["id"] not in known
             ],
@@ -178,7 +202,7 @@ def check_change(request, check: AlignmentCheck) -> Response:
     if not form.is_valid():
         raise Problem(
             "invalid-request",
-            "Some values are not valid: see `errors`.",
+            _("Some values are not valid: see `errors`."),
             errors=_form_errors(form, where, change),
         )
     try:

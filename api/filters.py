@@ -7,6 +7,7 @@ from django import forms
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 
 from api.problems import InvalidParameters
@@ -39,7 +40,7 @@ class _Boolean(forms.Field):
         if value in (None, ""):
             return None
         if value not in self.WORDS:
-            raise forms.ValidationError("true or false.", code="invalid")
+            raise forms.ValidationError(gettext("true or false."), code="invalid")
         return self.WORDS[value]
 
 
@@ -83,7 +84,7 @@ class FilterBackend(DjangoFilterBackend):
         # django-filter takes `?state=` as no filter; the description asks for a value.
         empty = [n for n in filterset.filters if request.query_params.get(n, None) == ""]
         if empty:
-            message = ["Give a value, or leave the parameter out."]
+            message = [gettext("Give a value, or leave the parameter out.")]
             raise InvalidParameters({name: message for name in empty})
         if not filterset.is_valid():
             errors = filterset.errors.get_json_data()
@@ -100,7 +101,7 @@ class PositionFilter(FilterSet):
 
 
 class ObjectiveFilter(FilterSet):
-    position = IntegerFilter(field_name="position__fiscal_year", label="fiscal year")
+    position = IntegerFilter(field_name="position__fiscal_year", label=gettext_lazy("fiscal year"))
     theme = filters.ChoiceFilter(choices=Theme.choices)
     retired = BooleanFilter(field_name="retired_at", lookup_expr="isnull", exclude=True)
 
@@ -111,7 +112,9 @@ class ObjectiveFilter(FilterSet):
 
 class MeasureFilter(FilterSet):
     fiscal_year = IntegerFilter(field_name="objective__position__fiscal_year")
-    reporting_team = filters.CharFilter(field_name="reporting_team__code", label="team code")
+    reporting_team = filters.CharFilter(
+        field_name="reporting_team__code", label=gettext_lazy("team code")
+    )
 
     class Meta:
         model = Measure
@@ -137,8 +140,8 @@ class MeasureActualFilter(FilterSet):
 
 
 class UnitFilter(FilterSet):
-    parent = filters.CharFilter(field_name="parent__code", label="parent's code")
-    root = BooleanFilter(field_name="parent", lookup_expr="isnull", label="top level")
+    parent = filters.CharFilter(field_name="parent__code", label=gettext_lazy("parent's code"))
+    root = BooleanFilter(field_name="parent", lookup_expr="isnull", label=gettext_lazy("top level"))
 
     class Meta:
         model = Unit
@@ -146,8 +149,8 @@ class UnitFilter(FilterSet):
 
 
 class MembershipFilter(FilterSet):
-    unit = filters.CharFilter(field_name="unit__code", label="unit's code")
-    user = filters.CharFilter(field_name="user__username", label="username")
+    unit = filters.CharFilter(field_name="unit__code", label=gettext_lazy("unit's code"))
+    user = filters.CharFilter(field_name="user__username", label=gettext_lazy("username"))
 
     class Meta:
         model = Membership
@@ -155,12 +158,12 @@ class MembershipFilter(FilterSet):
 
 
 class CommitmentFilter(FilterSet):
-    unit = filters.CharFilter(field_name="unit__code", label="unit's code")
+    unit = filters.CharFilter(field_name="unit__code", label=gettext_lazy("unit's code"))
     fiscal_year = IntegerFilter(field_name="objective__position__fiscal_year")
     lever = filters.ChoiceFilter(choices=Lever.choices)
     due_before = filters.DateFilter(field_name="due_on", lookup_expr="lte")
     due_after = filters.DateFilter(field_name="due_on", lookup_expr="gte")
-    open = BooleanFilter(method="filter_open", label="not done nor dropped")
+    open = BooleanFilter(method="filter_open", label=gettext_lazy("not done nor dropped"))
 
     class Meta:
         model = Commitment
@@ -177,8 +180,10 @@ class CycleFilter(FilterSet):
 
 
 class CheckFilter(FilterSet):
-    unit = filters.CharFilter(field_name="unit__code", label="team's code")
-    late = BooleanFilter(method="filter_late", label="submitted after, or not by, the due date")
+    unit = filters.CharFilter(field_name="unit__code", label=gettext_lazy("team's code"))
+    late = BooleanFilter(
+        method="filter_late", label=gettext_lazy("submitted after, or not by, the due date")
+    )
 
     class Meta:
         model = AlignmentCheck
@@ -195,7 +200,7 @@ class CheckFilter(FilterSet):
 
 
 class ActionFilter(FilterSet):
-    owner = filters.CharFilter(field_name="owner__code", label="owner team's code")
+    owner = filters.CharFilter(field_name="owner__code", label=gettext_lazy("owner team's code"))
     open = BooleanFilter(field_name="completed_at", lookup_expr="isnull")
 
     class Meta:
@@ -210,7 +215,7 @@ class SignalFilter(FilterSet):
 
 
 class DeliveryFilter(FilterSet):
-    recipient = filters.CharFilter(field_name="recipient__username", label="username")
+    recipient = filters.CharFilter(field_name="recipient__username", label=gettext_lazy("username"))
 
     class Meta:
         model = Delivery

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class AccessTokenQuerySet(models.QuerySet):
@@ -20,11 +21,13 @@ class AccessToken(models.Model):
     shown once, when the token is made, and its first characters (`prefix`) name it after."""
 
     class Scope(models.TextChoices):
-        READ = "read", "Read"
-        WRITE = "write", "Read and write"
+        READ = "read", pgettext_lazy("token scope", "Read")
+        WRITE = "write", pgettext_lazy("token scope", "Read and write")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="access_tokens")
-    name = models.CharField(max_length=80, help_text="What it is for: “ERP nightly export”.")
+    name = models.CharField(
+        max_length=80, help_text=gettext_lazy("What it is for: “ERP nightly export”.")
+    )
     scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
     prefix = models.CharField(max_length=16, editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)
@@ -45,7 +48,7 @@ class AccessToken(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = "personal access token"
+        verbose_name = gettext_lazy("personal access token")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from api import services
@@ -51,10 +52,10 @@ def token_create(request: HttpRequest) -> HttpResponse:
     form = AccessTokenForm(request.POST)
     active = request.user.access_tokens.active(now=timezone.now()).count()
     if active >= services.MAX_ACTIVE_TOKENS:
-        messages.error(request, "You have as many tokens as allowed: revoke one first.")
+        messages.error(request, _("You have as many tokens as allowed: revoke one first."))
         return _profile_page(request, form, status=400)
     if not form.is_valid():
-        messages.error(request, "No token was made: please correct the errors below.")
+        messages.error(request, _("No token was made: please correct the errors below."))
         return _profile_page(request, form, status=400)
     token, secret = services.token_create(
         user=request.user,
@@ -73,9 +74,11 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(request.user.access_tokens, pk=pk)
     if services.token_revoke(token=token, by=request.user):
         log.info("%s revoked access token %s", request.user, token)
-        messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
+        messages.success(
+            request, _("Token “%(name)s” revoked: it no longer works.") % {"name": token.name}
+        )
     else:  # revoking twice is a no-op
-        messages.info(request, f"Token “{token.name}” was already revoked.")
+        messages.info(request, _("Token “%(name)s” was already revoked.") % {"name": token.name})
     return redirect("api:profile")
 
 

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework import pagination
 
 from api.problems import InvalidParameters
@@ -14,5 +15,5 @@ class PageNumberPagination(pagination.PageNumberPagination):
         # above 0: the API says so instead, as for any parameter.
         asked = request.query_params.get(self.page_size_query_param)
         if asked is not None and not (asked.isdecimal() and int(asked) > 0):
-            raise InvalidParameters({self.page_size_query_param: ["A whole number above 0."]})
+            raise InvalidParameters({self.page_size_query_param: [_("A whole number above 0.")]})
         return super().get_page_size(request)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from django.utils.translation import gettext_lazy
 from rest_framework import permissions
 
 from api.models import AccessToken
@@ -21,7 +22,9 @@ class SignedIn(permissions.IsAuthenticated):
 class TokenScope(permissions.BasePermission):
     """A read-only token reads: it is refused every method that may write."""
 
-    message = "This token may only read: make a token with the “read and write” scope to write."
+    message = gettext_lazy(
+        "This token may only read: make a token with the “read and write” scope to write."
+    )
 
     def has_permission(self, request, view) -> bool:
         token = request.auth

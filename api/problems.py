@@ -12,6 +12,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy, ngettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -21,12 +22,12 @@ MEDIA_TYPE = "application/problem+json"
 
 # The problems the API defines: slug → title. docs/api.md describes each under "Problems".
 TYPES = {
-    "invalid-request": "Your request is not valid",
-    "not-saved": "Nothing was saved",
-    "stale-version": "Changed since you read it",
-    "precondition-required": "Say which version you change",
-    "value-changed": "A value changed since you read it",
-    "idempotency-key-reused": "This Idempotency-Key was used for another request",
+    "invalid-request": gettext_lazy("Your request is not valid"),
+    "not-saved": gettext_lazy("Nothing was saved"),
+    "stale-version": gettext_lazy("Changed since you read it"),
+    "precondition-required": gettext_lazy("Say which version you change"),
+    "value-changed": gettext_lazy("A value changed since you read it"),
+    "idempotency-key-reused": gettext_lazy("This Idempotency-Key was used for another request"),
 }
 
 
@@ -96,7 +97,7 @@ def _error(path: list, message: str, where: str) -> dict:
 def problem_body(*, status_code: int, detail: str, slug: str = "", instance: str = "", **extra):
     body = {
         "type": type_uri(slug) if slug else "about:blank",
-        "title": TYPES[slug] if slug else HTTPStatus(status_code).phrase,
+        "title": str(TYPES[slug]) if slug else HTTPStatus(status_code).phrase,
         "status": status_code,
         "detail": detail,
     }
@@ -142,7 +143,12 @@ def exception_handler(exc, context):
         count = len(errors)
         body = problem_body(
             status_code=response.status_code,
-            detail=f"{count} mistake{'s' if count != 1 else ''} in the request: see `errors`.",
+            detail=ngettext(
+                "%(count)s mistake in the request: see `errors`.",
+                "%(count)s mistakes in the request: see `errors`.",
+                count,
+            )
+            % {"count": count},
             slug="invalid-request",
             instance=request.get_full_path() if request else "",
             errors=errors,

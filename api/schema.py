@@ -3,6 +3,7 @@ details (api/problems.py) that any operation may answer with."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 from api.problems import MEDIA_TYPE
@@ -16,26 +17,28 @@ class AccessTokenScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "A personal access token, made on your profile page: "
-            "`Authorization: Bearer ar_…`. It acts as you, within its scope (read, or read and "
-            "write), until it expires or you revoke it.",
+            "description": gettext(
+                "A personal access token, made on your profile page: "
+                "`Authorization: Bearer ar_…`. It acts as you, within its scope (read, or read "
+                "and write), until it expires or you revoke it."
+            ),
         }
 
 
 PROBLEM = {
     "type": "object",
-    "description": "Problem details (RFC 9457).",
+    "description": gettext_lazy("Problem details (RFC 9457)."),
     "properties": {
-        "type": {"type": "string", "description": "`about:blank`, or the link to the problem "
-                 "type's section of the API's help page."},
+        "type": {"type": "string", "description": gettext_lazy("`about:blank`, or the link to "
+                 "the problem type's section of the API's help page.")},
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
         "errors": {
             "type": "array",
-            "description": "Each mistake of the request and where it is: a JSON pointer into "
-            "the body, a query parameter or a header.",
+            "description": gettext_lazy("Each mistake of the request and where it is: a JSON "
+            "pointer into the body, a query parameter or a header."),
             "items": {
                 "type": "object",
                 "properties": {
@@ -49,7 +52,7 @@ PROBLEM = {
         },
         "current_version": {
             "type": "integer",
-            "description": "stale-version: the version stored now.",
+            "description": gettext_lazy("stale-version: the version stored now."),
         },
     },
     "required": ["type", "title", "status", "detail"],
@@ -60,7 +63,7 @@ def add_problem_responses(result, generator, request, public):
     """POSTPROCESSING_HOOKS: the Problem schema, and every operation's 4XX answers as one."""
     result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM
     problem = {
-        "description": "The request was refused: see the problem's detail and errors.",
+        "description": gettext("The request was refused: see the problem's detail and errors."),
         "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
     for operations in result.get("paths", {}).values():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -83,7 +84,7 @@ class ObjectiveSerializer(serializers.ModelSerializer):
         choices=Objective._meta.get_field("refresh_decision").choices,
         allow_blank=True,
         read_only=True,
-        help_text="What the strategy refresh decided for it: blank until then.",
+        help_text=gettext_lazy("What the strategy refresh decided for it: blank until then."),
     )
 
     class Meta:
@@ -178,23 +179,28 @@ class ValueLine(serializers.Serializer):
     fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100)
     period = serializers.CharField(
         max_length=4,
-        help_text="Q1 to Q4 (or 1 to 4) for a quarterly measure, M1 to M12 (or 1 to "
-        "12) for a monthly one: the fiscal year's quarters and months.",
+        help_text=gettext_lazy(
+            "Q1 to Q4 (or 1 to 4) for a quarterly measure, M1 to M12 (or 1 to "
+            "12) for a monthly one: the fiscal year's quarters and months."
+        ),
     )
     value = serializers.CharField(
-        max_length=40, help_text="A number with a point for decimals, at most two decimals."
+        max_length=40,
+        help_text=gettext_lazy("A number with a point for decimals, at most two decimals."),
     )
     comment = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=2000,
-        help_text="Left out: the value keeps the comment it has.",
+        help_text=gettext_lazy("Left out: the value keeps the comment it has."),
     )
     expected = serializers.CharField(
         required=False, allow_null=True, max_length=40,
-        help_text="The value you last read for this period (null: none yet). When given, the "
-        "request is refused (409) if the value stored now is another: nobody's change is "
-        "overwritten unseen.",
+        help_text=gettext_lazy(
+            "The value you last read for this period (null: none yet). When given, the "
+            "request is refused (409) if the value stored now is another: nobody's change is "
+            "overwritten unseen."
+        ),
     )  # fmt: skip
 
     def to_internal_value(self, data):
@@ -213,7 +219,7 @@ class ValuesUpsert(serializers.Serializer):
 
 
 class UpsertedValue(serializers.Serializer):
-    line = serializers.IntegerField(help_text="Its index in `values`.")
+    line = serializers.IntegerField(help_text=gettext_lazy("Its index in `values`."))
     measure = serializers.IntegerField()
     fiscal_year = serializers.IntegerField()
     period = serializers.IntegerField()
@@ -274,7 +280,9 @@ class UnitNode(serializers.Serializer):
     level = serializers.CharField()
     kind = serializers.CharField()
     is_active = serializers.BooleanField()
-    children = serializers.ListField(child=serializers.DictField(), help_text="Units, as this one.")
+    children = serializers.ListField(
+        child=serializers.DictField(), help_text=gettext_lazy("Units, as this one.")
+    )
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -317,11 +325,15 @@ class CommitmentSerializer(serializers.ModelSerializer):
 class CycleSerializer(serializers.ModelSerializer):
     label = serializers.CharField()
     fiscal_year = serializers.IntegerField()
-    position = serializers.IntegerField(source="position_year", help_text="Its fiscal year.")
+    position = serializers.IntegerField(
+        source="position_year", help_text=gettext_lazy("Its fiscal year.")
+    )
     index = serializers.FloatField(
         allow_null=True,
-        help_text="The alignment index: frozen once the cycle is closed, as it stands while it "
-        "runs; null before any check is submitted.",
+        help_text=gettext_lazy(
+            "The alignment index: frozen once the cycle is closed, as it stands while it "
+            "runs; null before any check is submitted."
+        ),
     )
     is_frozen = serializers.BooleanField(source="is_closed")
     checks_total = serializers.IntegerField()
@@ -361,12 +373,16 @@ class ObjectiveResult(serializers.Serializer):
     title = serializers.CharField()
     weight = serializers.IntegerField()
     score = serializers.FloatField(allow_null=True)
-    teams = serializers.IntegerField(help_text="Teams committed to it in this review.")
+    teams = serializers.IntegerField(
+        help_text=gettext_lazy("Teams committed to it in this review.")
+    )
 
 
 class CycleResults(serializers.Serializer):
     cycle = CycleRef()
-    is_frozen = serializers.BooleanField(help_text="Closed: these figures no longer change.")
+    is_frozen = serializers.BooleanField(
+        help_text=gettext_lazy("Closed: these figures no longer change.")
+    )
     index = serializers.FloatField(allow_null=True)
     completion = Completion()
     objectives = ObjectiveResult(many=True)
@@ -383,7 +399,9 @@ class TeamResult(serializers.Serializer):
     state = serializers.ChoiceField(choices=AlignmentCheck.State.choices)
     score = serializers.FloatField(allow_null=True)
     region = serializers.CharField()
-    cells = Cell(many=True, help_text="The team's fit on each objective of the results.")
+    cells = Cell(
+        many=True, help_text=gettext_lazy("The team's fit on each objective of the results.")
+    )
 
 
 class CheckSerializer(serializers.ModelSerializer):
@@ -449,20 +467,25 @@ class CheckDetailSerializer(CheckSerializer):
 
 
 class ItemChange(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The item's id, from the check's `items`.")
+    id = serializers.IntegerField(
+        help_text=gettext_lazy("The item's id, from the check's `items`.")
+    )
     scores = Scores(required=False)
     evidence = serializers.CharField(required=False, allow_blank=True)
     blockers = serializers.CharField(required=False, allow_blank=True)
 
 
 class StatusChange(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The commitment's id, from the check's `commitments`.")
+    id = serializers.IntegerField(
+        help_text=gettext_lazy("The commitment's id, from the check's `commitments`.")
+    )
     status = serializers.ChoiceField(choices=Commitment.Status.choices)
 
 
 class CheckReopen(serializers.Serializer):
     reason = serializers.CharField(
-        max_length=2000, help_text="Why the check is reopened: kept with the check's history."
+        max_length=2000,
+        help_text=gettext_lazy("Why the check is reopened: kept with the check's history."),
     )
 
 
@@ -470,13 +493,21 @@ class CheckChange(serializers.Serializer):
     version = serializers.IntegerField(
         required=False,
         min_value=0,
-        help_text='The version you read; or send it as If-Match: "<version>" (the ETag).',
+        help_text=gettext_lazy(
+            'The version you read; or send it as If-Match: "<version>" (the ETag).'
+        ),
     )
-    items = ItemChange(many=True, required=False, help_text="Only the items that change; what "
-                       "an item leaves out keeps its value.")  # fmt: skip
+    items = ItemChange(
+        many=True,
+        required=False,
+        help_text=gettext_lazy(
+            "Only the items that change; what an item leaves out keeps its value."
+        ),
+    )
     commitments = StatusChange(many=True, required=False)
     submit = serializers.BooleanField(
-        default=False, help_text="Submit the check: every lever needs a score or N/A (0)."
+        default=False,
+        help_text=gettext_lazy("Submit the check: every lever needs a score or N/A (0)."),
     )
 
 
@@ -569,7 +600,8 @@ class DeliverySerializer(serializers.ModelSerializer):
 class Me(serializers.Serializer):
     user = UserRef()
     roles = serializers.ListField(child=serializers.CharField())
-    heads = UnitRef(many=True, help_text="The teams you head.")
+    heads = UnitRef(many=True, help_text=gettext_lazy("The teams you head."))
     token = serializers.DictField(
-        allow_null=True, help_text="The token this request came with: name, scope, expires_at."
+        allow_null=True,
+        help_text=gettext_lazy("The token this request came with: name, scope, expires_at."),
     )

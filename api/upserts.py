@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -38,11 +40,19 @@ def _key(request) -> str:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
         raise InvalidHeaders(
-            {"Idempotency-Key": ["Required: your name for this request, so that sending it again "
-                                 "(after a timeout, say) writes nothing twice."]}
-        )  # fmt: skip
+            {
+                "Idempotency-Key": [
+                    _(
+                        "Required: your name for this request, so that sending it again (after "
+                        "a timeout, say) writes nothing twice."
+                    )
+                ]
+            }
+        )
     if len(key) > KEY_MAX_LENGTH:
-        raise InvalidHeaders({"Idempotency-Key": [f"At most {KEY_MAX_LENGTH} characters."]})
+        raise InvalidHeaders(
+            {"Idempotency-Key": [_("At most %(count)s characters.") % {"count": KEY_MAX_LENGTH}]}
+        )
     return key
 
 
@@ -50,8 +60,10 @@ def _replay(kept: IdempotentRequest, digest: str) -> Response:
     if kept.request_digest != digest:
         raise Problem(
             "idempotency-key-reused",
-            "This Idempotency-Key was sent before with another body: use a new key for a new "
-            "request.",
+            _(
+                "This Idempotency-Key was sent before with another body: use a new key for a new "
+                "request."
+            ),
             status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
     return Response(kept.response, status=kept.status, headers={"Idempotent-Replayed": "true"})
@@ -80,8 +92,10 @@ def bulk_upsert(request) -> Response:
         # The first value of a period, recorded by someone else at the same moment.
         raise Problem(
             "value-changed",
-            "Someone recorded one of these values at the same moment: nothing was saved. Read "
-            "the values again, then send your request again.",
+            _(
+                "Someone recorded one of these values at the same moment: nothing was saved. Read "
+                "the values again, then send your request again."
+            ),
             status_code=status.HTTP_409_CONFLICT,
         ) from None
     return Response(result)
@@ -103,12 +117,21 @@ def _check(request, lines: list[dict]) -> list[tuple[Measure, outcomes.Period, D
     for index, line in enumerate(lines):
         measure = found.get(line["measure"])
         if measure is None:
-            invalid.append(_error(index, "measure", f"There is no measure {line['measure']}."))
+            invalid.append(
+                _error(
+                    index,
+                    "measure",
+                    _("There is no measure %(measure)s.") % {"measure": line["measure"]},
+                )
+            )
             continue
         if not user.has_perm(PERMISSION, measure):
             team = measure.reporting_team_id
-            reporter = "its team's head reports it" if team else "no team reports it yet"
-            refused.append(_error(index, "measure", f"You do not enter its values: {reporter}."))
+            if team:
+                message = _("You do not enter its values: its team's head reports it.")
+            else:
+                message = _("You do not enter its values: no team reports it yet.")
+            refused.append(_error(index, "measure", message))
             continue
         refusal = outcomes.measure_entry_refusal(measure)
         year = measure.objective.position.fiscal_year
@@ -120,8 +143,11 @@ def _check(request, lines: list[dict]) -> list[tuple[Measure, outcomes.Period, D
                 _error(
                     index,
                     "fiscal_year",
-                    f"Measure {measure.pk} is FY{year}'s: an earlier year's values go to that "
-                    "year's measure (this one's `previous`).",
+                    _(
+                        "Measure %(measure)s is FY%(year)s's: an earlier year's values go to "
+                        "that year's measure (this one's `previous`)."
+                    )
+                    % {"measure": measure.pk, "year": year},
                 )
             )
             continue
@@ -145,7 +171,12 @@ def _check(request, lines: list[dict]) -> list[tuple[Measure, outcomes.Period, D
         earlier = first_line.setdefault(where, index)
         if earlier != index:
             invalid.append(
-                _error(index, "period", f"{period} of this measure is also line {earlier}.")
+                _error(
+                    index,
+                    "period",
+                    _("%(period)s of this measure is also line %(line)s.")
+                    % {"period": period, "line": earlier},
+                )
             )
             continue
         checked.append((measure, period, outcomes.parse_value(line["value"])))
@@ -153,19 +184,19 @@ def _check(request, lines: list[dict]) -> list[tuple[Measure, outcomes.Period, D
         log.warning("refused %s to %s on %s", PERMISSION, user, request.path)
         raise Problem(
             "",  # about:blank: a 403 says enough
-            "You may not enter some of these values: nothing was saved.",
+            _("You may not enter some of these values: nothing was saved."),
             status_code=status.HTTP_403_FORBIDDEN,
             errors=refused + invalid,
         )
     if invalid:
-        raise Problem("invalid-request", "Nothing was saved: see `errors`.", errors=invalid)
+        raise Problem("invalid-request", _("Nothing was saved: see `errors`."), errors=invalid)
     return checked
 
 
 def _record(request, lines: list[dict]) -> dict:
     checked = _check(request, lines)
     wanted = Q()
-    for measure, period, _ in checked:
+    for measure, period, _value in checked:
         wanted |= Q(measure_id=measure.pk, fiscal_year=period.fiscal_year, period=period.number)
     # Locked until the end: what a value is compared with (`expected`, the outcome) stays true.
     stored = {
@@ -173,19 +204,23 @@ def _record(request, lines: list[dict]) -> dict:
         for a in MeasureActual.objects.select_for_update().filter(wanted)
     }
     changed_meanwhile = []
-    for index, (line, (measure, period, _)) in enumerate(zip(lines, checked, strict=True)):
+    for index, (line, (measure, period, _value)) in enumerate(zip(lines, checked, strict=True)):
         if "expected" not in line:
             continue
         before = stored.get((measure.pk, period.number))
         now = before.value if before is not None else None
         expected = outcomes.parse_value(line["expected"]) if line["expected"] is not None else None
         if now != expected:
-            shown = "none" if now is None else str(now)
-            changed_meanwhile.append(_error(index, "expected", f"The value stored now is {shown}."))
+            shown = pgettext("no value", "none") if now is None else str(now)
+            changed_meanwhile.append(
+                _error(
+                    index, "expected", _("The value stored now is %(value)s.") % {"value": shown}
+                )
+            )
     if changed_meanwhile:
         raise Problem(
             "value-changed",
-            "Some values were changed since you read them: nothing was saved.",
+            _("Some values were changed since you read them: nothing was saved."),
             status_code=status.HTTP_409_CONFLICT,
             errors=changed_meanwhile,
         )

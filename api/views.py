@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -38,7 +40,7 @@ from strategy.models import (
 )
 from sustain.models import StoredSignal
 
-PROBLEM = OpenApiResponse(description="Problem details (RFC 9457).")
+PROBLEM = OpenApiResponse(description=gettext_lazy("Problem details (RFC 9457)."))
 
 
 def _positions(request):
@@ -141,8 +143,10 @@ class MeasureActualViewSet(ReadOnly):
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
                 required=True,
-                description="Your name for this request (at most 120 characters): sent again "
-                "with the same body, it is answered as the first time and writes nothing.",
+                description=gettext_lazy(
+                    "Your name for this request (at most 120 characters): sent again "
+                    "with the same body, it is answered as the first time and writes nothing."
+                ),
             )
         ],
         responses={200: s.UpsertResult, 409: PROBLEM},
@@ -251,8 +255,12 @@ class TeamResultsQuery(serializers.Serializer):
     state = serializers.ChoiceField(
         choices=[*AlignmentCheck.State.values, standings.UNSUBMITTED], required=False
     )
-    q = serializers.CharField(max_length=120, required=False, help_text="Part of a team's name.")
-    region = serializers.IntegerField(required=False, help_text="A business unit's id.")
+    q = serializers.CharField(
+        max_length=120, required=False, help_text=gettext_lazy("Part of a team's name.")
+    )
+    region = serializers.IntegerField(
+        required=False, help_text=gettext_lazy("A business unit's id.")
+    )
     ordering = serializers.ChoiceField(choices=list(standings.SORTS), default="name")
 
 
@@ -407,7 +415,9 @@ class CheckViewSet(
                 "If-Match",
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
-                description='The check\'s ETag ("<version>"), or its `version` in the body.',
+                description=gettext_lazy(
+                    'The check\'s ETag ("<version>"), or its `version` in the body.'
+                ),
             )
         ],
         responses={200: s.CheckDetailSerializer, 409: PROBLEM, 412: PROBLEM, 428: PROBLEM},
@@ -513,7 +523,8 @@ class NotFoundView(APIView):
 
     def _not_found(self, request, *args, **kwargs):
         raise NotFound(
-            f"There is no {request.path} in the API: its endpoints are at {reverse('api:schema')}."
+            _("There is no %(path)s in the API: its endpoints are at %(schema)s.")
+            % {"path": request.path, "schema": reverse("api:schema")}
         )
 
     get = post = put = patch = delete = _not_found

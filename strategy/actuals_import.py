@@ -19,6 +19,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from strategy import outcomes, signals
@@ -58,7 +60,7 @@ def _xlsx_rows(content: bytes) -> list[list]:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ValidationError(
-            "The file could not be read as an XLSX workbook. Save it again as .xlsx or .csv."
+            _("The file could not be read as an XLSX workbook. Save it again as .xlsx or .csv.")
         ) from exc
     try:
         return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
@@ -71,8 +73,10 @@ def _csv_rows(content: bytes) -> list[list]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError(
-            "The file is not UTF-8 text. Save it as “CSV UTF-8” (Excel: File › Save As) "
-            "and upload it again."
+            _(
+                "The file is not UTF-8 text. Save it as “CSV UTF-8” (Excel: File › Save As) "
+                "and upload it again."
+            )
         ) from None
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -86,15 +90,23 @@ def actuals_read(content: bytes) -> list[tuple[int, dict[str, str]]]:
     lines are skipped. A problem with the whole file is a ValidationError in plain words."""
     rows = _xlsx_rows(content) if content[:4] == b"PK\x03\x04" else _csv_rows(content)
     if not rows:
-        raise ValidationError("The file is empty: its first line must name the columns.")
+        raise ValidationError(_("The file is empty: its first line must name the columns."))
     headers = [_header(h) for h in rows[0]]
     missing = [c for c in REQUIRED if c not in headers]
     if missing:
         names = ", ".join(f"“{c}”" for c in missing)
-        found = ", ".join(f"“{h}”" for h in headers if h) or "none"
+        found = ", ".join(f"“{h}”" for h in headers if h) or _("none")
+        # Translators: names are the missing columns' names, columns all the file's columns
+        # (in English, as the file must name them), found those the file names.
+        message = ngettext(
+            "The file has no %(names)s column. The first line must name the columns "
+            "(%(columns)s); it names: %(found)s.",
+            "The file has no %(names)s columns. The first line must name the columns "
+            "(%(columns)s); it names: %(found)s.",
+            len(missing),
+        )
         raise ValidationError(
-            f"The file has no {names} column{'s' if len(missing) > 1 else ''}. The first line "
-            f"must name the columns ({', '.join(COLUMNS)}); it names: {found}."
+            message % {"names": names, "columns": ", ".join(COLUMNS), "found": found}
         )
     lines = []
     for number, row in enumerate(rows[1:], start=2):
@@ -102,10 +114,11 @@ def actuals_read(content: bytes) -> list[tuple[int, dict[str, str]]]:
         if any(cells.values()):
             lines.append((number, cells))
     if not lines:
-        raise ValidationError("The file has no values below its first line.")
+        raise ValidationError(_("The file has no values below its first line."))
     if len(lines) > MAX_LINES:
         raise ValidationError(
-            f"The file has {len(lines)} lines of values; import at most {MAX_LINES} at a time."
+            _("The file has %(count)s lines of values; import at most %(max)s at a time.")
+            % {"count": len(lines), "max": MAX_LINES}
         )
     return lines
 
@@ -158,33 +171,48 @@ def _problem(cells: dict, measures: dict, objectives: dict, by) -> tuple[str, tu
     """What is wrong with one line ("" if nothing), and (measure, period, value, comment)."""
     year_text = cells.get("fiscal_year", "").upper().removeprefix("FY").strip()
     if not year_text.isdigit():
-        return f"fiscal year “{cells.get('fiscal_year', '')}” is not a year such as 2026", None
+        return _("fiscal year “%(year)s” is not a year such as 2026") % {
+            "year": cells.get("fiscal_year", "")
+        }, None
     year = int(year_text)
     title, name = cells.get("objective", ""), cells.get("measure", "")
     if not title:
-        return "objective is empty", None
+        return _("objective is empty"), None
     if not name:
-        return "measure is empty", None
+        return _("measure is empty"), None
     # A name the download neutralised ('=...) is read back as it was written.
     if (year, _key(title)) not in objectives and (year, _key(restore(title))) in objectives:
         title = restore(title)
     if (year, _key(title), _key(name)) not in measures:
         name = restore(name)
     if (year, _key(title)) not in objectives:
-        return f"the FY{year} strategy has no objective “{title}”", None
+        return _("the FY%(year)s strategy has no objective “%(objective)s”") % {
+            "year": year,
+            "objective": title,
+        }, None
     found = measures.get((year, _key(title), _key(name)), [])
+    named = {"objective": title, "year": year, "measure": name}
     if not found:
-        return f"objective “{title}” of FY{year} has no measure “{name}”", None
+        return _(
+            "objective “%(objective)s” of FY%(year)s has no measure “%(measure)s”"
+        ) % named, None
     if len(found) > 1:
-        return f"objective “{title}” of FY{year} has two measures named “{name}”", None
+        return (
+            _("objective “%(objective)s” of FY%(year)s has two measures named “%(measure)s”")
+            % named,
+            None,
+        )
     measure = found[0]
     refusal = outcomes.measure_entry_refusal(measure)
     if refusal:  # a sentence: the line's problem follows "Line 4: " and ends with the line
         return refusal[:1].lower() + refusal[1:].removesuffix("."), None
     if not by.has_perm("alignment.enter_measure_actuals", measure):
         team = measure.reporting_team
-        reporter = f"{team.name} reports it" if team else "no team reports it yet"
-        return f"you do not enter the values of “{name}”: {reporter}", None
+        if team:
+            message = _("you do not enter the values of “%(measure)s”: %(team)s reports it")
+        else:
+            message = _("you do not enter the values of “%(measure)s”: no team reports it yet")
+        return message % {"measure": name, "team": team.name if team else ""}, None
     try:
         period = Period.parse(
             cells.get("period", ""), fiscal_year=year, frequency=measure.frequency
@@ -203,7 +231,7 @@ def actuals_import_check(
     a bad line is named with its number. In a few queries whatever the file's length. `lock`
     holds the values read until the transaction ends (the confirm step)."""
     years = set()
-    for _, cells in lines:
+    for _line, cells in lines:
         text = cells.get("fiscal_year", "").upper().removeprefix("FY").strip()
         if text.isdigit():
             years.add(int(text))
@@ -218,16 +246,24 @@ def actuals_import_check(
     for line, cells in lines:
         problem, found = _problem(cells, measures, objectives, by)
         if not problem:
-            measure, period, _, _ = found
+            measure, period = found[:2]
             where = (measure.pk, period.fiscal_year, period.number)
             earlier = first_line.setdefault(where, line)
             if earlier != line:
-                problem = f"{period} of “{measure.name}” is also on line {earlier}"
+                # Translators: period is e.g. "FY2026 Q2".
+                problem = _("%(period)s of “%(measure)s” is also on line %(line)s") % {
+                    "period": period,
+                    "measure": measure.name,
+                    "line": earlier,
+                }
         if problem:
-            preview.errors.append(f"Line {line}: {problem}.")
+            # Translators: a line of the file and what is wrong with it.
+            preview.errors.append(
+                _("Line %(line)s: %(problem)s.") % {"line": line, "problem": problem}
+            )
         else:
             checked.append((line, found))
-    existing = MeasureActual.objects.filter(measure_id__in={f[0].pk for _, f in checked})
+    existing = MeasureActual.objects.filter(measure_id__in={f[0].pk for _line, f in checked})
     if lock:
         existing = existing.select_for_update()
     known = {(a.measure_id, a.fiscal_year, a.period): a for a in existing}
@@ -259,16 +295,18 @@ def actuals_import_apply(*, token: str, by) -> ImportPreview:
         payload = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
     except signing.SignatureExpired:
         raise ValidationError(
-            "The preview is more than an hour old: upload the file again."
+            _("The preview is more than an hour old: upload the file again.")
         ) from None
     except signing.BadSignature:
-        raise ValidationError("The preview could not be read: upload the file again.") from None
+        raise ValidationError(_("The preview could not be read: upload the file again.")) from None
     if payload.get("by") != by.pk:
-        raise ValidationError("This preview was made by someone else: upload the file again.")
+        raise ValidationError(_("This preview was made by someone else: upload the file again."))
     lines = [(int(line), dict(cells)) for line, cells in payload["lines"]]
     preview = actuals_import_check(lines=lines, by=by, lock=True)
     if preview.errors:
-        raise ValidationError(["Nothing was imported: the file no longer checks.", *preview.errors])
+        raise ValidationError(
+            [_("Nothing was imported: the file no longer checks."), *preview.errors]
+        )
     now = timezone.now()
     created, updated = [], []
     for line in preview.lines:

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.html import escape, format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from import_export import fields, resources, widgets
 from import_export.admin import ImportMixin
 from import_export.instance_loaders import BaseInstanceLoader
@@ -56,8 +58,11 @@ class ChoiceWidget(widgets.CharWidget):
         for key, label in self.choices:
             if text in (key.casefold(), str(label).casefold()):
                 return key
-        allowed = ", ".join(key for key, _ in self.choices)
-        raise ValueError(f"“{value}” is not one of: {allowed}")
+        allowed = ", ".join(key for key, _label in self.choices)
+        # Translators: a value of an import file that is not one of the allowed codes (listed).
+        raise ValueError(
+            _("“%(value)s” is not one of: %(allowed)s") % {"value": value, "allowed": allowed}
+        )
 
 
 class StylelessDiff(resources.Diff):
@@ -95,16 +100,17 @@ class AllOrNothingImportMixin(ImportMixin):
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, UnicodeError):
-            message = (
+            message = _(
                 "The file is not UTF-8 text. Save it as “CSV UTF-8” (Excel: File › Save As) "
                 "and upload it again."
             )
         else:
             fmt = self.get_import_formats()[int(form.cleaned_data["format"])]().get_title()
-            message = (
-                f"The file could not be read as a {fmt} file. Check that it is one, or choose "
+            # Translators: format is a file format's name, such as CSV or XLSX.
+            message = _(
+                "The file could not be read as a %(format)s file. Check that it is one, or choose "
                 "the format it has."
-            )
+            ) % {"format": fmt}
         log.info("import file not readable: %r", e)
         form.add_error("import_file", message)
 
@@ -115,12 +121,19 @@ class AllOrNothingImportMixin(ImportMixin):
         if result.has_errors() or result.has_validation_errors():
             problems = []
             for line, error in result.row_errors():
-                problems.append(f"row {line}: {'; '.join(str(e.error) for e in error)}")
+                problems.append(
+                    _("row %(line)s: %(errors)s")
+                    % {"line": line, "errors": "; ".join(str(e.error) for e in error)}
+                )
             for row in result.invalid_rows:
-                problems.append(f"row {row.number}: {row.error_dict}")
+                problems.append(
+                    _("row %(line)s: %(errors)s") % {"line": row.number, "errors": row.error_dict}
+                )
+            # Translators: problems is a list of "row 3: ..." joined by " · ".
             messages.error(
                 request,
-                "Nothing was imported: the file no longer validates. " + " · ".join(problems[:10]),
+                _("Nothing was imported: the file no longer validates. %(problems)s")
+                % {"problems": " · ".join(problems[:10])},
             )
             return HttpResponseRedirect(
                 reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_import")
@@ -135,13 +148,15 @@ class ImportFileError(Exception):
 def _plain_errors(result):
     """No traceback on the page: a known problem keeps its message, anything else is logged
     with its traceback and shown as a sentence."""
-    errors = [*result.base_errors, *(e for _, row in result.row_errors() for e in row)]
+    errors = [*result.base_errors, *(e for _line, row in result.row_errors() for e in row)]
     for error in errors:
         if not isinstance(error.error, ImportFileError | ValueError | ValidationError):
             log.error("import failed", exc_info=error.error)
             error.error = ImportFileError(
-                "This row could not be imported because of an error on our side; it was "
-                "logged. Nothing was saved."
+                _(
+                    "This row could not be imported because of an error on our side; it was "
+                    "logged. Nothing was saved."
+                )
             )
         error.traceback = ""  # import-export renders it under each error
     return result
@@ -160,15 +175,16 @@ class BulkResource(resources.ModelResource):
             result = self.get_result_class()()
             result.diff_headers = self.get_diff_headers()
             names = ", ".join(f"“{c}”" for c in missing)
-            found = ", ".join(f"“{h}”" for h in headers if h) or "none"
-            result.append_base_error(
-                self.get_error_result_class()(
-                    ImportFileError(
-                        f"The file has no {names} column{'s' if len(missing) > 1 else ''}. "
-                        f"The first line must name the columns; it names: {found}."
-                    )
-                )
-            )
+            found = ", ".join(f"“{h}”" for h in headers if h) or _("none")
+            # Translators: names are the missing columns' names, found those of the file.
+            message = ngettext(
+                "The file has no %(names)s column. The first line must name the columns; it "
+                "names: %(found)s.",
+                "The file has no %(names)s columns. The first line must name the columns; it "
+                "names: %(found)s.",
+                len(missing),
+            ) % {"names": names, "found": found}
+            result.append_base_error(self.get_error_result_class()(ImportFileError(message)))
             return _plain_errors(result)
         dataset.headers = headers
         result = _plain_errors(super().import_data(dataset, **kwargs))
@@ -255,8 +271,16 @@ class MapWidget(widgets.Widget):
             return None
         found = self.values.get(text)
         if found is None:
-            raise ValueError(f"no {self.noun} with {self.key} “{text}”")
+            raise ValueError(self.missing_message() % {"value": text})
         return found
+
+    def missing_message(self) -> str:
+        """The error for a value that names no row, with a %(value)s placeholder."""
+        if (self.noun, self.key) == ("unit", "code"):
+            return _("no unit with code “%(value)s”")
+        if (self.noun, self.key) == ("person", "username"):
+            return _("no person with username “%(value)s”")
+        return f"no {self.noun} with {self.key} “%(value)s”"
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else getattr(value, self.key)
@@ -292,7 +316,7 @@ class UnitResource(BulkResource):
             # A unit goes in once its parent exists or is in an earlier wave.
             wave = [u for u in pending if u.parent is None or u.parent.pk or id(u.parent) in placed]
             if not wave:
-                raise ImportFileError("The units' parents form a loop.")
+                raise ImportFileError(_("The units' parents form a loop."))
             placed.update(id(u) for u in wave)
             waves.append(wave)
             pending = [u for u in pending if id(u) not in placed]
@@ -398,44 +422,64 @@ class MembershipResource(BulkResource):
         """What is wrong with one line, or "" (and the note it gets in the preview)."""
         username, email = r["username"], r["email"]
         if not username:
-            return "username is empty"
+            return _("username is empty")
         if len(username) > 150 or not re.fullmatch(r"[\w.@+-]+", username):
-            return f"username “{username}” may only have letters, digits and @ . + - _"
+            return _("username “%(username)s” may only have letters, digits and @ . + - _") % {
+                "username": username
+            }
         if r["unit"] not in self.units:
-            return f"no unit with code “{r['unit']}”"
+            return _("no unit with code “%(value)s”") % {"value": r["unit"]}
         if email:
             try:
                 validate_email(email)
             except ValidationError:
-                return f"“{email}” is not a valid email address"
+                return _("“%(email)s” is not a valid email address") % {"email": email}
             seen = first_line.setdefault(email.casefold(), (line, username))
             if seen[1] != username:
-                return f"email “{email}” is also on line {seen[0]}, for “{seen[1]}”"
+                return _("email “%(email)s” is also on line %(line)s, for “%(username)s”") % {
+                    "email": email,
+                    "line": seen[0],
+                    "username": seen[1],
+                }
             owner = owners.get(email.casefold())
             if owner is not None and owner != username:
-                return f"email “{email}” belongs to another account, “{owner}”"
+                return _("email “%(email)s” belongs to another account, “%(username)s”") % {
+                    "email": email,
+                    "username": owner,
+                }
         user = self.users.get(username)
         if user is None:
             earlier = new_users.get(username)
             if earlier is None:
                 if not email:
-                    return f"email is empty: {username} is new and needs one for the invitation"
+                    return _(
+                        "email is empty: %(username)s is new and needs one for the invitation"
+                    ) % {"username": username}
                 new_users[username] = r
-                self.notes[username] = f"new person: an invitation goes to {email}"
+                self.notes[username] = _("new person: an invitation goes to %(email)s") % {
+                    "email": email
+                }
             elif email and email.casefold() != earlier["email"].casefold():
-                return f"“{username}” has another email on an earlier line"
+                return _("“%(username)s” has another email on an earlier line") % {
+                    "username": username
+                }
             return ""
         differences = [
-            f"{label} “{r[column]}” in the file, “{getattr(user, column)}” on the account"
+            # Translators: field is email, first name or last name: "email “a@b.c” in the file,
+            # “a@d.e” on the account".
+            _("%(field)s “%(in_file)s” in the file, “%(on_account)s” on the account")
+            % {"field": label, "in_file": r[column], "on_account": getattr(user, column)}
             for column, label in (
-                ("email", "email"),
-                ("first_name", "first name"),
-                ("last_name", "last name"),
+                ("email", _("email")),
+                ("first_name", _("first name")),
+                ("last_name", _("last name")),
             )
             if r.get(column) and r[column] != getattr(user, column)
         ]
         if differences:
-            self.notes[username] = "kept as it is: " + "; ".join(differences)
+            self.notes[username] = _("kept as it is: %(differences)s") % {
+                "differences": "; ".join(differences)
+            }
         return ""
 
     def before_import_row(self, row, row_number=None, **kwargs):
@@ -572,7 +616,7 @@ class CommitmentAdmin(HistoryAdmin):
     search_fields = ["statement", "target"]
 
 
-admin.site.site_header = "Alignment Reviews administration"
+admin.site.site_header = gettext_lazy("Alignment Reviews administration")
 admin.site.site_title = "Alignment Reviews"
 
 
@@ -608,12 +652,12 @@ class InvitationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
-        self.fields["email"].help_text = "The invitation to choose a password goes here."
+        self.fields["email"].help_text = _("The invitation to choose a password goes here.")
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
         if _email_taken(email):
-            raise forms.ValidationError("Another account already has this email address.")
+            raise forms.ValidationError(_("Another account already has this email address."))
         return email
 
     def save(self, commit=True):
@@ -628,7 +672,7 @@ class PersonChangeForm(UserChangeForm):
     def clean_email(self):
         email = (self.cleaned_data.get("email") or "").strip()
         if email and _email_taken(email, other_than=self.instance):
-            raise forms.ValidationError("Another account already has this email address.")
+            raise forms.ValidationError(_("Another account already has this email address."))
         return email
 
 
@@ -660,7 +704,7 @@ class SSOIdentityInline(admin.StackedInline):
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Sign-ins")
+    @admin.display(description=gettext_lazy("Sign-ins"))
     def sign_in_history(self, identity):
         rows = identity.history.order_by("-history_date")[:10]
         return format_html_join(
@@ -688,9 +732,9 @@ class PersonAdmin(UserAdmin):
             return [(None, {"fields": ["username", "email", "first_name", "last_name"]})]
         return [
             (None, {"fields": ["username"]}),
-            ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
-            ("Permissions", {"fields": ["is_active", "groups"]}),
-            ("Important dates", {"fields": ["last_login", "date_joined"]}),
+            (_("Personal info"), {"fields": ["first_name", "last_name", "email"]}),
+            (_("Permissions"), {"fields": ["is_active", "groups"]}),
+            (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -752,7 +796,7 @@ class PersonAdmin(UserAdmin):
         if not change and not obj.has_usable_password():
             services.users_invite(user_ids=[obj.pk])
 
-    @admin.action(description="Send an invitation to choose a password")
+    @admin.action(description=gettext_lazy("Send an invitation to choose a password"))
     def send_invitation(self, request, queryset):
         invited = list(
             queryset.filter(is_active=True).exclude(email="").values_list("pk", "password")
@@ -760,15 +804,22 @@ class PersonAdmin(UserAdmin):
         ids = [pk for pk, password in invited if password.startswith(UNUSABLE_PASSWORD_PREFIX)]
         services.users_invite(user_ids=ids)
         skipped = queryset.count() - len(ids)
-        text = f"Invitations are on their way to {len(ids)} people."
+        text = ngettext(
+            "Invitations are on their way to %(count)s people.",
+            "Invitations are on their way to %(count)s people.",
+            len(ids),
+        ) % {"count": len(ids)}
         if skipped:
-            text += (
-                f" {skipped} already have a password, no email address or a closed account; "
-                "they use “Forgotten your password?” on the login page."
-            )
+            text += " " + ngettext(
+                "%(count)s already have a password, no email address or a closed account; "
+                "they use “Forgotten your password?” on the login page.",
+                "%(count)s already have a password, no email address or a closed account; "
+                "they use “Forgotten your password?” on the login page.",
+                skipped,
+            ) % {"count": skipped}
         self.message_user(request, text, messages.SUCCESS)
 
-    @admin.action(description="Reset the second factor (a lost phone)")
+    @admin.action(description=gettext_lazy("Reset the second factor (a lost phone)"))
     def reset_second_factor(self, request, queryset):
         """Removes their authenticator and recovery codes: they sign in with their password and
         set up a new one (at once, when their role needs it). Not for accounts the admin may
@@ -781,7 +832,16 @@ class PersonAdmin(UserAdmin):
             for u in allowed
             if twofactor_services.factor_reset(user=u, by=request.user, now=now, address=address)
         ]
-        text = f"The second factor of {len(reset)} people was reset."
-        if len(allowed) < len(queryset):
-            text += f" {len(queryset) - len(allowed)} hold powers only a superuser may change."
+        text = ngettext(
+            "The second factor of %(count)s people was reset.",
+            "The second factor of %(count)s people was reset.",
+            len(reset),
+        ) % {"count": len(reset)}
+        refused = len(queryset) - len(allowed)
+        if refused:
+            text += " " + ngettext(
+                "%(count)s hold powers only a superuser may change.",
+                "%(count)s hold powers only a superuser may change.",
+                refused,
+            ) % {"count": refused}
         self.message_user(request, text, messages.SUCCESS)

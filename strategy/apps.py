@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class StrategyConfig(AppConfig):
@@ -8,7 +9,7 @@ class StrategyConfig(AppConfig):
 
     name = "strategy"
     label = "alignment"
-    verbose_name = "Strategy and organisation"
+    verbose_name = gettext_lazy("Strategy and organisation")
 
     def ready(self) -> None:
         from strategy import (

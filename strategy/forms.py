@@ -8,7 +8,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
+from django.utils import formats
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from strategy import actuals_import, outcomes, translations
 from strategy.models import (
@@ -51,7 +54,7 @@ class PlainSelect(forms.Select):
         widget = self.get_context(name, value, attrs)["widget"]
         markup, args = _attrs_format(widget["attrs"])
         markup, args = f'<select name="{{}}"{markup}>', [widget["name"], *args]
-        for _, group, _ in widget["optgroups"]:
+        for _group_name, group, _index in widget["optgroups"]:
             for option in group:
                 option_markup, option_args = _attrs_format(option["attrs"])
                 markup += f'\n  <option value="{{}}"{option_markup}>{{}}</option>\n'
@@ -176,13 +179,16 @@ class ThemeFormSetBase(_ChildFormSet):
         super().clean()
         if any(self.errors):
             return
-        self._duplicates("theme", "This theme is listed twice.")
+        self._duplicates("theme", _("This theme is listed twice."))
         kept = self.kept_forms()
         if not kept:
-            raise ValidationError("Choose at least one positioning theme.")
+            raise ValidationError(_("Choose at least one positioning theme."))
         total = sum(f.cleaned_data["weight"] for f in kept)
         if total != 100:
-            raise ValidationError(f"The theme weights must add up to 100; they add up to {total}.")
+            raise ValidationError(
+                _("The theme weights must add up to 100; they add up to %(total)s.")
+                % {"total": total}
+            )
 
 
 class PriorityFormSetBase(_ChildFormSet):
@@ -190,9 +196,9 @@ class PriorityFormSetBase(_ChildFormSet):
         super().clean()
         if any(self.errors):
             return
-        self._duplicates("rank", "Another priority already has this rank.")
+        self._duplicates("rank", _("Another priority already has this rank."))
         if not self.kept_forms():
-            raise ValidationError("List at least one customer priority.")
+            raise ValidationError(_("List at least one customer priority."))
 
 
 class CompetitorFormSetBase(_ChildFormSet):
@@ -200,7 +206,7 @@ class CompetitorFormSetBase(_ChildFormSet):
         super().clean()
         if any(self.errors):
             return
-        self._duplicates("name", "This competitor is listed twice.")
+        self._duplicates("name", _("This competitor is listed twice."))
 
 
 ThemeFormSet = forms.inlineformset_factory(
@@ -235,9 +241,9 @@ CompetitorFormSet = forms.inlineformset_factory(
 
 
 ADD_ROW_LABELS = {
-    "themes": "Add a theme",
-    "priorities": "Add a priority",
-    "competitors": "Add a competitor",
+    "themes": gettext_lazy("Add a theme"),
+    "priorities": gettext_lazy("Add a priority"),
+    "competitors": gettext_lazy("Add a competitor"),
 }
 
 
@@ -316,7 +322,7 @@ class ObjectiveForm(forms.ModelForm):
         title = self.cleaned_data["title"].strip()
         clash = self.position.objectives.filter(title__iexact=title).exclude(pk=self.instance.pk)
         if clash.exists():
-            raise ValidationError("This position already has an objective with this title.")
+            raise ValidationError(_("This position already has an objective with this title."))
         return title
 
 
@@ -349,7 +355,9 @@ class MeasureForm(forms.ModelForm):
             planned = {p.period: p.value for p in self.instance.plan_points.all()}
         for number, name in enumerate(PLAN_FIELDS, start=1):
             self.fields[name] = forms.DecimalField(
-                label=f"Plan {number}",
+                # Translators: the value planned for a period: Plan 1 to Plan 4 (quarters) or
+                # Plan 1 to Plan 12 (months).
+                label=_("Plan %(number)s") % {"number": number},
                 required=False,
                 max_digits=14,
                 decimal_places=2,
@@ -360,9 +368,13 @@ class MeasureForm(forms.ModelForm):
         frequency = self.cleaned_data["frequency"]
         measure = self.instance
         if measure.pk and frequency != measure.frequency and measure.actuals.exists():
+            # Translators: frequency is "quarterly" or "monthly".
             raise ValidationError(
-                f"This measure already has values per {measure.get_frequency_display().lower()} "
-                "period: its frequency cannot change. Add a new measure for the new frequency."
+                _(
+                    "This measure already has values per %(frequency)s period: its frequency "
+                    "cannot change. Add a new measure for the new frequency."
+                )
+                % {"frequency": measure.get_frequency_display().lower()}
             )
         return frequency
 
@@ -371,8 +383,17 @@ class MeasureForm(forms.ModelForm):
         count = outcomes.periods_per_year(data.get("frequency") or Measure.Frequency.QUARTERLY)
         for number, name in enumerate(PLAN_FIELDS, start=1):
             if number > count and data.get(name) is not None:
+                frequency = data.get("frequency")
+                if frequency in Measure.Frequency.values:
+                    frequency = str(Measure.Frequency(frequency).label).lower()
+                # Translators: frequency is "quarterly" or "monthly"; number is a plan's period.
+                message = ngettext(
+                    "A %(frequency)s measure has %(count)s period, not %(number)s.",
+                    "A %(frequency)s measure has %(count)s periods, not %(number)s.",
+                    count,
+                )
                 self.add_error(
-                    name, f"A {data.get('frequency')} measure has {count} periods, not {number}."
+                    name, message % {"frequency": frequency, "count": count, "number": number}
                 )
         return data
 
@@ -404,7 +425,7 @@ class MeasureFormSetBase(_ChildFormSet):
     def clean(self) -> None:
         super().clean()
         if not any(self.errors):
-            self._duplicates("name", "This measure is listed twice.")
+            self._duplicates("name", _("This measure is listed twice."))
 
     def save_plans(self, *, by) -> None:
         """Save each kept measure's plan per period (after the formset's own save)."""
@@ -539,7 +560,7 @@ CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 def _clean_currency(raw: str) -> str:
     currency = raw.strip().upper()
     if currency and not CURRENCY_RE.match(currency):
-        raise ValidationError("Enter a three-letter currency code, such as EUR.")
+        raise ValidationError(_("Enter a three-letter currency code, such as EUR."))
     return currency
 
 
@@ -560,7 +581,7 @@ class CommitmentForm(forms.ModelForm):
             "statement": forms.Textarea(attrs={"rows": 2}),
             "due_on": DateInput(),
         }
-        help_texts = {"currency": "Three-letter code, for example EUR or USD."}
+        help_texts = {"currency": gettext_lazy("Three-letter code, for example EUR or USD.")}
 
     def __init__(self, *args, objectives, **kwargs):
         super().__init__(*args, **kwargs)
@@ -578,11 +599,11 @@ class CommitmentForm(forms.ModelForm):
         lever, amount = data.get("lever"), data.get("amount")
         if lever == Lever.FUNDING:
             if amount is None and "amount" not in self.errors:
-                self.add_error("amount", "A funding commitment needs an amount.")
+                self.add_error("amount", _("A funding commitment needs an amount."))
             if not data.get("currency") and "currency" not in self.errors:
-                self.add_error("currency", "A funding commitment needs a currency.")
+                self.add_error("currency", _("A funding commitment needs a currency."))
         elif amount is not None:
-            self.add_error("amount", "Only funding commitments carry an amount.")
+            self.add_error("amount", _("Only funding commitments carry an amount."))
         if lever != Lever.FUNDING:
             data["currency"] = ""
         objective, due_on = data.get("objective"), data.get("due_on")
@@ -591,11 +612,16 @@ class CommitmentForm(forms.ModelForm):
             if due_on < fiscal_year_start(year):
                 self.add_error(
                     "due_on",
-                    f"The due date is before fiscal year {year}, which starts on "
-                    f"{fiscal_year_start(year):%d %B %Y}.",
+                    _("The due date is before fiscal year %(year)s, which starts on %(date)s.")
+                    % {
+                        "year": year,
+                        "date": formats.date_format(fiscal_year_start(year), "d F Y"),
+                    },
                 )
             elif due_on > fiscal_year_end(year + 1):
-                self.add_error("due_on", "The due date is more than a year after this fiscal year.")
+                self.add_error(
+                    "due_on", _("The due date is more than a year after this fiscal year.")
+                )
         return data
 
 
@@ -646,7 +672,9 @@ class ExchangeRateForm(forms.ModelForm):
     def clean_currency(self) -> str:
         currency = _clean_currency(self.cleaned_data["currency"])
         if currency and currency == self.base_currency:
-            raise ValidationError(f"{currency} is the base currency: it needs no rate.")
+            raise ValidationError(
+                _("%(currency)s is the base currency: it needs no rate.") % {"currency": currency}
+            )
         return currency
 
 
@@ -667,7 +695,8 @@ class ExchangeRateFormSetBase(forms.BaseModelFormSet):
             key = (data.get("fiscal_year"), data.get("currency"))
             if None not in key and key in seen:
                 raise ValidationError(
-                    f"Two rows give a rate for {key[1]} in FY{key[0]}: keep one of them."
+                    _("Two rows give a rate for %(currency)s in FY%(year)s: keep one of them.")
+                    % {"currency": key[1], "year": key[0]}
                 )
             seen.add(key)
         super().clean()
@@ -703,9 +732,11 @@ class ActualsImportForm(forms.Form):
     MAX_BYTES = 5 * 1024 * 1024
 
     file = forms.FileField(
-        label="CSV or XLSX file",
-        help_text="Columns: fiscal_year, objective, measure, period, value and, if you like, "
-        "comment.",
+        label=gettext_lazy("CSV or XLSX file"),
+        # Translators: the column names stay in English: the file must use them as they are.
+        help_text=gettext_lazy(
+            "Columns: fiscal_year, objective, measure, period, value and, if you like, comment."
+        ),
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -718,11 +749,11 @@ class ActualsImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > self.MAX_BYTES:
-            raise ValidationError("The file is larger than 5 MB: split it and import each part.")
+            raise ValidationError(_("The file is larger than 5 MB: split it and import each part."))
         preview = actuals_import.actuals_import_preview(content=upload.read(), by=self.user)
         if preview.errors:
             self.preview = preview
-            raise ValidationError("Nothing was imported: correct these lines and upload again.")
+            raise ValidationError(_("Nothing was imported: correct these lines and upload again."))
         self.preview = preview
         return upload
 

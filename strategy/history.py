@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F, Q, Window
 from django.db.models.functions import Lag
 from django.utils import formats, timezone
+from django.utils.translation import gettext, pgettext
 from simple_history import manager
 from simple_history import models as history_models
 
@@ -50,6 +51,8 @@ class HistoricalRecords(history_models.HistoricalRecords):
 
 
 SKIPPED_FIELDS = {"id", "created_at", "updated_at"}
+# What an entry says was done to its row: a code, put into words when it is shown
+# (strategy/templatetags/history_tags.py).
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 # The field that names a row in the log, by preference.
 SUBJECT_FIELDS = ("title", "name", "statement", "text", "user", "theme", "fiscal_year", "objective")
@@ -97,7 +100,8 @@ def _display(value, model_field: models.Field, related: dict, texts: dict | None
     if isinstance(model_field, models.ForeignKey):
         obj = related.get((model_field.related_model, value))
         if obj is None:
-            return f"#{value} (deleted)"
+            # Translators: a related row that no longer exists, by its number: "#12 (deleted)".
+            return gettext("#%(id)s (deleted)") % {"id": value}
         if hasattr(obj, "get_full_name"):
             return obj.get_full_name() or obj.get_username()
         return str(obj)
@@ -108,7 +112,7 @@ def _display(value, model_field: models.Field, related: dict, texts: dict | None
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return pgettext("history value", "yes") if value else pgettext("history value", "no")
     return str(value)
 
 
@@ -405,7 +409,7 @@ def _entries(kept: list[_Pending], fields, values: dict, known) -> list[Entry]:
         result.append(
             Entry(
                 when=record.history_date,
-                who=(user.get_full_name() or user.username) if user else "system",
+                who=(user.get_full_name() or user.username) if user else gettext("system"),
                 action=ACTIONS[record.history_type],
                 kind=str(model._meta.verbose_name),
                 subject=subject,

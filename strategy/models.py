@@ -14,7 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.dates import MONTHS
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from strategy import roles
 from strategy.history import HistoricalRecords
@@ -74,18 +75,18 @@ def fiscal_year_of(day: date) -> int:
 
 
 class Theme(models.TextChoices):
-    PRICE = "price", "Competitive price"
-    SERVICE = "service", "Great service"
-    QUALITY = "quality", "High quality"
+    PRICE = "price", gettext_lazy("Competitive price")
+    SERVICE = "service", gettext_lazy("Great service")
+    QUALITY = "quality", gettext_lazy("High quality")
 
 
 class Lever(models.TextChoices):
-    PEOPLE = "people", "People and skills"
-    INCENTIVES = "incentives", "Incentives"
-    INVENTORY = "inventory", "Inventory and materials"
-    PROCESSES = "processes", "Processes and policies"
-    FUNDING = "funding", "Funding"
-    COMMUNICATION = "communication", "Communication"
+    PEOPLE = "people", pgettext_lazy("lever", "People and skills")
+    INCENTIVES = "incentives", pgettext_lazy("lever", "Incentives")
+    INVENTORY = "inventory", pgettext_lazy("lever", "Inventory and materials")
+    PROCESSES = "processes", pgettext_lazy("lever", "Processes and policies")
+    FUNDING = "funding", pgettext_lazy("lever", "Funding")
+    COMMUNICATION = "communication", pgettext_lazy("lever", "Communication")
 
 
 # --- Settings ------------------------------------------------------------------------------
@@ -128,43 +129,49 @@ class CompanySettings(SingletonModel):
     """The company's name, base currency and calendar; one row, edited by executives."""
 
     name = models.CharField(
-        "company name",
+        gettext_lazy("company name"),
         max_length=120,
         blank=True,
-        help_text="Shown in the page header, the reports and the exports.",
+        help_text=gettext_lazy("Shown in the page header, the reports and the exports."),
     )
     base_currency = models.CharField(
         max_length=3,
         default="EUR",
-        help_text="Three letters, such as EUR. Funding committed in another currency is "
-        "converted with the rates of its fiscal year below.",
+        help_text=gettext_lazy(
+            "Three letters, such as EUR. Funding committed in another currency is "
+            "converted with the rates of its fiscal year below."
+        ),
     )
     # Empty: FISCAL_YEAR_START_MONTH and TIME_ZONE say (the form asks for both).
     fiscal_year_start_month = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        choices=[(m, date(2000, m, 1).strftime("%B")) for m in range(1, 13)],
-        help_text="Fiscal years are named after the calendar year they start in.",
+        choices=list(MONTHS.items()),
+        help_text=gettext_lazy("Fiscal years are named after the calendar year they start in."),
     )
     time_zone = models.CharField(
         max_length=64,
         blank=True,
         choices=_time_zone_choices,
-        help_text="Review dates and the times of reminders follow it.",
+        help_text=gettext_lazy("Review dates and the times of reminders follow it."),
     )
     # How far a measure's actual value may miss its plan, in percent of the change the year
     # plans (target minus baseline): the status the strategy pages and the signals show.
     plan_tolerance_percent = models.PositiveSmallIntegerField(
-        "measures are on plan within (% of the planned change)",
+        # xgettext:no-python-format
+        gettext_lazy("measures are on plan within (% of the planned change)"),
         default=10,
         validators=[MaxValueValidator(100)],
-        help_text="10: a measure planned to go from 80 to 90 is on plan up to 1 point short.",
+        help_text=gettext_lazy(
+            "10: a measure planned to go from 80 to 90 is on plan up to 1 point short."
+        ),
     )
     off_track_percent = models.PositiveSmallIntegerField(
-        "measures are off track beyond (% of the planned change)",
+        # xgettext:no-python-format
+        gettext_lazy("measures are off track beyond (% of the planned change)"),
         default=50,
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
-        help_text="Between the two, a measure is behind plan.",
+        help_text=gettext_lazy("Between the two, a measure is behind plan."),
     )
     # The pages' language for whoever chose none and whose browser asks for none of LANGUAGES;
     # empty (a form posted without it): LANGUAGE_CODE.
@@ -183,12 +190,12 @@ class CompanySettings(SingletonModel):
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "company settings"
-        verbose_name_plural = "company settings"
+        verbose_name = gettext_lazy("company settings")
+        verbose_name_plural = gettext_lazy("company settings")
         constraints = [one_row_constraint("one_company_settings_row")]
 
     def __str__(self) -> str:
-        return "Company settings"
+        return gettext("Company settings")
 
     @classmethod
     def defaults(cls) -> dict:
@@ -213,7 +220,7 @@ class CompanySettings(SingletonModel):
         tolerance, off_track = self.plan_tolerance_percent, self.off_track_percent
         if tolerance is not None and off_track is not None and off_track <= tolerance:
             raise ValidationError(
-                {"off_track_percent": "Off track must start beyond the on-plan tolerance."}
+                {"off_track_percent": gettext("Off track must start beyond the on-plan tolerance.")}
             )
 
 
@@ -225,11 +232,11 @@ class ExchangeRate(models.Model):
     )
     currency = models.CharField(max_length=3)
     rate = models.DecimalField(
-        "rate to the base currency",
+        gettext_lazy("rate to the base currency"),
         max_digits=18,
         decimal_places=6,
         validators=[MinValueValidator(Decimal("0.000001"))],
-        help_text="1 unit of this currency is worth this much in the base currency.",
+        help_text=gettext_lazy("1 unit of this currency is worth this much in the base currency."),
     )
 
     history = HistoricalRecords()
@@ -244,7 +251,12 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"FY{self.fiscal_year}: 1 {self.currency} = {self.rate}"
+        # Translators: an exchange rate of a fiscal year, e.g. "FY2026: 1 USD = 0.92".
+        return gettext("FY%(year)s: 1 %(currency)s = %(rate)s") % {
+            "year": self.fiscal_year,
+            "currency": self.currency,
+            "rate": self.rate,
+        }
 
 
 # --- Strategy ------------------------------------------------------------------------------
@@ -266,15 +278,15 @@ class StrategicPositionQuerySet(models.QuerySet):
 
 class StrategicPosition(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", pgettext_lazy("strategic position", "Draft")
+        PUBLISHED = "published", pgettext_lazy("strategic position", "Published")
 
     fiscal_year = models.PositiveSmallIntegerField(
         unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
     statement = models.TextField(
-        "positioning statement",
-        help_text="How the company wants customers to see it, in a few sentences.",
+        gettext_lazy("positioning statement"),
+        help_text=gettext_lazy("How the company wants customers to see it, in a few sentences."),
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     is_current = models.BooleanField(default=False, editable=False)
@@ -306,7 +318,7 @@ class StrategicPosition(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Strategic position FY{self.fiscal_year}"
+        return gettext("Strategic position FY%(year)s") % {"year": self.fiscal_year}
 
     def get_absolute_url(self) -> str:
         return reverse("strategy:position-detail", args=[self.fiscal_year])
@@ -333,7 +345,7 @@ class PositioningTheme(models.Model):
     theme = models.CharField(max_length=10, choices=Theme.choices)
     weight = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="Share of the positioning, in percent. The weights add up to 100.",
+        help_text=gettext_lazy("Share of the positioning, in percent. The weights add up to 100."),
     )
 
     history = HistoricalRecords()
@@ -358,7 +370,7 @@ class CustomerPriority(models.Model):
 
     class Meta:
         ordering = ["rank"]
-        verbose_name_plural = "customer priorities"
+        verbose_name_plural = gettext_lazy("customer priorities")
         constraints = [
             models.UniqueConstraint(fields=["position", "rank"], name="unique_priority_rank"),
         ]
@@ -370,8 +382,8 @@ class CustomerPriority(models.Model):
 class Competitor(models.Model):
     position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="competitors")
     name = models.CharField(max_length=120)
-    positioning = models.TextField(help_text="How this competitor is positioned.")
-    our_difference = models.TextField(help_text="Where we differ from them.")
+    positioning = models.TextField(help_text=gettext_lazy("How this competitor is positioned."))
+    our_difference = models.TextField(help_text=gettext_lazy("Where we differ from them."))
 
     history = HistoricalRecords()
 
@@ -386,9 +398,9 @@ class Competitor(models.Model):
 
 
 class RefreshDecision(models.TextChoices):
-    KEPT = "kept", "Kept"
-    REVISED = "revised", "Revised"
-    RETIRED = "retired", "Retired"
+    KEPT = "kept", pgettext_lazy("annual refresh decision", "Kept")
+    REVISED = "revised", pgettext_lazy("annual refresh decision", "Revised")
+    RETIRED = "retired", pgettext_lazy("annual refresh decision", "Retired")
 
 
 class ObjectiveQuerySet(models.QuerySet):
@@ -404,11 +416,13 @@ class Objective(models.Model):
         settings.AUTH_USER_MODEL,
         models.PROTECT,
         related_name="owned_objectives",
-        help_text="The executive accountable for this objective.",
+        help_text=gettext_lazy("The executive accountable for this objective."),
     )
     priority_weight = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="Relative weight of this objective in the alignment index (1 to 100).",
+        help_text=gettext_lazy(
+            "Relative weight of this objective in the alignment index (1 to 100)."
+        ),
     )
     customer_priority = models.ForeignKey(
         CustomerPriority,
@@ -416,16 +430,16 @@ class Objective(models.Model):
         null=True,
         blank=True,
         related_name="objectives",
-        help_text="The customer priority this objective serves.",
+        help_text=gettext_lazy("The customer priority this objective serves."),
     )
     theme = models.CharField(
-        "positioning theme",
+        gettext_lazy("positioning theme"),
         max_length=10,
         choices=Theme.choices,
-        help_text="The positioning theme this objective serves.",
+        help_text=gettext_lazy("The positioning theme this objective serves."),
     )
-    internal_message = models.TextField(help_text="What staff must understand.")
-    external_promise = models.TextField(help_text="What customers are told.")
+    internal_message = models.TextField(help_text=gettext_lazy("What staff must understand."))
+    external_promise = models.TextField(help_text=gettext_lazy("What customers are told."))
     order = models.PositiveIntegerField(default=0)
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set by the annual refresh: the objective of last year's position this one continues, and
@@ -465,16 +479,18 @@ class Measure(models.Model):
     fiscal year, reported by one team each quarter or month (strategy/outcomes.py)."""
 
     class Direction(models.TextChoices):
-        HIGHER = "higher", "Higher is better"
-        LOWER = "lower", "Lower is better"
+        HIGHER = "higher", gettext_lazy("Higher is better")
+        LOWER = "lower", gettext_lazy("Lower is better")
 
     class Frequency(models.TextChoices):
-        QUARTERLY = "quarterly", "Quarterly"
-        MONTHLY = "monthly", "Monthly"
+        QUARTERLY = "quarterly", gettext_lazy("Quarterly")
+        MONTHLY = "monthly", gettext_lazy("Monthly")
 
     objective = models.ForeignKey(Objective, models.CASCADE, related_name="measures")
     name = models.CharField(max_length=160)
-    unit = models.CharField(max_length=40, help_text="For example %, days, EUR, orders.")
+    unit = models.CharField(
+        max_length=40, help_text=gettext_lazy("For example %, days, EUR, orders.")
+    )
     baseline = models.DecimalField(max_digits=14, decimal_places=2)
     target = models.DecimalField(max_digits=14, decimal_places=2)
     direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.HIGHER)
@@ -485,7 +501,7 @@ class Measure(models.Model):
         blank=True,
         limit_choices_to={"level": "functional"},
         related_name="reported_measures",
-        help_text="The functional team that enters its values.",
+        help_text=gettext_lazy("The functional team that enters its values."),
     )
     frequency = models.CharField(
         max_length=10, choices=Frequency.choices, default=Frequency.QUARTERLY
@@ -493,10 +509,11 @@ class Measure(models.Model):
     # Only the measures customers feel judge the objective's external promise (promise at risk
     # or kept outside, docs/signals.md); an internal one (a cost, a headcount) keeps its status.
     customer_felt = models.BooleanField(
-        "Customers feel it",
+        gettext_lazy("Customers feel it"),
         default=True,
-        help_text="Counts for the objective's promise to customers: behind plan, the promise "
-        "is at risk.",
+        help_text=gettext_lazy(
+            "Counts for the objective's promise to customers: behind plan, the promise is at risk."
+        ),
     )
     # Set by the annual refresh: last year's measure this one continues, whose values (and
     # their history) stay where they were entered and are read as this measure's past.
@@ -531,7 +548,7 @@ class MeasurePlanPoint(models.Model):
 
     measure = models.ForeignKey(Measure, models.CASCADE, related_name="plan_points")
     period = models.PositiveSmallIntegerField(
-        help_text="The quarter (1 to 4) or month (1 to 12) of the fiscal year."
+        help_text=gettext_lazy("The quarter (1 to 4) or month (1 to 12) of the fiscal year.")
     )
     value = models.DecimalField(max_digits=14, decimal_places=2)
 
@@ -545,7 +562,11 @@ class MeasurePlanPoint(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.measure.name}, period {self.period}: plan {self.value}"
+        return gettext("%(measure)s, period %(period)s: plan %(value)s") % {
+            "measure": self.measure.name,
+            "period": self.period,
+            "value": self.value,
+        }
 
 
 class MeasureActual(models.Model):
@@ -553,8 +574,8 @@ class MeasureActual(models.Model):
     One per period; a correction changes the row, and its history keeps what it said before."""
 
     class Source(models.TextChoices):
-        ENTERED = "entered", "Entered"
-        IMPORTED = "imported", "Imported"
+        ENTERED = "entered", pgettext_lazy("measure value source", "Entered")
+        IMPORTED = "imported", pgettext_lazy("measure value source", "Imported")
         API = "api", "API"
 
     measure = models.ForeignKey(Measure, models.CASCADE, related_name="actuals")
@@ -562,8 +583,10 @@ class MeasureActual(models.Model):
         validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
     period = models.PositiveSmallIntegerField(
-        help_text="The quarter (1 to 4) or month (1 to 12) of the fiscal year, as the measure "
-        "is reported."
+        help_text=gettext_lazy(
+            "The quarter (1 to 4) or month (1 to 12) of the fiscal year, as the measure "
+            "is reported."
+        )
     )
     value = models.DecimalField(max_digits=14, decimal_places=2)
     entered_by = models.ForeignKey(
@@ -585,7 +608,12 @@ class MeasureActual(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.measure.name}, FY{self.fiscal_year} period {self.period}: {self.value}"
+        return gettext("%(measure)s, FY%(year)s period %(period)s: %(value)s") % {
+            "measure": self.measure.name,
+            "year": self.fiscal_year,
+            "period": self.period,
+            "value": self.value,
+        }
 
 
 # --- Organisation --------------------------------------------------------------------------
@@ -606,18 +634,20 @@ class UnitQuerySet(models.QuerySet):
 
 class Unit(models.Model):
     class Level(models.TextChoices):
-        BUSINESS = "business", "Business level"
-        FUNCTIONAL = "functional", "Functional level"
+        BUSINESS = "business", gettext_lazy("Business level")
+        FUNCTIONAL = "functional", gettext_lazy("Functional level")
 
     class Kind(models.TextChoices):
-        COMPANY = "company", "Company"
-        REGION = "region", "Region"
-        BRANCH = "branch", "Branch"
-        DEPARTMENT = "department", "Department"
-        TEAM = "team", "Team"
+        COMPANY = "company", pgettext_lazy("unit kind", "Company")
+        REGION = "region", pgettext_lazy("unit kind", "Region")
+        BRANCH = "branch", pgettext_lazy("unit kind", "Branch")
+        DEPARTMENT = "department", pgettext_lazy("unit kind", "Department")
+        TEAM = "team", pgettext_lazy("unit kind", "Team")
 
     code = models.SlugField(
-        max_length=40, unique=True, help_text="Short, unique identifier, used by imports."
+        max_length=40,
+        unique=True,
+        help_text=gettext_lazy("Short, unique identifier, used by imports."),
     )
     name = models.CharField(max_length=120)
     level = models.CharField(max_length=10, choices=Level.choices)
@@ -653,8 +683,8 @@ class Unit(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        HEAD = "head", "Head"
-        MEMBER = "member", "Member"
+        HEAD = "head", pgettext_lazy("membership role", "Head")
+        MEMBER = "member", pgettext_lazy("membership role", "Member")
 
     unit = models.ForeignKey(Unit, models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
@@ -669,7 +699,12 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} — {self.get_role_display()} of {self.unit}"
+        # Translators: e.g. "Ana Lopez — Head of Logistics".
+        return gettext("%(user)s — %(role)s of %(unit)s") % {
+            "user": self.user,
+            "role": self.get_role_display(),
+            "unit": self.unit,
+        }
 
 
 # --- Commitments ---------------------------------------------------------------------------
@@ -685,20 +720,22 @@ class CommitmentQuerySet(models.QuerySet):
 
 class Commitment(models.Model):
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        ON_TRACK = "on_track", "On track"
-        AT_RISK = "at_risk", "At risk"
-        DONE = "done", "Done"
-        DROPPED = "dropped", "Dropped"
+        PLANNED = "planned", pgettext_lazy("commitment status", "Planned")
+        ON_TRACK = "on_track", pgettext_lazy("commitment status", "On track")
+        AT_RISK = "at_risk", pgettext_lazy("commitment status", "At risk")
+        DONE = "done", pgettext_lazy("commitment status", "Done")
+        DROPPED = "dropped", pgettext_lazy("commitment status", "Dropped")
 
     unit = models.ForeignKey(Unit, models.CASCADE, related_name="commitments")
     objective = models.ForeignKey(Objective, models.PROTECT, related_name="commitments")
     lever = models.CharField(max_length=15, choices=Lever.choices)
-    statement = models.TextField(help_text="What the team will do.")
+    statement = models.TextField(help_text=gettext_lazy("What the team will do."))
     target = models.CharField(
-        "measurable target", max_length=200, help_text="How you will know it is done."
+        gettext_lazy("measurable target"),
+        max_length=200,
+        help_text=gettext_lazy("How you will know it is done."),
     )
-    due_on = models.DateField("due date")
+    due_on = models.DateField(gettext_lazy("due date"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     amount = models.DecimalField(
         max_digits=14,
@@ -706,7 +743,7 @@ class Commitment(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="For funding commitments: the amount committed.",
+        help_text=gettext_lazy("For funding commitments: the amount committed."),
     )
     currency = models.CharField(max_length=3, blank=True)
     # Set when a head carries last year's commitment over to the refreshed objective.
@@ -728,7 +765,12 @@ class Commitment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.unit}: {self.get_lever_display()} for {self.objective}"
+        # Translators: a commitment: its team, its lever and the objective it serves.
+        return gettext("%(unit)s: %(lever)s for %(objective)s") % {
+            "unit": self.unit,
+            "lever": self.get_lever_display(),
+            "objective": self.objective,
+        }
 
     def get_absolute_url(self) -> str:
         return reverse("strategy:commitment-edit", args=[self.pk])
@@ -760,7 +802,10 @@ class Acknowledgement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} read {self.position}"
+        return gettext("%(user)s read %(position)s") % {
+            "user": self.user,
+            "position": self.position,
+        }
 
 
 # --- What the pages cache --------------------------------------------------------------------
@@ -778,7 +823,7 @@ class ContentVersion(SingletonModel):
         constraints = [one_row_constraint("one_content_version_row")]
 
     def __str__(self) -> str:
-        return f"Content version {self.number}"
+        return gettext("Content version %(number)s") % {"number": self.number}
 
 
 # --- Single sign-on ------------------------------------------------------------------------
@@ -795,25 +840,33 @@ class SSOIdentity(models.Model):
     issuer = models.URLField(max_length=300)
     subject = models.CharField(max_length=255)
     claim_values = models.JSONField(
-        default=list, blank=True, help_text="The groups claim's values at the last sign-in."
+        default=list,
+        blank=True,
+        help_text=gettext_lazy("The groups claim's values at the last sign-in."),
     )
     roles_from_claim = models.JSONField(
-        default=list, blank=True, help_text="The roles and teams those values map to."
+        default=list, blank=True, help_text=gettext_lazy("The roles and teams those values map to.")
     )
-    last_changes = models.TextField(blank=True, help_text="What the last sign-in changed.")
+    last_changes = models.TextField(
+        blank=True, help_text=gettext_lazy("What the last sign-in changed.")
+    )
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "single sign-on identity"
-        verbose_name_plural = "single sign-on identities"
+        verbose_name = gettext_lazy("single sign-on identity")
+        verbose_name_plural = gettext_lazy("single sign-on identities")
         constraints = [
             models.UniqueConstraint(fields=["issuer", "subject"], name="one_person_per_subject"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject} at {self.issuer}"
+        # Translators: a person's identifier at their sign-in service, and the service's address.
+        return gettext("%(subject)s at %(issuer)s") % {
+            "subject": self.subject,
+            "issuer": self.issuer,
+        }
 
 
 class Profile(models.Model):

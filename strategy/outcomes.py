@@ -18,6 +18,8 @@ from django.db import models, transaction
 from django.db.models import Func, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from strategy.models import (
     CompanySettings,
@@ -35,9 +37,9 @@ LINEAGE_LIMIT = 50  # years of annual refreshes followed back; a guard against a
 
 
 class OutcomeStatus(models.TextChoices):
-    ON_PLAN = "on_plan", "On plan"
-    BEHIND = "behind", "Behind plan"
-    OFF_TRACK = "off_track", "Off track"
+    ON_PLAN = "on_plan", gettext_lazy("On plan")
+    BEHIND = "behind", gettext_lazy("Behind plan")
+    OFF_TRACK = "off_track", gettext_lazy("Off track")
 
 
 # --- Periods ---------------------------------------------------------------------------------
@@ -59,9 +61,11 @@ class Period:
     def __post_init__(self) -> None:
         count = periods_per_year(self.frequency)
         if not 1 <= self.number <= count:
-            raise ValidationError(
-                f"{self.kind.capitalize()} {self.number} does not exist: 1 to {count}."
-            )
+            if self.kind == "month":
+                message = _("Month %(number)s does not exist: 1 to %(count)s.")
+            else:
+                message = _("Quarter %(number)s does not exist: 1 to %(count)s.")
+            raise ValidationError(message % {"number": self.number, "count": count})
 
     @property
     def kind(self) -> str:
@@ -97,10 +101,17 @@ class Period:
         if digits.endswith(".0"):  # a spreadsheet's number
             digits = digits[:-2]
         if not digits.isdigit() or not 1 <= int(digits) <= count:
-            every = "quarterly, Q1 to Q4" if letter == "Q" else "monthly, M1 to M12"
-            raise ValidationError(
-                f"period “{text}” does not exist: this measure is reported {every}"
-            )
+            if letter == "Q":
+                message = _(
+                    "period “%(period)s” does not exist: this measure is reported quarterly, "
+                    "Q1 to Q4"
+                )
+            else:
+                message = _(
+                    "period “%(period)s” does not exist: this measure is reported monthly, "
+                    "M1 to M12"
+                )
+            raise ValidationError(message % {"period": text})
         return cls(fiscal_year, int(digits), frequency)
 
 
@@ -181,28 +192,32 @@ def parse_value(raw) -> Decimal:
     """A value as typed or read from a spreadsheet: a number with a point for decimals (a
     trailing % or spaces are ignored), at most two decimals."""
     if isinstance(raw, bool):
-        raise ValidationError(f"value “{raw}” is not a number")
+        raise ValidationError(_("value “%(value)s” is not a number") % {"value": raw})
     if isinstance(raw, int | float | Decimal):
         text = str(raw)
     else:
         text = str(raw or "").strip().removesuffix("%").strip().replace(" ", "")
     if not text:
-        raise ValidationError("value is empty")
+        raise ValidationError(_("value is empty"))
     if "," in text:
         raise ValidationError(
-            f"value “{raw}” is not a number: use a point for decimals and no thousands separator"
+            _(
+                "value “%(value)s” is not a number: use a point for decimals and no thousands "
+                "separator"
+            )
+            % {"value": raw}
         )
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ValidationError(f"value “{raw}” is not a number") from None
+        raise ValidationError(_("value “%(value)s” is not a number") % {"value": raw}) from None
     if not value.is_finite():
-        raise ValidationError(f"value “{raw}” is not a number")
+        raise ValidationError(_("value “%(value)s” is not a number") % {"value": raw})
     if value != value.quantize(CENT, ROUND_HALF_UP):
-        raise ValidationError(f"value “{raw}” has more than two decimals")
+        raise ValidationError(_("value “%(value)s” has more than two decimals") % {"value": raw})
     value = value.quantize(CENT)
     if abs(value) >= Decimal("1e12"):
-        raise ValidationError(f"value “{raw}” is too large")
+        raise ValidationError(_("value “%(value)s” is too large") % {"value": raw})
     return value
 
 
@@ -755,12 +770,13 @@ def measure_entry_refusal(measure: Measure) -> str:
     objective = measure.objective
     position = objective.position
     if not position.is_published:
-        return (
-            f"The FY{position.fiscal_year} strategy is a draft: its measures take values once "
-            "published."
-        )
+        return _("The FY%(year)s strategy is a draft: its measures take values once published.") % {
+            "year": position.fiscal_year
+        }
     if objective.is_retired:
-        return f"Objective “{objective.title}” is retired: its measures take no more values."
+        return _("Objective “%(title)s” is retired: its measures take no more values.") % {
+            "title": objective.title
+        }
     return ""
 
 
@@ -773,7 +789,8 @@ def _measure_of_year(measure: Measure, fiscal_year: int) -> Measure:
         if measure_fiscal_year(earlier) == fiscal_year:
             return earlier
     raise ValidationError(
-        f"“{measure.name}” is measured in FY{measure_fiscal_year(measure)}, not FY{fiscal_year}."
+        _("“%(measure)s” is measured in FY%(year)s, not FY%(other_year)s.")
+        % {"measure": measure.name, "year": measure_fiscal_year(measure), "other_year": fiscal_year}
     )
 
 
@@ -794,10 +811,11 @@ def measure_actual_record(
     value = parse_value(value)
     measure = _measure_of_year(measure, period.fiscal_year)
     if period.frequency != measure.frequency:
-        raise ValidationError(
-            f"“{measure.name}” is reported {measure.get_frequency_display().lower()}: "
-            f"give a {'month' if measure.frequency == Measure.Frequency.MONTHLY else 'quarter'}."
-        )
+        if measure.frequency == Measure.Frequency.MONTHLY:
+            message = _("“%(measure)s” is reported monthly: give a month.")
+        else:
+            message = _("“%(measure)s” is reported quarterly: give a quarter.")
+        raise ValidationError(message % {"measure": measure.name})
     actual = (
         MeasureActual.objects.select_for_update()
         .filter(measure=measure, fiscal_year=period.fiscal_year, period=period.number)
@@ -827,7 +845,10 @@ def measure_plan_set(*, measure: Measure, values: dict[int, object], by) -> None
     existing = {p.period: p for p in measure.plan_points.select_for_update()}
     for number, raw in values.items():
         if not 1 <= int(number) <= count:
-            raise ValidationError(f"Period {number} does not exist: 1 to {count}.")
+            raise ValidationError(
+                _("Period %(number)s does not exist: 1 to %(count)s.")
+                % {"number": number, "count": count}
+            )
         point = existing.get(int(number))
         if raw in (None, ""):
             if point is not None:

@@ -29,6 +29,8 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.dates import MONTHS_3
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from strategy import actuals_import, history, outcomes, roles, services, translations, versions
 from strategy.forms import MeasureActualForm
@@ -212,7 +214,14 @@ def _position_body(*, position: StrategicPosition, company: CompanySettings) -> 
             and not any(m.customer_felt for m in objective.measures.all())
         )
         objective.at_risk_text = "; ".join(
-            f"{found.measure.name} {found.status_label.lower()} in {found.latest.period.code}"
+            # Translators: a measure behind plan or off track, and the period: "Deliveries on
+            # time behind plan in Q2".
+            _("%(measure)s %(status)s in %(period)s")
+            % {
+                "measure": found.measure.name,
+                "status": str(found.status_label).lower(),
+                "period": found.latest.period.code,
+            }
             for found in objective.measures_at_risk
         )
     return {
@@ -249,7 +258,7 @@ def position_history_page(*, user, fiscal_year: int, page=None) -> dict:
     positions = StrategicPosition.objects.visible_to(user)
     position = get_object_or_404(positions, fiscal_year=fiscal_year)
     return {
-        "subject": f"Strategic position FY{position.fiscal_year}",
+        "subject": _("Strategic position FY%(year)s") % {"year": position.fiscal_year},
         "back_url": position.get_absolute_url(),
         **history.history_page(
             position,
@@ -275,15 +284,19 @@ def position_publish_note(*, position: StrategicPosition, asked: int) -> str:
     if not position.is_current:
         current = StrategicPosition.objects.current()
         if current is not None and current.fiscal_year < position.fiscal_year:
-            starts = f"{position.starts_on.day} {position.starts_on:%B %Y}"
-            note = (
-                f" It becomes current on {starts}, when FY{position.fiscal_year} starts; "
-                f"until then FY{current.fiscal_year} stays current."
-            )
+            starts = formats.date_format(position.starts_on, "j F Y")
+            note = " " + _(
+                "It becomes current on %(date)s, when FY%(year)s starts; until then "
+                "FY%(current_year)s stays current."
+            ) % {"date": starts, "year": position.fiscal_year, "current_year": current.fiscal_year}
         else:
-            note = " It is not current: a later year is."
+            note = " " + _("It is not current: a later year is.")
     if asked:
-        note += f" {asked} heads are asked to confirm their teams' commitments."
+        note += " " + ngettext(
+            "%(count)s heads are asked to confirm their teams' commitments.",
+            "%(count)s heads are asked to confirm their teams' commitments.",
+            asked,
+        ) % {"count": asked}
     return note
 
 
@@ -454,8 +467,8 @@ def unit_tree(*, user) -> list[tuple[str, list[Unit]]]:
         for level in (Unit.Level.BUSINESS, Unit.Level.FUNCTIONAL)
     }
     return [
-        ("Business level", tree[Unit.Level.BUSINESS]),
-        ("Functional level", tree[Unit.Level.FUNCTIONAL]),
+        (Unit.Level.BUSINESS.label, tree[Unit.Level.BUSINESS]),
+        (Unit.Level.FUNCTIONAL.label, tree[Unit.Level.FUNCTIONAL]),
     ]
 
 
@@ -616,7 +629,10 @@ def _matrix_teams(params: Mapping[str, str], messages_out: list[str]):
     region_code = params.get("region", "")
     region = next((r for r in regions if r.code == region_code), None)
     if region_code and region is None:
-        messages_out.append(f"There is no region “{region_code}”: the region filter was ignored.")
+        messages_out.append(
+            _("There is no region “%(region)s”: the region filter was ignored.")
+            % {"region": region_code}
+        )
     if region is not None:
         teams = teams.filter(_in_region(region))
     search = params.get("q", "").strip()

@@ -33,6 +33,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from strategy import roles, signals, translations
 from strategy.invitations import invitation_tokens
@@ -72,7 +74,7 @@ def position_save(*, form, formsets: dict) -> StrategicPosition:
         formset.save(commit=False)
         for obj in formset.deleted_objects:
             obj.delete()
-        changed = [obj for obj, _ in formset.changed_objects]
+        changed = [obj for obj, _fields in formset.changed_objects]
         if changed:
             # Rank, theme and competitor name are unique per position: park the changed rows
             # on values no form can enter, so that swapping two of them does not collide half
@@ -164,16 +166,24 @@ def position_problems(position: StrategicPosition) -> list[str]:
     problems = []
     weights = position.themes.aggregate(total=Sum("weight"))["total"] or 0
     if weights != 100:
-        problems.append(f"The positioning theme weights add up to {weights}, not 100.")
+        problems.append(
+            _("The positioning theme weights add up to %(total)s, not 100.") % {"total": weights}
+        )
     if not position.priorities.exists():
-        problems.append("There is no customer priority.")
+        problems.append(_("There is no customer priority."))
     if not position.objectives.active().exists():
-        problems.append("There is no corporate objective.")
+        problems.append(_("There is no corporate objective."))
     undecided = undecided_objectives(position).count()
     if undecided:
         problems.append(
-            f"{undecided} objective{'s' if undecided > 1 else ''} carried over from last year "
-            "still need a decision: kept, revised or retired."
+            ngettext(
+                "%(count)s objective carried over from last year still need a decision: kept, "
+                "revised or retired.",
+                "%(count)s objectives carried over from last year still need a decision: kept, "
+                "revised or retired.",
+                undecided,
+            )
+            % {"count": undecided}
         )
     return problems
 
@@ -380,7 +390,7 @@ def users_sync_role_groups(*, user_ids: list[int]) -> None:
 
 @transaction.atomic
 def membership_set(*, unit, user, role: str) -> Membership:
-    membership, _ = Membership.objects.update_or_create(
+    membership, _created = Membership.objects.update_or_create(
         unit=unit, user=user, defaults={"role": role}
     )
     user_sync_role_groups(user=user)
@@ -464,7 +474,7 @@ OBJECTIVE_CONTENT_FIELDS = [
 def objective_decide(*, objective: Objective, decision: str) -> None:
     """Record the refresh decision on an objective carried over from last year."""
     if objective.previous_id is None:
-        raise ValidationError("Only objectives carried over from last year take a decision.")
+        raise ValidationError(_("Only objectives carried over from last year take a decision."))
     if decision == RefreshDecision.RETIRED:
         objective.retire()
     elif objective.retired_at is not None:

@@ -19,7 +19,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from strategy import services
@@ -142,7 +142,7 @@ def roles_apply(*, user, values: list[str], reason: str) -> list[str]:
             if current is not None:
                 current._change_reason = reason
                 current.delete()
-                changes.append(f"- {current.get_role_display()} of {code}")
+                changes.append(f"- {_stored_role(current)} of {code}")
             continue
         if current is None:
             current = Membership(unit=unit, user=user, role=wanted)
@@ -151,9 +151,16 @@ def roles_apply(*, user, values: list[str], reason: str) -> list[str]:
         current.role = wanted
         current._change_reason = reason
         current.save()
-        changes.append(f"+ {current.get_role_display()} of {code}")
+        changes.append(f"+ {_stored_role(current)} of {code}")
     services.user_sync_role_groups(user=user)
     return changes
+
+
+def _stored_role(membership: Membership) -> str:
+    """The membership's role as the stored texts of a sign-in name it (the identity's last
+    changes, its history's reason): in the site's language, whoever signs in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(membership.get_role_display())
 
 
 @checks.register(checks.Tags.security, deploy=False)

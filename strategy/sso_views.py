@@ -13,6 +13,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from mozilla_django_oidc import views as oidc_views
 
 from strategy import sso
@@ -63,7 +64,13 @@ class SSOCallback(oidc_views.OIDCAuthenticationCallbackView):
             "error_description", request.GET.get("error", "the sign-in did not complete")
         )
         log.warning("SSO sign-in failed: %s", reason)
-        messages.error(request, f"Signing in with {settings.SSO_PROVIDER_NAME} failed: {reason}.")
+        # Translators: provider is the sign-in service (Okta, Microsoft Entra ID...); reason is
+        # the technical cause, as the provider or the checks give it (in English).
+        messages.error(
+            request,
+            _("Signing in with %(provider)s failed: %(reason)s.")
+            % {"provider": settings.SSO_PROVIDER_NAME, "reason": reason},
+        )
         return redirect("login")
 
     def login_success(self):

@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from strategy import (
@@ -63,7 +64,7 @@ def _get_draft_for_executive(request: HttpRequest, fiscal_year: int) -> Strategi
     roles.require(request, "alignment.edit_strategy")
     position = _get_position_for_user(request, fiscal_year)
     if position.is_published:
-        messages.error(request, "A published position is read-only.")
+        messages.error(request, _("A published position is read-only."))
         raise _Redirect(position.get_absolute_url())
     return position
 
@@ -200,10 +201,10 @@ def _position_form_page(request, *, position: StrategicPosition | None) -> HttpR
     if add_row in formsets:
         # "Add a row" without JavaScript: the page again with one more blank row.
         as_typed(form, *formsets.values())
-        messages.info(request, "Row added. Nothing is saved until you press Save draft.")
+        messages.info(request, _("Row added. Nothing is saved until you press Save draft."))
         return _position_form(request, form, formsets, position)
     if not (form.is_valid() and all(fs.is_valid() for fs in formsets.values())):
-        messages.error(request, "Nothing was saved: please correct the errors below.")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
         return _position_form(request, form, formsets, position)
     try:
         saved = services.position_save(form=form, formsets=formsets)
@@ -212,13 +213,17 @@ def _position_form_page(request, *, position: StrategicPosition | None) -> HttpR
         # twice): nothing was written; the input stays on the page.
         messages.error(request, POSITION_CHANGED_MEANWHILE)
         return _position_form(request, form, formsets, position, status=409)
-    messages.success(request, f"Strategic position FY{saved.fiscal_year} saved.")
+    messages.success(
+        request, _("Strategic position FY%(year)s saved.") % {"year": saved.fiscal_year}
+    )
     for theme in formsets["themes"].left_out():
-        messages.info(request, f"{theme} had a weight of 0 and was left out.")
+        messages.info(
+            request, _("%(theme)s had a weight of 0 and was left out.") % {"theme": theme}
+        )
     return redirect(saved.get_absolute_url())
 
 
-POSITION_CHANGED_MEANWHILE = (
+POSITION_CHANGED_MEANWHILE = gettext_lazy(
     "Nothing was saved: this position was changed by someone else while you were editing it. "
     "Reload the page to see their changes, then try again."
 )
@@ -250,7 +255,11 @@ def position_publish(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     roles.require(request, "alignment.edit_strategy")
     position = _get_position_for_user(request, fiscal_year)
     if position.is_published:  # publishing twice is a no-op
-        messages.info(request, f"Strategic position FY{position.fiscal_year} is already published.")
+        messages.info(
+            request,
+            _("Strategic position FY%(year)s is already published.")
+            % {"year": position.fiscal_year},
+        )
         return redirect(position.get_absolute_url())
     switch_now = request.POST.get("switch_now") == "on"
     try:
@@ -264,7 +273,12 @@ def position_publish(request: HttpRequest, fiscal_year: int) -> HttpResponse:
             messages.error(request, problem)
     else:
         note = selectors.position_publish_note(position=position, asked=asked)
-        messages.success(request, f"Strategic position FY{position.fiscal_year} published.{note}")
+        # Translators: note is a further sentence, or nothing.
+        messages.success(
+            request,
+            _("Strategic position FY%(year)s published.%(note)s")
+            % {"year": position.fiscal_year, "note": note},
+        )
     return redirect(position.get_absolute_url())
 
 
@@ -276,7 +290,7 @@ def _announce_published(position: StrategicPosition) -> int:
     answers = signals.position_published.send(
         sender=StrategicPosition, position=position, now=timezone.now()
     )
-    return sum(answer or 0 for _, answer in answers)
+    return sum(answer or 0 for _receiver, answer in answers)
 
 
 @require_POST
@@ -289,10 +303,28 @@ def position_switch(request: HttpRequest, fiscal_year: int) -> HttpResponse:
         switched = services.position_switch_now(position=position)
         asked = _announce_published(switched) if switched else 0
     if switched is not None:
-        note = f" {asked} heads are asked to confirm their teams' commitments." if asked else ""
-        messages.success(request, f"FY{position.fiscal_year} is now the current strategy.{note}")
+        note = (
+            " "
+            + ngettext(
+                "%(count)s heads are asked to confirm their teams' commitments.",
+                "%(count)s heads are asked to confirm their teams' commitments.",
+                asked,
+            )
+            % {"count": asked}
+            if asked
+            else ""
+        )
+        # Translators: note is a further sentence, or nothing.
+        messages.success(
+            request,
+            _("FY%(year)s is now the current strategy.%(note)s")
+            % {"year": position.fiscal_year, "note": note},
+        )
     else:
-        messages.info(request, f"FY{position.fiscal_year} cannot become the current strategy.")
+        messages.info(
+            request,
+            _("FY%(year)s cannot become the current strategy.") % {"year": position.fiscal_year},
+        )
     return redirect(position.get_absolute_url())
 
 
@@ -317,9 +349,10 @@ def company_edit(request: HttpRequest) -> HttpResponse:
                 form.save()
                 rates.save()
                 moved = _calendar_moved(previous_month, company.fiscal_year_start_month)
-            messages.success(request, f"Company settings saved.{moved}")
+            # Translators: moved is a further sentence, or nothing.
+            messages.success(request, _("Company settings saved.%(moved)s") % {"moved": moved})
             return redirect("strategy:company-edit")
-        messages.error(request, "Nothing was saved: please correct the errors below.")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
     return render(request, "strategy/company_form.html", {"form": form, "rates": rates})
 
 
@@ -330,7 +363,7 @@ def _calendar_moved(previous_month: int, month: int) -> str:
     answers = signals.calendar_changed.send(
         sender=CompanySettings, previous_month=previous_month, month=month
     )
-    moved = sum(answer or 0 for _, answer in answers)
+    moved = sum(answer or 0 for _receiver, answer in answers)
     if not moved:
         return ""
     return " " + ngettext(
@@ -359,9 +392,9 @@ def objective_create(request: HttpRequest, fiscal_year: int) -> HttpResponse:
             objective = services.objective_create(
                 form=form, measures=measures, position=position, by=request.user
             )
-            messages.success(request, f"Objective “{objective}” added.")
+            messages.success(request, _("Objective “%(title)s” added.") % {"title": objective})
             return redirect(position.get_absolute_url())
-        messages.error(request, "Nothing was saved: please correct the errors below.")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
     else:
         form = ObjectiveForm(position=position, initial={"owner": request.user.pk})
         measures = measure_formset(instance=Objective())
@@ -381,9 +414,9 @@ def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
         measures = measure_formset(request.POST, instance=objective)
         if form.is_valid() and measures.is_valid():
             services.objective_update(form=form, measures=measures, by=request.user)
-            messages.success(request, f"Objective “{objective}” saved.")
+            messages.success(request, _("Objective “%(title)s” saved.") % {"title": objective})
             return redirect(objective.get_absolute_url())
-        messages.error(request, "Nothing was saved: please correct the errors below.")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
     else:
         form = ObjectiveForm(instance=objective, position=position)
         measures = measure_formset(instance=objective)
@@ -405,10 +438,11 @@ def objective_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if outcome == "retired":
         messages.success(
             request,
-            f"Objective “{objective}” retired; it stays in the history with its commitments.",
+            _("Objective “%(title)s” retired; it stays in the history with its commitments.")
+            % {"title": objective},
         )
     else:
-        messages.success(request, f"Objective “{objective}” deleted.")
+        messages.success(request, _("Objective “%(title)s” deleted.") % {"title": objective})
     return redirect(position.get_absolute_url())
 
 
@@ -427,7 +461,10 @@ def objective_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
-            request, f"“{objective}” marked {RefreshDecision(decision).label.lower()}."
+            request,
+            # Translators: decision is "kept" or "retired" (the annual refresh's decision).
+            _("“%(title)s” marked %(decision)s.")
+            % {"title": objective, "decision": str(RefreshDecision(decision).label).lower()},
         )
     return redirect(position.get_absolute_url() + "#objectives")
 
@@ -472,16 +509,17 @@ def commitment_confirm(request: HttpRequest, pk: int, decision: str) -> HttpResp
     commitment, successor = selectors.commitment_to_confirm(user=request.user, pk=pk)
     roles.require(request, "alignment.edit_commitments", commitment.unit)
     if successor is None:
-        messages.info(request, "This commitment was already confirmed or dropped.")
+        messages.info(request, _("This commitment was already confirmed or dropped."))
     elif decision == "carry":
         services.commitment_carry_over(commitment=commitment, objective=successor)
         messages.success(
             request,
-            f"Carried over to FY{successor.position.fiscal_year}; check its target and date.",
+            _("Carried over to FY%(year)s; check its target and date.")
+            % {"year": successor.position.fiscal_year},
         )
     else:
         commitment.drop()
-        messages.success(request, "Commitment dropped.")
+        messages.success(request, _("Commitment dropped."))
     return redirect(commitment.unit.get_absolute_url())
 
 
@@ -496,9 +534,9 @@ def commitment_create(request: HttpRequest, code: str) -> HttpResponse:
         form = CommitmentForm(request.POST, objectives=objectives, instance=Commitment(unit=unit))
         if form.is_valid():
             form.save()
-            messages.success(request, "Commitment added.")
+            messages.success(request, _("Commitment added."))
             return redirect(unit.get_absolute_url())
-        messages.error(request, "Nothing was saved: please correct the errors below.")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
     else:
         form = CommitmentForm(objectives=objectives, initial=initial)
     return render(
@@ -517,9 +555,9 @@ def commitment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             form.save()
-            messages.success(request, "Commitment saved.")
+            messages.success(request, _("Commitment saved."))
             return redirect(unit.get_absolute_url())
-        messages.error(request, "Nothing was saved: please correct the errors below.")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
     history = selectors.commitment_history(commitment)
     context = {"form": form, "unit": unit, "commitment": commitment, "history": history}
     return render(request, "strategy/commitment_form.html", context)
@@ -568,13 +606,23 @@ def measure_actuals_import(request: HttpRequest) -> HttpResponse:
             problems = exc.messages
         except IntegrityError:
             # Someone recorded one of these values between the check and the write.
-            problems = ["Nothing was imported: values changed meanwhile. Upload the file again."]
+            problems = [_("Nothing was imported: values changed meanwhile. Upload the file again.")]
         else:
             new, changed = done.count(actuals_import.NEW), done.count(actuals_import.CHANGED)
             messages.success(
                 request,
-                f"Imported: {new} new value{'s' if new != 1 else ''}, {changed} corrected, "
-                f"{done.count(actuals_import.UNCHANGED)} already recorded.",
+                ngettext(
+                    "Imported: %(new)s new value, %(changed)s corrected, %(unchanged)s already "
+                    "recorded.",
+                    "Imported: %(new)s new values, %(changed)s corrected, %(unchanged)s already "
+                    "recorded.",
+                    new,
+                )
+                % {
+                    "new": new,
+                    "changed": changed,
+                    "unchanged": done.count(actuals_import.UNCHANGED),
+                },
             )
             return redirect("strategy:measure-actuals-import")
     elif request.method == "POST":
@@ -607,7 +655,11 @@ def measure_actual_record(request: HttpRequest, pk: int) -> HttpResponse:
     form = MeasureActualForm(request.POST, measure=measure, prefix=f"measure-{measure.pk}")
     if not form.is_valid():
         problems = [e for errors in form.errors.values() for e in errors]
-        messages.error(request, f"Nothing was recorded for “{measure.name}”: {' '.join(problems)}")
+        messages.error(
+            request,
+            _("Nothing was recorded for “%(measure)s”: %(problems)s")
+            % {"measure": measure.name, "problems": " ".join(problems)},
+        )
         return redirect(back)
     period = form.cleaned_data["period"]
     try:
@@ -619,9 +671,15 @@ def measure_actual_record(request: HttpRequest, pk: int) -> HttpResponse:
             comment=form.comment_to_record(),
         )
     except ValidationError as exc:
-        messages.error(request, f"Nothing was recorded: {' '.join(exc.messages)}")
+        messages.error(
+            request, _("Nothing was recorded: %(problems)s") % {"problems": " ".join(exc.messages)}
+        )
     else:
-        messages.success(request, f"{measure.name}: {period} recorded.")
+        # Translators: a measure's name and the period of the value recorded, e.g. 2026-Q2.
+        messages.success(
+            request,
+            _("%(measure)s: %(period)s recorded.") % {"measure": measure.name, "period": period},
+        )
     return redirect(back)
 
 

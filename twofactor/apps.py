@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TwoFactorConfig(AppConfig):
@@ -6,7 +7,7 @@ class TwoFactorConfig(AppConfig):
     devices) and its history. At the bottom of the apps: it reads only Django's users."""
 
     name = "twofactor"
-    verbose_name = "Second factor"
+    verbose_name = _("Second factor")
 
     def ready(self) -> None:
         from twofactor import views

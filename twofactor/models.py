@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class FactorEventQuerySet(models.QuerySet):
@@ -12,11 +13,11 @@ class FactorEvent(models.Model):
     the admin show (the log says the same, with the address)."""
 
     class Kind(models.TextChoices):
-        ENROLLED = "enrolled", "Set up"
-        DISABLED = "disabled", "Turned off"
-        RESET = "reset", "Reset by an admin"
-        FAILED = "failed", "Wrong code at sign-in"
-        RECOVERY_USED = "recovery_used", "Recovery code used"
+        ENROLLED = "enrolled", pgettext_lazy("second factor event", "Set up")
+        DISABLED = "disabled", pgettext_lazy("second factor event", "Turned off")
+        RESET = "reset", pgettext_lazy("second factor event", "Reset by an admin")
+        FAILED = "failed", pgettext_lazy("second factor event", "Wrong code at sign-in")
+        RECOVERY_USED = "recovery_used", pgettext_lazy("second factor event", "Recovery code used")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="factor_events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

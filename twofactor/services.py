@@ -14,6 +14,7 @@ from datetime import datetime
 import segno
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 from django_otp import devices_for_user, match_token, user_has_device
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -63,7 +64,7 @@ def qr_svg(device: TOTPDevice) -> bytes:
     out = io.BytesIO()
     # config_url names the issuer (OTP_TOTP_ISSUER) and the username.
     segno.make(device.config_url, error="m").save(
-        out, kind="svg", scale=5, border=2, xmldecl=False, svgns=True, title="QR code"
+        out, kind="svg", scale=5, border=2, xmldecl=False, svgns=True, title=gettext("QR code")
     )
     return out.getvalue()
 

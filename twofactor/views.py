@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -50,7 +51,7 @@ class PasswordLoginView(LoginView):
         response = super().form_valid(form)
         if services.is_required(user):
             self.request.session[ENROL] = True
-            messages.info(self.request, "Your role needs a second factor: set it up to go on.")
+            messages.info(self.request, _("Your role needs a second factor: set it up to go on."))
             return redirect("twofactor:setup")
         return response
 
@@ -70,7 +71,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     user, pending = _pending_user(request)
     if user is None:
         request.session.pop(PENDING, None)
-        messages.info(request, "Please log in again.")
+        messages.info(request, _("Please log in again."))
         return redirect("login")
     credentials = {"username": user.get_username()}
     if AxesProxyHandler.is_locked(request, credentials):
@@ -92,7 +93,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         if AxesProxyHandler.is_locked(request, credentials):
             return get_lockout_response(request, credentials=credentials)
-        form.add_error("code", "That code is not right, or was already used. Try the next one.")
+        form.add_error("code", _("That code is not right, or was already used. Try the next one."))
     status = 400 if form.errors else 200
     return render(request, "twofactor/verify.html", {"form": form}, status=status)
 
@@ -101,7 +102,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def setup(request: HttpRequest) -> HttpResponse:
     if services.is_enrolled(request.user):
-        messages.info(request, "Your second factor is already set up.")
+        messages.info(request, _("Your second factor is already set up."))
         return redirect("api:profile")
     key = request.session.setdefault(NEW_KEY, services.new_key())
     form = CodeForm(request.POST or None)
@@ -118,7 +119,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             request.session.pop(NEW_KEY, None)
             request.session[NEW_CODES] = codes
             return redirect("twofactor:recovery")
-        form.add_error("code", "That code is not right: type the six digits the app shows now.")
+        form.add_error("code", _("That code is not right: type the six digits the app shows now."))
     device = services.unsaved_device(user=request.user, key=key)
     context = {"form": form, "secret": services.secret_text(device)}
     return render(request, "twofactor/setup.html", context, status=400 if form.errors else 200)
@@ -140,7 +141,7 @@ def qr(request: HttpRequest) -> HttpResponse:
 def recovery(request: HttpRequest) -> HttpResponse:
     codes = request.session.pop(NEW_CODES, None)  # shown on this page only, once
     if not codes:
-        messages.info(request, "Recovery codes are shown only once, when the factor is set up.")
+        messages.info(request, _("Recovery codes are shown only once, when the factor is set up."))
         return redirect("api:profile")
     return render(request, "twofactor/recovery.html", {"codes": codes})
 
@@ -149,7 +150,7 @@ def recovery(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def disable(request: HttpRequest) -> HttpResponse:
     if not services.is_enrolled(request.user):
-        messages.info(request, "You have no second factor to turn off.")
+        messages.info(request, _("You have no second factor to turn off."))
         return redirect("api:profile")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -160,12 +161,14 @@ def disable(request: HttpRequest) -> HttpResponse:
             address=get_client_ip_address(request),
         )
         if done:
-            messages.success(request, "Your second factor is off: you sign in with your password.")
+            messages.success(
+                request, _("Your second factor is off: you sign in with your password.")
+            )
             if services.is_required(request.user):
                 request.session[ENROL] = True
                 return redirect("twofactor:setup")
             return redirect("api:profile")
-        form.add_error("code", "That code is not right: nothing was changed.")
+        form.add_error("code", _("That code is not right: nothing was changed."))
     context = {"form": form, "required": services.is_required(request.user)}
     return render(request, "twofactor/disable.html", context, status=400 if form.errors else 200)
 
@@ -185,7 +188,7 @@ def guard_admin_login() -> None:
             return redirect(reverse("admin:index", current_app=site.name))
         context = {
             **site.each_context(request),
-            "title": "Log in",
+            "title": _("Log in"),
             "subtitle": None,
             "app_path": request.get_full_path(),
             "username": request.user.get_username(),

@@ -6,13 +6,23 @@ from functools import cache
 from django import template
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_lazy
 
 register = template.Library()
 
 
 NEWLINE, EMPTY = format_html("{}", "\n"), format_html("{}", "")
+
+# What an entry says, by its action (strategy.history.ACTIONS).
+# Translators: who created, changed or deleted what: "Ana Lopez changed commitment Train the
+# drivers". kind is the kind of row (commitment, objective, measure...), subject names the row.
+SUMMARIES = {
+    "created": gettext_lazy("%(who)s created %(kind)s %(subject)s"),
+    "changed": gettext_lazy("%(who)s changed %(kind)s %(subject)s"),
+    "deleted": gettext_lazy("%(who)s deleted %(kind)s %(subject)s"),
+}
 
 
 @register.simple_tag
@@ -23,22 +33,35 @@ def history_entries(entries):
 
 def _entry(entry):
     return format_html(
-        '<li class="mb-2"><details><summary><strong>{who}</strong> {action} {kind} '
-        "<em>{subject}</em> {time}</summary>{table}</details></li>",
-        who=entry.who,
-        action=entry.action,
-        kind=entry.kind,
-        subject=entry.subject,
+        '<li class="mb-2"><details><summary>{summary} {time}</summary>{table}</details></li>',
+        summary=_summary(entry),
         time=history_time(entry),
         table=format_html(
             '<table class="table table-sm small mt-1 mb-0 history-changes">'
-            '<caption class="visually-hidden">Values before and after</caption>'
-            '<thead><tr><th scope="col">Field</th><th scope="col">Before</th>'
-            '<th scope="col">After</th></tr></thead><tbody>{}</tbody></table>',
+            '<caption class="visually-hidden">{}</caption>'
+            '<thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
+            '<th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+            gettext("Values before and after"),
+            gettext("Field"),
+            gettext("Before"),
+            gettext("After"),
             history_changes(entry),
         )
         if entry.changes
         else EMPTY,
+    )
+
+
+def _summary(entry):
+    """Who did what to which row, in the reader's language: the translated words (escaped)
+    around the names, which format_html escapes and marks up."""
+    pattern = SUMMARIES.get(entry.action, "%(who)s %(kind)s %(subject)s")
+    slots = {"who": "{who}", "kind": "{kind}", "subject": "{subject}"}
+    return format_html(
+        escape(pattern) % slots,
+        who=format_html("<strong>{}</strong>", entry.who),
+        kind=entry.kind,
+        subject=format_html("<em>{}</em>", entry.subject),
     )
 
 

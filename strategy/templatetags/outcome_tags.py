@@ -8,6 +8,8 @@ from decimal import Decimal
 from django import template
 from django.utils import formats
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 register = template.Library()
 
@@ -33,12 +35,23 @@ def _scale(values: list[Decimal]):
 
 def chart_description(outcome) -> str:
     shown = [
-        f"{p.period}: {p.actual} (plan {p.planned})" for p in outcome.series if p.actual is not None
+        # Translators: a period's value and its plan, e.g. "FY2026 Q2: 91 (plan 88)".
+        _("%(period)s: %(value)s (plan %(plan)s)")
+        % {"period": p.period, "value": p.actual, "plan": p.planned}
+        for p in outcome.series
+        if p.actual is not None
     ]
     unit = outcome.measure.unit
     if not shown:
-        return f"No values yet; the plan goes to {outcome.measure.target} {unit}."
-    return f"Values in {unit} by period, beside the plan. " + "; ".join(shown) + "."
+        return _("No values yet; the plan goes to %(target)s %(unit)s.") % {
+            "target": outcome.measure.target,
+            "unit": unit,
+        }
+    # Translators: values is a list of "FY2026 Q2: 91 (plan 88)" joined by "; ".
+    return _("Values in %(unit)s by period, beside the plan. %(values)s.") % {
+        "unit": unit,
+        "values": "; ".join(shown),
+    }
 
 
 @register.simple_tag
@@ -62,17 +75,20 @@ def measure_table(outcome) -> str:
             cells["value"].append('<td><span class="text-body-secondary">–</span></td>')
     return format_html(
         '<table class="table table-sm mb-2">\n'
-        '      <caption class="visually-hidden">Values of {} beside the plan, FY{}</caption>\n'
-        '      <thead><tr><th scope="row">Period</th>' + "".join(cells["code"]) + "</tr></thead>\n"
+        '      <caption class="visually-hidden">{}</caption>\n'
+        '      <thead><tr><th scope="row">{}</th>' + "".join(cells["code"]) + "</tr></thead>\n"
         "      <tbody>\n"
-        '        <tr><th scope="row">Plan</th>' + "".join(cells["plan"]) + "</tr>\n"
-        '        <tr><th scope="row">Value</th>' + "".join(cells["value"]) + "</tr>\n"
+        '        <tr><th scope="row">{}</th>' + "".join(cells["plan"]) + "</tr>\n"
+        '        <tr><th scope="row">{}</th>' + "".join(cells["value"]) + "</tr>\n"
         "      </tbody>\n"
         "    </table>",
-        measure.name,
-        text(measure.objective.position.fiscal_year),
+        _("Values of %(measure)s beside the plan, FY%(year)s")
+        % {"measure": measure.name, "year": text(measure.objective.position.fiscal_year)},
+        pgettext("reporting period", "Period"),
         *texts["code"],
+        _("Plan"),
         *texts["plan"],
+        _("Value"),
         *texts["value"],
     )
 
@@ -99,9 +115,9 @@ def measure_chart_svg(outcome, chart_id) -> str:
     points = [
         (x, p, None if p.actual is None else y(p.actual)) for x, p in zip(xs, series, strict=True)
     ]
-    plan = " ".join(f"{x},{y(p.planned)}" for x, p, _ in points if p.planned is not None)
+    plan = " ".join(f"{x},{y(p.planned)}" for x, p, _actual in points if p.planned is not None)
     segments, run = [], []
-    for x, _, actual_y in points:
+    for x, _point, actual_y in points:
         if actual_y is None:
             if run:
                 segments.append(" ".join(run))
@@ -111,7 +127,12 @@ def measure_chart_svg(outcome, chart_id) -> str:
     if run:
         segments.append(" ".join(run))
     every = max(1, -(-len(series) // MAX_LABELS))
-    texts = [chart_id, chart_id, chart_id, f"{outcome.measure.name}: values and plan"]
+    texts = [
+        chart_id,
+        chart_id,
+        chart_id,
+        _("%(measure)s: values and plan") % {"measure": outcome.measure.name},
+    ]
     texts += [chart_id, chart_description(outcome)]
     grid = []
     for k in range(5):
@@ -136,7 +157,7 @@ def measure_chart_svg(outcome, chart_id) -> str:
         if actual_y is not None
     )
     labels = []
-    for i, (x, p, _) in enumerate(points):
+    for i, (x, p, _actual) in enumerate(points):
         if i % every == 0:
             labels.append(
                 f'<text x="{x}" y="{HEIGHT - PAD_BOTTOM + 20}" text-anchor="middle" '
