@@ -8,6 +8,7 @@ cycle's signals as its snapshot froze them.
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sustain import board
 
@@ -57,7 +58,7 @@ def cycle_signals(context, cycle, results=None):
         "signal_list": found["signals"],
         "more": found["more"],
         "link_subjects": True,
-        "empty_text": "No signal.",
+        "empty_text": _("No signal."),
     }
 
 
@@ -86,3 +87,9 @@ def position_promises(context, position):
 def promise_of(promises: dict | None, objective):
     """The objective's entry of position_promises, or None."""
     return promises.get(objective.pk) if promises else None
+
+
+@register.filter
+def signal_label(signal: dict) -> str:
+    """A signal's label in the reader's language (from its kind; a frozen one's as stored)."""
+    return board.signal_label(signal)
