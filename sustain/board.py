@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q
 from django.dispatch import Signal
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
@@ -849,7 +850,9 @@ def board_refresh(*, now: datetime, if_stale: bool = False) -> int | None:
         row.generation += 1
         row.save(update_fields=["stale_since", "generation"])
         generation = row.generation
-    result = board(now=now)
+    # The stored reasons are in the site's language, whichever request or task computes them.
+    with translation.override(settings.LANGUAGE_CODE):
+        result = board(now=now)
     regions = _regions()
     rows = [
         StoredSignal(
