@@ -425,20 +425,10 @@ def _funding(config, company, position, objectives):
             "currency": currency,
             "count": count,
             "total": total,
-            # Translators: currency is a currency code (USD); total an amount of money.
-            "reason": ngettext(
-                "%(count)s amount in %(currency)s has no rate for FY%(year)s and is not counted "
-                "(%(total)s).",
-                "%(count)s amounts in %(currency)s have no rate for FY%(year)s and are not "
-                "counted (%(total)s).",
-                count,
-            )
-            % {
-                "count": count,
-                "currency": currency,
-                "year": position.fiscal_year,
-                "total": money.format_money(total, currency),
-            },
+            "fiscal_year": position.fiscal_year,
+            "reason": unconverted_reason(
+                count=count, currency=currency, total=total, fiscal_year=position.fiscal_year
+            ),
         }
         for currency, (count, total) in sorted(unconverted.items())
     ]
@@ -456,6 +446,24 @@ def _funding(config, company, position, objectives):
     for share in shares:
         share.amount = amounts[share.key]  # in the base currency, for the page
     return shares, index, unfunded, {"base": base, "unconverted": missing}
+
+
+def unconverted_reason(*, count: int, currency: str, total, fiscal_year: int) -> str:
+    """What the Signals page (and a funding signal) says of the amounts in a currency without
+    a rate: the page makes it again from the numbers, in the reader's language."""
+    # Translators: currency is a currency code (USD); total an amount of money.
+    return ngettext(
+        "%(count)s amount in %(currency)s has no rate for FY%(year)s and is not counted "
+        "(%(total)s).",
+        "%(count)s amounts in %(currency)s have no rate for FY%(year)s and are not "
+        "counted (%(total)s).",
+        count,
+    ) % {
+        "count": count,
+        "currency": currency,
+        "year": fiscal_year,
+        "total": money.format_money(total, currency),
+    }
 
 
 def _promises(config, objectives, window, frozen) -> list[dict]:
@@ -967,6 +975,10 @@ def _summary(result: dict, regions: dict[int, int]) -> dict:
         "cadence": [
             {
                 "label": row["cycle"].label,
+                # So that the page names the review in the reader's language.
+                "kind": row["cycle"].kind,
+                "fiscal_year": row["cycle"].fiscal_year,
+                "quarter": row["cycle"].quarter,
                 "opened_on_time": row["kept"].opened_on_time,
                 "closed_on_time": row["kept"].closed_on_time,
                 "submitted_on_time": row["kept"].submitted_on_time,
