@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
 DROP_POINTS = 10  # a team or objective falling this much since last quarter is on the agenda
 LOW_SCORE = 50  # below "partly supports" on average
 MAX_PER_KIND = 5
@@ -18,15 +21,15 @@ class AgendaItem:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
+        return str(KIND_LABELS[self.kind])
 
 
 KIND_LABELS = {
-    "drop": "Largest drops",
-    "low": "Lowest scores",
-    "disagreement": "Disagreements",
-    "unsupported": "Objectives no team supports",
-    "missing": "Checks not submitted",
+    "drop": pgettext_lazy("agenda heading", "Largest drops"),
+    "low": pgettext_lazy("agenda heading", "Lowest scores"),
+    "disagreement": pgettext_lazy("agenda heading", "Disagreements"),
+    "unsupported": pgettext_lazy("agenda heading", "Objectives no team supports"),
+    "missing": pgettext_lazy("agenda heading", "Checks not submitted"),
 }
 
 
@@ -47,8 +50,14 @@ def build(current: dict, previous: dict | None) -> list[AgendaItem]:
             items.append(
                 AgendaItem(
                     "drop",
-                    f"{team['name']} fell {drop:.0f} points, from {before[team['id']]:.0f} "
-                    f"to {team['score']:.0f}.",
+                    # Translators: team is a team's name; the others are scores out of 100.
+                    _("%(team)s fell %(drop)s points, from %(before)s to %(now)s.")
+                    % {
+                        "team": team["name"],
+                        "drop": f"{drop:.0f}",
+                        "before": f"{before[team['id']]:.0f}",
+                        "now": f"{team['score']:.0f}",
+                    },
                     team_id=team["id"],
                 )
             )
@@ -63,8 +72,14 @@ def build(current: dict, previous: dict | None) -> list[AgendaItem]:
             items.append(
                 AgendaItem(
                     "drop",
-                    f"“{objective['title']}” fell {drop:.0f} points, from "
-                    f"{before_obj[objective['id']]:.0f} to {objective['score']:.0f}.",
+                    # Translators: objective is an objective's title; the others are scores.
+                    _("“%(objective)s” fell %(drop)s points, from %(before)s to %(now)s.")
+                    % {
+                        "objective": objective["title"],
+                        "drop": f"{drop:.0f}",
+                        "before": f"{before_obj[objective['id']]:.0f}",
+                        "now": f"{objective['score']:.0f}",
+                    },
                     objective_id=objective["id"],
                 )
             )
@@ -76,8 +91,12 @@ def build(current: dict, previous: dict | None) -> list[AgendaItem]:
         items.append(
             AgendaItem(
                 "low",
-                f"{teams[team_id]['name']} scores {score:.0f} on "
-                f"“{objectives[objective_id]['title']}”.",
+                _("%(team)s scores %(score)s on “%(objective)s”.")
+                % {
+                    "team": teams[team_id]["name"],
+                    "score": f"{score:.0f}",
+                    "objective": objectives[objective_id]["title"],
+                },
                 objective_id=objective_id,
                 team_id=team_id,
             )
@@ -87,8 +106,17 @@ def build(current: dict, previous: dict | None) -> list[AgendaItem]:
         items.append(
             AgendaItem(
                 "disagreement",
-                f"{teams[d['team']]['name']} on “{objectives[d['objective']]['title']}”: the head "
-                f"says {d['head']:.1f}, an executive says {d['executive']} (out of 5).",
+                # Translators: head is the head's mean score, executive an executive's (1 to 5).
+                _(
+                    "%(team)s on “%(objective)s”: the head says %(head)s, an executive says "
+                    "%(executive)s (out of 5)."
+                )
+                % {
+                    "team": teams[d["team"]]["name"],
+                    "objective": objectives[d["objective"]]["title"],
+                    "head": f"{d['head']:.1f}",
+                    "executive": d["executive"],
+                },
                 objective_id=d["objective"],
                 team_id=d["team"],
             )
@@ -99,15 +127,16 @@ def build(current: dict, previous: dict | None) -> list[AgendaItem]:
             items.append(
                 AgendaItem(
                     "unsupported",
-                    f"No team commits to “{o['title']}”.",
+                    _("No team commits to “%(objective)s”.") % {"objective": o["title"]},
                     objective_id=o["id"],
                 )
             )
 
     for t in current["teams"]:
         if t["state"] != "submitted":
-            state = "has not started" if t["state"] == "not_started" else "is still in draft"
-            items.append(
-                AgendaItem("missing", f"The check of {t['name']} {state}.", team_id=t["id"])
-            )
+            if t["state"] == "not_started":
+                text = _("The check of %(team)s has not started.") % {"team": t["name"]}
+            else:
+                text = _("The check of %(team)s is still in draft.") % {"team": t["name"]}
+            items.append(AgendaItem("missing", text, team_id=t["id"]))
     return items

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.dispatch import Signal
+from django.utils.translation import gettext_lazy
 
 from strategy.models import Membership
 from strategy.roles import EXECUTIVE
@@ -22,15 +23,15 @@ User = get_user_model()
 
 # The kinds of news people are told (a delivery's kind).
 class Kind(models.TextChoices):
-    CHECK_OPENED = "check_opened", "Check opened"
-    CHECK_REMINDER = "check_reminder", "Check reminder"
-    ESCALATION = "escalation", "Late checks (to executives)"
-    CYCLE_CLOSED = "cycle_closed", "Review closed"
-    REFRESH_STARTED = "refresh_started", "Annual refresh started"
-    REFRESH_REMINDER = "refresh_reminder", "Annual refresh reminder"
-    COMMITMENTS_CONFIRM = "commitments_confirm", "Confirm commitments"
-    REPORT_READY = "report_ready", "Report ready"
-    ACK_REMINDER = "ack_reminder", "Read the strategy"
+    CHECK_OPENED = "check_opened", gettext_lazy("Check opened")
+    CHECK_REMINDER = "check_reminder", gettext_lazy("Check reminder")
+    ESCALATION = "escalation", gettext_lazy("Late checks (to executives)")
+    CYCLE_CLOSED = "cycle_closed", gettext_lazy("Review closed")
+    REFRESH_STARTED = "refresh_started", gettext_lazy("Annual refresh started")
+    REFRESH_REMINDER = "refresh_reminder", gettext_lazy("Annual refresh reminder")
+    COMMITMENTS_CONFIRM = "commitments_confirm", gettext_lazy("Confirm commitments")
+    REPORT_READY = "report_ready", gettext_lazy("Report ready")
+    ACK_REMINDER = "ack_reminder", gettext_lazy("Read the strategy")
 
 
 @dataclass

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from reviews import announce, cadence, services
 from reviews.models import AlignmentCheck, CadenceSettings, ReviewCycle
@@ -63,7 +65,7 @@ def plan_cycles(*, now: datetime, config: CadenceSettings | None = None) -> int:
             )
             if position is None:
                 continue
-            _, created = ReviewCycle.objects.get_or_create(
+            _cycle, created = ReviewCycle.objects.get_or_create(
                 kind=ReviewCycle.Kind.QUARTERLY,
                 fiscal_year=year,
                 quarter=quarter,
@@ -167,10 +169,15 @@ def cycle_open_and_notify(*, cycle: ReviewCycle, now: datetime) -> int:
             else reverse("home")
         )
         notes[user_id] = announce.Note(
-            f"Your alignment check for {cycle.label} is open, due {cycle.due_on:%d %b %Y}", link
+            _("Your alignment check for %(cycle)s is open, due %(due)s")
+            % {"cycle": cycle.label, "due": f"{cycle.due_on:%d %b %Y}"},
+            link,
         )
     teams = _team_notes(
-        checks, f"The {TEAM} check for {cycle.label} is open, due {cycle.due_on:%d %b %Y}"
+        checks,
+        # Translators: team is a team's name, cycle a review's, due a date.
+        _("The %(team)s check for %(cycle)s is open, due %(due)s")
+        % {"team": TEAM, "cycle": cycle.label, "due": f"{cycle.due_on:%d %b %Y}"},
     )
     created = announce.deliveries_create(
         cycle=cycle, kind=announce.Kind.CHECK_OPENED, step="", notes=notes, now=now, teams=teams
@@ -224,17 +231,21 @@ def send_due_reminders(*, now: datetime) -> int:
             )
             due = f"{cycle.due_on:%d %b %Y}"
             title = (
-                f"Overdue: your alignment check for {cycle.label} was due {due}"
+                _("Overdue: your alignment check for %(cycle)s was due %(due)s")
+                % {"cycle": cycle.label, "due": due}
                 if overdue
-                else f"Reminder: your alignment check for {cycle.label} is due {due}"
+                else _("Reminder: your alignment check for %(cycle)s is due %(due)s")
+                % {"cycle": cycle.label, "due": due}
             )
             notes[user_id] = announce.Note(title, link)
         due = f"{cycle.due_on:%d %b %Y}"
         teams = _team_notes(
             late,
-            f"Overdue: the {TEAM} check for {cycle.label} was due {due}"
+            _("Overdue: the %(team)s check for %(cycle)s was due %(due)s")
+            % {"team": TEAM, "cycle": cycle.label, "due": due}
             if overdue
-            else f"Reminder: the {TEAM} check for {cycle.label} is due {due}",
+            else _("Reminder: the %(team)s check for %(cycle)s is due %(due)s")
+            % {"team": TEAM, "cycle": cycle.label, "due": due},
         )
         created += len(
             announce.deliveries_create(
@@ -267,7 +278,9 @@ def _acknowledgement_reminders(*, now: datetime, today) -> int:
         )
     )
     read = set(Acknowledgement.objects.filter(position=position).values_list("user_id", flat=True))
-    title = f"Please read the FY{position.fiscal_year} strategy and your team's commitments"
+    title = _("Please read the FY%(year)s strategy and your team's commitments") % {
+        "year": position.fiscal_year
+    }
     notes = {
         user_id: announce.Note(title, position.get_absolute_url()) for user_id in people - read
     }
@@ -295,10 +308,11 @@ def escalate_overdue(*, now: datetime) -> int:
         late = cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).count()
         if not late:
             continue
-        title = (
-            f"{late} team{'s are' if late > 1 else ' is'} late with the {cycle.label} check, "
-            f"due {cycle.due_on:%d %b %Y}"
-        )
+        title = ngettext(
+            "%(count)s team is late with the %(cycle)s check, due %(due)s",
+            "%(count)s teams are late with the %(cycle)s check, due %(due)s",
+            late,
+        ) % {"count": late, "cycle": cycle.label, "due": f"{cycle.due_on:%d %b %Y}"}
         note = announce.Note(title, cycle.get_absolute_url())
         notes = {user_id: note for user_id in announce.executives()}
         created += len(
@@ -316,7 +330,9 @@ def escalate_overdue(*, now: datetime) -> int:
 
 def notify_cycle_closed(*, cycle: ReviewCycle, now: datetime) -> int:
     notes = {
-        user_id: announce.Note(f"The {cycle.label} review is closed", cycle.get_absolute_url())
+        user_id: announce.Note(
+            _("The %(cycle)s review is closed") % {"cycle": cycle.label}, cycle.get_absolute_url()
+        )
         for user_id in announce.admins_and_executives()
     }
     return len(
@@ -365,8 +381,8 @@ def refresh_start(*, source: StrategicPosition, fiscal_year: int, today, now: da
         return 0
     notes = {
         user_id: announce.Note(
-            f"The annual refresh for FY{fiscal_year} has started: publish the new position "
-            f"by {cycle.due_on:%d %b %Y}",
+            _("The annual refresh for FY%(year)s has started: publish the new position by %(due)s")
+            % {"year": fiscal_year, "due": f"{cycle.due_on:%d %b %Y}"},
             draft.get_absolute_url(),
         )
         for user_id in announce.executives()
@@ -392,11 +408,15 @@ def _refresh_reminders(*, now: datetime, today, config: CadenceSettings) -> int:
             continue
         undecided = strategy.undecided_objectives(cycle.position).count()
         title = (
-            f"Annual refresh FY{cycle.fiscal_year}: {undecided} objectives still to decide, "
-            f"due {cycle.due_on:%d %b %Y}"
+            ngettext(
+                "Annual refresh FY%(year)s: %(count)s objectives still to decide, due %(due)s",
+                "Annual refresh FY%(year)s: %(count)s objectives still to decide, due %(due)s",
+                undecided,
+            )
+            % {"year": cycle.fiscal_year, "count": undecided, "due": f"{cycle.due_on:%d %b %Y}"}
             if undecided
-            else f"Annual refresh FY{cycle.fiscal_year}: the new position is ready to publish, "
-            f"due {cycle.due_on:%d %b %Y}"
+            else _("Annual refresh FY%(year)s: the new position is ready to publish, due %(due)s")
+            % {"year": cycle.fiscal_year, "due": f"{cycle.due_on:%d %b %Y}"}
         )
         notes = {
             user_id: announce.Note(title, cycle.position.get_absolute_url())
@@ -428,7 +448,8 @@ def refresh_finish(*, position: StrategicPosition, now: datetime) -> int:
     notes = {}
     for user_id, unit_ids in announce.heads_of(codes).items():
         notes[user_id] = announce.Note(
-            f"Confirm or revise your team's commitments for FY{position.fiscal_year}",
+            _("Confirm or revise your team's commitments for FY%(year)s")
+            % {"year": position.fiscal_year},
             reverse("strategy:unit-detail", args=[codes[unit_ids[0]]]),
         )
     return len(

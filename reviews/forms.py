@@ -9,6 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorList
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext as _
 
 from reviews import services
 from reviews.models import (
@@ -29,8 +32,9 @@ from strategy.prepared import as_models, prepared
 
 SCORE_CHOICES = (
     [("", "—")]
-    + [(str(k), f"{k} · {v}") for k, v in SCORE_LEVELS.items()]
-    + [(str(NOT_APPLICABLE), "N/A · not applicable")]
+    + [(str(k), format_lazy("{} · {}", k, v)) for k, v in SCORE_LEVELS.items()]
+    # Translators: the choice of a lever that does not apply to an objective.
+    + [(str(NOT_APPLICABLE), gettext_lazy("N/A · not applicable"))]
 )
 
 
@@ -54,7 +58,11 @@ class CycleForm(forms.ModelForm):
         if year and quarter:
             clash = ReviewCycle.objects.quarterly().filter(fiscal_year=year, quarter=quarter)
             if clash.exclude(pk=self.instance.pk).exists():
-                self.add_error("quarter", f"There is already a review for Q{quarter} FY{year}.")
+                self.add_error(
+                    "quarter",
+                    _("There is already a review for Q%(quarter)s FY%(year)s.")
+                    % {"quarter": quarter, "year": year},
+                )
             proposed = ReviewCycle(
                 kind=ReviewCycle.Kind.QUARTERLY,
                 fiscal_year=year,
@@ -122,7 +130,7 @@ _TEXT_FIELD = forms.CharField(required=False)
 class CheckItemForm(_PostedFields):
     """One row of the check: a score per lever, evidence and blockers."""
 
-    FIELDS = {f"score_{lever}": _SCORE_FIELD for lever, _ in Lever.choices} | {
+    FIELDS = {f"score_{lever}": _SCORE_FIELD for lever, _label in Lever.choices} | {
         "evidence": _TEXT_FIELD,
         "blockers": _TEXT_FIELD,
     }
@@ -132,7 +140,7 @@ class CheckItemForm(_PostedFields):
         self.item = item
 
     def scores(self) -> dict[str, int | None]:
-        return {lever: self.cleaned_data.get(f"score_{lever}") for lever, _ in Lever.choices}
+        return {lever: self.cleaned_data.get(f"score_{lever}") for lever, _label in Lever.choices}
 
 
 class CommitmentStatusForm(_PostedFields):
@@ -144,7 +152,8 @@ class CommitmentStatusForm(_PostedFields):
 
     @staticmethod
     def label_for(commitment: Commitment) -> str:
-        return f"Status of “{commitment.statement[:60]}”"
+        # Translators: commitment is the start of a commitment's statement.
+        return _("Status of “%(commitment)s”") % {"commitment": commitment.statement[:60]}
 
 
 def _options(choices, selected: str) -> str:
@@ -156,16 +165,25 @@ def _options(choices, selected: str) -> str:
 
 
 # A check page has a select per lever and objective, all with the same options: each list is
-# written once per selected value (and str(None), nothing selected), not once per select.
-@cache
+# written once per selected value (and str(None), nothing selected) and language, not once per
+# select.
 def score_options(selected: str) -> str:
     """The <option>s of a lever's score, `selected` (a value as text) selected."""
+    return _score_options(selected, get_language())
+
+
+@cache
+def _score_options(selected: str, language: str | None) -> str:
     return _options(SCORE_CHOICES, selected)
 
 
-@cache
 def status_options(selected: str) -> str:
     """The <option>s of a commitment's status, `selected` selected."""
+    return _status_options(selected, get_language())
+
+
+@cache
+def _status_options(selected: str, language: str | None) -> str:
     return _options(Commitment.Status.choices, selected)
 
 
@@ -262,7 +280,7 @@ class CheckMeasuresForm:
 
     @property
     def posted_measures(self) -> list:
-        return list({m.pk: m for m, _, _ in self.posted}.values())
+        return list({m.pk: m for m, _period, _name in self.posted}.values())
 
     def is_valid(self) -> bool:
         self.errors, self.changes = {}, []
@@ -277,10 +295,10 @@ class CheckMeasuresForm:
             if not raw:
                 if shown is not None:
                     self.errors[name] = [
-                        "A recorded value cannot be removed; enter the corrected value."
+                        _("A recorded value cannot be removed; enter the corrected value.")
                     ]
                 elif comment:
-                    self.errors[name] = ["A comment goes with a value: enter the value."]
+                    self.errors[name] = [_("A comment goes with a value: enter the value.")]
                 continue
             try:
                 value = outcomes.parse_value(raw)
@@ -289,7 +307,8 @@ class CheckMeasuresForm:
                 continue
             if comment is not None and len(comment.strip()) > outcomes.COMMENT_MAX_LENGTH:
                 self.errors[name] = [
-                    f"A comment has at most {outcomes.COMMENT_MAX_LENGTH} characters."
+                    _("A comment has at most %(count)s characters.")
+                    % {"count": outcomes.COMMENT_MAX_LENGTH}
                 ]
                 continue
             if value != shown or comment is not None:
@@ -322,13 +341,15 @@ def _sentence(message: str) -> str:
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept with the check's history."
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=gettext_lazy("Reason"),
+        help_text=gettext_lazy("Kept with the check's history."),
     )
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise ValidationError("Say why the check is reopened.")
+            raise ValidationError(_("Say why the check is reopened."))
         return reason
 
 
@@ -337,7 +358,7 @@ class ExecutiveScoreForm(forms.ModelForm):
         model = ExecutiveScore
         fields = ["unit", "objective", "score", "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
-        labels = {"unit": "Team", "score": "Your score (1 to 5)"}
+        labels = {"unit": gettext_lazy("Team"), "score": gettext_lazy("Your score (1 to 5)")}
 
     def __init__(
         self,
@@ -361,7 +382,8 @@ class ExecutiveScoreForm(forms.ModelForm):
         if objectives is not None:
             self.fields["objective"].choices = [("", "---------"), *objectives]
         self.fields["score"].widget = forms.Select(
-            choices=[("", "—")] + [(k, f"{k} · {v}") for k, v in SCORE_LEVELS.items()]
+            choices=[("", "—")]
+            + [(k, format_lazy("{} · {}", k, v)) for k, v in SCORE_LEVELS.items()]
         )
 
     def options(self, name: str) -> str:
@@ -386,28 +408,33 @@ class ExecutiveScoreForm(forms.ModelForm):
 class TeamFilterForm(forms.Form):
     """Which teams the cycle page and the heatmap show, and in which order."""
 
-    q = forms.CharField(label="Team name contains", required=False, max_length=120)
-    region = forms.TypedChoiceField(label="Region", required=False, coerce=int, empty_value=None)
+    q = forms.CharField(label=gettext_lazy("Team name contains"), required=False, max_length=120)
+    region = forms.TypedChoiceField(
+        label=gettext_lazy("Region"), required=False, coerce=int, empty_value=None
+    )
     state = forms.ChoiceField(
-        label="Check",
+        label=pgettext_lazy("alignment check", "Check"),
         required=False,
-        choices=[("", "Any state"), ("unsubmitted", "Not submitted")]
+        choices=[
+            ("", gettext_lazy("Any state")),
+            ("unsubmitted", pgettext_lazy("check state", "Not submitted")),
+        ]
         + list(AlignmentCheck.State.choices),
     )
     sort = forms.ChoiceField(
-        label="Sort by",
+        label=gettext_lazy("Sort by"),
         required=False,
         choices=[
-            ("name", "Team name"),
-            ("score", "Lowest fit first"),
-            ("-score", "Highest fit first"),
-            ("state", "Check state"),
+            ("name", gettext_lazy("Team name")),
+            ("score", gettext_lazy("Lowest fit first")),
+            ("-score", gettext_lazy("Highest fit first")),
+            ("state", gettext_lazy("Check state")),
         ],
     )
 
     def __init__(self, *args, regions: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", "All regions"), *regions]
+        self.fields["region"].choices = [("", _("All regions")), *regions]
         for name, field in self.fields.items():
             kind = "form-control" if name == "q" else "form-select"
             field.widget.attrs["class"] = f"{kind} {kind}-sm"
@@ -528,10 +555,12 @@ class CadenceSettingsForm(forms.ModelForm):
         raw = self.cleaned_data["reminder_days_before_due"]
         parts = [p.strip() for p in raw.split(",") if p.strip()]
         if not parts or not all(p.isascii() and p.isdigit() for p in parts):
-            raise ValidationError("Enter whole numbers of days separated by commas, such as 7,1.")
+            raise ValidationError(
+                _("Enter whole numbers of days separated by commas, such as 7,1.")
+            )
         days = sorted({int(p) for p in parts}, reverse=True)
         if any(d > 60 for d in days):
-            raise ValidationError("Reminders can start at most 60 days before the due date.")
+            raise ValidationError(_("Reminders can start at most 60 days before the due date."))
         return ",".join(str(d) for d in days)
 
     def clean(self):
@@ -545,8 +574,11 @@ class CadenceSettingsForm(forms.ModelForm):
             # Otherwise the beat would plan reviews whose dates the window refuses.
             self.add_error(
                 "review_window_days",
-                f"Reviews open {open_days} days after the quarter ends and are due {due_days} "
-                f"days later: the window must be at least {open_days + due_days} days.",
+                _(
+                    "Reviews open %(open)s days after the quarter ends and are due %(due)s days "
+                    "later: the window must be at least %(least)s days."
+                )
+                % {"open": open_days, "due": due_days, "least": open_days + due_days},
             )
         return data
 
@@ -554,10 +586,12 @@ class CadenceSettingsForm(forms.ModelForm):
 class SignalFilterForm(forms.Form):
     """The Signals page's filter: by kind of signal and by the region of the team."""
 
-    kind = forms.ChoiceField(required=False)
-    region = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
+    region = forms.TypedChoiceField(
+        label=gettext_lazy("Region"), coerce=int, required=False, empty_value=None
+    )
 
     def __init__(self, *args, kinds: list[tuple[str, str]], regions: list[tuple[int, str]], **kw):
         super().__init__(*args, **kw)
-        self.fields["kind"].choices = [("", "Every kind"), *kinds]
-        self.fields["region"].choices = [("", "Every region"), *regions]
+        self.fields["kind"].choices = [("", _("Every kind")), *kinds]
+        self.fields["region"].choices = [("", _("Every region")), *regions]

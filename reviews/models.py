@@ -10,7 +10,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from reviews import bulk
 from strategy import models as strategy_models
@@ -19,13 +22,14 @@ from strategy.models import Lever, SingletonModel, Theme, fiscal_year_start, one
 
 NOT_APPLICABLE = 0  # stored in a lever score column; "not scored" is NULL
 SCORE_LEVELS = {
-    1: "Works against the objective",
-    2: "Barely supports it",
-    3: "Partly supports it",
-    4: "Mostly supports it",
-    5: "Fully supports it, and sustained",
+    # Translators: what a lever's score (1 to 5) says about its fit with an objective.
+    1: gettext_lazy("Works against the objective"),
+    2: gettext_lazy("Barely supports it"),
+    3: gettext_lazy("Partly supports it"),
+    4: gettext_lazy("Mostly supports it"),
+    5: gettext_lazy("Fully supports it, and sustained"),
 }
-LEVERS = [lever for lever, _ in Lever.choices]
+LEVERS = [lever for lever, _label in Lever.choices]
 
 
 def quarter_start(fiscal_year: int, quarter: int, *, first_month: int | None = None) -> date:
@@ -87,14 +91,14 @@ class ReviewCycleManager(models.Manager.from_queryset(ReviewCycleQuerySet)):
 
 class ReviewCycle(models.Model):
     class Kind(models.TextChoices):
-        QUARTERLY = "quarterly", "Quarterly review"
-        ANNUAL = "annual", "Annual refresh"
+        QUARTERLY = "quarterly", gettext_lazy("Quarterly review")
+        ANNUAL = "annual", gettext_lazy("Annual refresh")
 
     class State(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        OPEN = "open", "Open"
-        IN_REVIEW = "in_review", "In review"
-        CLOSED = "closed", "Closed"
+        PLANNED = "planned", pgettext_lazy("cycle state", "Planned")
+        OPEN = "open", pgettext_lazy("cycle state", "Open")
+        IN_REVIEW = "in_review", pgettext_lazy("cycle state", "In review")
+        CLOSED = "closed", pgettext_lazy("cycle state", "Closed")
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUARTERLY)
     fiscal_year = models.PositiveSmallIntegerField(
@@ -104,13 +108,13 @@ class ReviewCycle(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(4)],
-        help_text="1 to 4 for a quarterly review; empty for the annual refresh.",
+        help_text=gettext_lazy("1 to 4 for a quarterly review; empty for the annual refresh."),
     )
     position = models.ForeignKey(
         "alignment.StrategicPosition",
         models.PROTECT,
         related_name="review_cycles",
-        help_text="The strategy this cycle reviews against.",
+        help_text=gettext_lazy("The strategy this cycle reviews against."),
     )
     opens_on = models.DateField()
     due_on = models.DateField()
@@ -158,8 +162,9 @@ class ReviewCycle(models.Model):
     @property
     def label(self) -> str:
         if self.kind == self.Kind.ANNUAL:
-            return f"Annual refresh FY{self.fiscal_year}"
-        return f"Q{self.quarter} FY{self.fiscal_year}"
+            return _("Annual refresh FY%(year)s") % {"year": self.fiscal_year}
+        # Translators: a quarterly review's name, "Q3 FY2026".
+        return _("Q%(quarter)s FY%(year)s") % {"quarter": self.quarter, "year": self.fiscal_year}
 
     @property
     def is_closed(self) -> bool:
@@ -188,32 +193,47 @@ class ReviewCycle(models.Model):
         errors = {}
         earliest, latest = review_window(self.fiscal_year, self.quarter, config=config)
         start = quarter_start(self.fiscal_year, self.quarter)
-        window = (
-            f"{self.label} runs from {_day(start)} to "
-            f"{_day(quarter_end(self.fiscal_year, self.quarter))}: its review can open from "
-            f"{_day(earliest)} and be due by {_day(latest)} at the latest"
+        # Translators: cycle is a review's name; the others are dates.
+        window = _(
+            "%(cycle)s runs from %(start)s to %(end)s: its review can open from %(earliest)s and "
+            "be due by %(latest)s at the latest; %(day)s is outside."
         )
+        params = {
+            "cycle": self.label,
+            "start": _day(start),
+            "end": _day(quarter_end(self.fiscal_year, self.quarter)),
+            "earliest": _day(earliest),
+            "latest": _day(latest),
+        }
         if self.opens_on and not earliest <= self.opens_on <= latest:
-            errors["opens_on"] = f"{window}; {_day(self.opens_on)} is outside."
+            errors["opens_on"] = window % {**params, "day": _day(self.opens_on)}
         if self.due_on and self.opens_on and self.due_on <= self.opens_on:
-            errors["due_on"] = "The due date must be after the opening date."
+            errors["due_on"] = _("The due date must be after the opening date.")
         elif self.due_on and self.due_on > latest:
-            errors["due_on"] = f"{window}; {_day(self.due_on)} is outside."
+            errors["due_on"] = window % {**params, "day": _day(self.due_on)}
         return errors
 
     def open_refusal(self, *, today: date, config: CadenceSettings) -> str:
         """Why this cycle cannot be opened today, or "" when it can."""
         if self.state != self.State.PLANNED:
-            return f"{self.label} is already {self.get_state_display().lower()}."
+            # Translators: state is the cycle's state, lower case ("open", "closed").
+            return _("%(cycle)s is already %(state)s.") % {
+                "cycle": self.label,
+                "state": self.get_state_display().lower(),
+            }
         errors = self.date_errors(config=config)
         if errors:
-            return "Its dates are outside the cadence settings' window: " + " ".join(
-                errors.values()
-            )
+            # Translators: errors are the sentences saying which dates are outside the window.
+            return _("Its dates are outside the cadence settings' window: %(errors)s") % {
+                "errors": " ".join(errors.values())
+            }
         if self.kind == self.Kind.QUARTERLY:
-            earliest, _ = review_window(self.fiscal_year, self.quarter, config=config)
+            earliest, _latest = review_window(self.fiscal_year, self.quarter, config=config)
             if today < earliest:
-                return f"{self.label} has not started: its review can open from {_day(earliest)}."
+                return _("%(cycle)s has not started: its review can open from %(day)s.") % {
+                    "cycle": self.label,
+                    "day": _day(earliest),
+                }
         return ""
 
     def is_future_quarter(self, *, today: date, first_month: int | None = None) -> bool:
@@ -239,9 +259,9 @@ class AlignmentCheckQuerySet(models.QuerySet):
 
 class AlignmentCheck(models.Model):
     class State(models.TextChoices):
-        NOT_STARTED = "not_started", "Not started"
-        DRAFT = "draft", "In draft"
-        SUBMITTED = "submitted", "Submitted"
+        NOT_STARTED = "not_started", pgettext_lazy("check state", "Not started")
+        DRAFT = "draft", pgettext_lazy("check state", "In draft")
+        SUBMITTED = "submitted", pgettext_lazy("check state", "Submitted")
 
     cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="checks")
     unit = models.ForeignKey("alignment.Unit", models.PROTECT, related_name="checks")
@@ -296,7 +316,8 @@ class CheckItem(models.Model):
     alignment_check = models.ForeignKey(AlignmentCheck, models.CASCADE, related_name="items")
     objective = models.ForeignKey("alignment.Objective", models.PROTECT, related_name="check_items")
     is_extra = models.BooleanField(
-        default=False, help_text="Added on demand: the team does not commit to this objective."
+        default=False,
+        help_text=gettext_lazy("Added on demand: the team does not commit to this objective."),
     )
     score_people = models.PositiveSmallIntegerField(null=True, blank=True)
     score_incentives = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -390,7 +411,9 @@ class RubricQuestion(models.Model):
         max_length=10,
         choices=Theme.choices,
         blank=True,
-        help_text="Shown when the strategy competes on this theme; empty for every strategy.",
+        help_text=gettext_lazy(
+            "Shown when the strategy competes on this theme; empty for every strategy."
+        ),
     )
     text = models.CharField(max_length=300)
     order = models.PositiveSmallIntegerField(default=0)
@@ -415,8 +438,8 @@ class Action(models.Model):
     """A decision or corrective action from a review; open ones carry over to later agendas."""
 
     class Kind(models.TextChoices):
-        DECISION = "decision", "Decision"
-        CORRECTIVE = "corrective", "Corrective action"
+        DECISION = "decision", pgettext_lazy("action kind", "Decision")
+        CORRECTIVE = "corrective", pgettext_lazy("action kind", "Corrective action")
 
     cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="actions")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CORRECTIVE)
@@ -426,9 +449,12 @@ class Action(models.Model):
         "alignment.Objective", models.PROTECT, related_name="actions", null=True, blank=True
     )
     owner = models.ForeignKey(
-        "alignment.Unit", models.PROTECT, related_name="actions", verbose_name="owner team"
+        "alignment.Unit",
+        models.PROTECT,
+        related_name="actions",
+        verbose_name=gettext_lazy("owner team"),
     )
-    due_on = models.DateField("due date")
+    due_on = models.DateField(gettext_lazy("due date"))
     agenda_item = models.CharField(
         max_length=300, blank=True, help_text="The agenda item this action answers."
     )
@@ -545,78 +571,85 @@ class CadenceSettings(SingletonModel):
     """
 
     open_days_after_quarter_end = models.PositiveSmallIntegerField(
-        "open the quarterly review this many days after the quarter ends",
+        gettext_lazy("open the quarterly review this many days after the quarter ends"),
         default=5,
         validators=[MaxValueValidator(60)],
     )
     due_days_after_opening = models.PositiveSmallIntegerField(
-        "checks are due this many days after opening",
+        gettext_lazy("checks are due this many days after opening"),
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
     open_early_days = models.PositiveSmallIntegerField(
-        "a quarterly review may open this many days before its quarter starts",
+        gettext_lazy("a quarterly review may open this many days before its quarter starts"),
         default=7,
         validators=[MaxValueValidator(31)],
-        help_text="0: not before the first day of the quarter.",
+        help_text=gettext_lazy("0: not before the first day of the quarter."),
     )
     review_window_days = models.PositiveSmallIntegerField(
-        "a quarterly review opens and is due at the latest this many days after its quarter ends",
+        gettext_lazy(
+            "a quarterly review opens and is due at the latest this many days after its quarter "
+            "ends"
+        ),
         default=90,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text="Dates typed outside this window are refused; it must leave room for the "
-        "opening and due dates above.",
+        help_text=gettext_lazy(
+            "Dates typed outside this window are refused; it must leave room for the "
+            "opening and due dates above."
+        ),
     )
     reminder_days_before_due = models.CharField(
-        "remind this many days before the due date",
+        gettext_lazy("remind this many days before the due date"),
         max_length=40,
         default="7,1",
-        help_text="Comma-separated numbers of days, for example 7,1.",
+        help_text=gettext_lazy("Comma-separated numbers of days, for example 7,1."),
     )
     overdue_reminder_every_days = models.PositiveSmallIntegerField(
-        "while overdue, remind every",
+        gettext_lazy("while overdue, remind every"),
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
-        help_text="Days.",
+        help_text=gettext_lazy("Days."),
     )
     escalate_after_days_overdue = models.PositiveSmallIntegerField(
-        "tell the executives when a check is this many days overdue",
+        gettext_lazy("tell the executives when a check is this many days overdue"),
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(90)],
     )
     reminder_hour = models.PositiveSmallIntegerField(
-        "send reminders from this hour (local time)",
+        gettext_lazy("send reminders from this hour (local time)"),
         default=8,
         validators=[MaxValueValidator(23)],
     )
     refresh_month = models.PositiveSmallIntegerField(
-        "annual refresh: month",
+        gettext_lazy("annual refresh: month"),
         default=11,
-        choices=[(m, date(2000, m, 1).strftime("%B")) for m in range(1, 13)],
+        choices=list(MONTHS.items()),
     )
     refresh_day = models.PositiveSmallIntegerField(
-        "annual refresh: day",
+        gettext_lazy("annual refresh: day"),
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(28)],
-        help_text="The refresh for a fiscal year starts on this date before the year begins.",
+        help_text=gettext_lazy(
+            "The refresh for a fiscal year starts on this date before the year begins."
+        ),
     )
     refresh_reminder_every_days = models.PositiveSmallIntegerField(
-        "remind executives of an unfinished refresh every",
+        gettext_lazy("remind executives of an unfinished refresh every"),
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
-        help_text="Days.",
+        help_text=gettext_lazy("Days."),
     )
 
     history = HistoricalRecords(table_name="alignment_historicalcadencesettings")
 
     class Meta:
         db_table = "alignment_cadencesettings"
-        verbose_name = "cadence settings"
-        verbose_name_plural = "cadence settings"
+        verbose_name = gettext_lazy("cadence settings")
+        verbose_name_plural = gettext_lazy("cadence settings")
         constraints = [one_row_constraint("one_cadence_settings_row")]
 
     def __str__(self) -> str:
-        return "Cadence settings"
+        return _("Cadence settings")
 
     def reminder_days(self) -> list[int]:
         return sorted(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from reviews import announce, cadence
 from reviews.models import AlignmentCheck, CadenceSettings, ReviewCycle
@@ -67,7 +68,7 @@ def upcoming_reminders(*, now: datetime, config: CadenceSettings) -> list[dict]:
                         {
                             "cycle": cycle,
                             "day": day,
-                            "what": "opens; heads are told",
+                            "what": _("opens; heads are told"),
                             "recipients": None,
                         }
                     )
@@ -83,7 +84,8 @@ def upcoming_reminders(*, now: datetime, config: CadenceSettings) -> list[dict]:
                     {
                         "cycle": cycle,
                         "day": day,
-                        "what": f"reminder ({step})",
+                        # Translators: step is a reminder's code ("before-7").
+                        "what": _("reminder (%(step)s)") % {"step": step},
                         "recipients": recipients,
                     }
                 )

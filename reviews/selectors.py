@@ -21,6 +21,7 @@ from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils.dates import MONTHS_3
 from django.utils.html import format_html_join
+from django.utils.translation import gettext, gettext_lazy
 
 from reviews import dispatch, forms, services, standings, trends
 from reviews.forms import (
@@ -401,11 +402,11 @@ def cycle_page(*, pk: int, user, params: QueryDict, today: date) -> dict:
 THEME_SHARE_FOR_QUESTIONS = 20  # a theme with at least this weight picks rubric questions
 # A check's history: the heads' scores and text, not the rows' bookkeeping.
 CHECK_HISTORY_FIELDS = {f"score_{lever}": label for lever, label in Lever.choices} | {
-    "evidence": "Evidence",
-    "blockers": "Blockers",
+    "evidence": gettext_lazy("Evidence"),
+    "blockers": gettext_lazy("Blockers"),
 }
 CHECK_HISTORY_VALUES = dict.fromkeys(
-    [f"score_{lever}" for lever in LEVERS], {NOT_APPLICABLE: "not applicable"}
+    [f"score_{lever}" for lever in LEVERS], {NOT_APPLICABLE: gettext_lazy("not applicable")}
 )
 LEVER_LABELS = dict(Lever.choices)
 # The check page shows its newest changes, and links to the whole history past them: each
@@ -736,8 +737,8 @@ def check_rows(
                     for lever in LEVERS
                 ],
                 texts=[
-                    TextControl(**posted.value_of("evidence"), label="Evidence"),
-                    TextControl(**posted.value_of("blockers"), label="Blockers"),
+                    TextControl(**posted.value_of("evidence"), label=gettext("Evidence")),
+                    TextControl(**posted.value_of("blockers"), label=gettext("Blockers")),
                 ],
                 commitments=[
                     _status_control(c, data) for c in by_objective.get(item.objective_id, [])

@@ -6,11 +6,13 @@ import copy
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Avg, Case, Exists, F, Q, Subquery, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from reviews import events, scoring
@@ -48,18 +50,28 @@ class StaleCheck(Exception):
         self.check = check
         when = timezone.localtime(check.updated_at).strftime("%H:%M") if check.updated_at else ""
         if by is not None and check.updated_by_id == by.pk:
-            saved = f"You saved this check at {when} in another tab or window"
-        else:
-            who = (
-                check.updated_by.get_full_name() or check.updated_by.username
-                if check.updated_by
-                else "someone"
+            message = _(
+                "You saved this check at %(time)s in another tab or window. Your changes were not "
+                "saved; they are still on this page. Copy what you need, then load the latest "
+                "version."
             )
-            saved = f"{who} saved this check at {when} while you were editing"
-        super().__init__(
-            f"{saved}. Your changes were not saved; they are still on this page. Copy what you "
-            "need, then load the latest version."
-        )
+            who = ""
+        elif check.updated_by:
+            # Translators: person is who saved the check; time is when (13:05).
+            message = _(
+                "%(person)s saved this check at %(time)s while you were editing. Your changes "
+                "were not saved; they are still on this page. Copy what you need, then load the "
+                "latest version."
+            )
+            who = check.updated_by.get_full_name() or check.updated_by.username
+        else:
+            message = _(
+                "someone saved this check at %(time)s while you were editing. Your changes were "
+                "not saved; they are still on this page. Copy what you need, then load the latest "
+                "version."
+            )
+            who = ""
+        super().__init__(message % {"person": who, "time": when})
 
 
 class StaleMeasureValue(Exception):
@@ -69,18 +81,31 @@ class StaleMeasureValue(Exception):
         self.stale = stale
         parts = []
         for entry, actual in stale:
-            what = f"{entry.measure.name}, {period_label(entry.period)}"
+            what = {"measure": entry.measure.name, "period": period_label(entry.period)}
             if actual is None:
-                parts.append(f"{what}: the value shown was removed")
+                parts.append(_("%(measure)s, %(period)s: the value shown was removed") % what)
                 continue
             who = actual.entered_by
-            name = (who.get_full_name() or who.username) if who else "someone"
             when = timezone.localtime(actual.entered_at).strftime("%H:%M")
-            parts.append(f"{what}: {name} recorded {actual.value} at {when}")
+            what |= {"value": actual.value, "time": when}
+            if who:
+                what["person"] = who.get_full_name() or who.username
+                # Translators: person recorded value at time (13:05) for a measure and period.
+                parts.append(
+                    _("%(measure)s, %(period)s: %(person)s recorded %(value)s at %(time)s") % what
+                )
+            else:
+                parts.append(
+                    _("%(measure)s, %(period)s: someone recorded %(value)s at %(time)s") % what
+                )
         super().__init__(
-            "Not saved: a value you changed was changed by someone else since this page was "
-            f"loaded ({'; '.join(parts)}). Your values are still on this page; load the latest "
-            "version to see theirs."
+            # Translators: changes are the values changed meanwhile, joined by "; ".
+            _(
+                "Not saved: a value you changed was changed by someone else since this page was "
+                "loaded (%(changes)s). Your values are still on this page; load the latest "
+                "version to see theirs."
+            )
+            % {"changes": "; ".join(parts)}
         )
 
 
@@ -136,10 +161,10 @@ def check_add_objective(*, check: AlignmentCheck, objective: Objective) -> Check
         .get(pk=check.pk)
     )
     if check.is_submitted or not check.cycle.accepts_checks:
-        raise ValidationError("This check is read-only: it is submitted or its review is over.")
+        raise ValidationError(_("This check is read-only: it is submitted or its review is over."))
     if objective.position_id != check.cycle.position_id:
-        raise ValidationError("This objective is not part of the strategy under review.")
-    item, _ = CheckItem.objects.get_or_create(
+        raise ValidationError(_("This objective is not part of the strategy under review."))
+    item, _created = CheckItem.objects.get_or_create(
         alignment_check=check, objective=objective, defaults={"is_extra": True}
     )
     return item
@@ -230,9 +255,9 @@ def check_save(
         if locked.version != version:
             raise StaleCheck(locked, by=by)
         if locked.is_submitted:
-            raise ValidationError("This check is submitted and read-only.")
+            raise ValidationError(_("This check is submitted and read-only."))
         if not locked.cycle.accepts_checks:
-            raise ValidationError("This review cycle does not accept checks any more.")
+            raise ValidationError(_("This review cycle does not accept checks any more."))
         raise StaleCheck(locked, by=by)  # changed between the UPDATE and this read
     if check.version == version:
         # The caller read the check at the claimed version, and every write to a check bumps
@@ -293,8 +318,12 @@ def check_save(
         missing = [str(i.objective) for i in rows.values() if not i.is_complete]
         if missing:
             raise ValidationError(
-                "Give every lever a score, or mark it not applicable, before submitting. "
-                f"Missing: {', '.join(missing)}."
+                # Translators: objectives are the titles of the objectives not fully scored.
+                _(
+                    "Give every lever a score, or mark it not applicable, before submitting. "
+                    "Missing: %(objectives)s."
+                )
+                % {"objectives": ", ".join(missing)}
             )
         locked.state = AlignmentCheck.State.SUBMITTED
         locked.submitted_at = now
@@ -315,7 +344,7 @@ def check_save(
 def check_reopen(*, check: AlignmentCheck, by, reason: str) -> AlignmentCheck:
     reason = reason.strip()
     if not reason:
-        raise ValidationError("Say why the check is reopened.")
+        raise ValidationError(_("Say why the check is reopened."))
     locked = (
         AlignmentCheck.objects.select_for_update(of=("self",))
         .select_related("cycle")
@@ -325,7 +354,7 @@ def check_reopen(*, check: AlignmentCheck, by, reason: str) -> AlignmentCheck:
     if not locked.is_submitted:
         return locked  # reopening an open check is a no-op
     if locked.cycle.is_closed:
-        raise ValidationError("The cycle is closed; its checks are frozen.")
+        raise ValidationError(_("The cycle is closed; its checks are frozen."))
     CheckReopening.objects.create(alignment_check=locked, by=by, reason=reason)
     locked.state = AlignmentCheck.State.DRAFT
     locked.submitted_at = None
@@ -344,14 +373,14 @@ def executive_score_set(*, cycle: ReviewCycle, unit, objective, score: int, note
     # The state as it stands, locked: a score must not slip in while the cycle closes.
     cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.is_closed:
-        raise ValidationError("The cycle is closed; its scores are frozen.")
+        raise ValidationError(_("The cycle is closed; its scores are frozen."))
     if not cycle.is_running:
-        raise ValidationError("The cycle is not open yet; there is nothing to score.")
+        raise ValidationError(_("The cycle is not open yet; there is nothing to score."))
     if not 1 <= score <= 5:
-        raise ValidationError("A score is a whole number from 1 to 5.")
+        raise ValidationError(_("A score is a whole number from 1 to 5."))
     if objective.position_id != cycle.position_id:
-        raise ValidationError("This objective is not part of the strategy under review.")
-    obj, _ = ExecutiveScore.objects.update_or_create(
+        raise ValidationError(_("This objective is not part of the strategy under review."))
+    obj, _created = ExecutiveScore.objects.update_or_create(
         cycle=cycle,
         unit=unit,
         objective=objective,
@@ -446,7 +475,7 @@ def live_index(cycle: ReviewCycle) -> float | None:
     """A running cycle's index, from its objectives' stored scores and their current weights."""
     rows = LiveScore.objects.filter(cycle=cycle, objective__isnull=False, unit__isnull=True)
     pairs = list(rows.values_list("objective_id", "score", "objective__priority_weight"))
-    return scoring.weighted_index({o: s for o, s, _ in pairs}, {o: w for o, _, w in pairs})
+    return scoring.weighted_index({o: s for o, s, _w in pairs}, {o: w for o, _s, w in pairs})
 
 
 # --- Reviewing -------------------------------------------------------------------------------
@@ -468,10 +497,13 @@ def cycle_close(*, cycle: ReviewCycle, by, now=None) -> bool:
     now = now or timezone.now()
     if locked.is_future_quarter(today=timezone.localdate(now)):
         raise ValidationError(
-            f"{locked.label} has not started yet: it cannot be closed before "
-            f"{date_format(locked.period_start, 'j M Y')}."
+            _("%(cycle)s has not started yet: it cannot be closed before %(day)s.")
+            % {"cycle": locked.label, "day": date_format(locked.period_start, "j M Y")}
         )
-    locked.snapshot = build_snapshot(locked)
+    # The snapshot keeps words (labels, signal reasons) in the site's language, whoever closes
+    # it: the closing executive's language must not be frozen into it.
+    with translation.override(settings.LANGUAGE_CODE):
+        locked.snapshot = build_snapshot(locked)
     _freeze_scores(locked, locked.snapshot)
     LiveScore.objects.filter(cycle=locked).delete()  # its frozen rows take over
     locked.state = ReviewCycle.State.CLOSED
@@ -480,7 +512,9 @@ def cycle_close(*, cycle: ReviewCycle, by, now=None) -> bool:
     locked.save()
     # What the apps above add to the frozen results: the sustain app, the signals as they
     # stand at closing, for this review's reports.
-    for _, extra in events.cycle_closing.send(sender=ReviewCycle, cycle=locked):
+    with translation.override(settings.LANGUAGE_CODE):
+        closing = events.cycle_closing.send(sender=ReviewCycle, cycle=locked)
+    for _receiver, extra in closing:
         locked.snapshot = {**locked.snapshot, **(extra or {})}
     locked.save(update_fields=["snapshot"])
     events.tell(events.CYCLE_CLOSED, cycle=locked, now=now)
@@ -965,7 +999,7 @@ def check_measures_save(
     values by (measure id, period number).
     """
     if check.cycle.is_closed:
-        raise ValidationError("This review is closed: its measure values are read-only.")
+        raise ValidationError(_("This review is closed: its measure values are read-only."))
     if not values:
         return {}
     year = check.cycle.fiscal_year

@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Abs
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from reviews import agenda, scoring
 from reviews.models import (
@@ -481,7 +482,7 @@ def team_page(
                 },
                 "check_id": t["pk"],
                 "check_url": check_url.format(t["pk"]) if t["pk"] else "",
-                "region": t["region_name"] or "No region",
+                "region": t["region_name"] or gettext("No region"),
                 "is_first": t["is_first"] == 0,
                 "cells": team_cells,
             }

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from django.db.models import FloatField, OuterRef, Subquery
 from django.template.defaultfilters import floatformat
+from django.utils.translation import gettext as _
 
 from reviews import scoring, services
 from reviews.models import FrozenScore, LiveScore, ReviewCycle
@@ -65,8 +66,9 @@ class Chart:
             f"{p.label}: {floatformat(p.value, 0)}" for p in self.points if p.value is not None
         ]
         if not shown:
-            return "No scores yet."
-        return "Score out of 100 by quarter. " + "; ".join(shown) + "."
+            return _("No scores yet.")
+        # Translators: scores are "Q1 FY2026: 62", joined by "; ".
+        return _("Score out of 100 by quarter. %(scores)s.") % {"scores": "; ".join(shown)}
 
 
 def _y(value: float) -> float:
@@ -128,10 +130,10 @@ def _series(frozen: dict[int, float], closed, running, live_value) -> list[Point
         points.append(
             (
                 (running.fiscal_year, running.quarter),
-                Point(f"{running.label} (open)", live_value, is_open=True),
+                Point(_("%(cycle)s (open)") % {"cycle": running.label}, live_value, is_open=True),
             )
         )
-    return [point for _, point in sorted(points, key=lambda pair: pair[0])]
+    return [point for _when, point in sorted(points, key=lambda pair: pair[0])]
 
 
 def company_chart(
@@ -153,7 +155,7 @@ def company_chart(
             live = live_results["index"]
         else:
             live = services.live_index(running)
-    return build_chart("Alignment index", _series(frozen, closed, running, live))
+    return build_chart(_("Alignment index"), _series(frozen, closed, running, live))
 
 
 def _live(running, **lookup) -> float | None:
@@ -222,7 +224,7 @@ def overview(*, page_number=None, q: str = "", per_page: int | None = None) -> d
     )
     team_url = url_pattern("reviews:trend-team")
     return {
-        "company": build_chart("Alignment index", _series(company, closed, running, live_index)),
+        "company": build_chart(_("Alignment index"), _series(company, closed, running, live_index)),
         "objectives": [
             build_chart(
                 o.title, _series(by_objective[o.pk], closed, running, live_objectives.get(o.pk))

@@ -8,6 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from reviews import dispatch, docs, events, forms, selectors, services, standings, trends
@@ -98,13 +100,13 @@ def cycle_create(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
     position = StrategicPosition.objects.current()
     if position is None:
-        messages.error(request, "Publish a strategic position before planning a review.")
+        messages.error(request, _("Publish a strategic position before planning a review."))
         return redirect("reviews:cycle-list")
     if request.method == "POST":
         form = CycleForm(request.POST, instance=ReviewCycle(position=position))
         if form.is_valid():
             cycle = form.save()
-            messages.success(request, f"{cycle.label} planned.")
+            messages.success(request, _("%(cycle)s planned.") % {"cycle": cycle.label})
             return redirect(cycle.get_absolute_url())
     else:
         form = CycleForm(initial=selectors.next_cycle_initial(position))
@@ -119,12 +121,17 @@ def cycle_edit(request: HttpRequest, pk: int) -> HttpResponse:
             ReviewCycle.objects.quarterly().defer("snapshot").select_for_update(), pk=pk
         )
         if cycle.state != ReviewCycle.State.PLANNED:
-            messages.error(request, f"{cycle.label} has opened: its dates can no longer change.")
+            messages.error(
+                request,
+                _("%(cycle)s has opened: its dates can no longer change.") % {"cycle": cycle.label},
+            )
             return redirect(cycle.get_absolute_url())
         form = CycleDatesForm(request.POST or None, instance=cycle)
         if request.method == "POST" and form.is_valid():
             form.save()
-            messages.success(request, f"The dates of {cycle.label} are saved.")
+            messages.success(
+                request, _("The dates of %(cycle)s are saved.") % {"cycle": cycle.label}
+            )
             return redirect(cycle.get_absolute_url())
     return render(request, "reviews/cycle_dates_form.html", {"form": form, "cycle": cycle})
 
@@ -157,14 +164,21 @@ def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_cycle_for_user(request, pk)
     refusal = cycle.open_refusal(today=timezone.localdate(), config=CadenceSettings.load())
     if refusal:
-        messages.error(request, f"{cycle.label} was not opened. {refusal}")
+        messages.error(
+            request,
+            _("%(cycle)s was not opened. %(refusal)s") % {"cycle": cycle.label, "refusal": refusal},
+        )
     else:
         dispatch.cycle_open_and_notify(cycle=cycle, now=timezone.now())
         count = cycle.checks.count()
         messages.success(
             request,
-            f"{cycle.label} opened: {count} team{'s have' if count != 1 else ' has'} a check "
-            "to fill in.",
+            ngettext(
+                "%(cycle)s opened: %(count)s team has a check to fill in.",
+                "%(cycle)s opened: %(count)s teams have a check to fill in.",
+                count,
+            )
+            % {"cycle": cycle.label, "count": count},
         )
     return redirect(cycle.get_absolute_url())
 
@@ -174,12 +188,13 @@ def cycle_start_review(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
     cycle = get_cycle_for_user(request, pk)
     if services.cycle_start_review(cycle=cycle):
-        messages.success(request, f"{cycle.label} is in review.")
+        messages.success(request, _("%(cycle)s is in review.") % {"cycle": cycle.label})
     else:
         messages.error(
             request,
-            f"Only an open review can start its meeting; {cycle.label} is "
-            f"{cycle.get_state_display().lower()}.",
+            # Translators: state is the cycle's state, lower case ("planned", "closed").
+            _("Only an open review can start its meeting; %(cycle)s is %(state)s.")
+            % {"cycle": cycle.label, "state": cycle.get_state_display().lower()},
         )
     return redirect(cycle.get_absolute_url())
 
@@ -200,11 +215,16 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(cycle.get_absolute_url())
     cycle.refresh_from_db()
     if closed:
-        messages.success(request, f"{cycle.label} closed; its results are frozen.")
+        messages.success(
+            request, _("%(cycle)s closed; its results are frozen.") % {"cycle": cycle.label}
+        )
     elif cycle.is_closed:  # closing twice is a no-op, not an error
-        messages.info(request, f"{cycle.label} is already closed.")
+        messages.info(request, _("%(cycle)s is already closed.") % {"cycle": cycle.label})
     else:
-        messages.error(request, f"{cycle.label} is not open yet: there is nothing to close.")
+        messages.error(
+            request,
+            _("%(cycle)s is not open yet: there is nothing to close.") % {"cycle": cycle.label},
+        )
     return redirect(cycle.get_absolute_url())
 
 
@@ -226,9 +246,11 @@ def executive_score(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, "Your score is recorded.")
+            messages.success(request, _("Your score is recorded."))
     else:
-        messages.error(request, "Your score was not recorded: " + _form_errors(form))
+        messages.error(
+            request, _("Your score was not recorded: %(errors)s") % {"errors": _form_errors(form)}
+        )
     return redirect(cycle.get_absolute_url() + "#executive-score")
 
 
@@ -246,14 +268,17 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
     cycle = get_cycle_for_user(request, pk)
     if not cycle.is_running:
-        state = "closed: its decisions are frozen" if cycle.is_closed else "not open yet"
-        messages.error(request, f"No action was recorded: {cycle.label} is {state}.")
+        if cycle.is_closed:
+            refusal = _("No action was recorded: %(cycle)s is closed: its decisions are frozen.")
+        else:
+            refusal = _("No action was recorded: %(cycle)s is not open yet.")
+        messages.error(request, refusal % {"cycle": cycle.label})
         return redirect(cycle.get_absolute_url())
     if request.method == "POST":
         form = ActionForm(request.POST, cycle=cycle)
         if form.is_valid():
             services.action_create(cycle=cycle, by=request.user, form=form)
-            messages.success(request, "Action recorded.")
+            messages.success(request, _("Action recorded."))
             return redirect(cycle.get_absolute_url() + "#actions")
     else:
         form = ActionForm(cycle=cycle, initial=ActionForm.initial_from(request.GET, cycle=cycle))
@@ -267,10 +292,10 @@ def action_complete(request: HttpRequest, pk: int) -> HttpResponse:
         Action.objects.select_related("cycle").defer("cycle__snapshot"), pk=pk
     )
     if action.is_done:  # completing twice keeps the first completion time
-        messages.info(request, f"“{action}” was already done.")
+        messages.info(request, _("“%(action)s” was already done.") % {"action": action})
     else:
         action.complete()
-        messages.success(request, f"“{action}” is done.")
+        messages.success(request, _("“%(action)s” is done.") % {"action": action})
     return redirect(_safe_next(request, action.cycle.get_absolute_url()))
 
 
@@ -306,7 +331,7 @@ def check_save(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.edit_check", check)
     form = CheckForm(request.POST, check=check)
     if not form.is_valid():
-        return _save_failed(request, check, "Some values are not valid; see the marked fields.")
+        return _save_failed(request, check, _("Some values are not valid; see the marked fields."))
     try:
         check = services.check_save(check=check, by=request.user, **form.save_arguments())
     except services.StaleCheck as exc:
@@ -316,7 +341,7 @@ def check_save(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "reviews/_save_status.html", {"check": check, "saved": True})
     messages.success(
-        request, "Check submitted. Thank you." if check.is_submitted else "Draft saved."
+        request, _("Check submitted. Thank you.") if check.is_submitted else _("Draft saved.")
     )
     return redirect(check.get_absolute_url())
 
@@ -348,24 +373,24 @@ def check_measures_save(request: HttpRequest, pk: int) -> HttpResponse:
     form = CheckMeasuresForm(request.POST, check=check, measures=measures)
     if form.unknown:
         return _measures_failed(
-            request, check, form, "These are not values your team reports for this review."
+            request, check, form, _("These are not values your team reports for this review.")
         )
     if check.cycle.is_closed:
         return _measures_failed(
-            request, check, form, "This review is closed: its measure values are read-only."
+            request, check, form, _("This review is closed: its measure values are read-only.")
         )
     # Every value posted is one the user may enter; a post of none is refused to whoever may
     # enter no value (reports_measure of None is false).
     for measure in form.posted_measures or [None]:
         roles.require(request, "alignment.enter_measure_actuals", measure)
     if not form.is_valid():
-        return _measures_failed(request, check, form, "Not saved: see the marked values.")
+        return _measures_failed(request, check, form, _("Not saved: see the marked values."))
     try:
         recorded = services.check_measures_save(check=check, values=form.changes, by=request.user)
     except services.StaleMeasureValue as exc:
         return _measures_failed(request, check, form, str(exc), conflict=True)
     except IntegrityError:  # the first value of a period, entered by two people at once
-        message = "Not saved: someone entered this value at the same moment."
+        message = _("Not saved: someone entered this value at the same moment.")
         return _measures_failed(request, check, form, message, conflict=True)
     except ValidationError as exc:
         return _measures_failed(request, check, form, " ".join(exc.messages))
@@ -377,7 +402,7 @@ def check_measures_save(request: HttpRequest, pk: int) -> HttpResponse:
         )
         cells = [c for row in rows for c in row.cells if c.name in saved]
         return render(request, "reviews/_measures_status.html", {"cells": cells, "saved": True})
-    messages.success(request, "Measure values saved." if recorded else "No value changed.")
+    messages.success(request, _("Measure values saved.") if recorded else _("No value changed."))
     return redirect(check.get_absolute_url())
 
 
@@ -388,7 +413,7 @@ def _measures_failed(request, check, form, message: str, conflict: bool = False)
         page = selectors.check_measures(
             check=check, user=request.user, data=request.POST, errors=form.errors
         )
-        posted = {name for _, _, name in form.posted}
+        posted = {name for _measure, _period, name in form.posted}
         cells = [c for row in page["measures"] for c in row.cells if c.name in posted]
         context = {"cells": cells, "error": message, "check": check, "conflict": conflict}
         # 200, so that htmx swaps the answer in: the status line says it was refused.
@@ -412,7 +437,9 @@ def check_add_objective(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"“{objective}” added to the check.")
+        messages.success(
+            request, _("“%(objective)s” added to the check.") % {"objective": objective}
+        )
     return redirect(check.get_absolute_url())
 
 
@@ -422,14 +449,14 @@ def check_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     roles.require(request, "reviews.run_reviews")
     form = ReopenForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why the check is reopened.")
+        messages.error(request, _("Say why the check is reopened."))
         return redirect(check.get_absolute_url())
     try:
         services.check_reopen(check=check, by=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Check reopened; the head can edit it again.")
+        messages.success(request, _("Check reopened; the head can edit it again."))
     return redirect(check.get_absolute_url())
 
 
@@ -443,9 +470,9 @@ def rubric_edit(request: HttpRequest) -> HttpResponse:
         if formset.is_valid():
             with transaction.atomic():
                 formset.save()
-            messages.success(request, "Rubric saved.")
+            messages.success(request, _("Rubric saved."))
             return redirect("reviews:rubric-edit")
-        messages.error(request, "Nothing was saved: please correct the errors below.")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
     return render(request, "reviews/rubric_edit.html", {"formset": formset})
 
 
@@ -494,10 +521,17 @@ def cadence_edit(request: HttpRequest) -> HttpResponse:
                 moved = 0
                 if set(form.changed_data) & dispatch.DATE_SETTINGS:
                     moved = dispatch.replan_cycles(config=config, previous=previous)
-            note = f" {moved} planned review{'s' if moved != 1 else ''} moved." if moved else ""
-            messages.success(request, "Cadence settings saved." + note)
+            if moved:
+                saved = ngettext(
+                    "Cadence settings saved. %(count)s planned review moved.",
+                    "Cadence settings saved. %(count)s planned reviews moved.",
+                    moved,
+                ) % {"count": moved}
+            else:
+                saved = _("Cadence settings saved.")
+            messages.success(request, saved)
             return redirect("reviews:cadence-edit")
-        messages.error(request, "Nothing was saved: please correct the errors below.")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
     return render(request, "reviews/cadence_form.html", {"form": form})
 
 
@@ -524,5 +558,8 @@ def acknowledge(request: HttpRequest) -> HttpResponse:
     if position is None:
         raise Http404
     Acknowledgement.objects.get_or_create(user=request.user, position=position)
-    messages.success(request, f"Thank you: you have read the FY{position.fiscal_year} strategy.")
+    messages.success(
+        request,
+        _("Thank you: you have read the FY%(year)s strategy.") % {"year": position.fiscal_year},
+    )
     return redirect(_safe_next(request, position.get_absolute_url()))

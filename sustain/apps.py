@@ -2,11 +2,12 @@
 them, their settings and pages. Named sustain so as not to clash with Django's signals."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SustainConfig(AppConfig):
     name = "sustain"
-    verbose_name = "Sustained alignment"
+    verbose_name = _("Sustained alignment")
 
     def ready(self) -> None:
         # The receivers of the reviews app's signals (receivers) and the tasks' (tasks).

@@ -14,11 +14,14 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q
 from django.dispatch import Signal
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from notifications import notify, webhooks
 from notifications.models import WebhookEndpoint
@@ -259,8 +262,13 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
                     "complacency",
                     "Complacency",
                     team.name,
-                    f"{team.name}: the {latest.label} check repeats {before.label}'s scores and "
-                    "evidence word for word.",
+                    # Translators: team is a team's name; latest and before are reviews
+                    # ("FY2026 Q3").
+                    _(
+                        "%(team)s: the %(latest)s check repeats %(before)s's scores and "
+                        "evidence word for word."
+                    )
+                    % {"team": team.name, "latest": latest.label, "before": before.label},
                     link=link,
                     team=team.pk,
                 )
@@ -274,8 +282,11 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
                     "complacency",
                     "Complacency",
                     team.name,
-                    f"{team.name}: every lever scored 5 in {latest.label}, and no commitment "
-                    "changed that quarter.",
+                    _(
+                        "%(team)s: every lever scored 5 in %(latest)s, and no commitment "
+                        "changed that quarter."
+                    )
+                    % {"team": team.name, "latest": latest.label},
                     link=link,
                     team=team.pk,
                 )
@@ -287,8 +298,14 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
                     "complacency",
                     "Complacency",
                     team.name,
-                    f"{team.name}: {n} open commitment{'s' if n != 1 else ''} not updated for "
-                    f"{config.stale_quarters} quarters or more.",
+                    ngettext(
+                        "%(team)s: %(count)s open commitment not updated for %(quarters)s "
+                        "quarters or more.",
+                        "%(team)s: %(count)s open commitments not updated for %(quarters)s "
+                        "quarters or more.",
+                        n,
+                    )
+                    % {"team": team.name, "count": n, "quarters": config.stale_quarters},
                     link=link,
                     team=team.pk,
                 )
@@ -300,7 +317,12 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
                     "complacency",
                     "Complacency",
                     team.name,
-                    f"{team.name}: missed or late in {late} of the last {len(recent)} reviews.",
+                    ngettext(
+                        "%(team)s: missed or late in %(late)s of the last %(count)s reviews.",
+                        "%(team)s: missed or late in %(late)s of the last %(count)s reviews.",
+                        len(recent),
+                    )
+                    % {"team": team.name, "late": late, "count": len(recent)},
                     link=link,
                     team=team.pk,
                 )
@@ -318,9 +340,15 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
                 _signal(
                     "complacency",
                     "Complacency",
-                    f"Strategy FY{position.fiscal_year}",
-                    f"The annual refresh for FY{position.fiscal_year} kept all {len(decisions)} "
-                    "objectives unchanged and added none.",
+                    _("Strategy FY%(year)s") % {"year": position.fiscal_year},
+                    ngettext(
+                        "The annual refresh for FY%(year)s kept all %(count)s objectives "
+                        "unchanged and added none.",
+                        "The annual refresh for FY%(year)s kept all %(count)s objectives "
+                        "unchanged and added none.",
+                        len(decisions),
+                    )
+                    % {"year": position.fiscal_year, "count": len(decisions)},
                     link=position.get_absolute_url(),
                 )
             )
@@ -375,9 +403,18 @@ def _funding(config, company, position, objectives):
             "funding",
             "Funding",
             c.unit.name,
-            f"{c.unit.name}: {money.format_money(c.amount, c.currency)} committed to "
-            f"“{c.objective.title}”, which is not an objective of the "
-            f"FY{position.fiscal_year} strategy.",
+            # Translators: team is a team's name, amount an amount of money, objective an
+            # objective's title.
+            _(
+                "%(team)s: %(amount)s committed to “%(objective)s”, which is not an objective of "
+                "the FY%(year)s strategy."
+            )
+            % {
+                "team": c.unit.name,
+                "amount": money.format_money(c.amount, c.currency),
+                "objective": c.objective.title,
+                "year": position.fiscal_year,
+            },
             link=c.unit.get_absolute_url(),
             team=c.unit_id,
         )
@@ -388,10 +425,10 @@ def _funding(config, company, position, objectives):
             "currency": currency,
             "count": count,
             "total": total,
-            "reason": f"{count} amount{'s' if count != 1 else ''} in {currency} "
-            f"{'have' if count != 1 else 'has'} no rate for FY{position.fiscal_year} and "
-            f"{'are' if count != 1 else 'is'} not counted "
-            f"({money.format_money(total, currency)}).",
+            "fiscal_year": position.fiscal_year,
+            "reason": unconverted_reason(
+                count=count, currency=currency, total=total, fiscal_year=position.fiscal_year
+            ),
         }
         for currency, (count, total) in sorted(unconverted.items())
     ]
@@ -399,7 +436,7 @@ def _funding(config, company, position, objectives):
         _signal(
             "funding",
             "Funding",
-            f"Funding in {m['currency']}",
+            _("Funding in %(currency)s") % {"currency": m["currency"]},
             m["reason"],
             # The funding table explains it to everyone; executives follow on to the rates.
             link=reverse("sustain:signals") + "#funding-heading",
@@ -409,6 +446,24 @@ def _funding(config, company, position, objectives):
     for share in shares:
         share.amount = amounts[share.key]  # in the base currency, for the page
     return shares, index, unfunded, {"base": base, "unconverted": missing}
+
+
+def unconverted_reason(*, count: int, currency: str, total, fiscal_year: int) -> str:
+    """What the Signals page (and a funding signal) says of the amounts in a currency without
+    a rate: the page makes it again from the numbers, in the reader's language."""
+    # Translators: currency is a currency code (USD); total an amount of money.
+    return ngettext(
+        "%(count)s amount in %(currency)s has no rate for FY%(year)s and is not counted "
+        "(%(total)s).",
+        "%(count)s amounts in %(currency)s have no rate for FY%(year)s and are not "
+        "counted (%(total)s).",
+        count,
+    ) % {
+        "count": count,
+        "currency": currency,
+        "year": fiscal_year,
+        "total": money.format_money(total, currency),
+    }
 
 
 def _promises(config, objectives, window, frozen) -> list[dict]:
@@ -461,7 +516,7 @@ def _quarters_back(last: tuple[int, int], count: int) -> list[tuple[int, int]]:
     """`count` quarters up to `last`, oldest first."""
     year, quarter = last
     found = []
-    for _ in range(count):
+    for _step in range(count):
         found.append((year, quarter))
         year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
     return found[::-1]
@@ -570,7 +625,8 @@ def _outcomes(config, company, objectives, teams, window, frozen, lineage, *, no
             if unit_id not in names:
                 continue
             gap = measures.say_do_gap(
-                f"{names[unit_id]} on “{o.title}”",
+                # Translators: team is a team's name, objective an objective's title.
+                _("%(team)s on “%(objective)s”") % {"team": names[unit_id], "objective": o.title},
                 scores,
                 said_series,
                 target_score=config.target_score,
@@ -711,10 +767,10 @@ def frozen_summary(result: dict) -> dict:
 # The measured outcomes on a review page's agenda: the first few signals of each of these kinds,
 # in this order, counted; the rest are on the Signals page (and in the reports).
 AGENDA_OUTCOMES = {
-    "say_do": "Say-do gaps",
-    "promise_risk": "Promises at risk",
-    "roller_outcomes": "Roller-coaster outcomes",
-    "not_measuring": "Measures not measured",
+    "say_do": pgettext_lazy("agenda heading", "Say-do gaps"),
+    "promise_risk": pgettext_lazy("agenda heading", "Promises at risk"),
+    "roller_outcomes": pgettext_lazy("agenda heading", "Roller-coaster outcomes"),
+    "not_measuring": pgettext_lazy("agenda heading", "Measures not measured"),
 }
 AGENDA_OUTCOMES_SHOWN = 5
 
@@ -729,7 +785,7 @@ def outcome_agenda(signals: list[dict]) -> list[dict]:
     return [
         {
             "kind": kind,
-            "label": AGENDA_OUTCOMES[kind],
+            "label": str(AGENDA_OUTCOMES[kind]),  # JSON: a snapshot keeps it
             "signals": found[:AGENDA_OUTCOMES_SHOWN],
             "more": max(0, len(found) - AGENDA_OUTCOMES_SHOWN),
         }
@@ -744,16 +800,27 @@ def outcome_agenda(signals: list[dict]) -> list[dict]:
 # when the inputs changed (board_mark_stale, then a task after the commit), daily, and when a
 # cycle closes. A closed cycle keeps its own frozen board in its snapshot, as before.
 
+# The stored signals keep their kind's English label (webhooks send it); pages show the label
+# of the kind in the reader's language (signal_label), the stored one for an unknown kind.
 KINDS = [
-    ("roller", "Roller-coaster"),
-    ("complacency", "Complacency"),
-    ("funding", "Funding"),
-    ("promise", "Promise not backed"),
-    ("say_do", "Say-do gap"),
-    ("roller_outcomes", "Roller-coaster outcomes"),
-    ("promise_risk", "Promise at risk"),
-    ("not_measuring", "Not measuring"),
+    ("roller", pgettext_lazy("signal kind", "Roller-coaster")),
+    ("complacency", pgettext_lazy("signal kind", "Complacency")),
+    ("funding", pgettext_lazy("signal kind", "Funding")),
+    ("promise", pgettext_lazy("signal kind", "Promise not backed")),
+    ("say_do", pgettext_lazy("signal kind", "Say-do gap")),
+    ("roller_outcomes", pgettext_lazy("signal kind", "Roller-coaster outcomes")),
+    ("promise_risk", pgettext_lazy("signal kind", "Promise at risk")),
+    ("not_measuring", pgettext_lazy("signal kind", "Not measuring")),
 ]
+KIND_LABELS = dict(KINDS)
+
+
+def signal_label(signal: dict) -> str:
+    """A signal's label in the reader's language, from its kind (a frozen snapshot's too)."""
+    label = KIND_LABELS.get(signal.get("kind"))
+    return str(label) if label is not None else signal.get("label", "")
+
+
 SIGNAL_FIELDS = ("kind", "label", "subject", "reason", "link", "team", "objective", "flagged")
 HOME_STREAKS = 5
 
@@ -791,7 +858,9 @@ def board_refresh(*, now: datetime, if_stale: bool = False) -> int | None:
         row.generation += 1
         row.save(update_fields=["stale_since", "generation"])
         generation = row.generation
-    result = board(now=now)
+    # The stored reasons are in the site's language, whichever request or task computes them.
+    with translation.override(settings.LANGUAGE_CODE):
+        result = board(now=now)
     regions = _regions()
     rows = [
         StoredSignal(
@@ -853,7 +922,7 @@ def _regions() -> dict[int, int]:
         pk: (parent, kind) for pk, parent, kind in Unit.objects.values_list("pk", "parent", "kind")
     }
     found = {}
-    for pk, (parent, _) in units.items():
+    for pk, (parent, _kind) in units.items():
         node, seen = parent, {pk}
         while node is not None and node not in seen and units[node][1] != Unit.Kind.REGION:
             seen.add(node)
@@ -906,6 +975,10 @@ def _summary(result: dict, regions: dict[int, int]) -> dict:
         "cadence": [
             {
                 "label": row["cycle"].label,
+                # So that the page names the review in the reader's language.
+                "kind": row["cycle"].kind,
+                "fiscal_year": row["cycle"].fiscal_year,
+                "quarter": row["cycle"].quarter,
                 "opened_on_time": row["kept"].opened_on_time,
                 "closed_on_time": row["kept"].closed_on_time,
                 "submitted_on_time": row["kept"].submitted_on_time,
@@ -1000,6 +1073,11 @@ def cycle_board(cycle: ReviewCycle, results: dict | None = None) -> dict:
         if agenda is None:  # closed before the agenda was frozen: from the first signals
             agenda = outcome_agenda(frozen["signals"])
         more = max(0, frozen["signals_total"] - len(first))
+        # The heading in the reader's language, from the kind; the frozen words otherwise.
+        agenda = [
+            {**group, "label": AGENDA_OUTCOMES.get(group.get("kind"), group.get("label", ""))}
+            for group in agenda
+        ]
         return {"signals": first, "more": more, "outcomes": agenda}
     rows = _cycle_rows(shown)
     if not rows or rows[0]["board_count"] is None:
@@ -1063,7 +1141,14 @@ ORDER BY t."order"
 """
 
 
-CSV_COLUMNS = ["Section", "Signal", "Subject", "Detail", "Region", "Link"]
+CSV_COLUMNS = [
+    gettext_lazy("Section"),
+    gettext_lazy("Signal"),
+    gettext_lazy("Subject"),
+    gettext_lazy("Detail"),
+    gettext_lazy("Region"),
+    gettext_lazy("Link"),
+]
 
 
 def csv_rows(stored: StoredBoard) -> Iterator[list]:
@@ -1071,32 +1156,40 @@ def csv_rows(stored: StoredBoard) -> Iterator[list]:
     team's reading of the strategy (the page shows a bounded part of each)."""
     summary = stored.summary
     names = dict(Unit.objects.values_list("pk", "name"))
-    yield CSV_COLUMNS
+    yield [str(column) for column in CSV_COLUMNS]  # in the reader's language
+    flagged = pgettext("signals CSV section", "Flagged")
     for s in StoredSignal.objects.values_list(
-        "label", "subject", "reason", "region", "link"
+        "kind", "label", "subject", "reason", "region", "link"
     ).iterator(chunk_size=2000):
-        label, subject, reason, region, link = s
-        yield ["Flagged", label, subject, reason, names.get(region, ""), link]
+        kind, label, subject, reason, region, link = s
+        label = signal_label({"kind": kind, "label": label})
+        yield [flagged, label, subject, reason, names.get(region, ""), link]
     target = summary.get("target_score")
     for s in summary.get("streaks", []):
         yield [
-            "Sustained",
-            "Streak",
+            pgettext("signals CSV section", "Sustained"),
+            _("Streak"),
             s["subject"],
-            f"{s['quarters']} quarter{'s' if s['quarters'] != 1 else ''} in a row at or above "
-            f"{target:.0f}",
+            ngettext(
+                "%(count)s quarter in a row at or above %(target)s",
+                "%(count)s quarters in a row at or above %(target)s",
+                s["quarters"],
+            )
+            % {"count": s["quarters"], "target": f"{target:.0f}"},
             "",
             s["link"],
         ]
     for a in summary.get("acknowledgement", []):
         detail = (
-            f"{a['read']} of {a['members']} ({a['share']:.0f}%)"
+            # Translators: how many of a team's members read the strategy, and the share.
+            _("%(read)s of %(members)s (%(share)s%%)")
+            % {"read": a["read"], "members": a["members"], "share": f"{a['share']:.0f}"}
             if a["share"] is not None
-            else "no members"
+            else _("no members")
         )
         yield [
-            "Communicated inside",
-            "Read the strategy",
+            pgettext("signals CSV section", "Communicated inside"),
+            _("Read the strategy"),
             a["name"],
             detail,
             names.get(a["region"], ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.utils.translation import gettext as _
 
 from sustain.models import SignalSettings
 
@@ -37,7 +38,10 @@ class SignalSettingsForm(forms.ModelForm):
             if window is not None and value is not None and value > window:
                 self.add_error(
                     name,
-                    f"At most the quarters looked at ({window}): only those are read, so "
-                    f"{value} could never be reached.",
+                    _(
+                        "At most the quarters looked at (%(window)s): only those are read, so "
+                        "%(value)s could never be reached."
+                    )
+                    % {"window": window, "value": value},
                 )
         return cleaned

@@ -13,9 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+
 from strategy.outcomes import status_for
 
-TOO_SHORT = "Not enough quarters to judge"
+TOO_SHORT = gettext_lazy("Not enough quarters to judge")
 
 
 def _fmt(values: Iterable[float | None]) -> str:
@@ -48,20 +51,45 @@ def roller_coaster(
     """
     recent = list(series)[-window:]
     values = [v for v in recent if v is not None]
-    label = f"{name}: " if name else ""
     if len(values) < 3:
-        return RollerCoaster(None, None, 0, f"{label}{TOO_SHORT} ({_fmt(recent)}).")
+        if name:
+            # Translators: name is a team or an objective; values are its scores, oldest first.
+            short = _("%(name)s: %(too_short)s (%(values)s).")
+        else:
+            short = _("%(too_short)s (%(values)s).")
+        return RollerCoaster(
+            None, None, 0, short % {"name": name, "too_short": TOO_SHORT, "values": _fmt(recent)}
+        )
     changes = [b - a for a, b in zip(values, values[1:], strict=False)]
     mean_change = sum(abs(c) for c in changes) / len(changes)
     directions = [c > 0 for c in changes if c != 0]
     reversals = sum(1 for a, b in zip(directions, directions[1:], strict=False) if a != b)
     flagged = mean_change >= min_mean_change and reversals >= min_reversals
-    reason = (
-        f"{label}{_fmt(recent)} over the last {len(recent)} quarters: moves {mean_change:.0f} "
-        f"points a quarter on average and changed direction {reversals} "
-        f"time{'s' if reversals != 1 else ''}."
-    )
-    return RollerCoaster(flagged, mean_change, reversals, reason)
+    params = {
+        "name": name,
+        "values": _fmt(recent),
+        "quarters": len(recent),
+        "change": f"{mean_change:.0f}",
+        "reversals": reversals,
+    }
+    if name:
+        # Translators: name is a team or an objective; values are its scores, oldest first.
+        reason = ngettext(
+            "%(name)s: %(values)s over the last %(quarters)s quarters: moves %(change)s points "
+            "a quarter on average and changed direction %(reversals)s time.",
+            "%(name)s: %(values)s over the last %(quarters)s quarters: moves %(change)s points "
+            "a quarter on average and changed direction %(reversals)s times.",
+            reversals,
+        )
+    else:
+        reason = ngettext(
+            "%(values)s over the last %(quarters)s quarters: moves %(change)s points a quarter "
+            "on average and changed direction %(reversals)s time.",
+            "%(values)s over the last %(quarters)s quarters: moves %(change)s points a quarter "
+            "on average and changed direction %(reversals)s times.",
+            reversals,
+        )
+    return RollerCoaster(flagged, mean_change, reversals, reason % params)
 
 
 # --- 2. Sustained alignment ------------------------------------------------------------------
@@ -142,11 +170,16 @@ def funding_shares(
         people_share = 100 * people / total_people if total_people else 0.0
         # With no funding committed at all there is no allocation to judge.
         flagged = bool(total_funding) and funding_share < min_ratio * weight_share
-        reason = (
-            f"“{title}” carries {weight_share:.0f}% of the priority weight but gets "
-            f"{funding_share:.0f}% of the committed funding and {people_share:.0f}% of the "
-            "people-and-skills commitments."
-        )
+        # Translators: title is an objective's; the shares are percentages (0-100).
+        reason = _(
+            "“%(title)s” carries %(weight)s%% of the priority weight but gets %(funding)s%% of "
+            "the committed funding and %(people)s%% of the people-and-skills commitments."
+        ) % {
+            "title": title,
+            "weight": f"{weight_share:.0f}",
+            "funding": f"{funding_share:.0f}",
+            "people": f"{people_share:.0f}",
+        }
         shares.append(
             FundingShare(key, title, weight_share, funding_share, people_share, flagged, reason)
         )
@@ -203,6 +236,13 @@ PROMISE_RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ),
     ("price", ("price", "cheap", "cost", "fair", "value"), ("processes",)),
 ]
+# The topics as a reason names them.
+PROMISE_TOPICS = {
+    "delivery": pgettext_lazy("promise topic", "delivery"),
+    "service": pgettext_lazy("promise topic", "service"),
+    "quality": pgettext_lazy("promise topic", "quality"),
+    "price": pgettext_lazy("promise topic", "price"),
+}
 
 
 def promise_needs(promise: str) -> tuple[list[str], list[str]]:
@@ -240,7 +280,11 @@ def promise_backed(
     topics, needed = promise_needs(promise)
     if not committed_levers:
         return PromiseCheck(
-            True, needed, [], f"“{title}”: promised to customers, no team backs it."
+            True,
+            needed,
+            [],
+            # Translators: title is an objective's.
+            _("“%(title)s”: promised to customers, no team backs it.") % {"title": title},
         )
     missing = [lever for lever in needed if lever not in committed_levers]
     scored = {t: s for t, s in team_scores.items() if s is not None}
@@ -253,17 +297,26 @@ def promise_backed(
     )
     problems = []
     if missing:
-        labels = ", ".join(lever_labels.get(m, m).lower() for m in missing)
-        about = " and ".join(topics)
-        problems.append(f"a {about} promise with no commitment on {labels}")
+        labels = ", ".join(str(lever_labels.get(m, m)).lower() for m in missing)
+        # Translators: joins the topics a promise talks about ("delivery and service").
+        about = _(" and ").join(str(PROMISE_TOPICS.get(t, t)) for t in topics)
+        # Translators: topics are what a promise talks about (delivery, service, quality,
+        # price); levers are lever names, lower case.
+        problems.append(
+            _("a %(topics)s promise with no commitment on %(levers)s")
+            % {"topics": about, "levers": labels}
+        )
     if weak:
         problems.append(
-            f"its teams average {mean:.0f}, under the target of {target:.0f} "
-            f"({', '.join(weak)} below it)"
+            # Translators: teams are the names of the teams scoring under the target score.
+            _("its teams average %(mean)s, under the target of %(target)s (%(teams)s below it)")
+            % {"mean": f"{mean:.0f}", "target": f"{target:.0f}", "teams": ", ".join(weak)}
         )
     if not problems:
-        return PromiseCheck(False, [], [], f"“{title}”: backed.")
-    return PromiseCheck(True, missing, weak, f"“{title}”: " + "; ".join(problems) + ".")
+        return PromiseCheck(False, [], [], _("“%(title)s”: backed.") % {"title": title})
+    # Translators: title is an objective's; problems are the clauses above, joined by "; ".
+    reason = _("“%(title)s”: %(problems)s.") % {"title": title, "problems": "; ".join(problems)}
+    return PromiseCheck(True, missing, weak, reason)
 
 
 # --- 6. Communicated inside ------------------------------------------------------------------
@@ -404,7 +457,11 @@ def say_do_gap(
     quarters, or its fit rises while a measure gets worse (never better, worse at the end)."""
     recent_scores = list(scores)[-quarters:]
     if len(recent_scores) < quarters or any(s is None for s in recent_scores):
-        return OutcomeFinding(None, f"{team}: {TOO_SHORT} ({_fmt(recent_scores)}).")
+        return OutcomeFinding(
+            None,
+            _("%(name)s: %(too_short)s (%(values)s).")
+            % {"name": team, "too_short": TOO_SHORT, "values": _fmt(recent_scores)},
+        )
     high = all(s >= target_score for s in recent_scores)
     steps = list(zip(recent_scores, recent_scores[1:], strict=False))
     rising = all(b >= a for a, b in steps) and recent_scores[-1] > recent_scores[0]
@@ -435,15 +492,26 @@ def say_do_gap(
         if (high and behind) or (rising and falling):
             flagged.append(series.name)
             reasons.append(
-                f"{series.name} {_values(actuals, series.unit)} against a plan of "
-                f"{_plan(plans, series.unit)}"
+                # Translators: measure is a measure's name; values and plan are its numbers.
+                _("%(measure)s %(values)s against a plan of %(plan)s")
+                % {
+                    "measure": series.name,
+                    "values": _values(actuals, series.unit),
+                    "plan": _plan(plans, series.unit),
+                }
             )
-    said = f"{team} says {', '.join(_number(s) for s in recent_scores)}"
+    said = {"team": team, "scores": ", ".join(_number(s) for s in recent_scores)}
     if not judged:
-        return OutcomeFinding(None, f"{said}; its measures have too few values to compare.")
+        return OutcomeFinding(
+            None,
+            # Translators: team is a team's name; scores are its fit scores, oldest first.
+            _("%(team)s says %(scores)s; its measures have too few values to compare.") % said,
+        )
     if not flagged:
-        return OutcomeFinding(False, f"{said}; its measures agree.")
-    return OutcomeFinding(True, f"{said}; " + "; ".join(reasons), flagged)
+        return OutcomeFinding(False, _("%(team)s says %(scores)s; its measures agree.") % said)
+    # Translators: findings are "<measure> <values> against a plan of <plan>", joined by "; ".
+    reason = _("%(team)s says %(scores)s; %(findings)s") % {**said, "findings": "; ".join(reasons)}
+    return OutcomeFinding(True, reason, flagged)
 
 
 def _progress(series: MeasureSeries) -> list[float | None] | None:
@@ -468,22 +536,49 @@ def roller_coaster_outcomes(
     progress = _progress(series)
     recent = list(series.actuals)[-window:]
     if progress is None:
-        return RollerCoaster(None, None, 0, f"{series.name}: planned to hold 0, not scaled.")
+        return RollerCoaster(
+            None,
+            None,
+            0,
+            _("%(measure)s: planned to hold 0, not scaled.") % {"measure": series.name},
+        )
     result = roller_coaster(
         progress, window=window, min_mean_change=min_mean_change, min_reversals=min_reversals
     )
     if result.flagged is None:
         return RollerCoaster(
-            None, None, 0, f"{series.name}: {TOO_SHORT} ({_values(recent, series.unit)})."
+            None,
+            None,
+            0,
+            _("%(name)s: %(too_short)s (%(values)s).")
+            % {"name": series.name, "too_short": TOO_SHORT, "values": _values(recent, series.unit)},
         )
-    of = "of the planned change" if series.target != series.baseline else "of its target"
     reversals = result.reversals
-    reason = (
-        f"{series.name} {_values(recent, series.unit)} over the last {len(recent)} periods: "
-        f"moves {result.mean_change:.0f}% {of} a period on average and changed direction "
-        f"{reversals} time{'s' if reversals != 1 else ''}."
-    )
-    return RollerCoaster(result.flagged, result.mean_change, reversals, reason)
+    params = {
+        "measure": series.name,
+        "values": _values(recent, series.unit),
+        "periods": len(recent),
+        "change": f"{result.mean_change:.0f}",
+        "reversals": reversals,
+    }
+    if series.target != series.baseline:
+        # Translators: measure is a measure's name; values are its latest values, oldest first.
+        reason = ngettext(
+            "%(measure)s %(values)s over the last %(periods)s periods: moves %(change)s%% of "
+            "the planned change a period on average and changed direction %(reversals)s time.",
+            "%(measure)s %(values)s over the last %(periods)s periods: moves %(change)s%% of "
+            "the planned change a period on average and changed direction %(reversals)s times.",
+            reversals,
+        )
+    else:
+        reason = ngettext(
+            "%(measure)s %(values)s over the last %(periods)s periods: moves %(change)s%% of "
+            "its target a period on average and changed direction %(reversals)s time.",
+            "%(measure)s %(values)s over the last %(periods)s periods: moves %(change)s%% of "
+            "its target a period on average and changed direction %(reversals)s times.",
+            reversals,
+        )
+    return RollerCoaster(result.flagged, result.mean_change, reversals, reason % params)
 
 
 def promise_at_risk(
@@ -498,9 +593,11 @@ def promise_at_risk(
     period with a value: `measures` are those customers feel (Measure.customer_felt), none of
     them is not judged."""
     if not promise.strip():
-        return OutcomeFinding(False, f"“{title}” makes no promise to customers.")
+        return OutcomeFinding(
+            False, _("“%(title)s” makes no promise to customers.") % {"title": title}
+        )
     if not measures:
-        return OutcomeFinding(None, f"“{title}”: no measure customers feel.")
+        return OutcomeFinding(None, _("“%(title)s”: no measure customers feel.") % {"title": title})
     behind, reasons, judged = [], [], False
     for series in measures:
         pairs = list(enumerate(zip(series.actuals, series.plans, strict=True)))
@@ -517,20 +614,41 @@ def promise_at_risk(
             off_track_percent=off_track_percent,
         )
         if _is_behind(status):
-            when = f" in {series.labels[index]}" if index < len(series.labels) else ""
-            words = "off track" if status == "off_track" else "behind plan"
+            params = {
+                "measure": series.name,
+                "value": _values([actual], series.unit),
+                "plan": _values([planned], series.unit),
+                "period": series.labels[index] if index < len(series.labels) else "",
+            }
             behind.append(series.name)
-            reasons.append(
-                f"{series.name} {_values([actual], series.unit)}{when} against a plan of "
-                f"{_values([planned], series.unit)} ({words})"
-            )
+            # Translators: period is a period's name ("FY2026 Q3").
+            if status == "off_track" and params["period"]:
+                finding = _(
+                    "%(measure)s %(value)s in %(period)s against a plan of %(plan)s (off track)"
+                )
+            elif status == "off_track":
+                finding = _("%(measure)s %(value)s against a plan of %(plan)s (off track)")
+            elif params["period"]:
+                finding = _(
+                    "%(measure)s %(value)s in %(period)s against a plan of %(plan)s (behind plan)"
+                )
+            else:
+                finding = _("%(measure)s %(value)s against a plan of %(plan)s (behind plan)")
+            reasons.append(finding % params)
     if not judged:
-        return OutcomeFinding(None, f"“{title}”: its measures have no value yet.")
+        return OutcomeFinding(
+            None, _("“%(title)s”: its measures have no value yet.") % {"title": title}
+        )
     if not behind:
-        return OutcomeFinding(False, f"“{title}”: its measures are on plan.")
-    return OutcomeFinding(
-        True, f"“{title}” promises “{promise.strip()}”; " + "; ".join(reasons) + ".", behind
-    )
+        return OutcomeFinding(False, _("“%(title)s”: its measures are on plan.") % {"title": title})
+    # Translators: title is an objective's, promise its external promise; findings are the
+    # measures behind plan, joined by "; ".
+    reason = _("“%(title)s” promises “%(promise)s”; %(findings)s.") % {
+        "title": title,
+        "promise": promise.strip(),
+        "findings": "; ".join(reasons),
+    }
+    return OutcomeFinding(True, reason, behind)
 
 
 def not_measuring(series: MeasureSeries, *, periods: int) -> OutcomeFinding:
@@ -538,17 +656,37 @@ def not_measuring(series: MeasureSeries, *, periods: int) -> OutcomeFinding:
     the same: nobody measures it, or the number is copied forward."""
     actuals = list(series.actuals)
     if not actuals:
-        return OutcomeFinding(False, f"{series.name}: no value is due yet.")
+        return OutcomeFinding(
+            False, _("%(measure)s: no value is due yet.") % {"measure": series.name}
+        )
     if actuals[-1] is None:
         last = series.labels[len(actuals) - 1] if len(series.labels) >= len(actuals) else ""
-        when = f" for {last}" if last else " for its last period"
-        return OutcomeFinding(True, f"{series.name} has no value{when}.", [series.name])
+        if last:
+            # Translators: period is a period's name ("FY2026 Q3").
+            reason = _("%(measure)s has no value for %(period)s.")
+        else:
+            reason = _("%(measure)s has no value for its last period.")
+        return OutcomeFinding(
+            True, reason % {"measure": series.name, "period": last}, [series.name]
+        )
     recent = actuals[-periods:]
     if len(recent) == periods and periods >= 2 and all(v == recent[0] for v in recent):
         return OutcomeFinding(
             True,
-            f"{series.name} reads {_values([recent[0]], series.unit)} for {periods} periods "
-            "in a row: is it measured?",
+            ngettext(
+                "%(measure)s reads %(value)s for %(periods)s periods in a row: is it measured?",
+                "%(measure)s reads %(value)s for %(periods)s periods in a row: is it measured?",
+                periods,
+            )
+            % {
+                "measure": series.name,
+                "value": _values([recent[0]], series.unit),
+                "periods": periods,
+            },
             [series.name],
         )
-    return OutcomeFinding(False, f"{series.name}: measured ({_values(recent, series.unit)}).")
+    return OutcomeFinding(
+        False,
+        _("%(measure)s: measured (%(values)s).")
+        % {"measure": series.name, "values": _values(recent, series.unit)},
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from strategy.history import HistoricalRecords
 from strategy.models import SingletonModel, one_row_constraint
@@ -16,73 +17,79 @@ class SignalSettings(SingletonModel):
     """Thresholds of the sustained-alignment signals; one row, edited by executives."""
 
     window = models.PositiveSmallIntegerField(
-        "quarters looked at",
+        _("quarters looked at"),
         default=4,
         validators=[MinValueValidator(3), MaxValueValidator(12)],
-        help_text="How many of the latest quarters the signals read: the closed quarterly "
-        "reviews for roller-coasters, streaks (counted up to this many), late or missing checks "
-        "and the say-do gap; the measures' values for roller-coaster outcomes and not measuring "
-        "(the same value this many quarters in a row).",
+        help_text=_(
+            "How many of the latest quarters the signals read: the closed quarterly reviews for "
+            "roller-coasters, streaks (counted up to this many), late or missing checks and the "
+            "say-do gap; the measures' values for roller-coaster outcomes and not measuring (the "
+            "same value this many quarters in a row)."
+        ),
     )
     roller_min_change = models.FloatField(
-        "roller-coaster: mean change of at least",
+        _("roller-coaster: mean change of at least"),
         default=15,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="Points out of 100, on average from one quarter to the next.",
+        help_text=_("Points out of 100, on average from one quarter to the next."),
     )
     roller_min_reversals = models.PositiveSmallIntegerField(
-        "roller-coaster: direction changes at least",
+        _("roller-coaster: direction changes at least"),
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
     )
     target_score = models.FloatField(
-        "target score",
+        _("target score"),
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="Out of 100: a quarter at or above it extends a streak; promises need teams "
-        "scoring at least this.",
+        help_text=_(
+            "Out of 100: a quarter at or above it extends a streak; promises need teams "
+            "scoring at least this."
+        ),
     )
     funding_min_ratio = models.FloatField(
-        "funding: flag below this share of the weight",
+        _("funding: flag below this share of the weight"),
         default=0.5,
         validators=[MinValueValidator(0.05), MaxValueValidator(1)],
-        help_text="0.5: an objective with 30% of the weight and less than 15% of the funding.",
+        help_text=_("0.5: an objective with 30% of the weight and less than 15% of the funding."),
     )
     stale_quarters = models.PositiveSmallIntegerField(
-        "commitments are stale after (quarters)",
+        _("commitments are stale after (quarters)"),
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(8)],
     )
     late_cycles = models.PositiveSmallIntegerField(
-        "flag teams late or missing in at least (cycles)",
+        _("flag teams late or missing in at least (cycles)"),
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
-        help_text="Of the quarters looked at: at most that many.",
+        help_text=_("Of the quarters looked at: at most that many."),
     )
     close_grace_days = models.PositiveSmallIntegerField(
-        "a review is closed on time up to (days after its due date)",
+        _("a review is closed on time up to (days after its due date)"),
         default=14,
         validators=[MaxValueValidator(90)],
     )
 
     say_do_quarters = models.PositiveSmallIntegerField(
-        "say-do gap: quarters in a row",
+        _("say-do gap: quarters in a row"),
         default=3,
         validators=[MinValueValidator(2), MaxValueValidator(8)],
-        help_text="A team that scores its fit high (or higher) while the objective's measures "
-        "stay behind plan (or fall) for this many quarters is flagged; at most the quarters "
-        "looked at.",
+        help_text=_(
+            "A team that scores its fit high (or higher) while the objective's measures "
+            "stay behind plan (or fall) for this many quarters is flagged; at most the quarters "
+            "looked at."
+        ),
     )
 
     history = HistoricalRecords(table_name="reviews_historicalsignalsettings")
 
     class Meta:
         db_table = "reviews_signalsettings"
-        verbose_name_plural = "signal settings"
+        verbose_name_plural = _("signal settings")
         constraints = [one_row_constraint("one_signal_settings_row")]
 
     def __str__(self) -> str:
-        return "Signal settings"
+        return str(_("Signal settings"))
 
 
 class StoredBoard(models.Model):

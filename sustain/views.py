@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from strategy import roles
 from sustain import selectors
@@ -25,7 +26,7 @@ def signal_settings_edit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             form.save()
-            messages.success(request, "Signal thresholds saved.")
+            messages.success(request, _("Signal thresholds saved."))
             return redirect("sustain:signals")
-        messages.error(request, "Nothing was saved: please correct the errors below.")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
     return render(request, "sustain/signal_settings_form.html", {"form": form})

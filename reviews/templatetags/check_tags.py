@@ -8,8 +8,12 @@ item; the controls' names and ids are those safe pieces put together, so that mo
 of the format_html calls below are already safe and cost nothing to escape again.
 """
 
+from functools import cache
+
 from django import template
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language, pgettext
+from django.utils.translation import gettext as _
 
 from strategy.models import Lever
 
@@ -20,12 +24,29 @@ def _safe(text: str):
     return format_html("{}", text)
 
 
-ADDED = format_html('{}<span class="badge text-bg-light">added</span>', " ")
-NOT_SCORED = format_html('{}<span class="visually-hidden"> not scored</span>', "—")
-# Last quarter's score as shown: not scored, not applicable, or the score.
-LAST_SHOWN = {None: NOT_SCORED, 0: _safe("N/A")} | {n: _safe(str(n)) for n in range(1, 6)}
-SCORE_NAME = {lever: _safe(f"-score_{lever}") for lever, _ in Lever.choices}
-LEVER_LABEL = {lever: _safe(label) for lever, label in Lever.choices}
+@cache
+def _words(language: str | None) -> dict:
+    """The words every check page repeats, escaped once per process and language."""
+    not_scored = format_html('{}<span class="visually-hidden"> {}</span>', "—", _("not scored"))
+    return {
+        "added": format_html(
+            '{}<span class="badge text-bg-light">{}</span>',
+            " ",
+            pgettext("objective added to a check", "added"),
+        ),
+        # Last quarter's score as shown: not scored, not applicable, or the score.
+        # Translators: not applicable, as short as possible.
+        "last": {None: not_scored, 0: _safe(_("N/A"))} | {n: _safe(str(n)) for n in range(1, 6)},
+        "levers": {lever: _safe(label) for lever, label in Lever.choices},
+        "commitments": _safe(_("Our commitments")),
+    }
+
+
+def words() -> dict:
+    return _words(get_language())
+
+
+SCORE_NAME = {lever: _safe(f"-score_{lever}") for lever, _label in Lever.choices}
 SELECT_CLASSES = {
     (errors, unscored): _safe(
         "form-select form-select-sm"
@@ -61,7 +82,7 @@ def _item(row, last_label):
         prefix,
         prefix,
         row.title,
-        ADDED if item.is_extra else EMPTY,
+        words()["added"] if item.is_extra else EMPTY,
         format_html('<div class="text-danger">{}</div>', row.non_field_errors)
         if row.non_field_errors
         else EMPTY,
@@ -115,12 +136,12 @@ def lever_control(lever, prefix, last_label):
     return format_html(
         LEVER_TEMPLATES[lever.has_last, bool(lever.questions)],
         id=ID + name,
-        label=LEVER_LABEL[lever.lever],
+        label=words()["levers"][lever.lever],
         name=name,
         classes=SELECT_CLASSES[bool(lever.errors), lever.is_unscored],
         options=lever.options,
         last_label=last_label,
-        last=LAST_SHOWN.get(lever.last) or lever.last,
+        last=words()["last"].get(lever.last) or lever.last,
         errors=format_html_join(
             EMPTY, '<div class="invalid-feedback d-block">{}</div>', ((e,) for e in lever.errors)
         )
@@ -164,8 +185,9 @@ def _text(text):
 
 def _commitments(statuses):
     return format_html(
-        '<div class="mt-1">\n          <p class="small fw-semibold mb-1">Our commitments</p>\n'
+        '<div class="mt-1">\n          <p class="small fw-semibold mb-1">{}</p>\n'
         "          {}\n        </div>",
+        words()["commitments"],
         format_html_join(CONTROLS, "{}", ((_status(status),) for status in statuses)),
     )
 
@@ -176,15 +198,16 @@ def _status(status):
     return format_html(
         '<div class="row g-2 align-items-center mb-1">\n'
         '            <div class="col-md-8 small">{lever}: {statement} '
-        '<span class="text-body-secondary">(due {due})</span></div>\n'
+        '<span class="text-body-secondary">{due}</span></div>\n'
         '            <div class="col-md-4">\n'
         '              <label class="visually-hidden" for="{id}">{label}</label>\n'
         '              <select name="{name}" class="form-select form-select-sm"{invalid} '
         'id="{id}">{options}</select>\n'
         "            </div>\n          </div>",
-        lever=LEVER_LABEL.get(commitment.lever) or commitment.get_lever_display(),
+        lever=words()["levers"].get(commitment.lever) or commitment.get_lever_display(),
         statement=commitment.statement,
-        due=status.due,
+        # Translators: day is a commitment's due date.
+        due=_("(due %(day)s)") % {"day": status.due},
         id=control,
         label=status.label,
         name=status.name,

@@ -2,6 +2,7 @@ from functools import cache
 
 from django import template
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 
 from reviews.models import AlignmentCheck
 from strategy.models import Commitment, Lever
@@ -74,9 +75,9 @@ def chart_svg(chart, chart_id) -> str:
         ""
         if chart.has_data
         else format_html(
-            '<text x="{}" y="40" text-anchor="end" font-size="13" fill="#6c757d">'
-            "No scores yet</text>",
+            '<text x="{}" y="40" text-anchor="end" font-size="13" fill="#6c757d">{}</text>',
             chart.width,
+            _("No scores yet"),
         )
     )
     return format_html(
@@ -109,7 +110,7 @@ def trend_cells(values: list[dict]) -> str:
                 v["heat"],
                 v["text"]
                 if v["value"] is not None
-                else format_html('<span class="visually-hidden">{}</span>', "no score"),
+                else format_html('<span class="visually-hidden">{}</span>', _("no score")),
             )
             for v in values
         ),
@@ -136,7 +137,7 @@ def heatmap_rows(rows: list[dict], columns: int) -> str:
                 format_html(
                     '<tr class="table-light"><th scope="rowgroup" colspan="{}">{}</th></tr>',
                     columns + 3,
-                    "Your team" if row["is_first"] else row["region"],
+                    _("Your team") if row["is_first"] else row["region"],
                 )
             )
         team = row["team"]

@@ -6,9 +6,13 @@ stored board: one row, and the signals of one team or objective by an indexed qu
 cycle's signals as its snapshot froze them.
 """
 
+from decimal import Decimal
+
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from reviews.models import ReviewCycle
 from sustain import board
 
 register = template.Library()
@@ -57,7 +61,7 @@ def cycle_signals(context, cycle, results=None):
         "signal_list": found["signals"],
         "more": found["more"],
         "link_subjects": True,
-        "empty_text": "No signal.",
+        "empty_text": _("No signal."),
     }
 
 
@@ -86,3 +90,35 @@ def position_promises(context, position):
 def promise_of(promises: dict | None, objective):
     """The objective's entry of position_promises, or None."""
     return promises.get(objective.pk) if promises else None
+
+
+@register.filter
+def signal_label(signal: dict) -> str:
+    """A signal's label in the reader's language (from its kind; a frozen one's as stored)."""
+    return board.signal_label(signal)
+
+
+@register.filter
+def unconverted_reason(missing: dict, fiscal_year) -> str:
+    """The Signals page's line about amounts in a currency without a rate (a stored summary's
+    `funding_currency.unconverted` entry), in the reader's language; as stored when the
+    summary predates its numbers."""
+    if "count" not in missing or fiscal_year is None:
+        return missing.get("reason", "")
+    return board.unconverted_reason(
+        count=missing["count"],
+        currency=missing["currency"],
+        total=Decimal(missing["total"]),
+        fiscal_year=missing.get("fiscal_year", fiscal_year),
+    )
+
+
+@register.filter
+def review_label(row: dict) -> str:
+    """A stored summary's review (its cadence row) named in the reader's language; as stored
+    when the summary predates its kind and quarter."""
+    if "fiscal_year" not in row:
+        return row.get("label", "")
+    return ReviewCycle(
+        kind=row["kind"], fiscal_year=row["fiscal_year"], quarter=row["quarter"]
+    ).label
