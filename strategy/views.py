@@ -179,7 +179,7 @@ def position_translations(request: HttpRequest, fiscal_year: int, language: str)
         "form": form,
         "language": language,
         "language_name": translations.language_name(language),
-        "languages": translations.languages_with_counts(position, texts=len(texts)),
+        "tabs": translations.languages_with_counts(position, texts=len(texts)),
     }
     status = (
         409

@@ -65,10 +65,10 @@ def test_the_page_names_each_language_and_how_much_of_it_is_translated(
 
     page = login(executive).get(PAGE)
 
-    counts = {language.code: language.translated for language in page.context["languages"]}
+    counts = {language.code: language.translated for language in page.context["tabs"]}
     assert counts == {"en-gb": 0, "de": 0, "fr": 1, "es": 0}
     texts = len(translations.texts_of(current_position))
-    assert {language.texts for language in page.context["languages"]} == {texts}
+    assert {language.texts for language in page.context["tabs"]} == {texts}
     assertContains(page, 'href="/strategy/positions/2026/translations/fr/"')
 
 
@@ -271,3 +271,78 @@ def test_the_annual_refresh_carries_the_translations_to_next_year_s_draft(
     # The originals were copied too: the translations are not older than them.
     reading = translations.reading(draft.pk, "de")
     assert not reading.of(draft, "statement").is_older
+
+
+# --- What readers see ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def german_texts(executive, current_position):
+    objective = current_position.objectives.order_by("order").first()
+    translations.translations_save(
+        position=current_position,
+        language="de",
+        entered={
+            ("position", current_position.pk, "statement"): "Wir gewinnen mit Service.",
+            ("objective", objective.pk, "title"): "Pünktlich liefern",
+            ("objective", objective.pk, "external_promise"): "Ihre Bestellung kommt pünktlich.",
+        },
+        by=executive,
+    )
+    return objective
+
+
+def test_a_german_reader_sees_the_translations_with_the_originals_one_click_away(
+    login, member, current_position, german_texts
+):
+    client = login(member)
+
+    position = client.get("/strategy/positions/2026/", HTTP_ACCEPT_LANGUAGE="de")
+    objective = client.get(german_texts.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de")
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE="de")
+
+    for page in (position, objective):
+        assertContains(page, "Pünktlich liefern")
+        assertContains(page, "Ihre Bestellung kommt pünktlich.")
+        assertContains(page, f"</summary>{german_texts.external_promise}</details>")
+        assertContains(page, f"</summary>{german_texts.title}</details>")
+    assertContains(position, "Wir gewinnen mit Service.")
+    assertContains(home, "Wir gewinnen mit Service.")
+    assertContains(home, f"</summary>{current_position.statement}</details>")
+
+
+def test_a_reader_of_another_language_sees_the_originals_and_no_disclosure(
+    login, member, current_position, german_texts
+):
+    client = login(member)
+    # The German page first, so that a cached German body would show if the key lacked the
+    # language.
+    client.get("/strategy/positions/2026/", HTTP_ACCEPT_LANGUAGE="de")
+
+    french = client.get("/strategy/positions/2026/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assertContains(french, german_texts.title)
+    assert "Pünktlich liefern" not in french.content.decode()
+    assert '<details class="original' not in french.content.decode()
+
+
+def test_a_translation_older_than_its_original_says_so_to_readers(
+    login, member, current_position, german_texts
+):
+    type(german_texts).objects.filter(pk=german_texts.pk).update(title="Deliver on the day")
+
+    page = login(member).get(german_texts.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de")
+
+    assertContains(page, "Pünktlich liefern")
+    assertContains(page, "Deliver on the day</details>")
+    assertContains(page, "Original (changed since this translation)")
+
+
+def test_executives_find_each_language_s_translations_from_the_position(
+    login, executive, member, current_position, german_texts
+):
+    page = login(executive).get("/strategy/positions/2026/")
+
+    assertContains(page, 'href="/strategy/positions/2026/translations/de/"')
+    assertContains(page, "3 texts")
+    assert "/translations/" not in login(member).get("/strategy/positions/2026/").content.decode()
