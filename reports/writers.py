@@ -161,12 +161,11 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool 
         o["committed_teams"] = sorted(committed_teams.get(o["id"], []))
         o["committed_count"] = len(o["committed_teams"])
         o["trend"] = trend["objectives"].get(o["id"], [])
+    lever_texts = _lever_texts()
     team_levers = {
         team_id: {
-            LEVER_LABELS[lever]: (
-                round(sums[2 * n] / sums[2 * n + 1], 2) if sums[2 * n + 1] else None
-            )
-            for n, lever in enumerate(LEVERS)
+            label: (round(sums[2 * n] / sums[2 * n + 1], 2) if sums[2 * n + 1] else None)
+            for n, label in enumerate(lever_texts)
         }
         for team_id, sums in lever_sums.items()
     }
@@ -342,10 +341,16 @@ def _agenda_groups(items: list, more: dict) -> list[dict]:
 
 def _lever_means(data: dict, team_id: int) -> dict:
     """A team's mean score on each lever (by its label), None where it has none."""
-    return data["team_levers"].get(team_id) or dict.fromkeys(LEVER_LABELS.values())
+    return data["team_levers"].get(team_id) or dict.fromkeys(_lever_texts())
 
 
-def _lever_means_of(items: list[dict]) -> dict:
+def _lever_texts() -> list[str]:
+    """The levers' labels in the order of LEVERS, in the active language: made once per report
+    and used as keys, rather than lazy texts translated again at each look-up."""
+    return [str(LEVER_LABELS[lever]) for lever in LEVERS]
+
+
+def _lever_means_of(items: list[dict], labels: list[str] | None = None) -> dict:
     """The mean score on each lever (by its label) of a team's submitted items, rounded as
     report_data rounds them; None where none counts."""
     counted = [[] for _ in LEVERS]
@@ -357,8 +362,8 @@ def _lever_means_of(items: list[dict]) -> dict:
                 if value and value != NOT_APPLICABLE:
                     values.append(value)
     return {
-        LEVER_LABELS[lever]: round(sum(values) / len(values), 2) if values else None
-        for lever, values in zip(LEVERS, counted, strict=True)
+        label: round(sum(values) / len(values), 2) if values else None
+        for label, values in zip(labels or _lever_texts(), counted, strict=True)
     }
 
 
@@ -1635,8 +1640,8 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     # Filled last: the agenda needs the low cells.
     summary = book.wb.add_worksheet(locales.sheet_name(pgettext("sheet name", "Summary")))
     # The words of the workbook, each translated once for the file (not once per cell).
-    levers = [label for _, label in Lever.choices]
-    lever_labels = {code: str(label) for code, label in LEVER_LABELS.items()}
+    levers = _lever_texts()
+    lever_labels = dict(zip(LEVERS, levers, strict=True))
     status_labels = {code: str(label) for code, label in STATUS_LABELS.items()}
     team_header, check_header = pgettext("column", "Team"), pgettext("column", "Check")
     fit_header, objective_header = pgettext("column", "Team fit"), pgettext("column", "Objective")
@@ -1681,7 +1686,7 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
             + [_round(fits.get(o["id"])) for o in objectives]
             + [_round(t["score"])]
         )
-        means = _lever_means_of(items)
+        means = _lever_means_of(items, levers)
         # The team's cells, the same on each of its items' rows: sorted out once.
         head = team_sheet.cells(
             [t["name"], t["state"], _parse(t["submitted_at"]), _round(t["score"])]
