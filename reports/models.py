@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from reviews.models import ReviewCycle
 
@@ -15,17 +16,21 @@ class ReportFile(models.Model):
     """A report built in the background by a task, kept for download."""
 
     class Format(models.TextChoices):
-        XLSX = "xlsx", "Excel workbook (XLSX)"
-        PDF = "pdf", "PDF"
+        XLSX = "xlsx", gettext_lazy("Excel workbook (XLSX)")
+        PDF = "pdf", gettext_lazy("PDF")
 
     class State(models.TextChoices):
-        PENDING = "pending", "Queued"
-        RUNNING = "running", "Being built"
-        DONE = "done", "Ready"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", pgettext_lazy("report file state", "Queued")
+        RUNNING = "running", pgettext_lazy("report file state", "Being built")
+        DONE = "done", pgettext_lazy("report file state", "Ready")
+        FAILED = "failed", pgettext_lazy("report file state", "Failed")
 
     cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="report_files")
     format = models.CharField(max_length=4, choices=Format.choices)
+    # The language the file is written in (a code of LANGUAGES): the one of the person who
+    # asked for it, the company's for the files built when a review closes (reports.locales).
+    # Files built before reports were translated are English.
+    language = models.CharField(max_length=10, default="en-gb")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     progress = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(upload_to="reports/", blank=True)
@@ -41,13 +46,13 @@ class ReportFile(models.Model):
         db_table = "reviews_reportfile"
         ordering = ["-created_at", "-pk"]
         constraints = [
-            # One build of a cycle's report in a format at a time: a second request reuses
-            # the queued or running one (reports.report_request), and the database refuses
-            # a second whichever way two requests interleave.
+            # One build of a cycle's report in a format and a language at a time: a second
+            # request reuses the queued or running one (reports.report_request), and the
+            # database refuses a second whichever way two requests interleave.
             models.UniqueConstraint(
-                fields=["cycle", "format"],
+                fields=["cycle", "format", "language"],
                 condition=models.Q(state__in=["pending", "running"]),
-                name="reportfile_one_active_build",
+                name="reportfile_one_active_build_per_language",
             )
         ]
 
@@ -72,4 +77,9 @@ class ReportDownload(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.user} downloaded {self.format} of {self.cycle}"
+        # Translators: who downloaded which format (CSV, XLSX, PDF) of which review.
+        return gettext("%(user)s downloaded %(format)s of %(cycle)s") % {
+            "user": self.user,
+            "format": self.format,
+            "cycle": self.cycle,
+        }

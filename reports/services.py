@@ -9,11 +9,12 @@ from pathlib import Path
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from notifications import notify, webhooks
 from notifications.models import Delivery, WebhookEndpoint
-from reports import writers
+from reports import locales, writers
 from reports.models import ReportDownload, ReportFile
 from reviews import announce
 from reviews.models import ReviewCycle
@@ -26,12 +27,16 @@ log = logging.getLogger(__name__)
 report_requested = Signal()
 
 
-def latest_report_files(cycle: ReviewCycle) -> list[ReportFile]:
-    """The latest report file of each format, in the formats' order: one query, written out
-    (the ORM took longer to build it than the database takes to run it)."""
-    latest = {}
+def latest_report_files(cycle: ReviewCycle, language: str | None = None) -> list[ReportFile]:
+    """The latest report file of each format, in the formats' order: the latest in `language`
+    (the reader's, by default the active one) where there is one, else the latest in another
+    (its `language` says which). One query, written out (the ORM took longer to build it than
+    the database takes to run it)."""
+    language = locales.supported(language or translation.get_language())
+    latest, other = {}, {}
     for report in ReportFile.objects.raw(_REPORT_FILES_SQL, {"cycle": cycle.pk}):
-        latest.setdefault(report.format, report)
+        (latest if report.language == language else other).setdefault(report.format, report)
+    latest = other | latest
     return [latest[f] for f in ReportFile.Format.values if f in latest]
 
 
@@ -42,18 +47,23 @@ SELECT * FROM reviews_reportfile WHERE cycle_id = %(cycle)s ORDER BY created_at 
 
 
 @transaction.atomic
-def report_request(*, cycle: ReviewCycle, fmt: str, by=None, notify_when_done=False) -> ReportFile:
-    """Queue a report build, or return the one already queued or running for this format.
+def report_request(
+    *, cycle: ReviewCycle, fmt: str, language: str | None = None, by=None, notify_when_done=False
+) -> ReportFile:
+    """Queue a report build in `language` (the active one if not given), or return the one
+    already queued or running for this format and language (a file is kept per format and
+    language: reports.locales).
 
     A closed cycle's finished report is kept and reused: its contents can no longer change.
     Two requests at once queue one build: the cycle's row is locked before looking (on
     PostgreSQL; SQLite runs one writing transaction at a time), and the database refuses a
     second active report of a format.
     """
+    language = locales.supported(language or translation.get_language())
     list(ReviewCycle.objects.select_for_update().filter(pk=cycle.pk).values_list("pk"))
     existing = (
         ReportFile.objects.select_for_update()
-        .filter(cycle=cycle, format=fmt)
+        .filter(cycle=cycle, format=fmt, language=language)
         .exclude(state=ReportFile.State.FAILED)
         .order_by("-created_at")
         .first()
@@ -70,18 +80,26 @@ def report_request(*, cycle: ReviewCycle, fmt: str, by=None, notify_when_done=Fa
     try:
         with transaction.atomic():
             report = ReportFile.objects.create(
-                cycle=cycle, format=fmt, requested_by=by, notify_when_done=notify_when_done
+                cycle=cycle,
+                format=fmt,
+                language=language,
+                requested_by=by,
+                notify_when_done=notify_when_done,
             )
     except IntegrityError:  # another request queued it first
         return ReportFile.objects.get(
-            cycle=cycle, format=fmt, state__in=[ReportFile.State.PENDING, ReportFile.State.RUNNING]
+            cycle=cycle,
+            format=fmt,
+            language=language,
+            state__in=[ReportFile.State.PENDING, ReportFile.State.RUNNING],
         )
     report_requested.send(sender=ReportFile, report_id=report.pk)
     return report
 
 
 def report_build(*, report_id: int) -> str:
-    """Build one report file; claimed by a conditional update so two workers never both do."""
+    """Build one report file, in its language; claimed by a conditional update so two workers
+    never both do."""
     won = ReportFile.objects.filter(pk=report_id, state=ReportFile.State.PENDING).update(
         state=ReportFile.State.RUNNING, progress=0
     )
@@ -93,7 +111,7 @@ def report_build(*, report_id: int) -> str:
         ReportFile.objects.filter(pk=report.pk).update(progress=min(percent, 99))
 
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, translation.override(report.language):
             path = Path(tmp) / writers.filename(report.cycle, report.format)
             if report.format == ReportFile.Format.XLSX:
                 writers.xlsx_write(report.cycle, str(path), progress=progress)
@@ -132,7 +150,17 @@ def _notify_ready(cycle: ReviewCycle) -> None:
     ready = sorted({fmt.upper() for fmt, state in awaited if state == ReportFile.State.DONE})
     if not ready:
         return
-    title = f"The {cycle.label} review is closed; its reports are ready ({' and '.join(ready)})"
+    if len(ready) == 1:
+        # Translators: `format` is the file built: PDF or XLSX.
+        title = gettext("The %(review)s review is closed; its reports are ready (%(format)s)") % {
+            "review": cycle.label,
+            "format": ready[0],
+        }
+    else:
+        # Translators: `first` and `second` are the files built, such as PDF and XLSX.
+        title = gettext(
+            "The %(review)s review is closed; its reports are ready (%(first)s and %(second)s)"
+        ) % {"review": cycle.label, "first": ", ".join(ready[:-1]), "second": ready[-1]}
     link = cycle.get_absolute_url() + "#reports"
     now = timezone.now()
     notify.deliveries_create(
@@ -160,9 +188,11 @@ def _notify_ready(cycle: ReviewCycle) -> None:
 
 
 def reports_for_closed_cycle(*, cycle: ReviewCycle) -> list[ReportFile]:
-    """A closed cycle's XLSX and PDF are built at once and their links mailed."""
+    """A closed cycle's XLSX and PDF are built at once, in the company's language, and their
+    links mailed."""
+    language = locales.report_language(cycle=cycle)
     return [
-        report_request(cycle=cycle, fmt=fmt, notify_when_done=True)
+        report_request(cycle=cycle, fmt=fmt, language=language, notify_when_done=True)
         for fmt in (ReportFile.Format.XLSX, ReportFile.Format.PDF)
     ]
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from reports import services, writers
+from reports import locales, services, writers
 from reports.models import ReportFile
 from reviews.models import ReviewCycle
 from reviews.views import get_cycle_for_user
@@ -37,7 +38,8 @@ def report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     roles.require(request, "reviews.export_reports")
     services.download_record(cycle=cycle, user=request.user, fmt="csv")
     response = StreamingHttpResponse(
-        writers.csv_stream(cycle), content_type="text/csv; charset=utf-8"
+        writers.csv_stream(cycle, language=locales.request_language(request)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{writers.filename(cycle, "csv")}"'
     return response
@@ -50,15 +52,28 @@ def report_request(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in ReportFile.Format.values:
         raise Http404
     if cycle.state == ReviewCycle.State.PLANNED:
-        messages.error(request, f"{cycle.label} is not open yet: there is nothing to report.")
+        messages.error(
+            request,
+            gettext("%(review)s is not open yet: there is nothing to report.")
+            % {"review": cycle.label},
+        )
         return redirect(cycle.get_absolute_url())
-    report = services.report_request(cycle=cycle, fmt=fmt, by=request.user)
+    report = services.report_request(
+        cycle=cycle, fmt=fmt, language=locales.request_language(request), by=request.user
+    )
     if request.htmx:
         return _reports_fragment(request, cycle)
+    # Translators: `format` is a report file's format, such as "Excel workbook (XLSX)".
     if report.state == ReportFile.State.DONE:
-        messages.success(request, f"The {report.get_format_display()} is ready below.")
+        messages.success(
+            request,
+            gettext("The %(format)s is ready below.") % {"format": report.get_format_display()},
+        )
     else:
-        messages.success(request, f"The {report.get_format_display()} is being built.")
+        messages.success(
+            request,
+            gettext("The %(format)s is being built.") % {"format": report.get_format_display()},
+        )
     return redirect(cycle.get_absolute_url() + "#reports")
 
 
@@ -69,7 +84,7 @@ def report_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _reports_fragment(request, cycle: ReviewCycle) -> HttpResponse:
-    files = services.latest_report_files(cycle)
+    files = services.latest_report_files(cycle, locales.request_language(request))
     return render(
         request,
         "reports/_reports.html",
@@ -86,11 +101,9 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
     if report.state != ReportFile.State.DONE or not report.file:
         raise Http404
     services.download_record(cycle=report.cycle, user=request.user, fmt=report.format)
-    return FileResponse(
-        report.file.open("rb"),
-        as_attachment=True,
-        filename=writers.filename(report.cycle, report.format),
-    )
+    with translation.override(report.language):  # the file's name in the file's language
+        name = writers.filename(report.cycle, report.format)
+    return FileResponse(report.file.open("rb"), as_attachment=True, filename=name)
 
 
 @require_GET
@@ -99,7 +112,8 @@ def signals_csv(request: HttpRequest) -> StreamingHttpResponse:
     roles.require(request, "reviews.view_signals")
     stored = board.stored_board(now=timezone.now(), summary=True)
     response = StreamingHttpResponse(
-        writers.csv_lines(board.csv_rows(stored)), content_type="text/csv; charset=utf-8"
+        writers.csv_lines(board.csv_rows(stored), language=locales.request_language(request)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="signals.csv"'
     return response

@@ -34,9 +34,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, StrIndex
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_lazy, pgettext, pgettext_lazy
 
+from reports import locales
 from reports.models import ReportFile
 from reviews import agenda, scoring, selectors, services, standings, trends
 from reviews.models import (
@@ -57,24 +59,28 @@ from sustain import board
 LEVER_LABELS = dict(Lever.choices)
 STATUS_LABELS = dict(Commitment.Status.choices)
 STATE_LABELS = dict(AlignmentCheck.State.choices)
-CSV_COLUMNS = [
-    "company",
-    "fiscal_year",
-    "quarter",
-    "cycle_state",
-    "team_code",
-    "team",
-    "check_state",
-    "objective_id",
-    "objective",
-    "objective_weight",
-    "lever",
-    "score",
-    "not_applicable",
-    "team_objective_fit",
-    "evidence",
-    "blockers",
-]
+# The CSV's columns, and their names in the header row: lower case, words joined by "_", as
+# the tidy data a spreadsheet or a script reads (the codes of the cycle's and check's states
+# and of the levers stay codes, the same in every language).
+CSV_HEADERS = {
+    "company": pgettext_lazy("CSV column", "company"),
+    "fiscal_year": pgettext_lazy("CSV column", "fiscal_year"),
+    "quarter": pgettext_lazy("CSV column", "quarter"),
+    "cycle_state": pgettext_lazy("CSV column", "cycle_state"),
+    "team_code": pgettext_lazy("CSV column", "team_code"),
+    "team": pgettext_lazy("CSV column", "team"),
+    "check_state": pgettext_lazy("CSV column", "check_state"),
+    "objective_id": pgettext_lazy("CSV column", "objective_id"),
+    "objective": pgettext_lazy("CSV column", "objective"),
+    "objective_weight": pgettext_lazy("CSV column", "objective_weight"),
+    "lever": pgettext_lazy("CSV column", "lever"),
+    "score": pgettext_lazy("CSV column", "score"),
+    "not_applicable": pgettext_lazy("CSV column", "not_applicable"),
+    "team_objective_fit": pgettext_lazy("CSV column", "team_objective_fit"),
+    "evidence": pgettext_lazy("CSV column", "evidence"),
+    "blockers": pgettext_lazy("CSV column", "blockers"),
+}
+CSV_COLUMNS = list(CSV_HEADERS)
 CSV_CHUNK_ROWS = 250
 # The team appendix of the board pack comes in parts of this many teams at most, region by
 # region: one page of the print view each, one WeasyPrint document each in the PDF (whose
@@ -86,7 +92,8 @@ TEAMS_PER_SCREEN = 10
 # Checks not submitted, by name, on the summary pages; the rest are counted (and each team's
 # state is in the appendix).
 MISSING_SHOWN = 30
-NO_REGION = "No region"
+# The teams without a unit above them; a lazy text, made a string once per report.
+NO_REGION = gettext_lazy("No region")
 # An objective's committed teams are named up to this many, counted beyond.
 COMMITTED_SHOWN = 20
 # The board pack's team pages (a team's lever means, items with their evidence and blockers,
@@ -105,7 +112,9 @@ def filename(cycle: ReviewCycle, extension: str) -> str:
     period = (
         f"fy{cycle.fiscal_year}-q{cycle.quarter}" if cycle.quarter else f"fy{cycle.fiscal_year}"
     )
-    return f"{company}-{period}-alignment-review.{extension}"
+    # Translators: the end of a report file's name, lower case with hyphens.
+    name = slugify(pgettext("report file name", "alignment-review")) or "alignment-review"
+    return f"{company}-{period}-{name}.{extension}"
 
 
 # --- The data --------------------------------------------------------------------------------
@@ -152,12 +161,11 @@ def report_data(cycle: ReviewCycle, *, now: datetime | None = None, pages: bool 
         o["committed_teams"] = sorted(committed_teams.get(o["id"], []))
         o["committed_count"] = len(o["committed_teams"])
         o["trend"] = trend["objectives"].get(o["id"], [])
+    lever_texts = _lever_texts()
     team_levers = {
         team_id: {
-            LEVER_LABELS[lever]: (
-                round(sums[2 * n] / sums[2 * n + 1], 2) if sums[2 * n + 1] else None
-            )
-            for n, lever in enumerate(LEVERS)
+            label: (round(sums[2 * n] / sums[2 * n + 1], 2) if sums[2 * n + 1] else None)
+            for n, label in enumerate(lever_texts)
         }
         for team_id, sums in lever_sums.items()
     }
@@ -333,10 +341,16 @@ def _agenda_groups(items: list, more: dict) -> list[dict]:
 
 def _lever_means(data: dict, team_id: int) -> dict:
     """A team's mean score on each lever (by its label), None where it has none."""
-    return data["team_levers"].get(team_id) or dict.fromkeys(LEVER_LABELS.values())
+    return data["team_levers"].get(team_id) or dict.fromkeys(_lever_texts())
 
 
-def _lever_means_of(items: list[dict]) -> dict:
+def _lever_texts() -> list[str]:
+    """The levers' labels in the order of LEVERS, in the active language: made once per report
+    and used as keys, rather than lazy texts translated again at each look-up."""
+    return [str(LEVER_LABELS[lever]) for lever in LEVERS]
+
+
+def _lever_means_of(items: list[dict], labels: list[str] | None = None) -> dict:
     """The mean score on each lever (by its label) of a team's submitted items, rounded as
     report_data rounds them; None where none counts."""
     counted = [[] for _ in LEVERS]
@@ -348,8 +362,8 @@ def _lever_means_of(items: list[dict]) -> dict:
                 if value and value != NOT_APPLICABLE:
                     values.append(value)
     return {
-        LEVER_LABELS[lever]: round(sum(values) / len(values), 2) if values else None
-        for lever, values in zip(LEVERS, counted, strict=True)
+        label: round(sum(values) / len(values), 2) if values else None
+        for label, values in zip(labels or _lever_texts(), counted, strict=True)
     }
 
 
@@ -360,14 +374,21 @@ def _live_signals(*, now: datetime) -> list[dict]:
     return list(board.stored_signals())
 
 
-@lru_cache(maxsize=8192)  # a report formats the same figures again and again
 def number(value, digits: int = 0) -> str | None:
-    """A figure as the report prints it, rounded half up like the floatformat filter; None
-    stays None. Formatted once here rather than by a template filter per cell."""
+    """A figure as the report prints it, rounded half up like the floatformat filter, with
+    the active language's decimal mark; None stays None. Formatted once here rather than by a
+    template filter per cell."""
     if value is None:
         return None
+    return _number(value, digits, translation.get_language())
+
+
+@lru_cache(maxsize=8192)  # a report formats the same figures again and again
+def _number(value, digits: int, language: str | None) -> str:
     exponent = Decimal(1).scaleb(-digits)
-    return str(Decimal(repr(value)).quantize(exponent, rounding=ROUND_HALF_UP))
+    text = str(Decimal(repr(value)).quantize(exponent, rounding=ROUND_HALF_UP))
+    mark = locales.decimal_mark(language) if language else "."
+    return text if mark == "." else text.replace(".", mark)
 
 
 def _heat(value) -> tuple[str, str]:
@@ -398,9 +419,10 @@ WHERE u.id IN (SELECT k.unit_id FROM reviews_alignmentcheck k WHERE k.cycle_id =
 
 def _region_cells(team_rows: list[dict], objectives: list[dict], parents: dict, cells: dict):
     """Each region's mean fit on each objective, by (region, objective id)."""
+    no_region = str(NO_REGION)
     groups = defaultdict(list)
     for t in team_rows:
-        groups[parents.get(t["id"]) or NO_REGION].append(t["id"])
+        groups[parents.get(t["id"]) or no_region].append(t["id"])
     return {
         (name, o["id"]): _mean(cells.get((o["id"], team_id)) for team_id in members)
         for name, members in groups.items()
@@ -414,11 +436,12 @@ def _regions(
     """The teams grouped by the unit above them (their region, branch or department), with
     each group's aggregates: how many submitted, the mean team fit and each objective's
     (`region_cells`, by region and objective)."""
+    no_region = str(NO_REGION)
     groups = defaultdict(list)
     for t in team_rows:
-        groups[parents.get(t["id"]) or NO_REGION].append(t)
+        groups[parents.get(t["id"]) or no_region].append(t)
     regions = []
-    for name in sorted(groups, key=lambda n: (n == NO_REGION, n.casefold())):
+    for name in sorted(groups, key=lambda n: (n == no_region, n.casefold())):
         members = groups[name]
         scored = [t for t in members if t["score"] is not None]
         lowest = min(scored, key=lambda t: t["score"]) if scored else None
@@ -462,8 +485,15 @@ def _parts(regions: list[dict], size: int | None = None) -> list[dict]:
                     "pages": sum(t.get("has_page", True) for t in teams),
                 }
             )
+    # Translators: an appendix part's title: its region, and which of the region's teams.
+    title = gettext("%(region)s, teams %(first)s–%(last)s of %(total)s")
     for part in parts:
-        part["title"] = f"{part['region']}, teams {part['first']}–{part['last']} of {part['of']}"
+        part["title"] = title % {
+            "region": part["region"],
+            "first": part["first"],
+            "last": part["last"],
+            "total": part["of"],
+        }
     return parts
 
 
@@ -497,6 +527,8 @@ def _outcome_periods(cycle: ReviewCycle, found: list[outcomes.MeasureOutcome], c
     review's, or a review of another year than the measure's, the latest period with a value,
     else the last due. A period due without a value says so."""
     rows = []
+    no_value = pgettext("measure value", "No value")
+    not_due = pgettext("measure value", "Not due yet")
     for outcome in found:
         m = outcome.measure
         year = {p.period.number: p for p in outcome.year}
@@ -528,7 +560,7 @@ def _outcome_periods(cycle: ReviewCycle, found: list[outcomes.MeasureOutcome], c
                     "actual": point.actual,
                     "status": outcomes.OutcomeStatus(status).label
                     if status
-                    else ("No value" if due else "Not due yet"),
+                    else (no_value if due else not_due),
                     "is_at_risk": status
                     in (outcomes.OutcomeStatus.BEHIND, outcomes.OutcomeStatus.OFF_TRACK),
                 }
@@ -547,23 +579,24 @@ def _outcome_section(cycle: ReviewCycle, found: list, company, groups: list[dict
     }
 
 
+MEASURE_ENTERED_AT = pgettext_lazy("column", "Entered at")
 MEASURE_COLUMNS = [
-    "Objective",
-    "Measure",
-    "Unit",
-    "Direction",
-    "Frequency",
-    "Reporting team",
-    "Customers feel it",
-    "Fiscal year",
-    "Period",
-    "Planned",
-    "Value",
-    "Status",
-    "Source",
-    "Entered by",
-    "Entered at",
-    "Comment",
+    pgettext_lazy("column", "Objective"),
+    pgettext_lazy("column", "Measure"),
+    pgettext_lazy("column", "Unit"),
+    pgettext_lazy("column", "Direction"),
+    pgettext_lazy("column", "Frequency"),
+    pgettext_lazy("column", "Reporting team"),
+    pgettext_lazy("column", "Customers feel it"),
+    pgettext_lazy("column", "Fiscal year"),
+    pgettext_lazy("column", "Period"),
+    pgettext_lazy("column", "Planned"),
+    pgettext_lazy("column", "Value"),
+    pgettext_lazy("column", "Status"),
+    pgettext_lazy("column", "Source"),
+    pgettext_lazy("column", "Entered by"),
+    MEASURE_ENTERED_AT,
+    pgettext_lazy("column", "Comment"),
 ]
 SOURCE_LABELS = dict(MeasureActual.Source.choices)
 
@@ -577,6 +610,9 @@ def _measure_rows(cycle: ReviewCycle, objectives: list[dict], *, now: datetime) 
     if not found:
         return
     as_of = cycle.closed_at if cycle.is_closed else None
+    yes, no = pgettext("customers feel it", "Yes"), pgettext("customers feel it", "No")
+    no_value = pgettext("measure value", "No value")
+    source_labels = {code: str(label) for code, label in SOURCE_LABELS.items()}
     entered = {
         (m, y, p): (source, at, " ".join(n for n in (first, last) if n) or user or "")
         for m, y, p, source, at, first, last, user in outcomes.recorded_values(as_of=as_of)
@@ -602,7 +638,7 @@ def _measure_rows(cycle: ReviewCycle, objectives: list[dict], *, now: datetime) 
             m.get_direction_display(),
             m.get_frequency_display(),
             m.reporting_team.name if m.reporting_team else "",
-            "Yes" if m.customer_felt else "No",
+            yes if m.customer_felt else no,
         ]
         for p in outcome.year:
             status = outcomes.status_for(
@@ -622,8 +658,8 @@ def _measure_rows(cycle: ReviewCycle, objectives: list[dict], *, now: datetime) 
                 p.period.code,
                 None if p.planned is None else float(p.planned),
                 None if p.actual is None else float(p.actual),
-                label or ("No value" if due else ""),
-                SOURCE_LABELS.get(source, source),
+                label or (no_value if due else ""),
+                source_labels.get(source, source),
                 who,
                 timezone.make_naive(at) if at else None,
                 p.comment,
@@ -635,11 +671,12 @@ def _measures_sheet(book: _Book, cycle: ReviewCycle, objectives: list[dict], *, 
     sheet = _Sheet(
         book,
         "Measures",
+        pgettext("sheet name", "Measures"),
         MEASURE_COLUMNS,
         [30, 30, 10, 16, 10, 22, 10, 10, 8] + [10] * 3 + [10, 22, 17, 40],
     )
     when = book.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    entered_at = MEASURE_COLUMNS.index("Entered at")
+    entered_at = MEASURE_COLUMNS.index(MEASURE_ENTERED_AT)
     for row in _measure_rows(cycle, objectives, now=now):
         sheet.write(row, {entered_at: when})
     sheet.finish()
@@ -840,13 +877,14 @@ def _print_scores(cycle: ReviewCycle, ids: list[int]) -> dict:
         found = cursor.fetchall()
     frozen = defaultdict(dict)  # cycle → (objective, team) → score
     result = {"frozen": frozen, "fits": {}, "regions": {}}
+    no_region = str(NO_REGION)
     for kind, cycle_id, objective_id, unit_id, score, region in found:
         if kind == _TREND_ROW:
             frozen[cycle_id][(objective_id, unit_id)] = score
         elif kind == _FIT_ROW:
             result["fits"][(objective_id, unit_id)] = score
         else:
-            result["regions"][(region or NO_REGION, objective_id)] = score
+            result["regions"][(region or no_region, objective_id)] = score
     return result
 
 
@@ -931,13 +969,15 @@ def _actions(
 
 
 def _done_report_files(cycle: ReviewCycle) -> dict:
-    """The latest built file of each format, by format: the print view links to them."""
-    latest = {}
+    """The latest built file of each format, by format: the print view links to them; the
+    latest in the reader's (active) language where there is one."""
+    language = locales.supported(translation.get_language())
+    latest, other = {}, {}
     for report in ReportFile.objects.raw(
         _DONE_REPORT_FILES_SQL, {"cycle": cycle.pk, "done": ReportFile.State.DONE}
     ):
-        latest.setdefault(report.format, report)
-    return latest
+        (latest if report.language == language else other).setdefault(report.format, report)
+    return other | latest
 
 
 # Written out: the ORM took longer to build it than the database takes to run it.
@@ -1237,7 +1277,7 @@ def _trend(
         return live.get(key) if c.pk == cycle.pk and not c.is_closed else frozen[c.pk].get(key)
 
     chart = trends.build_chart(
-        "Alignment index", [trends.Point(c.label, value(c, (None, None))) for c in cycles]
+        gettext("Alignment index"), [trends.Point(c.label, value(c, (None, None))) for c in cycles]
     )
     objective_series = {
         o["id"]: [(c.label, value(c, (o["id"], None))) for c in cycles]
@@ -1269,8 +1309,10 @@ class _Echo:
         return value
 
 
-def csv_rows(cycle: ReviewCycle) -> Iterator[list]:
-    """One tidy row per (team, objective, lever), read from the database in chunks."""
+def csv_rows(cycle: ReviewCycle, *, answers: tuple[str, str] | None = None) -> Iterator[list]:
+    """One tidy row per (team, objective, lever), read from the database in chunks; whether a
+    score is "not applicable" as `answers` (yes, no), the active language's by default."""
+    yes, no = answers or _csv_answers()
     results = _csv_names(cycle)
     teams = {t["id"]: t for t in results["teams"]}
     objectives = {o["id"]: o for o in results["objectives"]}
@@ -1327,7 +1369,7 @@ def csv_rows(cycle: ReviewCycle) -> Iterator[list]:
                 objective.get("weight", weight),
                 lever,
                 "" if score in (None, NOT_APPLICABLE) else score,
-                "yes" if score == NOT_APPLICABLE else "no",
+                yes if score == NOT_APPLICABLE else no,
                 "" if fit is None else round(fit, 2),
                 evidence,
                 blockers,
@@ -1349,26 +1391,54 @@ def _csv_names(cycle: ReviewCycle) -> dict:
     return services.results(cycle)
 
 
-def csv_stream(cycle: ReviewCycle) -> Iterator[str]:
-    """UTF-8 CSV with a header row, a chunk of rows at a time, formula-like text neutralised."""
+def _csv_answers() -> tuple[str, str]:
+    return pgettext("CSV value", "yes"), pgettext("CSV value", "no")
+
+
+def csv_stream(cycle: ReviewCycle, *, language: str | None = None) -> Iterator[str]:
+    """UTF-8 CSV with a header row, a chunk of rows at a time, formula-like text neutralised,
+    in `language` (the active one if not given) and its locale's dialect (reports.locales:
+    `;` and decimal commas in de, fr and es, `,` and decimal points in en-gb). Dates are ISO
+    (2026-09-30) in every locale: read the same way by every spreadsheet and script, where
+    30/09/2026 and 09/30/2026 are not.
+
+    The words are looked up now, once for the file, not while the response streams."""
+    language = locales.supported(language or translation.get_language())
+    with translation.override(language):
+        header = [str(CSV_HEADERS[c]) for c in CSV_COLUMNS]
+        answers = _csv_answers()
+    return _csv_chunks(header, csv_rows(cycle, answers=answers), locales.csv_dialect(language))
+
+
+def _csv_chunks(header: list[str], rows: Iterable[list], dialect) -> Iterator[str]:
     # Every field quoted, rows ending in "\n" rather than "\r\n": a spreadsheet that splits the
     # file at ";" loses track of the quotes, and would start a cell at the "\r" after a closing
-    # quote. (Quoting every field keeps a "\r" typed in the text inside its field.)
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL, lineterminator="\n")
-    buffer = ["\ufeff" + writer.writerow(CSV_COLUMNS)]  # BOM: spreadsheets then read UTF-8
-    for row in csv_rows(cycle):
-        buffer.append(writer.writerow([neutralise(v) for v in row]))
+    # quote. (Quoting every field keeps a "\r" typed in the text inside its field.) Text is
+    # neutralised before the figures get their decimal mark: a figure is never a formula.
+    writer = _csv_writer(dialect)
+    number = dialect.number
+    buffer = ["\ufeff" + writer.writerow(header)]  # BOM: spreadsheets then read UTF-8
+    for row in rows:
+        buffer.append(writer.writerow([number(neutralise(v)) for v in row]))
         if len(buffer) >= CSV_CHUNK_ROWS:
             yield "".join(buffer)
             buffer = []
     yield "".join(buffer)
 
 
-def csv_lines(rows: Iterable[list]) -> Iterator[str]:
-    """Rows (the first one the header) as UTF-8 CSV lines, written like csv_stream."""
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL, lineterminator="\n")
+def _csv_writer(dialect):
+    return csv.writer(
+        _Echo(), delimiter=dialect.delimiter, quoting=csv.QUOTE_ALL, lineterminator="\n"
+    )
+
+
+def csv_lines(rows: Iterable[list], *, language: str | None = None) -> Iterator[str]:
+    """Rows (the first one the header) as UTF-8 CSV lines, written like csv_stream in the
+    dialect of `language`'s locale (the active language's if not given)."""
+    dialect = locales.csv_dialect(locales.supported(language or translation.get_language()))
+    writer, number = _csv_writer(dialect), dialect.number
     for i, row in enumerate(rows):
-        yield ("\ufeff" if i == 0 else "") + writer.writerow([neutralise(v) for v in row])
+        yield ("\ufeff" if i == 0 else "") + writer.writerow([number(neutralise(v)) for v in row])
 
 
 # --- XLSX ------------------------------------------------------------------------------------
@@ -1391,12 +1461,14 @@ def xl_range(*args) -> str:
 
 
 class _Sheet:
-    """A worksheet written row by row in constant-memory mode, as an Excel table."""
+    """A worksheet written row by row in constant-memory mode, as an Excel table: the sheet's
+    `name` and its `headers` in the report's language (each header translated once for the
+    file), the table's name `table` the same in every language (formulas refer to it)."""
 
-    def __init__(self, book: _Book, name: str, headers: list[str], widths=None):
-        headers = _unique(headers)
+    def __init__(self, book: _Book, table: str, name: str, headers: list, widths=None):
+        headers = _unique([str(h) for h in headers])
         self.book, self.headers = book, headers
-        self.ws = book.wb.add_worksheet(name)
+        self.ws = book.wb.add_worksheet(locales.sheet_name(name))
         # add_table refuses constant-memory mode because it writes the header cells itself;
         # with no row written yet it is safe to let it, then write the headers again as the
         # inline strings constant-memory mode flushes.
@@ -1410,13 +1482,13 @@ class _Sheet:
             1,
             len(headers) - 1,
             {
-                "name": name.replace(" ", ""),
+                "name": table,
                 "columns": [{"header": h} for h in headers],
                 "style": "Table Style Light 9",
             },
         )
         if error:
-            raise ValueError(f"The {name} sheet's table was refused (XlsxWriter error {error}).")
+            raise ValueError(f"The {table} sheet's table was refused (XlsxWriter error {error}).")
         self.table = self.ws.tables[-1]
         self.ws.table_cells.clear()
         self.ws.constant_memory = 1
@@ -1474,7 +1546,7 @@ class _Sheet:
 
 
 class _Book:
-    def __init__(self, target):
+    def __init__(self, target, *, language: str | None = None):
         import xlsxwriter
 
         self.wb = xlsxwriter.Workbook(
@@ -1502,6 +1574,17 @@ class _Book:
         self.date = self.wb.add_format({"num_format": "yyyy-mm-dd"})
         self.money = self.wb.add_format({"num_format": "#,##0.00"})
         self.title = self.wb.add_format({"bold": True, "font_size": 14})
+        self.language = locales.supported(language or translation.get_language())
+        self._money_formats: dict = {}
+
+    def money_in(self, currency: str):
+        """The format of an amount in `currency`: the currency's symbol where the report's
+        locale puts it (reports.locales.money_format); one format per currency."""
+        fmt = self._money_formats.get(currency)
+        if fmt is None:
+            code = locales.money_format(currency, self.language) if currency else "#,##0.00"
+            fmt = self._money_formats[currency] = self.wb.add_format({"num_format": code})
+        return fmt
 
     def cell(self, value, fmt=None) -> tuple:
         """(writer, value, format) of a cell that is not text, a number or blank: a boolean,
@@ -1554,21 +1637,34 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     company = CompanySettings.read().name
     book = _Book(target)
     step = _progress(progress, 8)
-    summary = book.wb.add_worksheet("Summary")  # filled last: the agenda needs the low cells
-    levers = [label for _, label in Lever.choices]
+    # Filled last: the agenda needs the low cells.
+    summary = book.wb.add_worksheet(locales.sheet_name(pgettext("sheet name", "Summary")))
+    # The words of the workbook, each translated once for the file (not once per cell).
+    levers = _lever_texts()
+    lever_labels = dict(zip(LEVERS, levers, strict=True))
+    status_labels = {code: str(label) for code, label in STATUS_LABELS.items()}
+    team_header, check_header = pgettext("column", "Team"), pgettext("column", "Check")
+    fit_header, objective_header = pgettext("column", "Team fit"), pgettext("column", "Objective")
 
     heat = _Sheet(
         book,
         "Heatmap",
-        ["Team", "Check"] + [o["title"] for o in objectives] + ["Team fit"],
+        pgettext("sheet name", "Heatmap"),
+        [team_header, check_header] + [o["title"] for o in objectives] + [fit_header],
         [24, 12] + [16] * (len(objectives) + 1),
     )
     team_sheet = _Sheet(
         book,
         "Teams",
-        ["Team", "Check", "Submitted", "Team fit"]
+        pgettext("sheet name", "Teams"),
+        [team_header, check_header, pgettext("column", "Submitted"), fit_header]
         + levers
-        + ["Objective", "Fit", "Evidence", "Blockers"],
+        + [
+            objective_header,
+            pgettext("column", "Fit"),
+            pgettext("column", "Evidence"),
+            pgettext("column", "Blockers"),
+        ],
         [22, 12, 18, 10] + [12] * len(levers) + [30, 8, 40, 40],
     )
     item_column = 4 + len(levers)  # the Teams sheet's first column of an item
@@ -1590,7 +1686,7 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
             + [_round(fits.get(o["id"])) for o in objectives]
             + [_round(t["score"])]
         )
-        means = _lever_means_of(items)
+        means = _lever_means_of(items, levers)
         # The team's cells, the same on each of its items' rows: sorted out once.
         head = team_sheet.cells(
             [t["name"], t["state"], _parse(t["submitted_at"]), _round(t["score"])]
@@ -1650,7 +1746,15 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     obj_sheet = _Sheet(
         book,
         "Objectives",
-        ["Objective", "Weight", "Score", "Teams", "Committed teams", "External promise"],
+        pgettext("sheet name", "Objectives"),
+        [
+            objective_header,
+            pgettext("column", "Weight"),
+            pgettext("column", "Score"),
+            pgettext("column", "Teams"),
+            pgettext("column", "Committed teams"),
+            pgettext("column", "External promise"),
+        ],
         [36, 8, 8, 8, 40, 50],
     )
     for o in objectives:
@@ -1670,16 +1774,17 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     com_sheet = _Sheet(
         book,
         "Commitments",
+        pgettext("sheet name", "Commitments"),
         [
-            "Team",
-            "Objective",
-            "Lever",
-            "Statement",
-            "Target",
-            "Due",
-            "Status",
-            "Amount",
-            "Currency",
+            team_header,
+            objective_header,
+            pgettext("column", "Lever"),
+            pgettext("column", "Statement"),
+            pgettext("column", "Target"),
+            pgettext("column", "Due"),
+            pgettext("column", "Status"),
+            pgettext("column", "Amount"),
+            pgettext("column", "Currency"),
         ],
         [22, 30, 20, 50, 30, 12, 12, 14, 9],
     )
@@ -1706,9 +1811,9 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         for cells in (
             name_cells[team],
             objective_cells[objective] if objective in objective_cells else repeated(1, "?"),
-            repeated(2, LEVER_LABELS.get(lever, lever)),
+            repeated(2, lever_labels.get(lever, lever)),
             due_cells(due_on),
-            repeated(6, STATUS_LABELS.get(status, status)),
+            repeated(6, status_labels.get(status, status)),
             repeated(8, currency),
         ):
             for col, writer, value, fmt in cells:
@@ -1719,7 +1824,7 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
                     ws, row, col, text, quoted if text.startswith(FORMULA_TRIGGERS) else None
                 )
         if amount is not None:
-            write_number(ws, row, 7, float(amount), book.money)
+            write_number(ws, row, 7, float(amount), book.money_in(currency))
         com_sheet.row = row + 1
     step()
 
@@ -1728,7 +1833,17 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     act_sheet = _Sheet(
         book,
         "Actions",
-        ["Kind", "Action", "Objective", "Owner team", "Due", "Raised in", "Agenda item", "Done"],
+        pgettext("sheet name", "Actions"),
+        [
+            pgettext("column", "Kind"),
+            pgettext("column", "Action"),
+            objective_header,
+            pgettext("column", "Owner team"),
+            pgettext("column", "Due"),
+            pgettext("column", "Raised in"),
+            pgettext("column", "Agenda item"),
+            pgettext("column", "Done"),
+        ],
         [16, 40, 30, 20, 12, 14, 40, 12],
     )
     for a in actions:
@@ -1752,14 +1867,20 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     trend = _Sheet(
         book,
         "Trend",
-        ["Series", "Name"] + year["labels"],
+        pgettext("sheet name", "Trend"),
+        [pgettext("column", "Series"), pgettext("column", "Name")] + year["labels"],
         [12, 36] + [14] * len(year["labels"]),
     )
-    trend.write(["Company", "Alignment index"] + [_round(v) for v in year["index"]])
+    trend.write(
+        [pgettext("trend series", "Company"), gettext("Alignment index")]
+        + [_round(v) for v in year["index"]]
+    )
+    objective_series = pgettext("trend series", "Objective")
     for o in year["objectives"]:
-        trend.write(["Objective", o["title"]] + [_round(v) for v in o["values"]])
+        trend.write([objective_series, o["title"]] + [_round(v) for v in o["values"]])
+    team_series = pgettext("trend series", "Team")
     for t in year["teams"]:
-        trend.write(["Team", t["name"]] + [_round(v) for v in t["values"]])
+        trend.write([team_series, t["name"]] + [_round(v) for v in t["values"]])
     del year
     step()
 
@@ -1792,32 +1913,36 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     missing = sum(t["state"] != AlignmentCheck.State.SUBMITTED for t in teams)
     summary.set_column(0, 0, 28)
     summary.set_column(1, 1, 60)
+    if previous_cycle:
+        change_label = gettext("Change since %(review)s") % {"review": previous_cycle.label}
+    else:
+        change_label = pgettext("index change", "Change")
     rows = [
-        ("Company", company),
-        ("Review", cycle.label),
-        ("State", cycle.get_state_display()),
-        ("Generated", timezone.localtime(now).strftime("%Y-%m-%d %H:%M")),
-        ("Alignment index (0-100)", None if index is None else round(index, 1)),
+        (pgettext("summary label", "Company"), company),
+        (pgettext("summary label", "Review"), cycle.label),
+        (pgettext("summary label", "State"), cycle.get_state_display()),
+        # ISO: the same in every language, and never mistaken for another day.
         (
-            f"Change since {previous_cycle.label}" if previous_cycle else "Change",
-            None if change is None else round(change, 1),
+            pgettext("summary label", "Generated"),
+            timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
         ),
-        ("Teams", len(teams)),
-        ("Checks not submitted", missing),
+        (gettext("Alignment index (0-100)"), None if index is None else round(index, 1)),
+        (change_label, None if change is None else round(change, 1)),
+        (pgettext("summary label", "Teams"), len(teams)),
+        (gettext("Checks not submitted"), missing),
     ]
-    heading = f"{cycle.label} alignment review"
-    summary.write_string(0, 0, f"{company}: {heading}" if company else heading, book.title)
+    summary.write_string(0, 0, review_title(company, cycle), book.title)
     for i, (label, value) in enumerate(rows, start=2):
         book.write(summary, i, 0, label, book.header)
         book.write(summary, i, 1, value)
     row = len(rows) + 3
-    book.write(summary, row, 0, "Agenda", book.header)
+    book.write(summary, row, 0, gettext("Agenda"), book.header)
     for item in agenda_items:
         row += 1
         book.write(summary, row, 0, item.kind_label)
         book.write(summary, row, 1, item.text)
     row += 2
-    book.write(summary, row, 0, "Sustained alignment", book.header)
+    book.write(summary, row, 0, gettext("Sustained alignment"), book.header)
     for signal in signals:
         row += 1
         book.write(summary, row, 0, signal["label"])
@@ -1900,7 +2025,7 @@ def _unique(headers: list[str]) -> list[str]:
     taken: set[str] = set()
     result = []
     for header in headers:
-        base = header or "Column"
+        base = header or pgettext("column", "Column")
         name, n = base, 1
         while name.strip().casefold() in taken:
             n += 1
@@ -2054,17 +2179,33 @@ def pdf_write(cycle: ReviewCycle, target, *, progress=None) -> None:
         )
         part["page"] = next_page
         next_page += len(document.pages)
-        appendix.append((f"Appendix {part['number']}: {part['title']}", document.write_pdf()))
+        # Translators: an entry of the PDF's outline: the appendix part's number and title.
+        outline = gettext("Appendix %(number)s: %(title)s") % {
+            "number": part["number"],
+            "title": part["title"],
+        }
+        appendix.append((outline, document.write_pdf()))
         del document
         step()
     data["total_pages"] = next_page - 1
     writer.append(io.BytesIO(_render(report_html(cycle, for_pdf=True, data=data)).write_pdf()))
     for title, content in appendix:
         writer.append(io.BytesIO(content), outline_item=title)
-    title = f"{cycle.label} alignment review"
-    writer.add_metadata({"/Title": f"{data['company']}: {title}" if data["company"] else title})
+    writer.add_metadata({"/Title": review_title(data["company"], cycle)})
     writer.write(target)
     step()
+
+
+def review_title(company: str, cycle: ReviewCycle) -> str:
+    """A report's title: "Acme: Q1 FY2026 alignment review", without the company if unnamed."""
+    if company:
+        # Translators: a report's title: the company's name, and the review (Q1 FY2026).
+        return gettext("%(company)s: %(review)s alignment review") % {
+            "company": company,
+            "review": cycle.label,
+        }
+    # Translators: a report's title: the review (Q1 FY2026).
+    return gettext("%(review)s alignment review") % {"review": cycle.label}
 
 
 def pdf_bytes(cycle: ReviewCycle) -> bytes:

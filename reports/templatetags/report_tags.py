@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from django import template
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext, pgettext
 
 from reports import services
 
@@ -55,19 +56,20 @@ def appendix_parts(parts: list[dict], shown=None, part_url: str = "", for_pdf: b
     """The appendix's parts as the contents list them: in the PDF, each with the page it
     starts on (999 until known); on screen, a link to each, the one `shown` marked."""
     if not parts:
-        return format_html("<li>{}</li>", "No team.")
+        return format_html("<li>{}</li>", gettext("No team."))
     shown_number = shown["number"] if shown else None
+    # Translators: an appendix part in the report's contents: its number and title.
+    appendix = gettext("Appendix %(number)s: %(title)s")
     if for_pdf:
         items = [
             format_html(
-                '<li><span class="part" data-page="{}">Appendix {}: {}{}</span></li>',
+                '<li><span class="part" data-page="{}">{}{}</span></li>',
                 p.get("page") or "999",
-                p["number"],
-                p["title"],
+                appendix % {"number": p["number"], "title": p["title"]},
                 format_html(
-                    ' <span class="counts">({} team page{})</span>',
-                    p["pages"],
-                    "" if p["pages"] == 1 else "s",
+                    ' <span class="counts">({})</span>',
+                    ngettext("%(count)s team page", "%(count)s team pages", p["pages"])
+                    % {"count": p["pages"]},
                 )
                 if p.get("pages") is not None and p["pages"] < p["count"]
                 else "",
@@ -75,20 +77,22 @@ def appendix_parts(parts: list[dict], shown=None, part_url: str = "", for_pdf: b
             for p in parts
         ]
     else:
+        shown_below = gettext("shown below")
         items = [
             format_html(
-                '<li{}><a href="{}{}/">Appendix {}: {}</a> <span class="counts">({} team{}: {} '
-                "submitted, {} not)</span>{}</li>",
+                '<li{}><a href="{}{}/">{}</a> <span class="counts">({})</span>{}</li>',
                 format_html(' aria-current="{}"', "page") if p["number"] == shown_number else "",
                 part_url,
                 p["number"],
-                p["number"],
-                p["title"],
-                p["count"],
-                "" if p["count"] == 1 else "s",
-                p["submitted"],
-                p["not_submitted"],
-                format_html(' <span class="shown">{}</span>', "shown below")
+                appendix % {"number": p["number"], "title": p["title"]},
+                # Translators: how many teams an appendix part has, and how many submitted.
+                ngettext(
+                    "%(count)s team: %(submitted)s submitted, %(missing)s not",
+                    "%(count)s teams: %(submitted)s submitted, %(missing)s not",
+                    p["count"],
+                )
+                % {"count": p["count"], "submitted": p["submitted"], "missing": p["not_submitted"]},
+                format_html(' <span class="shown">{}</span>', shown_below)
                 if p["number"] == shown_number
                 else "",
             )
@@ -102,15 +106,16 @@ def team_article(t: dict) -> str:
     """One team of an appendix part (reports.writers._team_row's): its fit and state, its mean
     lever scores, its items with their evidence and blockers, and its commitments."""
     levers = t["lever_texts"]
+    evidence_label, blockers_label = gettext("Evidence:"), gettext("Blockers:")
     items = [
         format_html(
             '<div class="item">\n      <h4>{}{}</h4>\n      {}\n      {}\n    </div>',
             i["objective_title"],
             format_html(": {}", i["fit_text"]) if i["fit_text"] else "",
-            format_html('<p><span class="label">Evidence:</span> {}</p>', i["evidence"])
+            format_html('<p><span class="label">{}</span> {}</p>', evidence_label, i["evidence"])
             if i["evidence"]
             else "",
-            format_html('<p><span class="label">Blockers:</span> {}</p>', i["blockers"])
+            format_html('<p><span class="label">{}</span> {}</p>', blockers_label, i["blockers"])
             if i["blockers"]
             else "",
         )
@@ -134,19 +139,26 @@ def team_article(t: dict) -> str:
             ),
         )
         commitments = format_html(
-            '<table class="commitments">\n      <caption>Commitments</caption>\n      <thead><tr>'
-            '<th scope="col">Objective</th><th scope="col">Lever</th><th scope="col">Statement'
-            '</th><th scope="col">Due</th><th scope="col">Status</th></tr></thead>\n      '
+            '<table class="commitments">\n      <caption>{}</caption>\n      <thead><tr>'
+            '<th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}'
+            '</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead>\n      '
             "<tbody>{}</tbody>\n    </table>",
+            gettext("Commitments"),
+            pgettext("column", "Objective"),
+            pgettext("column", "Lever"),
+            pgettext("column", "Statement"),
+            pgettext("column", "Due"),
+            pgettext("column", "Status"),
             rows,
         )
     return format_html(
         '<article class="team">\n    <h3>{}: {} <span class="state">({})</span></h3>\n'
-        '    <table class="levers">\n      <caption>Mean lever scores (1 to 5)</caption>\n'
+        '    <table class="levers">\n      <caption>{}</caption>\n'
         "      <tr>{}</tr>\n      <tr>{}</tr>\n    </table>\n    {}\n    {}\n  </article>",
         t["name"],
-        t["score_text"] or "no score",
+        t["score_text"] or gettext("no score"),
         t["state_label"].lower(),
+        gettext("Mean lever scores (1 to 5)"),
         format_html_join("", '<th scope="col">{}</th>', ((label,) for label, _ in levers)),
         format_html_join("", "<td>{}</td>", ((v or "—",) for _, v in levers)),
         _joined(items, "\n    "),

@@ -187,14 +187,15 @@ def open_next_quarter(org: Org, *, executive, after: ReviewCycle | None = None) 
 # --- Reading exports back --------------------------------------------------------------------
 
 
-def read_csv(content: str) -> list[dict[str, str]]:
+def read_csv(content: str, delimiter: str = ",") -> list[dict[str, str]]:
     """The CSV's rows as dicts; the UTF-8 BOM is part of the file, not of the first column."""
     assert content.startswith("\ufeff")
-    return list(csv.DictReader(io.StringIO(content.removeprefix("\ufeff"), newline="")))
+    raw = io.StringIO(content.removeprefix("\ufeff"), newline="")
+    return list(csv.DictReader(raw, delimiter=delimiter))
 
 
-def csv_text(cycle: ReviewCycle) -> str:
-    return "".join(writers.csv_stream(cycle))
+def csv_text(cycle: ReviewCycle, language: str | None = None) -> str:
+    return "".join(writers.csv_stream(cycle, language=language))
 
 
 def read_xlsx(content: bytes):

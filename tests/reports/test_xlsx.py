@@ -246,7 +246,9 @@ def test_commitments_sheet_has_every_commitment_with_its_status(org, content):
     assert rows == expected
     assert {r["Status"] for r in rows} == {"Planned", "At risk", "On track"}
     finance = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "Finance")
-    assert (finance[5].number_format, finance[7].number_format) == ("yyyy-mm-dd", "#,##0.00")
+    # The amount in euros, the symbol where an en-gb reader expects it (Excel shows the
+    # separators of the reader's own settings).
+    assert (finance[5].number_format, finance[7].number_format) == ("yyyy-mm-dd", '"€"#,##0.00')
     assert finance[7].value == 25000
 
 
