@@ -23,6 +23,8 @@ from babel import numbers as babel_numbers
 from django.conf import settings
 from django.utils import translation
 
+from strategy import languages
+
 
 def supported(code: str | None) -> str:
     """`code` as one of the product's languages (its closest variant), else the default."""
@@ -37,9 +39,8 @@ def supported(code: str | None) -> str:
 
 def report_language(*, cycle=None) -> str:
     """The language of a report nobody in particular asked for: the files built when a review
-    closes (reports.services.reports_for_closed_cycle). The company's language: the project's
-    LANGUAGE_CODE, the one place to read a company setting from once there is one."""
-    return supported(settings.LANGUAGE_CODE)
+    closes (reports.services.reports_for_closed_cycle): the company's default language."""
+    return supported(languages.company_language())
 
 
 def request_language(request) -> str:

@@ -65,6 +65,30 @@ def company_locale() -> tuple[str, str]:
     return found
 
 
+def company_language() -> str:
+    """The company's default language (one of LANGUAGES)."""
+    language = company_locale()[0]
+    return language if language in codes() else settings.LANGUAGE_CODE
+
+
+def person_language(user) -> str:
+    """The language to write to a person in when they are not there to ask (an email, a digest,
+    a file built for them): their profile's choice, else the company's default."""
+    return (user is not None and profile_language(user)) or company_language()
+
+
+def people_languages(user_ids) -> dict[int, str]:
+    """Each person's language for writing to them, in one query (person_language for many)."""
+    ids = list(user_ids)
+    chosen = dict(
+        Profile.objects.filter(user_id__in=ids, language__in=codes()).values_list(
+            "user_id", "language"
+        )
+    )
+    default = company_language()
+    return {user_id: chosen.get(user_id) or default for user_id in ids}
+
+
 @receiver(user_logged_in, dispatch_uid="strategy.languages.remember_language")
 def _remember_language(sender, request, user, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
