@@ -35,12 +35,20 @@ def _read_po(path: Path):
 
 def _entries(catalog) -> dict:
     """(context, msgid) → the message, the header left out; a plural by its singular."""
-    return {(m.context, m.id[0] if isinstance(m.id, tuple) else m.id): m for m in catalog if m.id}
+    # Babel reads a plural's ids and strings as a tuple from a .po file, a list from a .mo file.
+    return {
+        (m.context, m.id[0] if isinstance(m.id, (tuple, list)) else m.id): m
+        for m in catalog
+        if m.id
+    }
+
+
+def _strings(message) -> tuple:
+    return tuple(message.string) if isinstance(message.string, (tuple, list)) else (message.string,)
 
 
 def _translated(message) -> bool:
-    strings = message.string if isinstance(message.string, tuple) else (message.string,)
-    return not message.fuzzy and all(strings)
+    return not message.fuzzy and all(_strings(message))
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +105,9 @@ if LANGUAGES_COMPLETE:  # collected once a language is complete: no test is ever
 def test_the_compiled_catalogue_is_its_po_file(language):
     folder = LOCALE / language / "LC_MESSAGES"
     with (folder / "django.mo").open("rb") as f:
-        compiled = {key: m.string for key, m in _entries(read_mo(f)).items()}
+        compiled = {key: _strings(m) for key, m in _entries(read_mo(f)).items()}
     written = {
-        key: m.string
+        key: _strings(m)
         for key, m in _entries(_read_po(folder / "django.po")).items()
         if _translated(m)
     }
