@@ -158,6 +158,12 @@ class Delivery(models.Model):
         TURNED_OFF = "off", "Email turned off by its recipient"
         # Also written once and never sent: the team's chat channel has it instead.
         IN_CHAT = "chat", "Sent to the team's chat instead"
+        # Its recipient chose a digest (digests.py): gathered into one when its period ends.
+        HELD = "held", "Held for the recipient's digest"
+        # Its recipient chose the send hour: it becomes pending then, and goes on its own.
+        WAITING = "later", "Held until the send hour"
+        # Gathered into a digest (`digest`), which is sent (or not) in its stead.
+        IN_DIGEST = "digest", "In a digest"
 
     cycle = models.ForeignKey(
         ReviewCycle, models.CASCADE, null=True, blank=True, related_name="deliveries"
@@ -180,6 +186,9 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    digest = models.ForeignKey(
+        "Digest", models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -248,6 +257,39 @@ class Delivery(models.Model):
         return not (self.is_webhook or self.is_chat)
 
 
+class Digest(models.Model):
+    """One email gathering what was held for one person (their deliveries in the HELD state)
+    until a period of theirs ended: one per person and period end, whatever how often the beat
+    runs. It is claimed and sent as a delivery's email is (attempts, state, retries)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Nothing left to tell"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="digests")
+    period_ends_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_ends_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "period_ends_at"], name="one_digest_per_period"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"Digest to {self.recipient} ({self.period_ends_at:%Y-%m-%d %H:%M})"
+
+
 class NotificationQuerySet(models.QuerySet):
     def unread(self):
         return self.filter(read_at__isnull=True)
@@ -294,12 +336,29 @@ class Preference(models.Model):
         REPORT_READY = "report_ready", "A review closed and its reports are ready"
         ACKNOWLEDGEMENT = "acknowledgement", "Reminders to read the strategy"
 
+    # When its emails go (digests.py): at once, at the cadence settings' send hour, or
+    # gathered into a digest at that hour, daily or on Mondays; in the company's time zone.
+    class Timing(models.TextChoices):
+        NOW = "now", "At once"
+        HOUR = "hour", "At the send hour"
+        DAILY = "daily", "Daily digest"
+        WEEKLY = "weekly", "Weekly digest (Mondays)"
+
+    # For the topics a team's or the executives' chat channel is told too: whether the person
+    # still wants the email once the channel has it.
+    class Chat(models.TextChoices):
+        CHANNEL = "", "As the channel is set"
+        ALSO = "also", "Chat and email"
+        INSTEAD = "instead", "Chat instead of email"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="notification_preferences"
     )
     topic = models.CharField(max_length=20, choices=Topic.choices)
     email = models.BooleanField(default=True)
     in_app = models.BooleanField(default=True)
+    timing = models.CharField(max_length=10, choices=Timing.choices, default=Timing.NOW)
+    chat = models.CharField(max_length=10, choices=Chat.choices, default=Chat.CHANNEL, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -51,14 +51,20 @@ def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def notification_list(request: HttpRequest) -> HttpResponse:
-    notifications = request.user.notifications.all()[:100]
-    return render(request, "notifications/notification_list.html", {"notifications": notifications})
+    lines = selectors.notification_lines(user=request.user)
+    return render(request, "notifications/notification_list.html", {"lines": lines})
 
 
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
-    notification = get_object_or_404(request.user.notifications, pk=pk)
+    """Read a line of the list: the note and those it stands for (same kind, same review)."""
+    notification = get_object_or_404(request.user.notifications.select_related("delivery"), pk=pk)
     notification.mark_read()
+    if notification.delivery:
+        request.user.notifications.unread().filter(
+            delivery__kind=notification.delivery.kind,
+            delivery__cycle_id=notification.delivery.cycle_id,
+        ).update(read_at=notification.read_at)
     return redirect(
         notification.link if url_has_allowed_host_and_scheme(notification.link, None) else "home"
     )
@@ -213,10 +219,14 @@ def chat_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _choices_posted(post) -> dict[str, preferences.Channels]:
-    """The channels ticked on the preferences form, for every topic (unticked: off)."""
+    """The channels ticked on the preferences form, for every topic (unticked: off), with the
+    timing and chat choice chosen (None where the form has none: kept as it is)."""
     return {
         topic: preferences.Channels(
-            email=post.get(f"{topic}-email") == "on", in_app=post.get(f"{topic}-in_app") == "on"
+            email=post.get(f"{topic}-email") == "on",
+            in_app=post.get(f"{topic}-in_app") == "on",
+            timing=post.get(f"{topic}-timing"),
+            chat=post.get(f"{topic}-chat"),
         )
         for topic in preferences.Topic.values
     }
