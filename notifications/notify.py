@@ -29,6 +29,8 @@ from django.db.models import F, Q
 from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications import chat, preferences, timing, webhooks
 from notifications.models import ChatChannel, Delivery, Notification, WebhookEndpoint
@@ -85,10 +87,12 @@ def deliveries_create(
 
 
 # The kinds a chat channel is told: a team's of its check, the executives' of the late checks.
+# Its button's label is written with the message (in the product's language: a channel is read
+# by a whole team).
 CHAT_KINDS = {
-    Delivery.Kind.CHECK_OPENED: "Open the check",
-    Delivery.Kind.CHECK_REMINDER: "Open the check",
-    Delivery.Kind.ESCALATION: "Open the review",
+    Delivery.Kind.CHECK_OPENED: gettext_lazy("Open the check"),
+    Delivery.Kind.CHECK_REMINDER: gettext_lazy("Open the check"),
+    Delivery.Kind.ESCALATION: gettext_lazy("Open the review"),
 }
 
 
@@ -173,7 +177,7 @@ def chat_messages_create(
                     title=t.note.title,
                     link=_absolute(t.note.link),
                     lines=lines,
-                    button=CHAT_KINDS[kind],
+                    button=str(CHAT_KINDS[kind]),
                 )
                 | {"unit": t.unit_id},
             )
@@ -198,10 +202,7 @@ def _chat_lines(cycle: ReviewCycle, kind: str) -> list[str]:
     if kind != Delivery.Kind.ESCALATION:
         return []
     late = cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).order_by("unit__name")
-    return [
-        f"{name}: {STATE_LABELS[state].lower()}"
-        for name, state in late.values_list("unit__name", "state")
-    ]
+    return [_team_state(name, state) for name, state in late.values_list("unit__name", "state")]
 
 
 def _emails_create(
@@ -903,9 +904,7 @@ def _details_of(deliveries: list[Delivery]) -> dict[int, list[str] | None]:
             if d.kind == kind.CHECK_REMINDER and not open_checks:
                 details[d.pk] = None  # submitted meanwhile: nobody who has submitted is reminded
             else:
-                details[d.pk] = [
-                    f"{name}: {STATE_LABELS[state].lower()}" for name, state in open_checks or found
-                ]
+                details[d.pk] = [_team_state(name, state) for name, state in open_checks or found]
         elif d.kind == kind.ACK_REMINDER:
             # Read meanwhile: not needed any more.
             details[d.pk] = None if (d.recipient_id, _ack_position(d)) in read else []
@@ -915,6 +914,11 @@ def _details_of(deliveries: list[Delivery]) -> dict[int, list[str] | None]:
 
 
 STATE_LABELS = dict(AlignmentCheck.State.choices)
+
+
+def _team_state(name: str, state: str) -> str:
+    # Translators: a line of an email or chat message: a team's name and its check's state.
+    return _("%(team)s: %(state)s") % {"team": name, "state": str(STATE_LABELS[state]).lower()}
 
 
 def _ack_position(delivery: Delivery) -> int:
@@ -933,7 +937,7 @@ def _details(delivery: Delivery) -> list[str] | None:
         )
         if not late:
             return None
-        return [f"{c.unit.name}: {c.get_state_display().lower()}" for c in late]
+        return [_team_state(c.unit.name, c.state) for c in late]
     if delivery.kind == kind.REFRESH_REMINDER:
         from strategy import services as strategy
 
@@ -941,5 +945,7 @@ def _details(delivery: Delivery) -> list[str] | None:
         if position.is_published:
             return None
         undecided = list(strategy.undecided_objectives(position).values_list("title", flat=True))
-        return [f"Still to decide: {t}" for t in undecided] or ["Publish the new position."]
+        return [_("Still to decide: %(objective)s") % {"objective": t} for t in undecided] or [
+            _("Publish the new position.")
+        ]
     return []  # opened, closed, refresh started, commitments to confirm, report ready
