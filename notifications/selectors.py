@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, Value
 from django.http import QueryDict
 
 from notifications.forms import DeliveryFilterForm
-from notifications.models import Delivery, Notification
+from notifications.models import Delivery, Digest, Notification
 from reviews.models import CadenceSettings
 from reviews.operations import schedule_overview, upcoming_reminders
 from strategy.models import company_tzinfo
@@ -40,7 +40,21 @@ def operations_page(*, params: QueryDict, now: datetime) -> dict:
             elif filters.cleaned_data.get(field):
                 deliveries = deliveries.filter(**{field: filters.cleaned_data[field]})
     page = counted_page(deliveries, DELIVERIES_PER_PAGE, params.get("page"))
-    counts = dict(Delivery.objects.order_by().values_list("state").annotate(n=Count("pk")))
+    # The deliveries' and the digests' counts by state, in one query (the page's budget).
+    by_state = (
+        Delivery.objects.order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"), of=Value("delivery"))
+        .union(
+            Digest.objects.order_by()
+            .values_list("state")
+            .annotate(n=Count("pk"), of=Value("digest")),
+            all=True,
+        )
+    )
+    counts, digest_counts = {}, {}
+    for state, n, of in by_state:
+        (counts if of == "delivery" else digest_counts)[state] = n
     query = params.copy()
     query.pop("page", None)
     return {
@@ -50,6 +64,7 @@ def operations_page(*, params: QueryDict, now: datetime) -> dict:
         "filters": filters,
         "page": page,
         "counts": counts,
+        "digest_counts": digest_counts,
         "query": query.urlencode(),
         "filtered": any(params.get(f) for f in DELIVERY_FILTERS),
         "ignored": ignored,

@@ -142,3 +142,16 @@ def test_the_preferences_form_saves_the_timings_and_the_chat_choice(login, head,
         Timing.WEEKLY,
         Chat.INSTEAD,
     )
+
+
+def test_an_email_turned_off_for_the_chat_is_in_the_operations_log(
+    opened, head, logistics, login, admin_user
+):
+    ChatChannelFactory(unit=logistics)
+    choose(head, Topic.CHECK_REMINDER, chat=Chat.INSTEAD)
+    remind(opened, [head], step="before-7", teams=[logistics])
+
+    page = login(admin_user).get("/reviews/operations/?state=off").content.decode()
+
+    assert "Email turned off by its recipient" in page
+    assert (head.get_full_name() or head.username) in page

@@ -321,3 +321,19 @@ def test_the_notification_list_shows_one_line_per_kind_and_review_with_a_count(
     first = lines[0]["notification"]
     client.post(f"/reviews/notifications/{first.pk}/read/")
     assert Notification.objects.filter(user=executive, read_at__isnull=True).count() == 9
+
+
+def test_the_operations_page_shows_the_held_emails_and_the_digests(
+    opened, head, beat, login, admin_user
+):
+    choose(head, Topic.CHECK_REMINDER, timing=Timing.DAILY)
+    remind(opened, head, step="before-7", now=paris(2026, 4, 12, 10, 0))
+    remind(opened, head, step="before-6", now=paris(2026, 4, 13, 10, 0))
+    beat(paris(2026, 4, 13, 8, 1))  # the first is sent in a digest; the second waits
+
+    page = login(admin_user).get("/reviews/operations/").content.decode()
+
+    assert "Held for the recipient&#x27;s digest" in page
+    assert "In a digest" in page
+    assert '<p class="small" id="digest-counts">' in page
+    assert "sent: 1" in page
