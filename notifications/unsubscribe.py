@@ -44,7 +44,6 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         log.info("%s turned off the emails of %s from an email's link", user, found[1])
         return redirect(request.path)
     context = {
-        "topic": topics[0],
         "topics_label": ", ".join(str(t.label).lower() for t in topics),
         "required": not free,
         "off": bool(free)
