@@ -78,7 +78,9 @@ def digests_create(*, now: datetime) -> list[int]:
         return []
     hour, tz = timing.settings_now()
     period_end = timing.boundary_before(now, hour=hour, tz=tz)
-    later = timing.boundary_after(now, timing=timing.Timing.DAILY, hour=hour, tz=tz)
+    later = timing.boundary_after(
+        now, timing=timing.Timing.DAILY, hour=hour, tz=tz, minute=timing.DIGEST_MINUTE
+    )
     made = []
     for start in range(0, len(recipients), CHUNK):
         chunk = recipients[start : start + CHUNK]

@@ -3,7 +3,7 @@ into one digest a day or a week, at the cadence settings' hour in the company's 
 The beat's quarter-hourly job (tasks.send_due_digests) is run under time-machine's clock."""
 
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -87,9 +87,13 @@ def test_a_period_ends_at_the_send_hour_on_the_wall_clock_across_summer_time():
     assert timing.boundary_after(before, timing=daily, hour=2, tz=BERLIN) == datetime(
         2026, 3, 29, 1, 0, tzinfo=UTC
     )
-    # The period a run is in: the last boundary at or before it.
-    assert timing.boundary_before(berlin(2026, 3, 29, 7, 59), hour=8, tz=BERLIN) == berlin(
-        2026, 3, 28, 8, 0
+    # A digest's period ends at half past the send hour, after that hour's cadence jobs.
+    assert timing.release_at(before, timing=daily, hour=8, tz=BERLIN) == datetime(
+        2026, 3, 29, 6, 30, tzinfo=UTC
+    )
+    # The period a run is in: the last digest boundary at or before it.
+    assert timing.boundary_before(berlin(2026, 3, 29, 8, 29), hour=8, tz=BERLIN) == berlin(
+        2026, 3, 28, 8, 30
     )
 
 
@@ -115,23 +119,37 @@ def test_a_daily_digest_holds_the_email_keeps_the_note_and_sends_once_at_the_sen
     deliver(now=paris(2026, 4, 12, 10, 0))
 
     assert held.state == Delivery.State.HELD
-    assert held.next_attempt_at == paris(2026, 4, 13, 8, 0)
+    assert held.next_attempt_at == paris(2026, 4, 13, 8, 30)
     assert Notification.objects.filter(delivery=held, read_at__isnull=True).exists()
     assert [m.to for m in mailoutbox] == [[other_head.email]]  # at once, as before
 
-    assert beat(paris(2026, 4, 13, 7, 46)) == 0  # the period has not ended
-    assert beat(paris(2026, 4, 13, 8, 1)) == 1
-    assert beat(paris(2026, 4, 13, 8, 16)) == 0  # the same period: nothing more
-    assert beat(paris(2026, 4, 13, 8, 31)) == 0
+    assert beat(paris(2026, 4, 13, 8, 16)) == 0  # the period has not ended
+    assert beat(paris(2026, 4, 13, 8, 31)) == 1
+    assert beat(paris(2026, 4, 13, 8, 46)) == 0  # the same period: nothing more
+    assert beat(paris(2026, 4, 13, 9, 1)) == 0
 
     [digest] = digests_to(mailoutbox, head)
     assert digest.subject == "Your digest: 1 notification"
     assert "Reminder before-7" in digest.body
     held.refresh_from_db()
-    assert (held.state, held.sent_at) == (Delivery.State.IN_DIGEST, paris(2026, 4, 13, 8, 1))
+    assert (held.state, held.sent_at) == (Delivery.State.IN_DIGEST, paris(2026, 4, 13, 8, 31))
     row = Digest.objects.get()
     assert (row.recipient, row.state, row.attempts) == (head, "sent", 1)
-    assert row.period_ends_at == paris(2026, 4, 13, 8, 0)
+    assert row.period_ends_at == paris(2026, 4, 13, 8, 30)
+
+
+def test_the_reminders_the_cadence_writes_at_the_send_hour_are_in_that_days_digest(
+    opened, head, beat, mailoutbox
+):
+    from reviews import dispatch
+    from tests.reviews.cadence.support import BEFORE_7
+
+    choose(head, Topic.CHECK_REMINDER, timing=Timing.DAILY)
+    dispatch.send_due_reminders(now=BEFORE_7 + timedelta(minutes=5))  # 08:05, as beat runs it
+
+    assert beat(paris(2026, 4, 12, 8, 31)) == 1
+    [digest] = digests_to(mailoutbox, head)
+    assert "Logistics" in digest.body
 
 
 def test_a_weekly_digest_goes_on_monday_and_collapses_a_teams_reminders_into_one_line(
@@ -143,8 +161,8 @@ def test_a_weekly_digest_goes_on_monday_and_collapses_a_teams_reminders_into_one
         remind(opened, head, step=step, now=paris(2026, 4, day, 9, 0))
 
     for day in (17, 18, 19):  # Friday to Sunday: no digest
-        assert beat(paris(2026, 4, day, 8, 1)) == 0
-    assert beat(paris(2026, 4, 20, 8, 1)) == 1  # Monday
+        assert beat(paris(2026, 4, day, 8, 31)) == 0
+    assert beat(paris(2026, 4, 20, 8, 31)) == 1  # Monday
 
     [digest] = digests_to(mailoutbox, head)
     assert digest.subject == "Your digest: 3 notifications"
@@ -170,7 +188,7 @@ def test_a_missed_run_is_caught_up_by_one_digest_with_everything_still_held(
     assert set(
         Delivery.objects.filter(pk__in=[first.pk, second.pk]).values_list("digest", flat=True)
     ) == {Digest.objects.get().pk}
-    assert Digest.objects.get().period_ends_at == paris(2026, 4, 15, 8, 0)
+    assert Digest.objects.get().period_ends_at == paris(2026, 4, 15, 8, 30)
 
 
 def test_the_digest_follows_the_wall_clock_when_summer_time_starts_and_ends(
@@ -180,19 +198,20 @@ def test_the_digest_follows_the_wall_clock_when_summer_time_starts_and_ends(
     choose(head, Topic.CHECK_REMINDER, timing=Timing.DAILY)
 
     remind(opened, head, step="spring", now=berlin(2026, 3, 28, 10, 0))
-    # 05:50 UTC on 29 March is 07:50 in Berlin (summer time): not yet.
-    assert beat(datetime(2026, 3, 29, 5, 50, tzinfo=UTC)) == 0
-    assert beat(datetime(2026, 3, 29, 6, 1, tzinfo=UTC)) == 1  # 08:01 CEST
+    # The period ends at 08:30 CEST on 29 March, 06:30 UTC (07:30 UTC in winter time): at
+    # 06:16 UTC (08:16 CEST) it has not.
+    assert beat(datetime(2026, 3, 29, 6, 16, tzinfo=UTC)) == 0
+    assert beat(datetime(2026, 3, 29, 6, 31, tzinfo=UTC)) == 1  # 08:31 CEST
 
     remind(opened, head, step="autumn", now=berlin(2026, 10, 24, 10, 0))
-    # 06:30 UTC on 25 October is 07:30 in Berlin (winter time again): not yet.
-    assert beat(datetime(2026, 10, 25, 6, 30, tzinfo=UTC)) == 0
-    assert beat(datetime(2026, 10, 25, 7, 1, tzinfo=UTC)) == 1  # 08:01 CET
+    # 06:31 UTC on 25 October is 07:31 in Berlin (winter time again): not yet.
+    assert beat(datetime(2026, 10, 25, 6, 31, tzinfo=UTC)) == 0
+    assert beat(datetime(2026, 10, 25, 7, 31, tzinfo=UTC)) == 1  # 08:31 CET
 
     assert len(digests_to(mailoutbox, head)) == 2
     assert sorted(Digest.objects.values_list("period_ends_at", flat=True)) == [
-        datetime(2026, 3, 29, 6, 0, tzinfo=UTC),
-        datetime(2026, 10, 25, 7, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 6, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 7, 30, tzinfo=UTC),
     ]
 
 
@@ -230,7 +249,7 @@ def test_what_is_not_needed_any_more_is_left_out_and_an_empty_digest_is_not_sent
         state=AlignmentCheck.State.SUBMITTED
     )
 
-    beat(paris(2026, 4, 13, 8, 1))
+    beat(paris(2026, 4, 13, 8, 31))
 
     assert digests_to(mailoutbox, head) == []
     held.refresh_from_db()
@@ -245,7 +264,7 @@ def test_a_required_topic_may_be_held_for_a_digest_but_not_turned_off(
     overdue = remind(opened, head, step="overdue-3", now=paris(2026, 4, 22, 10, 0))
     assert overdue.state == Delivery.State.HELD
 
-    beat(paris(2026, 4, 23, 8, 1))
+    beat(paris(2026, 4, 23, 8, 31))
 
     [digest] = digests_to(mailoutbox, head)
     # Only required news in it: nothing to unsubscribe from.
@@ -268,7 +287,7 @@ def test_a_digest_has_text_and_html_parts_links_and_one_unsubscribe_for_its_topi
         now=paris(2026, 4, 12, 11, 0),
     )
 
-    beat(paris(2026, 4, 13, 8, 1))
+    beat(paris(2026, 4, 13, 8, 31))
 
     [digest] = digests_to(mailoutbox, head)
     html, mimetype = digest.alternatives[0]
@@ -329,7 +348,7 @@ def test_the_operations_page_shows_the_held_emails_and_the_digests(
     choose(head, Topic.CHECK_REMINDER, timing=Timing.DAILY)
     remind(opened, head, step="before-7", now=paris(2026, 4, 12, 10, 0))
     remind(opened, head, step="before-6", now=paris(2026, 4, 13, 10, 0))
-    beat(paris(2026, 4, 13, 8, 1))  # the first is sent in a digest; the second waits
+    beat(paris(2026, 4, 13, 8, 31))  # the first is sent in a digest; the second waits
 
     page = login(admin_user).get("/reviews/operations/").content.decode()
 
