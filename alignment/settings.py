@@ -392,6 +392,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.take_over_positions",
         "schedule": crontab(minute=25),  # https://crontab.guru/#25_*_*_*_*
     },
+    "send-due-digests": {
+        "task": "notifications.tasks.send_due_digests",
+        "schedule": crontab(minute="1-59/15"),  # https://crontab.guru/#1-59/15_*_*_*_*
+    },
     "refresh-signal-board": {
         "task": "reviews.tasks.refresh_board",
         "schedule": crontab(minute=30, hour=0),  # https://crontab.guru/#30_0_*_*_*

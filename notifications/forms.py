@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from notifications import webhooks
 from notifications.models import KIND_CHOICES, ChatChannel, Delivery, WebhookEndpoint
 from reviews.models import ReviewCycle
 from strategy.models import Unit
 
+SWITCHED_OFF = _("Switched off, it is sent nothing (and what waits for it is cancelled).")
+
 
 class DeliveryFilterForm(forms.Form):
     state = forms.ChoiceField(
-        choices=[("", "Any state")] + list(Delivery.State.choices), required=False
+        label=_("State"),
+        choices=[("", _("Any state")), *Delivery.State.choices],
+        required=False,
     )
-    kind = forms.ChoiceField(choices=[("", "Any kind"), *KIND_CHOICES], required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("Any kind")), *KIND_CHOICES], required=False
+    )
     # The choices show each review's label: its snapshot is never read.
     cycle = forms.ModelChoiceField(
-        queryset=ReviewCycle.objects.defer("snapshot"), required=False, empty_label="Any cycle"
+        queryset=ReviewCycle.objects.defer("snapshot"),
+        required=False,
+        label=_("Cycle"),
+        empty_label=_("Any cycle"),
     )
     endpoint = forms.ModelChoiceField(
         queryset=WebhookEndpoint.objects.all(),
         required=False,
-        empty_label="Any recipient",
-        label="Webhook endpoint",
+        empty_label=_("Any recipient"),
+        label=_("Webhook endpoint"),
     )
 
 
@@ -31,24 +42,30 @@ class WebhookEndpointForm(forms.ModelForm):
     """An endpoint as an admin registers or edits it; the secret only when it is made."""
 
     url = forms.URLField(
-        label="URL",
+        label=_("URL"),
         max_length=500,
         assume_scheme="https",
-        help_text="Where the events are POSTed: https://, on a host the operator allowed "
-        "(WEBHOOK_ALLOWED_HOSTS). Redirects are not followed.",
+        help_text=_(
+            "Where the events are POSTed: https://, on a host the operator allowed "
+            "(WEBHOOK_ALLOWED_HOSTS). Redirects are not followed."
+        ),
     )
     events = forms.MultipleChoiceField(
         choices=WebhookEndpoint.Event.choices,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one event to send."},
+        label=_("Events"),
+        error_messages={"required": _("Choose at least one event to send.")},
     )
 
     class Meta:
         model = WebhookEndpoint
         fields = ["name", "url", "events", "is_active"]
+        labels = {"name": _("Name")}
         help_texts = {
-            "name": "What receives it, for the delivery log.",
-            "is_active": "Switched off, it is sent nothing (and what waits for it is cancelled).",
+            "name": _("What receives it, for the delivery log."),
+            "is_active": _(
+                "Switched off, it is sent nothing (and what waits for it is cancelled)."
+            ),
         }
 
     def clean_url(self) -> str:
@@ -64,14 +81,15 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 class WebhookEndpointCreateForm(WebhookEndpointForm):
-    secret = forms.CharField(
-        required=False,
-        max_length=100,
-        strip=True,
-        help_text="Leave it empty and one is made for you (recommended). Your own must be "
-        f"{webhooks.SECRET_PREFIX} followed by the base64 of at least "
-        f"{webhooks.MIN_SECRET_BYTES} random bytes. It is shown once.",
-    )
+    secret = forms.CharField(label=_("Secret"), required=False, max_length=100, strip=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["secret"].help_text = gettext(
+            "Leave it empty and one is made for you (recommended). Your own must be "
+            "%(prefix)s followed by the base64 of at least %(bytes)s random bytes. It is "
+            "shown once."
+        ) % {"prefix": webhooks.SECRET_PREFIX, "bytes": webhooks.MIN_SECRET_BYTES}
 
     def clean_secret(self) -> str:
         secret = self.cleaned_data["secret"]
@@ -83,8 +101,10 @@ class WebhookEndpointCreateForm(WebhookEndpointForm):
             raise forms.ValidationError(str(exc)) from exc
         if len(key) < webhooks.MIN_SECRET_BYTES:
             raise forms.ValidationError(
-                f"This secret's key is {len(key)} bytes long; it must be at least "
-                f"{webhooks.MIN_SECRET_BYTES}."
+                gettext(
+                    "This secret's key is %(length)s bytes long; it must be at least %(least)s."
+                )
+                % {"length": len(key), "least": webhooks.MIN_SECRET_BYTES}
             )
         return secret
 
@@ -100,39 +120,49 @@ class ChatChannelForm(forms.ModelForm):
     unit = forms.ModelChoiceField(
         queryset=Unit.objects.active().order_by("name"),
         required=False,
-        empty_label="Executives (told of late checks)",
-        label="Team",
-        help_text="A team's channel is told when its check opens, before it is due and while "
-        "it is overdue; the executives' channel when checks are late past the threshold.",
+        empty_label=_("Executives (told of late checks)"),
+        label=_("Team"),
+        help_text=_(
+            "A team's channel is told when its check opens, before it is due and while "
+            "it is overdue; the executives' channel when checks are late past the threshold."
+        ),
     )
     url = forms.URLField(
-        label="Incoming webhook URL",
+        label=_("Incoming webhook URL"),
         max_length=500,
         assume_scheme="https",
         widget=forms.PasswordInput(render_value=False),
-        help_text="Slack: the channel's incoming webhook (https://hooks.slack.com/services/…). "
-        "Teams: the URL of a Workflows “post to a channel when a webhook request is received” "
-        "flow. On a host the operator allowed (WEBHOOK_ALLOWED_HOSTS); shown masked once saved.",
+        help_text=_(
+            "Slack: the channel's incoming webhook (https://hooks.slack.com/services/…). "
+            "Teams: the URL of a Workflows “post to a channel when a webhook request is "
+            "received” flow. On a host the operator allowed (WEBHOOK_ALLOWED_HOSTS); shown "
+            "masked once saved."
+        ),
     )
 
     class Meta:
         model = ChatChannel
         fields = ["name", "platform", "unit", "url", "mode", "is_active"]
+        labels = {"name": _("Name"), "platform": _("Platform"), "mode": _("Mode")}
         help_texts = {
-            "name": "The channel, as people know it (#logistics).",
-            "mode": "Instead of email: the team's heads (or the executives) get no email for "
-            "these messages; their in-app notes stay.",
-            "is_active": "Switched off, it is sent nothing (and what waits for it is cancelled).",
+            "name": _("The channel, as people know it (#logistics)."),
+            "mode": _(
+                "Instead of email: the team's heads (or the executives) get no email for "
+                "these messages; their in-app notes stay. Each person may also choose it for "
+                "themselves on their notification preferences."
+            ),
+            "is_active": _(
+                "Switched off, it is sent nothing (and what waits for it is cancelled)."
+            ),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["url"].required = False
-            self.fields["url"].help_text = (
-                f"Saved: {self.instance.url_masked}. Leave it empty to keep it; a new URL "
-                "replaces it."
-            )
+            self.fields["url"].help_text = gettext(
+                "Saved: %(url)s. Leave it empty to keep it; a new URL replaces it."
+            ) % {"url": self.instance.url_masked}
 
     def clean_url(self) -> str:
         url = (self.cleaned_data["url"] or "").strip()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from reviews import announce
 from reviews.models import ReviewCycle
@@ -28,18 +30,18 @@ class WebhookEndpoint(models.Model):
 
     # The events an endpoint may choose: a webhook delivery's kind is one of them.
     class Event(models.TextChoices):
-        CYCLE_OPENED = "cycle.opened", "Review cycle opened"
-        CHECK_SUBMITTED = "check.submitted", "Check submitted"
-        CHECK_REOPENED = "check.reopened", "Check reopened"
-        CYCLE_CLOSED = "cycle.closed", "Review cycle closed"
-        REPORT_READY = "report.ready", "Reports ready"
-        SIGNAL_RAISED = "signal.raised", "Signal raised"
+        CYCLE_OPENED = "cycle.opened", _("Review cycle opened")
+        CHECK_SUBMITTED = "check.submitted", _("Check submitted")
+        CHECK_REOPENED = "check.reopened", _("Check reopened")
+        CYCLE_CLOSED = "cycle.closed", _("Review cycle closed")
+        REPORT_READY = "report.ready", _("Reports ready")
+        SIGNAL_RAISED = "signal.raised", _("Signal raised")
 
     name = models.CharField(max_length=100)
-    url = models.URLField("URL", max_length=500)
+    url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(max_length=100)
     events = models.JSONField(default=list)
-    is_active = models.BooleanField("active", default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
@@ -74,21 +76,21 @@ class ChatChannel(models.Model):
     to whoever types it, then masked (`url_masked`)."""
 
     class Platform(models.TextChoices):
-        SLACK = "slack", "Slack"
-        TEAMS = "teams", "Microsoft Teams"
+        SLACK = "slack", _("Slack")
+        TEAMS = "teams", _("Microsoft Teams")
 
     class Mode(models.TextChoices):
-        ALSO_EMAIL = "also", "As well as email"
-        INSTEAD_OF_EMAIL = "instead", "Instead of email"
+        ALSO_EMAIL = "also", _("As well as email")
+        INSTEAD_OF_EMAIL = "instead", _("Instead of email")
 
     name = models.CharField(max_length=100)
     platform = models.CharField(max_length=10, choices=Platform.choices)
-    url = models.URLField("incoming webhook URL", max_length=500)
+    url = models.URLField(_("incoming webhook URL"), max_length=500)
     unit = models.ForeignKey(
         Unit, models.CASCADE, null=True, blank=True, related_name="chat_channels"
     )
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.ALSO_EMAIL)
-    is_active = models.BooleanField("active", default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
@@ -104,7 +106,7 @@ class ChatChannel(models.Model):
 
     @property
     def audience(self) -> str:
-        return self.unit.name if self.unit_id else "Executives"
+        return self.unit.name if self.unit_id else gettext("Executives")
 
     @property
     def url_masked(self) -> str:
@@ -129,9 +131,15 @@ class DeliveryQuerySet(models.QuerySet):
 
 
 # A delivery's kind: the news people are told by email, or the event a webhook tells.
+Event = WebhookEndpoint.Event
 KIND_CHOICES = [
     *announce.Kind.choices,
-    *[(value, f"Webhook: {label.lower()}") for value, label in WebhookEndpoint.Event.choices],
+    (Event.CYCLE_OPENED, _("Webhook: review cycle opened")),
+    (Event.CHECK_SUBMITTED, _("Webhook: check submitted")),
+    (Event.CHECK_REOPENED, _("Webhook: check reopened")),
+    (Event.CYCLE_CLOSED, _("Webhook: review cycle closed")),
+    (Event.REPORT_READY, _("Webhook: reports ready")),
+    (Event.SIGNAL_RAISED, _("Webhook: signal raised")),
 ]
 
 
@@ -150,14 +158,20 @@ class Delivery(models.Model):
     Kind = announce.Kind
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Not needed any more"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Not needed any more")
         # Kept so that it is written once and shows on the operations page, never sent.
-        TURNED_OFF = "off", "Email turned off by its recipient"
+        TURNED_OFF = "off", _("Email turned off by its recipient")
         # Also written once and never sent: the team's chat channel has it instead.
-        IN_CHAT = "chat", "Sent to the team's chat instead"
+        IN_CHAT = "chat", _("Sent to the team's chat instead")
+        # Its recipient chose a digest (digests.py): gathered into one when its period ends.
+        HELD = "held", _("Held for the recipient's digest")
+        # Its recipient chose the send hour: it becomes pending then, and goes on its own.
+        WAITING = "later", _("Held until the send hour")
+        # Gathered into a digest (`digest`), which is sent (or not) in its stead.
+        IN_DIGEST = "digest", _("In a digest")
 
     cycle = models.ForeignKey(
         ReviewCycle, models.CASCADE, null=True, blank=True, related_name="deliveries"
@@ -180,13 +194,16 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    digest = models.ForeignKey(
+        "Digest", models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
 
     objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         db_table = "reviews_delivery"
         ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "deliveries"
+        verbose_name_plural = _("deliveries")
         constraints = [
             models.UniqueConstraint(
                 fields=["cycle", "recipient", "kind", "step"], name="one_delivery_per_step"
@@ -248,6 +265,39 @@ class Delivery(models.Model):
         return not (self.is_webhook or self.is_chat)
 
 
+class Digest(models.Model):
+    """One email gathering what was held for one person (their deliveries in the HELD state)
+    until a period of theirs ended: one per person and period end, whatever how often the beat
+    runs. It is claimed and sent as a delivery's email is (attempts, state, retries)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Nothing left to tell")
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="digests")
+    period_ends_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_ends_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "period_ends_at"], name="one_digest_per_period"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"Digest to {self.recipient} ({self.period_ends_at:%Y-%m-%d %H:%M})"
+
+
 class NotificationQuerySet(models.QuerySet):
     def unread(self):
         return self.filter(read_at__isnull=True)
@@ -286,13 +336,28 @@ class Preference(models.Model):
     without a row gets the defaults; a required topic is sent whatever its row says."""
 
     class Topic(models.TextChoices):
-        CHECK_OPENED = "check_opened", "A review opens your team's check"
-        CHECK_REMINDER = "check_reminder", "Reminders before your check is due"
-        CHECK_OVERDUE = "check_overdue", "Your check is overdue"
-        ESCALATION = "escalation", "Late checks of a review (executives)"
-        REFRESH = "refresh", "The annual refresh and commitments to confirm"
-        REPORT_READY = "report_ready", "A review closed and its reports are ready"
-        ACKNOWLEDGEMENT = "acknowledgement", "Reminders to read the strategy"
+        CHECK_OPENED = "check_opened", _("A review opens your team's check")
+        CHECK_REMINDER = "check_reminder", _("Reminders before your check is due")
+        CHECK_OVERDUE = "check_overdue", _("Your check is overdue")
+        ESCALATION = "escalation", _("Late checks of a review (executives)")
+        REFRESH = "refresh", _("The annual refresh and commitments to confirm")
+        REPORT_READY = "report_ready", _("A review closed and its reports are ready")
+        ACKNOWLEDGEMENT = "acknowledgement", _("Reminders to read the strategy")
+
+    # When its emails go (digests.py): at once, at the cadence settings' send hour, or
+    # gathered into a digest at that hour, daily or on Mondays; in the company's time zone.
+    class Timing(models.TextChoices):
+        NOW = "now", _("At once")
+        HOUR = "hour", _("At the send hour")
+        DAILY = "daily", _("Daily digest")
+        WEEKLY = "weekly", _("Weekly digest (Mondays)")
+
+    # For the topics a team's or the executives' chat channel is told too: whether the person
+    # still wants the email once the channel has it.
+    class Chat(models.TextChoices):
+        CHANNEL = "", _("As the channel is set")
+        ALSO = "also", _("Chat and email")
+        INSTEAD = "instead", _("Chat instead of email")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="notification_preferences"
@@ -300,6 +365,8 @@ class Preference(models.Model):
     topic = models.CharField(max_length=20, choices=Topic.choices)
     email = models.BooleanField(default=True)
     in_app = models.BooleanField(default=True)
+    timing = models.CharField(max_length=10, choices=Timing.choices, default=Timing.NOW)
+    chat = models.CharField(max_length=10, choices=Chat.choices, default=Chat.CHANNEL, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -29,8 +29,10 @@ from django.db.models import F, Q
 from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from notifications import chat, preferences, webhooks
+from notifications import chat, preferences, timing, webhooks
 from notifications.models import ChatChannel, Delivery, Notification, WebhookEndpoint
 from reviews.announce import Note
 from reviews.models import AlignmentCheck, ReviewCycle
@@ -76,7 +78,8 @@ def deliveries_create(
         step=step,
         notes=notes,
         now=now,
-        instead=_email_instead(notes, channels, teams=teams or {}),
+        told=channels,
+        teams=teams or {},
     )
     ids += chat_messages_create(cycle=cycle, kind=kind, step=step, channels=channels, now=now)
     enqueue(ids)
@@ -84,10 +87,12 @@ def deliveries_create(
 
 
 # The kinds a chat channel is told: a team's of its check, the executives' of the late checks.
+# Its button's label is written with the message (in the product's language: a channel is read
+# by a whole team).
 CHAT_KINDS = {
-    Delivery.Kind.CHECK_OPENED: "Open the check",
-    Delivery.Kind.CHECK_REMINDER: "Open the check",
-    Delivery.Kind.ESCALATION: "Open the review",
+    Delivery.Kind.CHECK_OPENED: gettext_lazy("Open the check"),
+    Delivery.Kind.CHECK_REMINDER: gettext_lazy("Open the check"),
+    Delivery.Kind.ESCALATION: gettext_lazy("Open the review"),
 }
 
 
@@ -112,21 +117,36 @@ def _channels_told(*, kind: str, teams: dict[int, Note], executives: Note | None
     ]
 
 
-def _email_instead(notes: dict[int, Note], told: list[_Told], *, teams: dict) -> set[int]:
-    """The people of `notes` whose email a chat channel has instead: a team's head when each of
-    their teams of `teams` has an "instead of email" channel; everyone when the executives'
-    channel (told of this) is one."""
+@dataclass
+class _Covered:
+    """Whose email a channel told of this has: `instead`, by the channel's own "instead of
+    email" mode; `working`, by any active channel with an allowed URL (what a person's own
+    "chat instead of email" needs)."""
+
+    instead: set[int]
+    working: set[int]
+
+
+def _covered(notes: dict[int, Note], told: list[_Told], *, teams: dict) -> _Covered:
+    """The people of `notes` whose teams' channels are told of this: a team's head when each of
+    their teams of `teams` has such a channel; everyone when the executives' channel is told."""
     instead = {t.unit_id for t in told if t.channel.mode == ChatChannel.Mode.INSTEAD_OF_EMAIL}
-    if not instead or not notes:
-        return set()
-    if None in instead:
-        return set(notes)
+    working = {t.unit_id for t in told if not webhooks.url_problem(t.channel.url)}
+    if not told or not notes:
+        return _Covered(set(), set())
     heads = defaultdict(set)
-    for user_id, unit_id in Membership.objects.filter(
-        unit_id__in=list(teams), user_id__in=list(notes), role=Membership.Role.HEAD
-    ).values_list("user_id", "unit_id"):
-        heads[user_id].add(unit_id)
-    return {user_id for user_id, units in heads.items() if units <= instead}
+    if any(unit_id is not None for unit_id in instead | working):
+        for user_id, unit_id in Membership.objects.filter(
+            unit_id__in=list(teams), user_id__in=list(notes), role=Membership.Role.HEAD
+        ).values_list("user_id", "unit_id"):
+            heads[user_id].add(unit_id)
+
+    def of(units: set) -> set[int]:
+        if None in units:
+            return set(notes)
+        return {user_id for user_id, theirs in heads.items() if units and theirs <= units}
+
+    return _Covered(instead=of(instead), working=of(working))
 
 
 def chat_messages_create(
@@ -157,7 +177,7 @@ def chat_messages_create(
                     title=t.note.title,
                     link=_absolute(t.note.link),
                     lines=lines,
-                    button=CHAT_KINDS[kind],
+                    button=str(CHAT_KINDS[kind]),
                 )
                 | {"unit": t.unit_id},
             )
@@ -182,10 +202,7 @@ def _chat_lines(cycle: ReviewCycle, kind: str) -> list[str]:
     if kind != Delivery.Kind.ESCALATION:
         return []
     late = cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).order_by("unit__name")
-    return [
-        f"{name}: {STATE_LABELS[state].lower()}"
-        for name, state in late.values_list("unit__name", "state")
-    ]
+    return [_team_state(name, state) for name, state in late.values_list("unit__name", "state")]
 
 
 def _emails_create(
@@ -195,10 +212,11 @@ def _emails_create(
     step: str,
     notes: dict[int, Note],
     now: datetime,
-    instead: set[int],
+    told: list[_Told],
+    teams: dict,
 ) -> list[int]:
-    """The emails of deliveries_create (not enqueued); those of `instead` are written in the
-    IN_CHAT state, never sent."""
+    """The emails of deliveries_create (not enqueued), each in the state its recipient's
+    choices give (_email_state)."""
     if not notes:
         return []
     existing = set(
@@ -209,7 +227,16 @@ def _emails_create(
     missing = [r for r in notes if r not in existing]
     # Each person's channels for this topic (preferences.py): a delivery whose email they
     # turned off is still written, once, but never sent; its in-app twin only if they want it.
-    channels = preferences.channels_of(missing, preferences.topic_of(kind, step))
+    topic = preferences.topic_of(kind, step)
+    channels = preferences.channels_of(missing, topic)
+    covered = _covered({r: notes[r] for r in missing}, told, teams=teams)
+    required = topic in preferences.required_topics()
+    states = {r: _email_state(channels[r], r, covered=covered, required=required) for r in missing}
+    held = {r for r, state in states.items() if state in HELD_STATES}
+    release = timing.release_times(now=now, timings={channels[r].timing for r in held})
+    for r in held:
+        if states[r] == Delivery.State.WAITING and release[channels[r].timing] <= now:
+            states[r] = Delivery.State.PENDING  # written during the send hour: it goes now
     Delivery.objects.bulk_create(
         [
             Delivery(
@@ -218,12 +245,8 @@ def _emails_create(
                 step=step,
                 recipient_id=r,
                 created_at=now,
-                next_attempt_at=now,
-                state=Delivery.State.IN_CHAT
-                if r in instead
-                else Delivery.State.PENDING
-                if channels[r].email
-                else Delivery.State.TURNED_OFF,
+                next_attempt_at=release[channels[r].timing] if r in held else now,
+                state=states[r],
             )
             for r in missing
         ],
@@ -265,6 +288,29 @@ def _emails_create(
 
 
 SUPERSEDE_CHUNK = 1000  # recipients per update: within SQLite's limit of query parameters
+
+HELD_STATES = (Delivery.State.HELD, Delivery.State.WAITING)
+
+
+def _email_state(
+    channels: preferences.Channels, recipient: int, *, covered: _Covered, required: bool
+) -> str:
+    """An email's state when it is written: turned off by its recipient (email off, or their
+    team's working channel told of it "instead of email", never for a required topic); in the
+    chat instead (the channel's own mode, unless they chose "chat and email"); held for their
+    digest or their send hour; else pending, sent at once."""
+    chat = preferences.Chat
+    if recipient in covered.instead and channels.chat != chat.ALSO:
+        return Delivery.State.IN_CHAT
+    if not channels.email:
+        return Delivery.State.TURNED_OFF
+    if not required and channels.chat == chat.INSTEAD and recipient in covered.working:
+        return Delivery.State.TURNED_OFF
+    if channels.timing in timing.DIGESTS:
+        return Delivery.State.HELD
+    if channels.timing == preferences.Timing.HOUR:
+        return Delivery.State.WAITING
+    return Delivery.State.PENDING
 
 
 SEND_CHUNK = 50  # deliveries per send task: 200 messages to the broker for 10,000 emails
@@ -478,12 +524,12 @@ def deliveries_send(
                 yield pk, _send_one(prepared[pk], now=clock())
 
 
-def _claim(delivery_id: int, *, now: datetime) -> Outcome | None:
-    """Count an attempt of a pending delivery that no other worker holds; None when claimed,
-    else the outcome: skipped, or failed when it used all its attempts."""
+def _claim(delivery_id: int, *, now: datetime, model=Delivery) -> Outcome | None:
+    """Count an attempt of a pending delivery (or digest, `model`) that no other worker holds;
+    None when claimed, else the outcome: skipped, or failed when it used all its attempts."""
     with transaction.atomic():
-        free = Delivery.objects.select_for_update(skip_locked=True).filter(pk=delivery_id)
-        won = Delivery.objects.filter(
+        free = model.objects.select_for_update(skip_locked=True).filter(pk=delivery_id)
+        won = model.objects.filter(
             pk__in=free.values("pk"), state=Delivery.State.PENDING, attempts__lt=MAX_ATTEMPTS
         ).update(attempts=F("attempts") + 1, next_attempt_at=now)
         if won:
@@ -491,14 +537,14 @@ def _claim(delivery_id: int, *, now: datetime) -> Outcome | None:
         # Not claimed: sent, held by another worker (who may have claimed it meanwhile), or
         # out of attempts; only the last fails it.
         spent = (
-            Delivery.objects.select_for_update(skip_locked=True)
+            model.objects.select_for_update(skip_locked=True)
             .filter(pk=delivery_id, state=Delivery.State.PENDING, attempts__gte=MAX_ATTEMPTS)
             .values_list("last_error")
             .first()
         )
         if spent is None:
             return SKIPPED
-        Delivery.objects.filter(pk=delivery_id).update(
+        model.objects.filter(pk=delivery_id).update(
             state=Delivery.State.FAILED,
             last_error=(spent[0] + f"\nGave up after {MAX_ATTEMPTS} attempts.").strip(),
         )
@@ -552,11 +598,12 @@ def _prepare(batch: list[int]) -> dict[int, _Prepared]:
 SKIPPED = Outcome("skipped")
 
 
-def _locked(delivery: Delivery) -> bool:
-    """Lock a claimed delivery's row for the rest of the transaction and read its attempts
-    into it; False when another worker holds it or it is no longer pending."""
+def _locked(delivery) -> bool:
+    """Lock a claimed delivery's (or digest's) row for the rest of the transaction and read its
+    attempts into it; False when another worker holds it or it is no longer pending."""
     attempts = (
-        Delivery.objects.select_for_update(skip_locked=True)
+        type(delivery)
+        .objects.select_for_update(skip_locked=True)
         .filter(pk=delivery.pk, state=Delivery.State.PENDING)
         .values_list("attempts", flat=True)
         .first()
@@ -586,34 +633,40 @@ def _send_one(prepared: _Prepared, *, now: datetime) -> Outcome:
             # Not needed any more (submitted or read meanwhile): nor is its in-app twin.
             Notification.objects.filter(delivery=delivery, read_at__isnull=True).update(read_at=now)
             return Outcome("cancelled")
-        try:
-            _send(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            # Refused at RCPT TO: permanent when every refusal is a 5xx.
-            codes = [code for code, _ in exc.recipients.values()]
-            error = "; ".join(f"{code} {msg!r}" for code, msg in exc.recipients.values())
-            if codes and all(500 <= code < 600 for code in codes):
-                delivery.state = Delivery.State.FAILED
-                delivery.last_error = error
-                delivery.save(update_fields=["state", "last_error"])
-                log.error("delivery %s refused for good: %s", delivery.pk, error)
-                return Outcome("failed")
-            return _temporary(delivery, error, now)
-        except smtplib.SMTPResponseException as exc:
-            if 400 <= exc.smtp_code < 500:
-                return _temporary(delivery, f"{exc.smtp_code} {exc.smtp_error!r}", now)
+        return _send_and_mark(delivery, message, now=now)
+
+
+def _send_and_mark(delivery, message: EmailMultiAlternatives, *, now: datetime) -> Outcome:
+    """Send a claimed and locked delivery's (or digest's) email and mark it by the answer:
+    sent; tried again on a temporary error; failed on a permanent one."""
+    try:
+        _send(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        # Refused at RCPT TO: permanent when every refusal is a 5xx.
+        codes = [code for code, _ in exc.recipients.values()]
+        error = "; ".join(f"{code} {msg!r}" for code, msg in exc.recipients.values())
+        if codes and all(500 <= code < 600 for code in codes):
             delivery.state = Delivery.State.FAILED
-            delivery.last_error = f"{exc.smtp_code} {exc.smtp_error!r}"
+            delivery.last_error = error
             delivery.save(update_fields=["state", "last_error"])
-            log.error("delivery %s failed for good: %s", delivery.pk, delivery.last_error)
+            log.error("delivery %s refused for good: %s", delivery.pk, error)
             return Outcome("failed")
-        except TEMPORARY_ERRORS as exc:
-            return _temporary(delivery, f"{exc.__class__.__name__}: {exc}", now)
-        delivery.state = Delivery.State.SENT
-        delivery.sent_at = now
-        delivery.last_error = ""
-        delivery.save(update_fields=["state", "sent_at", "last_error"])
-        return Outcome("sent")
+        return _temporary(delivery, error, now)
+    except smtplib.SMTPResponseException as exc:
+        if 400 <= exc.smtp_code < 500:
+            return _temporary(delivery, f"{exc.smtp_code} {exc.smtp_error!r}", now)
+        delivery.state = Delivery.State.FAILED
+        delivery.last_error = f"{exc.smtp_code} {exc.smtp_error!r}"
+        delivery.save(update_fields=["state", "last_error"])
+        log.error("delivery %s failed for good: %s", delivery.pk, delivery.last_error)
+        return Outcome("failed")
+    except TEMPORARY_ERRORS as exc:
+        return _temporary(delivery, f"{exc.__class__.__name__}: {exc}", now)
+    delivery.state = Delivery.State.SENT
+    delivery.sent_at = now
+    delivery.last_error = ""
+    delivery.save(update_fields=["state", "sent_at", "last_error"])
+    return Outcome("sent")
 
 
 def _temporary(
@@ -851,9 +904,7 @@ def _details_of(deliveries: list[Delivery]) -> dict[int, list[str] | None]:
             if d.kind == kind.CHECK_REMINDER and not open_checks:
                 details[d.pk] = None  # submitted meanwhile: nobody who has submitted is reminded
             else:
-                details[d.pk] = [
-                    f"{name}: {STATE_LABELS[state].lower()}" for name, state in open_checks or found
-                ]
+                details[d.pk] = [_team_state(name, state) for name, state in open_checks or found]
         elif d.kind == kind.ACK_REMINDER:
             # Read meanwhile: not needed any more.
             details[d.pk] = None if (d.recipient_id, _ack_position(d)) in read else []
@@ -863,6 +914,11 @@ def _details_of(deliveries: list[Delivery]) -> dict[int, list[str] | None]:
 
 
 STATE_LABELS = dict(AlignmentCheck.State.choices)
+
+
+def _team_state(name: str, state: str) -> str:
+    # Translators: a line of an email or chat message: a team's name and its check's state.
+    return _("%(team)s: %(state)s") % {"team": name, "state": str(STATE_LABELS[state]).lower()}
 
 
 def _ack_position(delivery: Delivery) -> int:
@@ -881,7 +937,7 @@ def _details(delivery: Delivery) -> list[str] | None:
         )
         if not late:
             return None
-        return [f"{c.unit.name}: {c.get_state_display().lower()}" for c in late]
+        return [_team_state(c.unit.name, c.state) for c in late]
     if delivery.kind == kind.REFRESH_REMINDER:
         from strategy import services as strategy
 
@@ -889,5 +945,7 @@ def _details(delivery: Delivery) -> list[str] | None:
         if position.is_published:
             return None
         undecided = list(strategy.undecided_objectives(position).values_list("title", flat=True))
-        return [f"Still to decide: {t}" for t in undecided] or ["Publish the new position."]
+        return [_("Still to decide: %(objective)s") % {"objective": t} for t in undecided] or [
+            _("Publish the new position.")
+        ]
     return []  # opened, closed, refresh started, commitments to confirm, report ready

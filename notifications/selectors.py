@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, Value
 from django.http import QueryDict
 
 from notifications.forms import DeliveryFilterForm
-from notifications.models import Delivery
+from notifications.models import Delivery, Digest, Notification
 from reviews.models import CadenceSettings
 from reviews.operations import schedule_overview, upcoming_reminders
 from strategy.models import company_tzinfo
@@ -40,7 +40,21 @@ def operations_page(*, params: QueryDict, now: datetime) -> dict:
             elif filters.cleaned_data.get(field):
                 deliveries = deliveries.filter(**{field: filters.cleaned_data[field]})
     page = counted_page(deliveries, DELIVERIES_PER_PAGE, params.get("page"))
-    counts = dict(Delivery.objects.order_by().values_list("state").annotate(n=Count("pk")))
+    # The deliveries' and the digests' counts by state, in one query (the page's budget).
+    by_state = (
+        Delivery.objects.order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"), of=Value("delivery"))
+        .union(
+            Digest.objects.order_by()
+            .values_list("state")
+            .annotate(n=Count("pk"), of=Value("digest")),
+            all=True,
+        )
+    )
+    counts, digest_counts = {}, {}
+    for state, n, of in by_state:
+        (counts if of == "delivery" else digest_counts)[state] = n
     query = params.copy()
     query.pop("page", None)
     return {
@@ -50,7 +64,38 @@ def operations_page(*, params: QueryDict, now: datetime) -> dict:
         "filters": filters,
         "page": page,
         "counts": counts,
+        "digest_counts": digest_counts,
         "query": query.urlencode(),
         "filtered": any(params.get(f) for f in DELIVERY_FILTERS),
         "ignored": ignored,
     }
+
+
+NOTIFICATION_LINES = 100  # lines on the notification list
+NOTIFICATIONS_READ = 300  # the newest notes read to make them: a page of lines at most
+
+
+def notification_lines(*, user) -> list[dict]:
+    """The notification list, newest first, in one query: the notes of one kind about one
+    review collapsed into one line (the newest, with how many there are and how many are
+    unread), so that four closed reviews leave an executive four lines, not a pile; a note of
+    no delivery is a line of its own."""
+    notes = (
+        Notification.objects.filter(user=user)
+        .select_related("delivery")
+        .only(
+            "pk", "title", "link", "created_at", "read_at", "delivery__kind", "delivery__cycle_id"
+        )
+        .order_by("-created_at", "-pk")[:NOTIFICATIONS_READ]
+    )
+    lines: dict[tuple, dict] = {}
+    for note in notes:
+        key = (note.delivery.kind, note.delivery.cycle_id) if note.delivery else ("", note.pk)
+        line = lines.get(key)
+        if line is None:
+            if len(lines) == NOTIFICATION_LINES:
+                continue
+            line = lines[key] = {"notification": note, "count": 0, "unread": 0}
+        line["count"] += 1
+        line["unread"] += note.read_at is None
+    return list(lines.values())

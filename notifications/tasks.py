@@ -10,7 +10,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from notifications import notify
+from notifications import digests, notify
 
 
 @shared_task(bind=True, max_retries=None, name="reviews.tasks.send_delivery")
@@ -47,6 +47,32 @@ def send_deliveries(delivery_ids: list[int]) -> int:
     finally:
         outcomes.close()
     return sent
+
+
+@shared_task(bind=True, max_retries=None, name="notifications.tasks.send_digest")
+def send_digest(self, digest_id: int) -> str:
+    """Send one digest (digests.digest_send), as send_delivery sends one email."""
+    outcome = digests.digest_send(digest_id=digest_id, now=timezone.now())
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.state
+
+
+@shared_task(name="notifications.tasks.send_due_digests")
+def send_due_digests() -> int:
+    """The beat's quarter-hourly run (digests.py): the emails waiting for the send hour go, the
+    digests of the periods ended are made, and those and the stalled ones are queued; how
+    many digests were queued. Safe to run twice: the second makes and sends nothing more."""
+    now = timezone.now()
+    digests.waiting_release(now=now)
+    ids = digests.digests_create(now=now) + digests.redrive_stalled(now=now)
+
+    def send() -> None:
+        for pk in ids:
+            send_digest.delay(pk)
+
+    transaction.on_commit(send)
+    return len(ids)
 
 
 @receiver(notify.deliveries_written)

@@ -2,7 +2,8 @@
 
 A module of its own for its one reviewed exception to the rules of the code: a mail program's
 one-click unsubscribe is a POST without a CSRF token. The signed link is the authority, and
-all it can do is turn off the emails of one topic for the person it names.
+all it can do is turn off the emails of the topics it names (one for an email, those of a
+digest's items) for the person it names.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ log = logging.getLogger(__name__)
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """GET says whether the person still gets the emails of the link's topic and offers to stop
-    them; POST stops them, then shows that they are stopped. No need to be signed in."""
+    """GET says whether the person still gets the emails of the link's topics and offers to
+    stop them; POST stops them, then shows that they are stopped. No need to be signed in."""
     found = preferences.read_unsubscribe_token(token)
     user = None
     if found:
@@ -34,16 +35,19 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if user is None:
         context = {"invalid": True}
         return render(request, "notifications/unsubscribe.html", context, status=400)
-    topic = preferences.Topic(found[1])
-    required = topic.value in preferences.required_topics()
-    if request.method == "POST" and not required:
-        preferences.email_off(user=user, topic=topic.value)
-        log.info("%s turned off the emails of %s from an email's link", user, topic.value)
+    required_topics = preferences.required_topics()
+    topics = [preferences.Topic(t) for t in found[1]]
+    free = [t for t in topics if t.value not in required_topics]
+    if request.method == "POST" and free:
+        for topic in free:
+            preferences.email_off(user=user, topic=topic.value)
+        log.info("%s turned off the emails of %s from an email's link", user, found[1])
         return redirect(request.path)
     context = {
-        "topic": topic,
-        "required": required,
-        "off": not required and not preferences.channels_of([user.pk], topic.value)[user.pk].email,
+        "topics_label": ", ".join(str(t.label).lower() for t in topics),
+        "required": not free,
+        "off": bool(free)
+        and not any(preferences.channels_of([user.pk], t.value)[user.pk].email for t in free),
         "token": token,
     }
     return render(request, "notifications/unsubscribe.html", context)

@@ -11,6 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from notifications import notify, preferences, selectors, webhooks
@@ -28,12 +31,14 @@ def operations(request: HttpRequest) -> HttpResponse:
     context = selectors.operations_page(params=request.GET, now=timezone.now())
     ignored = context["ignored"]
     if ignored:
-        many = len(ignored) > 1
         messages.warning(
             request,
-            f"The {' and '.join(ignored)} filter{'s' if many else ''} "
-            f"{'were' if many else 'was'} not valid and {'were' if many else 'was'} ignored; "
-            "the others apply.",
+            ngettext(
+                "The %(filters)s filter was not valid and was ignored; the others apply.",
+                "The %(filters)s filters were not valid and were ignored; the others apply.",
+                len(ignored),
+            )
+            % {"filters": get_text_list(ignored, _("and"))},
         )
     return render(request, "notifications/operations.html", context)
 
@@ -44,21 +49,27 @@ def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = get_object_or_404(Delivery, pk=pk)
     if notify.retry_failed(delivery=delivery, now=timezone.now()):
         to = delivery.endpoint or delivery.channel or delivery.recipient
-        messages.success(request, f"Delivery to {to} queued again.")
+        messages.success(request, _("Delivery to %(to)s queued again.") % {"to": to})
     else:
-        messages.info(request, "Only a failed delivery is retried; this one did not fail.")
+        messages.info(request, _("Only a failed delivery is retried; this one did not fail."))
     return redirect(reverse("notifications:operations") + "?state=failed")
 
 
 def notification_list(request: HttpRequest) -> HttpResponse:
-    notifications = request.user.notifications.all()[:100]
-    return render(request, "notifications/notification_list.html", {"notifications": notifications})
+    lines = selectors.notification_lines(user=request.user)
+    return render(request, "notifications/notification_list.html", {"lines": lines})
 
 
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
-    notification = get_object_or_404(request.user.notifications, pk=pk)
+    """Read a line of the list: the note and those it stands for (same kind, same review)."""
+    notification = get_object_or_404(request.user.notifications.select_related("delivery"), pk=pk)
     notification.mark_read()
+    if notification.delivery:
+        request.user.notifications.unread().filter(
+            delivery__kind=notification.delivery.kind,
+            delivery__cycle_id=notification.delivery.cycle_id,
+        ).update(read_at=notification.read_at)
     return redirect(
         notification.link if url_has_allowed_host_and_scheme(notification.link, None) else "home"
     )
@@ -67,7 +78,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     request.user.notifications.unread().update(read_at=timezone.now())
-    messages.success(request, "All notifications marked as read.")
+    messages.success(request, _("All notifications marked as read."))
     return redirect("notifications:notification-list")
 
 
@@ -105,7 +116,7 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.view_operations")
     form = WebhookEndpointCreateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "No endpoint was registered: please correct the errors below.")
+        messages.error(request, _("No endpoint was registered: please correct the errors below."))
         return _webhooks_page(request, form, status=400)
     form.instance.created_by = request.user
     endpoint = form.save()
@@ -122,9 +133,9 @@ def webhook_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             form.save()
-            messages.success(request, f"Endpoint “{endpoint.name}” saved.")
+            messages.success(request, _("Endpoint “%(name)s” saved.") % {"name": endpoint.name})
             return redirect("notifications:webhook-list")
-        messages.error(request, "Nothing was saved: please correct the errors below.")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
     status = 400 if form.errors else 200
     context = {"form": form, "endpoint": endpoint}
     return render(request, "notifications/webhook_edit.html", context, status=status)
@@ -147,7 +158,9 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     endpoint.delete()
     log.info("%s removed webhook endpoint %s (%s)", request.user, pk, endpoint.url)
-    messages.success(request, f"Endpoint “{endpoint.name}” removed, with its deliveries.")
+    messages.success(
+        request, _("Endpoint “%(name)s” removed, with its deliveries.") % {"name": endpoint.name}
+    )
     return redirect("notifications:webhook-list")
 
 
@@ -174,12 +187,12 @@ def chat_create(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.view_operations")
     form = ChatChannelForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "No channel was added: please correct the errors below.")
+        messages.error(request, _("No channel was added: please correct the errors below."))
         return _chat_page(request, form, status=400)
     form.instance.created_by = request.user
     channel = form.save()
     log.info("%s added chat channel %s (%s)", request.user, channel.pk, channel.url_masked)
-    messages.success(request, f"Channel “{channel.name}” added.")
+    messages.success(request, _("Channel “%(name)s” added.") % {"name": channel.name})
     return redirect("notifications:chat-list")
 
 
@@ -191,9 +204,9 @@ def chat_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             form.save()
-            messages.success(request, f"Channel “{channel.name}” saved.")
+            messages.success(request, _("Channel “%(name)s” saved.") % {"name": channel.name})
             return redirect("notifications:chat-list")
-        messages.error(request, "Nothing was saved: please correct the errors below.")
+        messages.error(request, _("Nothing was saved: please correct the errors below."))
     status = 400 if form.errors else 200
     context = {"form": form, "channel": channel}
     return render(request, "notifications/chat_edit.html", context, status=status)
@@ -205,7 +218,9 @@ def chat_delete(request: HttpRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(ChatChannel, pk=pk)
     channel.delete()
     log.info("%s removed chat channel %s", request.user, pk)
-    messages.success(request, f"Channel “{channel.name}” removed, with its deliveries.")
+    messages.success(
+        request, _("Channel “%(name)s” removed, with its deliveries.") % {"name": channel.name}
+    )
     return redirect("notifications:chat-list")
 
 
@@ -213,10 +228,14 @@ def chat_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _choices_posted(post) -> dict[str, preferences.Channels]:
-    """The channels ticked on the preferences form, for every topic (unticked: off)."""
+    """The channels ticked on the preferences form, for every topic (unticked: off), with the
+    timing and chat choice chosen (None where the form has none: kept as it is)."""
     return {
         topic: preferences.Channels(
-            email=post.get(f"{topic}-email") == "on", in_app=post.get(f"{topic}-in_app") == "on"
+            email=post.get(f"{topic}-email") == "on",
+            in_app=post.get(f"{topic}-in_app") == "on",
+            timing=post.get(f"{topic}-timing"),
+            chat=post.get(f"{topic}-chat"),
         )
         for topic in preferences.Topic.values
     }
@@ -230,7 +249,7 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
         log.info("%s changed their notification preferences: %s", request.user, changed or "none")
         messages.success(
             request,
-            "Your notification preferences are saved." if changed else "Nothing changed.",
+            _("Your notification preferences are saved.") if changed else _("Nothing changed."),
         )
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the secrets' prefix, not a secret)
 SECRET_BYTES = 32  # a new secret's key
@@ -69,21 +71,26 @@ def url_problem(url: str) -> str | None:
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018  (a port that is not a number raises here)
     except ValueError:
-        return "This is not a valid URL."
+        return _("This is not a valid URL.")
     if parts.scheme not in ("https", "http"):
-        return "The URL must start with https://."
+        return _("The URL must start with https://.")
     if not host:
-        return "The URL has no host."
+        return _("The URL has no host.")
     if parts.username or parts.password:
-        return "The URL must not hold a user name or a password: the signature proves the sender."
-    if not host_allowed(host):
-        allowed = ", ".join(settings.WEBHOOK_ALLOWED_HOSTS) or "none"
-        return (
-            f"Webhooks may not go to {host}: the hosts allowed (WEBHOOK_ALLOWED_HOSTS) are "
-            f"{allowed}."
+        return _(
+            "The URL must not hold a user name or a password: the signature proves the sender."
         )
+    if not host_allowed(host):
+        allowed = ", ".join(settings.WEBHOOK_ALLOWED_HOSTS) or pgettext("no hosts", "none")
+        # Translators: WEBHOOK_ALLOWED_HOSTS is a setting's name; keep it as it is.
+        return _(
+            "Webhooks may not go to %(host)s: the hosts allowed (WEBHOOK_ALLOWED_HOSTS) are "
+            "%(allowed)s."
+        ) % {"host": host, "allowed": allowed}
     if parts.scheme == "http" and not (_is_loopback(host) and settings.WEBHOOK_ALLOW_HTTP_LOOPBACK):
-        return "The URL must start with https:// (plain http only to this machine, in development)."
+        return _(
+            "The URL must start with https:// (plain http only to this machine, in development)."
+        )
     return None
 
 
@@ -97,11 +104,11 @@ def secret_new() -> str:
 def secret_key(secret: str) -> bytes:
     """The HMAC key of a secret: the bytes its base64 part decodes to (ValueError if none)."""
     if not secret.startswith(SECRET_PREFIX):
-        raise ValueError(f"A secret starts with {SECRET_PREFIX}.")
+        raise ValueError(_("A secret starts with %(prefix)s.") % {"prefix": SECRET_PREFIX})
     try:
         return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
     except binascii.Error as exc:
-        raise ValueError("The part after whsec_ is not base64.") from exc
+        raise ValueError(_("The part after whsec_ is not base64.")) from exc
 
 
 def signature(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

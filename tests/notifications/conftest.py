@@ -1,9 +1,11 @@
 """The notifications tests send what the cadence jobs write: they share the cadence tests'
 organisation in Paris and their ways to watch what is sent (tests/reviews/cadence/conftest.py);
-the webhook tests, a real HTTP receiver on loopback."""
+the webhook tests, a real HTTP receiver on loopback; the worker kills, the integration rig
+(tests/integration/conftest.py)."""
 
 import pytest
 
+from tests.integration.conftest import due_reminders, rig  # noqa: F401 (fixtures)
 from tests.notifications.receiver import serve
 from tests.reviews.cadence.conftest import (  # noqa: F401 (fixtures)
     cadence,

@@ -37,6 +37,7 @@ def test_the_operations_page_shows_when_each_task_runs_next(login, admin_user):
     assert [(r["name"], r["next_run"]) for r in response.context["schedule"]] == [
         ("escalate-overdue", utc(2026, 4, 1, 10, 10)),
         ("open-due-cycles", utc(2026, 4, 1, 10, 15)),
+        ("send-due-digests", utc(2026, 4, 1, 10, 16)),
         ("send-due-reminders", utc(2026, 4, 1, 10, 20)),
         ("start-annual-refresh", utc(2026, 4, 1, 10, 20)),
         ("take-over-positions", utc(2026, 4, 1, 10, 25)),
