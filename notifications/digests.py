@@ -31,11 +31,13 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import ngettext
 
 from notifications import notify, preferences, timing
 from notifications.models import Delivery, Digest, Notification
 from reviews.models import AlignmentCheck
+from strategy import languages
 from strategy.models import CompanySettings, Membership
 
 State = Delivery.State
@@ -161,24 +163,32 @@ def digest_send(*, digest_id: int, now: datetime) -> notify.Outcome:
             .defer("cycle__snapshot", "payload")
             .order_by("-created_at", "-pk")
         )
-        details = notify._details_of(items)
-        gone = [d.pk for d in items if details[d.pk] is None]
-        if gone:
-            # Not needed any more (a check submitted, the strategy read): not listed.
-            Delivery.objects.filter(pk__in=gone).update(state=State.CANCELLED)
-        items = [d for d in items if details[d.pk] is not None]
-        if not items:
-            return notify._cancelled(digest)
-        message = build_digest_message(
-            digest,
-            sections=_sections(digest, items, details),
-            topics=sorted({preferences.topic_of(d.kind, d.step) for d in items}),
-            company_name=CompanySettings.read().name,
-        )
-        outcome = notify._send_and_mark(digest, message, now=now)
-        if outcome.state == "sent":
-            digest.deliveries.filter(state=State.IN_DIGEST).update(sent_at=now)
-        return outcome
+        # In its recipient's language (their profile's, else the company's).
+        language = languages.person_language(digest.recipient)
+        with translation.override(language):
+            return _digest_send_in_language(digest, items, now=now)
+
+
+def _digest_send_in_language(digest: Digest, items: list[Delivery], *, now: datetime):
+    """The rest of digest_send, in the language active: what the digest lists and its email."""
+    details = notify._details_of(items)
+    gone = [d.pk for d in items if details[d.pk] is None]
+    if gone:
+        # Not needed any more (a check submitted, the strategy read): not listed.
+        Delivery.objects.filter(pk__in=gone).update(state=State.CANCELLED)
+    items = [d for d in items if details[d.pk] is not None]
+    if not items:
+        return notify._cancelled(digest)
+    message = build_digest_message(
+        digest,
+        sections=_sections(digest, items, details),
+        topics=sorted({preferences.topic_of(d.kind, d.step) for d in items}),
+        company_name=CompanySettings.read().name,
+    )
+    outcome = notify._send_and_mark(digest, message, now=now)
+    if outcome.state == "sent":
+        digest.deliveries.filter(state=State.IN_DIGEST).update(sent_at=now)
+    return outcome
 
 
 def _teams(digest: Digest, items: list[Delivery]) -> dict[int, str]:

@@ -29,6 +29,7 @@ from django.db.models import F, Q
 from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,6 +37,7 @@ from notifications import chat, preferences, timing, webhooks
 from notifications.models import ChatChannel, Delivery, Notification, WebhookEndpoint
 from reviews.announce import Note
 from reviews.models import AlignmentCheck, ReviewCycle
+from strategy import languages
 from strategy.models import CompanySettings, Membership
 
 log = logging.getLogger(__name__)
@@ -163,7 +165,11 @@ def chat_messages_create(
     missing = [t for t in channels if t.channel.pk not in existing]
     if not missing:
         return []
-    lines = _chat_lines(cycle, kind)
+    # A channel is read by a whole team: in the company's language.
+    language = languages.company_language()
+    with translation.override(language):
+        lines = _chat_lines(cycle, kind)
+        button = str(CHAT_KINDS[kind])
     Delivery.objects.bulk_create(
         [
             Delivery(
@@ -174,10 +180,10 @@ def chat_messages_create(
                 created_at=now,
                 next_attempt_at=now,
                 payload=chat.message(
-                    title=t.note.title,
+                    title=t.note.title_in(language),
                     link=_absolute(t.note.link),
                     lines=lines,
-                    button=str(CHAT_KINDS[kind]),
+                    button=button,
                 )
                 | {"unit": t.unit_id},
             )
@@ -258,10 +264,16 @@ def _emails_create(
             cycle=cycle, kind=kind, step=step, recipient_id__in=missing, notification__isnull=True
         ).values_list("pk", "recipient_id", "state")
     )
+    # Each note in its recipient's language (their profile's, else the company's).
+    language_of = languages.people_languages(r for _, r, _ in created if channels[r].in_app)
     Notification.objects.bulk_create(
         [
             Notification(
-                user_id=r, delivery_id=pk, title=notes[r].title, link=notes[r].link, created_at=now
+                user_id=r,
+                delivery_id=pk,
+                title=notes[r].title_in(language_of[r]),
+                link=notes[r].link,
+                created_at=now,
             )
             for pk, r, _ in created
             if channels[r].in_app
@@ -563,7 +575,7 @@ def _prepare(batch: list[int]) -> dict[int, _Prepared]:
     found = list(
         Delivery.objects.pending()
         .filter(pk__in=batch)
-        .select_related("cycle", "recipient", "endpoint", "channel")
+        .select_related("cycle", "recipient__profile", "endpoint", "channel")
         .defer("cycle__snapshot")
     )
     # A webhook's or a chat message's body is built from its payload: no email.
@@ -577,22 +589,29 @@ def _prepare(batch: list[int]) -> dict[int, _Prepared]:
             "delivery_id", "title", "link"
         )
     }
-    details = _details_of(deliveries)
+    # Each email in its recipient's language, what it lists included: the details of each
+    # language's emails read together.
+    by_language = defaultdict(list)
+    for d in deliveries:
+        by_language[languages.person_language(d.recipient)].append(d)
+    prepared = {}
     company_name = CompanySettings.read().name
-    return hooks | {
-        d.pk: _Prepared(
-            d,
-            build_message(
-                d,
-                details=details[d.pk],
-                notification=notifications.get(d.pk),
-                company_name=company_name,
-            )
-            if d.recipient.email
-            else None,
-        )
-        for d in deliveries
-    }
+    for language, group in by_language.items():
+        with translation.override(language):
+            details = _details_of(group)
+            for d in group:
+                message = (
+                    build_message(
+                        d,
+                        details=details[d.pk],
+                        notification=notifications.get(d.pk),
+                        company_name=company_name,
+                    )
+                    if d.recipient.email
+                    else None
+                )
+                prepared[d.pk] = _Prepared(d, message)
+    return hooks | prepared
 
 
 SKIPPED = Outcome("skipped")

@@ -150,17 +150,18 @@ def _notify_ready(cycle: ReviewCycle) -> None:
     ready = sorted({fmt.upper() for fmt, state in awaited if state == ReportFile.State.DONE})
     if not ready:
         return
-    if len(ready) == 1:
-        # Translators: `format` is the file built: PDF or XLSX.
-        title = gettext("The %(review)s review is closed; its reports are ready (%(format)s)") % {
-            "review": cycle.label,
-            "format": ready[0],
-        }
-    else:
+
+    def title() -> str:  # in each recipient's language
+        if len(ready) == 1:
+            # Translators: `format` is the file built: PDF or XLSX.
+            return gettext(
+                "The %(review)s review is closed; its reports are ready (%(format)s)"
+            ) % {"review": cycle.label, "format": ready[0]}
         # Translators: `first` and `second` are the files built, such as PDF and XLSX.
-        title = gettext(
+        return gettext(
             "The %(review)s review is closed; its reports are ready (%(first)s and %(second)s)"
         ) % {"review": cycle.label, "first": ", ".join(ready[:-1]), "second": ready[-1]}
+
     link = cycle.get_absolute_url() + "#reports"
     now = timezone.now()
     notify.deliveries_create(

@@ -35,6 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat, StrIndex
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_lazy, pgettext, pgettext_lazy
 
@@ -1591,6 +1592,10 @@ class _Book:
         a date or time (naive, in the company's time zone), or a number of another type."""
         if isinstance(value, bool):
             return self.write_boolean, value, fmt
+        if isinstance(value, Promise):  # a lazily translated label: its text, now
+            text = str(value)
+            quoted = text.startswith(FORMULA_TRIGGERS)
+            return self.write_string, text, self.quoted if quoted else fmt
         if isinstance(value, datetime):
             naive = value if value.tzinfo is None else timezone.make_naive(value)
             return self.write_datetime, naive, fmt or self.date

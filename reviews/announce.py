@@ -7,12 +7,14 @@ app (above it) writes the deliveries and sends them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.dispatch import Signal
+from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from strategy.models import Membership
@@ -36,8 +38,21 @@ class Kind(models.TextChoices):
 
 @dataclass
 class Note:
-    title: str
+    """What a person is told and where it leads. The title is a sentence, or a function that
+    writes it in the active language: the notes of one event are each written in their
+    recipient's language (notifications.notify), the function called once per language."""
+
+    title: str | Callable[[], str]
     link: str
+    _written: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def title_in(self, language: str) -> str:
+        if not callable(self.title):
+            return self.title
+        if language not in self._written:
+            with translation.override(language):
+                self._written[language] = str(self.title())
+        return self._written[language]
 
 
 def heads_of(unit_ids) -> dict[int, list[int]]:

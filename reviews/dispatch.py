@@ -6,10 +6,12 @@ updates decide who does what), and returns a small count for the task's log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -162,22 +164,27 @@ def cycle_open_and_notify(*, cycle: ReviewCycle, now: datetime) -> int:
     cycle.refresh_from_db()
     checks = dict(cycle.checks.values_list("unit_id", "pk"))
     notes = {}
+
+    def opened():
+        return _("Your alignment check for %(cycle)s is open, due %(due)s") % {
+            "cycle": cycle.label,
+            "due": _due(cycle),
+        }
+
     for user_id, unit_ids in announce.heads_of(checks).items():
         link = (
             reverse("reviews:check-edit", args=[checks[unit_ids[0]]])
             if len(unit_ids) == 1
             else reverse("home")
         )
-        notes[user_id] = announce.Note(
-            _("Your alignment check for %(cycle)s is open, due %(due)s")
-            % {"cycle": cycle.label, "due": f"{cycle.due_on:%d %b %Y}"},
-            link,
-        )
+        notes[user_id] = announce.Note(opened, link)
     teams = _team_notes(
         checks,
         # Translators: team is a team's name, cycle a review's, due a date.
-        _("The %(team)s check for %(cycle)s is open, due %(due)s")
-        % {"team": TEAM, "cycle": cycle.label, "due": f"{cycle.due_on:%d %b %Y}"},
+        lambda: (
+            _("The %(team)s check for %(cycle)s is open, due %(due)s")
+            % {"team": TEAM, "cycle": cycle.label, "due": _due(cycle)}
+        ),
     )
     created = announce.deliveries_create(
         cycle=cycle, kind=announce.Kind.CHECK_OPENED, step="", notes=notes, now=now, teams=teams
@@ -188,13 +195,20 @@ def cycle_open_and_notify(*, cycle: ReviewCycle, now: datetime) -> int:
 TEAM = "{team}"  # where a team's name goes in the title of its chat message
 
 
-def _team_notes(checks: dict[int, int], title: str) -> dict[int, announce.Note]:
-    """What each team's chat channel is told (unit id → note): `title` with the team's name for
-    TEAM, and the link to its check (`checks`: unit id → check id)."""
+def _due(cycle: ReviewCycle) -> str:
+    """A cycle's due date as the active language writes a date ("19 Apr 2026")."""
+    return formats.date_format(cycle.due_on, "DATE_FORMAT")
+
+
+def _team_notes(checks: dict[int, int], title: Callable[[], str]) -> dict[int, announce.Note]:
+    """What each team's chat channel is told (unit id → note): `title` (written in the
+    channel's language) with the team's name for TEAM, and the link to its check (`checks`:
+    unit id → check id)."""
     names = dict(Unit.objects.filter(pk__in=checks).values_list("pk", "name"))
     return {
         unit_id: announce.Note(
-            title.replace(TEAM, names[unit_id]), reverse("reviews:check-edit", args=[pk])
+            lambda name=names[unit_id]: title().replace(TEAM, name),
+            reverse("reviews:check-edit", args=[pk]),
         )
         for unit_id, pk in checks.items()
         if unit_id in names
@@ -223,30 +237,28 @@ def send_due_reminders(*, now: datetime) -> int:
         )
         overdue = step.startswith("overdue")
         notes = {}
+
+        def reminded(cycle=cycle, overdue=overdue):
+            values = {"cycle": cycle.label, "due": _due(cycle)}
+            if overdue:
+                return _("Overdue: your alignment check for %(cycle)s was due %(due)s") % values
+            return _("Reminder: your alignment check for %(cycle)s is due %(due)s") % values
+
         for user_id, unit_ids in announce.heads_of(late).items():
             link = (
                 reverse("reviews:check-edit", args=[late[unit_ids[0]]])
                 if len(unit_ids) == 1
                 else reverse("home")
             )
-            due = f"{cycle.due_on:%d %b %Y}"
-            title = (
-                _("Overdue: your alignment check for %(cycle)s was due %(due)s")
-                % {"cycle": cycle.label, "due": due}
-                if overdue
-                else _("Reminder: your alignment check for %(cycle)s is due %(due)s")
-                % {"cycle": cycle.label, "due": due}
-            )
-            notes[user_id] = announce.Note(title, link)
-        due = f"{cycle.due_on:%d %b %Y}"
-        teams = _team_notes(
-            late,
-            _("Overdue: the %(team)s check for %(cycle)s was due %(due)s")
-            % {"team": TEAM, "cycle": cycle.label, "due": due}
-            if overdue
-            else _("Reminder: the %(team)s check for %(cycle)s is due %(due)s")
-            % {"team": TEAM, "cycle": cycle.label, "due": due},
-        )
+            notes[user_id] = announce.Note(reminded, link)
+
+        def team_reminded(cycle=cycle, overdue=overdue):
+            values = {"team": TEAM, "cycle": cycle.label, "due": _due(cycle)}
+            if overdue:
+                return _("Overdue: the %(team)s check for %(cycle)s was due %(due)s") % values
+            return _("Reminder: the %(team)s check for %(cycle)s is due %(due)s") % values
+
+        teams = _team_notes(late, team_reminded)
         created += len(
             announce.deliveries_create(
                 cycle=cycle,
@@ -278,9 +290,12 @@ def _acknowledgement_reminders(*, now: datetime, today) -> int:
         )
     )
     read = set(Acknowledgement.objects.filter(position=position).values_list("user_id", flat=True))
-    title = _("Please read the FY%(year)s strategy and your team's commitments") % {
-        "year": position.fiscal_year
-    }
+
+    def title():
+        return _("Please read the FY%(year)s strategy and your team's commitments") % {
+            "year": position.fiscal_year
+        }
+
     notes = {
         user_id: announce.Note(title, position.get_absolute_url()) for user_id in people - read
     }
@@ -308,11 +323,14 @@ def escalate_overdue(*, now: datetime) -> int:
         late = cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).count()
         if not late:
             continue
-        title = ngettext(
-            "%(count)s team is late with the %(cycle)s check, due %(due)s",
-            "%(count)s teams are late with the %(cycle)s check, due %(due)s",
-            late,
-        ) % {"count": late, "cycle": cycle.label, "due": f"{cycle.due_on:%d %b %Y}"}
+
+        def title(cycle=cycle, late=late):
+            return ngettext(
+                "%(count)s team is late with the %(cycle)s check, due %(due)s",
+                "%(count)s teams are late with the %(cycle)s check, due %(due)s",
+                late,
+            ) % {"count": late, "cycle": cycle.label, "due": _due(cycle)}
+
         note = announce.Note(title, cycle.get_absolute_url())
         notes = {user_id: note for user_id in announce.executives()}
         created += len(
@@ -331,7 +349,8 @@ def escalate_overdue(*, now: datetime) -> int:
 def notify_cycle_closed(*, cycle: ReviewCycle, now: datetime) -> int:
     notes = {
         user_id: announce.Note(
-            _("The %(cycle)s review is closed") % {"cycle": cycle.label}, cycle.get_absolute_url()
+            lambda: _("The %(cycle)s review is closed") % {"cycle": cycle.label},
+            cycle.get_absolute_url(),
         )
         for user_id in announce.admins_and_executives()
     }
@@ -381,8 +400,12 @@ def refresh_start(*, source: StrategicPosition, fiscal_year: int, today, now: da
         return 0
     notes = {
         user_id: announce.Note(
-            _("The annual refresh for FY%(year)s has started: publish the new position by %(due)s")
-            % {"year": fiscal_year, "due": f"{cycle.due_on:%d %b %Y}"},
+            lambda: (
+                _(
+                    "The annual refresh for FY%(year)s has started: publish the new position by %(due)s"
+                )
+                % {"year": fiscal_year, "due": _due(cycle)}
+            ),
             draft.get_absolute_url(),
         )
         for user_id in announce.executives()
@@ -407,17 +430,25 @@ def _refresh_reminders(*, now: datetime, today, config: CadenceSettings) -> int:
         if step is None:
             continue
         undecided = strategy.undecided_objectives(cycle.position).count()
-        title = (
-            ngettext(
-                "Annual refresh FY%(year)s: %(count)s objectives still to decide, due %(due)s",
-                "Annual refresh FY%(year)s: %(count)s objectives still to decide, due %(due)s",
-                undecided,
+
+        def title(cycle=cycle, undecided=undecided):
+            values = {"year": cycle.fiscal_year, "count": undecided, "due": _due(cycle)}
+            if undecided:
+                return (
+                    ngettext(
+                        "Annual refresh FY%(year)s: %(count)s objectives still to decide, "
+                        "due %(due)s",
+                        "Annual refresh FY%(year)s: %(count)s objectives still to decide, "
+                        "due %(due)s",
+                        undecided,
+                    )
+                    % values
+                )
+            return (
+                _("Annual refresh FY%(year)s: the new position is ready to publish, due %(due)s")
+                % values
             )
-            % {"year": cycle.fiscal_year, "count": undecided, "due": f"{cycle.due_on:%d %b %Y}"}
-            if undecided
-            else _("Annual refresh FY%(year)s: the new position is ready to publish, due %(due)s")
-            % {"year": cycle.fiscal_year, "due": f"{cycle.due_on:%d %b %Y}"}
-        )
+
         notes = {
             user_id: announce.Note(title, cycle.position.get_absolute_url())
             for user_id in announce.executives()
@@ -448,8 +479,10 @@ def refresh_finish(*, position: StrategicPosition, now: datetime) -> int:
     notes = {}
     for user_id, unit_ids in announce.heads_of(codes).items():
         notes[user_id] = announce.Note(
-            _("Confirm or revise your team's commitments for FY%(year)s")
-            % {"year": position.fiscal_year},
+            lambda: (
+                _("Confirm or revise your team's commitments for FY%(year)s")
+                % {"year": position.fiscal_year}
+            ),
             reverse("strategy:unit-detail", args=[codes[unit_ids[0]]]),
         )
     return len(

@@ -29,8 +29,14 @@ def codes() -> list[str]:
 
 
 def profile_language(user) -> str:
-    """The language the person chose on their profile; "" when they chose none."""
-    found = Profile.objects.filter(user=user).values_list("language", flat=True).first()
+    """The language the person chose on their profile; "" when they chose none. Read with the
+    user where it was (`select_related("profile")`, or a user already asked), else one query."""
+    state = getattr(user, "_state", None)
+    if state is not None and "profile" in state.fields_cache:
+        profile = state.fields_cache["profile"]
+        found = profile.language if profile is not None else ""
+    else:
+        found = Profile.objects.filter(user=user).values_list("language", flat=True).first()
     return found if found in codes() else ""
 
 

@@ -15,6 +15,7 @@ from notifications import notify
 from notifications.models import ChatChannel, Delivery, Notification
 from reviews import dispatch
 from reviews.models import AlignmentCheck, ReviewCycle
+from strategy import languages
 from tests.factories import ChatChannelFactory, ReviewCycleFactory, UnitFactory, make_head
 from tests.notifications.receiver import Reply
 from tests.reviews.cadence.support import BEFORE_1, BEFORE_7, ESCALATION, MINUTE, OPENING
@@ -272,6 +273,7 @@ def _reminder_queries(position, *, teams: int) -> int:
         make_head(unit)
         ChatChannelFactory(unit=unit, mode=ChatChannel.Mode.INSTEAD_OF_EMAIL)
         AlignmentCheck.objects.create(cycle=cycle, unit=unit)
+    languages.company_locale()  # read once, then cached: not a cost per run
     with CaptureQueriesContext(connection) as queries:
         dispatch.send_due_reminders(now=BEFORE_7)
     assert len(chats(cycle=cycle, kind="check_reminder")) == teams
