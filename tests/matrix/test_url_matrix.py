@@ -184,6 +184,10 @@ TARGETS: dict[str, Target] = {
     # --- Open pages, home, sign-in -----------------------------------------------------------
     "home": Target(lambda w: r("home")),
     "healthz": Target(lambda w: r("healthz")),
+    # Open to everyone; a language it does not know changes nothing (tests/i18n saves one).
+    "language switch": Target(
+        lambda w: r("language-set"), lambda w, who: {"language": "xx", "next": "/"}
+    ),
     "login": Target(lambda w: r("login"), own_credentials),
     "logout": Target(lambda w: r("logout")),
     # Single sign-on, not configured here (tests/sso/ has it on): no such pages.
@@ -593,6 +597,7 @@ TARGETS: dict[str, Target] = {
 GET = {
     "home":                       (LOGIN, 200, 200, 200, 200, 200, 200),
     "healthz":                    (200, 200, 200, 200, 200, 200, 200),
+    "language switch":            (405, 405, 405, 405, 405, 405, 405),
     "login":                      (200, 200, 200, 200, 200, 200, 200),
     "logout":                     (LOGIN, 405, 405, 405, 405, 405, 405),
     "sso login":                  (404, 404, 404, 404, 404, 404, 404),
@@ -727,6 +732,7 @@ GET = {
 POST = {
     "home":                       (LOGIN, 200, 200, 200, 200, 200, 200),
     "healthz":                    (405, 405, 405, 405, 405, 405, 405),
+    "language switch":            (302, 302, 302, 302, 302, 302, 302),
     "login":                      (302, 302, 302, 302, 302, 302, 302),
     "logout":                     (LOGIN, 302, 302, 302, 302, 302, 302),
     "sso login":                  (405, 405, 405, 405, 405, 405, 405),
