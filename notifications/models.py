@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from reviews import announce
@@ -37,14 +37,19 @@ class WebhookEndpoint(models.Model):
         REPORT_READY = "report.ready", _("Reports ready")
         SIGNAL_RAISED = "signal.raised", _("Signal raised")
 
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, verbose_name=gettext_lazy("name"))
     url = models.URLField(_("URL"), max_length=500)
-    secret = models.CharField(max_length=100)
-    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=100, verbose_name=gettext_lazy("secret"))
+    events = models.JSONField(default=list, verbose_name=gettext_lazy("events"))
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("created at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("created by"),
     )
 
     objects = WebhookEndpointQuerySet.as_manager()
@@ -83,17 +88,34 @@ class ChatChannel(models.Model):
         ALSO_EMAIL = "also", _("As well as email")
         INSTEAD_OF_EMAIL = "instead", _("Instead of email")
 
-    name = models.CharField(max_length=100)
-    platform = models.CharField(max_length=10, choices=Platform.choices)
+    name = models.CharField(max_length=100, verbose_name=gettext_lazy("name"))
+    platform = models.CharField(
+        max_length=10, choices=Platform.choices, verbose_name=gettext_lazy("platform")
+    )
     url = models.URLField(_("incoming webhook URL"), max_length=500)
     unit = models.ForeignKey(
-        Unit, models.CASCADE, null=True, blank=True, related_name="chat_channels"
+        Unit,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="chat_channels",
+        verbose_name=gettext_lazy("unit"),
     )
-    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.ALSO_EMAIL)
+    mode = models.CharField(
+        max_length=10,
+        choices=Mode.choices,
+        default=Mode.ALSO_EMAIL,
+        verbose_name=gettext_lazy("mode"),
+    )
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("created at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("created by"),
     )
 
     objects = ChatChannelQuerySet.as_manager()
@@ -174,28 +196,62 @@ class Delivery(models.Model):
         IN_DIGEST = "digest", _("In a digest")
 
     cycle = models.ForeignKey(
-        ReviewCycle, models.CASCADE, null=True, blank=True, related_name="deliveries"
+        ReviewCycle,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=gettext_lazy("cycle"),
     )
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="deliveries"
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=gettext_lazy("recipient"),
     )
     endpoint = models.ForeignKey(
-        WebhookEndpoint, models.CASCADE, null=True, blank=True, related_name="deliveries"
+        WebhookEndpoint,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=gettext_lazy("endpoint"),
     )
     channel = models.ForeignKey(
-        ChatChannel, models.CASCADE, null=True, blank=True, related_name="deliveries"
+        ChatChannel,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=gettext_lazy("channel"),
     )
-    kind = models.CharField(max_length=20, choices=KIND_CHOICES)
-    step = models.CharField(max_length=80, blank=True, default="")
-    payload = models.JSONField(null=True, blank=True)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=20, choices=KIND_CHOICES, verbose_name=gettext_lazy("kind"))
+    step = models.CharField(
+        max_length=80, blank=True, default="", verbose_name=gettext_lazy("step")
+    )
+    payload = models.JSONField(null=True, blank=True, verbose_name=gettext_lazy("payload"))
+    state = models.CharField(
+        max_length=10,
+        choices=State.choices,
+        default=State.PENDING,
+        verbose_name=gettext_lazy("state"),
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=gettext_lazy("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=gettext_lazy("last error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("created at"))
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, verbose_name=gettext_lazy("next attempt at")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=gettext_lazy("sent at"))
     digest = models.ForeignKey(
-        "Digest", models.SET_NULL, null=True, blank=True, related_name="deliveries"
+        "Digest",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=gettext_lazy("digest"),
     )
 
     objects = DeliveryQuerySet.as_manager()
@@ -276,14 +332,26 @@ class Digest(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Nothing left to tell")
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="digests")
-    period_ends_at = models.DateTimeField()
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="digests",
+        verbose_name=gettext_lazy("recipient"),
+    )
+    period_ends_at = models.DateTimeField(verbose_name=gettext_lazy("period ends at"))
+    state = models.CharField(
+        max_length=10,
+        choices=State.choices,
+        default=State.PENDING,
+        verbose_name=gettext_lazy("state"),
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=gettext_lazy("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=gettext_lazy("last error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("created at"))
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, verbose_name=gettext_lazy("next attempt at")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=gettext_lazy("sent at"))
 
     class Meta:
         ordering = ["-period_ends_at", "-pk"]
@@ -306,14 +374,24 @@ class NotificationQuerySet(models.QuerySet):
 class Notification(models.Model):
     """The in-app twin of a delivery: what the email says, in the product."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications")
-    delivery = models.OneToOneField(
-        Delivery, models.CASCADE, null=True, blank=True, related_name="notification"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="notifications",
+        verbose_name=gettext_lazy("user"),
     )
-    title = models.CharField(max_length=200)
-    link = models.CharField(max_length=300)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
+    delivery = models.OneToOneField(
+        Delivery,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notification",
+        verbose_name=gettext_lazy("delivery"),
+    )
+    title = models.CharField(max_length=200, verbose_name=gettext_lazy("title"))
+    link = models.CharField(max_length=300, verbose_name=gettext_lazy("link"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("created at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=gettext_lazy("read at"))
 
     objects = NotificationQuerySet.as_manager()
 
@@ -360,14 +438,30 @@ class Preference(models.Model):
         INSTEAD = "instead", _("Chat instead of email")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notification_preferences"
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=gettext_lazy("user"),
     )
-    topic = models.CharField(max_length=20, choices=Topic.choices)
-    email = models.BooleanField(default=True)
-    in_app = models.BooleanField(default=True)
-    timing = models.CharField(max_length=10, choices=Timing.choices, default=Timing.NOW)
-    chat = models.CharField(max_length=10, choices=Chat.choices, default=Chat.CHANNEL, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    topic = models.CharField(
+        max_length=20, choices=Topic.choices, verbose_name=gettext_lazy("topic")
+    )
+    email = models.BooleanField(default=True, verbose_name=gettext_lazy("email"))
+    in_app = models.BooleanField(default=True, verbose_name=gettext_lazy("in app"))
+    timing = models.CharField(
+        max_length=10,
+        choices=Timing.choices,
+        default=Timing.NOW,
+        verbose_name=gettext_lazy("timing"),
+    )
+    chat = models.CharField(
+        max_length=10,
+        choices=Chat.choices,
+        default=Chat.CHANNEL,
+        blank=True,
+        verbose_name=gettext_lazy("chat"),
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=gettext_lazy("updated at"))
 
     class Meta:
         constraints = [

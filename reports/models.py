@@ -25,22 +25,42 @@ class ReportFile(models.Model):
         DONE = "done", pgettext_lazy("report file state", "Ready")
         FAILED = "failed", pgettext_lazy("report file state", "Failed")
 
-    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="report_files")
-    format = models.CharField(max_length=4, choices=Format.choices)
+    cycle = models.ForeignKey(
+        ReviewCycle, models.CASCADE, related_name="report_files", verbose_name=gettext_lazy("cycle")
+    )
+    format = models.CharField(
+        max_length=4, choices=Format.choices, verbose_name=gettext_lazy("format")
+    )
     # The language the file is written in (a code of LANGUAGES): the one of the person who
     # asked for it, the company's for the files built when a review closes (reports.locales).
     # Files built before reports were translated are English.
-    language = models.CharField(max_length=10, default="en-gb")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    progress = models.PositiveSmallIntegerField(default=0)
-    file = models.FileField(upload_to="reports/", blank=True)
-    error = models.TextField(blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    language = models.CharField(
+        max_length=10, default="en-gb", verbose_name=gettext_lazy("language")
     )
-    notify_when_done = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(
+        max_length=10,
+        choices=State.choices,
+        default=State.PENDING,
+        verbose_name=gettext_lazy("state"),
+    )
+    progress = models.PositiveSmallIntegerField(default=0, verbose_name=gettext_lazy("progress"))
+    file = models.FileField(upload_to="reports/", blank=True, verbose_name=gettext_lazy("file"))
+    error = models.TextField(blank=True, verbose_name=gettext_lazy("error"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("requested by"),
+    )
+    notify_when_done = models.BooleanField(
+        default=False, verbose_name=gettext_lazy("notify when done")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("created at"))
+    finished_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("finished at")
+    )
 
     class Meta:
         db_table = "reviews_reportfile"
@@ -67,10 +87,20 @@ class ReportFile(models.Model):
 class ReportDownload(models.Model):
     """Who downloaded which report when (the audit trail of exports)."""
 
-    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="report_downloads")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    format = models.CharField(max_length=5)
-    at = models.DateTimeField(default=timezone.now)
+    cycle = models.ForeignKey(
+        ReviewCycle,
+        models.CASCADE,
+        related_name="report_downloads",
+        verbose_name=gettext_lazy("cycle"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("user"),
+    )
+    format = models.CharField(max_length=5, verbose_name=gettext_lazy("format"))
+    at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("at"))
 
     class Meta:
         db_table = "reviews_reportdownload"

@@ -402,7 +402,8 @@ def refresh_start(*, source: StrategicPosition, fiscal_year: int, today, now: da
         user_id: announce.Note(
             lambda: (
                 _(
-                    "The annual refresh for FY%(year)s has started: publish the new position by %(due)s"
+                    "The annual refresh for FY%(year)s has started: publish the new position "
+                    "by %(due)s"
                 )
                 % {"year": fiscal_year, "due": _due(cycle)}
             ),

@@ -100,34 +100,56 @@ class ReviewCycle(models.Model):
         IN_REVIEW = "in_review", pgettext_lazy("cycle state", "In review")
         CLOSED = "closed", pgettext_lazy("cycle state", "Closed")
 
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUARTERLY)
+    kind = models.CharField(
+        max_length=10,
+        choices=Kind.choices,
+        default=Kind.QUARTERLY,
+        verbose_name=gettext_lazy("kind"),
+    )
     fiscal_year = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+        verbose_name=gettext_lazy("fiscal year"),
     )
     quarter = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(4)],
         help_text=gettext_lazy("1 to 4 for a quarterly review; empty for the annual refresh."),
+        verbose_name=gettext_lazy("quarter"),
     )
     position = models.ForeignKey(
         "alignment.StrategicPosition",
         models.PROTECT,
         related_name="review_cycles",
         help_text=gettext_lazy("The strategy this cycle reviews against."),
+        verbose_name=gettext_lazy("position"),
     )
-    opens_on = models.DateField()
-    due_on = models.DateField()
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PLANNED)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    review_started_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    opens_on = models.DateField(verbose_name=gettext_lazy("opens on"))
+    due_on = models.DateField(verbose_name=gettext_lazy("due on"))
+    state = models.CharField(
+        max_length=10,
+        choices=State.choices,
+        default=State.PLANNED,
+        verbose_name=gettext_lazy("state"),
+    )
+    opened_at = models.DateTimeField(null=True, blank=True, verbose_name=gettext_lazy("opened at"))
+    review_started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("review started at")
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=gettext_lazy("closed at"))
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("closed by"),
     )
     # Written once when the cycle closes: what the review saw, whatever changes later.
-    snapshot = models.JSONField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    snapshot = models.JSONField(
+        null=True, blank=True, editable=False, verbose_name=gettext_lazy("snapshot")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("created at"))
 
     history = HistoricalRecords(excluded_fields=["snapshot"])
     objects = ReviewCycleManager()
@@ -263,18 +285,41 @@ class AlignmentCheck(models.Model):
         DRAFT = "draft", pgettext_lazy("check state", "In draft")
         SUBMITTED = "submitted", pgettext_lazy("check state", "Submitted")
 
-    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="checks")
-    unit = models.ForeignKey("alignment.Unit", models.PROTECT, related_name="checks")
-    state = models.CharField(max_length=12, choices=State.choices, default=State.NOT_STARTED)
-    # Bumped by every save; a save based on an older version is refused (optimistic locking).
-    version = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(null=True, blank=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    cycle = models.ForeignKey(
+        ReviewCycle, models.CASCADE, related_name="checks", verbose_name=gettext_lazy("cycle")
     )
-    submitted_at = models.DateTimeField(null=True, blank=True)
+    unit = models.ForeignKey(
+        "alignment.Unit", models.PROTECT, related_name="checks", verbose_name=gettext_lazy("unit")
+    )
+    state = models.CharField(
+        max_length=12,
+        choices=State.choices,
+        default=State.NOT_STARTED,
+        verbose_name=gettext_lazy("state"),
+    )
+    # Bumped by every save; a save based on an older version is refused (optimistic locking).
+    version = models.PositiveIntegerField(default=0, verbose_name=gettext_lazy("version"))
+    updated_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("updated at")
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("updated by"),
+    )
+    submitted_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("submitted at")
+    )
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("submitted by"),
     )
 
     history = HistoricalRecords()
@@ -313,20 +358,43 @@ class CheckItemQuerySet(models.QuerySet):
 class CheckItem(models.Model):
     """One objective in a check: a score per lever (NULL not scored, 0 not applicable)."""
 
-    alignment_check = models.ForeignKey(AlignmentCheck, models.CASCADE, related_name="items")
-    objective = models.ForeignKey("alignment.Objective", models.PROTECT, related_name="check_items")
+    alignment_check = models.ForeignKey(
+        AlignmentCheck,
+        models.CASCADE,
+        related_name="items",
+        verbose_name=gettext_lazy("alignment check"),
+    )
+    objective = models.ForeignKey(
+        "alignment.Objective",
+        models.PROTECT,
+        related_name="check_items",
+        verbose_name=gettext_lazy("objective"),
+    )
     is_extra = models.BooleanField(
         default=False,
         help_text=gettext_lazy("Added on demand: the team does not commit to this objective."),
+        verbose_name=gettext_lazy("is extra"),
     )
-    score_people = models.PositiveSmallIntegerField(null=True, blank=True)
-    score_incentives = models.PositiveSmallIntegerField(null=True, blank=True)
-    score_inventory = models.PositiveSmallIntegerField(null=True, blank=True)
-    score_processes = models.PositiveSmallIntegerField(null=True, blank=True)
-    score_funding = models.PositiveSmallIntegerField(null=True, blank=True)
-    score_communication = models.PositiveSmallIntegerField(null=True, blank=True)
-    evidence = models.TextField(blank=True)
-    blockers = models.TextField(blank=True)
+    score_people = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=gettext_lazy("score people")
+    )
+    score_incentives = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=gettext_lazy("score incentives")
+    )
+    score_inventory = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=gettext_lazy("score inventory")
+    )
+    score_processes = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=gettext_lazy("score processes")
+    )
+    score_funding = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=gettext_lazy("score funding")
+    )
+    score_communication = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=gettext_lazy("score communication")
+    )
+    evidence = models.TextField(blank=True, verbose_name=gettext_lazy("evidence"))
+    blockers = models.TextField(blank=True, verbose_name=gettext_lazy("blockers"))
 
     objects = CheckItemQuerySet.as_manager()
     history = HistoricalRecords()
@@ -357,10 +425,17 @@ class CheckItem(models.Model):
 
 
 class CheckReopening(models.Model):
-    alignment_check = models.ForeignKey(AlignmentCheck, models.CASCADE, related_name="reopenings")
-    reason = models.TextField()
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
+    alignment_check = models.ForeignKey(
+        AlignmentCheck,
+        models.CASCADE,
+        related_name="reopenings",
+        verbose_name=gettext_lazy("alignment check"),
+    )
+    reason = models.TextField(verbose_name=gettext_lazy("reason"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=gettext_lazy("by")
+    )
+    at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("at"))
 
     class Meta:
         ordering = ["-at"]
@@ -372,15 +447,29 @@ class CheckReopening(models.Model):
 class ExecutiveScore(models.Model):
     """An executive's own view of a team's fit on one objective (1 to 5)."""
 
-    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="executive_scores")
-    unit = models.ForeignKey("alignment.Unit", models.PROTECT, related_name="+")
-    objective = models.ForeignKey("alignment.Objective", models.PROTECT, related_name="+")
-    score = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    cycle = models.ForeignKey(
+        ReviewCycle,
+        models.CASCADE,
+        related_name="executive_scores",
+        verbose_name=gettext_lazy("cycle"),
     )
-    note = models.TextField(blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now=True)
+    unit = models.ForeignKey(
+        "alignment.Unit", models.PROTECT, related_name="+", verbose_name=gettext_lazy("unit")
+    )
+    objective = models.ForeignKey(
+        "alignment.Objective",
+        models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("objective"),
+    )
+    score = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)], verbose_name=gettext_lazy("score")
+    )
+    note = models.TextField(blank=True, verbose_name=gettext_lazy("note"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=gettext_lazy("by")
+    )
+    at = models.DateTimeField(auto_now=True, verbose_name=gettext_lazy("at"))
 
     history = HistoricalRecords()
 
@@ -406,7 +495,9 @@ class RubricQuestionQuerySet(models.QuerySet):
 class RubricQuestion(models.Model):
     """A question that helps a head score one lever; the strategy's themes pick which show."""
 
-    lever = models.CharField(max_length=15, choices=Lever.choices)
+    lever = models.CharField(
+        max_length=15, choices=Lever.choices, verbose_name=gettext_lazy("lever")
+    )
     theme = models.CharField(
         max_length=10,
         choices=Theme.choices,
@@ -414,10 +505,11 @@ class RubricQuestion(models.Model):
         help_text=gettext_lazy(
             "Shown when the strategy competes on this theme; empty for every strategy."
         ),
+        verbose_name=gettext_lazy("theme"),
     )
-    text = models.CharField(max_length=300)
-    order = models.PositiveSmallIntegerField(default=0)
-    is_active = models.BooleanField(default=True)
+    text = models.CharField(max_length=300, verbose_name=gettext_lazy("text"))
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=gettext_lazy("order"))
+    is_active = models.BooleanField(default=True, verbose_name=gettext_lazy("is active"))
 
     history = HistoricalRecords()
     objects = RubricQuestionQuerySet.as_manager()
@@ -441,12 +533,24 @@ class Action(models.Model):
         DECISION = "decision", pgettext_lazy("action kind", "Decision")
         CORRECTIVE = "corrective", pgettext_lazy("action kind", "Corrective action")
 
-    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="actions")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CORRECTIVE)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    cycle = models.ForeignKey(
+        ReviewCycle, models.CASCADE, related_name="actions", verbose_name=gettext_lazy("cycle")
+    )
+    kind = models.CharField(
+        max_length=10,
+        choices=Kind.choices,
+        default=Kind.CORRECTIVE,
+        verbose_name=gettext_lazy("kind"),
+    )
+    title = models.CharField(max_length=200, verbose_name=gettext_lazy("title"))
+    description = models.TextField(blank=True, verbose_name=gettext_lazy("description"))
     objective = models.ForeignKey(
-        "alignment.Objective", models.PROTECT, related_name="actions", null=True, blank=True
+        "alignment.Objective",
+        models.PROTECT,
+        related_name="actions",
+        null=True,
+        blank=True,
+        verbose_name=gettext_lazy("objective"),
     )
     owner = models.ForeignKey(
         "alignment.Unit",
@@ -456,11 +560,21 @@ class Action(models.Model):
     )
     due_on = models.DateField(gettext_lazy("due date"))
     agenda_item = models.CharField(
-        max_length=300, blank=True, help_text="The agenda item this action answers."
+        max_length=300,
+        blank=True,
+        help_text="The agenda item this action answers.",
+        verbose_name=gettext_lazy("agenda item"),
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=gettext_lazy("created by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("created at"))
+    completed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("completed at")
+    )
 
     history = HistoricalRecords()
     objects = ActionQuerySet.as_manager()
@@ -503,14 +617,29 @@ class FrozenScore(models.Model):
     Team only: the team's fit. Both: the team's fit on that objective.
     """
 
-    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="frozen_scores")
+    cycle = models.ForeignKey(
+        ReviewCycle,
+        models.CASCADE,
+        related_name="frozen_scores",
+        verbose_name=gettext_lazy("cycle"),
+    )
     objective = models.ForeignKey(
-        "alignment.Objective", models.CASCADE, null=True, blank=True, related_name="+"
+        "alignment.Objective",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("objective"),
     )
     unit = models.ForeignKey(
-        "alignment.Unit", models.CASCADE, null=True, blank=True, related_name="+"
+        "alignment.Unit",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("unit"),
     )
-    score = models.FloatField()
+    score = models.FloatField(verbose_name=gettext_lazy("score"))
 
     objects = FrozenScoreQuerySet.as_manager()
 
@@ -534,15 +663,27 @@ class LiveScore(models.Model):
     executives' scores are compared with.
     """
 
-    cycle = models.ForeignKey(ReviewCycle, models.CASCADE, related_name="live_scores")
+    cycle = models.ForeignKey(
+        ReviewCycle, models.CASCADE, related_name="live_scores", verbose_name=gettext_lazy("cycle")
+    )
     objective = models.ForeignKey(
-        "alignment.Objective", models.CASCADE, null=True, blank=True, related_name="+"
+        "alignment.Objective",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("objective"),
     )
     unit = models.ForeignKey(
-        "alignment.Unit", models.CASCADE, null=True, blank=True, related_name="+"
+        "alignment.Unit",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("unit"),
     )
-    score = models.FloatField()
-    head_mean = models.FloatField(null=True, blank=True)
+    score = models.FloatField(verbose_name=gettext_lazy("score"))
+    head_mean = models.FloatField(null=True, blank=True, verbose_name=gettext_lazy("head mean"))
 
     objects = FrozenScoreQuerySet.as_manager()
 

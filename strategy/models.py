@@ -141,6 +141,7 @@ class CompanySettings(SingletonModel):
             "Three letters, such as EUR. Funding committed in another currency is "
             "converted with the rates of its fiscal year below."
         ),
+        verbose_name=gettext_lazy("base currency"),
     )
     # Empty: FISCAL_YEAR_START_MONTH and TIME_ZONE say (the form asks for both).
     fiscal_year_start_month = models.PositiveSmallIntegerField(
@@ -148,12 +149,14 @@ class CompanySettings(SingletonModel):
         blank=True,
         choices=list(MONTHS.items()),
         help_text=gettext_lazy("Fiscal years are named after the calendar year they start in."),
+        verbose_name=gettext_lazy("fiscal year start month"),
     )
     time_zone = models.CharField(
         max_length=64,
         blank=True,
         choices=_time_zone_choices,
         help_text=gettext_lazy("Review dates and the times of reminders follow it."),
+        verbose_name=gettext_lazy("time zone"),
     )
     # How far a measure's actual value may miss its plan, in percent of the change the year
     # plans (target minus baseline): the status the strategy pages and the signals show.
@@ -228,9 +231,10 @@ class ExchangeRate(models.Model):
     """What one unit of a currency is worth in the base currency, for one fiscal year."""
 
     fiscal_year = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+        verbose_name=gettext_lazy("fiscal year"),
     )
-    currency = models.CharField(max_length=3)
+    currency = models.CharField(max_length=3, verbose_name=gettext_lazy("currency"))
     rate = models.DecimalField(
         gettext_lazy("rate to the base currency"),
         max_digits=18,
@@ -282,15 +286,26 @@ class StrategicPosition(models.Model):
         PUBLISHED = "published", pgettext_lazy("strategic position", "Published")
 
     fiscal_year = models.PositiveSmallIntegerField(
-        unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+        unique=True,
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+        verbose_name=gettext_lazy("fiscal year"),
     )
     statement = models.TextField(
         gettext_lazy("positioning statement"),
         help_text=gettext_lazy("How the company wants customers to see it, in a few sentences."),
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    is_current = models.BooleanField(default=False, editable=False)
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        verbose_name=gettext_lazy("status"),
+    )
+    is_current = models.BooleanField(
+        default=False, editable=False, verbose_name=gettext_lazy("is current")
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=gettext_lazy("published at")
+    )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,
@@ -298,8 +313,9 @@ class StrategicPosition(models.Model):
         blank=True,
         editable=False,
         related_name="+",
+        verbose_name=gettext_lazy("published by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("created at"))
 
     history = HistoricalRecords()
     objects = StrategicPositionQuerySet.as_manager()
@@ -341,11 +357,19 @@ class StrategicPosition(models.Model):
 
 
 class PositioningTheme(models.Model):
-    position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="themes")
-    theme = models.CharField(max_length=10, choices=Theme.choices)
+    position = models.ForeignKey(
+        StrategicPosition,
+        models.CASCADE,
+        related_name="themes",
+        verbose_name=gettext_lazy("position"),
+    )
+    theme = models.CharField(
+        max_length=10, choices=Theme.choices, verbose_name=gettext_lazy("theme")
+    )
     weight = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=gettext_lazy("Share of the positioning, in percent. The weights add up to 100."),
+        verbose_name=gettext_lazy("weight"),
     )
 
     history = HistoricalRecords()
@@ -361,10 +385,17 @@ class PositioningTheme(models.Model):
 
 
 class CustomerPriority(models.Model):
-    position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="priorities")
-    rank = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
-    title = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    position = models.ForeignKey(
+        StrategicPosition,
+        models.CASCADE,
+        related_name="priorities",
+        verbose_name=gettext_lazy("position"),
+    )
+    rank = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)], verbose_name=gettext_lazy("rank")
+    )
+    title = models.CharField(max_length=120, verbose_name=gettext_lazy("title"))
+    description = models.TextField(blank=True, verbose_name=gettext_lazy("description"))
 
     history = HistoricalRecords()
 
@@ -380,10 +411,21 @@ class CustomerPriority(models.Model):
 
 
 class Competitor(models.Model):
-    position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="competitors")
-    name = models.CharField(max_length=120)
-    positioning = models.TextField(help_text=gettext_lazy("How this competitor is positioned."))
-    our_difference = models.TextField(help_text=gettext_lazy("Where we differ from them."))
+    position = models.ForeignKey(
+        StrategicPosition,
+        models.CASCADE,
+        related_name="competitors",
+        verbose_name=gettext_lazy("position"),
+    )
+    name = models.CharField(max_length=120, verbose_name=gettext_lazy("name"))
+    positioning = models.TextField(
+        help_text=gettext_lazy("How this competitor is positioned."),
+        verbose_name=gettext_lazy("positioning"),
+    )
+    our_difference = models.TextField(
+        help_text=gettext_lazy("Where we differ from them."),
+        verbose_name=gettext_lazy("our difference"),
+    )
 
     history = HistoricalRecords()
 
@@ -409,20 +451,27 @@ class ObjectiveQuerySet(models.QuerySet):
 
 
 class Objective(models.Model):
-    position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="objectives")
-    title = models.CharField(max_length=160)
-    description = models.TextField(blank=True)
+    position = models.ForeignKey(
+        StrategicPosition,
+        models.CASCADE,
+        related_name="objectives",
+        verbose_name=gettext_lazy("position"),
+    )
+    title = models.CharField(max_length=160, verbose_name=gettext_lazy("title"))
+    description = models.TextField(blank=True, verbose_name=gettext_lazy("description"))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.PROTECT,
         related_name="owned_objectives",
         help_text=gettext_lazy("The executive accountable for this objective."),
+        verbose_name=gettext_lazy("owner"),
     )
     priority_weight = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=gettext_lazy(
             "Relative weight of this objective in the alignment index (1 to 100)."
         ),
+        verbose_name=gettext_lazy("priority weight"),
     )
     customer_priority = models.ForeignKey(
         CustomerPriority,
@@ -431,6 +480,7 @@ class Objective(models.Model):
         blank=True,
         related_name="objectives",
         help_text=gettext_lazy("The customer priority this objective serves."),
+        verbose_name=gettext_lazy("customer priority"),
     )
     theme = models.CharField(
         gettext_lazy("positioning theme"),
@@ -438,17 +488,35 @@ class Objective(models.Model):
         choices=Theme.choices,
         help_text=gettext_lazy("The positioning theme this objective serves."),
     )
-    internal_message = models.TextField(help_text=gettext_lazy("What staff must understand."))
-    external_promise = models.TextField(help_text=gettext_lazy("What customers are told."))
-    order = models.PositiveIntegerField(default=0)
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    internal_message = models.TextField(
+        help_text=gettext_lazy("What staff must understand."),
+        verbose_name=gettext_lazy("internal message"),
+    )
+    external_promise = models.TextField(
+        help_text=gettext_lazy("What customers are told."),
+        verbose_name=gettext_lazy("external promise"),
+    )
+    order = models.PositiveIntegerField(default=0, verbose_name=gettext_lazy("order"))
+    retired_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=gettext_lazy("retired at")
+    )
     # Set by the annual refresh: the objective of last year's position this one continues, and
     # the executives' decision about it (kept as it was, revised, or retired).
     previous = models.ForeignKey(
-        "self", models.SET_NULL, null=True, blank=True, editable=False, related_name="successors"
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="successors",
+        verbose_name=gettext_lazy("previous"),
     )
     refresh_decision = models.CharField(
-        max_length=10, choices=RefreshDecision.choices, blank=True, editable=False
+        max_length=10,
+        choices=RefreshDecision.choices,
+        blank=True,
+        editable=False,
+        verbose_name=gettext_lazy("refresh decision"),
     )
 
     history = HistoricalRecords()
@@ -486,14 +554,27 @@ class Measure(models.Model):
         QUARTERLY = "quarterly", gettext_lazy("Quarterly")
         MONTHLY = "monthly", gettext_lazy("Monthly")
 
-    objective = models.ForeignKey(Objective, models.CASCADE, related_name="measures")
-    name = models.CharField(max_length=160)
-    unit = models.CharField(
-        max_length=40, help_text=gettext_lazy("For example %, days, EUR, orders.")
+    objective = models.ForeignKey(
+        Objective, models.CASCADE, related_name="measures", verbose_name=gettext_lazy("objective")
     )
-    baseline = models.DecimalField(max_digits=14, decimal_places=2)
-    target = models.DecimalField(max_digits=14, decimal_places=2)
-    direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.HIGHER)
+    name = models.CharField(max_length=160, verbose_name=gettext_lazy("name"))
+    unit = models.CharField(
+        max_length=40,
+        help_text=gettext_lazy("For example %, days, EUR, orders."),
+        verbose_name=gettext_lazy("unit"),
+    )
+    baseline = models.DecimalField(
+        max_digits=14, decimal_places=2, verbose_name=gettext_lazy("baseline")
+    )
+    target = models.DecimalField(
+        max_digits=14, decimal_places=2, verbose_name=gettext_lazy("target")
+    )
+    direction = models.CharField(
+        max_length=6,
+        choices=Direction.choices,
+        default=Direction.HIGHER,
+        verbose_name=gettext_lazy("direction"),
+    )
     reporting_team = models.ForeignKey(
         "Unit",
         models.SET_NULL,
@@ -502,9 +583,13 @@ class Measure(models.Model):
         limit_choices_to={"level": "functional"},
         related_name="reported_measures",
         help_text=gettext_lazy("The functional team that enters its values."),
+        verbose_name=gettext_lazy("reporting team"),
     )
     frequency = models.CharField(
-        max_length=10, choices=Frequency.choices, default=Frequency.QUARTERLY
+        max_length=10,
+        choices=Frequency.choices,
+        default=Frequency.QUARTERLY,
+        verbose_name=gettext_lazy("frequency"),
     )
     # Only the measures customers feel judge the objective's external promise (promise at risk
     # or kept outside, docs/signals.md); an internal one (a cost, a headcount) keeps its status.
@@ -518,7 +603,13 @@ class Measure(models.Model):
     # Set by the annual refresh: last year's measure this one continues, whose values (and
     # their history) stay where they were entered and are read as this measure's past.
     previous = models.ForeignKey(
-        "self", models.SET_NULL, null=True, blank=True, editable=False, related_name="successors"
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="successors",
+        verbose_name=gettext_lazy("previous"),
     )
 
     history = HistoricalRecords()
@@ -546,11 +637,14 @@ class MeasurePlanPoint(models.Model):
     """The planned value of one period of a measure's fiscal year, where the plan is not the
     straight line from baseline to target (a seasonal plan, say)."""
 
-    measure = models.ForeignKey(Measure, models.CASCADE, related_name="plan_points")
-    period = models.PositiveSmallIntegerField(
-        help_text=gettext_lazy("The quarter (1 to 4) or month (1 to 12) of the fiscal year.")
+    measure = models.ForeignKey(
+        Measure, models.CASCADE, related_name="plan_points", verbose_name=gettext_lazy("measure")
     )
-    value = models.DecimalField(max_digits=14, decimal_places=2)
+    period = models.PositiveSmallIntegerField(
+        help_text=gettext_lazy("The quarter (1 to 4) or month (1 to 12) of the fiscal year."),
+        verbose_name=gettext_lazy("period"),
+    )
+    value = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=gettext_lazy("value"))
 
     history = HistoricalRecords()
 
@@ -578,23 +672,37 @@ class MeasureActual(models.Model):
         IMPORTED = "imported", pgettext_lazy("measure value source", "Imported")
         API = "api", "API"
 
-    measure = models.ForeignKey(Measure, models.CASCADE, related_name="actuals")
+    measure = models.ForeignKey(
+        Measure, models.CASCADE, related_name="actuals", verbose_name=gettext_lazy("measure")
+    )
     fiscal_year = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+        verbose_name=gettext_lazy("fiscal year"),
     )
     period = models.PositiveSmallIntegerField(
         help_text=gettext_lazy(
             "The quarter (1 to 4) or month (1 to 12) of the fiscal year, as the measure "
             "is reported."
-        )
+        ),
+        verbose_name=gettext_lazy("period"),
     )
-    value = models.DecimalField(max_digits=14, decimal_places=2)
+    value = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=gettext_lazy("value"))
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("entered by"),
     )
-    entered_at = models.DateTimeField(default=timezone.now)
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ENTERED)
-    comment = models.TextField(blank=True)
+    entered_at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("entered at"))
+    source = models.CharField(
+        max_length=10,
+        choices=Source.choices,
+        default=Source.ENTERED,
+        verbose_name=gettext_lazy("source"),
+    )
+    comment = models.TextField(blank=True, verbose_name=gettext_lazy("comment"))
 
     history = HistoricalRecords()
 
@@ -648,16 +756,27 @@ class Unit(models.Model):
         max_length=40,
         unique=True,
         help_text=gettext_lazy("Short, unique identifier, used by imports."),
+        verbose_name=gettext_lazy("code"),
     )
-    name = models.CharField(max_length=120)
-    level = models.CharField(max_length=10, choices=Level.choices)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=120, verbose_name=gettext_lazy("name"))
+    level = models.CharField(
+        max_length=10, choices=Level.choices, verbose_name=gettext_lazy("level")
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=gettext_lazy("kind"))
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=gettext_lazy("parent"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=gettext_lazy("is active"))
     people = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Membership", related_name="units"
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="units",
+        verbose_name=gettext_lazy("people"),
     )
 
     history = HistoricalRecords()
@@ -686,9 +805,18 @@ class Membership(models.Model):
         HEAD = "head", pgettext_lazy("membership role", "Head")
         MEMBER = "member", pgettext_lazy("membership role", "Member")
 
-    unit = models.ForeignKey(Unit, models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    unit = models.ForeignKey(
+        Unit, models.CASCADE, related_name="memberships", verbose_name=gettext_lazy("unit")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="memberships",
+        verbose_name=gettext_lazy("user"),
+    )
+    role = models.CharField(
+        max_length=10, choices=Role.choices, default=Role.MEMBER, verbose_name=gettext_lazy("role")
+    )
 
     history = HistoricalRecords()
 
@@ -726,17 +854,33 @@ class Commitment(models.Model):
         DONE = "done", pgettext_lazy("commitment status", "Done")
         DROPPED = "dropped", pgettext_lazy("commitment status", "Dropped")
 
-    unit = models.ForeignKey(Unit, models.CASCADE, related_name="commitments")
-    objective = models.ForeignKey(Objective, models.PROTECT, related_name="commitments")
-    lever = models.CharField(max_length=15, choices=Lever.choices)
-    statement = models.TextField(help_text=gettext_lazy("What the team will do."))
+    unit = models.ForeignKey(
+        Unit, models.CASCADE, related_name="commitments", verbose_name=gettext_lazy("unit")
+    )
+    objective = models.ForeignKey(
+        Objective,
+        models.PROTECT,
+        related_name="commitments",
+        verbose_name=gettext_lazy("objective"),
+    )
+    lever = models.CharField(
+        max_length=15, choices=Lever.choices, verbose_name=gettext_lazy("lever")
+    )
+    statement = models.TextField(
+        help_text=gettext_lazy("What the team will do."), verbose_name=gettext_lazy("statement")
+    )
     target = models.CharField(
         gettext_lazy("measurable target"),
         max_length=200,
         help_text=gettext_lazy("How you will know it is done."),
     )
     due_on = models.DateField(gettext_lazy("due date"))
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PLANNED,
+        verbose_name=gettext_lazy("status"),
+    )
     amount = models.DecimalField(
         max_digits=14,
         decimal_places=2,
@@ -744,14 +888,21 @@ class Commitment(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
         help_text=gettext_lazy("For funding commitments: the amount committed."),
+        verbose_name=gettext_lazy("amount"),
     )
-    currency = models.CharField(max_length=3, blank=True)
+    currency = models.CharField(max_length=3, blank=True, verbose_name=gettext_lazy("currency"))
     # Set when a head carries last year's commitment over to the refreshed objective.
     carried_from = models.OneToOneField(
-        "self", models.SET_NULL, null=True, blank=True, editable=False, related_name="carried_to"
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="carried_to",
+        verbose_name=gettext_lazy("carried from"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=gettext_lazy("updated at"))
 
     history = HistoricalRecords()
     objects = CommitmentQuerySet.as_manager()
@@ -788,12 +939,18 @@ class Acknowledgement(models.Model):
     """A person has read the strategy and their team's commitments."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, related_name="acknowledgements"
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="acknowledgements",
+        verbose_name=gettext_lazy("user"),
     )
     position = models.ForeignKey(
-        "alignment.StrategicPosition", models.CASCADE, related_name="acknowledgements"
+        "alignment.StrategicPosition",
+        models.CASCADE,
+        related_name="acknowledgements",
+        verbose_name=gettext_lazy("position"),
     )
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("at"))
 
     class Meta:
         db_table = "reviews_acknowledgement"
@@ -817,7 +974,7 @@ class ContentVersion(SingletonModel):
     company settings; database triggers move it): the parts of those pages that only change
     then are cached under it (`strategy.versions`), so that a save shows at once."""
 
-    number = models.PositiveBigIntegerField(default=0)
+    number = models.PositiveBigIntegerField(default=0, verbose_name=gettext_lazy("number"))
 
     class Meta:
         constraints = [one_row_constraint("one_content_version_row")]
@@ -835,22 +992,33 @@ class SSOIdentity(models.Model):
     come from?". Each sign-in is a history record, its reason saying what changed."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, related_name="sso_identities"
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="sso_identities",
+        verbose_name=gettext_lazy("user"),
     )
-    issuer = models.URLField(max_length=300)
-    subject = models.CharField(max_length=255)
+    issuer = models.URLField(max_length=300, verbose_name=gettext_lazy("issuer"))
+    subject = models.CharField(max_length=255, verbose_name=gettext_lazy("subject"))
     claim_values = models.JSONField(
         default=list,
         blank=True,
         help_text=gettext_lazy("The groups claim's values at the last sign-in."),
+        verbose_name=gettext_lazy("claim values"),
     )
     roles_from_claim = models.JSONField(
-        default=list, blank=True, help_text=gettext_lazy("The roles and teams those values map to.")
+        default=list,
+        blank=True,
+        help_text=gettext_lazy("The roles and teams those values map to."),
+        verbose_name=gettext_lazy("roles from claim"),
     )
     last_changes = models.TextField(
-        blank=True, help_text=gettext_lazy("What the last sign-in changed.")
+        blank=True,
+        help_text=gettext_lazy("What the last sign-in changed."),
+        verbose_name=gettext_lazy("last changes"),
     )
-    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    last_sign_in_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("last sign in at")
+    )
 
     history = HistoricalRecords()
 
@@ -876,7 +1044,12 @@ class Profile(models.Model):
     else the company's default (alignment.middleware.LanguageMiddleware; strategy.languages).
     """
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="profile",
+        verbose_name=gettext_lazy("user"),
+    )
     language = models.CharField(
         gettext_lazy("language"),
         max_length=10,
@@ -909,18 +1082,28 @@ class ContentTranslation(models.Model):
         OBJECTIVE = "objective", gettext_lazy("Objective")
         MEASURE = "measure", gettext_lazy("Measure")
 
-    position = models.ForeignKey(StrategicPosition, models.CASCADE, related_name="translations")
-    language = models.CharField(max_length=10)
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    object_id = models.PositiveBigIntegerField()
-    field = models.CharField(max_length=40)
-    text = models.TextField()
-    # The sha256 of the original the translator read: a different original is newer.
-    original_digest = models.CharField(max_length=64)
-    translated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    position = models.ForeignKey(
+        StrategicPosition,
+        models.CASCADE,
+        related_name="translations",
+        verbose_name=gettext_lazy("position"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    language = models.CharField(max_length=10, verbose_name=gettext_lazy("language"))
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name=gettext_lazy("kind"))
+    object_id = models.PositiveBigIntegerField(verbose_name=gettext_lazy("object id"))
+    field = models.CharField(max_length=40, verbose_name=gettext_lazy("field"))
+    text = models.TextField(verbose_name=gettext_lazy("text"))
+    # The sha256 of the original the translator read: a different original is newer.
+    original_digest = models.CharField(max_length=64, verbose_name=gettext_lazy("original digest"))
+    translated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("translated by"),
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=gettext_lazy("updated at"))
 
     history = HistoricalRecords()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from strategy.history import HistoricalRecords
@@ -100,16 +101,26 @@ class StoredBoard(models.Model):
     closes; pages only read it (docs/signals.md, "When the board is computed").
     """
 
-    computed_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("computed at")
+    )
     # Set (once) by the first commit to an input after a refresh started; cleared by the
     # refresh that claims it.
-    stale_since = models.DateTimeField(null=True, blank=True)
+    stale_since = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("stale since")
+    )
     # Each refresh claims the next generation before it reads; only a newer one is stored.
-    generation = models.PositiveIntegerField(default=0)
-    stored_generation = models.PositiveIntegerField(default=0)
-    signal_count = models.PositiveIntegerField(default=0)
-    top_streaks = models.JSONField(default=list)  # the first five, for the home page
-    summary = models.JSONField(default=dict)  # streaks, funding, promises, reading, cadence
+    generation = models.PositiveIntegerField(default=0, verbose_name=gettext_lazy("generation"))
+    stored_generation = models.PositiveIntegerField(
+        default=0, verbose_name=gettext_lazy("stored generation")
+    )
+    signal_count = models.PositiveIntegerField(default=0, verbose_name=gettext_lazy("signal count"))
+    top_streaks = models.JSONField(
+        default=list, verbose_name=gettext_lazy("top streaks")
+    )  # the first five, for the home page
+    summary = models.JSONField(
+        default=dict, verbose_name=gettext_lazy("summary")
+    )  # streaks, funding, promises, reading, cadence
 
     class Meta:
         db_table = "reviews_storedboard"
@@ -131,16 +142,20 @@ class StoredSignal(models.Model):
     what it is about; it keeps no foreign key that would hold a team or an objective back).
     """
 
-    order = models.PositiveIntegerField()
-    kind = models.CharField(max_length=20)
-    label = models.CharField(max_length=60)
-    subject = models.CharField(max_length=300)
-    reason = models.TextField()
-    link = models.CharField(max_length=300, blank=True)
-    team = models.PositiveIntegerField(null=True, blank=True)
-    objective = models.PositiveIntegerField(null=True, blank=True)
-    region = models.PositiveIntegerField(null=True, blank=True)  # the team's region (a unit)
-    flagged = models.BooleanField(default=True)
+    order = models.PositiveIntegerField(verbose_name=gettext_lazy("order"))
+    kind = models.CharField(max_length=20, verbose_name=gettext_lazy("kind"))
+    label = models.CharField(max_length=60, verbose_name=gettext_lazy("label"))
+    subject = models.CharField(max_length=300, verbose_name=gettext_lazy("subject"))
+    reason = models.TextField(verbose_name=gettext_lazy("reason"))
+    link = models.CharField(max_length=300, blank=True, verbose_name=gettext_lazy("link"))
+    team = models.PositiveIntegerField(null=True, blank=True, verbose_name=gettext_lazy("team"))
+    objective = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=gettext_lazy("objective")
+    )
+    region = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=gettext_lazy("region")
+    )  # the team's region (a unit)
+    flagged = models.BooleanField(default=True, verbose_name=gettext_lazy("flagged"))
 
     class Meta:
         db_table = "reviews_storedsignal"
