@@ -47,6 +47,7 @@ class AccessToken(models.Model):
     objects = AccessTokenQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = gettext_lazy("personal access tokens")
         ordering = ["-created_at", "-pk"]
         verbose_name = gettext_lazy("personal access token")
 
@@ -80,6 +81,8 @@ class IdempotentRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("idempotent request")
+        verbose_name_plural = gettext_lazy("idempotent requests")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "endpoint", "key"], name="one_answer_per_idempotency_key"

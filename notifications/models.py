@@ -55,6 +55,8 @@ class WebhookEndpoint(models.Model):
     objects = WebhookEndpointQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("webhook endpoint")
+        verbose_name_plural = gettext_lazy("webhook endpoints")
         ordering = ["name", "pk"]
 
     def __str__(self) -> str:
@@ -121,6 +123,8 @@ class ChatChannel(models.Model):
     objects = ChatChannelQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("chat channel")
+        verbose_name_plural = gettext_lazy("chat channels")
         ordering = ["name", "pk"]
 
     def __str__(self) -> str:
@@ -257,6 +261,7 @@ class Delivery(models.Model):
     objects = DeliveryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("delivery")
         db_table = "reviews_delivery"
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = _("deliveries")
@@ -354,6 +359,8 @@ class Digest(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=gettext_lazy("sent at"))
 
     class Meta:
+        verbose_name = gettext_lazy("digest")
+        verbose_name_plural = gettext_lazy("digests")
         ordering = ["-period_ends_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -396,6 +403,8 @@ class Notification(models.Model):
     objects = NotificationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("notification")
+        verbose_name_plural = gettext_lazy("notifications")
         db_table = "reviews_notification"
         ordering = ["-created_at", "-pk"]
 
@@ -464,6 +473,8 @@ class Preference(models.Model):
     updated_at = models.DateTimeField(auto_now=True, verbose_name=gettext_lazy("updated at"))
 
     class Meta:
+        verbose_name = gettext_lazy("preference")
+        verbose_name_plural = gettext_lazy("preferences")
         constraints = [
             models.UniqueConstraint(fields=["user", "topic"], name="one_preference_per_topic")
         ]

@@ -63,6 +63,8 @@ class ReportFile(models.Model):
     )
 
     class Meta:
+        verbose_name = gettext_lazy("report file")
+        verbose_name_plural = gettext_lazy("report files")
         db_table = "reviews_reportfile"
         ordering = ["-created_at", "-pk"]
         constraints = [
@@ -103,6 +105,8 @@ class ReportDownload(models.Model):
     at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("at"))
 
     class Meta:
+        verbose_name = gettext_lazy("report download")
+        verbose_name_plural = gettext_lazy("report downloads")
         db_table = "reviews_reportdownload"
         ordering = ["-at"]
 

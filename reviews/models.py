@@ -155,6 +155,8 @@ class ReviewCycle(models.Model):
     objects = ReviewCycleManager()
 
     class Meta:
+        verbose_name = gettext_lazy("review cycle")
+        verbose_name_plural = gettext_lazy("review cycles")
         ordering = ["-fiscal_year", "-quarter", "-opens_on"]
         constraints = [
             models.UniqueConstraint(
@@ -326,6 +328,8 @@ class AlignmentCheck(models.Model):
     objects = AlignmentCheckQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("alignment check")
+        verbose_name_plural = gettext_lazy("alignment checks")
         ordering = ["unit__name"]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "unit"], name="one_check_per_team_and_cycle"),
@@ -400,6 +404,8 @@ class CheckItem(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = gettext_lazy("check item")
+        verbose_name_plural = gettext_lazy("check items")
         ordering = ["objective__order", "objective_id"]
         constraints = [
             models.UniqueConstraint(
@@ -438,6 +444,8 @@ class CheckReopening(models.Model):
     at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("at"))
 
     class Meta:
+        verbose_name = gettext_lazy("check reopening")
+        verbose_name_plural = gettext_lazy("check reopenings")
         ordering = ["-at"]
 
     def __str__(self) -> str:
@@ -474,6 +482,8 @@ class ExecutiveScore(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = gettext_lazy("executive score")
+        verbose_name_plural = gettext_lazy("executive scores")
         constraints = [
             models.UniqueConstraint(
                 fields=["cycle", "unit", "objective"], name="one_executive_score_per_pair"
@@ -515,6 +525,8 @@ class RubricQuestion(models.Model):
     objects = RubricQuestionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("rubric question")
+        verbose_name_plural = gettext_lazy("rubric questions")
         ordering = ["lever", "order", "pk"]
 
     def __str__(self) -> str:
@@ -580,6 +592,8 @@ class Action(models.Model):
     objects = ActionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("action")
+        verbose_name_plural = gettext_lazy("actions")
         ordering = ["completed_at", "due_on", "pk"]
 
     def __str__(self) -> str:
@@ -644,6 +658,8 @@ class FrozenScore(models.Model):
     objects = FrozenScoreQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("frozen score")
+        verbose_name_plural = gettext_lazy("frozen scores")
         indexes = [
             models.Index(fields=["unit", "objective"]),
             models.Index(fields=["objective", "unit"]),
@@ -688,6 +704,8 @@ class LiveScore(models.Model):
     objects = FrozenScoreQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("live score")
+        verbose_name_plural = gettext_lazy("live scores")
         indexes = [
             models.Index(fields=["cycle", "unit", "objective"]),
             models.Index(fields=["cycle", "objective", "unit"]),

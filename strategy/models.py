@@ -246,6 +246,8 @@ class ExchangeRate(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = gettext_lazy("exchange rate")
+        verbose_name_plural = gettext_lazy("exchange rates")
         ordering = ["-fiscal_year", "currency"]
         constraints = [
             models.UniqueConstraint(
@@ -321,6 +323,8 @@ class StrategicPosition(models.Model):
     objects = StrategicPositionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("strategic position")
+        verbose_name_plural = gettext_lazy("strategic positions")
         ordering = ["-fiscal_year"]
         constraints = [
             # Exactly one position is the current one, and only a published one can be.
@@ -375,6 +379,8 @@ class PositioningTheme(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = gettext_lazy("positioning theme")
+        verbose_name_plural = gettext_lazy("positioning themes")
         ordering = ["-weight", "theme"]
         constraints = [
             models.UniqueConstraint(fields=["position", "theme"], name="unique_theme_per_position"),
@@ -400,6 +406,7 @@ class CustomerPriority(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = gettext_lazy("customer priority")
         ordering = ["rank"]
         verbose_name_plural = gettext_lazy("customer priorities")
         constraints = [
@@ -430,6 +437,8 @@ class Competitor(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = gettext_lazy("competitor")
+        verbose_name_plural = gettext_lazy("competitors")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["position", "name"], name="unique_competitor_name"),
@@ -523,6 +532,8 @@ class Objective(models.Model):
     objects = ObjectiveQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("objective")
+        verbose_name_plural = gettext_lazy("objectives")
         ordering = ["order", "pk"]
 
     def __str__(self) -> str:
@@ -615,6 +626,8 @@ class Measure(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = gettext_lazy("measure")
+        verbose_name_plural = gettext_lazy("measures")
         ordering = ["pk"]
 
     def __str__(self) -> str:
@@ -649,6 +662,8 @@ class MeasurePlanPoint(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = gettext_lazy("measure plan point")
+        verbose_name_plural = gettext_lazy("measure plan points")
         ordering = ["measure", "period"]
         constraints = [
             models.UniqueConstraint(fields=["measure", "period"], name="one_plan_point_per_period"),
@@ -707,6 +722,8 @@ class MeasureActual(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = gettext_lazy("measure actual")
+        verbose_name_plural = gettext_lazy("measure actuals")
         ordering = ["measure", "fiscal_year", "period"]
         constraints = [
             models.UniqueConstraint(
@@ -783,6 +800,8 @@ class Unit(models.Model):
     objects = UnitQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("unit")
+        verbose_name_plural = gettext_lazy("units")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -821,6 +840,8 @@ class Membership(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = gettext_lazy("membership")
+        verbose_name_plural = gettext_lazy("memberships")
         ordering = ["unit__name", "role", "user__username"]
         constraints = [
             models.UniqueConstraint(fields=["unit", "user"], name="one_membership_per_unit"),
@@ -908,6 +929,8 @@ class Commitment(models.Model):
     objects = CommitmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("commitment")
+        verbose_name_plural = gettext_lazy("commitments")
         ordering = ["objective__order", "objective_id", "lever", "due_on"]
         constraints = [
             models.CheckConstraint(
@@ -953,6 +976,8 @@ class Acknowledgement(models.Model):
     at = models.DateTimeField(default=timezone.now, verbose_name=gettext_lazy("at"))
 
     class Meta:
+        verbose_name = gettext_lazy("acknowledgement")
+        verbose_name_plural = gettext_lazy("acknowledgements")
         db_table = "reviews_acknowledgement"
         constraints = [
             models.UniqueConstraint(fields=["user", "position"], name="one_acknowledgement"),
@@ -977,6 +1002,8 @@ class ContentVersion(SingletonModel):
     number = models.PositiveBigIntegerField(default=0, verbose_name=gettext_lazy("number"))
 
     class Meta:
+        verbose_name = gettext_lazy("content version")
+        verbose_name_plural = gettext_lazy("content versions")
         constraints = [one_row_constraint("one_content_version_row")]
 
     def __str__(self) -> str:
@@ -1108,6 +1135,8 @@ class ContentTranslation(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = gettext_lazy("content translation")
+        verbose_name_plural = gettext_lazy("content translations")
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "object_id", "field", "language"],

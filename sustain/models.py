@@ -85,6 +85,7 @@ class SignalSettings(SingletonModel):
     history = HistoricalRecords(table_name="reviews_historicalsignalsettings")
 
     class Meta:
+        verbose_name = gettext_lazy("signal settings")
         db_table = "reviews_signalsettings"
         verbose_name_plural = _("signal settings")
         constraints = [one_row_constraint("one_signal_settings_row")]
@@ -123,6 +124,8 @@ class StoredBoard(models.Model):
     )  # streaks, funding, promises, reading, cadence
 
     class Meta:
+        verbose_name = gettext_lazy("stored board")
+        verbose_name_plural = gettext_lazy("stored boards")
         db_table = "reviews_storedboard"
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_stored_board_row")]
 
@@ -158,6 +161,8 @@ class StoredSignal(models.Model):
     flagged = models.BooleanField(default=True, verbose_name=gettext_lazy("flagged"))
 
     class Meta:
+        verbose_name = gettext_lazy("stored signal")
+        verbose_name_plural = gettext_lazy("stored signals")
         db_table = "reviews_storedsignal"
         ordering = ["order"]
         indexes = [

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class FactorEventQuerySet(models.QuerySet):
@@ -31,6 +31,8 @@ class FactorEvent(models.Model):
     objects = FactorEventQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("factor event")
+        verbose_name_plural = gettext_lazy("factor events")
         indexes = [models.Index(fields=["user", "-at"])]
 
     def __str__(self) -> str:
