@@ -257,8 +257,8 @@ def _measure(sizes: list[Size], *, runs: int, warmup: int) -> dict[int, dict[str
     gc.collect()
     gc.freeze()
     for round_ in range(warmup + runs):
-        # Rounds alternate the sizes (in turn first), and the pages within a round, so that slow
-        # drift on a shared host hits every page at every size alike.
+        # The sizes take turns (50, 500, then 500, 50...) and each round requests every page,
+        # so that slow drift on a shared host hits every page at every size alike.
         for size in sizes if round_ % 2 == 0 else reversed(sizes):
             size.use()
             for page in size.pages:
