@@ -13,8 +13,9 @@ cycle list, signals, trends, the report's print view, operations, a head's check
 htmx autosave of that check. A trivial view (bench/urls.py) is timed in the same rounds.
 
 Every page is requested once at each size before the clock starts (what fills per-process
-caches), then the rounds alternate the sizes (50, 500, 500, 50, ...), so that a slow spell of
-a shared machine falls on both sizes alike. Each figure is the median of --runs timed rounds
+caches); then, in each round, every page at one size right after the other, the sizes taking
+turns (50 then 500, 500 then 50...), so that a slow spell of a shared machine falls on both
+sizes alike. Each figure is the median of --runs timed rounds
 after --warmup rounds, in CPU time of this process (time.process_time: the database server's
 own work is not in it), as a multiple of the trivial view's at the same size; the trivial
 view, which takes a millisecond or two, is requested 50 times a round and each round counts
@@ -257,19 +258,22 @@ def _measure(sizes: list[Size], *, runs: int, warmup: int) -> dict[int, dict[str
     gc.collect()
     gc.freeze()
     for round_ in range(warmup + runs):
-        # The sizes take turns (50, 500, then 500, 50...) and each round requests every page,
-        # so that slow drift on a shared host hits every page at every size alike.
-        for size in sizes if round_ % 2 == 0 else reversed(sizes):
-            size.use()
-            for page in size.pages:
+        # Each page is requested at one size right after the other, the sizes taking turns
+        # (50 then 500, then 500 then 50...), so that the load of a shared host, which changes
+        # within seconds, falls on both sizes alike.
+        for n, name in enumerate(p.name for p in sizes[0].pages):
+            for size in sizes if (round_ + n) % 2 == 0 else reversed(sizes):
+                size.use()
+                page = next(p for p in size.pages if p.name == name)
+                visitor = size.visitors[page.who]
                 if page.name == TRIVIAL:
                     # The denominator of every ratio, and the cheapest request: many a round,
                     # their median the round's figure.
                     seconds = statistics.median(
-                        size.visitors[page.who].timed(page) for _ in range(TRIVIAL_PER_ROUND)
+                        visitor.timed(page) for _ in range(TRIVIAL_PER_ROUND)
                     )
                 else:
-                    seconds = size.visitors[page.who].timed(page)
+                    seconds = visitor.timed(page)
                 if round_ >= warmup:
                     times[size.teams][page.name].append(seconds)
     gc.unfreeze()
@@ -389,6 +393,21 @@ def main(argv: list[str] | None = None) -> None:
     budgets.exit()
 
 
+def _caches() -> dict:
+    """The cache settings, with no limit on the entries of a cache in memory: production's
+    cache is Redis, which keeps what the pages cache, while Django's local-memory cache (used
+    without REDIS_URL) culls a third of its entries past 300, fewer than the cached parts of
+    two sizes' pages; its misses made the pages at 500 teams up to three times as slow in
+    some runs and not in others."""
+    from django.conf import settings
+
+    caches = {alias: dict(config) for alias, config in settings.CACHES.items()}
+    for config in caches.values():
+        if config["BACKEND"].endswith("LocMemCache"):
+            config["OPTIONS"] = config.get("OPTIONS", {}) | {"MAX_ENTRIES": 1_000_000}
+    return caches
+
+
 def _run(args, described: str, databases: list[str]) -> Budgets:
     import django
 
@@ -404,7 +423,7 @@ def _run(args, described: str, databases: list[str]) -> Budgets:
 
     print(f"Database: {described}")
     # DEBUG off as in production: no query log, no debug-only work in the timed requests.
-    with override_settings(ROOT_URLCONF="bench.urls", DEBUG=False):
+    with override_settings(ROOT_URLCONF="bench.urls", DEBUG=False, CACHES=_caches()):
         sizes = []
         for teams, database in zip(args.sizes, databases, strict=True):
             use_database(database)
@@ -429,8 +448,8 @@ def _run(args, described: str, databases: list[str]) -> Budgets:
                 _profile(largest.visitors[page.who], page)
 
     print(
-        f"\nMedian CPU time of {args.runs} rounds after {args.warmup} warm-up, the sizes' "
-        f"rounds in turn (trivial view: the median of {TRIVIAL_PER_ROUND} requests a round), "
+        f"\nMedian CPU time of {args.runs} rounds after {args.warmup} warm-up, each page at "
+        f"both sizes in turn (trivial view: the median of {TRIVIAL_PER_ROUND} requests a round), "
         f"DEBUG off; growth = time at {args.sizes[-1]} / time at {args.sizes[0]}; "
         "q = SQL queries:\n"
     )
