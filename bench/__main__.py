@@ -1,31 +1,37 @@
 """Every page's CPU time at 50 and 500 teams, as a multiple of a trivial view: `make bench`.
 
-    python -m bench [--quick] [--runs 5] [--warmup 1] [--sizes 50,500] [--page NAME ...]
+    python -m bench [--quick] [--runs 7] [--warmup 1] [--sizes 50,500] [--page NAME ...]
 
 Builds each size (12 objectives, 8 closed quarters and one open review, bench.data) in a
-throwaway database: on PostgreSQL when DATABASE_URL points at a PostgreSQL server (a database
-of its own on that server, BENCH_DATABASE or `alignment_bench`, created and dropped; never
-DATABASE_URL's own), otherwise SQLite in a temporary folder. Then, with DEBUG off, it requests
-every page in process (Django test client, full middleware) as the role that uses it: each
-role's home, the strategy, matrix, team and objective pages, the open and the closed cycle,
-the heatmap, the cycle list, signals, trends, the report's print view, operations, a head's
-check page and an htmx autosave of that check. A trivial view (bench/urls.py) is timed in the
-same rounds.
+throwaway database of its own (bench.common: on the PostgreSQL server of DATABASE_URL, or the
+local one when DATABASE_URL is unset, named BENCH_DATABASE or `alignment_bench` plus `_50`,
+`_500`..., created and dropped; never DATABASE_URL's own; SQLite only when DATABASE_URL says
+so or no local server answers). Then, with DEBUG off, it requests every page in process
+(Django test client, full middleware) as the role that uses it: each role's home, the
+strategy, matrix, team and objective pages, the open and the closed cycle, the heatmap, the
+cycle list, signals, trends, the report's print view, operations, a head's check page and an
+htmx autosave of that check. A trivial view (bench/urls.py) is timed in the same rounds.
 
-Each figure is the median of --runs timed rounds after --warmup rounds, in CPU time of this
-process (time.process_time: the database server's own work is not in it), as a multiple of
-the trivial view's median at the same size. Budgets (issue #12): at most 20 times the trivial
+Every page is requested once at each size before the clock starts (what fills per-process
+caches); then, in each round, every page at one size right after the other, the sizes taking
+turns (50 then 500, 500 then 50...), so that a slow spell of a shared machine falls on both
+sizes alike. Each figure is the median of --runs timed rounds
+after --warmup rounds, in CPU time of this process (time.process_time: the database server's
+own work is not in it), as a multiple of the trivial view's at the same size; the trivial
+view, which takes a millisecond or two, is requested 50 times a round and each round counts
+the median of its 50. Budgets (issue #12): at most 20 times the trivial
 view at both sizes (10 for the check page and the autosave); at most 1.5 times as long at the
 larger size as at the smaller; at most 15 SQL queries, the same number at both sizes. Exits
 with status 1 when any budget is missed.
 
---quick (or BENCH_QUICK=1) runs 2 rounds after 1 warm-up instead of 5 after 1. --profile PAGE
+--quick (or BENCH_QUICK=1) runs 3 rounds after 1 warm-up instead of 7 after 1. --profile PAGE
 (e.g. --profile "cycle open") prints a cProfile of one request of that page at the largest size.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -34,7 +40,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from bench.common import Budgets, print_header, throwaway_database
+from bench.common import Budgets, print_header, throwaway_databases, use_database
 from bench.common import cpu_check as cpu_check  # noqa: PLC0414  (imported by other benches)
 
 MAX_RATIO = 20.0
@@ -42,7 +48,7 @@ MAX_RATIO_CHECK = 10.0  # the check page and the autosave: what heads use all th
 MAX_GROWTH = 1.5
 MAX_QUERIES = 15
 TRIVIAL = "trivial view"
-TRIVIAL_PER_ROUND = 5  # the denominator of every ratio: timed more often than the pages
+TRIVIAL_PER_ROUND = 50  # the denominator of every ratio: timed more often than the pages
 
 
 def _configure(var_dir: str) -> str:
@@ -206,35 +212,80 @@ class Visitor:
         return len(captured)
 
 
-def _measure(
-    dataset, *, runs: int, warmup: int, profile: list[str], only: list[str]
-) -> dict[str, dict]:
-    """Median CPU seconds and queries of every page (or those in `only`, and the trivial view),
-    on the data in the database."""
+@dataclass
+class Size:
+    """One size's database (its NAME in the settings), its data, pages and visitors."""
+
+    teams: int
+    database: str
+    dataset: object
+    pages: list[Page]
+    visitors: dict[str, Visitor]
+
+    def use(self) -> None:
+        """Serve the requests from this size's database, with a cache of its own: the pages'
+        cached parts are keyed by versions that both databases may share."""
+        from django.core.cache import cache
+
+        use_database(self.database)
+        cache.key_prefix = f"bench-{self.teams}"
+
+
+def _size(teams: int, database: str, dataset, only: list[str]) -> Size:
     people = _people(dataset)
-    pages = _selected(_pages(dataset), only)
     check_url = dataset.check.get_absolute_url()
-    visitors = {who: Visitor(user, check_url) for who, user in people.items()}
-    unknown = set(profile) - {p.name for p in pages}
-    if unknown:
-        raise SystemExit(f"No page named {', '.join(sorted(unknown))} to profile.")
-    times: dict[str, list[float]] = {p.name: [] for p in pages}
-    for page in pages:  # the first request may fill per-process caches: not counted
-        visitors[page.who].timed(page)
-    counts = {p.name: visitors[p.who].queries(p) for p in pages}
+    return Size(
+        teams,
+        database,
+        dataset,
+        _selected(_pages(dataset), only),
+        {who: Visitor(user, check_url) for who, user in people.items()},
+    )
+
+
+def _measure(sizes: list[Size], *, runs: int, warmup: int) -> dict[int, dict[str, dict]]:
+    """Median CPU seconds and queries of every page at every size, with the rounds of the
+    sizes interleaved (both databases are built first)."""
+    times = {s.teams: {p.name: [] for p in s.pages} for s in sizes}
+    counts = {}
+    for size in sizes:
+        size.use()
+        for page in size.pages:  # the first request may fill per-process caches: not counted
+            size.visitors[page.who].timed(page)
+        counts[size.teams] = {p.name: size.visitors[p.who].queries(p) for p in size.pages}
+    # What the build left behind is no request's: out of the garbage collector's way, so that
+    # a full collection scanning it does not land in one size's requests more than another's.
+    gc.collect()
+    gc.freeze()
     for round_ in range(warmup + runs):
-        # Rounds interleave the pages, so slow drift on a shared host hits every page alike.
-        for page in pages:
-            for _ in range(TRIVIAL_PER_ROUND if page.name == TRIVIAL else 1):
-                seconds = visitors[page.who].timed(page)
+        # Each page is requested at one size right after the other, the sizes taking turns
+        # (50 then 500, then 500 then 50...), so that the load of a shared host, which changes
+        # within seconds, falls on both sizes alike.
+        for n, name in enumerate(p.name for p in sizes[0].pages):
+            for size in sizes if (round_ + n) % 2 == 0 else reversed(sizes):
+                size.use()
+                page = next(p for p in size.pages if p.name == name)
+                visitor = size.visitors[page.who]
+                if page.name == TRIVIAL:
+                    # The denominator of every ratio, and the cheapest request: many a round,
+                    # their median the round's figure.
+                    seconds = statistics.median(
+                        visitor.timed(page) for _ in range(TRIVIAL_PER_ROUND)
+                    )
+                else:
+                    seconds = visitor.timed(page)
                 if round_ >= warmup:
-                    times[page.name].append(seconds)
-    for page in pages:
-        if page.name in profile:
-            _profile(visitors[page.who], page)
+                    times[size.teams][page.name].append(seconds)
+    gc.unfreeze()
     return {
-        p.name: {"seconds": statistics.median(times[p.name]), "queries": counts[p.name]}
-        for p in pages
+        s.teams: {
+            p.name: {
+                "seconds": statistics.median(times[s.teams][p.name]),
+                "queries": counts[s.teams][p.name],
+            }
+            for p in s.pages
+        }
+        for s in sizes
     }
 
 
@@ -314,7 +365,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--objectives", type=int, default=12)
     parser.add_argument("--quarters", type=int, default=9, help="closed quarters + the open one")
-    parser.add_argument("--runs", type=int, help="timed rounds (default 5, 2 with --quick)")
+    parser.add_argument("--runs", type=int, help="timed rounds (default 7, 3 with --quick)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
     parser.add_argument("--quick", action="store_true", default=bool(os.environ.get("BENCH_QUICK")))
     parser.add_argument(
@@ -332,23 +383,38 @@ def main(argv: list[str] | None = None) -> None:
         help="measure only this page beside the trivial view (repeatable); a partial run",
     )
     args = parser.parse_args(argv)
-    args.runs = args.runs or (2 if args.quick else 5)
+    args.runs = args.runs or (3 if args.quick else 7)
     started = time.perf_counter()
     print_header("Pages: CPU time as a multiple of a trivial view, queries (python -m bench)")
-    with throwaway_database() as described:
-        budgets = _run(args, described)
+    suffixes = [f"_{teams}" for teams in args.sizes]
+    with throwaway_databases(suffixes) as (described, databases):
+        budgets = _run(args, described, databases)
     print(f"\nTotal {time.perf_counter() - started:.0f} s.")
     budgets.exit()
 
 
-def _run(args, described: str) -> Budgets:
+def _caches() -> dict:
+    """The cache settings, with no limit on the entries of a cache in memory: production's
+    cache is Redis, which keeps what the pages cache, while Django's local-memory cache (used
+    without REDIS_URL) culls a third of its entries past 300, fewer than the cached parts of
+    two sizes' pages; its misses made the pages at 500 teams up to three times as slow in
+    some runs and not in others."""
+    from django.conf import settings
+
+    caches = {alias: dict(config) for alias, config in settings.CACHES.items()}
+    for config in caches.values():
+        if config["BACKEND"].endswith("LocMemCache"):
+            config["OPTIONS"] = config.get("OPTIONS", {}) | {"MAX_ENTRIES": 1_000_000}
+    return caches
+
+
+def _run(args, described: str, databases: list[str]) -> Budgets:
     import django
 
     django.setup()
     import logging
 
     from django.core.management import call_command
-    from django.db import connections
 
     logging.getLogger("axes").setLevel(logging.WARNING)  # a line per force_login otherwise
     from django.test.utils import override_settings
@@ -356,35 +422,39 @@ def _run(args, described: str) -> Budgets:
     from bench import data
 
     print(f"Database: {described}")
-    call_command("migrate", verbosity=0, interactive=False)
-    results = {}
     # DEBUG off as in production: no query log, no debug-only work in the timed requests.
-    with override_settings(ROOT_URLCONF="bench.urls", DEBUG=False):
-        for teams in args.sizes:
-            data.clear()
+    with override_settings(ROOT_URLCONF="bench.urls", DEBUG=False, CACHES=_caches()):
+        sizes = []
+        for teams, database in zip(args.sizes, databases, strict=True):
+            use_database(database)
+            call_command("migrate", verbosity=0, interactive=False)
             built = time.perf_counter()
             dataset = data.build(teams, args.objectives, args.quarters)
             print(
                 f"Built {teams} teams × {args.objectives} objectives × {args.quarters} quarters "
                 f"({args.quarters - 1} closed, 1 open) in {time.perf_counter() - built:.1f} s."
             )
-            connections.close_all()  # a fresh connection for the measured requests
-            measured = time.perf_counter()
-            profile = args.profile if teams == args.sizes[-1] else []
-            results[teams] = _measure(
-                dataset, runs=args.runs, warmup=args.warmup, profile=profile, only=args.page
-            )
-            pages = _selected(_pages(dataset), args.page)
-            print(f"  measured in {time.perf_counter() - measured:.0f} s")
-        data.clear()
+            sizes.append(_size(teams, database, dataset, args.page))
+        largest = sizes[-1]
+        unknown = set(args.profile) - {p.name for p in largest.pages}
+        if unknown:
+            raise SystemExit(f"No page named {', '.join(sorted(unknown))} to profile.")
+        measured = time.perf_counter()
+        results = _measure(sizes, runs=args.runs, warmup=args.warmup)
+        print(f"Measured in {time.perf_counter() - measured:.0f} s.")
+        largest.use()
+        for page in largest.pages:
+            if page.name in args.profile:
+                _profile(largest.visitors[page.who], page)
 
     print(
-        f"\nMedian CPU time of {args.runs} rounds after {args.warmup} warm-up "
-        f"(trivial view: {TRIVIAL_PER_ROUND} requests a round), DEBUG off; "
-        f"growth = time at {args.sizes[-1]} / time at {args.sizes[0]}; q = SQL queries:\n"
+        f"\nMedian CPU time of {args.runs} rounds after {args.warmup} warm-up, each page at "
+        f"both sizes in turn (trivial view: the median of {TRIVIAL_PER_ROUND} requests a round), "
+        f"DEBUG off; growth = time at {args.sizes[-1]} / time at {args.sizes[0]}; "
+        "q = SQL queries:\n"
     )
     budgets = Budgets("Pages")
-    _table(pages, args.sizes, results, budgets)
+    _table(largest.pages, args.sizes, results, budgets)
     return budgets
 
 

@@ -1,10 +1,12 @@
 """What every benchmark of `make bench` shares: its throwaway database, memory readings of
 this process, and the verdict lines that print each figure beside its budget.
 
-A benchmark never touches the database of DATABASE_URL. When DATABASE_URL points at a
-PostgreSQL server, the benchmark creates a database of its own on that server (named by an
-environment variable, `alignment_bench` by default), and drops it at the end, even after a
-failure. Otherwise it uses a SQLite file in a temporary folder.
+A benchmark never touches the database of DATABASE_URL. It creates a database of its own
+(named by an environment variable, `alignment_bench` by default) on the PostgreSQL server of
+DATABASE_URL, or, when DATABASE_URL is unset, on the local server (127.0.0.1:5432, user
+postgres), and drops it at the end, even after a failure. The budgets are those of the
+production database: SQLite files in a temporary folder are used only when DATABASE_URL names
+SQLite, or when no local PostgreSQL answers.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from urllib.parse import quote, unquote, urlparse
 MIB = 1024 * 1024
 # A benchmark drops the database it creates: only ever one whose name says it is a bench's.
 THROWAWAY_NAME = re.compile(r"^[a-z0-9_]*(bench|load)[a-z0-9_]*$")
+# Where benchmarks make their databases when DATABASE_URL is unset, if it answers.
+LOCAL_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def cpu_check() -> float:
@@ -103,15 +107,52 @@ def drop_database(url: str, name: str) -> None:
         conn.close()
 
 
-@contextlib.contextmanager
-def throwaway_database(
-    *, suffix: str = "", env_name: str = "BENCH_DATABASE", default: str = "alignment_bench"
-):
-    """Set the environment for Django to use a database of its own, and remove it afterwards.
+def local_server() -> str:
+    """The PostgreSQL server on this machine (user postgres, trust authentication), if it
+    answers; "" otherwise."""
+    import psycopg2
 
-    The database is named by the variable `env_name` (or `default`), plus `suffix`, so that
-    each benchmark has its own. Yields a description of the database. Call before
-    django.setup(): settings read DATABASE_URL and VAR_DIR once.
+    try:
+        conn = psycopg2.connect(dbname="postgres", connect_timeout=3, **server_params(LOCAL_SERVER))
+        conn.close()
+    except psycopg2.Error:
+        return ""
+    return LOCAL_SERVER
+
+
+def bench_server() -> str:
+    """The PostgreSQL server a benchmark creates its databases on, "" for SQLite: DATABASE_URL's
+    when it is PostgreSQL; when DATABASE_URL is unset, the local one (LOCAL_SERVER) if it
+    answers. The budgets are those of the production database, PostgreSQL; SQLite is used only
+    when DATABASE_URL names it, or when no local server answers."""
+    url = os.environ.get("DATABASE_URL", "")
+    if is_postgres(url):
+        return url
+    if url:
+        print(f"DATABASE_URL is not PostgreSQL ({urlparse(url).scheme}): using SQLite.")
+        return ""
+    server = local_server()
+    if not server:
+        print(
+            f"DATABASE_URL is unset and no PostgreSQL answers on {urlparse(LOCAL_SERVER).netloc}: "
+            "using SQLite, which production does not (its figures may miss budgets set for "
+            "PostgreSQL)."
+        )
+    return server
+
+
+@contextlib.contextmanager
+def throwaway_databases(
+    suffixes: list[str], *, env_name: str = "BENCH_DATABASE", default: str = "alignment_bench"
+):
+    """Set the environment for Django to use databases of their own, and remove them afterwards.
+
+    One database per suffix, on the server bench_server() picks (or SQLite files in a
+    temporary folder): named by the variable `env_name` (or `default`) plus the suffix, so that
+    each benchmark has its own. The first is DATABASE_URL's for Django's `default`; switch to
+    another with use_database(). Yields (a description, the NAME of each database in Django's
+    settings, in the order of `suffixes`). Call before django.setup(): settings read
+    DATABASE_URL and VAR_DIR once.
     """
     var_dir = tempfile.mkdtemp(prefix="alignment-bench-")
     os.environ["VAR_DIR"] = var_dir  # SQLite file, broker folders, media: all in the temp folder
@@ -119,29 +160,57 @@ def throwaway_database(
     os.environ.setdefault("DJANGO_DEBUG", "true")
     for folder in ("queue", "processed", "control"):
         os.makedirs(os.path.join(var_dir, "broker", folder), exist_ok=True)
-    url = os.environ.pop("DATABASE_URL", "")
-    server_url = name = ""
-    if is_postgres(url):
-        name = os.environ.get(env_name, default) + suffix
-        check_throwaway_name(name, url)
-        server_url = url
-        recreate_database(server_url, name)
-        os.environ["DATABASE_URL"] = with_database(server_url, name)
-        described = f"PostgreSQL {name} on {urlparse(url).hostname}, created for this run"
+    own_url = os.environ.get("DATABASE_URL", "")
+    server_url = bench_server()
+    os.environ.pop("DATABASE_URL", None)
+    created: list[str] = []
+    if server_url:
+        names = [os.environ.get(env_name, default) + suffix for suffix in suffixes]
+        for name in names:
+            check_throwaway_name(name, own_url)
     else:
-        if url:
-            print(f"DATABASE_URL is not PostgreSQL ({urlparse(url).scheme}): using SQLite.")
-        described = f"SQLite in {var_dir}, created for this run"
+        names = [os.path.join(var_dir, f"db{suffix}.sqlite3") for suffix in suffixes]
     try:
-        yield described
+        if server_url:
+            for name in names:
+                recreate_database(server_url, name)
+                created.append(name)
+            os.environ["DATABASE_URL"] = with_database(server_url, names[0])
+            described = (
+                f"PostgreSQL {', '.join(names)} on {urlparse(server_url).hostname}, "
+                "created for this run"
+            )
+        else:
+            os.environ["DATABASE_URL"] = f"sqlite:///{names[0]}"
+            described = f"SQLite in {var_dir}, created for this run"
+        yield described, names
     finally:
         if "django.db" in sys.modules:
             from django.db import connections
 
             connections.close_all()
-        if server_url:
+        for name in created:
             drop_database(server_url, name)
         shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_database(
+    *, suffix: str = "", env_name: str = "BENCH_DATABASE", default: str = "alignment_bench"
+):
+    """One database of throwaway_databases(); yields its description."""
+    with throwaway_databases([suffix], env_name=env_name, default=default) as (described, _):
+        yield described
+
+
+def use_database(name: str) -> None:
+    """Point Django's `default` connection at another database of throwaway_databases() (its
+    NAME), connected before this returns. Call between requests, never inside a transaction."""
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    connection.ensure_connection()
 
 
 # --- Memory of this process (Linux) ------------------------------------------------------------

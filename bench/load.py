@@ -55,6 +55,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.common import (
+    LOCAL_SERVER,
     Budgets,
     check_throwaway_name,
     drop_database,
@@ -65,7 +66,6 @@ from bench.common import (
 )
 
 DEFAULT_DB_NAME = "alignment_load"  # BENCH_LOAD_DATABASE names another
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 BASE_DIR = Path(__file__).resolve().parent.parent
 GUNICORN_CONFIG = BASE_DIR / "gunicorn.conf.py"  # what Procfile and the Docker image run
 MIN_REQUESTS_PER_USER_SECOND = 0.75  # 150 a second for the 200 users of issue #12
@@ -89,7 +89,7 @@ INHERITED_NOT = [
 def _database() -> tuple[str, str]:
     """(server URL, database name): the server of DATABASE_URL if it is PostgreSQL."""
     url = os.environ.get("DATABASE_URL", "")
-    server = url if is_postgres(url) else DEFAULT_SERVER
+    server = url if is_postgres(url) else LOCAL_SERVER
     name = os.environ.get("BENCH_LOAD_DATABASE", DEFAULT_DB_NAME)
     check_throwaway_name(name, url)
     return server, name

@@ -37,6 +37,13 @@ class DeliveryFilterForm(forms.Form):
         label=_("Webhook endpoint"),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Bootstrap's look, written by the operations page itself: crispy's field template
+        # cost a third of the page.
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select"
+
 
 class WebhookEndpointForm(forms.ModelForm):
     """An endpoint as an admin registers or edits it; the secret only when it is made."""

@@ -65,6 +65,19 @@ def heads_of(unit_ids) -> dict[int, list[int]]:
     return heads
 
 
+def heads_count(unit_ids) -> int:
+    """How many people heads_of(unit_ids) names, counted by the database: `unit_ids` may be a
+    subquery (a values("unit_id") queryset)."""
+    return (
+        Membership.objects.filter(
+            unit_id__in=unit_ids, role=Membership.Role.HEAD, user__is_active=True
+        )
+        .values("user_id")
+        .distinct()
+        .count()
+    )
+
+
 def executives() -> list[int]:
     return list(
         User.objects.filter(is_active=True, groups__name=EXECUTIVE).values_list("pk", flat=True)

@@ -50,13 +50,11 @@ def upcoming_reminders(*, now: datetime, config: CadenceSettings) -> list[dict]:
         .defer("snapshot")  # dates and labels only
     )
     for cycle in cycles:
-        late = list(
-            cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).values_list(
-                "unit_id", flat=True
-            )
-        )
+        # The heads of the teams whose check is not in: counted by the database, which a
+        # review of many teams otherwise sends every team and head to this page.
+        late = cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).values("unit_id")
         recipients = (
-            len(announce.heads_of(late)) if cycle.state != ReviewCycle.State.PLANNED else None
+            announce.heads_count(late) if cycle.state != ReviewCycle.State.PLANNED else None
         )
         seen = set(cycle.deliveries.values_list("step", flat=True).distinct())
         last = None

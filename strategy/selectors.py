@@ -61,21 +61,6 @@ REGION_DEPTH = 4  # how far up a team's parents the matrix looks for its region
 # --- Measured outcomes -------------------------------------------------------------------------
 
 
-def measure_outcomes(
-    *, user, measures: list[Measure], company: CompanySettings | None = None
-) -> list[outcomes.MeasureOutcome]:
-    """What the pages show of these measures (each read with its objective and position):
-    values beside the plan, status, staleness, and for those who may enter its values a form
-    (`outcome.form`); from the company settings read once, in a few queries whatever their
-    number."""
-    company = company or CompanySettings.read()
-    start_month, today = outcomes.company_calendar(company)
-    found = outcomes.measures_outcomes(
-        measures, company=company, today=today, start_month=start_month
-    )
-    return _with_entry_forms(user=user, found=found)
-
-
 def _with_entry_forms(*, user, found: list[outcomes.MeasureOutcome]) -> list:
     """Each outcome with whether the user may enter its measure's values (`can_enter`) and,
     if so, the form to (`form`)."""
@@ -398,12 +383,26 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
     # The measures' history names their reporting teams and last year's measures: read here.
     known += [m.reporting_team for m in measures if m.reporting_team_id]
     known += [m.previous for m in measures if m.previous_id]
+    # The measures' outcomes change only with a save or the date (strategy.versions): read
+    # once for everyone under the page's key, which also keys their cached cards in the
+    # template; the entry forms are added for each user.
+    page_key = versions.page_key()
+    outcomes_key = f"objective-outcomes:{objective.pk}:{page_key}"
+    found = django_cache.get(outcomes_key)
+    if found is None:
+        company = CompanySettings.read()
+        start_month, today = outcomes.company_calendar(company)
+        found = outcomes.measures_outcomes(
+            measures, company=company, today=today, start_month=start_month
+        )
+        django_cache.set(outcomes_key, found, CACHED_SECONDS)
     return {
         "objective": objective,
         "position": objective.position,
         "reading": translations.reading(objective.position_id),
         "measures": measures,
-        "outcomes": measure_outcomes(user=user, measures=measures),
+        "outcomes": _with_entry_forms(user=user, found=found),
+        "outcome_key": page_key,
         "can_import": user.has_perm("alignment.import_measure_actuals"),
         "commitments": page.object_list,
         "page": page,

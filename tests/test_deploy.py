@@ -103,7 +103,7 @@ def test_a_secret_key_may_start_with_an_escaped_dollar(tmp_path):
 
 def _gunicorn_settings(env: dict[str, str]) -> dict[str, str]:
     """What gunicorn makes of gunicorn.conf.py, which it reads from the working directory."""
-    unset = {"WEB_CONCURRENCY", "GUNICORN_THREADS", "PORT"}
+    unset = {"WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_ACCESS_LOG", "PORT"}
     base = {k: v for k, v in os.environ.items() if k not in unset}
     result = subprocess.run(
         [str(Path(sys.executable).parent / "gunicorn"), "--print-config", "alignment.wsgi"],
@@ -128,7 +128,11 @@ def test_gunicorn_runs_a_threaded_worker_per_core_plus_one_on_port_8000():
     assert settings["threads"] == "4"
     assert int(settings["keepalive"]) > 1  # the heads' next request finds its connection open
     assert settings["bind"] == "['0.0.0.0:8000']"
-    assert settings["accesslog"] == "-"
+    assert settings["accesslog"] == "None"  # off: the proxy in front logs requests
+
+
+def test_gunicorn_writes_an_access_log_when_asked():
+    assert _gunicorn_settings({"GUNICORN_ACCESS_LOG": "true"})["accesslog"] == "-"
 
 
 def test_gunicorn_takes_its_workers_threads_and_port_from_the_environment():
