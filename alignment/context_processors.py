@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Subquery
 from django.http import HttpRequest
@@ -54,4 +55,6 @@ def user_roles(request: HttpRequest) -> dict:
         "unread_count": SimpleLazyObject(lambda: read_header()["unread"]),
         # Read when shown.
         "company_name": SimpleLazyObject(lambda: read_header()["company"]),
+        # The footer's switch names each language in itself, whatever the page's language.
+        "language_choices": settings.LANGUAGES,
     }
