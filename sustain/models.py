@@ -135,7 +135,10 @@ class StoredSignal(models.Model):
     kind = models.CharField(max_length=20)
     label = models.CharField(max_length=60)
     subject = models.CharField(max_length=300)
+    # The reason as text in the site's language (webhooks send it), and as a phrase
+    # (strategy.phrases, JSON) that pages render in the reader's; None for a row stored before.
     reason = models.TextField()
+    phrase = models.JSONField(null=True, blank=True)
     link = models.CharField(max_length=300, blank=True)
     team = models.PositiveIntegerField(null=True, blank=True)
     objective = models.PositiveIntegerField(null=True, blank=True)
