@@ -21,7 +21,7 @@ ngettext_lazy is the name of the parameter whose value chooses the plural form.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext, ngettext, npgettext, pgettext
 
@@ -90,15 +90,11 @@ class Phrase:
 
     def ending(self, suffix: str) -> Phrase:
         """The same phrase with punctuation after it ("." closing a sentence)."""
-        return Phrase(
-            self.msgid,
-            self.params,
-            plural=self.plural,
-            count=self.count,
-            context=self.context,
-            lower=self.lower,
-            suffix=self.suffix + suffix,
-        )
+        return replace(self, suffix=self.suffix + suffix)
+
+    def lowered(self) -> Phrase:
+        """The same phrase lower-cased once rendered (a label inside a sentence)."""
+        return replace(self, lower=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -355,7 +355,7 @@ AND = phrases.gettext_lazy(" and ")
 
 def _lowered(label: str | Phrase) -> str | Phrase:
     if isinstance(label, Phrase):
-        return Phrase(label.msgid, label.params, context=label.context, lower=True)
+        return label.lowered()
     return str(label).lower()
 
 
