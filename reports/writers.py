@@ -50,7 +50,7 @@ from reviews.models import (
     ReviewCycle,
 )
 from reviews.templatetags.review_tags import heat_class
-from strategy import outcomes, phrases, versions
+from strategy import outcomes, versions
 from strategy.models import Commitment, CompanySettings, Lever, MeasureActual
 from strategy.money import format_money
 from strategy.spreadsheet import FORMULA_TRIGGERS, is_formula_like, neutralise
@@ -1945,8 +1945,8 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     book.write(summary, row, 0, gettext("Sustained alignment"), book.header)
     for signal in signals:
         row += 1
-        book.write(summary, row, 0, signal["label"])
-        book.write(summary, row, 1, phrases.text(signal.get("phrase"), signal["reason"]))
+        book.write(summary, row, 0, board.signal_label(signal))
+        book.write(summary, row, 1, board.signal_reason(signal))
     for sheet in (heat, team_sheet, obj_sheet, com_sheet, act_sheet, trend):
         sheet.finish()
     _measures_sheet(book, cycle, objectives, now=now)

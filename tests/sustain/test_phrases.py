@@ -217,3 +217,17 @@ def test_a_closed_review_renders_its_frozen_phrases_and_an_older_snapshot_its_te
     assert expected in page
     assert "Frozen in English" not in page
     assert "Frozen before phrases" in page
+
+
+@pytest.mark.django_db
+def test_a_running_review_reads_the_stored_phrases(stored):
+    running = ReviewCycle(state=ReviewCycle.State.OPEN)  # read from the stored board
+
+    found = board.cycle_board(running)
+    stored_rows = {row.order: row for row in StoredSignal.objects.all()}
+
+    assert found["signals"]
+    for order, signal in enumerate(found["signals"]):
+        assert signal["phrase"] == stored_rows[order].phrase  # JSON read back, not its text
+        with translation.override("es"):
+            assert board.signal_reason(signal) == str(Phrase.from_json(signal["phrase"]))
