@@ -13,6 +13,7 @@ extracted where it is written (plurals as plural entries), with its `# Translato
     phrases.gettext_lazy("%(team)s: every lever scored 5 in %(latest)s.", team=..., latest=...)
     phrases.ngettext_lazy("%(count)s amount...", "%(count)s amounts...", "count", count=n, ...)
     phrases.pgettext_lazy("promise topic", "delivery")
+    phrases.npgettext_lazy("context", "one ...", "%(count)s ...", "count", count=n)
 
 As with Django's ngettext_lazy given a name instead of a number, the third argument of
 ngettext_lazy is the name of the parameter whose value chooses the plural form.
@@ -50,7 +51,7 @@ class Phrase:
         else:
             text = gettext(self.msgid)
         if self.params:
-            values = {name: _render(value) for name, value in self.params.items()}
+            values = {name: _render(value) for name, value in self.params.items()}  # numbers stay
             try:
                 text = text % values
             except (KeyError, ValueError, TypeError):
@@ -106,7 +107,7 @@ class Joined:
     separator: Phrase | str = ", "
 
     def __str__(self) -> str:
-        return str(self.separator).join(_render(item) for item in self.items)
+        return str(self.separator).join(str(item) for item in self.items)
 
 
 def gettext_lazy(message: str, /, **params) -> Phrase:
@@ -123,12 +124,16 @@ def pgettext_lazy(context: str, message: str, /, **params) -> Phrase:
     return Phrase(message, params, context=context)
 
 
+def npgettext_lazy(context: str, singular: str, plural: str, count: str, /, **params) -> Phrase:
+    return replace(ngettext_lazy(singular, plural, count, **params), context=context)
+
+
 def joined(items: Iterable, separator: Phrase | str = ", ") -> Joined:
     return Joined(tuple(items), separator)
 
 
-def _render(value) -> str:
-    return str(value) if value is not None else ""
+def _render(value):
+    return str(value) if isinstance(value, (Phrase, Joined)) else value
 
 
 def _encode(value):

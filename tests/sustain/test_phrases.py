@@ -231,3 +231,19 @@ def test_a_running_review_reads_the_stored_phrases(stored):
         assert signal["phrase"] == stored_rows[order].phrase  # JSON read back, not its text
         with translation.override("es"):
             assert board.signal_reason(signal) == str(Phrase.from_json(signal["phrase"]))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("count", [1, 5])
+def test_a_phrase_with_a_context_renders_with_pgettext_and_npgettext(language, count):
+    singular, plural = "%(count)s quarter in a row", "%(count)s quarters in a row"
+    word = Phrase.from_json(phrases.pgettext_lazy("lever", "Funding").to_json())
+    counted = Phrase.from_json(
+        phrases.npgettext_lazy("streak", singular, plural, "count", count=count).to_json()
+    )
+
+    with translation.override(language):
+        assert str(word) == pgettext("lever", "Funding")
+        assert str(counted) == translation.npgettext("streak", singular, plural, count) % {
+            "count": count
+        }
