@@ -1950,8 +1950,8 @@ def xlsx_write(cycle: ReviewCycle, target, *, progress=None) -> None:
     book.write(summary, row, 0, gettext("Sustained alignment"), book.header)
     for signal in signals:
         row += 1
-        book.write(summary, row, 0, signal["label"])
-        book.write(summary, row, 1, signal["reason"])
+        book.write(summary, row, 0, board.signal_label(signal))
+        book.write(summary, row, 1, board.signal_reason(signal))
     for sheet in (heat, team_sheet, obj_sheet, com_sheet, act_sheet, trend):
         sheet.finish()
     _measures_sheet(book, cycle, objectives, now=now)

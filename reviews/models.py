@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from reviews import bulk
 from strategy import models as strategy_models
+from strategy import phrases
 from strategy.history import HistoricalRecords
 from strategy.models import Lever, SingletonModel, Theme, fiscal_year_start, one_row_constraint
 
@@ -185,10 +186,20 @@ class ReviewCycle(models.Model):
 
     @property
     def label(self) -> str:
+        return str(self.label_phrase)
+
+    @property
+    def label_phrase(self) -> phrases.Phrase:
+        """The review's name as a phrase, for what keeps it (a signal's reason): named in the
+        reader's language when it is read."""
         if self.kind == self.Kind.ANNUAL:
-            return _("Annual refresh FY%(year)s") % {"year": self.fiscal_year}
-        # Translators: a quarterly review's name, "Q3 FY2026".
-        return _("Q%(quarter)s FY%(year)s") % {"quarter": self.quarter, "year": self.fiscal_year}
+            return phrases.gettext_lazy("Annual refresh FY%(year)s", year=self.fiscal_year)
+        return phrases.gettext_lazy(
+            # Translators: a quarterly review's name, "Q3 FY2026".
+            "Q%(quarter)s FY%(year)s",
+            quarter=self.quarter,
+            year=self.fiscal_year,
+        )
 
     @property
     def is_closed(self) -> bool:

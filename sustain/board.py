@@ -9,6 +9,7 @@ snapshot keeps them when it closes.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -34,7 +35,7 @@ from reviews.models import (
     ReviewCycle,
     quarter_end,
 )
-from strategy import money, outcomes
+from strategy import money, outcomes, phrases
 from strategy.models import (
     Acknowledgement,
     Commitment,
@@ -50,20 +51,31 @@ from strategy.models import (
     Unit,
     fiscal_year_of,
 )
+from strategy.phrases import Phrase
 from strategy.prepared import as_models, prepared
 from sustain import measures
 from sustain.models import SignalSettings, StoredBoard, StoredSignal
 
 QUARTER = timedelta(days=91)
-LEVER_LABELS = dict(Lever.choices)
 
 
-def _signal(kind, label, subject, reason, *, link="", team=None, objective=None, flagged=True):
+def _lever_phrases() -> dict[str, Phrase]:
+    """The levers' labels as phrases (their msgids, context "lever"), for the reasons."""
+    with translation.override(None):  # no catalogue: a label is its msgid
+        return {value: phrases.pgettext_lazy("lever", str(label)) for value, label in Lever.choices}
+
+
+def _signal(
+    kind, label, subject, reason: Phrase, *, link="", team=None, objective=None, flagged=True
+):
+    """A signal: its reason as text (in the language active while the board is computed, for
+    the webhooks) and as a phrase (`phrase`, JSON), which the pages render in the reader's."""
     return {
         "kind": kind,
         "label": label,
         "subject": subject,
-        "reason": reason,
+        "reason": str(reason),
+        "phrase": reason.to_json(),
         "link": link,
         "team": team,
         "objective": objective,
@@ -133,7 +145,7 @@ def board(*, now: datetime, as_of: ReviewCycle | None = None) -> dict:
                     "roller",
                     "Roller-coaster",
                     subject,
-                    result.reason,
+                    result.phrase,
                     link=link,
                     team=team,
                     objective=objective,
@@ -165,7 +177,7 @@ def board(*, now: datetime, as_of: ReviewCycle | None = None) -> dict:
             "funding",
             "Funding",
             f.title,
-            f.reason,
+            f.phrase,
             objective=f.key,
             link=reverse("strategy:objective-detail", args=[f.key]),
         )
@@ -262,13 +274,15 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
                     "complacency",
                     "Complacency",
                     team.name,
-                    # Translators: team is a team's name; latest and before are reviews
-                    # ("FY2026 Q3").
-                    _(
+                    phrases.gettext_lazy(
+                        # Translators: team is a team's name; latest and before are reviews
+                        # ("FY2026 Q3").
                         "%(team)s: the %(latest)s check repeats %(before)s's scores and "
-                        "evidence word for word."
-                    )
-                    % {"team": team.name, "latest": latest.label, "before": before.label},
+                        "evidence word for word.",
+                        team=team.name,
+                        latest=latest.label_phrase,
+                        before=before.label_phrase,
+                    ),
                     link=link,
                     team=team.pk,
                 )
@@ -282,11 +296,12 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
                     "complacency",
                     "Complacency",
                     team.name,
-                    _(
+                    phrases.gettext_lazy(
                         "%(team)s: every lever scored 5 in %(latest)s, and no commitment "
-                        "changed that quarter."
-                    )
-                    % {"team": team.name, "latest": latest.label},
+                        "changed that quarter.",
+                        team=team.name,
+                        latest=latest.label_phrase,
+                    ),
                     link=link,
                     team=team.pk,
                 )
@@ -298,14 +313,16 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
                     "complacency",
                     "Complacency",
                     team.name,
-                    ngettext(
+                    phrases.ngettext_lazy(
                         "%(team)s: %(count)s open commitment not updated for %(quarters)s "
                         "quarters or more.",
                         "%(team)s: %(count)s open commitments not updated for %(quarters)s "
                         "quarters or more.",
-                        n,
-                    )
-                    % {"team": team.name, "count": n, "quarters": config.stale_quarters},
+                        "count",
+                        team=team.name,
+                        count=n,
+                        quarters=config.stale_quarters,
+                    ),
                     link=link,
                     team=team.pk,
                 )
@@ -317,12 +334,14 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
                     "complacency",
                     "Complacency",
                     team.name,
-                    ngettext(
+                    phrases.ngettext_lazy(
                         "%(team)s: missed or late in %(late)s of the last %(count)s reviews.",
                         "%(team)s: missed or late in %(late)s of the last %(count)s reviews.",
-                        len(recent),
-                    )
-                    % {"team": team.name, "late": late, "count": len(recent)},
+                        "count",
+                        team=team.name,
+                        late=late,
+                        count=len(recent),
+                    ),
                     link=link,
                     team=team.pk,
                 )
@@ -341,14 +360,15 @@ def _complacency(config, cycles, window, teams, *, now, position) -> list[dict]:
                     "complacency",
                     "Complacency",
                     _("Strategy FY%(year)s") % {"year": position.fiscal_year},
-                    ngettext(
+                    phrases.ngettext_lazy(
                         "The annual refresh for FY%(year)s kept all %(count)s objectives "
                         "unchanged and added none.",
                         "The annual refresh for FY%(year)s kept all %(count)s objectives "
                         "unchanged and added none.",
-                        len(decisions),
-                    )
-                    % {"year": position.fiscal_year, "count": len(decisions)},
+                        "count",
+                        year=position.fiscal_year,
+                        count=len(decisions),
+                    ),
                     link=position.get_absolute_url(),
                 )
             )
@@ -403,18 +423,16 @@ def _funding(config, company, position, objectives):
             "funding",
             "Funding",
             c.unit.name,
-            # Translators: team is a team's name, amount an amount of money, objective an
-            # objective's title.
-            _(
-                "%(team)s: %(amount)s committed to “%(objective)s”, which is not an objective of "
-                "the FY%(year)s strategy."
-            )
-            % {
-                "team": c.unit.name,
-                "amount": money.format_money(c.amount, c.currency),
-                "objective": c.objective.title,
-                "year": position.fiscal_year,
-            },
+            phrases.gettext_lazy(
+                # Translators: team is a team's name, amount an amount of money, objective an
+                # objective's title.
+                "%(team)s: %(amount)s committed to “%(objective)s”, which is not an objective "
+                "of the FY%(year)s strategy.",
+                team=c.unit.name,
+                amount=money.format_money(c.amount, c.currency),
+                objective=c.objective.title,
+                year=position.fiscal_year,
+            ),
             link=c.unit.get_absolute_url(),
             team=c.unit_id,
         )
@@ -437,7 +455,12 @@ def _funding(config, company, position, objectives):
             "funding",
             "Funding",
             _("Funding in %(currency)s") % {"currency": m["currency"]},
-            m["reason"],
+            unconverted_phrase(
+                count=m["count"],
+                currency=m["currency"],
+                total=m["total"],
+                fiscal_year=m["fiscal_year"],
+            ),
             # The funding table explains it to everyone; executives follow on to the rates.
             link=reverse("sustain:signals") + "#funding-heading",
         )
@@ -451,19 +474,24 @@ def _funding(config, company, position, objectives):
 def unconverted_reason(*, count: int, currency: str, total, fiscal_year: int) -> str:
     """What the Signals page (and a funding signal) says of the amounts in a currency without
     a rate: the page makes it again from the numbers, in the reader's language."""
-    # Translators: currency is a currency code (USD); total an amount of money.
-    return ngettext(
+    return str(
+        unconverted_phrase(count=count, currency=currency, total=total, fiscal_year=fiscal_year)
+    )
+
+
+def unconverted_phrase(*, count: int, currency: str, total, fiscal_year: int) -> Phrase:
+    return phrases.ngettext_lazy(
+        # Translators: currency is a currency code (USD); total an amount of money.
         "%(count)s amount in %(currency)s has no rate for FY%(year)s and is not counted "
         "(%(total)s).",
         "%(count)s amounts in %(currency)s have no rate for FY%(year)s and are not "
         "counted (%(total)s).",
-        count,
-    ) % {
-        "count": count,
-        "currency": currency,
-        "year": fiscal_year,
-        "total": money.format_money(total, currency),
-    }
+        "count",
+        count=count,
+        currency=currency,
+        year=fiscal_year,
+        total=money.format_money(total, currency),
+    )
 
 
 def _promises(config, objectives, window, frozen) -> list[dict]:
@@ -479,6 +507,7 @@ def _promises(config, objectives, window, frozen) -> list[dict]:
         score = frozen[latest.pk].get((objective_id, unit_id)) if latest else None
         teams[objective_id][unit_name] = score
     results = []
+    lever_labels = _lever_phrases()
     for o in objectives:
         check = measures.promise_backed(
             o.title,
@@ -486,14 +515,14 @@ def _promises(config, objectives, window, frozen) -> list[dict]:
             committed_levers=levers[o.pk],
             team_scores=teams[o.pk],
             target=config.target_score,
-            lever_labels=LEVER_LABELS,
+            lever_labels=lever_labels,
         )
         results.append(
             _signal(
                 "promise",
                 "Promise not backed",
                 o.title,
-                check.reason,
+                check.phrase,
                 link=o.get_absolute_url(),
                 objective=o.pk,
                 flagged=check.flagged,
@@ -625,8 +654,12 @@ def _outcomes(config, company, objectives, teams, window, frozen, lineage, *, no
             if unit_id not in names:
                 continue
             gap = measures.say_do_gap(
-                # Translators: team is a team's name, objective an objective's title.
-                _("%(team)s on “%(objective)s”") % {"team": names[unit_id], "objective": o.title},
+                phrases.gettext_lazy(
+                    # Translators: team is a team's name, objective an objective's title.
+                    "%(team)s on “%(objective)s”",
+                    team=names[unit_id],
+                    objective=o.title,
+                ),
                 scores,
                 said_series,
                 target_score=config.target_score,
@@ -639,7 +672,7 @@ def _outcomes(config, company, objectives, teams, window, frozen, lineage, *, no
                         "say_do",
                         "Say-do gap",
                         names[unit_id],
-                        gap.reason + ".",
+                        gap.phrase.ending("."),
                         link=link,
                         team=unit_id,
                         objective=o.pk,
@@ -659,7 +692,7 @@ def _outcomes(config, company, objectives, teams, window, frozen, lineage, *, no
                         "roller_outcomes",
                         "Roller-coaster outcomes",
                         m.name,
-                        rode.reason,
+                        rode.phrase,
                         link=link,
                         team=team,
                         objective=o.pk,
@@ -672,7 +705,7 @@ def _outcomes(config, company, objectives, teams, window, frozen, lineage, *, no
                         "not_measuring",
                         "Not measuring",
                         m.name,
-                        idle.reason,
+                        idle.phrase,
                         link=link,
                         team=team,
                         objective=o.pk,
@@ -691,7 +724,7 @@ def _outcomes(config, company, objectives, teams, window, frozen, lineage, *, no
                     "promise_risk",
                     "Promise at risk",
                     o.title,
-                    risk.reason,
+                    risk.phrase,
                     link=link,
                     objective=o.pk,
                 )
@@ -821,7 +854,24 @@ def signal_label(signal: dict) -> str:
     return str(label) if label is not None else signal.get("label", "")
 
 
-SIGNAL_FIELDS = ("kind", "label", "subject", "reason", "link", "team", "objective", "flagged")
+def signal_reason(signal: dict) -> str:
+    """A signal's reason in the reader's language, from its phrase (a stored signal's or a
+    frozen snapshot's); the text stored beside it when it has none (stored or frozen before
+    phrases were kept)."""
+    return phrases.text(signal.get("phrase"), signal.get("reason", ""))
+
+
+SIGNAL_FIELDS = (
+    "kind",
+    "label",
+    "subject",
+    "reason",
+    "phrase",
+    "link",
+    "team",
+    "objective",
+    "flagged",
+)
 HOME_STREAKS = 5
 
 # Sent when a commit to one of the board's inputs marked the stored board stale (once until
@@ -1119,6 +1169,8 @@ def _cycle_rows(shown: int) -> list[dict]:
     for row in rows:  # every kind's first few came: the agenda keeps the outcome kinds'
         if row["order"] < shown or row["kind"] in AGENDA_OUTCOMES:
             row["flagged"] = bool(row["flagged"])  # SQLite has no booleans
+            if isinstance(row["phrase"], str):  # a JSON column reads as its text
+                row["phrase"] = json.loads(row["phrase"])
             kept.append(row)
     return kept
 
@@ -1128,7 +1180,7 @@ def _cycle_rows(shown: int) -> list[dict]:
 # is computed). Written out: the ORM took longer to build it than the database takes to run it.
 _CYCLE_SIGNALS_SQL = """
 SELECT t.* FROM (
-  SELECT s.kind, s.label, s.subject, s.reason, s.link, s.team, s.objective, s.flagged,
+  SELECT s.kind, s.label, s.subject, s.reason, s.phrase, s.link, s.team, s.objective, s.flagged,
     s."order" AS "order",
     ROW_NUMBER() OVER (PARTITION BY s.kind ORDER BY s."order") AS kind_rank,
     COUNT(*) OVER (PARTITION BY s.kind) AS kind_count,
@@ -1159,10 +1211,11 @@ def csv_rows(stored: StoredBoard) -> Iterator[list]:
     yield [str(column) for column in CSV_COLUMNS]  # in the reader's language
     flagged = pgettext("signals CSV section", "Flagged")
     for s in StoredSignal.objects.values_list(
-        "kind", "label", "subject", "reason", "region", "link"
+        "kind", "label", "subject", "reason", "phrase", "region", "link"
     ).iterator(chunk_size=2000):
-        kind, label, subject, reason, region, link = s
+        kind, label, subject, reason, phrase, region, link = s
         label = signal_label({"kind": kind, "label": label})
+        reason = phrases.text(phrase, reason)  # in the reader's language too
         yield [flagged, label, subject, reason, names.get(region, ""), link]
     target = summary.get("target_score")
     for s in summary.get("streaks", []):

@@ -2,7 +2,8 @@
 
 Each function takes series of scores (oldest first, None for a quarter without a score),
 measures' values and plans, amounts or dates, and thresholds, and returns a small result with
-the reason in plain words. Nothing here reads the database or the clock (the status of a
+the reason as a phrase (strategy.phrases: rendered in the language active when it is read, and
+stored so; `reason` is its text). Nothing here reads the database or the clock (the status of a
 measure's value is strategy.outcomes.status_for, pure arithmetic too).
 """
 
@@ -13,12 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
-
+from strategy import phrases
 from strategy.outcomes import status_for
+from strategy.phrases import Phrase
 
-TOO_SHORT = gettext_lazy("Not enough quarters to judge")
+TOO_SHORT = phrases.gettext_lazy("Not enough quarters to judge")
 
 
 def _fmt(values: Iterable[float | None]) -> str:
@@ -33,7 +33,11 @@ class RollerCoaster:
     flagged: bool | None  # None: the series is too short to judge
     mean_change: float | None
     reversals: int
-    reason: str
+    phrase: Phrase
+
+    @property
+    def reason(self) -> str:
+        return str(self.phrase)
 
 
 def roller_coaster(
@@ -42,7 +46,7 @@ def roller_coaster(
     window: int,
     min_mean_change: float,
     min_reversals: int,
-    name: str = "",
+    name: str | Phrase = "",
 ) -> RollerCoaster:
     """Mean absolute quarter-to-quarter change and direction reversals over the last `window`
     quarters; flagged when both reach their thresholds, even if the average looks fine.
@@ -53,13 +57,19 @@ def roller_coaster(
     values = [v for v in recent if v is not None]
     if len(values) < 3:
         if name:
-            # Translators: name is a team or an objective; values are its scores, oldest first.
-            short = _("%(name)s: %(too_short)s (%(values)s).")
+            short = phrases.gettext_lazy(
+                # Translators: name is a team or an objective; values are its scores, oldest
+                # first.
+                "%(name)s: %(too_short)s (%(values)s).",
+                name=name,
+                too_short=TOO_SHORT,
+                values=_fmt(recent),
+            )
         else:
-            short = _("%(too_short)s (%(values)s).")
-        return RollerCoaster(
-            None, None, 0, short % {"name": name, "too_short": TOO_SHORT, "values": _fmt(recent)}
-        )
+            short = phrases.gettext_lazy(
+                "%(too_short)s (%(values)s).", too_short=TOO_SHORT, values=_fmt(recent)
+            )
+        return RollerCoaster(None, None, 0, short)
     changes = [b - a for a, b in zip(values, values[1:], strict=False)]
     mean_change = sum(abs(c) for c in changes) / len(changes)
     directions = [c > 0 for c in changes if c != 0]
@@ -73,23 +83,26 @@ def roller_coaster(
         "reversals": reversals,
     }
     if name:
-        # Translators: name is a team or an objective; values are its scores, oldest first.
-        reason = ngettext(
+        reason = phrases.ngettext_lazy(
+            # Translators: name is a team or an objective; values are its scores, oldest first.
             "%(name)s: %(values)s over the last %(quarters)s quarters: moves %(change)s points "
             "a quarter on average and changed direction %(reversals)s time.",
             "%(name)s: %(values)s over the last %(quarters)s quarters: moves %(change)s points "
             "a quarter on average and changed direction %(reversals)s times.",
-            reversals,
+            "reversals",
+            **params,
         )
     else:
-        reason = ngettext(
+        del params["name"]
+        reason = phrases.ngettext_lazy(
             "%(values)s over the last %(quarters)s quarters: moves %(change)s points a quarter "
             "on average and changed direction %(reversals)s time.",
             "%(values)s over the last %(quarters)s quarters: moves %(change)s points a quarter "
             "on average and changed direction %(reversals)s times.",
-            reversals,
+            "reversals",
+            **params,
         )
-    return RollerCoaster(flagged, mean_change, reversals, reason % params)
+    return RollerCoaster(flagged, mean_change, reversals, reason)
 
 
 # --- 2. Sustained alignment ------------------------------------------------------------------
@@ -106,12 +119,6 @@ def streak(series: Sequence[float | None], *, target: float) -> int:
 
 
 # --- 3. Complacency --------------------------------------------------------------------------
-
-
-@dataclass
-class Finding:
-    kind: str
-    reason: str
 
 
 def identical_check(current: dict, previous: dict | None) -> bool:
@@ -147,7 +154,11 @@ class FundingShare:
     funding_share: float
     people_share: float
     flagged: bool
-    reason: str
+    phrase: Phrase
+
+    @property
+    def reason(self) -> str:
+        return str(self.phrase)
 
 
 def funding_shares(
@@ -170,16 +181,15 @@ def funding_shares(
         people_share = 100 * people / total_people if total_people else 0.0
         # With no funding committed at all there is no allocation to judge.
         flagged = bool(total_funding) and funding_share < min_ratio * weight_share
-        # Translators: title is an objective's; the shares are percentages (0-100).
-        reason = _(
+        reason = phrases.gettext_lazy(
+            # Translators: title is an objective's; the shares are percentages (0-100).
             "“%(title)s” carries %(weight)s%% of the priority weight but gets %(funding)s%% of "
-            "the committed funding and %(people)s%% of the people-and-skills commitments."
-        ) % {
-            "title": title,
-            "weight": f"{weight_share:.0f}",
-            "funding": f"{funding_share:.0f}",
-            "people": f"{people_share:.0f}",
-        }
+            "the committed funding and %(people)s%% of the people-and-skills commitments.",
+            title=title,
+            weight=f"{weight_share:.0f}",
+            funding=f"{funding_share:.0f}",
+            people=f"{people_share:.0f}",
+        )
         shares.append(
             FundingShare(key, title, weight_share, funding_share, people_share, flagged, reason)
         )
@@ -238,10 +248,10 @@ PROMISE_RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
 ]
 # The topics as a reason names them.
 PROMISE_TOPICS = {
-    "delivery": pgettext_lazy("promise topic", "delivery"),
-    "service": pgettext_lazy("promise topic", "service"),
-    "quality": pgettext_lazy("promise topic", "quality"),
-    "price": pgettext_lazy("promise topic", "price"),
+    "delivery": phrases.pgettext_lazy("promise topic", "delivery"),
+    "service": phrases.pgettext_lazy("promise topic", "service"),
+    "quality": phrases.pgettext_lazy("promise topic", "quality"),
+    "price": phrases.pgettext_lazy("promise topic", "price"),
 }
 
 
@@ -263,7 +273,11 @@ class PromiseCheck:
     flagged: bool
     missing_levers: list[str] = field(default_factory=list)
     weak_teams: list[str] = field(default_factory=list)
-    reason: str = ""
+    phrase: Phrase | None = None
+
+    @property
+    def reason(self) -> str:
+        return str(self.phrase) if self.phrase is not None else ""
 
 
 def promise_backed(
@@ -273,18 +287,22 @@ def promise_backed(
     committed_levers: set[str],
     team_scores: dict[str, float | None],
     target: float,
-    lever_labels: dict[str, str],
+    lever_labels: dict[str, str | Phrase],
 ) -> PromiseCheck:
     """Is the objective's external promise backed by commitments on the levers that deliver
-    it, from teams scoring at least `target`?"""
+    it, from teams scoring at least `target`? `lever_labels` name the levers (phrases, to be
+    stored; strings are taken as they are), lower-cased inside the reason."""
     topics, needed = promise_needs(promise)
     if not committed_levers:
         return PromiseCheck(
             True,
             needed,
             [],
-            # Translators: title is an objective's.
-            _("“%(title)s”: promised to customers, no team backs it.") % {"title": title},
+            phrases.gettext_lazy(
+                # Translators: title is an objective's.
+                "“%(title)s”: promised to customers, no team backs it.",
+                title=title,
+            ),
         )
     missing = [lever for lever in needed if lever not in committed_levers]
     scored = {t: s for t, s in team_scores.items() if s is not None}
@@ -297,26 +315,48 @@ def promise_backed(
     )
     problems = []
     if missing:
-        labels = ", ".join(str(lever_labels.get(m, m)).lower() for m in missing)
-        # Translators: joins the topics a promise talks about ("delivery and service").
-        about = _(" and ").join(str(PROMISE_TOPICS.get(t, t)) for t in topics)
-        # Translators: topics are what a promise talks about (delivery, service, quality,
-        # price); levers are lever names, lower case.
+        labels = phrases.joined(_lowered(lever_labels.get(m, m)) for m in missing)
+        about = phrases.joined((PROMISE_TOPICS.get(t, t) for t in topics), AND)
         problems.append(
-            _("a %(topics)s promise with no commitment on %(levers)s")
-            % {"topics": about, "levers": labels}
+            phrases.gettext_lazy(
+                # Translators: topics are what a promise talks about (delivery, service,
+                # quality, price); levers are lever names, lower case.
+                "a %(topics)s promise with no commitment on %(levers)s",
+                topics=about,
+                levers=labels,
+            )
         )
     if weak:
         problems.append(
-            # Translators: teams are the names of the teams scoring under the target score.
-            _("its teams average %(mean)s, under the target of %(target)s (%(teams)s below it)")
-            % {"mean": f"{mean:.0f}", "target": f"{target:.0f}", "teams": ", ".join(weak)}
+            phrases.gettext_lazy(
+                # Translators: teams are the names of the teams scoring under the target score.
+                "its teams average %(mean)s, under the target of %(target)s (%(teams)s below it)",
+                mean=f"{mean:.0f}",
+                target=f"{target:.0f}",
+                teams=", ".join(weak),
+            )
         )
     if not problems:
-        return PromiseCheck(False, [], [], _("“%(title)s”: backed.") % {"title": title})
-    # Translators: title is an objective's; problems are the clauses above, joined by "; ".
-    reason = _("“%(title)s”: %(problems)s.") % {"title": title, "problems": "; ".join(problems)}
+        return PromiseCheck(
+            False, [], [], phrases.gettext_lazy("“%(title)s”: backed.", title=title)
+        )
+    reason = phrases.gettext_lazy(
+        # Translators: title is an objective's; problems are the clauses above, joined by "; ".
+        "“%(title)s”: %(problems)s.",
+        title=title,
+        problems=phrases.joined(problems, "; "),
+    )
     return PromiseCheck(True, missing, weak, reason)
+
+
+# Translators: joins the topics a promise talks about ("delivery and service").
+AND = phrases.gettext_lazy(" and ")
+
+
+def _lowered(label: str | Phrase) -> str | Phrase:
+    if isinstance(label, Phrase):
+        return label.lowered()
+    return str(label).lower()
 
 
 # --- 6. Communicated inside ------------------------------------------------------------------
@@ -383,8 +423,12 @@ class MeasureSeries:
 @dataclass
 class OutcomeFinding:
     flagged: bool | None  # None: not enough values to judge
-    reason: str
+    phrase: Phrase
     measures: list[str] = field(default_factory=list)  # the names of the measures flagged
+
+    @property
+    def reason(self) -> str:
+        return str(self.phrase)
 
 
 def _number(value: float | None) -> str:
@@ -442,7 +486,7 @@ def _better(a: float, b: float, *, higher_is_better: bool) -> bool:
 
 
 def say_do_gap(
-    team: str,
+    team: str | Phrase,
     scores: Sequence[float | None],
     measures: Sequence[MeasureSeries],
     *,
@@ -459,8 +503,12 @@ def say_do_gap(
     if len(recent_scores) < quarters or any(s is None for s in recent_scores):
         return OutcomeFinding(
             None,
-            _("%(name)s: %(too_short)s (%(values)s).")
-            % {"name": team, "too_short": TOO_SHORT, "values": _fmt(recent_scores)},
+            phrases.gettext_lazy(
+                "%(name)s: %(too_short)s (%(values)s).",
+                name=team,
+                too_short=TOO_SHORT,
+                values=_fmt(recent_scores),
+            ),
         )
     high = all(s >= target_score for s in recent_scores)
     steps = list(zip(recent_scores, recent_scores[1:], strict=False))
@@ -492,25 +540,35 @@ def say_do_gap(
         if (high and behind) or (rising and falling):
             flagged.append(series.name)
             reasons.append(
-                # Translators: measure is a measure's name; values and plan are its numbers.
-                _("%(measure)s %(values)s against a plan of %(plan)s")
-                % {
-                    "measure": series.name,
-                    "values": _values(actuals, series.unit),
-                    "plan": _plan(plans, series.unit),
-                }
+                phrases.gettext_lazy(
+                    # Translators: measure is a measure's name; values and plan are its numbers.
+                    "%(measure)s %(values)s against a plan of %(plan)s",
+                    measure=series.name,
+                    values=_values(actuals, series.unit),
+                    plan=_plan(plans, series.unit),
+                )
             )
     said = {"team": team, "scores": ", ".join(_number(s) for s in recent_scores)}
     if not judged:
         return OutcomeFinding(
             None,
-            # Translators: team is a team's name; scores are its fit scores, oldest first.
-            _("%(team)s says %(scores)s; its measures have too few values to compare.") % said,
+            phrases.gettext_lazy(
+                # Translators: team is a team's name; scores are its fit scores, oldest first.
+                "%(team)s says %(scores)s; its measures have too few values to compare.",
+                **said,
+            ),
         )
     if not flagged:
-        return OutcomeFinding(False, _("%(team)s says %(scores)s; its measures agree.") % said)
-    # Translators: findings are "<measure> <values> against a plan of <plan>", joined by "; ".
-    reason = _("%(team)s says %(scores)s; %(findings)s") % {**said, "findings": "; ".join(reasons)}
+        return OutcomeFinding(
+            False, phrases.gettext_lazy("%(team)s says %(scores)s; its measures agree.", **said)
+        )
+    reason = phrases.gettext_lazy(
+        # Translators: findings are "<measure> <values> against a plan of <plan>", joined by
+        # "; ".
+        "%(team)s says %(scores)s; %(findings)s",
+        **said,
+        findings=phrases.joined(reasons, "; "),
+    )
     return OutcomeFinding(True, reason, flagged)
 
 
@@ -540,7 +598,9 @@ def roller_coaster_outcomes(
             None,
             None,
             0,
-            _("%(measure)s: planned to hold 0, not scaled.") % {"measure": series.name},
+            phrases.gettext_lazy(
+                "%(measure)s: planned to hold 0, not scaled.", measure=series.name
+            ),
         )
     result = roller_coaster(
         progress, window=window, min_mean_change=min_mean_change, min_reversals=min_reversals
@@ -550,8 +610,12 @@ def roller_coaster_outcomes(
             None,
             None,
             0,
-            _("%(name)s: %(too_short)s (%(values)s).")
-            % {"name": series.name, "too_short": TOO_SHORT, "values": _values(recent, series.unit)},
+            phrases.gettext_lazy(
+                "%(name)s: %(too_short)s (%(values)s).",
+                name=series.name,
+                too_short=TOO_SHORT,
+                values=_values(recent, series.unit),
+            ),
         )
     reversals = result.reversals
     params = {
@@ -562,23 +626,26 @@ def roller_coaster_outcomes(
         "reversals": reversals,
     }
     if series.target != series.baseline:
-        # Translators: measure is a measure's name; values are its latest values, oldest first.
-        reason = ngettext(
+        reason = phrases.ngettext_lazy(
+            # Translators: measure is a measure's name; values are its latest values, oldest
+            # first.
             "%(measure)s %(values)s over the last %(periods)s periods: moves %(change)s%% of "
             "the planned change a period on average and changed direction %(reversals)s time.",
             "%(measure)s %(values)s over the last %(periods)s periods: moves %(change)s%% of "
             "the planned change a period on average and changed direction %(reversals)s times.",
-            reversals,
+            "reversals",
+            **params,
         )
     else:
-        reason = ngettext(
+        reason = phrases.ngettext_lazy(
             "%(measure)s %(values)s over the last %(periods)s periods: moves %(change)s%% of "
             "its target a period on average and changed direction %(reversals)s time.",
             "%(measure)s %(values)s over the last %(periods)s periods: moves %(change)s%% of "
             "its target a period on average and changed direction %(reversals)s times.",
-            reversals,
+            "reversals",
+            **params,
         )
-    return RollerCoaster(result.flagged, result.mean_change, reversals, reason % params)
+    return RollerCoaster(result.flagged, result.mean_change, reversals, reason)
 
 
 def promise_at_risk(
@@ -594,10 +661,12 @@ def promise_at_risk(
     them is not judged."""
     if not promise.strip():
         return OutcomeFinding(
-            False, _("“%(title)s” makes no promise to customers.") % {"title": title}
+            False, phrases.gettext_lazy("“%(title)s” makes no promise to customers.", title=title)
         )
     if not measures:
-        return OutcomeFinding(None, _("“%(title)s”: no measure customers feel.") % {"title": title})
+        return OutcomeFinding(
+            None, phrases.gettext_lazy("“%(title)s”: no measure customers feel.", title=title)
+        )
     behind, reasons, judged = [], [], False
     for series in measures:
         pairs = list(enumerate(zip(series.actuals, series.plans, strict=True)))
@@ -621,33 +690,44 @@ def promise_at_risk(
                 "period": series.labels[index] if index < len(series.labels) else "",
             }
             behind.append(series.name)
-            # Translators: period is a period's name ("FY2026 Q3").
             if status == "off_track" and params["period"]:
-                finding = _(
-                    "%(measure)s %(value)s in %(period)s against a plan of %(plan)s (off track)"
+                finding = phrases.gettext_lazy(
+                    # Translators: period is a period's name ("FY2026 Q3").
+                    "%(measure)s %(value)s in %(period)s against a plan of %(plan)s (off track)",
+                    **params,
                 )
             elif status == "off_track":
-                finding = _("%(measure)s %(value)s against a plan of %(plan)s (off track)")
+                del params["period"]
+                finding = phrases.gettext_lazy(
+                    "%(measure)s %(value)s against a plan of %(plan)s (off track)", **params
+                )
             elif params["period"]:
-                finding = _(
-                    "%(measure)s %(value)s in %(period)s against a plan of %(plan)s (behind plan)"
+                finding = phrases.gettext_lazy(
+                    "%(measure)s %(value)s in %(period)s against a plan of %(plan)s (behind plan)",
+                    **params,
                 )
             else:
-                finding = _("%(measure)s %(value)s against a plan of %(plan)s (behind plan)")
-            reasons.append(finding % params)
+                del params["period"]
+                finding = phrases.gettext_lazy(
+                    "%(measure)s %(value)s against a plan of %(plan)s (behind plan)", **params
+                )
+            reasons.append(finding)
     if not judged:
         return OutcomeFinding(
-            None, _("“%(title)s”: its measures have no value yet.") % {"title": title}
+            None, phrases.gettext_lazy("“%(title)s”: its measures have no value yet.", title=title)
         )
     if not behind:
-        return OutcomeFinding(False, _("“%(title)s”: its measures are on plan.") % {"title": title})
-    # Translators: title is an objective's, promise its external promise; findings are the
-    # measures behind plan, joined by "; ".
-    reason = _("“%(title)s” promises “%(promise)s”; %(findings)s.") % {
-        "title": title,
-        "promise": promise.strip(),
-        "findings": "; ".join(reasons),
-    }
+        return OutcomeFinding(
+            False, phrases.gettext_lazy("“%(title)s”: its measures are on plan.", title=title)
+        )
+    reason = phrases.gettext_lazy(
+        # Translators: title is an objective's, promise its external promise; findings are the
+        # measures behind plan, joined by "; ".
+        "“%(title)s” promises “%(promise)s”; %(findings)s.",
+        title=title,
+        promise=promise.strip(),
+        findings=phrases.joined(reasons, "; "),
+    )
     return OutcomeFinding(True, reason, behind)
 
 
@@ -657,36 +737,41 @@ def not_measuring(series: MeasureSeries, *, periods: int) -> OutcomeFinding:
     actuals = list(series.actuals)
     if not actuals:
         return OutcomeFinding(
-            False, _("%(measure)s: no value is due yet.") % {"measure": series.name}
+            False, phrases.gettext_lazy("%(measure)s: no value is due yet.", measure=series.name)
         )
     if actuals[-1] is None:
         last = series.labels[len(actuals) - 1] if len(series.labels) >= len(actuals) else ""
         if last:
-            # Translators: period is a period's name ("FY2026 Q3").
-            reason = _("%(measure)s has no value for %(period)s.")
+            reason = phrases.gettext_lazy(
+                # Translators: period is a period's name ("FY2026 Q3").
+                "%(measure)s has no value for %(period)s.",
+                measure=series.name,
+                period=last,
+            )
         else:
-            reason = _("%(measure)s has no value for its last period.")
-        return OutcomeFinding(
-            True, reason % {"measure": series.name, "period": last}, [series.name]
-        )
+            reason = phrases.gettext_lazy(
+                "%(measure)s has no value for its last period.", measure=series.name
+            )
+        return OutcomeFinding(True, reason, [series.name])
     recent = actuals[-periods:]
     if len(recent) == periods and periods >= 2 and all(v == recent[0] for v in recent):
         return OutcomeFinding(
             True,
-            ngettext(
+            phrases.ngettext_lazy(
                 "%(measure)s reads %(value)s for %(periods)s periods in a row: is it measured?",
                 "%(measure)s reads %(value)s for %(periods)s periods in a row: is it measured?",
-                periods,
-            )
-            % {
-                "measure": series.name,
-                "value": _values([recent[0]], series.unit),
-                "periods": periods,
-            },
+                "periods",
+                measure=series.name,
+                value=_values([recent[0]], series.unit),
+                periods=periods,
+            ),
             [series.name],
         )
     return OutcomeFinding(
         False,
-        _("%(measure)s: measured (%(values)s).")
-        % {"measure": series.name, "values": _values(recent, series.unit)},
+        phrases.gettext_lazy(
+            "%(measure)s: measured (%(values)s).",
+            measure=series.name,
+            values=_values(recent, series.unit),
+        ),
     )

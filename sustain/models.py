@@ -149,7 +149,10 @@ class StoredSignal(models.Model):
     kind = models.CharField(max_length=20, verbose_name=gettext_lazy("kind"))
     label = models.CharField(max_length=60, verbose_name=gettext_lazy("label"))
     subject = models.CharField(max_length=300, verbose_name=gettext_lazy("subject"))
+    # The reason as text in the site's language (webhooks send it), and as a phrase
+    # (strategy.phrases, JSON) that pages render in the reader's; None for a row stored before.
     reason = models.TextField(verbose_name=gettext_lazy("reason"))
+    phrase = models.JSONField(null=True, blank=True, verbose_name=gettext_lazy("phrase"))
     link = models.CharField(max_length=300, blank=True, verbose_name=gettext_lazy("link"))
     team = models.PositiveIntegerField(null=True, blank=True, verbose_name=gettext_lazy("team"))
     objective = models.PositiveIntegerField(

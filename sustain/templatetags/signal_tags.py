@@ -99,6 +99,13 @@ def signal_label(signal: dict) -> str:
 
 
 @register.filter
+def signal_reason(signal: dict) -> str:
+    """A signal's reason in the reader's language (from its phrase; as stored when it has
+    none), a stored one's or a frozen snapshot's."""
+    return board.signal_reason(signal)
+
+
+@register.filter
 def unconverted_reason(missing: dict, fiscal_year) -> str:
     """The Signals page's line about amounts in a currency without a rate (a stored summary's
     `funding_currency.unconverted` entry), in the reader's language; as stored when the

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from notifications.models import Delivery
 from reviews import services
+from strategy.phrases import Phrase
 from sustain import board
 from tests.factories import (
     CommitmentFactory,
@@ -137,9 +138,8 @@ def raising(monkeypatch):
 
 
 def _signal(subject="Logistics", team=None):
-    return board._signal(
-        "cadence", "Late again", subject, "Late in 2 of the last 4 reviews.", team=team
-    )
+    reason = Phrase("Late in 2 of the last 4 reviews.")  # a reason is a phrase
+    return board._signal("cadence", "Late again", subject, reason, team=team)
 
 
 def test_a_signal_new_on_the_board_is_raised_once(db, endpoint, raising, logistics):

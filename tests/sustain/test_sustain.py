@@ -99,7 +99,7 @@ def test_fewer_than_three_scores_are_not_judged_and_the_reason_says_so(series):
     assert result.flagged is None  # neither flagged nor cleared
     assert result.mean_change is None
     assert result.reason.startswith("Logistics: Not enough quarters to judge")
-    assert TOO_SHORT == "Not enough quarters to judge"
+    assert str(TOO_SHORT) == "Not enough quarters to judge"
 
 
 def test_three_scores_are_enough_to_judge():
