@@ -253,6 +253,11 @@ TARGETS: dict[str, Target] = {
         lambda w: r("strategy:position-edit", 2026),
         lambda w, who: position_edit_data(w.current) | {"statement": "Changed."},
     ),
+    # Translations of a position's texts: an executive's, of a published position too; a POST
+    # with nothing changed writes nothing.
+    "position translations": Target(
+        lambda w: r("strategy:position-translations", 2026, "de"), lambda w, who: {}
+    ),
     "draft position publish": Target(lambda w: r("strategy:position-publish", 2027), writes=True),
     # A draft cannot become current: the executive is told so, and nothing changes.
     "draft position switch": Target(lambda w: r("strategy:position-switch", 2027)),
@@ -623,6 +628,7 @@ GET = {
     "draft position history":     (LOGIN, 404, 404, 404, 404, 200, 200),
     "draft position edit":        (LOGIN, 403, 403, 403, 403, 200, 403),
     "published position edit":    (LOGIN, 403, 403, 403, 403, 302, 403),
+    "position translations":      (LOGIN, 403, 403, 403, 403, 200, 403),
     "draft position publish":     (LOGIN, 405, 405, 405, 405, 405, 405),
     "draft position switch":      (LOGIN, 405, 405, 405, 405, 405, 405),
     "draft objective create":     (LOGIN, 403, 403, 403, 403, 200, 403),
@@ -758,6 +764,7 @@ POST = {
     "draft position history":     (LOGIN, 404, 404, 404, 404, 200, 200),
     "draft position edit":        (LOGIN, 403, 403, 403, 403, 302, 403),
     "published position edit":    (LOGIN, 403, 403, 403, 403, 302, 403),
+    "position translations":      (LOGIN, 403, 403, 403, 403, 302, 403),
     "draft position publish":     (LOGIN, 403, 403, 403, 403, 302, 403),
     "draft position switch":      (LOGIN, 403, 403, 403, 403, 302, 403),
     "draft objective create":     (LOGIN, 403, 403, 403, 403, 302, 403),

@@ -97,8 +97,12 @@ def test_formula_like_text_is_neutralised_in_both_dialects(org, language, typed)
     assert_no_cell_starts_a_formula(content)
     # ... and read with the file's own, the text is as typed but for its apostrophes.
     rows = read_csv(content, delimiter)
-    evidence = pgettext("CSV column", "evidence")
-    logistics = [r for r in rows if r[pgettext("CSV column", "team_code")] == "logistics"]
+    with translation.override(language):  # the file's column names are in its language
+        evidence, team_code = (
+            pgettext("CSV column", "evidence"),
+            pgettext("CSV column", "team_code"),
+        )
+    logistics = [r for r in rows if r[team_code] == "logistics"]
     assert logistics and {r[evidence] for r in logistics} == {neutralised(typed)}
 
 
