@@ -32,7 +32,7 @@ def test_submitting_while_an_autosave_is_on_its_way_waits_for_it(
     open_check(page, live_server, head, check)
     for lever in Lever.labels:
         with autosaved(page):
-            page.get_by_label(lever, exact=True).select_option("4")
+            page.get_by_label(str(lever), exact=True).select_option("4")
     held = []
 
     def hold_the_answer(route):

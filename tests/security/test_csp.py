@@ -94,6 +94,7 @@ def _kwargs(name: str, params: list[str], world: dict) -> dict:
         "token": "set-password",
         "name": "signals",
         "part": 1,
+        "language": "de",
     }
     return {param: samples[param] for param in params}
 
