@@ -17,33 +17,47 @@ TABLES = ["alignment_contenttranslation"]
 CONSTRAINT_TRIGGERS = [f"{table}_content_version" for table in TABLES]
 
 
-def create_triggers(apps, schema_editor):
+# The statements, made of the constants above alone (as migrations 0011 and 0013 do).
+CREATE = {
+    "postgresql": [
+        f"CREATE CONSTRAINT TRIGGER {table}_content_version "
+        f"AFTER INSERT OR UPDATE OR DELETE ON {table} {AT_COMMIT.AT_COMMIT} "
+        "EXECUTE FUNCTION alignment_content_version_bump_once()"
+        for table in TABLES
+    ],
+    "sqlite": [
+        f"CREATE TRIGGER {table}_content_version_{event.lower()} AFTER {event} "
+        f"ON {table} BEGIN {CONTENT_VERSION.BUMP}; END"
+        for table in TABLES
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ],
+}
+DROP = {
+    "postgresql": [
+        f"DROP TRIGGER IF EXISTS {table}_content_version ON {table}" for table in TABLES
+    ],
+    "sqlite": [
+        f"DROP TRIGGER IF EXISTS {table}_content_version_{event}"
+        for table in TABLES
+        for event in ("insert", "update", "delete")
+    ],
+}
+
+
+def _run(statements: dict, schema_editor) -> None:
     vendor = schema_editor.connection.vendor
-    for table in TABLES:
-        if vendor == "postgresql":
-            schema_editor.execute(
-                f"CREATE CONSTRAINT TRIGGER {table}_content_version "
-                f"AFTER INSERT OR UPDATE OR DELETE ON {table} {AT_COMMIT.AT_COMMIT} "
-                "EXECUTE FUNCTION alignment_content_version_bump_once()"
-            )
-        elif vendor == "sqlite":
-            for event in ("INSERT", "UPDATE", "DELETE"):
-                schema_editor.execute(
-                    f"CREATE TRIGGER {table}_content_version_{event.lower()} AFTER {event} "
-                    f"ON {table} BEGIN {CONTENT_VERSION.BUMP}; END"
-                )
-        else:
-            raise NotImplementedError(f"no content version triggers for {vendor}")
+    if vendor not in statements:
+        raise NotImplementedError(f"no content version triggers for {vendor}")
+    for statement in statements[vendor]:
+        schema_editor.execute(statement)
+
+
+def create_triggers(apps, schema_editor):
+    _run(CREATE, schema_editor)
 
 
 def drop_triggers(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for table in TABLES:
-        if vendor == "postgresql":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_content_version ON {table}")
-        else:
-            for event in ("insert", "update", "delete"):
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_content_version_{event}")
+    _run(DROP, schema_editor)
 
 
 class Migration(migrations.Migration):
