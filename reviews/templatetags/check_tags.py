@@ -8,13 +8,15 @@ item; the controls' names and ids are those safe pieces put together, so that mo
 of the format_html calls below are already safe and cost nothing to escape again.
 """
 
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
+from reviews.forms import score_options
 from strategy.models import Lever
 
 register = template.Library()
@@ -132,6 +134,56 @@ LEVER_TEMPLATES = {
 def lever_control(lever, prefix, last_label):
     """A lever's label and score select, last quarter's score beside it, its errors and its
     rubric questions (selectors.LeverControl)."""
+    if lever.errors:  # a refused save's: rare, written out
+        return _lever_control(lever, prefix, last_label)
+    # A page repeats the same few controls but for their item: each is written once per
+    # process, lever, value, last score, hints and language, and given its item's prefix.
+    pattern = _control_pattern(
+        lever.lever,
+        str(lever.value),
+        lever.has_last,
+        lever.last,
+        last_label,
+        lever.questions,
+        get_language(),
+    )
+    return format_html(pattern, prefix)
+
+
+# Where a control's item prefix goes: escaped text holds no "<", so no value can carry it.
+PREFIX = "<§item§>"
+
+
+@lru_cache(maxsize=4096)
+def _control_pattern(lever, value, has_last, last, last_label, questions, language) -> str:
+    """The control written with PREFIX for its item, as a format_html pattern: its braces
+    doubled, the prefix its one field."""
+    control = LeverControl(lever, value, has_last, last, questions)
+    written = _lever_control(control, format_html("<§{}§>", "item"), last_label)
+    return written.replace("{", "{{").replace("}", "}}").replace(PREFIX, "{0}")
+
+
+@dataclass(frozen=True)
+class LeverControl:
+    """What a lever's control shows but its item (selectors.LeverControl's fields)."""
+
+    lever: str
+    value: str
+    has_last: bool
+    last: int | None
+    questions: str
+    errors: tuple = ()
+
+    @property
+    def is_unscored(self) -> bool:
+        return self.value in ("", "None")
+
+    @property
+    def options(self) -> str:
+        return score_options(self.value)
+
+
+def _lever_control(lever, prefix, last_label):
     name = prefix + SCORE_NAME[lever.lever]
     return format_html(
         LEVER_TEMPLATES[lever.has_last, bool(lever.questions)],

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.text import capfirst
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 register = template.Library()
 
@@ -36,20 +36,29 @@ def _entry(entry):
         '<li class="mb-2"><details><summary>{summary} {time}</summary>{table}</details></li>',
         summary=_summary(entry),
         time=history_time(entry),
-        table=format_html(
-            '<table class="table table-sm small mt-1 mb-0 history-changes">'
-            '<caption class="visually-hidden">{}</caption>'
-            '<thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
-            '<th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
-            gettext("Values before and after"),
-            gettext("Field"),
-            gettext("Before"),
-            gettext("After"),
-            history_changes(entry),
-        )
+        table=format_html("{}{}{}", _table_head(get_language()), history_changes(entry), TABLE_END)
         if entry.changes
         else EMPTY,
     )
+
+
+@cache
+def _table_head(language: str | None):
+    """The start of an entry's table of changes, the same on every entry: written once per
+    process and language."""
+    return format_html(
+        '<table class="table table-sm small mt-1 mb-0 history-changes">'
+        '<caption class="visually-hidden">{}</caption>'
+        '<thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
+        '<th scope="col">{}</th></tr></thead><tbody>',
+        gettext("Values before and after"),
+        gettext("Field"),
+        gettext("Before"),
+        gettext("After"),
+    )
+
+
+TABLE_END = format_html("{}", "</tbody></table>")
 
 
 def _summary(entry):

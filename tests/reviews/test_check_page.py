@@ -66,6 +66,74 @@ def test_each_lever_shows_its_rubric_questions_beside_its_control(
         assert f'aria-describedby="id_item-{item.pk}-score_people-questions"' in people
 
 
+def test_items_scored_alike_each_have_their_own_controls(client, head, logistics_check, objectives):
+    # Each lever's control is written once per value and given its item: the same scores on
+    # two objectives still name two fields.
+    a, b = objectives
+    score_check(logistics_check, by=head, scores={a: 3, b: 3}, submit=False)
+    client.force_login(head)
+
+    html = client.get(logistics_check.get_absolute_url()).content.decode()
+
+    for objective in objectives:
+        item = item_of(logistics_check, objective)
+        people = control(html, item, "people")
+        assert f'name="item-{item.pk}-score_people" id="id_item-{item.pk}-score_people"' in people
+        assert "selected>3 · " in people
+    assert "§" not in html
+
+
+def test_a_saved_score_is_shown_at_once_in_place_of_the_one_written_before(
+    client, head, logistics_check, objectives
+):
+    a, _b = objectives
+    client.force_login(head)
+    score_check(logistics_check, by=head, scores={a: 2}, submit=False)
+    client.get(logistics_check.get_absolute_url())
+
+    score_check(logistics_check, by=head, scores={a: 4}, submit=False)
+    people = control(
+        client.get(logistics_check.get_absolute_url()).content.decode(),
+        item_of(logistics_check, a),
+        "people",
+    )
+
+    assert "selected>4 · " in people
+    assert "selected>2 · " not in people
+
+
+def test_rubric_questions_with_braces_and_markup_are_shown_escaped(
+    client, head, logistics_check, objectives
+):
+    RubricQuestion.objects.create(
+        lever="people", theme="", text="{0} <§item§> <b>staffed</b>? {name}"
+    )
+    client.force_login(head)
+
+    html = client.get(logistics_check.get_absolute_url()).content.decode()
+
+    people = control(html, item_of(logistics_check, objectives[0]), "people")
+    assert "{0} &lt;§item§&gt; &lt;b&gt;staffed&lt;/b&gt;? {name}" in people
+    assert "<b>staffed</b>" not in html
+
+
+def test_the_controls_are_written_in_the_readers_language(
+    client, head, logistics_check, objectives
+):
+    a, _b = objectives
+    score_check(logistics_check, by=head, scores={a: 2}, submit=False)
+    client.force_login(head)
+    english = client.get(logistics_check.get_absolute_url()).content.decode()
+    client.post(reverse("language-set"), {"language": "de", "next": "/"})
+
+    german = client.get(logistics_check.get_absolute_url()).content.decode()
+
+    item = item_of(logistics_check, a)
+    assert "Barely supports it" in control(english, item, "people")
+    assert "Unterstützt es kaum" in control(german, item, "people")
+    assert "Barely supports it" not in control(german, item, "people")
+
+
 # --- Last quarter's score ---------------------------------------------------------------------
 
 
