@@ -2160,14 +2160,14 @@ def print_html(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         data = print_data(cycle, number, now=now, read=read)
         if data is None:
             return None
-        html = _print_page(cycle, data | {"generated_mark": GENERATED_MARK})
+        html = _print_page(cycle, data | {"cached_page": True})
         django_cache.set(key, html, PRINT_SECONDS)
     generated = render_to_string("reports/_generated.html", {"generated_at": now})
     return html.replace(GENERATED_MARK, generated, 1)
 
 
 # Where the print view's cached page says when it was generated (a comment, which no escaped
-# text can be), replaced with the time of each request.
+# text can be; reports/report.html writes it), replaced with the time of each request.
 GENERATED_MARK = "<!--generated-->"
 
 
