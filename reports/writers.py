@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import json
 import mimetypes
@@ -34,6 +35,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, StrIndex
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.text import slugify
@@ -106,6 +108,8 @@ TEAM_PAGES = 40
 SIGNALS_SHOWN = board.CYCLE_SIGNALS_SHOWN
 # A closed review's measured outcomes in the print view, kept in the cache at most this long.
 PRINT_OUTCOMES_SECONDS = 3600
+# A closed review's print view, kept in the cache at most this long (see print_html).
+PRINT_SECONDS = 3600
 
 
 def filename(cycle: ReviewCycle, extension: str) -> str:
@@ -686,15 +690,19 @@ def _measures_sheet(book: _Book, cycle: ReviewCycle, objectives: list[dict], *, 
 # --- The print view: the summary and one part, bounded ----------------------------------------
 
 
-def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) -> dict | None:
+def print_data(
+    cycle: ReviewCycle, number: int, *, now: datetime | None = None, read: dict | None = None
+) -> dict | None:
     """The print view's page: the board's summary and part `number` (from 1) of the team
     appendix, in parts of TEAMS_PER_SCREEN teams, with what report_data(pages=True) gives the
     same templates; None if there is no such part.
 
     Read from the stored scores (frozen rows once closed, live ones while the cycle runs) and
     a few keys of a closed cycle's snapshot: the teams' items, fits and commitments only for
-    the part's teams, so that the page's cost follows the part shown, not the company."""
+    the part's teams, so that the page's cost follows the part shown, not the company.
+    `read`: what _print_reads() has read already."""
     now = now or timezone.now()
+    read = read or {}
     current = standings.summary(cycle)
     teams = current.get("teams")
     if teams is None:
@@ -707,7 +715,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
     objectives = [dict(o) for o in current["objectives"]]
     titles = {o["id"]: o["title"] for o in objectives}
     names = {t["id"]: t["name"] for t in teams}
-    cycles = _trend_cycles(cycle)
+    cycles = read.get("cycles") or _trend_cycles(cycle)
     # The trend's cycles end with the one before this (services.previous_cycle's).
     quarterly = cycle.kind == ReviewCycle.Kind.QUARTERLY
     previous_cycle = cycles[-2] if quarterly and len(cycles) > 1 else None
@@ -797,7 +805,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
     # The company and the measures' outcomes, in one query; a closed cycle's values as they
     # stood when it closed. Their year only: the page shows it (the charts with last years'
     # are the board pack's and the objective pages').
-    company, found = _print_outcomes(cycle, list(titles), now=now)
+    company, found = _print_outcomes(cycle, list(titles), now=now, version=read.get("version"))
     for outcome in found:
         outcome.objective_title = titles[outcome.measure.objective_id]
     return {
@@ -811,7 +819,7 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         "objectives": objectives,
         "team_count": len(teams),
         "agenda_groups": _agenda_groups(agenda_items, agenda_more),
-        "actions": _actions(cycle, previous_cycle, names, titles),
+        "actions": _actions(cycle, previous_cycle, names, titles, found=read.get("actions")),
         "missing": missing,
         "missing_shown": missing[:MISSING_SHOWN],
         "missing_hidden": max(len(missing) - MISSING_SHOWN, 0),
@@ -829,11 +837,15 @@ def print_data(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
         "part": part,
         "previous_part": number - 1 if number > 1 else None,
         "next_part": number + 1 if number < len(parts) else None,
-        "report_files": _done_report_files(cycle),
+        "report_files": read["report_files"]
+        if "report_files" in read
+        else _done_report_files(cycle),
     }
 
 
-def _print_outcomes(cycle: ReviewCycle, objective_ids: list[int], *, now: datetime) -> tuple:
+def _print_outcomes(
+    cycle: ReviewCycle, objective_ids: list[int], *, now: datetime, version: int | None = None
+) -> tuple:
     """The company and the measures' outcomes of the print view (their year only: the charts
     with last years' are the board pack's and the objective pages'). A closed cycle's values
     are those recorded when it closed, judged on that day: the answer changes only with what
@@ -845,7 +857,7 @@ def _print_outcomes(cycle: ReviewCycle, objective_ids: list[int], *, now: dateti
     key = "print-outcomes:{}:{}:{}:{}".format(
         cycle.pk,
         cycle.closed_at.timestamp(),
-        versions.current(),
+        versions.current() if version is None else version,
         ",".join(map(str, objective_ids)),
     )
     found = django_cache.get(key)
@@ -954,11 +966,17 @@ def _live_team_list(cycle: ReviewCycle) -> list[dict]:
 
 
 def _actions(
-    cycle: ReviewCycle, previous: ReviewCycle | None, team_names: dict, objective_titles: dict
+    cycle: ReviewCycle,
+    previous: ReviewCycle | None,
+    team_names: dict,
+    objective_titles: dict,
+    *,
+    found: tuple | None = None,
 ) -> list:
     """The cycle's actions, named as the review knew them: the open ones carried over (by due
-    date), then those done in this cycle, in one query (`previous`: the review before it)."""
-    carried, done = selectors.cycle_actions(cycle, previous)
+    date), then those done in this cycle, in one query (`previous`: the review before it;
+    `found`: selectors.cycle_actions' answer, when read already)."""
+    carried, done = found or selectors.cycle_actions(cycle, previous)
     actions = carried + done
     for a in actions:
         # Names as the review knew them (a closed review's snapshot), like the rest of it.
@@ -2117,16 +2135,97 @@ def report_html(cycle: ReviewCycle, *, for_pdf: bool = False, data: dict | None 
     )
 
 
-def print_html(cycle: ReviewCycle, number: int) -> str | None:
+def print_html(cycle: ReviewCycle, number: int, *, now: datetime | None = None) -> str | None:
     """The print view: the board's summary and part `number` (from 1) of the team appendix,
-    with links to the other parts and to the full data; None if there is no such part."""
-    data = print_data(cycle, number)
-    if data is None:
-        return None
+    with links to the other parts and to the full data; None if there is no such part.
+
+    A closed review's page is frozen but for its actions (done later), the report files built
+    since and what strategy.versions counts (the company's name, the measures' values...): it
+    is kept in the cache under those, the language and the part, for PRINT_SECONDS, and only
+    the time it was generated is written anew."""
+    now = now or timezone.now()
+    if not cycle.is_closed:
+        data = print_data(cycle, number, now=now)
+        if data is None:
+            return None
+        return _print_page(cycle, data)
+    read = _print_reads(cycle)
+    if not all(c.is_closed for c in read["cycles"]):
+        # A quarter before this one still running: the change since it is live.
+        data = print_data(cycle, number, now=now, read=read)
+        return None if data is None else _print_page(cycle, data)
+    key = _print_key(cycle, number, read)
+    html = django_cache.get(key)
+    if html is None:
+        data = print_data(cycle, number, now=now, read=read)
+        if data is None:
+            return None
+        html = _print_page(cycle, data | {"cached_page": True})
+        django_cache.set(key, html, PRINT_SECONDS)
+    generated = render_to_string("reports/_generated.html", {"generated_at": now})
+    return html.replace(GENERATED_MARK, generated, 1)
+
+
+# Where the print view's cached page says when it was generated (a comment, which no escaped
+# text can be; reports/report.html writes it), replaced with the time of each request.
+GENERATED_MARK = "<!--generated-->"
+
+
+def _print_page(cycle: ReviewCycle, data: dict) -> str:
     return render_to_string(
         "reports/report.html",
         data | _page_urls(cycle) | {"for_pdf": False, "print_view": True},
     )
+
+
+def _print_reads(cycle: ReviewCycle) -> dict:
+    """What a closed review's print view changes with, read first (and given to print_data,
+    which then does not read it again): the version of the strategy, the trend's cycles, the
+    actions the page lists and the report files it links to."""
+    cycles = _trend_cycles(cycle)
+    previous = cycles[-2] if cycle.kind == ReviewCycle.Kind.QUARTERLY and len(cycles) > 1 else None
+    return {
+        "version": versions.current(),
+        "cycles": cycles,
+        "actions": selectors.cycle_actions(cycle, previous),
+        "report_files": _done_report_files(cycle),
+    }
+
+
+def _print_key(cycle: ReviewCycle, number: int, read: dict) -> str:
+    """The cache key of a closed review's print view (see print_html)."""
+    carried, done = read["actions"]
+    facts = [
+        cycle.pk,
+        cycle.kind,
+        cycle.fiscal_year,
+        cycle.quarter,
+        cycle.closed_at.timestamp() if cycle.closed_at else None,
+        number,
+        # The reader's language, and the time zone its dates are written in.
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        read["version"],
+        [(c.pk, c.state) for c in read["cycles"]],
+        [
+            (
+                a.pk,
+                a.kind,
+                a.title,
+                a.objective_id,
+                a.owner_id,
+                a.cycle_id,
+                a.due_on,
+                a.completed_at,
+            )
+            for a in carried + done
+        ],
+        sorted((fmt, report.pk) for fmt, report in read["report_files"].items()),
+        # A deployment's stylesheet, whose name changes with its content.
+        static("css/report.css"),
+    ]
+    digest = hashlib.sha256(repr(facts).encode()).hexdigest()
+    return f"print-view:{cycle.pk}:{digest}"
 
 
 def report_part_html(

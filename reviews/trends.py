@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property, partial
 
-from django.db.models import FloatField, OuterRef, Subquery
+from django.db.models import Count, FloatField, Max, OuterRef, Subquery
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 
@@ -14,7 +15,9 @@ from reviews import scoring, services
 from reviews.models import FrozenScore, LiveScore, ReviewCycle
 from reviews.standings import url_pattern, whole
 from reviews.templatetags.review_tags import heat_class
+from strategy import versions
 from strategy.models import Objective, StrategicPosition, Unit
+from strategy.prepared import prepared
 from strategy.selectors import counted_page
 
 WIDTH, HEIGHT = 640, 220
@@ -122,18 +125,27 @@ def _cycles(
     return closed, (running[-1] if running else None)
 
 
-def _series(frozen: dict[int, float], closed, running, live_value) -> list[Point]:
-    """The points in time order: a quarter still open sits where it falls, even before a
-    later one that has closed."""
-    points = [((c.fiscal_year, c.quarter), Point(c.label, frozen.get(c.pk))) for c in closed]
+def _timeline(closed, running) -> list[tuple[int, str, bool]]:
+    """The quarters in time order as (cycle pk, label, is open): a quarter still open sits
+    where it falls, even before a later one that has closed. Each label named once (a page
+    draws a series per objective and per team over the same quarters)."""
+    when = [((c.fiscal_year, c.quarter), (c.pk, c.label, False)) for c in closed]
     if running is not None:
-        points.append(
-            (
-                (running.fiscal_year, running.quarter),
-                Point(_("%(cycle)s (open)") % {"cycle": running.label}, live_value, is_open=True),
-            )
-        )
-    return [point for _when, point in sorted(points, key=lambda pair: pair[0])]
+        label = _("%(cycle)s (open)") % {"cycle": running.label}
+        when.append(((running.fiscal_year, running.quarter), (running.pk, label, True)))
+    return [quarter for _when, quarter in sorted(when, key=lambda pair: pair[0])]
+
+
+def _points(timeline, frozen: dict[int, float], live_value) -> list[Point]:
+    return [
+        Point(label, live_value, is_open=True) if is_open else Point(label, frozen.get(pk))
+        for pk, label, is_open in timeline
+    ]
+
+
+def _series(frozen: dict[int, float], closed, running, live_value) -> list[Point]:
+    """The points in time order (see _timeline)."""
+    return _points(_timeline(closed, running), frozen, live_value)
 
 
 def company_chart(
@@ -179,10 +191,64 @@ def team_chart(unit: Unit) -> Chart:
     return build_chart(unit.name, _series(frozen, closed, running, live))
 
 
-def overview(*, page_number=None, q: str = "", per_page: int | None = None) -> dict:
+@prepared
+def _quarters(*, kind, planned):
+    live = LiveScore.objects.filter(cycle=OuterRef("pk")).order_by().values("cycle")
+    return (
+        ReviewCycle.objects.filter(kind=kind)
+        .exclude(state=planned)
+        .annotate(
+            live_rows=Subquery(live.annotate(n=Count("pk")).values("n")),
+            live_newest=Subquery(live.annotate(newest=Max("pk")).values("newest")),
+        )
+        .order_by("fiscal_year", "quarter")
+        .values_list(
+            "pk", "state", "closed_at", "fiscal_year", "quarter", "live_rows", "live_newest"
+        )
+    )
+
+
+def overview_key() -> tuple[str, list[ReviewCycle]]:
+    """The key of what overview() shows, and the quarters past planning (labels only), read
+    with it in one query besides the version's.
+
+    What the page shows moves only when a quarter opens or closes (its FrozenScore rows are
+    written as it closes, never after), when a team's check is submitted or reopened (the
+    running quarter's LiveScore rows, which are replaced, never updated: their count or newest
+    id moves), or with what strategy.versions counts (the objectives and their weights, the
+    teams and their names)."""
+    rows = _quarters(kind=str(ReviewCycle.Kind.QUARTERLY), planned=str(ReviewCycle.State.PLANNED))
+    cycles = [
+        ReviewCycle(
+            pk=pk,
+            kind=ReviewCycle.Kind.QUARTERLY,
+            state=state,
+            closed_at=closed_at,
+            fiscal_year=year,
+            quarter=quarter,
+        )
+        for pk, state, closed_at, year, quarter, _rows, _newest in rows
+    ]
+    quarters = ";".join(
+        f"{pk},{state},{closed_at.timestamp() if closed_at else ''},{year},{quarter},"
+        f"{live_rows or 0},{newest or 0}"
+        for pk, state, closed_at, year, quarter, live_rows, newest in rows
+    )
+    return f"{versions.current()}:{quarters}", cycles
+
+
+def overview(
+    *,
+    page_number=None,
+    q: str = "",
+    per_page: int | None = None,
+    cycles: list[ReviewCycle] | None = None,
+) -> dict:
     """The company's trend, one per objective of the current strategy, and a page of the teams'
-    (those whose name contains `q`), from stored rows only."""
-    closed, running = _cycles()
+    (those whose name contains `q`), from stored rows only; `cycles`: the quarters of
+    overview_key() when they have been read."""
+    closed, running = _cycles(cycles)
+    timeline = _timeline(closed, running)
     position = StrategicPosition.objects.current()
     objectives = list(position.objectives.active()) if position else []
     by_objective: dict[int, dict[int, float]] = defaultdict(dict)
@@ -224,14 +290,12 @@ def overview(*, page_number=None, q: str = "", per_page: int | None = None) -> d
     )
     team_url = url_pattern("reviews:trend-team")
     return {
-        "company": build_chart(_("Alignment index"), _series(company, closed, running, live_index)),
+        "company": build_chart(_("Alignment index"), _points(timeline, company, live_index)),
         "objectives": [
-            build_chart(
-                o.title, _series(by_objective[o.pk], closed, running, live_objectives.get(o.pk))
-            )
+            build_chart(o.title, _points(timeline, by_objective[o.pk], live_objectives.get(o.pk)))
             for o in objectives
         ],
-        "labels": [p.label for p in _series({}, closed, running, None)],
+        "labels": [label for _pk, label, _is_open in timeline],
         "page": page,
         "teams": [
             {
@@ -239,9 +303,15 @@ def overview(*, page_number=None, q: str = "", per_page: int | None = None) -> d
                 "url": team_url.format(t.code),
                 "values": [
                     {"value": p.value, "text": whole(p.value), "heat": heat_class(p.value)}
-                    for p in _series(by_team[t.pk], closed, running, live_teams.get(t.pk))
+                    for p in _points(timeline, by_team[t.pk], live_teams.get(t.pk))
                 ],
             }
             for t in shown
         ],
     }
+
+
+def when_read(**arguments) -> Callable[[], dict]:
+    """overview(**arguments), computed the first time it is called and only then: a template
+    calls it where its cached body is missing."""
+    return cache(partial(overview, **arguments))

@@ -482,8 +482,16 @@ def rubric_edit(request: HttpRequest) -> HttpResponse:
 def trend_company(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.view_cycles")
     q = request.GET.get("q", "").strip()[:120]
-    context = trends.overview(page_number=request.GET.get("page"), q=q)
-    return render(request, "reviews/trends.html", context | {"q": q})
+    number = request.GET.get("page", "")[:12]
+    body_key, cycles = trends.overview_key()
+    # The body changes only with what body_key counts: the template caches it under that
+    # key (and the page, the search and the language); the trends are read only to fill it.
+    trend = trends.when_read(page_number=number or None, q=q, cycles=cycles)
+    return render(
+        request,
+        "reviews/trends.html",
+        {"q": q, "number": number, "body_key": body_key, "trend": trend},
+    )
 
 
 def trend_objective(request: HttpRequest, pk: int) -> HttpResponse:

@@ -142,7 +142,7 @@ def test_trend_pages_read_stored_rows_and_never_the_check_items(
     if page == "objective trend":
         assert values[-1] == 87.5  # A: Logistics 75, Finance 100
     if page == "trends":
-        assert response.context["company"].points[-1].value == 62.5
+        assert response.context["trend"]()["company"].points[-1].value == 62.5
 
 
 # --- Bounded pages ---------------------------------------------------------------------------
@@ -363,7 +363,7 @@ def test_the_trends_page_shows_a_page_of_teams_searchable_by_name(
     first = client.get(reverse("reviews:trends"))
     found = client.get(reverse("reviews:trends"), {"q": "logis"})
 
-    assert [row["unit"].name for row in first.context["teams"]] == ["Finance"]
+    assert [row["unit"].name for row in first.context["trend"]()["teams"]] == ["Finance"]
     assert "Teams 1–1 of 2" in first.content.decode()
-    assert [row["unit"].name for row in found.context["teams"]] == ["Logistics"]
-    assert [v["text"] for v in found.context["teams"][0]["values"]] == ["48"]
+    assert [row["unit"].name for row in found.context["trend"]()["teams"]] == ["Logistics"]
+    assert [v["text"] for v in found.context["trend"]()["teams"][0]["values"]] == ["48"]
