@@ -54,7 +54,7 @@ from reviews.models import (
 )
 from reviews.templatetags.review_tags import heat_class
 from strategy import outcomes, versions
-from strategy.models import Commitment, CompanySettings, Lever, MeasureActual
+from strategy.models import Commitment, CompanySettings, Lever, Measure, MeasureActual
 from strategy.money import format_money
 from strategy.spreadsheet import FORMULA_TRIGGERS, is_formula_like, neutralise
 from sustain import board
@@ -515,12 +515,16 @@ def measured_outcomes(
     return _measured(cycle, objectives, now=now)[0]
 
 
-def _measured(cycle: ReviewCycle, objectives: list[dict], *, now: datetime):
+def _measured(
+    cycle: ReviewCycle, objectives: list[dict], *, now: datetime, earlier_years: bool = True
+):
     """measured_outcomes, and the company settings they were judged with: one query
-    (outcomes.objectives_outcomes)."""
+    (outcomes.objectives_outcomes; without `earlier_years`, the measures' own year alone)."""
     titles = {o["id"]: o["title"] for o in objectives}
     as_of = cycle.closed_at if cycle.is_closed else None
-    company, found = outcomes.objectives_outcomes(list(titles), now=now, as_of=as_of)
+    company, found = outcomes.objectives_outcomes(
+        list(titles), now=now, as_of=as_of, earlier_years=earlier_years
+    )
     for outcome in found:
         outcome.objective_title = titles[outcome.measure.objective_id]
     return found, company
@@ -611,13 +615,18 @@ def _measure_rows(cycle: ReviewCycle, objectives: list[dict], *, now: datetime) 
     fiscal year, the value beside the plan with its status and who entered it, when, how and
     why; a period due without a value says so. A closed review's values as they stood when
     it closed."""
-    found, company = _measured(cycle, objectives, now=now)
+    # The sheet shows each measure's own year: last years' values (the charts') are not read.
+    found, company = _measured(cycle, objectives, now=now, earlier_years=False)
     if not found:
         return
     as_of = cycle.closed_at if cycle.is_closed else None
+    # The words of the sheet, each translated once for the file (not once per row).
     yes, no = pgettext("customers feel it", "Yes"), pgettext("customers feel it", "No")
     no_value = pgettext("measure value", "No value")
     source_labels = {code: str(label) for code, label in SOURCE_LABELS.items()}
+    status_labels = {status.value: str(status.label) for status in outcomes.OutcomeStatus}
+    direction_labels = {code: str(label) for code, label in Measure.Direction.choices}
+    frequency_labels = {code: str(label) for code, label in Measure.Frequency.choices}
     entered = {
         (m, y, p): (source, at, " ".join(n for n in (first, last) if n) or user or "")
         for m, y, p, source, at, first, last, user in outcomes.recorded_values(as_of=as_of)
@@ -640,8 +649,8 @@ def _measure_rows(cycle: ReviewCycle, objectives: list[dict], *, now: datetime) 
             outcome.objective_title,
             m.name,
             m.unit,
-            m.get_direction_display(),
-            m.get_frequency_display(),
+            direction_labels.get(m.direction, m.direction),
+            frequency_labels.get(m.frequency, m.frequency),
             m.reporting_team.name if m.reporting_team else "",
             yes if m.customer_felt else no,
         ]
@@ -656,7 +665,7 @@ def _measure_rows(cycle: ReviewCycle, objectives: list[dict], *, now: datetime) 
                 off_track_percent=company.off_track_percent,
             )
             due = outcome.last_due is not None and p.period <= outcome.last_due
-            label = outcomes.OutcomeStatus(status).label if status else ""
+            label = status_labels[status] if status else ""
             source, at, who = entered.get((m.pk, p.period.fiscal_year, p.period.number), ("",) * 3)
             yield head + [
                 p.period.fiscal_year,

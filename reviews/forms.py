@@ -584,12 +584,14 @@ class CadenceSettingsForm(forms.ModelForm):
 
 
 class SignalFilterForm(forms.Form):
-    """The Signals page's filter: by kind of signal and by the region of the team."""
+    """The Signals page's filter: by kind of signal and by the region of the team; and by
+    objective, which an objective's page links to (kept by the form, not chosen in it)."""
 
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
     region = forms.TypedChoiceField(
         label=gettext_lazy("Region"), coerce=int, required=False, empty_value=None
     )
+    objective = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, kinds: list[tuple[str, str]], regions: list[tuple[int, str]], **kw):
         super().__init__(*args, **kw)

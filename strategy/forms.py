@@ -79,6 +79,12 @@ class PlainTextInput(forms.TextInput):
         )
 
 
+class PlainHiddenInput(forms.HiddenInput):
+    """A HiddenInput written in Python, with the markup of Django's template (see PlainSelect)."""
+
+    render = PlainTextInput.render
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -505,7 +511,7 @@ class MeasureActualForm(forms.Form):
         max_length=outcomes.COMMENT_MAX_LENGTH,
         widget=PlainTextInput(attrs={"class": "form-control form-control-sm"}),
     )
-    comment_for = forms.CharField(required=False, max_length=4, widget=forms.HiddenInput)
+    comment_for = forms.CharField(required=False, max_length=4, widget=PlainHiddenInput)
 
     def __init__(
         self,

@@ -353,7 +353,12 @@ def _committed_team_names(*, objective):
 
 def objective_page(*, user, pk: int, page_number=None) -> dict:
     """An objective, its measures, the teams committed (named up to TEAMS_NAMED, counted) and a
-    page of the commitments of the teams the user sees, with its history."""
+    page of the commitments of the teams the user sees, with its history.
+
+    What only a save changes (strategy.versions) is read when the page's template does not
+    find it cached (`body`, read at most once): its texts in the reader's language and its
+    history under `outcome_key`, its commitments under `body_key`, which also says which teams
+    the user sees and the page of them."""
     positions = StrategicPosition.objects.visible_to(user)
     objective = get_object_or_404(
         Objective.objects.filter(position__in=positions).select_related(
@@ -361,6 +366,62 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
         ),
         pk=pk,
     )
+    measures = cache(partial(_objective_measures, objective))
+    # The measures' outcomes change only with a save or the date (strategy.versions): read
+    # once for everyone under the page's key, which also keys their cached cards in the
+    # template; the entry forms are added for each user.
+    page_key = versions.page_key()
+    outcomes_key = f"objective-outcomes:{objective.pk}:{page_key}"
+    found = django_cache.get(outcomes_key)
+    if found is None:
+        company = CompanySettings.read()
+        start_month, today = outcomes.company_calendar(company)
+        found = outcomes.measures_outcomes(
+            measures(), company=company, today=today, start_month=start_month
+        )
+        django_cache.set(outcomes_key, found, CACHED_SECONDS)
+    # Whose commitments the user sees: every team's, or those of the teams they belong to.
+    seen = "all" if roles.sees_all_teams(user) else f"user-{user.pk}"
+    return {
+        "objective": objective,
+        "position": objective.position,
+        "outcomes": _with_entry_forms(user=user, found=found),
+        "outcome_key": page_key,
+        "can_import": user.has_perm("alignment.import_measure_actuals"),
+        "body": cache(
+            partial(
+                _objective_body,
+                objective=objective,
+                measures=measures,
+                user=user,
+                page_number=page_number,
+            )
+        ),
+        "body_key": f"{page_key}-{seen}-{_page_number(page_number)}",
+    }
+
+
+def _page_number(number) -> int:
+    """A page's number as a cache key, as counted_page reads it (a number past the end or
+    below 1 shows the last page, cached under its own number)."""
+    try:
+        return int(number or 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _objective_measures(objective: Objective) -> list[Measure]:
+    # Last year's measures are named in the history (Measure.__str__: no objective needed);
+    # their series are read by outcomes.measures_series, which needs no row of them.
+    measures = list(objective.measures.select_related("reporting_team", "previous"))
+    for measure in measures:
+        measure.objective = objective  # read with its position
+    return measures
+
+
+def _objective_body(*, objective: Objective, measures, user, page_number) -> dict:
+    """What the objective page caches: its translations, the teams committed, the page of
+    the commitments the user sees, and its newest changes."""
     # The teams committed: the first TEAMS_NAMED by name and how many in all, in one query.
     named = _committed_team_names(objective=objective.pk)
     team_count = named[0][1] if named else 0
@@ -375,35 +436,11 @@ def objective_page(*, user, pk: int, page_number=None) -> dict:
     known = [objective, objective.position, objective.owner]
     if objective.customer_priority_id:
         known.append(objective.customer_priority)
-    # Last year's measures are named in the history (Measure.__str__: no objective needed);
-    # their series are read by outcomes.measures_series, which needs no row of them.
-    measures = list(objective.measures.select_related("reporting_team", "previous"))
-    for measure in measures:
-        measure.objective = objective  # read above, with its position
     # The measures' history names their reporting teams and last year's measures: read here.
-    known += [m.reporting_team for m in measures if m.reporting_team_id]
-    known += [m.previous for m in measures if m.previous_id]
-    # The measures' outcomes change only with a save or the date (strategy.versions): read
-    # once for everyone under the page's key, which also keys their cached cards in the
-    # template; the entry forms are added for each user.
-    page_key = versions.page_key()
-    outcomes_key = f"objective-outcomes:{objective.pk}:{page_key}"
-    found = django_cache.get(outcomes_key)
-    if found is None:
-        company = CompanySettings.read()
-        start_month, today = outcomes.company_calendar(company)
-        found = outcomes.measures_outcomes(
-            measures, company=company, today=today, start_month=start_month
-        )
-        django_cache.set(outcomes_key, found, CACHED_SECONDS)
+    known += [m.reporting_team for m in measures() if m.reporting_team_id]
+    known += [m.previous for m in measures() if m.previous_id]
     return {
-        "objective": objective,
-        "position": objective.position,
         "reading": translations.reading(objective.position_id),
-        "measures": measures,
-        "outcomes": _with_entry_forms(user=user, found=found),
-        "outcome_key": page_key,
-        "can_import": user.has_perm("alignment.import_measure_actuals"),
         "commitments": page.object_list,
         "page": page,
         "team_names": [name for name, _ in named],

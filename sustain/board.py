@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Q, Window
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -1051,6 +1051,28 @@ def _board_row(*, pk):
 @prepared
 def _team_signals(*, teams):
     return StoredSignal.objects.filter(team__in=teams).values_list(*SIGNAL_FIELDS)
+
+
+# As many of an objective's signals as its page lists: one per team at most of some kinds, so
+# as many as the company has teams; the rest are counted, and listed on the Signals page.
+OBJECTIVE_SIGNALS_SHOWN = 10
+
+
+@prepared
+def _objective_signals(*, objective):
+    return (
+        StoredSignal.objects.filter(objective=objective)
+        .annotate(total=Window(Count("pk")))
+        .values_list(*SIGNAL_FIELDS, "total")[:OBJECTIVE_SIGNALS_SHOWN]
+    )
+
+
+def stored_objective_signals(objective: int) -> tuple[list[dict], int]:
+    """The stored live board's first OBJECTIVE_SIGNALS_SHOWN signals about an objective (id),
+    as stored_signals() has them, and how many there are in all: one query."""
+    rows = _objective_signals(objective=objective)
+    signals = [dict(zip(SIGNAL_FIELDS, row[:-1], strict=True)) for row in rows]
+    return signals, rows[0][-1] if rows else 0
 
 
 def stored_board(*, now: datetime, summary: bool = False) -> StoredBoard:

@@ -19,7 +19,8 @@ READING_SHOWN = 25
 
 def signals_page(*, params: QueryDict, now: datetime) -> dict:
     """The stored board's summary and a page of its signals, filtered by kind and region (the
-    choices counting the signals of each), with the streaks and the reading of the strategy."""
+    choices counting the signals of each) and by objective, with the streaks and the reading
+    of the strategy."""
     stored = board.stored_board(now=now, summary=True)
     summary = stored.summary
     everything = board.stored_signals()
@@ -46,6 +47,8 @@ def signals_page(*, params: QueryDict, now: datetime) -> dict:
             listed = listed.filter(kind=kind)
         if region is not None:
             listed = listed.filter(region=region)
+        if filters.cleaned_data["objective"]:  # from an objective's page: its signals
+            listed = listed.filter(objective=filters.cleaned_data["objective"])
     page = counted_page(listed, SIGNALS_PER_PAGE, params.get("page"))
     total = stored.signal_count
     streaks = summary.get("streaks", [])

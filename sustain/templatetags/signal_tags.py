@@ -7,8 +7,10 @@ cycle's signals as its snapshot froze them.
 """
 
 from decimal import Decimal
+from functools import cache, partial
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,29 +20,42 @@ from sustain import board
 register = template.Library()
 
 
-def _box(**about) -> dict:
-    stored = board.stored_board(now=timezone.now())
-    if list(about) == ["team"]:  # a team page's, on every request
-        return {"signals": board.stored_team_signals([about["team"]]), "board": stored}
-    return {"signals": list(board.stored_signals().filter(**about)), "board": stored}
-
-
 @register.simple_tag(takes_context=True)
 def team_signals(context, unit):
     """The signals about one team and the board they come from, or None where the user may
     not see them."""
     if not context["request"].user.has_perm("reviews.view_team_signals", unit):
         return None
-    return _box(team=unit.pk)
+    stored = board.stored_board(now=timezone.now())
+    return {"signals": board.stored_team_signals([unit.pk]), "board": stored}
 
 
 @register.simple_tag(takes_context=True)
 def objective_signals(context, objective):
-    """The signals about one objective and the board they come from, or None where the user
-    may not see them."""
+    """The board the signals about one objective come from and, read when called, the first
+    of them (`list`), how many more there are (`more`, listed on the Signals page,
+    `more_url`); None where the user may not see them. An objective has a signal per team of
+    some kinds: its page lists a few."""
     if not context["request"].user.has_perm("reviews.view_signals"):
         return None
-    return _box(objective=objective.pk)
+    stored = board.stored_board(now=timezone.now())
+    # The stored signals change only when a refresh stores a board: its generation keys the
+    # cached list (`key`), the signals read only when the template does not find it.
+    return {
+        "signals": cache(partial(_objective_signal_list, objective.pk)),
+        "board": stored,
+        "key": f"{stored.stored_generation}-{stored.computed_at.isoformat()}",
+    }
+
+
+def _objective_signal_list(objective: int) -> dict:
+    signals, total = board.stored_objective_signals(objective)
+    more = total - len(signals)
+    return {
+        "list": signals,
+        "more": more,
+        "more_url": f"{reverse('sustain:signals')}?objective={objective}" if more else "",
+    }
 
 
 def _cycle_board(context, cycle, results) -> dict:

@@ -137,7 +137,7 @@ def test_the_objective_page_names_the_first_committed_teams_and_pages_the_commit
     first = client.get(objective.get_absolute_url())
     second = client.get(objective.get_absolute_url(), {"page": 2})
 
-    assert first.context["team_names"] == [f"Team {n:02}" for n in range(10)]
+    assert first.context["body"]()["team_names"] == [f"Team {n:02}" for n in range(10)]
     assertContains(first, "and 20 more (30 in all)")
     assertContains(first, "Commitments 1 to 50 of 60.")
     assertContains(first, "Team 00 people")
