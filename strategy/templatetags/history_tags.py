@@ -36,7 +36,9 @@ def _entry(entry):
         '<li class="mb-2"><details><summary>{summary} {time}</summary>{table}</details></li>',
         summary=_summary(entry),
         time=history_time(entry),
-        table=format_html("{}{}{}", _table_head(get_language()), history_changes(entry), TABLE_END)
+        table=format_html(
+            "{}{}</tbody></table>", _table_head(get_language()), history_changes(entry)
+        )
         if entry.changes
         else EMPTY,
     )
@@ -56,9 +58,6 @@ def _table_head(language: str | None):
         gettext("Before"),
         gettext("After"),
     )
-
-
-TABLE_END = format_html("{}", "</tbody></table>")
 
 
 def _summary(entry):
