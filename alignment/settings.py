@@ -124,6 +124,8 @@ TEMPLATES = [
             ],
             # {% url %} with a view that takes no argument reversed once per process.
             "builtins": ["alignment.urltags"],
+            # base.html's header and footer, written once per what they show.
+            "libraries": {"page_chrome": "alignment.chrome"},
         },
     },
 ]

@@ -16,6 +16,8 @@ FOLDERS_MARKED = {
     "404.html",
     "500.html",
     "_history.html",
+    "_page_footer.html",
+    "_page_header.html",
     "admin",
     "api",
     "emails",
