@@ -16,6 +16,7 @@ from reports import writers
 from reports.models import ReportFile
 from reviews.models import Action
 from strategy.models import CompanySettings, Profile
+from tests.reports.test_print_view import _get as page
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +33,6 @@ def computed(monkeypatch):
 
     monkeypatch.setattr(writers, "print_data", counted)
     return calls
-
-
-def page(client, cycle, part=None) -> str:
-    url = (
-        reverse("reports:report-print", args=[cycle.pk])
-        if part is None
-        else reverse("reports:report-part", args=[cycle.pk, part])
-    )
-    response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def test_a_closed_reviews_print_view_is_computed_once_then_read_from_the_cache(
