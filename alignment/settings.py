@@ -13,6 +13,8 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from alignment.release import code_digest
+
 
 class Env(environ.Env):
     """Every variable is read through django-environ, with booleans kept strict.
@@ -416,14 +418,16 @@ if REDIS_URL:
     }
 
 # --- Cache ------------------------------------------------------------------
-# What the API's throttling counts (the only user of the cache): in Redis when there is one, so
-# every web process counts the same requests; in the process's memory otherwise.
+# What the API's throttling counts and the pages' cached parts: in Redis when there is one, so
+# every web process shares them; in the process's memory otherwise. In Redis, the keys start
+# with the release's digest (alignment/release.py), so that a deploy never serves a part that
+# the previous release's templates rendered.
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "cache",
+            "KEY_PREFIX": f"cache:{code_digest(BASE_DIR)}",
         }
     }
 else:
