@@ -156,11 +156,11 @@ class LanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(API_PREFIX):
             language = _browser_language(request.headers.get("Accept-Language", ""))
-            translation.activate(language or settings.LANGUAGE_CODE)
+            languages.activate(language or settings.LANGUAGE_CODE)
             timezone.deactivate()
         else:
             company_language, time_zone = languages.company_locale()
-            translation.activate(request_language(request, company_language))
+            languages.activate(request_language(request, company_language))
             timezone.activate(zoneinfo.ZoneInfo(time_zone))
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)

@@ -15,6 +15,8 @@ from django.db import DatabaseError, transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import trans_real
 
 from strategy.models import CompanySettings, Profile
 
@@ -53,6 +55,41 @@ def session_language(request: HttpRequest) -> str:
     if chosen is None:
         chosen = request.session[SESSION_KEY] = profile_language(request.user)
     return chosen
+
+
+# The translation of each language whose chain of catalogues activate() has pruned: a language's
+# object is built again when the settings that shape it change (tests), and pruned again then.
+_pruned: dict[str, object] = {}
+
+
+def activate(code: str) -> None:
+    """translation.activate(code), with the language's catalogues pruned the first time.
+
+    A message that its language does not translate (every one in English, the language the
+    product is written in) is looked up in each catalogue of the chain that gettext built: for
+    en-gb, after the merged catalogue, one `en` catalogue of Django's own per app, each holding
+    nothing but its header, which made a miss cost five times a hit. Those empty catalogues
+    are taken out of the chain; what any message translates to is the same.
+    """
+    translation.activate(code)
+    found = trans_real.translation(code)
+    if _pruned.get(code) is not found:
+        _drop_empty_fallbacks(found)
+        _pruned[code] = found
+
+
+def _drop_empty_fallbacks(chain) -> None:
+    """Unlink every fallback of `chain` whose catalogue has no message (only the header, under
+    the empty msgid, which gettext never looks up). `_fallback` is gettext's own link between
+    the translations of a chain (the standard library's NullTranslations.add_fallback); a
+    request reading the chain meanwhile sees the old link or the new, both whole."""
+    link = chain
+    while (after := getattr(link, "_fallback", None)) is not None:
+        catalogue = getattr(after, "_catalog", None)
+        if isinstance(catalogue, dict) and set(catalogue) <= {""}:
+            link._fallback = getattr(after, "_fallback", None)
+        else:
+            link = after
 
 
 def company_locale() -> tuple[str, str]:
