@@ -333,7 +333,7 @@ def promise_backed(
                 "its teams average %(mean)s, under the target of %(target)s (%(teams)s below it)",
                 mean=f"{mean:.0f}",
                 target=f"{target:.0f}",
-                teams=", ".join(weak),
+                teams=_lowest_named(weak, scored),
             )
         )
     if not problems:
@@ -347,6 +347,27 @@ def promise_backed(
         problems=phrases.joined(problems, "; "),
     )
     return PromiseCheck(True, missing, weak, reason)
+
+
+WEAK_TEAMS_NAMED = 5  # a reason names the lowest few teams under the target, and counts the rest
+
+
+def _lowest_named(weak: list[str], scored: dict[str, float]) -> str | Phrase:
+    """The teams under the target, by name: all of them when they are few, else the lowest
+    WEAK_TEAMS_NAMED (in their names' order) and how many more, so that a reason stays a
+    sentence however many teams back the promise."""
+    if len(weak) <= WEAK_TEAMS_NAMED:
+        return ", ".join(weak)
+    lowest = sorted(sorted(weak, key=lambda team: (scored[team], team))[:WEAK_TEAMS_NAMED])
+    return phrases.ngettext_lazy(
+        # Translators: teams are the names of the lowest-scoring teams, count how many more
+        # teams also score under the target.
+        "%(teams)s and %(count)s more",
+        "%(teams)s and %(count)s more",
+        "count",
+        teams=", ".join(lowest),
+        count=len(weak) - WEAK_TEAMS_NAMED,
+    )
 
 
 # Translators: joins the topics a promise talks about ("delivery and service").

@@ -8,6 +8,7 @@ the weight share.
 from datetime import date
 
 import pytest
+from django.utils import translation
 
 from sustain import measures
 from sustain.measures import TOO_SHORT
@@ -355,6 +356,37 @@ def test_teams_under_the_target_on_average_are_named():
     assert check.reason == (
         "“Deliver on time”: its teams average 50, under the target of 75 (Logistics below it)."
     )
+
+
+def test_a_reason_names_the_lowest_few_teams_and_counts_the_rest():
+    # 40 teams back the promise: 30 of them under the target (scores 10..39), 10 above it.
+    scores = {f"Team {n:02d}": float(n) for n in range(10, 40)}
+    scores |= {f"Top {n:02d}": 95.0 for n in range(10)}
+    check = _backed(DELIVERY, ["inventory", "processes"], scores)
+
+    assert check.flagged
+    assert len(check.weak_teams) == 30  # every team under it is still known
+    assert check.reason == (
+        "“Deliver on time”: its teams average 42, under the target of 75 (Team 10, Team 11, "
+        "Team 12, Team 13, Team 14 and 25 more below it)."
+    )
+    with translation.override("de"):
+        assert "Team 14 und 25 weitere darunter" in check.reason
+
+
+def test_up_to_five_teams_under_the_target_are_all_named():
+    scores = {"E": 10.0, "D": 20.0, "C": 30.0, "B": 40.0, "A": 50.0, "Top": 100.0}
+    check = _backed(DELIVERY, ["inventory", "processes"], scores)
+
+    assert check.reason.endswith("(A, B, C, D, E below it).")
+
+
+def test_one_more_team_under_the_target_is_counted_in_the_singular():
+    scores = {name: 10.0 for name in "ABCDEF"}
+    with translation.override("de"):
+        reason = _backed(DELIVERY, ["inventory", "processes"], scores).reason
+
+    assert "(A, B, C, D, E und 1 weiteres darunter)" in reason
 
 
 def test_one_team_under_the_target_is_not_flagged_when_the_mean_reaches_it():
