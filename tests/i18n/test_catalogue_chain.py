@@ -38,7 +38,9 @@ def _messages(found) -> list[tuple[str, ...]]:
     for link in _chain(found):
         catalogue = getattr(link, "_catalog", None)
         if catalogue is not None:
-            keys.update(key for key in catalogue.keys() if isinstance(key, str) and key)
+            # A TranslationCatalog has keys() but no iteration of its own.
+            found = catalogue.keys()
+            keys.update(key for key in found if isinstance(key, str) and key)
     return sorted(keys)[:: max(1, len(keys) // 400)]  # a spread of a few hundred
 
 
