@@ -1,8 +1,10 @@
 """What the reviews pages read: one function per part of a page, each returning the context it
 fills, in a bounded number of queries whatever the size of the company. The home page asks one
 per role it shows; the cycle page reads the cycle with its previous review and its checks' counts
-in one query, then the stored scores of reviews.standings. The signals and the report files are
-the sustain and reports apps' parts of the cycle page, rendered by their template tags. A check
+in one query, with what its cached body changes with (cycle_facts), then, only when that body
+is missing from the cache, the stored scores of reviews.standings. The signals and the report
+files are the sustain and reports apps' parts of the cycle page, rendered by their template
+tags. A check
 page shows every lever of every objective the team scores, with the lever's rubric questions and
 last quarter's score beside it: its rows carry their controls ready to write, since a template
 node per option and per attribute was most of that page's time."""
