@@ -1,8 +1,10 @@
 """What the reviews pages read: one function per part of a page, each returning the context it
 fills, in a bounded number of queries whatever the size of the company. The home page asks one
 per role it shows; the cycle page reads the cycle with its previous review and its checks' counts
-in one query, then the stored scores of reviews.standings. The signals and the report files are
-the sustain and reports apps' parts of the cycle page, rendered by their template tags. A check
+in one query, with what its cached body changes with (cycle_facts), then, only when that body
+is missing from the cache, the stored scores of reviews.standings. The signals and the report
+files are the sustain and reports apps' parts of the cycle page, rendered by their template
+tags. A check
 page shows every lever of every objective the team scores, with the lever's rubric questions and
 last quarter's score beside it: its rows carry their controls ready to write, since a template
 node per option and per attribute was most of that page's time."""
@@ -20,6 +22,7 @@ from django.forms.utils import ErrorList
 from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils.dates import MONTHS_3
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.html import format_html_join
 from django.utils.translation import gettext, gettext_lazy
 
@@ -209,7 +212,13 @@ SELECT c.id, c.kind, c.fiscal_year, c.quarter, c.position_id, c.opens_on, c.due_
     ORDER BY s.id LIMIT 1) AS fiscal_start_month,
   (SELECT f.score FROM reviews_frozenscore f
     WHERE f.cycle_id = c.id AND f.objective_id IS NULL AND f.unit_id IS NULL
-    LIMIT 1) AS frozen_index
+    LIMIT 1) AS frozen_index,
+  (SELECT MAX(k.id) FROM reviews_alignmentcheck k WHERE k.cycle_id = c.id) AS newest_check,
+  (SELECT COUNT(*) FROM reviews_livescore s WHERE s.cycle_id = c.id) AS live_rows,
+  (SELECT MAX(s.id) FROM reviews_livescore s WHERE s.cycle_id = c.id) AS live_newest,
+  (SELECT COUNT(*) FROM reviews_executivescore e WHERE e.cycle_id = c.id) AS executive_rows,
+  (SELECT MAX(e.at) FROM reviews_executivescore e WHERE e.cycle_id = c.id) AS executive_latest,
+  (SELECT v.number FROM alignment_contentversion v WHERE v.id = 1) AS content_version
 FROM reviews_reviewcycle c JOIN alignment_strategicposition p ON p.id = c.position_id
 WHERE c.id = %(pk)s OR c.id = (
   SELECT e.id FROM reviews_reviewcycle e
@@ -226,7 +235,8 @@ def cycle_and_previous(pk: int) -> tuple[ReviewCycle, ReviewCycle | None]:
     quarterly review before it (services.previous_cycle), in one query; each with its frozen
     index (`frozen_index`, None while it runs), the month fiscal years start in
     (`fiscal_start_month`, None until the company settings are saved) and its position's
-    fiscal year (`position`, the rest of which is read if asked for). Not the snapshot."""
+    fiscal year (`position`, the rest of which is read if asked for); and what its page's
+    cached body changes with (cycle_facts). Not the snapshot."""
     states = AlignmentCheck.State
     rows = list(
         ReviewCycle.objects.raw(
@@ -348,10 +358,70 @@ def cycle_actions(
     return [a for a in rows if a.completed_at is None], finished
 
 
+def cycle_facts(cycle: ReviewCycle, previous: ReviewCycle | None) -> str:
+    """What the cycle page's cached body shows changes with, as cycle_and_previous() read it
+    with the two cycles: their state and closing (a closed cycle's scores and snapshot never
+    change after), their checks' counts by state and newest id, their LiveScore rows' count
+    and newest id (rows that are deleted and inserted again, never updated), their executive
+    scores' count and latest time (one updated moves its time), and strategy.versions' number
+    (the objectives, their titles and weights, the teams, their names, regions and heads, the
+    company's calendar)."""
+    facts: list = [cycle.content_version or 0]
+    for c in (cycle, previous):
+        if c is None:
+            facts.append("-")
+            continue
+        facts += [
+            c.pk,
+            c.kind,
+            c.fiscal_year,
+            c.quarter,
+            c.state,
+            c.opens_on,
+            c.due_on,
+            c.closed_at.timestamp() if c.closed_at else "",
+            c.submitted,
+            c.draft,
+            c.not_started,
+            c.newest_check or 0,
+            c.live_rows,
+            c.live_newest or 0,
+            c.executive_rows,
+            c.executive_latest or "",
+        ]
+    return ":".join(str(f) for f in facts)
+
+
+# What cycle_page() gives its template for the cached body (templates/reviews/cycle_detail.html),
+# each read from _cycle_body() when the template asks for it, which it does only on a miss.
+CYCLE_BODY_PARTS = (
+    "results",
+    "change",
+    "change_text",
+    "agenda",
+    "agenda_more",
+    "team_filters",
+    "teams",
+    "heatmap",
+    "query",
+    "objective_columns",
+    "index_text",
+    "score_form",
+)
+
+
 def cycle_page(*, pk: int, user, params: QueryDict, today: date) -> dict:
-    """Everything the cycle page shows but the signals and the report files."""
+    """Everything the cycle page shows but the signals and the report files.
+
+    The figures, the heatmap, the agenda and the executive score's choices change only with
+    cycle_facts(), the user's permissions and the teams they head (listed first), and the
+    page's filters: the template caches them under `body_key` (with the language, the signals'
+    and the report files' own parts), and reads CYCLE_BODY_PARTS, computed at most once and
+    only if it does not find them. The actions, with the forms that complete them, are read
+    on every request (one query)."""
     cycle, previous_cycle = cycle_and_previous(pk)
     can_run = user.has_perm("reviews.run_reviews")
+    can_export = user.has_perm("reviews.export_reports")
     planned = cycle.state == ReviewCycle.State.PLANNED
     context = {
         "cycle": cycle,
@@ -361,40 +431,79 @@ def cycle_page(*, pk: int, user, params: QueryDict, today: date) -> dict:
         else "",
         "is_future_quarter": cycle.is_running
         and cycle.is_future_quarter(today=today, first_month=_first_month(cycle)),
-        "can_export": user.has_perm("reviews.export_reports"),
+        "can_export": can_export,
     }
     if planned:  # nothing to show but how to open it
         return context
-    current = standings.summary(cycle, previous=previous_cycle)
     done = standings.completion_of(cycle.submitted, cycle.draft, cycle.not_started)
+    actions, done_actions = cycle_actions(cycle, previous_cycle)
+    headed = ",".join(str(unit) for unit in sorted(roles.headed_unit_ids(user)))
+    body = cache(
+        partial(
+            _cycle_body,
+            cycle=cycle,
+            previous_cycle=previous_cycle,
+            done=done,
+            user=user,
+            params=params,
+            score_form=can_run and cycle.is_running,
+        )
+    )
+    context |= {
+        "body_key": f"{cycle_facts(cycle, previous_cycle)}|{can_run:d}{can_export:d}|{headed}"
+        f"|{params.urlencode()}",
+        "previous_cycle": previous_cycle,
+        "completion": done,
+        "actions": actions,
+        "done_actions": done_actions,
+        "shows_score_form": can_run and cycle.is_running,
+    }
+    context |= {name: BodyPart(partial(_body_part, body, name)) for name in CYCLE_BODY_PARTS}
+    return context
+
+
+def _body_part(body, name: str):
+    return body()[name]
+
+
+class BodyPart(SimpleLazyObject):
+    """A part of a page's cached body, computed the first time it is used: a template calls
+    it and reads what it returns (a value that may be None or false, as computed); Python
+    code may also use it as that value."""
+
+    def __call__(self):
+        if self._wrapped is empty:
+            self._setup()
+        return self._wrapped
+
+
+def _cycle_body(
+    *, cycle: ReviewCycle, previous_cycle, done: dict, user, params: QueryDict, score_form: bool
+) -> dict:
+    """The parts of the cycle page cached under its `body_key` (see cycle_page)."""
+    current = standings.summary(cycle, previous=previous_cycle)
     previous = standings.previous_figures(previous_cycle, current=current)
     agenda, agenda_more = standings.agenda_items(cycle, current, done, previous_cycle, previous)
-    context |= team_table(cycle, current, done, user=user, params=params)
+    body = team_table(cycle, current, done, user=user, params=params)
     change = (
         None
         if previous is None or current["index"] is None or previous["index"] is None
         else current["index"] - previous["index"]
     )
-    actions, done_actions = cycle_actions(cycle, previous_cycle)
-    context |= {
+    return body | {
         "results": current,
-        "previous_cycle": previous_cycle,
         "change": change,
         "change_text": standings.whole(change),
-        "completion": done,
         "agenda": agenda,
         "agenda_more": agenda_more,
-        "actions": actions,
-        "done_actions": done_actions,
         "score_form": ExecutiveScoreForm(
             cycle=cycle,
-            teams=[(row["team"]["id"], row["team"]["name"]) for row in context["heatmap"]],
+            teams=[(row["team"]["id"], row["team"]["name"]) for row in body["heatmap"]],
             objectives=[(o["id"], o["title"]) for o in current["objectives"]],
         )
-        if can_run and cycle.is_running
+        if score_form
         else None,
     }
-    return context
 
 
 # --- The check page --------------------------------------------------------------------------
