@@ -186,7 +186,8 @@ def test_the_matrix_counts_live_commitments_and_flags_unsupported_objectives(
 
     assert [t.name for t in response.context["body"]()["teams"]] == ["Finance", "HR", "Logistics"]
     assert [
-        (row["objective"], row["cells"], row["total"]) for row in response.context["body"]()["table"]
+        (row["objective"], row["cells"], row["total"])
+        for row in response.context["body"]()["table"]
     ] == [
         (supported, [1, 0, 2], 3),
         (unsupported, [0, 0, 0], 0),
