@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Value
+from django.db.models import Count, DateField, F, IntegerField, Value
 from django.http import QueryDict
 
 from notifications.forms import DeliveryFilterForm
-from notifications.models import Delivery, Digest, Notification
-from reviews.models import CadenceSettings
+from notifications.models import Delivery, Digest, Notification, WebhookEndpoint
+from reviews.models import CadenceSettings, ReviewCycle
 from reviews.operations import schedule_overview, upcoming_reminders
-from strategy.models import company_tzinfo
+from strategy.languages import company_locale
+from strategy.prepared import prepared
 from strategy.selectors import counted_page
 
 DELIVERIES_PER_PAGE = 50
@@ -24,7 +25,8 @@ def operations_page(*, params: QueryDict, now: datetime) -> dict:
     valid (a cycle since deleted, a state typed in the address) is left out and named in
     `ignored`, and the others still apply."""
     config = CadenceSettings.load()
-    filters = DeliveryFilterForm(params or None)
+    cycles, endpoints = filter_choices()
+    filters = DeliveryFilterForm(params or None, cycles=cycles, endpoints=endpoints)
     # A delivery's review is shown by its label: its snapshot is never read.
     deliveries = (
         Delivery.objects.select_related("recipient", "cycle", "endpoint", "channel")
@@ -40,8 +42,29 @@ def operations_page(*, params: QueryDict, now: datetime) -> dict:
             elif filters.cleaned_data.get(field):
                 deliveries = deliveries.filter(**{field: filters.cleaned_data[field]})
     page = counted_page(deliveries, DELIVERIES_PER_PAGE, params.get("page"))
-    # The deliveries' and the digests' counts by state, in one query (the page's budget).
-    by_state = (
+    counts, digest_counts = {}, {}
+    for state, n, of in _counts_by_state():
+        (counts if of == "delivery" else digest_counts)[state] = n
+    query = params.copy()
+    query.pop("page", None)
+    return {
+        "schedule": schedule_overview(now=now),
+        "upcoming": upcoming_reminders(now=now, config=config),
+        "time_zone": company_locale()[1],
+        "filters": filters,
+        "page": page,
+        "counts": counts,
+        "digest_counts": digest_counts,
+        "query": query.urlencode(),
+        "filtered": any(params.get(f) for f in DELIVERY_FILTERS),
+        "ignored": ignored,
+    }
+
+
+@prepared
+def _counts_by_state():
+    """The deliveries' and the digests' counts by state, in one query (the page's budget)."""
+    return (
         Delivery.objects.order_by()
         .values_list("state")
         .annotate(n=Count("pk"), of=Value("delivery"))
@@ -52,23 +75,39 @@ def operations_page(*, params: QueryDict, now: datetime) -> dict:
             all=True,
         )
     )
-    counts, digest_counts = {}, {}
-    for state, n, of in by_state:
-        (counts if of == "delivery" else digest_counts)[state] = n
-    query = params.copy()
-    query.pop("page", None)
-    return {
-        "schedule": schedule_overview(now=now),
-        "upcoming": upcoming_reminders(now=now, config=config),
-        "time_zone": company_tzinfo().key,
-        "filters": filters,
-        "page": page,
-        "counts": counts,
-        "digest_counts": digest_counts,
-        "query": query.urlencode(),
-        "filtered": any(params.get(f) for f in DELIVERY_FILTERS),
-        "ignored": ignored,
-    }
+
+
+def filter_choices() -> tuple[list[tuple], list[tuple]]:
+    """What the delivery log's filters offer, in one query: every review as (pk, kind, fiscal
+    year, quarter), newest first, and every webhook endpoint as (pk, name), by name."""
+    cycles, endpoints = [], []
+    for of, pk, text, year, quarter, _opens_on in _filter_choices():
+        if of == "cycle":
+            cycles.append((pk, text, year, quarter))
+        else:
+            endpoints.append((pk, text))
+    return cycles, endpoints
+
+
+@prepared
+def _filter_choices():
+    # One list of both, ordered as each model orders itself: the reviews (their kind in
+    # `text`) first, newest first, then the endpoints (their name in `text`) by name.
+    cycles = ReviewCycle.objects.annotate(of=Value("cycle"), text=F("kind")).values_list(
+        "of", "pk", "text", "fiscal_year", "quarter", "opens_on"
+    )
+    endpoints = WebhookEndpoint.objects.annotate(
+        of=Value("endpoint"),
+        text=F("name"),
+        year=Value(None, output_field=IntegerField()),
+        quarter=Value(None, output_field=IntegerField()),
+        opens_on=Value(None, output_field=DateField()),
+    ).values_list("of", "pk", "text", "year", "quarter", "opens_on")
+    return (
+        cycles.order_by()
+        .union(endpoints.order_by(), all=True)
+        .order_by("of", "-fiscal_year", "-quarter", "-opens_on", "text", "pk")
+    )
 
 
 NOTIFICATION_LINES = 100  # lines on the notification list
