@@ -727,6 +727,7 @@ def check_rows(
     by_objective: dict[int, list[Commitment]] = {}
     for commitment in commitments:
         by_objective.setdefault(commitment.objective_id, []).append(commitment)
+    evidence, blockers = gettext("Evidence"), gettext("Blockers")  # once, not once per row
     rows = []
     for item in items:
         last = last_scores.get(item.objective_id)
@@ -747,8 +748,8 @@ def check_rows(
                     for lever in LEVERS
                 ],
                 texts=[
-                    TextControl(**posted.value_of("evidence"), label=gettext("Evidence")),
-                    TextControl(**posted.value_of("blockers"), label=gettext("Blockers")),
+                    TextControl(**posted.value_of("evidence"), label=evidence),
+                    TextControl(**posted.value_of("blockers"), label=blockers),
                 ],
                 commitments=[
                     _status_control(c, data) for c in by_objective.get(item.objective_id, [])
