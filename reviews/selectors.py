@@ -17,14 +17,16 @@ from decimal import Decimal
 from functools import cache, partial
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, IntegerField, OuterRef, Q, TextField, Value
+from django.core.cache import cache as django_cache
+from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery, TextField, Value
 from django.forms.utils import ErrorList
 from django.http import Http404, QueryDict
-from django.urls import reverse
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, reverse
 from django.utils.dates import MONTHS_3
 from django.utils.functional import SimpleLazyObject, empty
-from django.utils.html import format_html_join
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from reviews import dispatch, forms, services, standings, trends
 from reviews.forms import (
@@ -54,7 +56,9 @@ from strategy import services as strategy
 from strategy.models import (
     Acknowledgement,
     Commitment,
+    ContentVersion,
     Lever,
+    Measure,
     MeasureActual,
     MeasurePlanPoint,
     Objective,
@@ -661,7 +665,10 @@ def _check_row(*, pk):
         AlignmentCheck.objects.filter(pk=pk)
         # Whether to read the reopenings at all: most checks were never reopened.
         .annotate(
-            was_reopened=Exists(CheckReopening.objects.filter(alignment_check=OuterRef("pk")))
+            was_reopened=Exists(CheckReopening.objects.filter(alignment_check=OuterRef("pk"))),
+            # The strategy's content version, which the page's cached measures are keyed on,
+            # read with the check rather than by a query of its own.
+            content_version=Subquery(ContentVersion.objects.filter(pk=1).values("number")[:1]),
         )
         .values_list(
             *_CHECK_FIELDS,
@@ -669,13 +676,15 @@ def _check_row(*, pk):
             *(f"unit__{name}" for name in _UNIT_FIELDS),
             *(f"updated_by__{name}" for name in _WRITER_FIELDS),
             "was_reopened",
+            "content_version",
         )
     )
 
 
 def check_with_cycle(pk: int) -> AlignmentCheck | None:
-    """The check, with its cycle (not its snapshot), unit and last writer, and whether it was
-    ever reopened (`was_reopened`): what every check view reads first, in one prepared read."""
+    """The check, with its cycle (not its snapshot), unit and last writer, whether it was ever
+    reopened (`was_reopened`) and the strategy's content version (`content_version`,
+    strategy.versions): what every check view reads first, in one prepared read."""
     found = _check_row(pk=pk)
     if not found:
         return None
@@ -693,7 +702,8 @@ def check_with_cycle(pk: int) -> AlignmentCheck | None:
         if check.updated_by_id is not None
         else None
     )
-    check.was_reopened = row[-1]
+    check.was_reopened, version = row[-2:]
+    check.content_version = version or 0
     return check
 
 
@@ -754,7 +764,7 @@ def check_page(
         if check.was_reopened
         else [],
         **_recent_history(check, known=objectives),
-        **check_measures(check=check, user=user, data=measure_data, errors=measure_errors),
+        **check_measures_section(check=check, user=user, data=measure_data, errors=measure_errors),
         "other_objectives": [o for o in objectives if o.retired_at is None and o.pk not in by_item]
         if can_edit
         else [],
@@ -826,6 +836,7 @@ def check_rows(
     by_objective: dict[int, list[Commitment]] = {}
     for commitment in commitments:
         by_objective.setdefault(commitment.objective_id, []).append(commitment)
+    evidence, blockers = gettext("Evidence"), gettext("Blockers")  # once, not once per row
     rows = []
     for item in items:
         last = last_scores.get(item.objective_id)
@@ -846,8 +857,8 @@ def check_rows(
                     for lever in LEVERS
                 ],
                 texts=[
-                    TextControl(**posted.value_of("evidence"), label=gettext("Evidence")),
-                    TextControl(**posted.value_of("blockers"), label=gettext("Blockers")),
+                    TextControl(**posted.value_of("evidence"), label=evidence),
+                    TextControl(**posted.value_of("blockers"), label=blockers),
                 ],
                 commitments=[
                     _status_control(c, data) for c in by_objective.get(item.objective_id, [])
@@ -935,9 +946,12 @@ class MeasureRow:
     cells: list[MeasureCell]
 
 
-def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> dict:
+def check_measures(
+    *, check: AlignmentCheck, user, data=None, errors=None, may_enter: bool | None = None
+) -> dict:
     """The measures the check's team reports, each with its value in the review's periods:
-    the quarter, or its three months. `data` and `errors` are a refused save's, shown again."""
+    the quarter, or its three months. `data` and `errors` are a refused save's, shown again;
+    `may_enter`, the permission to enter their values when the caller has it already."""
     measures = list(services.check_measures(check))
     if not measures:
         elsewhere = services.check_measures_elsewhere(check)
@@ -952,8 +966,53 @@ def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> di
         # The measures share their reporting team, so whoever may enter one (its head, an
         # executive) enters them all.
         "can_enter_measures": not check.cycle.is_closed
-        and user.has_perm("alignment.enter_measure_actuals", measures[0]),
+        and user.has_perm("alignment.enter_measure_actuals", measures[0])
+        if may_enter is None
+        else may_enter,
     }
+
+
+# Where a request's CSRF token goes in a cached part: a comment, which no escaped text can be.
+CSRF_MARK = format_html("<!--{}-->", "csrf")
+MEASURES_CACHED_SECONDS = 24 * 60 * 60
+
+
+def check_measures_section(*, check: AlignmentCheck, user, data=None, errors=None) -> dict:
+    """The check page's measures as a format_html pattern whose one field, `csrf`, is the
+    request's CSRF token (`measures_section`, written by check_tags.check_measures_section),
+    and whether the user may enter their values (`can_enter_measures`).
+
+    Written once per what it shows, in Django's cache: the strategy's content version
+    (strategy.versions: the measures, their values, plans, objectives and company settings,
+    the team's name), the check (its team and review), whether the review is closed, the
+    language and the permission to enter values; the measures and their values are then not
+    read at all. A refused save's values and errors (`data`, `errors`) are written anew."""
+    # The measures share their reporting team, the check's, so whoever may enter one (its
+    # head, an executive) enters them all: the permission needs no measure read.
+    may_enter = not check.cycle.is_closed and user.has_perm(
+        "alignment.enter_measure_actuals", Measure(reporting_team_id=check.unit_id)
+    )
+    cycle = check.cycle
+    version = getattr(check, "content_version", None)  # read with the check by the views
+    version = versions.current() if version is None else version
+    key = (
+        f"check-measures:{version}:{check.pk}:{cycle.kind}:{cycle.fiscal_year}:"
+        f"{cycle.quarter}:{cycle.position_id}:{cycle.is_closed}:{get_language()}:"
+        f"{get_script_prefix()}:{may_enter}"
+    )
+    found = django_cache.get(key) if data is None and errors is None else None
+    if found is None:
+        part = check_measures(check=check, user=user, data=data, errors=errors, may_enter=may_enter)
+        html = render_to_string(
+            "reviews/_check_measures.html",
+            {"check": check, "cycle": cycle, "csrf_input": CSRF_MARK, **part},
+        )
+        pattern = html.strip().replace("{", "{{").replace("}", "}}").replace(CSRF_MARK, "{csrf}")
+        found = (bool(part["measures"]), pattern)
+        if data is None and errors is None:
+            django_cache.set(key, found, MEASURES_CACHED_SECONDS)
+    has_measures, pattern = found
+    return {"measures_section": pattern, "can_enter_measures": has_measures and may_enter}
 
 
 @prepared
