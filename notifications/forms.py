@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import forms
-from django.utils.translation import gettext
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications import webhooks
@@ -15,34 +18,83 @@ SWITCHED_OFF = _("Switched off, it is sent nothing (and what waits for it is can
 
 
 class DeliveryFilterForm(forms.Form):
-    state = forms.ChoiceField(
-        label=_("State"),
-        choices=[("", _("Any state")), *Delivery.State.choices],
-        required=False,
-    )
-    kind = forms.ChoiceField(
-        label=_("Kind"), choices=[("", _("Any kind")), *KIND_CHOICES], required=False
-    )
-    # The choices show each review's label: its snapshot is never read.
-    cycle = forms.ModelChoiceField(
-        queryset=ReviewCycle.objects.defer("snapshot"),
-        required=False,
-        label=_("Cycle"),
-        empty_label=_("Any cycle"),
-    )
-    endpoint = forms.ModelChoiceField(
-        queryset=WebhookEndpoint.objects.all(),
-        required=False,
-        empty_label=_("Any recipient"),
-        label=_("Webhook endpoint"),
-    )
+    """The delivery log's filters. The reviews and endpoints to choose from are given, read by
+    the page with its other reads (`filter_choices`), so that checking a choice reads nothing
+    more; `selects()` writes the four menus."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Bootstrap's look, written by the operations page itself: crispy's field template
-        # cost a third of the page.
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select"
+    state = forms.ChoiceField(label=_("State"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    cycle = forms.TypedChoiceField(label=_("Cycle"), coerce=int, required=False)
+    endpoint = forms.TypedChoiceField(label=_("Webhook endpoint"), coerce=int, required=False)
+
+    def __init__(self, data=None, *, cycles=(), endpoints=()):
+        """`cycles`: (pk, kind, fiscal year, quarter) of every review, `endpoints`: (pk, name)
+        of every endpoint, each in its menu's order."""
+        super().__init__(data)
+        self.options = filter_options(get_language(), tuple(cycles), tuple(endpoints))
+        for name, options in self.options.items():
+            self.fields[name].choices = options
+
+    def selects(self) -> list[dict]:
+        """Each filter's id, label and menu (Bootstrap's form-select), the chosen value
+        selected, one that was not valid marked for assistive technology. The menus are
+        written once per process for each set of options and choice: Django's widget
+        templates, rendered per option, were a third of the page."""
+        data = self.data if self.is_bound else {}
+        rows = []
+        for name, options in self.options.items():
+            invalid = self.is_bound and name in self.errors
+            rows.append(
+                {
+                    "id": f"id_{name}",
+                    "label": self.fields[name].label,
+                    "select": _select(name, options, data.get(name) or "", invalid),
+                }
+            )
+        return rows
+
+
+FILTER_MENUS_CACHED = 256  # menus kept per process: sets of options and choices
+
+
+@lru_cache(maxsize=32)
+def filter_options(language: str, cycles: tuple, endpoints: tuple) -> dict[str, tuple]:
+    """The menus' (value, label) pairs in `language` (the active one, given as the key of the
+    cache): the labels of the states, kinds and reviews are translated once per process."""
+    return {
+        "state": (("", gettext("Any state")), *_pairs(Delivery.State.choices)),
+        "kind": (("", gettext("Any kind")), *_pairs(KIND_CHOICES)),
+        "cycle": (
+            ("", gettext("Any cycle")),
+            *(
+                (str(pk), ReviewCycle(kind=kind, fiscal_year=year, quarter=quarter).label)
+                for pk, kind, year, quarter in cycles
+            ),
+        ),
+        "endpoint": (("", gettext("Any recipient")), *((str(pk), name) for pk, name in endpoints)),
+    }
+
+
+def _pairs(choices) -> tuple:
+    return tuple((str(value), str(label)) for value, label in choices)
+
+
+@lru_cache(maxsize=FILTER_MENUS_CACHED)
+def _select(name: str, options: tuple, chosen: str, invalid: bool) -> str:
+    """A <select> as Django's Select widget writes it (the first option of `chosen`'s value
+    selected, else none), with Bootstrap's class; aria-invalid when its value was refused."""
+    selected = next((value for value, _label in options if value == chosen), None)
+    return format_html(
+        '<select name="{}" class="form-select"{} id="id_{}">{}</select>',
+        name,
+        format_html(' {}="true"', "aria-invalid") if invalid else "",
+        name,
+        format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((value, " selected" if value == selected else "", label) for value, label in options),
+        ),
+    )
 
 
 class WebhookEndpointForm(forms.ModelForm):

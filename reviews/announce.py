@@ -13,6 +13,8 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import Count, Subquery
+from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.utils import translation
 from django.utils.translation import gettext_lazy
@@ -55,27 +57,32 @@ class Note:
         return self._written[language]
 
 
+def _heads(unit_ids):
+    return Membership.objects.filter(
+        unit_id__in=unit_ids, role=Membership.Role.HEAD, user__is_active=True
+    )
+
+
 def heads_of(unit_ids) -> dict[int, list[int]]:
     """user id → unit ids they head, among `unit_ids`."""
     heads: dict[int, list[int]] = {}
-    for user_id, unit_id in Membership.objects.filter(
-        unit_id__in=unit_ids, role=Membership.Role.HEAD, user__is_active=True
-    ).values_list("user_id", "unit_id"):
+    for user_id, unit_id in _heads(unit_ids).values_list("user_id", "unit_id"):
         heads.setdefault(user_id, []).append(unit_id)
     return heads
 
 
-def heads_count(unit_ids) -> int:
-    """How many people heads_of(unit_ids) names, counted by the database: `unit_ids` may be a
-    subquery (a values("unit_id") queryset)."""
-    return (
-        Membership.objects.filter(
-            unit_id__in=unit_ids, role=Membership.Role.HEAD, user__is_active=True
-        )
-        .values("user_id")
-        .distinct()
-        .count()
+def heads_count_of(unit_ids) -> Coalesce:
+    """How many people heads_of(unit_ids) names, counted by the database as a column of the
+    query it is put in: `unit_ids` is a subquery (a values("unit_id") queryset) that may refer
+    to that query's row with OuterRef(OuterRef(...))."""
+    counted = (
+        _heads(unit_ids)
+        .order_by()
+        .values("role")  # one group: the heads
+        .annotate(n=Count("user_id", distinct=True))
+        .values("n")
     )
+    return Coalesce(Subquery(counted), 0)
 
 
 def executives() -> list[int]:

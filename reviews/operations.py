@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import OuterRef
 from django.utils.translation import gettext as _
 
 from reviews import announce, cadence
 from reviews.models import AlignmentCheck, CadenceSettings, ReviewCycle
-from strategy.models import company_tzinfo
+from strategy.languages import company_locale
+from strategy.prepared import prepared
 
 LOOK_AHEAD_DAYS = 14
 
@@ -35,57 +38,98 @@ def _cron(schedule) -> str:
 
 
 def upcoming_reminders(*, now: datetime, config: CadenceSettings) -> list[dict]:
-    """Reminder steps falling due in the next two weeks, per running quarterly review."""
-    rows = []
-    today = cadence.local_day(now, company_tzinfo(), from_hour=config.reminder_hour)
-    cycles = (
-        ReviewCycle.objects.quarterly()
-        .filter(
-            state__in=[
-                ReviewCycle.State.OPEN,
-                ReviewCycle.State.IN_REVIEW,
-                ReviewCycle.State.PLANNED,
-            ]
-        )
-        .defer("snapshot")  # dates and labels only
+    """Reminder steps falling due in the next two weeks, per running quarterly review, and
+    the planned reviews opening in them: in two queries, whatever the number of reviews,
+    teams and deliveries (the reviews with their late heads counted, and the steps already
+    sent)."""
+    today = cadence.local_day(
+        now, zoneinfo.ZoneInfo(company_locale()[1]), from_hour=config.reminder_hour
     )
-    for cycle in cycles:
-        # The heads of the teams whose check is not in: counted by the database, which a
-        # review of many teams otherwise sends every team and head to this page.
-        late = cycle.checks.exclude(state=AlignmentCheck.State.SUBMITTED).values("unit_id")
-        recipients = (
-            announce.heads_count(late) if cycle.state != ReviewCycle.State.PLANNED else None
+    last_day = today + timedelta(days=LOOK_AHEAD_DAYS)
+    kind, states = str(ReviewCycle.Kind.QUARTERLY), [str(s) for s in RUNNING]
+    sent: dict[int, set[str]] = {}
+    for pk, step in _sent_steps(kind=kind, states=states):
+        sent.setdefault(pk, set()).add(step)
+    rows = []
+    for pk, year, quarter, state, opens_on, due_on, heads in _cycles(
+        kind=kind, states=[*states, str(ReviewCycle.State.PLANNED)]
+    ):
+        cycle = ReviewCycle(
+            pk=pk,
+            kind=kind,
+            fiscal_year=year,
+            quarter=quarter,
+            state=state,
+            opens_on=opens_on,
+            due_on=due_on,
         )
-        seen = set(cycle.deliveries.values_list("step", flat=True).distinct())
-        last = None
-        for offset in range(LOOK_AHEAD_DAYS + 1):
-            day = today + timedelta(days=offset)
-            if cycle.state == ReviewCycle.State.PLANNED:
-                if day == cycle.opens_on:
-                    rows.append(
-                        {
-                            "cycle": cycle,
-                            "day": day,
-                            "what": _("opens; heads are told"),
-                            "recipients": None,
-                        }
-                    )
-                continue
-            step = cadence.reminder_step(
-                day,
-                cycle.due_on,
-                days_before=config.reminder_days(),
-                overdue_every=config.overdue_reminder_every_days,
-            )
-            if step and step != last and step not in seen:
+        if state == ReviewCycle.State.PLANNED:
+            if today <= opens_on <= last_day:
                 rows.append(
                     {
                         "cycle": cycle,
-                        "day": day,
-                        # Translators: step is a reminder's code ("before-7").
-                        "what": _("reminder (%(step)s)") % {"step": step},
-                        "recipients": recipients,
+                        "day": opens_on,
+                        "what": _("opens; heads are told"),
+                        "recipients": None,
                     }
                 )
-            last = step
+            continue
+        rows.extend(_reminders(cycle, today, config, seen=sent.get(pk, set()), recipients=heads))
     return sorted(rows, key=lambda r: r["day"])
+
+
+def _reminders(cycle, today, config, *, seen: set[str], recipients: int) -> list[dict]:
+    """The steps a running review's reminders reach in the next two weeks, each on the first
+    day it is due, but those sent already."""
+    rows, last = [], None
+    days_before = config.reminder_days()
+    for offset in range(LOOK_AHEAD_DAYS + 1):
+        day = today + timedelta(days=offset)
+        step = cadence.reminder_step(
+            day,
+            cycle.due_on,
+            days_before=days_before,
+            overdue_every=config.overdue_reminder_every_days,
+        )
+        if step and step != last and step not in seen:
+            rows.append(
+                {
+                    "cycle": cycle,
+                    "day": day,
+                    # Translators: step is a reminder's code ("before-7").
+                    "what": _("reminder (%(step)s)") % {"step": step},
+                    "recipients": recipients,
+                }
+            )
+        last = step
+    return rows
+
+
+RUNNING = (ReviewCycle.State.OPEN, ReviewCycle.State.IN_REVIEW)
+
+
+@prepared
+def _cycles(*, kind, states):
+    """The reviews of `kind` in `states`, each with how many heads its late teams have (the
+    teams whose check is not in; the reminders go to them)."""
+    late = (
+        AlignmentCheck.objects.filter(cycle_id=OuterRef(OuterRef("pk")))
+        .exclude(state=AlignmentCheck.State.SUBMITTED)
+        .values("unit_id")
+    )
+    return (
+        ReviewCycle.objects.filter(kind=kind, state__in=states)
+        .annotate(heads=announce.heads_count_of(late))
+        .values_list("pk", "fiscal_year", "quarter", "state", "opens_on", "due_on", "heads")
+    )
+
+
+@prepared
+def _sent_steps(*, kind, states):
+    """The steps of the deliveries about each review of `kind` in `states`, each once."""
+    return (
+        ReviewCycle.objects.filter(kind=kind, state__in=states, deliveries__isnull=False)
+        .order_by()
+        .values_list("pk", "deliveries__step")
+        .distinct()
+    )

@@ -1,8 +1,10 @@
 """What the reviews pages read: one function per part of a page, each returning the context it
 fills, in a bounded number of queries whatever the size of the company. The home page asks one
 per role it shows; the cycle page reads the cycle with its previous review and its checks' counts
-in one query, then the stored scores of reviews.standings. The signals and the report files are
-the sustain and reports apps' parts of the cycle page, rendered by their template tags. A check
+in one query, with what its cached body changes with (cycle_facts), then, only when that body
+is missing from the cache, the stored scores of reviews.standings. The signals and the report
+files are the sustain and reports apps' parts of the cycle page, rendered by their template
+tags. A check
 page shows every lever of every objective the team scores, with the lever's rubric questions and
 last quarter's score beside it: its rows carry their controls ready to write, since a template
 node per option and per attribute was most of that page's time."""
@@ -15,13 +17,16 @@ from decimal import Decimal
 from functools import cache, partial
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, IntegerField, OuterRef, Q, TextField, Value
+from django.core.cache import cache as django_cache
+from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery, TextField, Value
 from django.forms.utils import ErrorList
 from django.http import Http404, QueryDict
-from django.urls import reverse
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, reverse
 from django.utils.dates import MONTHS_3
-from django.utils.html import format_html_join
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.functional import SimpleLazyObject, empty
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from reviews import dispatch, forms, services, standings, trends
 from reviews.forms import (
@@ -51,7 +56,9 @@ from strategy import services as strategy
 from strategy.models import (
     Acknowledgement,
     Commitment,
+    ContentVersion,
     Lever,
+    Measure,
     MeasureActual,
     MeasurePlanPoint,
     Objective,
@@ -209,7 +216,13 @@ SELECT c.id, c.kind, c.fiscal_year, c.quarter, c.position_id, c.opens_on, c.due_
     ORDER BY s.id LIMIT 1) AS fiscal_start_month,
   (SELECT f.score FROM reviews_frozenscore f
     WHERE f.cycle_id = c.id AND f.objective_id IS NULL AND f.unit_id IS NULL
-    LIMIT 1) AS frozen_index
+    LIMIT 1) AS frozen_index,
+  (SELECT MAX(k.id) FROM reviews_alignmentcheck k WHERE k.cycle_id = c.id) AS newest_check,
+  (SELECT COUNT(*) FROM reviews_livescore s WHERE s.cycle_id = c.id) AS live_rows,
+  (SELECT MAX(s.id) FROM reviews_livescore s WHERE s.cycle_id = c.id) AS live_newest,
+  (SELECT COUNT(*) FROM reviews_executivescore e WHERE e.cycle_id = c.id) AS executive_rows,
+  (SELECT MAX(e.at) FROM reviews_executivescore e WHERE e.cycle_id = c.id) AS executive_latest,
+  (SELECT v.number FROM alignment_contentversion v WHERE v.id = 1) AS content_version
 FROM reviews_reviewcycle c JOIN alignment_strategicposition p ON p.id = c.position_id
 WHERE c.id = %(pk)s OR c.id = (
   SELECT e.id FROM reviews_reviewcycle e
@@ -226,7 +239,8 @@ def cycle_and_previous(pk: int) -> tuple[ReviewCycle, ReviewCycle | None]:
     quarterly review before it (services.previous_cycle), in one query; each with its frozen
     index (`frozen_index`, None while it runs), the month fiscal years start in
     (`fiscal_start_month`, None until the company settings are saved) and its position's
-    fiscal year (`position`, the rest of which is read if asked for). Not the snapshot."""
+    fiscal year (`position`, the rest of which is read if asked for); and what its page's
+    cached body changes with (cycle_facts). Not the snapshot."""
     states = AlignmentCheck.State
     rows = list(
         ReviewCycle.objects.raw(
@@ -348,10 +362,70 @@ def cycle_actions(
     return [a for a in rows if a.completed_at is None], finished
 
 
+def cycle_facts(cycle: ReviewCycle, previous: ReviewCycle | None) -> str:
+    """What the cycle page's cached body shows changes with, as cycle_and_previous() read it
+    with the two cycles: their state and closing (a closed cycle's scores and snapshot never
+    change after), their checks' counts by state and newest id, their LiveScore rows' count
+    and newest id (rows that are deleted and inserted again, never updated), their executive
+    scores' count and latest time (one updated moves its time), and strategy.versions' number
+    (the objectives, their titles and weights, the teams, their names, regions and heads, the
+    company's calendar)."""
+    facts: list = [cycle.content_version or 0]
+    for c in (cycle, previous):
+        if c is None:
+            facts.append("-")
+            continue
+        facts += [
+            c.pk,
+            c.kind,
+            c.fiscal_year,
+            c.quarter,
+            c.state,
+            c.opens_on,
+            c.due_on,
+            c.closed_at.timestamp() if c.closed_at else "",
+            c.submitted,
+            c.draft,
+            c.not_started,
+            c.newest_check or 0,
+            c.live_rows,
+            c.live_newest or 0,
+            c.executive_rows,
+            c.executive_latest or "",
+        ]
+    return ":".join(str(f) for f in facts)
+
+
+# What cycle_page() gives its template for the cached body (templates/reviews/cycle_detail.html),
+# each read from _cycle_body() when the template asks for it, which it does only on a miss.
+CYCLE_BODY_PARTS = (
+    "results",
+    "change",
+    "change_text",
+    "agenda",
+    "agenda_more",
+    "team_filters",
+    "teams",
+    "heatmap",
+    "query",
+    "objective_columns",
+    "index_text",
+    "score_form",
+)
+
+
 def cycle_page(*, pk: int, user, params: QueryDict, today: date) -> dict:
-    """Everything the cycle page shows but the signals and the report files."""
+    """Everything the cycle page shows but the signals and the report files.
+
+    The figures, the heatmap, the agenda and the executive score's choices change only with
+    cycle_facts(), the user's permissions and the teams they head (listed first), and the
+    page's filters: the template caches them under `body_key` (with the language, the signals'
+    and the report files' own parts), and reads CYCLE_BODY_PARTS, computed at most once and
+    only if it does not find them. The actions, with the forms that complete them, are read
+    on every request (one query)."""
     cycle, previous_cycle = cycle_and_previous(pk)
     can_run = user.has_perm("reviews.run_reviews")
+    can_export = user.has_perm("reviews.export_reports")
     planned = cycle.state == ReviewCycle.State.PLANNED
     context = {
         "cycle": cycle,
@@ -361,40 +435,79 @@ def cycle_page(*, pk: int, user, params: QueryDict, today: date) -> dict:
         else "",
         "is_future_quarter": cycle.is_running
         and cycle.is_future_quarter(today=today, first_month=_first_month(cycle)),
-        "can_export": user.has_perm("reviews.export_reports"),
+        "can_export": can_export,
     }
     if planned:  # nothing to show but how to open it
         return context
-    current = standings.summary(cycle, previous=previous_cycle)
     done = standings.completion_of(cycle.submitted, cycle.draft, cycle.not_started)
+    actions, done_actions = cycle_actions(cycle, previous_cycle)
+    headed = ",".join(str(unit) for unit in sorted(roles.headed_unit_ids(user)))
+    body = cache(
+        partial(
+            _cycle_body,
+            cycle=cycle,
+            previous_cycle=previous_cycle,
+            done=done,
+            user=user,
+            params=params,
+            score_form=can_run and cycle.is_running,
+        )
+    )
+    context |= {
+        "body_key": f"{cycle_facts(cycle, previous_cycle)}|{can_run:d}{can_export:d}|{headed}"
+        f"|{params.urlencode()}",
+        "previous_cycle": previous_cycle,
+        "completion": done,
+        "actions": actions,
+        "done_actions": done_actions,
+        "shows_score_form": can_run and cycle.is_running,
+    }
+    context |= {name: BodyPart(partial(_body_part, body, name)) for name in CYCLE_BODY_PARTS}
+    return context
+
+
+def _body_part(body, name: str):
+    return body()[name]
+
+
+class BodyPart(SimpleLazyObject):
+    """A part of a page's cached body, computed the first time it is used: a template calls
+    it and reads what it returns (a value that may be None or false, as computed); Python
+    code may also use it as that value."""
+
+    def __call__(self):
+        if self._wrapped is empty:
+            self._setup()
+        return self._wrapped
+
+
+def _cycle_body(
+    *, cycle: ReviewCycle, previous_cycle, done: dict, user, params: QueryDict, score_form: bool
+) -> dict:
+    """The parts of the cycle page cached under its `body_key` (see cycle_page)."""
+    current = standings.summary(cycle, previous=previous_cycle)
     previous = standings.previous_figures(previous_cycle, current=current)
     agenda, agenda_more = standings.agenda_items(cycle, current, done, previous_cycle, previous)
-    context |= team_table(cycle, current, done, user=user, params=params)
+    body = team_table(cycle, current, done, user=user, params=params)
     change = (
         None
         if previous is None or current["index"] is None or previous["index"] is None
         else current["index"] - previous["index"]
     )
-    actions, done_actions = cycle_actions(cycle, previous_cycle)
-    context |= {
+    return body | {
         "results": current,
-        "previous_cycle": previous_cycle,
         "change": change,
         "change_text": standings.whole(change),
-        "completion": done,
         "agenda": agenda,
         "agenda_more": agenda_more,
-        "actions": actions,
-        "done_actions": done_actions,
         "score_form": ExecutiveScoreForm(
             cycle=cycle,
-            teams=[(row["team"]["id"], row["team"]["name"]) for row in context["heatmap"]],
+            teams=[(row["team"]["id"], row["team"]["name"]) for row in body["heatmap"]],
             objectives=[(o["id"], o["title"]) for o in current["objectives"]],
         )
-        if can_run and cycle.is_running
+        if score_form
         else None,
     }
-    return context
 
 
 # --- The check page --------------------------------------------------------------------------
@@ -552,7 +665,10 @@ def _check_row(*, pk):
         AlignmentCheck.objects.filter(pk=pk)
         # Whether to read the reopenings at all: most checks were never reopened.
         .annotate(
-            was_reopened=Exists(CheckReopening.objects.filter(alignment_check=OuterRef("pk")))
+            was_reopened=Exists(CheckReopening.objects.filter(alignment_check=OuterRef("pk"))),
+            # The strategy's content version, which the page's cached measures are keyed on,
+            # read with the check rather than by a query of its own.
+            content_version=Subquery(ContentVersion.objects.filter(pk=1).values("number")[:1]),
         )
         .values_list(
             *_CHECK_FIELDS,
@@ -560,13 +676,15 @@ def _check_row(*, pk):
             *(f"unit__{name}" for name in _UNIT_FIELDS),
             *(f"updated_by__{name}" for name in _WRITER_FIELDS),
             "was_reopened",
+            "content_version",
         )
     )
 
 
 def check_with_cycle(pk: int) -> AlignmentCheck | None:
-    """The check, with its cycle (not its snapshot), unit and last writer, and whether it was
-    ever reopened (`was_reopened`): what every check view reads first, in one prepared read."""
+    """The check, with its cycle (not its snapshot), unit and last writer, whether it was ever
+    reopened (`was_reopened`) and the strategy's content version (`content_version`,
+    strategy.versions): what every check view reads first, in one prepared read."""
     found = _check_row(pk=pk)
     if not found:
         return None
@@ -584,7 +702,8 @@ def check_with_cycle(pk: int) -> AlignmentCheck | None:
         if check.updated_by_id is not None
         else None
     )
-    check.was_reopened = row[-1]
+    check.was_reopened, version = row[-2:]
+    check.content_version = version or 0
     return check
 
 
@@ -645,7 +764,7 @@ def check_page(
         if check.was_reopened
         else [],
         **_recent_history(check, known=objectives),
-        **check_measures(check=check, user=user, data=measure_data, errors=measure_errors),
+        **check_measures_section(check=check, user=user, data=measure_data, errors=measure_errors),
         "other_objectives": [o for o in objectives if o.retired_at is None and o.pk not in by_item]
         if can_edit
         else [],
@@ -717,6 +836,7 @@ def check_rows(
     by_objective: dict[int, list[Commitment]] = {}
     for commitment in commitments:
         by_objective.setdefault(commitment.objective_id, []).append(commitment)
+    evidence, blockers = gettext("Evidence"), gettext("Blockers")  # once, not once per row
     rows = []
     for item in items:
         last = last_scores.get(item.objective_id)
@@ -737,8 +857,8 @@ def check_rows(
                     for lever in LEVERS
                 ],
                 texts=[
-                    TextControl(**posted.value_of("evidence"), label=gettext("Evidence")),
-                    TextControl(**posted.value_of("blockers"), label=gettext("Blockers")),
+                    TextControl(**posted.value_of("evidence"), label=evidence),
+                    TextControl(**posted.value_of("blockers"), label=blockers),
                 ],
                 commitments=[
                     _status_control(c, data) for c in by_objective.get(item.objective_id, [])
@@ -826,9 +946,12 @@ class MeasureRow:
     cells: list[MeasureCell]
 
 
-def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> dict:
+def check_measures(
+    *, check: AlignmentCheck, user, data=None, errors=None, may_enter: bool | None = None
+) -> dict:
     """The measures the check's team reports, each with its value in the review's periods:
-    the quarter, or its three months. `data` and `errors` are a refused save's, shown again."""
+    the quarter, or its three months. `data` and `errors` are a refused save's, shown again;
+    `may_enter`, the permission to enter their values when the caller has it already."""
     measures = list(services.check_measures(check))
     if not measures:
         elsewhere = services.check_measures_elsewhere(check)
@@ -843,8 +966,53 @@ def check_measures(*, check: AlignmentCheck, user, data=None, errors=None) -> di
         # The measures share their reporting team, so whoever may enter one (its head, an
         # executive) enters them all.
         "can_enter_measures": not check.cycle.is_closed
-        and user.has_perm("alignment.enter_measure_actuals", measures[0]),
+        and user.has_perm("alignment.enter_measure_actuals", measures[0])
+        if may_enter is None
+        else may_enter,
     }
+
+
+# Where a request's CSRF token goes in a cached part: a comment, which no escaped text can be.
+CSRF_MARK = format_html("<!--{}-->", "csrf")
+MEASURES_CACHED_SECONDS = 24 * 60 * 60
+
+
+def check_measures_section(*, check: AlignmentCheck, user, data=None, errors=None) -> dict:
+    """The check page's measures as a format_html pattern whose one field, `csrf`, is the
+    request's CSRF token (`measures_section`, written by check_tags.check_measures_section),
+    and whether the user may enter their values (`can_enter_measures`).
+
+    Written once per what it shows, in Django's cache: the strategy's content version
+    (strategy.versions: the measures, their values, plans, objectives and company settings,
+    the team's name), the check (its team and review), whether the review is closed, the
+    language and the permission to enter values; the measures and their values are then not
+    read at all. A refused save's values and errors (`data`, `errors`) are written anew."""
+    # The measures share their reporting team, the check's, so whoever may enter one (its
+    # head, an executive) enters them all: the permission needs no measure read.
+    may_enter = not check.cycle.is_closed and user.has_perm(
+        "alignment.enter_measure_actuals", Measure(reporting_team_id=check.unit_id)
+    )
+    cycle = check.cycle
+    version = getattr(check, "content_version", None)  # read with the check by the views
+    version = versions.current() if version is None else version
+    key = (
+        f"check-measures:{version}:{check.pk}:{cycle.kind}:{cycle.fiscal_year}:"
+        f"{cycle.quarter}:{cycle.position_id}:{cycle.is_closed}:{get_language()}:"
+        f"{get_script_prefix()}:{may_enter}"
+    )
+    found = django_cache.get(key) if data is None and errors is None else None
+    if found is None:
+        part = check_measures(check=check, user=user, data=data, errors=errors, may_enter=may_enter)
+        html = render_to_string(
+            "reviews/_check_measures.html",
+            {"check": check, "cycle": cycle, "csrf_input": CSRF_MARK, **part},
+        )
+        pattern = html.strip().replace("{", "{{").replace("}", "}}").replace(CSRF_MARK, "{csrf}")
+        found = (bool(part["measures"]), pattern)
+        if data is None and errors is None:
+            django_cache.set(key, found, MEASURES_CACHED_SECONDS)
+    has_measures, pattern = found
+    return {"measures_section": pattern, "can_enter_measures": has_measures and may_enter}
 
 
 @prepared

@@ -379,6 +379,11 @@ def _diffs(record, before, fields: dict[str, str] | None) -> list:
 
 
 def _entries(kept: list[_Pending], fields, values: dict, known) -> list[Entry]:
+    # The labels and texts are often lazy: translated once here, not once per change (and
+    # again by every cache a lazy string is hashed for).
+    if fields is not None:
+        fields = {name: str(label) for name, label in fields.items()}
+    values = {name: {k: str(t) for k, t in texts.items()} for name, texts in values.items()}
     # One query per related model for every foreign key shown, subjects included.
     wanted = defaultdict(set)
     for pending in kept:
@@ -395,10 +400,13 @@ def _entries(kept: list[_Pending], fields, values: dict, known) -> list[Entry]:
             for pk, obj in model._default_manager.in_bulk(missing).items():
                 related[(model, pk)] = obj
 
+    kinds = {}  # each model's name, translated once
     result = []
     for pending in kept:
         record = pending.record
         model = record.instance_type
+        if model not in kinds:
+            kinds[model] = str(model._meta.verbose_name)
         subject_field = _subject_field(model)
         subject = (
             _display(getattr(record, subject_field.attname), subject_field, related)
@@ -411,7 +419,7 @@ def _entries(kept: list[_Pending], fields, values: dict, known) -> list[Entry]:
                 when=record.history_date,
                 who=(user.get_full_name() or user.username) if user else gettext("system"),
                 action=ACTIONS[record.history_type],
-                kind=str(model._meta.verbose_name),
+                kind=kinds[model],
                 subject=subject,
                 changes=[
                     Change(

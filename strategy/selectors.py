@@ -658,17 +658,13 @@ def _teams_by_region() -> QuerySet[Unit]:
     )
 
 
-def _matrix_teams(params: Mapping[str, str], messages_out: list[str]):
-    """The active teams the matrix's filters keep, by region then name, and the filters."""
+def _matrix_teams(params: Mapping[str, str]):
+    """The active teams the matrix's filters keep, by region then name, and the filters (an
+    unknown region is none: _unknown_region says so)."""
     teams = _teams_by_region()
     regions = list(Unit.objects.filter(kind=Unit.Kind.REGION).only("code", "name").order_by("name"))
     region_code = params.get("region", "")
     region = next((r for r in regions if r.code == region_code), None)
-    if region_code and region is None:
-        messages_out.append(
-            _("There is no region “%(region)s”: the region filter was ignored.")
-            % {"region": region_code}
-        )
     if region is not None:
         teams = teams.filter(_in_region(region))
     search = params.get("q", "").strip()
@@ -684,13 +680,43 @@ def _active_objectives(position: StrategicPosition) -> list[Objective]:
     )
 
 
+def _unknown_region(params: Mapping[str, str]) -> list[str]:
+    """The message saying the region asked for does not exist, if it does not."""
+    code = params.get("region", "")
+    if not code or Unit.objects.filter(kind=Unit.Kind.REGION, code=code).exists():
+        return []
+    return [_("There is no region “%(region)s”: the region filter was ignored.") % {"region": code}]
+
+
 def matrix_page(*, user, position: StrategicPosition, params: Mapping[str, str]) -> dict:
+    """What the matrix page's template caches under `body_key` and reads from `body` only when
+    it does not find it there (matrix_body); `ignored` names the filters that were not valid.
+
+    The body shows what strategy.versions counts (the objectives, the teams and their
+    regions, the commitments), which teams the user may open and the filters and page asked
+    for: each is in the key, so every change shows at once."""
+    # Whose team pages the user may open: every team's, or those of the teams they belong to.
+    seen = "all" if roles.sees_all_teams(user) else f"user-{user.pk}"
+    asked = urlencode(
+        {
+            "region": params.get("region", ""),
+            "q": params.get("q", "").strip(),
+            "page": _page_number(params.get("page")),
+        }
+    )
+    return {
+        "position": position,
+        "body": cache(partial(matrix_body, user=user, position=position, params=params)),
+        "body_key": f"{versions.current()}-{position.pk}-{seen}-{asked}",
+        "ignored": _unknown_region(params),
+    }
+
+
+def matrix_body(*, user, position: StrategicPosition, params: Mapping[str, str]) -> dict:
     """A page of teams (filtered by region or name, grouped by region) by the position's active
-    objectives, with the commitments in each cell; the objectives' totals count every team.
-    `ignored` names the filters that were not valid."""
+    objectives, with the commitments in each cell; the objectives' totals count every team."""
     objectives = _active_objectives(position)
-    ignored: list[str] = []
-    teams, regions, filters = _matrix_teams(params, ignored)
+    teams, regions, filters = _matrix_teams(params)
     page = counted_page(
         teams.only("code", "name", "parent_id"), MATRIX_TEAMS_PER_PAGE, params.get("page")
     )
@@ -753,7 +779,6 @@ def matrix_page(*, user, position: StrategicPosition, params: Mapping[str, str])
         "all_teams": all_teams,
         "hidden": all_teams - len(shown),
         "filtered_out": all_teams - page.paginator.count,
-        "ignored": ignored,
     }
 
 

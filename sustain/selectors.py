@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache, partial
 
 from django.db.models import Count
 from django.http import QueryDict
+from django.utils.http import urlencode
 
 from reviews.forms import SignalFilterForm
+from strategy import versions
 from strategy.models import Unit
 from strategy.selectors import counted_page
 from sustain import board
@@ -17,7 +20,31 @@ STREAKS_SHOWN = 10
 READING_SHOWN = 25
 
 
-def signals_page(*, params: QueryDict, now: datetime) -> dict:
+def signals_page(*, user, params: QueryDict, now: datetime) -> dict:
+    """The stored board's time and state, and what the page's template caches under
+    `body_key` and reads from `body` only when it does not find it there.
+
+    The body shows the stored board (its generation and time), the regions' names (which
+    strategy.versions counts), what the user may change (the thresholds, the company's
+    rates) and the page's parameters: a new board, a renamed region or another filter is
+    another key, so every change shows at once."""
+    stored = board.stored_board(now=now)
+    may = "".join(
+        "1" if user.has_perm(perm) else "0"
+        for perm in ("reviews.edit_signal_settings", "alignment.edit_company")
+    )
+    shown = urlencode(sorted(params.lists()), doseq=True)
+    return {
+        "stored": stored,
+        "body": cache(partial(_signals_body, params=params, now=now)),
+        "body_key": (
+            f"{stored.stored_generation}-{stored.computed_at.isoformat()}-{int(stored.is_stale)}"
+            f"-{versions.current()}-{may}-{shown}"
+        ),
+    }
+
+
+def _signals_body(*, params: QueryDict, now: datetime) -> dict:
     """The stored board's summary and a page of its signals, filtered by kind and region (the
     choices counting the signals of each) and by objective, with the streaks and the reading
     of the strategy."""
@@ -56,7 +83,6 @@ def signals_page(*, params: QueryDict, now: datetime) -> dict:
     query = params.copy()
     query.pop("page", None)
     return {
-        "stored": stored,
         "board": summary,
         "filters": filters,
         "page": page,

@@ -17,10 +17,15 @@ register = template.Library()
 
 @register.simple_tag
 def cycle_reports(cycle) -> dict:
-    """The latest file of each format (`files`) and whether one is still being built (`busy`:
-    the page then polls their status): one query."""
+    """The latest file of each format (`files`), whether one is still being built (`busy`:
+    the page then polls their status) and what the links to them change with, for the cache
+    key of a part of the page that shows them (`key`): one query."""
     files = services.latest_report_files(cycle)
-    return {"files": files, "busy": any(r.is_active for r in files)}
+    return {
+        "files": files,
+        "busy": any(r.is_active for r in files),
+        "key": ",".join(f"{r.pk}-{r.format}-{r.state}" for r in files),
+    }
 
 
 def _joined(parts: list, between: str = "") -> str:

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from django import template
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from reviews.forms import score_options
+from reviews.models import SCORE_LEVELS
 from strategy.models import Lever
 
 register = template.Library()
@@ -301,3 +304,31 @@ def measure_feedback(cell, oob=False):
 
 
 DANGER, OOB = _safe("text-bg-danger"), _safe(' data-hx-swap-oob="true"')
+
+
+@register.simple_tag(takes_context=True)
+def check_measures_section(context):
+    """The check page's measures (selectors.check_measures_section), with the request's CSRF
+    token in its form."""
+    request = context.get("request")
+    csrf = (
+        format_html(
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+        )
+        if request is not None
+        else EMPTY
+    )
+    return format_html(context["measures_section"], csrf=csrf)
+
+
+@register.simple_tag
+def how_to_score(last_cycle):
+    """The box that says how to score: the same on every check page but for the last review's
+    name, written once per process, language and last review."""
+    return _how_to_score(get_language(), last_cycle.label if last_cycle is not None else None)
+
+
+@lru_cache(maxsize=64)
+def _how_to_score(language: str | None, last_label: str | None):
+    context = {"levers": Lever.choices, "levels": SCORE_LEVELS, "last_label": last_label}
+    return render_to_string("reviews/_how_to_score.html", context).strip()

@@ -66,6 +66,19 @@ def _cycle_board(context, cycle, results) -> dict:
     return context.render_context[key]
 
 
+@register.simple_tag
+def cycle_signals_key(cycle) -> str:
+    """What a review page's signals and measured outcomes change with, for the cache key of the
+    part that shows them: a running cycle's are the stored board's, which changes only when a
+    refresh stores a new generation (one query); a closed one's are its snapshot's, frozen."""
+    if cycle.is_closed:
+        # A cycle closed before its signals were frozen shows the stored board: as cached with
+        # the rest of its page, for as long as that is kept.
+        return "frozen"
+    stored = board.stored_board(now=timezone.now())
+    return f"{stored.stored_generation}-{stored.computed_at.isoformat()}"
+
+
 @register.inclusion_tag("sustain/_cycle_signals.html", takes_context=True)
 def cycle_signals(context, cycle, results=None):
     """A review page's signal section: the first signals as they stood when it closed (from

@@ -52,7 +52,7 @@ def organisation(regions, current_position):
 
 
 def names(response) -> list[str]:
-    return [t.name for t in response.context["teams"]]
+    return [t.name for t in response.context["body"]()["teams"]]
 
 
 def test_the_matrix_shows_teams_grouped_by_region_those_in_none_last(
@@ -61,7 +61,7 @@ def test_the_matrix_shows_teams_grouped_by_region_those_in_none_last(
     response = login(executive).get(URL)
 
     assert names(response) == ["Bergen depot", "Oslo sales", "Rome sales", "Head office"]
-    assert response.context["groups"] == [
+    assert response.context["body"]()["groups"] == [
         {"region": "North", "span": 2},
         {"region": "South", "span": 1},
         {"region": "", "span": 1},
@@ -83,7 +83,7 @@ def test_the_matrix_shows_a_page_of_teams_and_counts_those_on_other_pages(
 
     assert names(first) == ["Team 0", "Team 1"]
     assert names(last) == ["Team 4"]
-    assert (first.context["hidden"], first.context["all_teams"]) == (3, 5)
+    assert (first.context["body"]()["hidden"], first.context["body"]()["all_teams"]) == (3, 5)
     assertContains(first, "Teams 1–2 of 5; 3 of 5 teams not shown on this page.")
     assertContains(first, 'href="?page=2">Next</a>')
 
@@ -96,8 +96,8 @@ def test_the_objective_totals_count_the_teams_on_other_pages_too(
     response = login(executive).get(URL)
 
     assert names(response) == ["Bergen depot"]
-    assert [row["total"] for row in response.context["table"]] == [2, 0]
-    assert response.context["table"][0]["cells"] == [0]
+    assert [row["total"] for row in response.context["body"]()["table"]] == [2, 0]
+    assert response.context["body"]()["table"][0]["cells"] == [0]
 
 
 def test_the_matrix_filters_by_region_and_name_and_says_how_many_are_filtered_out(
@@ -123,7 +123,7 @@ def test_an_unknown_region_is_ignored_with_a_message_and_the_name_filter_kept(
 
     assert names(response) == ["Oslo sales", "Rome sales"]
     assertContains(response, "There is no region “atlantis”: the region filter was ignored.")
-    assert response.context["filters"] == {"region": "", "q": "sales"}
+    assert response.context["body"]()["filters"] == {"region": "", "q": "sales"}
 
 
 def test_the_pages_links_keep_the_filters(login, executive, organisation, monkeypatch):

@@ -184,14 +184,15 @@ def test_the_matrix_counts_live_commitments_and_flags_unsupported_objectives(
 
     response = login(member).get("/strategy/matrix/")
 
-    assert [t.name for t in response.context["teams"]] == ["Finance", "HR", "Logistics"]
+    assert [t.name for t in response.context["body"]()["teams"]] == ["Finance", "HR", "Logistics"]
     assert [
-        (row["objective"], row["cells"], row["total"]) for row in response.context["table"]
+        (row["objective"], row["cells"], row["total"])
+        for row in response.context["body"]()["table"]
     ] == [
         (supported, [1, 0, 2], 3),
         (unsupported, [0, 0, 0], 0),
     ]
-    assert response.context["team_totals"] == [1, 0, 2]
+    assert response.context["body"]()["team_totals"] == [1, 0, 2]
     html = response.content.decode()
     badge = '<span class="badge text-bg-warning">no commitment</span>'
     assert html.count(badge) == 1
@@ -223,7 +224,7 @@ def test_a_dropped_commitment_supports_nothing_on_the_position_page(
     matrix = client.get("/strategy/matrix/")
     position = client.get("/strategy/positions/2026/")
 
-    assert [row["total"] for row in matrix.context["table"]] == [0, 1]
+    assert [row["total"] for row in matrix.context["body"]()["table"]] == [0, 1]
     assert position.context["body"]()["coverage"]["unsupported"] == [abandoned]
     assert position.context["body"]()["coverage"]["idle_teams"] == [finance]
 
