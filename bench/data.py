@@ -23,9 +23,10 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from notifications.models import Delivery, Notification
+from notifications.models import Delivery, Notification, WebhookEndpoint
 from reports.models import ReportDownload, ReportFile
 from reviews import services
+from reviews.announce import Kind
 from reviews.models import (
     LEVERS,
     NOT_APPLICABLE,
@@ -356,6 +357,7 @@ def build(
         cycle.refresh_from_db()
         cycles.append(cycle)
 
+    _deliveries(rng, cycles[-1], heads)
     check = AlignmentCheck.objects.get(cycle=cycles[-1], unit=team)
     CheckReopening.objects.create(
         alignment_check=check, reason="Scores need evidence.", by=executive
@@ -387,6 +389,49 @@ def build(
         cycles=cycles,
         check=check,
     )
+
+
+def _deliveries(rng, cycle: ReviewCycle, heads: list) -> None:
+    """The open review's reminders, as the operations page lists them: each head reminded a
+    week before it is due (one in twenty failed), and the webhook request of its opening to a
+    receiver since switched off."""
+    opened, reminded = _at(cycle.opens_on), _at(cycle.due_on - timedelta(days=7))
+    endpoint = WebhookEndpoint.objects.create(
+        name="Bench receiver",
+        url="https://hooks.example.com/bench",
+        secret="bench",  # noqa: S106  (benchmark data only; never signs a request)
+        events=[WebhookEndpoint.Event.CYCLE_OPENED],
+        is_active=False,  # what the timed pages do tells it nothing
+    )
+    rows = [
+        Delivery(
+            cycle=cycle,
+            endpoint=endpoint,
+            kind=WebhookEndpoint.Event.CYCLE_OPENED,
+            step=f"cycle-{cycle.pk}",
+            payload={},
+            state=Delivery.State.SENT,
+            attempts=1,
+            created_at=opened,
+            sent_at=opened,
+        )
+    ]
+    for head in heads:
+        failed = rng.random() < 0.05
+        rows.append(
+            Delivery(
+                cycle=cycle,
+                recipient=head,
+                kind=Kind.CHECK_REMINDER,
+                step="before-7",
+                state=Delivery.State.FAILED if failed else Delivery.State.SENT,
+                attempts=3 if failed else 1,
+                last_error="550 5.1.1 mailbox unavailable" if failed else "",
+                created_at=reminded,
+                sent_at=None if failed else reminded,
+            )
+        )
+    Delivery.objects.bulk_create(rows, batch_size=BATCH)
 
 
 # Three measures per objective: (name, unit, baseline, target, direction, frequency).
@@ -604,6 +649,7 @@ def clear() -> None:
         StoredBoard,
         Notification,
         Delivery,
+        WebhookEndpoint,
         ReportDownload,
         ReportFile,
         Acknowledgement,

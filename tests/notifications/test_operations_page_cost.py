@@ -20,7 +20,13 @@ from reviews.models import AlignmentCheck, CadenceSettings, ReviewCycle
 from reviews.operations import upcoming_reminders
 from strategy.languages import company_locale
 from strategy.models import Membership
-from tests.factories import ReviewCycleFactory, UserFactory, WebhookEndpointFactory, make_head
+from tests.factories import (
+    ChatChannelFactory,
+    ReviewCycleFactory,
+    UserFactory,
+    WebhookEndpointFactory,
+    make_head,
+)
 from tests.reviews.cadence.support import utc
 
 pytestmark = pytest.mark.django_db
@@ -187,6 +193,83 @@ def test_a_filter_by_an_endpoint_applies_without_reading_it_again(login, admin_u
     assert len(filtered) == len(unfiltered)
 
 
+# --- The log's rows ------------------------------------------------------------------------------
+
+
+def _row(page: str, text: str) -> str:
+    """The log's table row that contains `text`."""
+    body = page.split("<tbody>")[-1].split("</tbody>")[0]  # the last table: the log
+    return next(row for row in body.split("<tr>") if text in row)
+
+
+def test_the_log_writes_each_delivery_as_the_table_always_did(
+    login, admin_user, cadence, current_position
+):
+    cycle = ReviewCycleFactory(position=current_position, quarter=4)
+    nameless = UserFactory(username="no-names", first_name="", last_name="")
+    Delivery.objects.create(
+        cycle=cycle,
+        recipient=nameless,
+        kind="check_reminder",
+        step="before-1",
+        state="failed",
+        attempts=3,
+        last_error="550 " + "x" * 200,
+        created_at=utc(2026, 12, 3, 7, 5),  # 08:05 in Paris, the company's time zone
+    )
+    named = UserFactory(username="nina", first_name="Nina", last_name="Named")
+    Delivery.objects.create(
+        cycle=cycle,
+        recipient=named,
+        kind="ack_reminder",
+        state="sent",
+        attempts=1,
+        created_at=utc(2026, 11, 2, 9),
+        sent_at=utc(2026, 11, 2, 9, 1),
+    )
+    channel = ChatChannelFactory(name="#logistics", platform="teams")
+    Delivery.objects.create(
+        cycle=cycle, channel=channel, kind="check_opened", payload={}, state="pending"
+    )
+    endpoint = WebhookEndpointFactory(name="Alpha")
+    Delivery.objects.create(endpoint=endpoint, kind="report.ready", payload={}, state="sent")
+    client = login(admin_user)
+
+    page = client.get(OPERATIONS_URL).content.decode()
+    german = client.get(OPERATIONS_URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    failed = _row(page, "no-names")
+    assert "<td>3 Dec 08:05</td><td>Q4 FY2026</td><td>Check reminder</td><td>before-1</td>" in (
+        failed
+    )
+    assert '<span class="badge text-bg-danger">Failed</span></td>' in failed
+    assert f'<td class="small text-break">550 {"x" * 115}…</td>' in failed
+    retry = reverse(
+        "notifications:delivery-retry", args=[Delivery.objects.get(recipient=nameless).pk]
+    )
+    assert f'<form method="post" action="{retry}">' in failed
+    assert 'aria-label="Retry the email to no-names"' in failed
+    sent = _row(page, "Nina Named")
+    assert "<td>2 Nov 10:00</td><td>Q4 FY2026</td><td>Read the strategy</td><td>—</td>" in sent
+    assert (
+        '<span class="badge text-bg-success">Sent</span><br><span class="small">2 Nov 10:01' in sent
+    )
+    assert "<form" not in sent
+    chat = _row(page, "#logistics")
+    chat_url = reverse("notifications:chat-edit", args=[channel.pk])
+    assert (
+        f'<a href="{chat_url}">#logistics</a> <span class="badge text-bg-light">Microsoft Teams'
+        in (chat)
+    )
+    assert '<span class="badge text-bg-warning">Pending</span>' in chat
+    webhook = _row(page, "Alpha")
+    edit = reverse("notifications:webhook-edit", args=[endpoint.pk])
+    assert "<td>—</td><td>Webhook: reports ready</td><td>—</td>" in webhook
+    assert f'<a href="{edit}">Alpha</a> <span class="badge text-bg-light">webhook</span>' in webhook
+    german_failed = _row(german, "no-names")
+    assert "<td>3 Dez 08:05</td>" in german_failed and "<td>Check-Erinnerung</td>" in german_failed
+
+
 # --- The reminders to come -----------------------------------------------------------------------
 
 
@@ -304,7 +387,7 @@ def _queries(teams: int) -> list[int]:
                 cycle=cycle, recipient_id=user_id, kind="check_reminder", step=step, state=state
             )
             for user_id in heads
-            for step, state in (("before-7", "sent"), ("before-1", "failed"))
+            for step, state in (("before-1", "sent"), ("overdue-3", "failed"))
         )
         endpoint = WebhookEndpointFactory()
         Delivery.objects.create(
