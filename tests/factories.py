@@ -438,3 +438,30 @@ class ChatChannelFactory(factory.django.DjangoModelFactory):
     platform = "slack"
     url = factory.Sequence(lambda n: f"https://hooks.example.com/services/T0/B{n}/secret{n}")
     unit = factory.SubFactory(UnitFactory)
+
+
+def stored_board(generation: int, signals: list[dict], **row) -> None:
+    """A stored signal board of `generation` with these signals (StoredSignal fields; flagged,
+    no link unless said), as sustain.board's refresh stores one; `row` overrides the board's
+    fields (summary, stale_since...)."""
+    from django.utils import timezone
+
+    from sustain.models import StoredBoard, StoredSignal
+
+    StoredBoard.objects.update_or_create(
+        pk=1,
+        defaults={
+            "computed_at": timezone.now(),
+            "generation": generation,
+            "stored_generation": generation,
+            "signal_count": len(signals),
+            "stale_since": None,
+            "summary": {},
+            **row,
+        },
+    )
+    StoredSignal.objects.all().delete()
+    StoredSignal.objects.bulk_create(
+        StoredSignal(order=n, **({"flagged": True, "link": ""} | fields))
+        for n, fields in enumerate(signals)
+    )

@@ -10,15 +10,13 @@ from datetime import date
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from bench import data
 from reviews import selectors, services
 from reviews.models import Action, ReviewCycle
 from strategy.models import Profile
 from strategy.roles import EXECUTIVE
-from sustain.models import StoredBoard, StoredSignal
-from tests.factories import ReviewCycleFactory, make_head
+from tests.factories import ReviewCycleFactory, make_head, stored_board
 from tests.reviews.conftest import WORKED_EXAMPLE, score_check
 
 pytestmark = pytest.mark.django_db
@@ -69,33 +67,13 @@ def logistics_scores(objectives) -> dict:
 
 
 def board(generation: int, reasons: list[str]) -> None:
-    """A stored board of `generation` with a say-do gap for each reason, as board_refresh
-    stores one."""
-    StoredBoard.objects.update_or_create(
-        pk=1,
-        defaults={
-            "computed_at": timezone.now(),
-            "generation": generation,
-            "stored_generation": generation,
-            "signal_count": len(reasons),
-            "stale_since": None,
-            "summary": {},
-        },
-    )
-    StoredSignal.objects.all().delete()
-    StoredSignal.objects.bulk_create(
-        StoredSignal(
-            order=n,
-            kind="say_do",
-            label="Say-do gap",
-            subject=f"Team {n}",
-            reason=reason,
-            link="",
-            team=None,
-            objective=None,
-            flagged=True,
-        )
-        for n, reason in enumerate(reasons)
+    """A stored board of `generation` with a say-do gap for each reason."""
+    stored_board(
+        generation,
+        [
+            {"kind": "say_do", "label": "Say-do gap", "subject": f"Team {n}", "reason": reason}
+            for n, reason in enumerate(reasons)
+        ],
     )
 
 

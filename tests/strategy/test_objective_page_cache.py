@@ -6,13 +6,11 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from strategy import translations
 from strategy.models import Objective
 from sustain import board
-from sustain.models import StoredBoard, StoredSignal
-from tests.factories import CommitmentFactory, UnitFactory
+from tests.factories import CommitmentFactory, UnitFactory, stored_board
 
 pytestmark = pytest.mark.django_db
 
@@ -125,22 +123,7 @@ def test_each_page_of_the_commitments_is_cached_apart(login, executive, objectiv
 
 
 def _board(generation: int, signals: list[dict]) -> None:
-    """A stored board of `generation` with these signals, as board_refresh stores one."""
-    StoredBoard.objects.update_or_create(
-        pk=1,
-        defaults={
-            "computed_at": timezone.now(),
-            "generation": generation,
-            "stored_generation": generation,
-            "signal_count": len(signals),
-            "stale_since": None,
-            "summary": {},
-        },
-    )
-    StoredSignal.objects.all().delete()
-    StoredSignal.objects.bulk_create(
-        StoredSignal(order=n, flagged=True, link="", **fields) for n, fields in enumerate(signals)
-    )
+    stored_board(generation, signals)
 
 
 def _say_do(objective, teams: int, reason: str = "says more than it does") -> list[dict]:

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from strategy.models import Commitment, Lever, Unit
 from sustain import selectors
-from sustain.models import StoredBoard, StoredSignal
-from tests.factories import UnitFactory
+from sustain.models import StoredBoard
+from tests.factories import UnitFactory, stored_board
 from tests.sustain.support import text
 
 pytestmark = pytest.mark.django_db
@@ -24,22 +24,8 @@ PEOPLE = "<td>{}%</td>"  # the people share's cell of the funding table, after t
 
 
 def _board(generation: int, signals: list[dict], **row) -> None:
-    """A stored board of `generation` with these signals, as board_refresh stores one."""
-    StoredBoard.objects.update_or_create(
-        pk=1,
-        defaults={
-            "computed_at": timezone.now(),
-            "generation": generation,
-            "stored_generation": generation,
-            "signal_count": len(signals),
-            "stale_since": None,
-            "summary": {"window": ["FY2026 Q1"], "fiscal_year": 2026},
-            **row,
-        },
-    )
-    StoredSignal.objects.all().delete()
-    StoredSignal.objects.bulk_create(
-        StoredSignal(order=n, flagged=True, link="", **fields) for n, fields in enumerate(signals)
+    stored_board(
+        generation, signals, **({"summary": {"window": ["FY2026 Q1"], "fiscal_year": 2026}} | row)
     )
 
 
@@ -166,8 +152,8 @@ def test_each_language_has_its_own_body(login, executive, depots):
     english = text(client.get(URL, HTTP_ACCEPT_LANGUAGE="en"))
     german = text(client.get(URL, HTTP_ACCEPT_LANGUAGE="de"))
 
-    assert "<h1 class=\"h3 mb-0\">Sustained alignment</h1>" in english
-    assert "<h1 class=\"h3 mb-0\">Nachhaltige Ausrichtung</h1>" in german
+    assert '<h1 class="h3 mb-0">Sustained alignment</h1>' in english
+    assert '<h1 class="h3 mb-0">Nachhaltige Ausrichtung</h1>' in german
     assert "Sustained alignment</h1>" in text(client.get(URL, HTTP_ACCEPT_LANGUAGE="en"))
 
 
