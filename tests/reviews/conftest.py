@@ -4,12 +4,14 @@ docs/scoring.md's worked example: objective A (weight 60) and B (weight 40); Log
 to both, Finance to A. `worked_example` scores and submits both checks as the docs do.
 """
 
+from decimal import Decimal
+
 import pytest
 
 from reviews import services
 from reviews.models import LEVERS, NOT_APPLICABLE
 from strategy.models import Lever
-from tests.factories import CommitmentFactory, make_open_cycle
+from tests.factories import CommitmentFactory, MeasureFactory, make_open_cycle
 
 NA = NOT_APPLICABLE
 
@@ -102,3 +104,15 @@ def worked_example(cycle, objectives, logistics_check, finance_check, head, othe
     score_check(finance_check, by=other_head, scores={a: WORKED_EXAMPLE["finance", "A"]})
     cycle.refresh_from_db()
     return cycle
+
+
+@pytest.fixture
+def on_time(objectives, logistics):
+    """Logistics reports A's on-time share each quarter: 80 → 96 plans 84 in Q1."""
+    return MeasureFactory(
+        objective=objectives[0],
+        name="On-time share",
+        baseline=Decimal("80"),
+        target=Decimal("96"),
+        reporting_team=logistics,
+    )

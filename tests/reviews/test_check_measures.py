@@ -19,18 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def on_time(objectives, logistics):
-    """Logistics reports A's on-time share each quarter: 80 → 96 plans 84 in Q1."""
-    return MeasureFactory(
-        objective=objectives[0],
-        name="On-time share",
-        baseline=Decimal("80"),
-        target=Decimal("96"),
-        reporting_team=logistics,
-    )
-
-
-@pytest.fixture
 def returns(objectives, logistics):
     """Logistics reports B's returns each month, lower is better: 12 → 0."""
     return MeasureFactory(

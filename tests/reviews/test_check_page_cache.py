@@ -20,17 +20,6 @@ from tests.factories import MeasureFactory, ObjectiveFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def on_time(objectives, logistics):
-    return MeasureFactory(
-        objective=objectives[0],
-        name="On-time share",
-        baseline=Decimal("80"),
-        target=Decimal("96"),
-        reporting_team=logistics,
-    )
-
-
 def page(client, check) -> str:
     response = client.get(check.get_absolute_url())
     assert response.status_code == 200
