@@ -26,8 +26,9 @@ from django.middleware.csrf import get_token
 from django.template import Library
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import format_html
 from django.utils.translation import get_language
+
+from strategy.html import format_html
 
 register = Library()
 

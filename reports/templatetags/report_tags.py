@@ -7,10 +7,10 @@ parts and the team articles of a part.
 from functools import lru_cache
 
 from django import template
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext, pgettext
 
 from reports import services
+from strategy.html import format_html, format_html_join
 
 register = template.Library()
 

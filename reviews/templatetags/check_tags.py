@@ -14,12 +14,12 @@ from functools import cache, lru_cache
 from django import template
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from reviews.forms import score_options
 from reviews.models import SCORE_LEVELS
+from strategy.html import format_html, format_html_join
 from strategy.models import Lever
 
 register = template.Library()

@@ -1,10 +1,10 @@
 from functools import cache
 
 from django import template
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from reviews.models import AlignmentCheck
+from strategy.html import format_html, format_html_join
 from strategy.models import Commitment, Lever
 
 register = template.Library()

@@ -6,9 +6,11 @@ from functools import cache
 from django import template
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext, gettext_lazy
+
+from strategy.html import format_html, format_html_join
 
 register = template.Library()
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from django import template
 from django.utils import formats
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+
+from strategy.html import format_html
 
 register = template.Library()
 
