@@ -9,6 +9,7 @@ installs it).
 
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.core.management import call_command
+from django.utils.translation import TranslatorCommentWarning
 
 ROOT = Path(settings.BASE_DIR)
 LOCALE = ROOT / "locale"
@@ -59,9 +61,12 @@ def extracted():
     it, so the fresh catalogues go to a folder beside locale/, at the top of the repository."""
     folder = Path(tempfile.mkdtemp(prefix=".catalogue-", dir=ROOT))
     try:
-        with pytest.MonkeyPatch.context() as patch:
+        with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
             patch.setattr(settings, "LOCALE_PATHS", [folder])
             patch.chdir(ROOT)
+            # A translator comment that is not the last item on its line is dropped: the
+            # translators would never see it.
+            warnings.simplefilter("error", TranslatorCommentWarning)
             call_command(
                 "makemessages",
                 locale=LANGUAGES,
