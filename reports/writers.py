@@ -15,6 +15,7 @@ import json
 import mimetypes
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -700,7 +701,7 @@ def _measures_sheet(book: _Book, cycle: ReviewCycle, objectives: list[dict], *, 
 
 
 def print_data(
-    cycle: ReviewCycle, number: int, *, now: datetime | None = None, read: dict | None = None
+    cycle: ReviewCycle, number: int, *, now: datetime | None = None, read: PrintReads | None = None
 ) -> dict | None:
     """The print view's page: the board's summary and part `number` (from 1) of the team
     appendix, in parts of TEAMS_PER_SCREEN teams, with what report_data(pages=True) gives the
@@ -709,9 +710,8 @@ def print_data(
     Read from the stored scores (frozen rows once closed, live ones while the cycle runs) and
     a few keys of a closed cycle's snapshot: the teams' items, fits and commitments only for
     the part's teams, so that the page's cost follows the part shown, not the company.
-    `read`: what _print_reads() has read already."""
+    `read`: what _print_reads() has read already, not read again."""
     now = now or timezone.now()
-    read = read or {}
     current = standings.summary(cycle)
     teams = current.get("teams")
     if teams is None:
@@ -724,7 +724,7 @@ def print_data(
     objectives = [dict(o) for o in current["objectives"]]
     titles = {o["id"]: o["title"] for o in objectives}
     names = {t["id"]: t["name"] for t in teams}
-    cycles = read.get("cycles") or _trend_cycles(cycle)
+    cycles = read.cycles if read is not None else _trend_cycles(cycle)
     # The trend's cycles end with the one before this (services.previous_cycle's).
     quarterly = cycle.kind == ReviewCycle.Kind.QUARTERLY
     previous_cycle = cycles[-2] if quarterly and len(cycles) > 1 else None
@@ -814,7 +814,9 @@ def print_data(
     # The company and the measures' outcomes, in one query; a closed cycle's values as they
     # stood when it closed. Their year only: the page shows it (the charts with last years'
     # are the board pack's and the objective pages').
-    company, found = _print_outcomes(cycle, list(titles), now=now, version=read.get("version"))
+    company, found = _print_outcomes(
+        cycle, list(titles), now=now, version=read.version if read is not None else None
+    )
     for outcome in found:
         outcome.objective_title = titles[outcome.measure.objective_id]
     return {
@@ -828,7 +830,9 @@ def print_data(
         "objectives": objectives,
         "team_count": len(teams),
         "agenda_groups": _agenda_groups(agenda_items, agenda_more),
-        "actions": _actions(cycle, previous_cycle, names, titles, found=read.get("actions")),
+        "actions": _actions(
+            cycle, previous_cycle, names, titles, found=read.actions if read is not None else None
+        ),
         "missing": missing,
         "missing_shown": missing[:MISSING_SHOWN],
         "missing_hidden": max(len(missing) - MISSING_SHOWN, 0),
@@ -846,9 +850,7 @@ def print_data(
         "part": part,
         "previous_part": number - 1 if number > 1 else None,
         "next_part": number + 1 if number < len(parts) else None,
-        "report_files": read["report_files"]
-        if "report_files" in read
-        else _done_report_files(cycle),
+        "report_files": read.report_files if read is not None else _done_report_files(cycle),
     }
 
 
@@ -2159,7 +2161,7 @@ def print_html(cycle: ReviewCycle, number: int, *, now: datetime | None = None) 
             return None
         return _print_page(cycle, data)
     read = _print_reads(cycle)
-    if not all(c.is_closed for c in read["cycles"]):
+    if not all(c.is_closed for c in read.cycles):
         # A quarter before this one still running: the change since it is live.
         data = print_data(cycle, number, now=now, read=read)
         return None if data is None else _print_page(cycle, data)
@@ -2187,23 +2189,33 @@ def _print_page(cycle: ReviewCycle, data: dict) -> str:
     )
 
 
-def _print_reads(cycle: ReviewCycle) -> dict:
-    """What a closed review's print view changes with, read first (and given to print_data,
-    which then does not read it again): the version of the strategy, the trend's cycles, the
-    actions the page lists and the report files it links to."""
+@dataclass(frozen=True)
+class PrintReads:
+    """What a closed review's print view changes with (its cache key), read first and given to
+    print_data, which then does not read it again."""
+
+    version: int  # strategy.versions.current()
+    cycles: list  # the trend's cycles, ending with this one
+    actions: tuple  # selectors.cycle_actions(): (carried over, done)
+    report_files: dict  # the report files the page links to, by format
+
+
+def _print_reads(cycle: ReviewCycle) -> PrintReads:
+    """The version of the strategy, the trend's cycles, the actions the page lists and the
+    report files it links to."""
     cycles = _trend_cycles(cycle)
     previous = cycles[-2] if cycle.kind == ReviewCycle.Kind.QUARTERLY and len(cycles) > 1 else None
-    return {
-        "version": versions.current(),
-        "cycles": cycles,
-        "actions": selectors.cycle_actions(cycle, previous),
-        "report_files": _done_report_files(cycle),
-    }
+    return PrintReads(
+        version=versions.current(),
+        cycles=cycles,
+        actions=selectors.cycle_actions(cycle, previous),
+        report_files=_done_report_files(cycle),
+    )
 
 
-def _print_key(cycle: ReviewCycle, number: int, read: dict) -> str:
+def _print_key(cycle: ReviewCycle, number: int, read: PrintReads) -> str:
     """The cache key of a closed review's print view (see print_html)."""
-    carried, done = read["actions"]
+    carried, done = read.actions
     facts = [
         cycle.pk,
         cycle.kind,
@@ -2214,8 +2226,8 @@ def _print_key(cycle: ReviewCycle, number: int, read: dict) -> str:
         # The reader's language, and the time zone its dates are written in.
         translation.get_language(),
         timezone.get_current_timezone_name(),
-        read["version"],
-        [(c.pk, c.state) for c in read["cycles"]],
+        read.version,
+        [(c.pk, c.state) for c in read.cycles],
         [
             (
                 a.pk,
@@ -2229,7 +2241,7 @@ def _print_key(cycle: ReviewCycle, number: int, read: dict) -> str:
             )
             for a in carried + done
         ],
-        sorted((fmt, report.pk) for fmt, report in read["report_files"].items()),
+        sorted((fmt, report.pk) for fmt, report in read.report_files.items()),
         # A deployment's stylesheet, whose name changes with its content.
         static("css/report.css"),
     ]
