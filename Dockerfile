@@ -25,5 +25,5 @@ RUN useradd --system --home /app alignment && mkdir -p /var/lib/alignment \
 USER alignment
 EXPOSE 8000
 # gunicorn.conf.py: port 8000 (PORT), WEB_CONCURRENCY threaded workers (else one per core plus
-# one) of GUNICORN_THREADS threads (else 4).
+# one) of GUNICORN_THREADS threads (else 1).
 CMD ["gunicorn", "alignment.wsgi"]

@@ -5,15 +5,20 @@ gunicorn reads it from the working directory by itself; a command-line option st
 it (`--bind`, `--workers`...). Measured with `python -m bench.load` (README, "Benchmarks").
 
 Threaded workers (gthread): WEB_CONCURRENCY processes, by default one per core plus one (3 on
-2 cores), each with GUNICORN_THREADS threads (4). A page is CPU work in Python with short waits
+2 cores), each with GUNICORN_THREADS threads (1). A page is CPU work in Python with short waits
 for PostgreSQL in between: a process per core keeps the cores busy (Python runs one thread of a
-process at a time), the extra one and the threads cover the waits. A thread also keeps its
-client's connection open between requests (keep-alive), where a sync worker closed it after
-every answer and then waited, doing nothing else, for the client to close its side: under the
-load test's 200 users that wait, not the CPU, capped a sync worker's requests a second. More
-processes or threads serve no more requests a second on the same cores: they split the cores
-between more requests at once, and each thread holds a database connection (CONN_MAX_AGE).
-Requests beyond them wait in the listen backlog and are taken in turn.
+process at a time), the extra one covers the waits. A gthread worker keeps its clients'
+connections open between requests (keep-alive) in its own loop, with any number of threads,
+where a sync worker closed it after every answer and then waited, doing nothing else, for the
+client to close its side: under the load test's 200 users that wait, not the CPU, capped a sync
+worker's requests a second. More processes or threads serve fewer requests a second on the same
+cores: they split the cores between more requests at once, which then contend for the
+interpreter's lock, and each thread holds a database connection (CONN_MAX_AGE). Measured with
+200 heads on 2 cores (python -m bench.load, runs taking turns): 3 processes of 1 thread served
+97-131 requests a second (gunicorn's CPU 11.6-14.7 ms a request), 3 of 4 threads 80-96
+(15.5-18.9 ms), 5 of 1 thread 93-97 (16.5 ms). Requests beyond them wait in the listen backlog
+and are taken in turn; GUNICORN_THREADS adds threads where requests wait on something slower
+than this database.
 """
 
 import os
@@ -30,7 +35,7 @@ def _cores() -> int:
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or _cores() + 1)
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 # Seconds a client's idle connection stays open for its next request: the heads' pages send
 # one about every second (an autosave, a page), so most find their connection still open.
 keepalive = 5

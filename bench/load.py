@@ -475,7 +475,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        help="threads per worker (default: gunicorn.conf.py's, from GUNICORN_THREADS or 4)",
+        help="threads per worker (default: gunicorn.conf.py's, from GUNICORN_THREADS or 1)",
     )
     parser.add_argument(
         "--worker-class", help="gunicorn's worker class (default: gunicorn.conf.py's, gthread)"

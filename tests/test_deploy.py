@@ -125,7 +125,7 @@ def test_gunicorn_runs_a_threaded_worker_per_core_plus_one_on_port_8000():
 
     assert settings["worker_class"] == "gthread"
     assert settings["workers"] == str(len(os.sched_getaffinity(0)) + 1)
-    assert settings["threads"] == "4"
+    assert settings["threads"] == "1"
     assert int(settings["keepalive"]) > 1  # the heads' next request finds its connection open
     assert settings["bind"] == "['0.0.0.0:8000']"
     assert settings["accesslog"] == "None"  # off: the proxy in front logs requests
