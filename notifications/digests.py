@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -143,6 +144,22 @@ def redrive_stalled(*, now: datetime) -> list[int]:
 
 
 # --- Sending ---------------------------------------------------------------------------------
+
+
+# Sent with `ids`, the digests to send again: tasks.py queues a send_digest for each once the
+# transaction commits (this module is below the tasks, which import it).
+digests_retried = Signal()
+
+
+def retry_failed(*, digest: Digest, now: datetime) -> bool:
+    """An admin's retry: a failed digest goes back to pending with fresh attempts, and is built
+    again from its items as they are when it goes (what no longer needs saying is left out)."""
+    won = Digest.objects.filter(pk=digest.pk, state=Digest.State.FAILED).update(
+        state=Digest.State.PENDING, attempts=0, next_attempt_at=now, last_error=""
+    )
+    if won:
+        digests_retried.send(sender=Digest, ids=[digest.pk])
+    return bool(won)
 
 
 def digest_send(*, digest_id: int, now: datetime) -> notify.Outcome:

@@ -20,6 +20,7 @@ from strategy.prepared import prepared
 from strategy.selectors import counted_page
 
 DELIVERIES_PER_PAGE = 50
+FAILED_DIGESTS_SHOWN = 20  # the newest; the counts say how many failed in all
 DELIVERY_FILTERS = ("state", "kind", "cycle", "endpoint")
 LOG_FIELDS = (
     *("created_at", "cycle_id", "kind", "step", "state", "sent_at", "attempts", "last_error"),
@@ -65,6 +66,8 @@ def operations_page(*, params: QueryDict, now: datetime) -> dict:
         "page": page,
         "counts": counts,
         "digest_counts": digest_counts,
+        # Read only when a digest failed: the page's queries stay as they were otherwise.
+        "failed_digests": failed_digests() if digest_counts.get(Digest.State.FAILED) else [],
         "query": query.urlencode(),
         "filtered": any(params.get(f) for f in DELIVERY_FILTERS),
         "ignored": ignored,
@@ -122,6 +125,34 @@ def log_rows(deliveries, options: dict[str, tuple]) -> list[dict]:
                 "sent": when(d.sent_at),
                 "error": Truncator(d.last_error).chars(120) if d.last_error else "",
                 "retry_url": retry_url(d.pk) if failed else "",
+            }
+        )
+    return rows
+
+
+def failed_digests() -> list[dict]:
+    """The newest FAILED_DIGESTS_SHOWN failed digests: whom each was for, the period it
+    gathered, its attempts, its error and where to retry it."""
+    retry_url = _url_maker("notifications:digest-retry")
+    found = (
+        Digest.objects.filter(state=Digest.State.FAILED)
+        .select_related("recipient")
+        .only(
+            *("period_ends_at", "attempts", "last_error", "state"),
+            *("recipient__first_name", "recipient__last_name", "recipient__username"),
+        )
+        .order_by("-period_ends_at", "-pk")[:FAILED_DIGESTS_SHOWN]
+    )
+    rows = []
+    for digest in found:
+        person = digest.recipient
+        rows.append(
+            {
+                "digest": digest,
+                "to": f"{person.first_name} {person.last_name}".strip() or person.username,
+                "username": person.username,
+                "error": Truncator(digest.last_error).chars(120) if digest.last_error else "",
+                "retry_url": retry_url(digest.pk),
             }
         )
     return rows

@@ -82,3 +82,12 @@ def deliveries_written(sender, *, ids: list[int], **kwargs) -> None:
             send_deliveries.delay(ids[start : start + notify.SEND_CHUNK])
 
     transaction.on_commit(send)
+
+
+@receiver(digests.digests_retried)
+def digests_retried(sender, *, ids: list[int], **kwargs) -> None:
+    def send() -> None:
+        for pk in ids:
+            send_digest.delay(pk)
+
+    transaction.on_commit(send)

@@ -8,6 +8,7 @@ app_name = "notifications"
 urlpatterns = [
     path("operations/", views.operations, name="operations"),
     path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
+    path("digests/<int:pk>/retry/", views.digest_retry, name="digest-retry"),
     path("webhooks/", views.webhook_list, name="webhook-list"),
     path("webhooks/new/", views.webhook_create, name="webhook-create"),
     path("webhooks/<int:pk>/", views.webhook_edit, name="webhook-edit"),

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from notifications import notify, preferences, selectors, webhooks
+from notifications import digests, notify, preferences, selectors, webhooks
 from notifications.forms import ChatChannelForm, WebhookEndpointCreateForm, WebhookEndpointForm
-from notifications.models import ChatChannel, Delivery, WebhookEndpoint
+from notifications.models import ChatChannel, Delivery, Digest, WebhookEndpoint
 from strategy import roles
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,19 @@ def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.info(request, _("Only a failed delivery is retried; this one did not fail."))
     return redirect(reverse("notifications:operations") + "?state=failed")
+
+
+@require_POST
+def digest_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    roles.require(request, "reviews.view_operations")
+    digest = get_object_or_404(Digest.objects.select_related("recipient"), pk=pk)
+    if digests.retry_failed(digest=digest, now=timezone.now()):
+        messages.success(
+            request, _("Digest to %(to)s queued again.") % {"to": digest.recipient.username}
+        )
+    else:
+        messages.info(request, _("Only a failed digest is retried; this one did not fail."))
+    return redirect(reverse("notifications:operations") + "#failed-digests")
 
 
 def notification_list(request: HttpRequest) -> HttpResponse:

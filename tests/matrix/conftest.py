@@ -18,7 +18,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from api import services as api_services
-from notifications.models import Delivery, Notification
+from notifications.models import Delivery, Digest, Notification
 from reports import services as report_services
 from reports.models import ReportFile
 from reviews import services
@@ -161,6 +161,13 @@ def world(people, logistics, finance) -> SimpleNamespace:
             recipient=head_a,
             kind=Delivery.Kind.CHECK_OPENED,
             state=Delivery.State.FAILED,
+            attempts=5,
+            last_error="SMTP down",
+        ),
+        digest=Digest.objects.create(
+            recipient=head_a,
+            period_ends_at=timezone.now() - timedelta(hours=1),
+            state=Digest.State.FAILED,
             attempts=5,
             last_error="SMTP down",
         ),

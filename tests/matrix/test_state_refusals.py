@@ -15,7 +15,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from notifications.models import Delivery
+from notifications.models import Delivery, Digest
 from strategy.models import MeasureActual
 from tests.factories import MeasureFactory, objective_data, objective_edit_data, position_edit_data
 from tests.matrix.support import changed_tables, snapshot, undone
@@ -188,6 +188,11 @@ REFUSALS = {
         "admin",
         lambda w: r("notifications:delivery-retry", w.delivery.pk),
         setup=lambda w: Delivery.objects.filter(pk=w.delivery.pk).update(state=Delivery.State.SENT),
+    ),
+    "retry a digest that did not fail": Refused(
+        "admin",
+        lambda w: r("notifications:digest-retry", w.digest.pk),
+        setup=lambda w: Digest.objects.filter(pk=w.digest.pk).update(state=Digest.State.SENT),
     ),
     # --- Strategy --------------------------------------------------------------------------
     "publish a published position": Refused(

@@ -445,6 +445,7 @@ TARGETS: dict[str, Target] = {
     "delivery retry": Target(
         lambda w: r("notifications:delivery-retry", w.delivery.pk), writes=True
     ),
+    "digest retry": Target(lambda w: r("notifications:digest-retry", w.digest.pk), writes=True),
     "webhooks": Target(lambda w: r("notifications:webhook-list")),
     "webhook create": Target(
         lambda w: r("notifications:webhook-create"), webhook_form, writes=True
@@ -682,6 +683,7 @@ GET = {
     "cadence":                    (LOGIN, 403, 403, 403, 403, 200, 200),
     "operations":                 (LOGIN, 403, 403, 403, 403, 403, 200),
     "delivery retry":             (LOGIN, 405, 405, 405, 405, 405, 405),
+    "digest retry":               (LOGIN, 405, 405, 405, 405, 405, 405),
     "webhooks":                   (LOGIN, 403, 403, 403, 403, 403, 200),
     "webhook create":             (LOGIN, 405, 405, 405, 405, 405, 405),
     "webhook edit":               (LOGIN, 403, 403, 403, 403, 403, 200),
@@ -818,6 +820,7 @@ POST = {
     "cadence":                    (LOGIN, 403, 403, 403, 403, 302, 302),
     "operations":                 (LOGIN, 403, 403, 403, 403, 403, 200),
     "delivery retry":             (LOGIN, 403, 403, 403, 403, 403, 302),
+    "digest retry":               (LOGIN, 403, 403, 403, 403, 403, 302),
     "webhooks":                   (LOGIN, 405, 405, 405, 405, 405, 405),
     "webhook create":             (LOGIN, 403, 403, 403, 403, 403, 302),
     "webhook edit":               (LOGIN, 403, 403, 403, 403, 403, 302),

@@ -54,6 +54,19 @@ def beat(monkeypatch, django_capture_on_commit_callbacks, send_tasks):
     return _beat
 
 
+@pytest.fixture
+def enqueued_digests():
+    """The digests a retry asked to send again (digests.digests_retried), in order."""
+    found = []
+
+    def record(sender, *, ids: list[int], **kwargs):
+        found.extend(ids)
+
+    digests.digests_retried.connect(record, weak=False)
+    yield found
+    digests.digests_retried.disconnect(record)
+
+
 def remind(cycle, head, *, step: str, now: datetime) -> Delivery:
     """A check reminder to `head` at `now`, written as the cadence writes it."""
     note = Note(f"Reminder {step}", cycle.checks.first().get_absolute_url())
@@ -356,3 +369,104 @@ def test_the_operations_page_shows_the_held_emails_and_the_digests(
     assert "In a digest" in page
     assert '<p class="small" id="digest-counts">' in page
     assert "sent: 1" in page
+
+
+# --- A failed digest, retried from the operations page ---------------------------------------
+
+
+def _failed_digest(opened, head, beat) -> Digest:
+    """A daily digest that failed for good: its recipient had no email address."""
+    choose(head, Topic.CHECK_REMINDER, timing=Timing.DAILY)
+    remind(opened, head, step="before-7", now=paris(2026, 4, 12, 10, 0))
+    address = head.email
+    type(head).objects.filter(pk=head.pk).update(email="")
+    beat(paris(2026, 4, 13, 8, 31))
+    type(head).objects.filter(pk=head.pk).update(email=address)
+    digest = Digest.objects.get()
+    assert (digest.state, digest.last_error) == ("failed", "The recipient has no email address.")
+    return digest
+
+
+def test_an_admin_retries_a_failed_digest_from_the_operations_page_and_it_is_sent(
+    opened, head, beat, login, admin_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    digest = _failed_digest(opened, head, beat)
+    client = login(admin_user)
+    retry_url = f"/reviews/digests/{digest.pk}/retry/"
+
+    page = client.get("/reviews/operations/").content.decode()
+    assert 'id="failed-digests"' in page
+    assert "A digest failed: retry it once its cause is mended" in page
+    assert "The recipient has no email address." in page
+    assert f'<form method="post" action="{retry_url}">' in page
+    assert f'aria-label="Retry the digest to {head.username}"' in page
+
+    with (
+        time_machine.travel(paris(2026, 4, 13, 9, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(retry_url)
+
+    assert response.status_code == 302
+    assert response.url == "/reviews/operations/#failed-digests"
+    digest.refresh_from_db()
+    assert (digest.state, digest.attempts, digest.last_error) == ("sent", 1, "")
+    [sent] = digests_to(mailoutbox, head)
+    assert "Reminder before-7" in sent.body
+    after = client.get("/reviews/operations/").content.decode()
+    assert f"Digest to {head.username} queued again." in after
+    assert 'id="failed-digests"' not in after
+
+
+def test_retrying_a_digest_that_did_not_fail_changes_nothing(
+    opened, head, beat, login, admin_user, enqueued_digests
+):
+    digest = _failed_digest(opened, head, beat)
+    Digest.objects.filter(pk=digest.pk).update(state=Digest.State.SENT)
+
+    client = login(admin_user)
+    response = client.post(f"/reviews/digests/{digest.pk}/retry/", follow=True)
+
+    assert "Only a failed digest is retried; this one did not fail." in response.content.decode()
+    digest.refresh_from_db()
+    assert digest.state == Digest.State.SENT
+    assert enqueued_digests == []
+    assert client.post("/reviews/digests/999999/retry/").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["executive", "head", "outsider"])
+def test_only_admins_can_retry_a_digest(opened, head, beat, login, request, who, enqueued_digests):
+    digest = _failed_digest(opened, head, beat)
+
+    response = login(request.getfixturevalue(who)).post(f"/reviews/digests/{digest.pk}/retry/")
+
+    assert response.status_code == 403
+    digest.refresh_from_db()
+    assert digest.state == Digest.State.FAILED
+    assert enqueued_digests == []
+
+
+def test_the_operations_page_lists_the_newest_failed_digests_and_counts_them_all(
+    head, login, admin_user, django_assert_max_num_queries
+):
+    from notifications import selectors
+
+    for day in range(1, selectors.FAILED_DIGESTS_SHOWN + 3):
+        Digest.objects.create(
+            recipient=head,
+            period_ends_at=berlin(2026, 3, day, 8, 30),
+            state=Digest.State.FAILED,
+            attempts=5,
+            last_error=f"421 busy on day {day}",
+        )
+    client = login(admin_user)
+    client.get("/reviews/operations/")
+
+    with django_assert_max_num_queries(15):
+        page = client.get("/reviews/operations/").content.decode()
+
+    shown = selectors.FAILED_DIGESTS_SHOWN
+    assert f"{shown + 2} digests failed, the newest first" in page
+    assert page.count("Retry the digest to") == shown
+    assert f"421 busy on day {shown + 2}" in page  # the newest
+    assert "421 busy on day 2<" not in page and "421 busy on day 1<" not in page
