@@ -106,9 +106,7 @@ def log_rows(deliveries, options: dict[str, tuple]) -> list[dict]:
             to, url = d.channel.name, chat_url(d.channel_id)
             badge = str(platforms.get(d.channel.platform, d.channel.platform))
         else:
-            recipient = d.recipient
-            to = f"{recipient.first_name} {recipient.last_name}".strip() or recipient.username
-            url = badge = ""
+            to, url, badge = _name_of(d.recipient), "", ""
         failed = d.state == Delivery.State.FAILED
         rows.append(
             {
@@ -138,24 +136,28 @@ def failed_digests() -> list[dict]:
         Digest.objects.filter(state=Digest.State.FAILED)
         .select_related("recipient")
         .only(
-            *("period_ends_at", "attempts", "last_error", "state"),
+            *("period_ends_at", "attempts", "last_error"),
             *("recipient__first_name", "recipient__last_name", "recipient__username"),
         )
         .order_by("-period_ends_at", "-pk")[:FAILED_DIGESTS_SHOWN]
     )
     rows = []
     for digest in found:
-        person = digest.recipient
         rows.append(
             {
                 "digest": digest,
-                "to": f"{person.first_name} {person.last_name}".strip() or person.username,
-                "username": person.username,
+                "to": _name_of(digest.recipient),
+                "username": digest.recipient.username,
                 "error": Truncator(digest.last_error).chars(120) if digest.last_error else "",
                 "retry_url": retry_url(digest.pk),
             }
         )
     return rows
+
+
+def _name_of(person) -> str:
+    """A recipient as the log names them: their full name, else their username."""
+    return f"{person.first_name} {person.last_name}".strip() or person.username
 
 
 def _url_maker(name: str):
