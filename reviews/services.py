@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from reviews import events, scoring
+from reviews import bulk, events, scoring
 from reviews.models import (
     LEVERS,
     Action,
@@ -295,8 +295,8 @@ def check_save(
     if changed:
         # One UPDATE and one INSERT of history rows, whatever the number of objectives.
         CheckItem.objects.write(changed, [*SCORE_FIELDS, "evidence", "blockers"])
-        CheckItem.history.bulk_history_create(
-            changed, update=True, default_user=by, default_change_reason=None
+        bulk.insert_history(
+            CheckItem, changed, user_id=by.pk if by else None, when=now, using=CheckItem.objects.db
         )
     if statuses:
         commitments = Commitment.objects.filter(unit_id=locked.unit_id, pk__in=statuses)
@@ -333,7 +333,13 @@ def check_save(
     locked.updated_at = now  # all of it written when the version was claimed
     locked.updated_by = by
     # The history row that saving the check would have written (the same user and reason).
-    AlignmentCheck.history.bulk_history_create([locked], update=True, default_change_reason=None)
+    bulk.insert_history(
+        AlignmentCheck,
+        [locked],
+        user_id=by.pk if by else None,
+        when=now,
+        using=AlignmentCheck.objects.db,
+    )
     if submit:
         live_scores_update(cycle_id=locked.cycle_id, unit_id=locked.unit_id)
         events.tell(events.CHECK_SUBMITTED, cycle=locked.cycle, check=locked, now=now)

@@ -16,9 +16,7 @@ from sustain.models import SignalSettings
 
 def signals(request: HttpRequest) -> HttpResponse:
     roles.require(request, "reviews.view_signals")
-    context = selectors.signals_page(
-        user=request.user, params=request.GET, now=timezone.now()
-    )
+    context = selectors.signals_page(user=request.user, params=request.GET, now=timezone.now())
     return render(request, "sustain/signals.html", context)
 
 

@@ -148,3 +148,46 @@ def test_writing_items_sets_each_row_to_its_own_values_and_leaves_the_others(
     assert (b.score_people, b.evidence, b.blockers) == (None, "", "Budget")
     assert CheckItem.objects.get(pk=untouched.pk).evidence == untouched.evidence
     assert CheckItem.objects.write([], ["evidence"]) == 0
+
+
+def test_a_history_insert_writes_what_simple_history_writes(logistics_check, head):
+    """bulk.insert_history is bulk_history_create in one INSERT: the same row, field by field."""
+    from datetime import UTC, datetime
+
+    from reviews import bulk
+    from reviews.models import AlignmentCheck, CheckItem
+
+    when = datetime(2026, 5, 4, 10, 30, tzinfo=UTC)
+    item = logistics_check.items.order_by("pk").first()
+    item.score_people, item.evidence = 3, "Shown on the 'board'"
+    for model, instance in ((CheckItem, item), (AlignmentCheck, logistics_check)):
+        model.history.bulk_history_create(
+            [instance],
+            update=True,
+            default_user=head,
+            default_change_reason=None,
+            default_date=when,
+        )
+        bulk.insert_history(model, [instance], user_id=head.pk, when=when, using="default")
+        theirs, ours = model.history.filter(id=instance.pk).order_by("-history_id")[:2][::-1]
+        fields = [f.attname for f in model.history.model._meta.concrete_fields]
+        assert len(fields) > 8
+        assert {f: getattr(ours, f) for f in fields if f != "history_id"} == {
+            f: getattr(theirs, f) for f in fields if f != "history_id"
+        }
+
+
+def test_a_history_insert_writes_nothing_for_no_rows_or_with_history_off(
+    logistics_check, head, settings
+):
+    from django.utils import timezone
+
+    from reviews import bulk
+    from reviews.models import CheckItem
+
+    items = list(logistics_check.items.all())
+    before = CheckItem.history.count()
+    bulk.insert_history(CheckItem, [], user_id=head.pk, when=timezone.now(), using="default")
+    settings.SIMPLE_HISTORY_ENABLED = False
+    bulk.insert_history(CheckItem, items, user_id=head.pk, when=timezone.now(), using="default")
+    assert CheckItem.history.count() == before
