@@ -1,4 +1,5 @@
-"""An authentication backend that keeps pages from reading permissions no one can hold."""
+"""Authentication backends: the password backend, reading a session's user by a prepared
+query, and one that keeps pages from reading permissions no one can hold."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ from functools import cache
 
 import rules
 from django.apps import apps
+from django.contrib.auth import backends
 from django.core.exceptions import PermissionDenied
+
+from strategy.roles import read_user
+
+# What sessions signed in with Django's own password backend name; alignment.sessions reads
+# them as signed in with ModelBackend below, so that nobody is signed out by the change.
+DJANGO_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "alignment.backends.ModelBackend"
 
 
 @cache
@@ -39,3 +48,13 @@ class RulesOnlyBackend:
         if rules.perm_exists(perm) and perm not in model_permissions():
             raise PermissionDenied
         return False
+
+
+class ModelBackend(backends.ModelBackend):
+    """Django's password backend (the same sign-in, permissions and active check), whose
+    session reads go through strategy.roles.read_user: every signed-in request asks for its
+    user, and the ORM built and compiled the same query each time."""
+
+    def get_user(self, user_id):
+        user = read_user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

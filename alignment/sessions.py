@@ -1,13 +1,19 @@
 """Sessions in the database, as django.contrib.sessions.backends.db keeps them, read by a
 prepared statement (strategy.prepared): every signed-in request reads its session, and the
-ORM built and compiled the same query for each one."""
+ORM built and compiled the same query for each one.
+
+A session signed in with Django's own password backend is read as signed in with
+alignment.backends.ModelBackend, which replaced it: its person stays signed in.
+"""
 
 from __future__ import annotations
 
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from alignment.backends import DJANGO_MODEL_BACKEND, MODEL_BACKEND
 from strategy.prepared import prepared
 
 
@@ -27,3 +33,9 @@ class SessionStore(db.SessionStore):
             )
         self._session_key = None
         return None
+
+    def load(self):
+        data = super().load()
+        if data.get(BACKEND_SESSION_KEY) == DJANGO_MODEL_BACKEND:
+            data[BACKEND_SESSION_KEY] = MODEL_BACKEND
+        return data

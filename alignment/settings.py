@@ -156,7 +156,8 @@ AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     # Refuses, without a query, a permission only the rules define and they refused.
     "alignment.backends.RulesOnlyBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, its session's user read by a prepared query.
+    "alignment.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

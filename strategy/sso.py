@@ -24,7 +24,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from strategy import services
 from strategy.models import Membership, SSOIdentity, Unit
-from strategy.roles import ADMIN, EXECUTIVE
+from strategy.roles import ADMIN, EXECUTIVE, read_user
 
 # The role groups a claim may give; Department head and Member follow the memberships.
 CLAIM_GROUPS = (EXECUTIVE, ADMIN)
@@ -223,6 +223,10 @@ class SSOBackend(OIDCAuthenticationBackend):
     OIDC_OP_TOKEN_ENDPOINT = property(lambda self: discovery()["token_endpoint"])
     OIDC_OP_USER_ENDPOINT = property(lambda self: discovery().get("userinfo_endpoint"))
     OIDC_OP_JWKS_ENDPOINT = property(lambda self: discovery()["jwks_uri"])
+
+    def get_user(self, user_id):
+        # The library's read of a session's user, by a prepared query as for a password's.
+        return read_user(user_id)
 
     def authenticate(self, request, **kwargs):
         if not enabled() or request is None or "code" not in request.GET:

@@ -264,3 +264,74 @@ def test_an_unknown_session_key_reads_an_empty_session():
     unknown = engine.SessionStore("x" * 32)
     assert unknown.load() == {}
     assert unknown.session_key is None
+
+
+# --- The session's user ----------------------------------------------------------------------
+
+
+def _signed_in(user, backend: str) -> Client:
+    """A browser whose session says `user` signed in with `backend`, as login() leaves it."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    engine = import_module(settings.SESSION_ENGINE)
+    session = engine.SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = backend
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    return client
+
+
+def test_a_password_sign_in_reads_its_user_with_the_products_backend(client, form_login, head):
+    form_login(client, head)
+
+    assert client.session["_auth_user_backend"] == "alignment.backends.ModelBackend"
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert response.wsgi_request.user == head
+
+
+def test_a_session_signed_in_with_djangos_own_backend_stays_signed_in(head, url):
+    """Sessions from before the product's backend replaced Django's keep their person."""
+    client = _signed_in(head, "django.contrib.auth.backends.ModelBackend")
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response.wsgi_request.user == head
+
+
+def test_the_session_of_a_deactivated_or_deleted_user_is_signed_out(head, member, url):
+    inactive, deleted = (
+        _signed_in(head, "alignment.backends.ModelBackend"),
+        _signed_in(member, "alignment.backends.ModelBackend"),
+    )
+    head.is_active = False
+    head.save(update_fields=["is_active"])
+    member.delete()
+
+    for client in (inactive, deleted):
+        _assert_sent_to_login(client.get(url), url)
+
+
+def test_a_session_whose_password_changed_since_is_signed_out(head, url):
+    client = _signed_in(head, "alignment.backends.ModelBackend")
+    head.set_password("a new and long passphrase")
+    head.save(update_fields=["password"])
+
+    _assert_sent_to_login(client.get(url), url)
+
+
+def test_the_session_user_is_the_whole_user_row(head):
+    from strategy.roles import read_user
+
+    read = read_user(head.pk)
+
+    assert read is not None and read._state.adding is False
+    assert {f.attname: getattr(read, f.attname) for f in type(head)._meta.concrete_fields} == {
+        f.attname: getattr(head, f.attname) for f in type(head)._meta.concrete_fields
+    }
+    assert read_user(head.pk + 10_000) is None
+    assert read_user(2**70) is None
