@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 
 from strategy.roles import ADMIN
 from sustain import tasks as sustain_tasks
+from tests import migrating
 from tests.factories import (
     UnitFactory,
     UserFactory,
@@ -120,6 +121,21 @@ def _content_version_at_each_statement() -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(f"SET CONSTRAINTS {', '.join(names)} IMMEDIATE")
+
+
+@pytest.fixture(scope="session")
+def _migration_states(django_db_blocker):
+    states = migrating.States()
+    yield states
+    with django_db_blocker.unblock():
+        states.drop_all()
+
+
+@pytest.fixture
+def migrated_back(request, transactional_db, _migration_states):
+    """`migrated_back(targets, prepare=None)`: the apps of the migration state at `targets`, the
+    database there for this test (tests/migrating.py)."""
+    return migrating.migrated_back(request, _migration_states)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,12 +9,10 @@ where it was.
 from datetime import date
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from reviews.models import CadenceSettings
 from strategy.models import CompanySettings, company_tzinfo, fiscal_year_start
+from tests.migrating import migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,20 +22,9 @@ BEFORE = [
 ]
 
 
-def migrate(targets):
-    """Migrate to `targets` (None: the latest migrations); the migration state's apps there."""
-    executor = MigrationExecutor(connection)
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
-def before_the_move():
-    old_apps = migrate(BEFORE)
-    yield old_apps
-    migrate(None)  # back to the latest state, also when the test failed
-    ContentType.objects.clear_cache()
+def before_the_move(migrated_back):
+    return migrated_back(BEFORE)
 
 
 def test_the_cadence_settings_calendar_is_the_company_settings_after_the_move(before_the_move):

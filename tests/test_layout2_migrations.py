@@ -7,14 +7,13 @@ and admin log entries) follow the models.
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from notifications.models import Delivery, Notification
 from reports.models import ReportDownload, ReportFile
 from sustain.models import SignalSettings
 from tests.factories import ReviewCycleFactory, UserFactory
+from tests.migrating import migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,22 +21,11 @@ OLD_LAYOUT = [("reviews", "0010_stored_signal_board")]
 NEW_APPS = ("notifications", "reports", "sustain")
 
 
-def migrate(targets):
-    """Migrate to `targets` (None: the latest migrations); the migration state's apps there."""
-    executor = MigrationExecutor(connection)
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return executor.loader.project_state([t for t in targets if t[1] is not None]).apps
-
-
 @pytest.fixture
-def old_layout():
-    cycle = ReviewCycleFactory()
-    # Migrating back unapplies the new apps' migrations (they depend on reviews').
-    old_apps = migrate(OLD_LAYOUT + [(app, None) for app in NEW_APPS])
-    yield old_apps, cycle
-    migrate(None)  # back to the new layout, also when the test failed
-    ContentType.objects.clear_cache()
+def old_layout(migrated_back):
+    # Migrating back unapplies the new apps' migrations (they depend on reviews'); the cycle
+    # is made at the new layout first.
+    return migrated_back(OLD_LAYOUT + [(app, None) for app in NEW_APPS], prepare=ReviewCycleFactory)
 
 
 def test_rows_written_at_the_old_layout_are_read_at_the_new_one(old_layout):

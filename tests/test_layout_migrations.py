@@ -9,36 +9,24 @@ from datetime import date
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from reviews.models import CadenceSettings
 from strategy.models import Acknowledgement, CompanySettings
 from sustain import board
 from tests.factories import PositionFactory, UserFactory
+from tests.migrating import migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OLD_LAYOUT = [("alignment", "0007_cadence_date_window"), ("reviews", "0005_signals")]
 
 
-def migrate(targets):
-    """Migrate to `targets` (None: the latest migrations); the migration state's apps there."""
-    executor = MigrationExecutor(connection)
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
-def old_layout(monkeypatch):
+def old_layout(monkeypatch, migrated_back):
     # The old layout has no stored signal board for saves to mark stale.
     monkeypatch.setattr(board, "board_mark_stale", lambda **kwargs: False)
-    old_apps = migrate(OLD_LAYOUT)
-    yield old_apps
-    migrate(None)  # back to the new layout, also when the test failed
-    ContentType.objects.clear_cache()
+    return migrated_back(OLD_LAYOUT)
 
 
 def test_rows_written_at_the_old_layout_are_read_at_the_new_one(old_layout):

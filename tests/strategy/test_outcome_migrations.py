@@ -2,12 +2,11 @@
 defaults (higher is better, quarterly, no reporting team), and the thresholds get theirs."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from strategy.models import CompanySettings, Measure
 from sustain.models import SignalSettings
 from tests.factories import ObjectiveFactory
+from tests.migrating import migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,19 +16,9 @@ BEFORE = [
 ]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
-def before_outcomes():
-    objective = ObjectiveFactory()
-    old = migrate(BEFORE)
-    yield old, objective
-    migrate(None)
+def before_outcomes(migrated_back):
+    return migrated_back(BEFORE, prepare=ObjectiveFactory)  # the objective made before
 
 
 def test_measures_made_before_outcomes_get_the_defaults(before_outcomes):
