@@ -4,7 +4,8 @@
 
 bench.load writes PLAN: the server's address, the cookie names, the run's length, the heads
 (session key, check, unit) and a few executives (session key). A head opens its check once, for
-the CSRF cookie and the form as a browser has them, then mixes page reads with htmx autosaves
+the CSRF cookie and the form as a browser has them (counted as "check, opened": these come in
+the ramp, 100 heads a second, before any other request), then mixes page reads with htmx autosaves
 of its whole check (random scores 1-5) until the time is up, sending each save with the
 version the previous save returned. An executive reads the open review's cycle page (which
 heads may not open) and the trivial view. RESULT holds the raw latencies by kind of request, the
@@ -32,16 +33,19 @@ from urllib.parse import urlencode, urlsplit
 
 from bench.checkform import SCORE_FIELD, VERSION, check_fields
 
-HOME, CHECK, STRATEGY, UNIT, SAVE, CYCLE, TRIVIAL = (
+HOME, CHECK, FIRST_OPEN, STRATEGY, UNIT, SAVE, CYCLE, TRIVIAL = (
     "home",
     "check page",
+    # A head's first request: in the ramp, when 100 heads a second open their checks at once
+    # and no other kind of request is sent yet (reported, not compared with the trivial view).
+    "check, opened",
     "strategy page",
     "unit page",
     "score save",
     "cycle page",
     "trivial view",
 )
-KINDS = [SAVE, CHECK, HOME, STRATEGY, UNIT, CYCLE, TRIVIAL]
+KINDS = [SAVE, CHECK, FIRST_OPEN, HOME, STRATEGY, UNIT, CYCLE, TRIVIAL]
 SAMPLES = 20  # failures kept with their details, per kind and outcome
 TIMEOUT = 60.0  # seconds for a whole request, connect included
 SPAWN_RATE = 100  # users started a second, as a ramp rather than all in the same instant
@@ -268,12 +272,13 @@ class Head(User):
         await self._open_check()
 
     async def _open_check(self) -> None:
-        response, status = await self._request(CHECK, "GET", self.check_url)
+        kind = FIRST_OPEN if self.record["confirmed"] is None else CHECK
+        response, status = await self._request(kind, "GET", self.check_url)
         if status != 200:
             return
         fields = check_fields(response.text)
         if not fields:
-            self._fail(CHECK, "no editable form", f"GET {self.check_url}: no check form")
+            self._fail(kind, "no editable form", f"GET {self.check_url}: no check form")
             return
         self.fields = fields
         self.version = int(fields["version"])
