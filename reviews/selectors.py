@@ -763,7 +763,12 @@ def check_page(
         ]
         if check.was_reopened
         else [],
-        **_recent_history(check, known=objectives),
+        # The newest changes, which only a save of the check writes (each moves its version
+        # on; an objective added adds an item), named in the strategy's words and people's
+        # names (the content version): the template caches them under `history_key`, with
+        # the language, and reads `recent` only when they are not cached.
+        "recent": cache(partial(_recent_history, check, known=objectives)),
+        "history_key": f"{check.pk}-{check.version}-{len(items)}-{_content_version(check)}",
         **check_measures_section(check=check, user=user, data=measure_data, errors=measure_errors),
         "other_objectives": [o for o in objectives if o.retired_at is None and o.pk not in by_item]
         if can_edit
@@ -783,6 +788,12 @@ def check_history_page(check: AlignmentCheck, *, page=None) -> dict:
         fields=CHECK_HISTORY_FIELDS,
         values=CHECK_HISTORY_VALUES,
     )
+
+
+def _content_version(check: AlignmentCheck) -> int:
+    """The strategy's content version, read with the check by the views' lookup."""
+    version = getattr(check, "content_version", None)
+    return versions.current() if version is None else version
 
 
 def _recent_history(check: AlignmentCheck, *, known) -> dict:
@@ -993,8 +1004,7 @@ def check_measures_section(*, check: AlignmentCheck, user, data=None, errors=Non
         "alignment.enter_measure_actuals", Measure(reporting_team_id=check.unit_id)
     )
     cycle = check.cycle
-    version = getattr(check, "content_version", None)  # read with the check by the views
-    version = versions.current() if version is None else version
+    version = _content_version(check)
     key = (
         f"check-measures:{version}:{check.pk}:{cycle.kind}:{cycle.fiscal_year}:"
         f"{cycle.quarter}:{cycle.position_id}:{cycle.is_closed}:{get_language()}:"

@@ -201,3 +201,99 @@ def test_the_check_page_runs_as_many_queries_at_12_teams_as_at_3():
     large = _check_page_queries(teams=12, objectives=5, quarters=4)
 
     assert small == large <= 15
+
+
+# --- The newest changes ----------------------------------------------------------------------
+
+
+def history_part(html: str) -> str:
+    start = html.index('aria-labelledby="history-heading"')
+    return html[start : html.index("</section>", start)]
+
+
+def history_reads(client, check) -> tuple[int, str]:
+    """The queries of the check's history that one page made, and the page's history part."""
+    with CaptureQueriesContext(connection) as queries:
+        html = page(client, check)
+    reads = [q for q in queries if 'FROM "reviews_historicalcheckitem"' in q["sql"]]
+    return len(reads), history_part(html)
+
+
+def autosave(client, check, **values) -> None:
+    from reviews.models import LEVERS
+
+    check.refresh_from_db()
+    data = {"version": str(check.version)}
+    for item in check.items.all():
+        data |= {f"item-{item.pk}-score_{lever}": "3" for lever in LEVERS}
+        data |= {f"item-{item.pk}-evidence": "", f"item-{item.pk}-blockers": ""}
+    response = client.post(
+        reverse("reviews:check-save", args=[check.pk]), data | values, HTTP_HX_REQUEST="true"
+    )
+    assert "Draft saved" in response.content.decode()
+
+
+def test_the_newest_changes_are_read_once_then_come_from_the_cache(client, head, logistics_check):
+    client.force_login(head)
+    autosave(client, logistics_check)
+
+    first_reads, first = history_reads(client, logistics_check)
+    again_reads, again = history_reads(client, logistics_check)
+
+    assert (first_reads, again_reads) == (1, 0)
+    assert again == first and first.count('<li class="mb-2">') == 2
+
+
+def test_a_save_shows_in_the_newest_changes_at_once(client, head, logistics_check):
+    client.force_login(head)
+    autosave(client, logistics_check)
+    before = history_part(page(client, logistics_check))
+    item = logistics_check.items.order_by("pk").first()
+
+    autosave(client, logistics_check, **{f"item-{item.pk}-evidence": "Fill rate 97%"})
+
+    after = history_part(page(client, logistics_check))
+    assert "Fill rate 97%" not in before and "Fill rate 97%" in after
+    assert after.count('<li class="mb-2">') == before.count('<li class="mb-2">') + 1
+
+
+def test_a_renamed_objective_or_person_shows_in_the_newest_changes_at_once(
+    client, head, logistics_check, objectives
+):
+    client.force_login(head)
+    autosave(client, logistics_check)
+    page(client, logistics_check)
+
+    objectives[0].title = "Deliver every order on the day"
+    objectives[0].save()
+    head.first_name, head.last_name = "Harriet", "Renamed"
+    head.save()
+
+    history = history_part(page(client, logistics_check))
+    assert "<em>Deliver every order on the day</em>" in history
+    assert "<strong>Harriet Renamed</strong>" in history
+
+
+def test_an_objective_added_shows_in_the_newest_changes_at_once(
+    client, head, logistics_check, current_position
+):
+    client.force_login(head)
+    page(client, logistics_check)
+    extra = ObjectiveFactory(position=current_position, title="Open a second warehouse")
+    client.post(
+        reverse("reviews:check-add-objective", args=[logistics_check.pk]), {"objective": extra.pk}
+    )
+
+    assert "<em>Open a second warehouse</em>" in history_part(page(client, logistics_check))
+
+
+def test_the_newest_changes_are_written_in_the_readers_language(client, head, logistics_check):
+    client.force_login(head)
+    autosave(client, logistics_check)
+    english = history_part(page(client, logistics_check))
+
+    german = client.get(logistics_check.get_absolute_url(), headers={"accept-language": "de"})
+
+    assert "History" in english
+    assert "History" not in history_part(german.content.decode())
+    assert history_part(page(client, logistics_check)) == english
