@@ -19,6 +19,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from strategy import roles
 from strategy.history import HistoricalRecords
+from strategy.prepared import as_models, prepared
 
 # The company's calendar (the month fiscal years start in, the time zone) is kept in the company
 # settings; where they are not set, FISCAL_YEAR_START_MONTH and TIME_ZONE say.
@@ -282,6 +283,25 @@ class StrategicPositionQuerySet(models.QuerySet):
         return self.filter(is_current=True).first()
 
 
+class StrategicPositionManager(models.Manager.from_queryset(StrategicPositionQuerySet)):
+    def current(self) -> StrategicPosition | None:
+        """The position in force, or None: what the queryset's current() reads, by a prepared
+        read (strategy.prepared), as most pages ask for it."""
+        fields = [f.attname for f in self.model._meta.concrete_fields]
+        rows = _current_position_row()
+        return as_models(self.model, fields, rows)[0] if rows else None
+
+
+@prepared
+def _current_position_row():
+    fields = [f.attname for f in StrategicPosition._meta.concrete_fields]
+    return (
+        StrategicPosition._base_manager.filter(is_current=True)
+        .order_by("pk")
+        .values_list(*fields)[:1]
+    )
+
+
 class StrategicPosition(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", pgettext_lazy("strategic position", "Draft")
@@ -320,7 +340,7 @@ class StrategicPosition(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("created at"))
 
     history = HistoricalRecords()
-    objects = StrategicPositionQuerySet.as_manager()
+    objects = StrategicPositionManager()
 
     class Meta:
         verbose_name = gettext_lazy("strategic position")

@@ -151,15 +151,31 @@ def headed_unit_ids(user) -> frozenset[int]:
     return _headed_unit_ids(user)
 
 
+def _unit_model():
+    from django.apps import apps
+
+    return apps.get_model("alignment", "Unit")
+
+
+@prepared
+def _membership_rows(*, user):
+    person = get_user_model()(pk=user)  # for its relation: the memberships
+    fields = [f"unit__{f.name}" for f in _unit_model()._meta.concrete_fields]
+    return person.memberships.order_by("unit__name", "unit_id").values_list("role", *fields)
+
+
 def member_units(user) -> list:
-    """The units the user belongs to, by name, in one query that also tells which they head
-    (remembered for headed_unit_ids)."""
+    """The units the user belongs to, by name, in one prepared query that also tells which
+    they head (remembered for headed_unit_ids)."""
     if not user.is_authenticated:
         return []
-    memberships = list(user.memberships.select_related("unit").order_by("unit__name", "unit_id"))
+    rows = _membership_rows(user=user.pk)
     if getattr(user, "_headed_unit_ids", None) is None:
-        user._headed_unit_ids = frozenset(m.unit_id for m in memberships if m.role == "head")
-    return list({m.unit_id: m.unit for m in memberships}.values())
+        user._headed_unit_ids = frozenset(row[1] for row in rows if row[0] == "head")
+    unit = _unit_model()
+    fields = [f.attname for f in unit._meta.concrete_fields]
+    units = as_models(unit, fields, [row[1:] for row in rows])
+    return list({u.pk: u for u in units}.values())
 
 
 def forget(user) -> None:
