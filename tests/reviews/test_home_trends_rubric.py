@@ -289,3 +289,26 @@ def test_the_check_page_asks_only_the_questions_of_themes_weighing_20_or_more(
     assert ("Are buyers rewarded for lower costs?" in html) is price_shown
     assert "Is there a budget for inspections?" not in html
     assert "Retired question" not in html
+
+
+def test_a_heads_open_checks_are_listed_soonest_due_first_and_a_closed_reviews_not(
+    client, cycle, head, current_position
+):
+
+    second = make_open_cycle(current_position, quarter=2)
+    first_check, second_check = (c.checks.get(unit__code="logistics") for c in (cycle, second))
+    client.force_login(head)
+
+    def listed() -> list[str]:
+        html = client.get(reverse("home")).content.decode()
+        return re.findall(r'<a class="fw-semibold" href="([^"]+)">', html)
+
+    assert listed() == [first_check.get_absolute_url(), second_check.get_absolute_url()]
+
+    cycle.due_on = second.due_on + timedelta(days=1)
+    cycle.save(update_fields=["due_on"])
+    assert listed() == [second_check.get_absolute_url(), first_check.get_absolute_url()]
+
+    cycle.state = cycle.State.CLOSED
+    cycle.save(update_fields=["state"])
+    assert listed() == [second_check.get_absolute_url()]
