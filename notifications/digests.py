@@ -154,12 +154,10 @@ digests_retried = Signal()
 def retry_failed(*, digest: Digest, now: datetime) -> bool:
     """An admin's retry: a failed digest goes back to pending with fresh attempts, and is built
     again from its items as they are when it goes (what no longer needs saying is left out)."""
-    won = Digest.objects.filter(pk=digest.pk, state=Digest.State.FAILED).update(
-        state=Digest.State.PENDING, attempts=0, next_attempt_at=now, last_error=""
-    )
+    won = notify.back_to_pending(digest, now=now)
     if won:
         digests_retried.send(sender=Digest, ids=[digest.pk])
-    return bool(won)
+    return won
 
 
 def digest_send(*, digest_id: int, now: datetime) -> notify.Outcome:

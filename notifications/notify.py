@@ -356,14 +356,23 @@ def redrive_stalled(*, now: datetime) -> int:
     return len(ids)
 
 
+def back_to_pending(row, *, now: datetime) -> bool:
+    """A failed delivery (or digest) back to pending with fresh attempts, due at once; False
+    when it had not failed (sent meanwhile, or retried by another admin)."""
+    model = type(row)
+    return bool(
+        model.objects.filter(pk=row.pk, state=model.State.FAILED).update(
+            state=model.State.PENDING, attempts=0, next_attempt_at=now, last_error=""
+        )
+    )
+
+
 def retry_failed(*, delivery: Delivery, now: datetime) -> bool:
     """An admin's retry: a failed delivery goes back to pending with fresh attempts."""
-    won = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.FAILED).update(
-        state=Delivery.State.PENDING, attempts=0, next_attempt_at=now, last_error=""
-    )
+    won = back_to_pending(delivery, now=now)
     if won:
         enqueue([delivery.pk])
-    return bool(won)
+    return won
 
 
 # --- Webhook events --------------------------------------------------------------------------
