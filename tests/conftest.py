@@ -123,9 +123,15 @@ def _content_version_at_each_statement() -> None:
         cursor.execute(f"SET CONSTRAINTS {', '.join(names)} IMMEDIATE")
 
 
-@pytest.fixture(scope="session")
-def _migration_states(django_db_blocker):
+@pytest.fixture(scope="session", autouse=True)
+def _migration_states(request, django_db_blocker):
+    """The migration tests' databases (tests/migrating.py): when this run has any, a copy of
+    the test database is kept as it starts, before any other session connects to it."""
     states = migrating.States()
+    if any("migrated_back" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.getfixturevalue("django_db_setup")
+        with django_db_blocker.unblock():
+            states.keep_start()
     yield states
     with django_db_blocker.unblock():
         states.drop_all()

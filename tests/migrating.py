@@ -10,9 +10,9 @@
         ...
 
 Migrating the whole schema back took most of a minute for each test. On PostgreSQL the
-database at each old state is made once per run: a copy of the test database (CREATE DATABASE
-... TEMPLATE), migrated back; each test then gets a copy of that one, in about a second, and
-the test database itself is never migrated. `prepare`, run on the copy of the test database
+database at each old state is made once per run: a copy of the test database as the run
+started (CREATE DATABASE ... TEMPLATE), migrated back; each test then gets a copy of that one,
+in about a second, and the test database itself is never migrated. `prepare`, run on the copy
 before it is migrated back, writes what a test finds there (rows made at the latest state);
 what it returns is given to every test of that state. On another database each test migrates
 the test database back and forward again, as before.
@@ -43,14 +43,8 @@ def _use(name: str) -> None:
 
 
 def _create(name: str, *, template: str) -> None:
-    """A copy of `template`, which no session may be connected to: those this run left (a
-    finished live server's thread) are ended first."""
+    """A copy of `template`, which no session may be connected to."""
     with connection._nodb_cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            [template],
-        )
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
@@ -61,18 +55,34 @@ def _drop(name: str) -> None:
 
 
 class States:
-    """The databases at old states made in this run (PostgreSQL), dropped at its end."""
+    """The databases at old states made in this run (PostgreSQL), dropped at its end.
+
+    Each is made from a copy of the test database taken when the run starts (keep_start()),
+    while no other session is connected to it: later in the run a finished live server's
+    thread, or a browser test's second connection object, may still hold one, and a copy of a
+    database that a session is connected to is refused."""
 
     def __init__(self) -> None:
         self.made: dict[tuple, tuple[str, object]] = {}  # targets -> (database, prepared)
+        self.start = ""  # the copy of the test database at the start of the run
+
+    def keep_start(self) -> None:
+        if connection.vendor != "postgresql":
+            return
+        main = connection.settings_dict["NAME"]
+        connection.close()
+        self.start = f"{main[:40]}_at_start"
+        _create(self.start, template=main)
 
     def database_at(self, main: str, targets: list, prepare: Callable | None):
         """The database at `targets` (made on first use) and what its `prepare` returned."""
         key = tuple(targets)
         if key not in self.made:
+            if not self.start:
+                raise RuntimeError("States.keep_start() was not called when the run started")
             name = f"{main[:40]}_at_{len(self.made)}"
             connection.close()
-            _create(name, template=main)
+            _create(name, template=self.start)
             _use(name)
             try:
                 prepared = prepare() if prepare else None
@@ -84,9 +94,11 @@ class States:
         return self.made[key]
 
     def drop_all(self) -> None:
-        for name, _ in self.made.values():
-            _drop(name)
+        for name in [*(name for name, _ in self.made.values()), self.start]:
+            if name:
+                _drop(name)
         self.made.clear()
+        self.start = ""
 
 
 def migrated_back(request, states: States):
