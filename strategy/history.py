@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import cache
 
 from django.db import models
-from django.db.models import F, Q, Window
+from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Lag
 from django.utils import formats, timezone
 from django.utils.translation import gettext, pgettext
@@ -343,15 +343,25 @@ def _newest_read(model, key: str, names: tuple[str, ...] | None, limit: int):
         "before_history_id",
         *(f"before_{f.attname}" for f in shown),
     ]
-    over = {"partition_by": [F("id")], "order_by": [F("history_date").asc(), F("history_id")]}
 
     @prepared
     def read(*, value):
+        # The record before each of the newest: its row's latest record older than it, read
+        # for those alone (by the (id, history_date, history_id) index each history table
+        # has), not a window over every record of the key, which grew with every save.
+        before = (
+            model.history.filter(id=OuterRef("id"))
+            .filter(
+                Q(history_date__lt=OuterRef("history_date"))
+                | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+            )
+            .order_by("-history_date", "-history_id")
+        )
         return (
             model.history.filter(**{key: value})
             .annotate(
-                before_history_id=Window(Lag("history_id"), **over),
-                **{f"before_{f.attname}": Window(Lag(f.attname), **over) for f in shown},
+                before_history_id=Subquery(before.values("history_id")[:1]),
+                **{f"before_{f.attname}": Subquery(before.values(f.attname)[:1]) for f in shown},
             )
             .order_by("-history_date", "-history_id")
             .values_list(*columns)[: limit + 1]
