@@ -21,14 +21,20 @@ TABLES = [
     "alignment_historicalssoidentity",
     "alignment_historicalcontenttranslation",
 ]
-EXTRA = []  # (name, table, columns): the newest records of a key, read as often
 
 
 def _index(name: str, table: str, columns: str) -> str:
     return f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"
 
 
-INDEXES = [(f"{t}_newest", t, "id, history_date, history_id") for t in TABLES] + EXTRA
+def history_indexes(tables: list[str], extra: list[tuple] = ()) -> migrations.RunSQL:
+    """The index on (id, history_date, history_id) of each table, and `extra` ones; reversible.
+    The reviews and sustain apps' migrations of the same name use it for their tables."""
+    indexes = [(f"{t}_newest", t, "id, history_date, history_id") for t in tables] + list(extra)
+    return migrations.RunSQL(
+        [_index(*index) for index in indexes],
+        [f"DROP INDEX IF EXISTS {name}" for name, _, _ in indexes],
+    )
 
 
 class Migration(migrations.Migration):
@@ -36,9 +42,4 @@ class Migration(migrations.Migration):
         ("alignment", "0018_model_verbose_names"),
     ]
 
-    operations = [
-        migrations.RunSQL(
-            [_index(*index) for index in INDEXES],
-            [f"DROP INDEX IF EXISTS {name}" for name, _, _ in INDEXES],
-        )
-    ]
+    operations = [history_indexes(TABLES)]
