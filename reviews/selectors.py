@@ -128,15 +128,8 @@ def home_head(*, headed) -> dict:
     """A head's part: the open checks of the teams they head, the soonest due first, with
     their cycles (not their snapshots) and units, in one prepared read."""
     states = [ReviewCycle.State.OPEN.value, ReviewCycle.State.IN_REVIEW.value]
-    checks = []
-    for row in _open_check_rows(units=sorted(headed), states=states) if headed else []:
-        check_values, rest = row[: len(_CHECK_FIELDS)], row[len(_CHECK_FIELDS) :]
-        cycle_values, unit_values = rest[: len(_CYCLE_FIELDS)], rest[len(_CYCLE_FIELDS) :]
-        (check,) = as_models(AlignmentCheck, _CHECK_FIELDS, [check_values])
-        (check.cycle,) = as_models(ReviewCycle, _CYCLE_FIELDS, [cycle_values])
-        (check.unit,) = as_models(Unit, _UNIT_FIELDS, [unit_values])
-        checks.append(check)
-    return {"open_checks": checks}
+    rows = _open_check_rows(units=sorted(headed), states=states) if headed else []
+    return {"open_checks": [_check_of(row) for row in rows]}
 
 
 def home_reviewer() -> dict:
@@ -696,6 +689,21 @@ def _check_row(*, pk):
     )
 
 
+def _check_of(row) -> AlignmentCheck:
+    """A check with its cycle and unit from a row that starts with _CHECK_FIELDS, then the
+    cycle's _CYCLE_FIELDS and the unit's _UNIT_FIELDS (what _check_row and _open_check_rows
+    read)."""
+    parts, start = [], 0
+    for fields in (_CHECK_FIELDS, _CYCLE_FIELDS, _UNIT_FIELDS):
+        parts.append(row[start : start + len(fields)])
+        start += len(fields)
+    check_values, cycle_values, unit_values = parts
+    (check,) = as_models(AlignmentCheck, _CHECK_FIELDS, [check_values])
+    (check.cycle,) = as_models(ReviewCycle, _CYCLE_FIELDS, [cycle_values])
+    (check.unit,) = as_models(Unit, _UNIT_FIELDS, [unit_values])
+    return check
+
+
 def check_with_cycle(pk: int) -> AlignmentCheck | None:
     """The check, with its cycle (not its snapshot), unit and last writer, whether it was ever
     reopened (`was_reopened`) and the strategy's content version (`content_version`,
@@ -704,14 +712,9 @@ def check_with_cycle(pk: int) -> AlignmentCheck | None:
     if not found:
         return None
     (row,) = found
-    parts, start = [], 0
-    for fields in (_CHECK_FIELDS, _CYCLE_FIELDS, _UNIT_FIELDS, _WRITER_FIELDS):
-        parts.append(row[start : start + len(fields)])
-        start += len(fields)
-    check_values, cycle_values, unit_values, writer_values = parts
-    (check,) = as_models(AlignmentCheck, _CHECK_FIELDS, [check_values])
-    (check.cycle,) = as_models(ReviewCycle, _CYCLE_FIELDS, [cycle_values])
-    (check.unit,) = as_models(Unit, _UNIT_FIELDS, [unit_values])
+    check = _check_of(row)
+    start = len(_CHECK_FIELDS) + len(_CYCLE_FIELDS) + len(_UNIT_FIELDS)
+    writer_values = row[start : start + len(_WRITER_FIELDS)]
     check.updated_by = (
         as_models(get_user_model(), _WRITER_FIELDS, [writer_values])[0]
         if check.updated_by_id is not None
